@@ -1,0 +1,64 @@
+"""gpugrad: JAX's transformations on the NumPy and CuPy arrays you already have.
+
+Example:
+    >>> import gpugrad, gpugrad.numpy as gnp
+    >>> gpugrad.grad(lambda x: gnp.sum(x ** 2))(gnp.array([1.0, 2.0]))
+    array([2., 4.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from gpugrad import tree_util
+from gpugrad.api import (
+    grad,
+    hessian,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from gpugrad.backend import (
+    default_backend,
+    device_get,
+    device_put,
+    set_default_backend,
+    use_backend,
+)
+from gpugrad.config import config
+from gpugrad.info import print_environment_info
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "config",
+    "default_backend",
+    "device_get",
+    "device_put",
+    "grad",
+    "hessian",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "print_environment_info",
+    "set_default_backend",
+    "stop_gradient",
+    "tree_util",
+    "use_backend",
+    "value_and_grad",
+    "vjp",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Subpackages that import lazily: `gpugrad.random`, `gpugrad.test_util`, `gpugrad.numpy`.
+    if name in ("random", "test_util", "numpy", "kernel"):
+        import importlib
+
+        return importlib.import_module(f"gpugrad.{name}")
+    raise AttributeError(f"module 'gpugrad' has no attribute {name!r}")

@@ -1,0 +1,172 @@
+"""Argument handling shared by the transformations: ``argnums``, pytree leaves, and the
+checks that turn bad input into a clear error at the call that is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from gpugrad import tree_util
+from gpugrad.core.trace import Tracer
+from gpugrad.dtypes import dtype_of
+
+_SCALARS = (bool, int, float, complex)
+
+
+def normalize_argnums(argnums: Any, nargs: int, what: str) -> tuple[tuple[int, ...], bool]:
+    """``(positions, single)``: ``argnums`` as non-negative positions, and whether it was an
+    int (one result) rather than a tuple (a tuple of results, even of length one)."""
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    items = (argnums,) if single else argnums
+    if not isinstance(items, (tuple, list)) or not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in items
+    ):
+        raise TypeError(f"{what}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    out = []
+    for a in items:
+        a = int(a)
+        if not -nargs <= a < nargs:
+            raise ValueError(
+                f"{what}: argnums {a} is out of range for a function called with {nargs} "
+                f"positional argument{'s' if nargs != 1 else ''} (valid: {-nargs} to "
+                f"{nargs - 1}); keyword arguments are never differentiated"
+            )
+        out.append(a % nargs)
+    return tuple(out), single
+
+
+def partial_over(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                 argnums: Any, what: str, allow_int: bool
+                 ) -> tuple[Callable[..., Any], tuple[Any, ...], bool]:
+    """``fun`` as a function of the arguments at ``argnums`` only, those arguments (checked
+    for differentiable dtypes), and whether a single result is wanted."""
+    positions, single = normalize_argnums(argnums, len(args), what)
+    for p in positions:
+        check_differentiable(args[p], p, what, allow_int)
+
+    def f(*dyn: Any) -> Any:
+        full = list(args)
+        for p, a in zip(positions, dyn):
+            full[p] = a
+        return fun(*full, **kwargs)
+
+    return f, tuple(args[p] for p in positions), single
+
+
+def _path_text(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{k!r}]" for k in path)
+
+
+def check_differentiable(arg: Any, position: int, what: str, allow_int: bool) -> None:
+    paths, leaves, _ = tree_util.tree_flatten_with_path(arg)
+    for path, leaf in zip(paths, leaves):
+        dtype = _leaf_dtype(leaf, f"argument {position}{_path_text(path)}", what)
+        if dtype.kind in "biu" and not allow_int:
+            raise TypeError(
+                f"{what} requires real- or complex-valued inputs, but argument "
+                f"{position}{_path_text(path)} has dtype {dtype}. Pass a floating-point "
+                f"value (e.g. 1.0 instead of 1, or x.astype('float32')), exclude it from "
+                f"argnums, or use allow_int=True to get a zero gradient for it"
+            )
+
+
+def _leaf_dtype(leaf: Any, where: str, what: str) -> np.dtype[Any]:
+    if isinstance(leaf, Tracer) or hasattr(leaf, "dtype") or isinstance(leaf, _SCALARS):
+        return dtype_of(leaf)
+    raise TypeError(
+        f"{what}: {where} is a {type(leaf).__name__} ({leaf!r:.60}), not an array; "
+        "every leaf of a differentiated argument must be an array or a number (pass other "
+        "values as keyword arguments, or outside argnums)"
+    )
+
+
+def prepare_primals(primals: tuple[Any, ...], what: str
+                    ) -> tuple[list[Any], Any, list[bool]]:
+    """Flatten ``primals``; make every leaf an array; mark integer leaves as constants."""
+    from gpugrad.numpy._creation import asarray
+
+    paths, leaves, treedef = tree_util.tree_flatten_with_path(primals)
+    out = []
+    constant = []
+    for path, leaf in zip(paths, leaves):
+        where = f"argument {path[0]}{_path_text(path[1:])}" if path else "argument"
+        dtype = _leaf_dtype(leaf, where, what)
+        if not (isinstance(leaf, Tracer) or type(leaf) is np.ndarray
+                or hasattr(leaf, "__cuda_array_interface__")):
+            leaf = asarray(leaf)
+        out.append(leaf)
+        constant.append(dtype.kind not in "fc")
+    return out, treedef, constant
+
+
+def split_aux(out: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(
+            f"{what} with has_aux=True requires the function to return a pair "
+            f"(output, aux), but it returned {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "")
+        )
+    return out[0], out[1]
+
+
+def output_array(value: Any, what: str) -> Any:
+    """An output leaf as an array (Python numbers become arrays, others are an error)."""
+    if isinstance(value, Tracer) or type(value) is np.ndarray or hasattr(
+        value, "__cuda_array_interface__"
+    ):
+        return value
+    if isinstance(value, _SCALARS) or isinstance(value, np.generic):
+        from gpugrad.numpy._creation import asarray
+
+        return asarray(value)
+    raise TypeError(f"{what}: the function returned a {type(value).__name__} where an array "
+                    "was expected; return arrays (or pytrees of arrays)")
+
+
+def _mismatch(kind: str, of: str, given: Any, expected: Any) -> ValueError:
+    return ValueError(
+        f"{kind} {of} has shape {tuple(given.shape)} and dtype {given.dtype}, but it must "
+        f"match shape {tuple(expected.shape)} and dtype {expected.dtype}"
+    )
+
+
+def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -> list[Any]:
+    """Tangent leaves matching ``primals`` leaf for leaf, or a ValueError naming both."""
+    from gpugrad.numpy._creation import asarray
+
+    leaves, tree = tree_util.tree_flatten(tangents)
+    if tree != in_tree:
+        raise ValueError(f"jvp: tangents have structure {tree} but primals have {in_tree}")
+    out = []
+    for k, (t, p) in enumerate(zip(leaves, primals)):
+        if not hasattr(t, "shape"):
+            t = asarray(t, dtype=p.dtype) if isinstance(t, _SCALARS) else asarray(t)
+        if p.dtype.kind not in "fc":
+            out.append(None)  # integer primals have no tangent space
+            continue
+        if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
+            raise _mismatch("jvp: tangent", f"leaf {k}", t, p)
+        out.append(t)
+    return out
+
+
+def check_ct(ct: Any, out_tree: Any, values: list[Any]) -> list[Any]:
+    """Cotangent leaves matching the outputs leaf for leaf, or a ValueError naming both."""
+    from gpugrad.numpy._creation import asarray
+
+    leaves, tree = tree_util.tree_flatten(ct)
+    if tree != out_tree:
+        raise ValueError(f"vjp: the cotangent has structure {tree} but the function's output "
+                         f"has {out_tree}")
+    out = []
+    for k, (c, v) in enumerate(zip(leaves, values)):
+        if not hasattr(c, "shape"):
+            c = asarray(c, dtype=v.dtype) if isinstance(c, _SCALARS) else asarray(c)
+        if tuple(c.shape) != tuple(v.shape) or (c.dtype != v.dtype and v.dtype.kind in "fc"):
+            raise _mismatch("vjp: cotangent", f"for output leaf {k}", c, v)
+        out.append(c)
+    return out

@@ -1,0 +1,169 @@
+"""Jacobians and Hessians, composed from ``vjp`` and ``jvp`` over basis vectors.
+
+Layout (api.md): for each output leaf of shape ``S_out`` and input leaf of shape ``S_in`` a
+block of shape ``S_out + S_in``, nested as the output pytree of the input pytree; with a
+tuple ``argnums`` the inner level is a tuple over those arguments. Results are assembled
+with gpugrad operations, so these compose (``hessian = jacfwd(jacrev(f))``).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from gpugrad import tree_util
+from gpugrad._args import partial_over
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+
+__all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
+
+
+def _basis(like: Any, k: int) -> Any:
+    """The k-th standard basis array with the shape and dtype of ``like`` (a constant)."""
+    raw = raw_value(like)
+    e = namespace_of(raw).zeros(raw.size, raw.dtype)
+    e[k] = 1
+    return e.reshape(raw.shape)
+
+
+def _arrays(tree: Any) -> Any:
+    """``tree`` with Python numbers made arrays, so every leaf has a shape and dtype."""
+    from gpugrad.numpy._creation import asarray
+
+    return tree_util.tree_map(lambda x: x if hasattr(x, "shape") else asarray(x), tree)
+
+
+def _zeros(like: Any) -> Any:
+    raw = raw_value(like)
+    return namespace_of(raw).zeros(raw.shape, raw.dtype)
+
+
+def _block(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...],
+           rows_first: bool, like: Any) -> Any:
+    """Assemble one Jacobian block of shape ``out_shape + in_shape`` from its slices."""
+    import gpugrad.numpy as gnp
+
+    if not columns:
+        raw = raw_value(like)
+        return namespace_of(raw).zeros(out_shape + in_shape, raw.dtype)
+    if rows_first:  # reverse mode: one slice per output element, each of in_shape
+        return gnp.reshape(gnp.stack(columns), out_shape + in_shape)
+    # forward mode: one slice per input element, each of out_shape
+    return gnp.reshape(gnp.stack(columns, axis=-1), out_shape + in_shape)
+
+
+def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by reverse mode: one VJP per output element.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.jacrev(lambda x: x ** 2)(gnp.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]], dtype=float32)
+    """
+    from gpugrad.api import vjp
+
+    if holomorphic:
+        raise NotImplementedError("holomorphic=True is not supported yet")
+
+    @functools.wraps(fun)
+    def jacfun(*args: Any, **kwargs: Any) -> Any:
+        f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacrev", allow_int)
+        dyn = _arrays(dyn)
+        res = vjp(f, *dyn, has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        in_leaves, in_tree = tree_util.tree_flatten(dyn)
+        blocks: list[Any] = []
+        for j, o in enumerate(out_leaves):
+            rows: list[list[Any]] = [[] for _ in in_leaves]
+            for k in range(int(raw_value(o).size)):
+                ct = [_basis(o, k) if i == j else _zeros(q) for i, q in enumerate(out_leaves)]
+                cts = tree_util.tree_leaves(vjp_fn(tree_util.tree_unflatten(out_tree, ct)))
+                for i, c in enumerate(cts):
+                    rows[i].append(c)
+            per_input = [
+                _block(rows[i], tuple(o.shape), tuple(x.shape), True, x)
+                for i, x in enumerate(in_leaves)
+            ]
+            tree = tree_util.tree_unflatten(in_tree, per_input)
+            blocks.append(tree[0] if single else tree)
+        jac = tree_util.tree_unflatten(out_tree, blocks)
+        return (jac, res[2]) if has_aux else jac
+
+    return jacfun
+
+
+jacobian = jacrev
+
+
+def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[..., Any]:
+    """The Jacobian of ``fun`` by forward mode: one JVP per input element.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.jacfwd(gnp.sin)(gnp.array([0.0, 0.0]))
+        array([[1., 0.],
+               [0., 1.]], dtype=float32)
+    """
+    from gpugrad.api import jvp
+
+    if holomorphic:
+        raise NotImplementedError("holomorphic=True is not supported yet")
+
+    @functools.wraps(fun)
+    def jacfun(*args: Any, **kwargs: Any) -> Any:
+        f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacfwd", False)
+        dyn = _arrays(dyn)
+        in_leaves, in_tree = tree_util.tree_flatten(dyn)
+        columns: list[list[list[Any]]] = []  # [input leaf][output leaf] -> slices
+        out = aux = None
+        out_tree = None
+        for i, x in enumerate(in_leaves):
+            per_out: list[list[Any]] = []
+            for k in range(int(raw_value(x).size)):
+                t = [_basis(x, k) if m == i else _zeros(q) for m, q in enumerate(in_leaves)]
+                res = jvp(f, dyn, tree_util.tree_unflatten(in_tree, t), has_aux=has_aux)
+                out, tangents = res[0], res[1]
+                aux = res[2] if has_aux else None
+                t_leaves, out_tree = tree_util.tree_flatten(tangents)
+                if not per_out:
+                    per_out = [[] for _ in t_leaves]
+                for j, tl in enumerate(t_leaves):
+                    per_out[j].append(tl)
+            columns.append(per_out)
+        if out is None or out_tree is None:  # every input empty: evaluate once for shapes
+            res = jvp(f, dyn, tree_util.tree_map(_zeros, dyn), has_aux=has_aux)
+            out, aux = res[0], (res[2] if has_aux else None)
+            out_tree = tree_util.tree_structure(out)
+        out_leaves = tree_util.tree_leaves(out)
+        blocks = []
+        for j, o in enumerate(out_leaves):
+            per_input = [
+                _block(columns[i][j] if columns[i] else [], tuple(o.shape), tuple(x.shape),
+                       False, o)
+                for i, x in enumerate(in_leaves)
+            ]
+            tree = tree_util.tree_unflatten(in_tree, per_input)
+            blocks.append(tree[0] if single else tree)
+        jac = tree_util.tree_unflatten(out_tree, blocks)
+        return (jac, aux) if has_aux else jac
+
+    return jacfun
+
+
+def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable[..., Any]:
+    """The Hessian, ``jacfwd(jacrev(fun))``.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.hessian(lambda x: gnp.sum(x ** 3))(gnp.array([1.0, 2.0]))
+        array([[ 6.,  0.],
+               [ 0., 12.]], dtype=float32)
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic), argnums,
+                  has_aux=has_aux, holomorphic=holomorphic)

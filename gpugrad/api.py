@@ -1,0 +1,209 @@
+"""The transformations: ``vjp`` and ``jvp`` are the cores; everything else is composed.
+
+``grad`` is ``value_and_grad`` without the value, ``value_and_grad`` is one ``vjp`` with a
+unit cotangent, ``jacrev``/``jacfwd`` apply ``vjp``/``jvp`` to each basis vector, and
+``hessian`` is ``jacfwd(jacrev(f))``. Argument handling (``argnums``, pytrees, input checks)
+lives in ``_args.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from gpugrad import tree_util
+from gpugrad._args import (
+    check_ct,
+    check_tangent,
+    output_array,
+    partial_over,
+    prepare_primals,
+    split_aux,
+)
+from gpugrad.core import forward, reverse
+from gpugrad.core.trace import new_main
+from gpugrad.numpy._creation import ones_like, zeros_like
+from gpugrad.primitives.elementwise import quiet_floating_point
+from gpugrad.primitives.structural import stop_gradient as _stop_gradient
+
+__all__ = [
+    "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient",
+    "value_and_grad", "vjp",
+]
+
+
+def _vjp(fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, release: bool,
+         what: str) -> tuple[Any, Callable[[Any], tuple[Any, ...]], Any]:
+    """The reverse-mode core: run ``fun`` on tracers, return (outputs, vjp_fn, aux)."""
+    leaves, in_tree, constant = prepare_primals(primals, what)
+    with quiet_floating_point(), new_main(reverse.VJPTrace) as main:
+        tracers = [x if const else reverse.new_leaf(main, x) for x, const in zip(leaves, constant)]
+        out = fun(*tree_util.tree_unflatten(in_tree, tracers))
+        out, aux = split_aux(out, has_aux, what)
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        unpacked = [reverse.unpack(o, main) for o in out_leaves]
+        if has_aux:
+            aux = tree_util.tree_map(lambda a: reverse.unpack(a, main)[0], aux)
+    values = [output_array(v, what) for v, _ in unpacked]
+    nodes = [node for _, node in unpacked]
+    out_value = tree_util.tree_unflatten(out_tree, values)
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        ct_leaves = check_ct(ct, out_tree, values)
+        roots = [(n, c) for n, c in zip(nodes, ct_leaves) if n is not None]
+        with quiet_floating_point():
+            leaf_cts = reverse.backward(roots, release) if roots else {}
+        result = []
+        for x, t in zip(leaves, tracers):
+            c = leaf_cts.get(t.node) if isinstance(t, reverse.VJPTracer) else None
+            result.append(zeros_like(x) if c is None else c)
+        return tuple(tree_util.tree_unflatten(in_tree, result))
+
+    return out_value, vjp_fn, aux
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+    """``(primals_out, vjp_fn)`` (and ``aux``): ``vjp_fn(ct)`` gives one cotangent per primal.
+
+    ``vjp_fn`` can be called many times and is itself differentiable.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> y, f_vjp = gpugrad.vjp(gnp.sin, gnp.array(0.0))
+        >>> f_vjp(gnp.array(2.0))
+        (array(2., dtype=float32),)
+    """
+    out, vjp_fn, aux = _vjp(fun, primals, has_aux, release=False, what="vjp")
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False
+                   ) -> Callable[..., Any]:
+    """A function giving ``(fun(*args), gradient)``; with ``has_aux``, ``((value, aux), grad)``.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.value_and_grad(lambda x: x ** 2)(3.0)
+        (array(9., dtype=float32), array(6., dtype=float32))
+    """
+    if holomorphic:
+        raise NotImplementedError("holomorphic=True (complex differentiation) is not "
+                                  "supported yet")
+
+    @functools.wraps(fun)
+    def value_and_grad_fn(*args: Any, **kwargs: Any) -> Any:
+        f, dyn, single = partial_over(fun, args, kwargs, argnums, "grad", allow_int)
+        out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
+        _check_scalar_output(out)
+        grads = vjp_fn(ones_like(out))
+        grads = grads[0] if single else grads
+        return ((out, aux), grads) if has_aux else (out, grads)
+
+    return value_and_grad_fn
+
+
+def _check_scalar_output(out: Any) -> None:
+    shape = getattr(out, "shape", None)
+    if shape != ():
+        raise TypeError(
+            f"grad requires a scalar output (a 0-d array or a Python float), but the function "
+            f"returned {_describe(out)}. To differentiate a non-scalar output use "
+            "gpugrad.jacrev, or gpugrad.vjp with a cotangent of the output's shape; to get "
+            "the gradient of its sum, return .sum()"
+        )
+    if out.dtype.kind != "f":
+        raise TypeError(
+            f"grad requires a real floating-point output, but the function returned dtype "
+            f"{out.dtype}" + ("; for complex outputs use jacrev or vjp" if out.dtype.kind == "c"
+                              else "; make the computation floating-point (e.g. .astype(float))")
+        )
+
+
+def _describe(out: Any) -> str:
+    if hasattr(out, "shape"):
+        return f"an array of shape {tuple(out.shape)}"
+    return f"a {type(out).__name__}"
+
+
+def grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+    """A function giving the gradient of scalar-valued ``fun`` at ``args[argnums]``.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.grad(gnp.tanh)(2.0)
+        array(0.07065082, dtype=float32)
+    """
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+
+    @functools.wraps(fun)
+    def grad_fn(*args: Any, **kwargs: Any) -> Any:
+        if has_aux:
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+        return vg(*args, **kwargs)[1]
+
+    return grad_fn
+
+
+def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False) -> Any:
+    """``(primals_out, tangents_out)`` (and ``aux``): ``fun`` and its directional derivative.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.jvp(gnp.sin, (gnp.array(0.0),), (gnp.array(3.0),))
+        (array(0., dtype=float32), array(3., dtype=float32))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp expects primals and tangents as tuples (or lists) of arguments, "
+                        f"got {type(primals).__name__} and {type(tangents).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    leaves, in_tree, constant = prepare_primals(tuple(primals), "jvp")
+    t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
+    with quiet_floating_point(), new_main(forward.JVPTrace) as main:
+        tracers = [x if const else forward.JVPTracer(main.trace, x, t)
+                   for x, t, const in zip(leaves, t_leaves, constant)]
+        out = fun(*tree_util.tree_unflatten(in_tree, tracers))
+        out, aux = split_aux(out, has_aux, "jvp")
+        out_leaves, out_tree = tree_util.tree_flatten(out)
+        unpacked = [forward.unpack(o, main) for o in out_leaves]
+        if has_aux:
+            aux = tree_util.tree_map(lambda a: forward.unpack(a, main)[0], aux)
+    values = [output_array(p, "jvp") for p, _ in unpacked]
+    out_tangents = [zeros_like(p) if t is None else t for p, (_, t) in zip(values, unpacked)]
+    result = (tree_util.tree_unflatten(out_tree, values),
+              tree_util.tree_unflatten(out_tree, out_tangents))
+    return result + (aux,) if has_aux else result
+
+
+def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(fun(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the JVP at ``primals``.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> y, f_jvp = gpugrad.linearize(gnp.exp, gnp.array(0.0))
+        >>> f_jvp(gnp.array(2.0))
+        array(2., dtype=float32)
+    """
+    out = jvp(fun, primals, tree_util.tree_map(zeros_like, primals))[0]
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(fun, primals, tangents)[1]
+
+    return out, jvp_fn
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` (a pytree) with a zero derivative under every transformation.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.grad(lambda x: x * gpugrad.stop_gradient(x))(3.0)
+        array(3., dtype=float32)
+    """
+    return tree_util.tree_map(_stop_gradient, x)
+
+
+from gpugrad._jacobians import hessian, jacfwd, jacobian, jacrev  # noqa: E402

@@ -1,0 +1,148 @@
+"""Every knob of gpugrad in one table: environment variables and ``gpugrad.config`` options.
+
+Each option is read once from its environment variable at import time and can be changed
+later with ``gpugrad.config.update(name, value)``. The README's configuration table is
+generated from :data:`OPTIONS` (a test checks that it is not stale).
+
+Example:
+    >>> import gpugrad
+    >>> gpugrad.config.enable_x64
+    False
+    >>> gpugrad.config.update("enable_x64", True)
+    >>> gpugrad.config.enable_x64
+    True
+    >>> gpugrad.config.update("enable_x64", False)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["OPTIONS", "Option", "config"]
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {text!r}")
+
+
+def _parse_backend(text: str) -> str:
+    lowered = text.strip().lower() or "auto"
+    if lowered not in ("auto", "cupy", "numpy"):
+        raise ValueError(f"expected one of auto, cupy, numpy; got {text!r}")
+    return lowered
+
+
+def _parse_optional_path(text: str) -> str | None:
+    return text or None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration option: its environment variable, default and meaning."""
+
+    name: str
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        Option(
+            "backend",
+            "GPUGRAD_BACKEND",
+            "auto",
+            _parse_backend,
+            "Array backend: `auto` (CuPy when a CUDA device is usable, else NumPy), "
+            "`cupy` (error if unusable) or `numpy`. Read once, at the first array created.",
+        ),
+        Option(
+            "enable_x64",
+            "GPUGRAD_ENABLE_X64",
+            False,
+            _parse_bool,
+            "64-bit mode: Python floats become float64 and ints int64 (default float32/int32).",
+        ),
+        Option(
+            "threefry_partitionable",
+            "GPUGRAD_THREEFRY_PARTITIONABLE",
+            False,
+            _parse_bool,
+            "`gpugrad.random` bit layout: off gives the legacy layout (JAX before 0.5), "
+            "on gives the partitionable layout of JAX 0.5 and later.",
+        ),
+        Option(
+            "kernel_cache_dir",
+            "GPUGRAD_KERNEL_CACHE_DIR",
+            None,
+            _parse_optional_path,
+            "Directory of the on-disk cache of compiled CUDA kernels "
+            "(unset: CuPy's own, `~/.cupy/kernel_cache` or `CUPY_CACHE_DIR`).",
+        ),
+        Option(
+            "dump_kernels",
+            "GPUGRAD_DUMP_KERNELS",
+            None,
+            _parse_optional_path,
+            "Directory where every generated CUDA kernel source is written for inspection.",
+        ),
+    )
+}
+
+
+class Config:
+    """The live values of :data:`OPTIONS`, read as attributes (``config.enable_x64``)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        for option in OPTIONS.values():
+            raw = os.environ.get(option.env)
+            if raw is None:
+                self._values[option.name] = option.default
+                continue
+            try:
+                self._values[option.name] = option.parse(raw)
+            except ValueError as err:
+                raise ValueError(f"environment variable {option.env}: {err}") from None
+
+    def update(self, name: str, value: Any) -> None:
+        """Set option ``name`` to ``value`` for the rest of the process.
+
+        Example:
+            >>> import gpugrad
+            >>> gpugrad.config.update("threefry_partitionable", False)
+        """
+        if name not in OPTIONS:
+            known = ", ".join(sorted(OPTIONS))
+            raise KeyError(f"unknown gpugrad config option {name!r}; known options: {known}")
+        if isinstance(value, str) and OPTIONS[name].default is not None:
+            value = OPTIONS[name].parse(value)
+        if name == "backend":
+            value = _parse_backend(str(value))
+        self._values[name] = value
+
+    def read(self, name: str) -> Any:
+        """The current value of option ``name``."""
+        return self._values[name]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(f"gpugrad.config has no option {name!r}") from None
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"gpugrad.config({items})"
+
+
+config = Config()

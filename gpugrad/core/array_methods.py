@@ -1,0 +1,272 @@
+"""The array face of a tracer: operators, attributes and methods, all through gpugrad.numpy.
+
+Inside a transformation the user's function sees tracers where it was given arrays; these
+methods make them behave like NumPy arrays. ``bool()``, ``float()`` and ``int()`` read the
+concrete value (tracing is eager), so Python control flow on values works.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+_gnp: ModuleType | None = None
+
+
+def _np() -> ModuleType:
+    global _gnp
+    if _gnp is None:
+        import gpugrad.numpy
+
+        _gnp = gpugrad.numpy
+    return _gnp
+
+
+def _concrete(x: Any) -> Any:
+    from gpugrad.core.trace import raw_value
+
+    return raw_value(x)
+
+
+class ArrayMethods:
+    """Mixin giving tracers NumPy's operators and methods."""
+
+    __slots__ = ()
+    shape: tuple[int, ...]
+    ndim: int
+
+    # Arithmetic.
+    def __add__(self, other: Any) -> Any:
+        return _np().add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _np().add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _np().subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _np().subtract(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _np().multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _np().multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _np().true_divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _np().true_divide(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _np().floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _np().floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return _np().remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _np().remainder(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return _np().power(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _np().power(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return _np().matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return _np().matmul(other, self)
+
+    def __neg__(self) -> Any:
+        return _np().negative(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return _np().abs(self)
+
+    # Comparisons (no derivative) and logic.
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return _np().equal(self, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return _np().not_equal(self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return _np().less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return _np().less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return _np().greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return _np().greater_equal(self, other)
+
+    def __and__(self, other: Any) -> Any:
+        return _np().logical_and(self, other)
+
+    def __or__(self, other: Any) -> Any:
+        return _np().logical_or(self, other)
+
+    def __invert__(self) -> Any:
+        return _np().logical_not(self)
+
+    __hash__ = None  # type: ignore[assignment]  # arrays are unhashable
+
+    # Concrete values (eager tracing: these read the value being traced).
+    def __bool__(self) -> bool:
+        return bool(_concrete(self))
+
+    def __float__(self) -> float:
+        return float(_concrete(self))
+
+    def __int__(self) -> int:
+        return int(_concrete(self))
+
+    def __index__(self) -> int:
+        return int(_concrete(self).__index__())
+
+    def __complex__(self) -> complex:
+        return complex(_concrete(self))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise TypeError(
+            "a traced value cannot be converted to a NumPy array: that would silently drop "
+            "its derivative. Use gpugrad.numpy functions on it, or gpugrad.stop_gradient(x) "
+            "if you want the value without a derivative"
+        )
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __getitem__(self, index: Any) -> Any:
+        return _np().getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "arrays being traced are immutable: instead of x[idx] = y use "
+            "x = x.at[idx].set(y)"
+        )
+
+    def __repr__(self) -> str:
+        return f"Traced<{_concrete(self)!r}>"
+
+    def __str__(self) -> str:
+        return str(_concrete(self))
+
+    def __format__(self, spec: str) -> str:
+        return format(_concrete(self), spec)
+
+    # Attributes and methods.
+    @property
+    def T(self) -> Any:
+        return _np().transpose(self)
+
+    @property
+    def mT(self) -> Any:
+        return _np().swapaxes(self, -1, -2)
+
+    @property
+    def at(self) -> Any:
+        return _np().IndexUpdateHelper(self)
+
+    @property
+    def real(self) -> Any:
+        return _np().real(self)
+
+    @property
+    def imag(self) -> Any:
+        return _np().imag(self)
+
+    def conj(self) -> Any:
+        return _np().conj(self)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Any:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _np().reshape(self, shape, order=order)
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _np().transpose(self, axes or None)
+
+    def swapaxes(self, a: int, b: int) -> Any:
+        return _np().swapaxes(self, a, b)
+
+    def ravel(self) -> Any:
+        return _np().ravel(self)
+
+    def flatten(self) -> Any:
+        return _np().ravel(self)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        return _np().squeeze(self, axis)
+
+    def astype(self, dtype: Any) -> Any:
+        return _np().astype(self, dtype)
+
+    def sum(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+        return _np().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+        return _np().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _np().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _np().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None) -> Any:
+        return _np().argmax(self, axis=axis)
+
+    def argmin(self, axis: Any = None) -> Any:
+        return _np().argmin(self, axis=axis)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().any(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _np().all(self, axis=axis, keepdims=keepdims)
+
+    def clip(self, min: Any = None, max: Any = None) -> Any:
+        return _np().clip(self, min, max)
+
+    def dot(self, other: Any) -> Any:
+        return _np().dot(self, other)
+
+    def cumsum(self, axis: Any = None) -> Any:
+        return _np().cumsum(self, axis=axis)
+
+    def item(self) -> Any:
+        return _concrete(self).item()
+
+    def tolist(self) -> Any:
+        return _concrete(self).tolist()

@@ -1,0 +1,67 @@
+"""Forward mode: a tracer carries a primal and its tangent; each primitive's ``jvp`` rule
+pushes tangents through. A tangent of ``None`` is a symbolic zero (no array is made until a
+rule needs one), so constants cost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpugrad.core.trace import (
+    MainTrace,
+    Primitive,
+    Trace,
+    Tracer,
+    bind,
+    escaped_tracer_error,
+)
+
+__all__ = ["JVPTrace", "JVPTracer"]
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("tangent",)
+
+    def __init__(self, trace: Trace, primal: Any, tangent: Any) -> None:
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
+                          ) -> Any:
+        main = self.main
+        primals = []
+        tangents = []
+        any_tangent = False
+        for a in args:
+            if isinstance(a, JVPTracer) and a._trace.main is main:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+                any_tangent = any_tangent or a.tangent is not None
+            else:
+                _check_lower(a, main)
+                primals.append(a)
+                tangents.append(None)
+        if not any_tangent:
+            return bind(prim, *primals, **params)
+        out, tangent_out = prim.jvp(primals, tangents, **params)
+        if tangent_out is None:
+            return out
+        return JVPTracer(self, out, tangent_out)
+
+
+def _check_lower(a: Any, main: MainTrace) -> None:
+    if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+        raise escaped_tracer_error()
+
+
+def unpack(x: Any, main: MainTrace) -> tuple[Any, Any]:
+    """(primal, tangent or None) of an output of the function being transformed."""
+    if isinstance(x, JVPTracer) and x._trace.main is main:
+        return x.primal, x.tangent
+    _check_lower(x, main)
+    return x, None

@@ -1,0 +1,131 @@
+"""Reverse mode: record each primitive applied to this level's tracers as a node of a graph,
+then walk the graph backwards applying each primitive's ``vjp`` rule.
+
+Nodes are numbered in creation order, and a node is always created after its parents, so
+processing the reachable nodes from the highest number down is a valid reverse topological
+order (a heap gives it without a separate sort). Because ``vjp`` rules are written in
+gpugrad's own operations, a backward pass run under another transformation is itself traced:
+that is how ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` work.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from gpugrad.core.trace import (
+    MainTrace,
+    Primitive,
+    Trace,
+    Tracer,
+    bind,
+    escaped_tracer_error,
+    next_sequence,
+)
+
+__all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]
+
+
+class Node:
+    """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
+
+    __slots__ = ("prim", "primals", "params", "out", "parents", "seq")
+
+    def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
+                 out: Any, parents: list[Node | None]) -> None:
+        self.prim = prim  # None for an input of the function (a leaf)
+        self.primals = primals
+        self.params = params
+        self.out = out
+        self.parents = parents
+        self.seq = next_sequence()
+
+
+class VJPTracer(Tracer):
+    __slots__ = ("node",)
+
+    def __init__(self, trace: Trace, primal: Any, node: Node) -> None:
+        self._trace = trace
+        self.primal = primal
+        self.node = node
+
+
+class VJPTrace(Trace):
+    __slots__ = ()
+
+    def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
+                          ) -> Any:
+        main = self.main
+        primals = []
+        parents: list[Node | None] = []
+        traced = False
+        for a in args:
+            if isinstance(a, VJPTracer) and a._trace.main is main:
+                primals.append(a.primal)
+                parents.append(a.node)
+                traced = True
+            else:
+                if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+                    raise escaped_tracer_error()
+                primals.append(a)
+                parents.append(None)
+        out = bind(prim, *primals, **params)
+        if not traced:
+            return out
+        return VJPTracer(self, out, Node(prim, primals, params, out, parents))
+
+
+def new_leaf(main: MainTrace, value: Any) -> VJPTracer:
+    """A tracer for an input of the function being differentiated."""
+    return VJPTracer(main.trace, value, Node(None, [], {}, None, []))
+
+
+def unpack(x: Any, main: MainTrace) -> tuple[Any, Node | None]:
+    """(value, node or None) of an output of the function being differentiated."""
+    if isinstance(x, VJPTracer) and x._trace.main is main:
+        return x.primal, x.node
+    if isinstance(x, Tracer) and x._trace.main.level >= main.level:
+        raise escaped_tracer_error()
+    return x, None
+
+
+def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
+    """Propagate the cotangents seeded at ``roots``; return the cotangents of the leaves.
+
+    With ``release``, each node's saved values are dropped as soon as its rule has run, so
+    peak memory falls as the backward pass proceeds (the graph can then not be reused).
+    """
+    from gpugrad.numpy import add
+
+    cts: dict[Node, Any] = {}
+    heap: list[tuple[int, Node]] = []
+    for node, ct in roots:
+        if node in cts:
+            cts[node] = add(cts[node], ct)
+        else:
+            cts[node] = ct
+            heapq.heappush(heap, (-node.seq, node))
+    leaves: dict[Node, Any] = {}
+    while heap:
+        _, node = heapq.heappop(heap)
+        ct = cts.pop(node)
+        prim = node.prim
+        if prim is None:
+            leaves[node] = ct
+            continue
+        parents = node.parents
+        wanted = [p is not None for p in parents]
+        in_cts = prim.vjp(ct, node.primals, node.out, wanted, **node.params)
+        if release:
+            node.primals = node.out = None  # type: ignore[assignment]
+        del ct
+        for parent, c in zip(parents, in_cts):
+            if parent is None or c is None:
+                continue
+            previous = cts.get(parent)
+            if previous is None:
+                cts[parent] = c
+                heapq.heappush(heap, (-parent.seq, parent))
+            else:
+                cts[parent] = add(previous, c)
+    return leaves

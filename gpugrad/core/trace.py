@@ -1,0 +1,175 @@
+"""Tracers, the trace stack and ``bind``: how a primitive finds the transformation to run.
+
+Every transformation in flight owns a :class:`MainTrace` with a *level* (its depth in this
+thread's stack). Each tracer points to its trace, so when a primitive is applied, ``bind``
+hands it to the trace of the highest level among its arguments, which lifts the others
+(values of lower levels are constants to it). Because the tag travels with the tracer and not
+with the call site, nested transformations never confuse their perturbations: in
+``x * grad(lambda y: x + y)(1.0)`` the inner trace sees ``x`` as a constant.
+
+Tracing is concrete: each tracer carries its value, so the user's Python control flow on
+values works. The stack is per thread and is unwound by ``new_main`` even on exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Iterator
+from typing import Any, Callable
+
+from gpugrad.core.array_methods import ArrayMethods
+
+__all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "new_main", "raw_value"]
+
+
+class MainTrace:
+    """One transformation in flight: its level in the stack and its trace object."""
+
+    __slots__ = ("level", "trace", "active")
+
+    def __init__(self, level: int, trace_type: type[Trace]) -> None:
+        self.level = level
+        self.active = True
+        self.trace = trace_type(self)
+
+
+class Trace:
+    """Interprets primitives applied to this level's tracers (one subclass per transform)."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: MainTrace) -> None:
+        self.main = main
+
+    def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
+                          ) -> Any:
+        raise NotImplementedError
+
+
+class Tracer(ArrayMethods):
+    """A value being traced by one transformation. Behaves like an array (see ArrayMethods).
+
+    Subclasses store their lower-level value in ``primal`` (forward and reverse mode both).
+    """
+
+    __slots__ = ("_trace", "primal")
+    __array_ufunc__ = None  # make `ndarray * tracer` defer to Tracer.__rmul__
+    __array_priority__ = 1000
+
+    _trace: Trace
+    primal: Any
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.primal.shape  # type: ignore[no-any-return]
+
+    @property
+    def dtype(self) -> Any:
+        return self.primal.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.primal.shape)
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for d in self.primal.shape:
+            size *= d
+        return size
+
+
+def raw_value(x: Any) -> Any:
+    """The concrete array under any number of tracers (no derivative information)."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[MainTrace] = []
+
+
+_state = _State()
+_sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
+
+
+def next_sequence() -> int:
+    return next(_sequence)
+
+
+@contextlib.contextmanager
+def new_main(trace_type: type[Trace]) -> Iterator[MainTrace]:
+    """Push a transformation onto this thread's stack for the duration of the block."""
+    stack = _state.stack
+    main = MainTrace(len(stack) + 1, trace_type)
+    stack.append(main)
+    try:
+        yield main
+    finally:
+        main.active = False
+        # Pop exactly what we pushed, even if the user's code raised half-way through.
+        del stack[stack.index(main):]
+
+
+def current_depth() -> int:
+    return len(_state.stack)
+
+
+class Primitive:
+    """A primitive operation: its evaluation and its derivative rules, as plain functions.
+
+    * ``impl(*args, **params)`` evaluates on concrete NumPy/CuPy arrays.
+    * ``jvp(primals, tangents, **params) -> (out, tangent_out)``; a tangent of ``None`` is
+      zero.
+    * ``vjp(ct, primals, out, wanted, **params) -> cotangents`` (one per argument, ``None``
+      where not wanted or zero), written in gpugrad's own differentiable operations.
+    """
+
+    __slots__ = ("name", "impl", "jvp", "vjp")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.impl: Callable[..., Any] = _missing(name, "impl")
+        self.jvp: Callable[..., Any] = _missing(name, "jvp")
+        self.vjp: Callable[..., Any] = _missing(name, "vjp")
+
+    def __repr__(self) -> str:
+        return f"{self.name}_p"
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        return bind(self, *args, **params)
+
+
+def _missing(name: str, what: str) -> Callable[..., Any]:
+    def rule(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"primitive {name!r} has no {what} rule")
+
+    return rule
+
+
+def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
+    """Apply ``prim``: evaluate it, or hand it to the highest-level trace among ``args``."""
+    top: Trace | None = None
+    level = 0
+    for a in args:
+        if isinstance(a, Tracer):
+            main = a._trace.main
+            if main.level > level:
+                top, level = a._trace, main.level
+    if top is None:
+        return prim.impl(*args, **params)
+    if not top.main.active:
+        raise escaped_tracer_error()
+    return top.process_primitive(prim, args, params)
+
+
+def escaped_tracer_error() -> RuntimeError:
+    return RuntimeError(
+        "a value traced by a transformation (grad, jvp, vjp, ...) was used after that "
+        "transformation returned; return it from the function instead of storing it "
+        "outside, or wrap it in gpugrad.stop_gradient"
+    )

@@ -1,0 +1,122 @@
+"""Dtype policy: default dtypes and JAX's type promotion.
+
+Where JAX and NumPy differ, gpugrad follows JAX so that float32 work stays float32:
+
+* Python scalars are *weak*: they take the dtype of the arrays they meet (NEP 50), and
+  alone they become the default dtype of their kind (float32/int32, or float64/int64 in
+  64-bit mode).
+* An integer or bool array combined with a floating array gives the floating array's
+  dtype (NumPy would widen ``float32 * int64`` to float64).
+* Between floats, or between integers, the wider wins, as in NumPy.
+
+Example:
+    >>> import numpy as np
+    >>> result_type(np.ones(2, np.float32), np.ones(2, np.int64))
+    dtype('float32')
+    >>> result_type(np.ones(2, bool), 1)
+    dtype('int32')
+    >>> result_type(2.5)
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.config import config
+
+__all__ = ["default_float", "default_int", "dtype_of", "is_float", "result_type"]
+
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+_WEAK_KIND = {bool: _BOOL, int: _INT, float: _FLOAT, complex: _COMPLEX}
+_KIND_OF_CHAR = {"b": _BOOL, "i": _INT, "u": _INT, "f": _FLOAT, "c": _COMPLEX}
+_cache: dict[tuple[Any, ...], np.dtype[Any]] = {}
+
+
+def default_float() -> np.dtype[Any]:
+    """float32, or float64 in 64-bit mode."""
+    return np.dtype(np.float64 if config.enable_x64 else np.float32)
+
+
+def default_int() -> np.dtype[Any]:
+    """int32, or int64 in 64-bit mode."""
+    return np.dtype(np.int64 if config.enable_x64 else np.int32)
+
+
+def default_complex() -> np.dtype[Any]:
+    return np.dtype(np.complex128 if config.enable_x64 else np.complex64)
+
+
+def _default_of_kind(kind: int) -> np.dtype[Any]:
+    if kind == _BOOL:
+        return np.dtype(bool)
+    if kind == _INT:
+        return default_int()
+    if kind == _FLOAT:
+        return default_float()
+    return default_complex()
+
+
+def is_float(dtype: Any) -> bool:
+    """True for floating and complex dtypes (the ones gradients are defined for)."""
+    return np.dtype(dtype).kind in "fc"
+
+
+def dtype_of(x: Any) -> np.dtype[Any]:
+    """The dtype ``x`` has, or gets when it becomes an array (Python scalars: the default)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return np.dtype(dtype)
+    kind = _WEAK_KIND.get(type(x))
+    if kind is not None:
+        return _default_of_kind(kind)
+    return np.asarray(x).dtype if not isinstance(x, (list, tuple)) else _list_dtype(x)
+
+
+def _list_dtype(values: Any) -> np.dtype[Any]:
+    arr = np.asarray(values)
+    if arr.dtype.kind in "biufc" and not _has_array_leaf(values):
+        return _default_of_kind(_KIND_OF_CHAR[arr.dtype.kind])
+    return arr.dtype
+
+
+def _has_array_leaf(values: Any) -> bool:
+    if isinstance(values, (list, tuple)):
+        return any(_has_array_leaf(v) for v in values)
+    return hasattr(values, "dtype")
+
+
+def result_type(*args: Any) -> np.dtype[Any]:
+    """The dtype an operation over ``args`` computes in, by JAX's promotion rules."""
+    key = tuple(
+        getattr(a, "dtype", None) if hasattr(a, "dtype") else type(a) for a in args
+    ) + (config.enable_x64,)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    strong: list[np.dtype[Any]] = []
+    weak_kind = -1
+    for a in args:
+        dtype = getattr(a, "dtype", None)
+        if dtype is not None:
+            strong.append(np.dtype(dtype))
+            continue
+        kind = _WEAK_KIND.get(type(a))
+        if kind is None:
+            strong.append(dtype_of(a))
+        else:
+            weak_kind = max(weak_kind, kind)
+    if not strong:
+        result = _default_of_kind(max(weak_kind, 0))
+    else:
+        top = max(_KIND_OF_CHAR[d.kind] for d in strong)
+        result = np.dtype(np.result_type(*[d for d in strong if _KIND_OF_CHAR[d.kind] == top]))
+        if weak_kind > top:
+            if weak_kind == _COMPLEX and top == _FLOAT:
+                result = np.dtype(np.complex128 if result.itemsize == 8 else np.complex64)
+            else:
+                result = _default_of_kind(weak_kind)
+    _cache[key] = result
+    return result

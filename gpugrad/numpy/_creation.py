@@ -1,0 +1,202 @@
+"""Array creation on the default backend, with gpugrad's dtype policy (api.md): Python
+floats become float32 (float64 in 64-bit mode), ints int32 (int64), and arrays keep theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import get_xp, namespace_of
+from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.dtypes import default_float, default_int, dtype_of
+from gpugrad.primitives.structural import convert
+
+__all__ = [
+    "arange", "array", "asarray", "eye", "full", "full_like", "linspace", "ones",
+    "ones_like", "zeros", "zeros_like",
+]
+
+
+def _contains_tracer(obj: Any) -> bool:
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_contains_tracer(o) for o in obj)
+    return False
+
+
+def array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
+    """An array from ``obj`` (array, scalar, nested list) on the default backend.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.array([1.0, 2.0])
+        array([1., 2.], dtype=float32)
+        >>> gnp.array([1, 2]).dtype
+        dtype('int32')
+    """
+    if isinstance(obj, Tracer):
+        return obj if dtype is None else convert(obj, dtype)
+    if isinstance(obj, (list, tuple)) and _contains_tracer(obj):
+        from gpugrad.numpy._shape import stack
+
+        out = stack([array(o) for o in obj])
+        return out if dtype is None else convert(out, dtype)
+    if hasattr(obj, "__cuda_array_interface__"):
+        xp = namespace_of(obj)
+        return xp.array(obj, dtype=dtype, copy=copy)
+    if isinstance(obj, np.ndarray):
+        xp = get_xp()
+        if xp is np:
+            return np.array(obj, dtype=dtype, copy=copy)
+        return xp.asarray(obj, dtype=dtype)
+    if dtype is None:
+        dtype = dtype_of(obj)
+    xp = get_xp()
+    if isinstance(obj, (list, tuple)) and any(
+        hasattr(o, "__cuda_array_interface__") for o in obj
+    ):
+        return xp.stack([xp.asarray(o, dtype=dtype) for o in obj])
+    return xp.asarray(np.asarray(obj, dtype=dtype))
+
+
+def asarray(obj: Any, dtype: Any = None) -> Any:
+    """Like :func:`array`, without copying arrays that already fit.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> x = np.ones(2)
+        >>> gnp.asarray(x) is x
+        True
+    """
+    if isinstance(obj, Tracer):
+        return obj if dtype is None else convert(obj, dtype)
+    if type(obj) is np.ndarray or hasattr(obj, "__cuda_array_interface__"):
+        if dtype is None or obj.dtype == np.dtype(dtype):
+            return obj
+        return obj.astype(dtype)
+    return array(obj, dtype=dtype, copy=False)
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+
+
+def zeros(shape: Any, dtype: Any = None) -> Any:
+    """Zeros of ``shape`` (default dtype float32, or float64 in 64-bit mode).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.zeros(2)
+        array([0., 0.], dtype=float32)
+    """
+    return get_xp().zeros(_shape(shape), dtype or default_float())
+
+
+def ones(shape: Any, dtype: Any = None) -> Any:
+    """Ones of ``shape``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ones((1, 2))
+        array([[1., 1.]], dtype=float32)
+    """
+    return get_xp().ones(_shape(shape), dtype or default_float())
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """``shape`` filled with ``fill_value``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.full(2, 7)
+        array([7, 7], dtype=int32)
+    """
+    fill_value = raw_value(fill_value)
+    return get_xp().full(_shape(shape), fill_value, dtype or dtype_of(fill_value))
+
+
+def _like(x: Any) -> tuple[Any, Any]:
+    raw = raw_value(x)
+    if not hasattr(raw, "shape"):
+        raw = asarray(raw)
+    return namespace_of(raw), raw
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Any:
+    """Zeros with the shape and dtype of ``x`` (a constant: no derivative).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.zeros_like(gnp.ones(2))
+        array([0., 0.], dtype=float32)
+    """
+    xp, raw = _like(x)
+    return xp.zeros(raw.shape, dtype or raw.dtype)
+
+
+def ones_like(x: Any, dtype: Any = None) -> Any:
+    """Ones with the shape and dtype of ``x``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ones_like(gnp.zeros(2))
+        array([1., 1.], dtype=float32)
+    """
+    xp, raw = _like(x)
+    return xp.ones(raw.shape, dtype or raw.dtype)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Any:
+    """``fill_value`` with the shape and dtype of ``x``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.full_like(gnp.zeros(2), 3.0)
+        array([3., 3.], dtype=float32)
+    """
+    xp, raw = _like(x)
+    return xp.full(raw.shape, raw_value(fill_value), dtype or raw.dtype)
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:
+    """The identity matrix (ones on diagonal ``k``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.eye(2)
+        array([[1., 0.],
+               [0., 1.]], dtype=float32)
+    """
+    return get_xp().eye(N, M, k, dtype=dtype or default_float())
+
+
+def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) -> Any:
+    """Evenly spaced values in ``[start, stop)``; int arguments give int32 (int64 in x64).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.arange(3)
+        array([0, 1, 2], dtype=int32)
+    """
+    args = [raw_value(a) for a in (start, stop, step) if a is not None]
+    if dtype is None:
+        is_int = all(isinstance(a, (int, np.integer)) for a in args)
+        dtype = default_int() if is_int else default_float()
+    return get_xp().arange(*args, dtype=dtype)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None
+             ) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.linspace(0.0, 1.0, 3)
+        array([0. , 0.5, 1. ], dtype=float32)
+    """
+    xp = get_xp()
+    out = xp.linspace(raw_value(start), raw_value(stop), num, endpoint=endpoint)
+    return out.astype(dtype or default_float())

@@ -1,0 +1,212 @@
+"""Products: ``dot``, ``vdot``, ``matmul``, ``tensordot``, ``inner``, ``outer``, ``einsum``.
+
+Each one is lowered to the contraction primitive with an explicit einsum spec, so they all
+share one pair of derivative rules.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from gpugrad.dtypes import result_type
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._shape import ravel
+from gpugrad.numpy._ufuncs import FUNCTIONS
+from gpugrad.primitives import structural as S
+from gpugrad.primitives.contraction import contract
+
+__all__ = ["dot", "einsum", "inner", "matmul", "outer", "tensordot", "vdot"]
+
+_LETTERS = string.ascii_letters
+
+
+def _promote(*xs: Any) -> list[Any]:
+    arrays = [_array(x) for x in xs]
+    dtype = result_type(*arrays)
+    return [S.convert(a, dtype) for a in arrays]
+
+
+def dot(a: Any, b: Any) -> Any:
+    """NumPy's ``dot``: inner product of vectors, matrix product, or a sum over the last
+    axis of ``a`` and the second-to-last of ``b``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.dot(gnp.array([1.0, 2.0]), gnp.array([3.0, 4.0]))
+        array(11., dtype=float32)
+    """
+    a, b = _promote(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        return FUNCTIONS["multiply"](a, b)
+    la = _LETTERS[: a.ndim]
+    if b.ndim == 1:
+        return contract(f"{la},{la[-1]}->{la[:-1]}", a, b)
+    lb = _LETTERS[a.ndim : a.ndim + b.ndim - 2] + la[-1] + _LETTERS[a.ndim + b.ndim - 2]
+    out = la[:-1] + lb[:-2] + lb[-1]
+    return contract(f"{la},{lb}->{out}", a, b)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """Matrix product with broadcasting batch dimensions (the ``@`` operator).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.matmul(gnp.ones((2, 3)), gnp.ones(3))
+        array([3., 3.], dtype=float32)
+    """
+    a, b = _promote(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: an operand is 0-dimensional; use * for scalars")
+    if a.ndim == 1 and b.ndim == 1:
+        return contract("i,i->", a, b)
+    if a.ndim == 1:
+        lb = _LETTERS[: b.ndim]
+        return contract(f"{lb[-2]},{lb}->{lb[:-2] + lb[-1]}", a, b)
+    if b.ndim == 1:
+        la = _LETTERS[: a.ndim]
+        return contract(f"{la},{la[-1]}->{la[:-1]}", a, b)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                         f"({a.shape[-1]} != {b.shape[-2]})")
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = S.broadcast_to(a, batch + a.shape[-2:])
+    b = S.broadcast_to(b, batch + b.shape[-2:])
+    lead = _LETTERS[: len(batch)]
+    i, j, k = _LETTERS[len(batch) : len(batch) + 3]
+    return contract(f"{lead}{i}{j},{lead}{j}{k}->{lead}{i}{k}", a, b)
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """Dot product of the flattened arrays (the first conjugated).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.vdot(gnp.ones((2, 2)), gnp.ones((2, 2)))
+        array(4., dtype=float32)
+    """
+    a, b = _promote(a, b)
+    if a.dtype.kind == "c":
+        from gpugrad.numpy._complex import conj
+
+        a = conj(a)
+    return contract("i,i->", ravel(a), ravel(b))
+
+
+def inner(a: Any, b: Any) -> Any:
+    """Sum product over the last axes.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.inner(gnp.ones((2, 3)), gnp.ones(3))
+        array([3., 3.], dtype=float32)
+    """
+    a, b = _promote(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        return FUNCTIONS["multiply"](a, b)
+    la = _LETTERS[: a.ndim]
+    lb = _LETTERS[a.ndim : a.ndim + b.ndim - 1] + la[-1]
+    return contract(f"{la},{lb}->{la[:-1] + lb[:-1]}", a, b)
+
+
+def outer(a: Any, b: Any) -> Any:
+    """Outer product of the flattened arrays.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.outer(gnp.ones(2), gnp.ones(3)).shape
+        (2, 3)
+    """
+    a, b = _promote(a, b)
+    return contract("i,j->ij", ravel(a), ravel(b))
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """Sum products over the given axes (an int ``n``: the last ``n`` of ``a`` with the
+    first ``n`` of ``b``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.tensordot(gnp.ones((2, 3)), gnp.ones((3, 4)), axes=1).shape
+        (2, 4)
+    """
+    a, b = _promote(a, b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        axes_a, axes_b = list(range(a.ndim - n, a.ndim)), list(range(n))
+    else:
+        axes_a, axes_b = ([axes[0]] if np.ndim(axes[0]) == 0 else list(axes[0]),
+                          [axes[1]] if np.ndim(axes[1]) == 0 else list(axes[1]))
+        axes_a = [int(x) % a.ndim for x in axes_a]
+        axes_b = [int(x) % b.ndim for x in axes_b]
+    la = list(_LETTERS[: a.ndim])
+    lb = list(_LETTERS[a.ndim : a.ndim + b.ndim])
+    for i, j in zip(axes_a, axes_b):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: shape mismatch on contracted axes {a.shape[i]} "
+                             f"and {b.shape[j]}")
+        lb[j] = la[i]
+    out = [c for k, c in enumerate(la) if k not in axes_a]
+    out += [c for k, c in enumerate(lb) if k not in axes_b]
+    return contract(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
+
+
+def _expand_ellipsis(spec: str, operands: list[Any]) -> str:
+    if "..." not in spec:
+        return spec
+    inputs, _, output = spec.partition("->")
+    used = set(spec)
+    spare = [c for c in _LETTERS if c not in used]
+    terms = inputs.split(",")
+    width = max((x.ndim - len(t.replace("...", "")) for t, x in zip(terms, operands)
+                 if "..." in t), default=0)
+    fill = "".join(spare[:width])
+    expanded = []
+    for t, x in zip(terms, operands):
+        if "..." in t:
+            k = x.ndim - len(t.replace("...", ""))
+            t = t.replace("...", fill[width - k :])
+        expanded.append(t)
+    if "->" not in spec:
+        return ",".join(expanded)
+    return ",".join(expanded) + "->" + output.replace("...", fill)
+
+
+def einsum(spec: str, *operands: Any) -> Any:
+    """Einstein summation; more than two operands are contracted left to right.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.einsum("ij,j->i", gnp.ones((2, 3)), gnp.ones(3))
+        array([3., 3.], dtype=float32)
+    """
+    xs = _promote(*operands)
+    spec = _expand_ellipsis(spec.replace(" ", ""), xs)
+    if "->" in spec:
+        inputs, output = spec.split("->")
+    else:
+        inputs = spec
+        counts = {c: inputs.count(c) for c in set(inputs) if c != ","}
+        output = "".join(sorted(c for c, n in counts.items() if n == 1))
+    terms = inputs.split(",")
+    if len(terms) != len(xs):
+        raise ValueError(f"einsum: spec {spec!r} names {len(terms)} operands, got {len(xs)}")
+    for t, x in zip(terms, xs):
+        if len(t) != x.ndim:
+            raise ValueError(f"einsum: term {t!r} has {len(t)} indices for an operand of "
+                             f"shape {x.shape}")
+        if len(set(t)) != len(t):
+            raise NotImplementedError(f"einsum: an index repeated within one operand ({t!r}, "
+                                      "a diagonal or trace) is not supported; use "
+                                      "gnp.diagonal or gnp.trace first")
+    if len(xs) == 1:
+        return contract(f"{terms[0]}->{output}", xs[0])
+    acc, acc_term = xs[0], terms[0]
+    for k in range(1, len(xs)):
+        later = set(output).union(*terms[k + 1 :])
+        keep = "".join(dict.fromkeys(c for c in acc_term + terms[k] if c in later))
+        acc = contract(f"{acc_term},{terms[k]}->{keep}", acc, xs[k])
+        acc_term = keep
+    return contract(f"{acc_term}->{output}", acc) if acc_term != output else acc

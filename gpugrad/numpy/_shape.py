@@ -1,0 +1,315 @@
+"""Shape manipulation and indexing, composed from the structural and indexing primitives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.dtypes import result_type
+from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.primitives import structural as S
+from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
+
+__all__ = [
+    "IndexUpdateHelper", "astype", "broadcast_arrays", "broadcast_to", "concatenate",
+    "expand_dims", "flip", "getitem", "moveaxis", "ravel", "reshape", "split", "squeeze",
+    "stack", "swapaxes", "transpose",
+]
+
+
+def reshape(x: Any, shape: Any, order: str = "C") -> Any:
+    """Reshape ``x``; one dimension may be -1.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.reshape(gnp.arange(4), (2, -1)).shape
+        (2, 2)
+    """
+    x = _array(x)
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+    if shape.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension (-1) in reshape")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        if known == 0 or x.size % known:
+            raise ValueError(f"cannot reshape array of size {x.size} into shape {shape}")
+        shape = tuple(x.size // known if d == -1 else d for d in shape)
+    if int(np.prod(shape, dtype=np.int64)) != x.size:
+        raise ValueError(f"cannot reshape array of size {x.size} into shape {shape}")
+    if order == "F":
+        return transpose(S.reshape(transpose(x), shape[::-1]))
+    if order != "C":
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    return S.reshape(x, shape)
+
+
+def ravel(x: Any) -> Any:
+    """Flatten to one dimension (row-major).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ravel(gnp.ones((2, 2))).shape
+        (4,)
+    """
+    x = _array(x)
+    return S.reshape(x, (x.size,))
+
+
+def transpose(x: Any, axes: Any = None) -> Any:
+    """Permute the axes (reverse them by default).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.transpose(gnp.ones((2, 3))).shape
+        (3, 2)
+    """
+    x = _array(x)
+    perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % x.ndim for a in axes)
+    if sorted(perm) != list(range(x.ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} axes")
+    return S.transpose(x, perm)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """Exchange two axes.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.swapaxes(gnp.ones((2, 3)), 0, 1).shape
+        (3, 2)
+    """
+    x = _array(x)
+    perm = list(range(x.ndim))
+    a, b = axis1 % x.ndim, axis2 % x.ndim
+    perm[a], perm[b] = perm[b], perm[a]
+    return S.transpose(x, tuple(perm))
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Any:
+    """Move axes to new positions, keeping the others in order.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.moveaxis(gnp.ones((2, 3, 4)), 0, -1).shape
+        (3, 4, 2)
+    """
+    x = _array(x)
+    src = [int(s) % x.ndim for s in np.atleast_1d(source)]
+    dst = [int(d) % x.ndim for d in np.atleast_1d(destination)]
+    order = [i for i in range(x.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return S.transpose(x, tuple(order))
+
+
+def expand_dims(x: Any, axis: Any) -> Any:
+    """Insert axes of length one at ``axis``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.expand_dims(gnp.ones(3), 0).shape
+        (1, 3)
+    """
+    x = _array(x)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    ndim = x.ndim + len(axes)
+    positions = sorted(int(a) % ndim for a in axes)
+    shape = list(x.shape)
+    for p in positions:
+        shape.insert(p, 1)
+    return S.reshape(x, tuple(shape))
+
+
+def squeeze(x: Any, axis: Any = None) -> Any:
+    """Remove axes of length one.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.squeeze(gnp.ones((1, 3, 1))).shape
+        (3,)
+    """
+    x = _array(x)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = _axes(x, axis)
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ValueError(f"cannot squeeze axis {a}: it has length {x.shape[a]}, not 1")
+    return S.reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+def broadcast_to(x: Any, shape: Any) -> Any:
+    """Broadcast ``x`` to ``shape`` (NumPy's rules).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.broadcast_to(gnp.ones(3), (2, 3)).shape
+        (2, 3)
+    """
+    x = _array(x)
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+    np.broadcast_shapes(x.shape, shape)  # raises NumPy's clear error when incompatible
+    return S.broadcast_to(x, shape)
+
+
+def broadcast_arrays(*xs: Any) -> list[Any]:
+    """Broadcast arrays against each other.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> [a.shape for a in gnp.broadcast_arrays(gnp.ones(3), gnp.ones((2, 1)))]
+        [(2, 3), (2, 3)]
+    """
+    arrays = [_array(x) for x in xs]
+    shape = np.broadcast_shapes(*[a.shape for a in arrays])
+    return [S.broadcast_to(a, shape) for a in arrays]
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype`` (derivative only between floating dtypes).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.astype(gnp.array([1.5]), "int32")
+        array([1], dtype=int32)
+    """
+    return S.convert(_array(x), dtype)
+
+
+def concatenate(arrays: Any, axis: int | None = 0) -> Any:
+    """Join arrays along an existing axis (``axis=None`` flattens them first).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.concatenate([gnp.ones(2), gnp.zeros(1)])
+        array([1., 1., 0.], dtype=float32)
+    """
+    xs = [_array(x) for x in arrays]
+    if not xs:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        xs, axis = [ravel(x) for x in xs], 0
+    dtype = result_type(*xs)
+    xs = [S.convert(x, dtype) for x in xs]
+    axis = int(axis) % max(xs[0].ndim, 1)
+    return S.concatenate(xs, axis)
+
+
+def stack(arrays: Any, axis: int = 0) -> Any:
+    """Join arrays along a new axis.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.stack([gnp.ones(2), gnp.zeros(2)]).shape
+        (2, 2)
+    """
+    xs = [_array(x) for x in arrays]
+    if not xs:
+        raise ValueError("need at least one array to stack")
+    if len({x.shape for x in xs}) != 1:
+        raise ValueError(f"all input arrays must have the same shape, got "
+                         f"{[x.shape for x in xs]}")
+    return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
+    """Split into pieces along ``axis`` (equal sections, or at the given indices).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> [p.shape for p in gnp.split(gnp.ones(4), 2)]
+        [(2,), (2,)]
+    """
+    x = _array(x)
+    axis = int(axis) % x.ndim
+    n = x.shape[axis]
+    if np.ndim(indices_or_sections) == 0:
+        sections = int(indices_or_sections)
+        if sections <= 0 or n % sections:
+            raise ValueError(f"array split does not result in an equal division: {n} "
+                             f"elements into {sections} sections")
+        bounds = [i * (n // sections) for i in range(sections + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    pre = (slice(None),) * axis
+    return [gather(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def flip(x: Any, axis: Any = None) -> Any:
+    """Reverse the order of elements along ``axis`` (all axes by default).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.flip(gnp.arange(3))
+        array([2, 1, 0], dtype=int32)
+    """
+    x = _array(x)
+    axes = _axes(x, axis)
+    return gather(x, tuple(slice(None, None, -1) if i in axes else slice(None)
+                           for i in range(x.ndim)))
+
+
+def getitem(x: Any, index: Any) -> Any:
+    """``x[index]`` with NumPy's basic, advanced and boolean-mask indexing.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.getitem(gnp.arange(5), slice(1, 3))
+        array([1, 2], dtype=int32)
+    """
+    x = _array(x)
+    idx, advanced = normalize_index(index, x.ndim)
+    return gather(x, idx, advanced)
+
+
+class _IndexUpdateRef:
+    def __init__(self, x: Any, index: Any) -> None:
+        self.x = x
+        self.index, self.advanced = normalize_index(index, x.ndim)
+
+    def _updates(self, y: Any) -> Any:
+        target_shape = gather(S.stop_gradient(self.x), self.index, self.advanced).shape
+        y = S.convert(_array(y), self.x.dtype)
+        return S.broadcast_to(y, target_shape)
+
+    def get(self) -> Any:
+        return gather(self.x, self.index, self.advanced)
+
+    def add(self, y: Any) -> Any:
+        return scatter_add(self.x, self.index, self._updates(y), self.advanced)
+
+    def set(self, y: Any) -> Any:
+        from gpugrad.numpy._creation import ones_like, zeros_like
+
+        y = self._updates(y)
+        hits = scatter_add(zeros_like(self.x), self.index, ones_like(y), self.advanced)
+        # With repeated indices the value set is the mean of the updates aimed there.
+        spread = scatter_add(zeros_like(self.x), self.index, y, self.advanced)
+        return where(hits > 0, spread / FUNCTIONS["maximum"](hits, 1), self.x)
+
+    def multiply(self, y: Any) -> Any:
+        from gpugrad.numpy._creation import ones_like
+
+        y = self._updates(y)
+        factors = _IndexUpdateRef(ones_like(self.x), self.index)
+        factors.index, factors.advanced = self.index, self.advanced
+        return self.x * factors.set(y)
+
+
+class IndexUpdateHelper:
+    """``x.at[index]``: functional updates ``.set``, ``.add``, ``.multiply``, ``.get``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.IndexUpdateHelper(gnp.zeros(3))[1].add(2.0)
+        array([0., 2., 0.], dtype=float32)
+    """
+
+    def __init__(self, x: Any) -> None:
+        self.x = x
+
+    def __getitem__(self, index: Any) -> _IndexUpdateRef:
+        return _IndexUpdateRef(_array(self.x), index)

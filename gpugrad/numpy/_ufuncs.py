@@ -1,0 +1,217 @@
+"""Elementwise functions of ``gpugrad.numpy``: thin wrappers that promote dtypes (JAX's rules)
+and bind the elementwise primitive with the function's catalog expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import get_xp
+from gpugrad.core.trace import Tracer, bind
+from gpugrad.dtypes import default_float, result_type
+from gpugrad.primitives import catalog as C
+from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.expr import Expr, OpSpec, const, var
+from gpugrad.primitives.structural import convert
+
+_SCALARS = (bool, int, float, complex)
+
+
+def operand(x: Any) -> Any:
+    """Accept what NumPy accepts: arrays and tracers as they are, Python scalars as weak
+    scalars, NumPy scalars and (nested) lists as arrays of the default backend."""
+    if isinstance(x, Tracer) or isinstance(x, _SCALARS):
+        return x
+    if type(x) is np.ndarray or hasattr(x, "__cuda_array_interface__"):
+        return x
+    from gpugrad.numpy._creation import asarray
+
+    return asarray(x)
+
+
+def _prepare(args: tuple[Any, ...], to_float: bool) -> list[Any]:
+    args = tuple(operand(a) for a in args)
+    dtype = result_type(*args)
+    if to_float and dtype.kind not in "fc":
+        dtype = default_float()
+    out = []
+    has_array = False
+    for a in args:
+        if isinstance(a, _SCALARS):
+            out.append(a)
+            continue
+        has_array = True
+        out.append(a if a.dtype == dtype else convert(a, dtype))
+    if not has_array:  # every argument a Python scalar: make the first an array
+        out[0] = get_xp().asarray(out[0], dtype=dtype)
+    return out
+
+
+def _make(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
+    expr = spec(*[var(i) for i in range(spec.arity)])
+
+    def fn(*args: Any) -> Any:
+        if len(args) != spec.arity:
+            raise TypeError(f"{name}() takes {spec.arity} argument(s), got {len(args)}")
+        return bind(elementwise_p, *_prepare(args, to_float), expr=expr)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+def _doc(name: str, example: str, result: str) -> str:
+    return (
+        f"Elementwise ``{name}``, differentiable to any order (NumPy's semantics).\n\n"
+        f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+        f"    >>> gnp.{name}({example})\n    {result}\n"
+    )
+
+
+def _unary(name: str, spec: OpSpec, to_float: bool = True, example: str = "0.5",
+           result: str = "") -> Any:
+    return _make(name, spec, to_float, _doc(name, example, result or "..."))
+
+
+# Functions that compute in floating point (integer inputs become the default float).
+_FLOAT_UNARY = {
+    "exp": C.exp, "exp2": C.exp2, "expm1": C.expm1, "log": C.log, "log2": C.log2,
+    "log10": C.log10, "log1p": C.log1p, "sqrt": C.sqrt, "cbrt": C.cbrt, "sin": C.sin,
+    "cos": C.cos, "tan": C.tan, "arcsin": C.arcsin, "arccos": C.arccos, "arctan": C.arctan,
+    "sinh": C.sinh, "cosh": C.cosh, "tanh": C.tanh, "arcsinh": C.arcsinh,
+    "arccosh": C.arccosh, "arctanh": C.arctanh, "reciprocal": C.reciprocal,
+}
+_SAME_UNARY = {
+    "negative": C.neg, "abs": C.absolute, "absolute": C.absolute, "sign": C.sign,
+    "square": C.square,
+}
+_ROUNDING = {"floor": C.floor, "ceil": C.ceil, "rint": C.rint, "trunc": C.trunc}
+_FLOAT_BINARY = {"true_divide": C.div, "divide": C.div, "arctan2": C.arctan2,
+                 "logaddexp": C.logaddexp}
+_SAME_BINARY = {
+    "add": C.add, "subtract": C.sub, "multiply": C.mul, "maximum": C.maximum,
+    "minimum": C.minimum, "floor_divide": C.floor_divide, "remainder": C.remainder,
+    "mod": C.remainder,
+}
+_COMPARE = {
+    "equal": C.eq, "not_equal": C.ne, "less": C.lt, "less_equal": C.le, "greater": C.gt,
+    "greater_equal": C.ge,
+}
+_LOGICAL = {"logical_and": C.logical_and, "logical_or": C.logical_or,
+            "logical_xor": C.logical_xor}
+
+FUNCTIONS: dict[str, Any] = {}
+for _name, _spec in _FLOAT_UNARY.items():
+    FUNCTIONS[_name] = _make(_name, _spec, True, _doc(_name, "0.5", "array(...)"))
+for _name, _spec in {**_SAME_UNARY, **_SAME_BINARY, **_COMPARE}.items():
+    FUNCTIONS[_name] = _make(_name, _spec, False, _doc(_name, "...", "array(...)"))
+for _name, _spec in _FLOAT_BINARY.items():
+    FUNCTIONS[_name] = _make(_name, _spec, True, _doc(_name, "...", "array(...)"))
+
+
+def _rounding(name: str, spec: OpSpec) -> Any:
+    inner = _make(name, spec, False, "")
+
+    def fn(x: Any) -> Any:
+        x = operand(x)
+        if not isinstance(x, _SCALARS) and x.dtype.kind in "biu":
+            return x  # already integral
+        return inner(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}``; its derivative is zero (as in JAX)."
+    return fn
+
+
+for _name, _spec in _ROUNDING.items():
+    FUNCTIONS[_name] = _rounding(_name, _spec)
+
+
+def _logical(name: str, spec: OpSpec) -> Any:
+    expr = spec(*[var(i) for i in range(spec.arity)])
+
+    def fn(*args: Any) -> Any:
+        bools = [convert(a, bool) if not isinstance(a, _SCALARS) else bool(a)
+                 for a in map(operand, args)]
+        if all(isinstance(b, bool) for b in bools):
+            bools[0] = get_xp().asarray(bools[0])
+        return bind(elementwise_p, *bools, expr=expr)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of truth values (no derivative)."
+    return fn
+
+
+for _name, _spec in {**_LOGICAL, "logical_not": C.logical_not}.items():
+    FUNCTIONS[_name] = _logical(_name, _spec)
+
+_IPOW: dict[int, Expr] = {}
+_POWER = C.power(var(0), var(1))
+
+
+def power(x: Any, y: Any) -> Any:
+    """``x ** y`` elementwise. An integer exponent gives an exact integer power (JAX's
+    ``integer_pow``), so ``x**2`` at ``x = 0`` has derivative 0, not NaN.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.power(gnp.array([1.0, 2.0]), 3)
+        array([1., 8.], dtype=float32)
+    """
+    if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
+        n = int(y)
+        expr = _IPOW.get(n)
+        if expr is None:
+            expr = _IPOW[n] = C.ipow(var(0), const(n))
+        x = operand(x)
+        if isinstance(x, _SCALARS):
+            x = get_xp().asarray(x, dtype=result_type(x))
+        if n < 0 and x.dtype.kind in "biu":
+            raise ValueError("integers cannot be raised to negative integer powers; "
+                             "convert the base to a floating dtype first")
+        return bind(elementwise_p, x, expr=expr)
+    args = _prepare((x, y), to_float=False)
+    return bind(elementwise_p, *args, expr=_POWER)
+
+
+_SELECT = C.select(var(0), var(1), var(2))
+
+
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """``x`` where ``condition`` holds, else ``y``; the condition has no derivative.
+
+    Note the NaN trap shared with JAX: the derivative of ``where(x > 0, sqrt(x), 0)`` at 0
+    is NaN, because ``sqrt'(0) * 0`` is computed; guard the input instead
+    (``sqrt(where(x > 0, x, 1))``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.where(gnp.array([True, False]), 1.0, 2.0)
+        array([1., 2.], dtype=float32)
+    """
+    if x is None or y is None:
+        raise ValueError("gpugrad.numpy.where needs condition, x and y; for the indices of "
+                         "nonzero elements use gpugrad.numpy.nonzero")
+    c = operand(condition)
+    c = bool(c) if isinstance(c, _SCALARS) else convert(c, bool)
+    a, b = _prepare((x, y), to_float=False)
+    if isinstance(c, bool):
+        c = get_xp().asarray(c)
+    return bind(elementwise_p, c, a, b, expr=_SELECT)
+
+
+def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """Clip ``x`` to ``[a_min, a_max]`` (``minimum(maximum(x, a_min), a_max)``, as JAX).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.clip(gnp.array([-1.0, 0.5, 3.0]), 0.0, 1.0)
+        array([0. , 0.5, 1. ], dtype=float32)
+    """
+    if a_min is not None:
+        x = FUNCTIONS["maximum"](x, a_min)
+    if a_max is not None:
+        x = FUNCTIONS["minimum"](x, a_max)
+    return operand(x)

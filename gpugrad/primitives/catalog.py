@@ -1,0 +1,239 @@
+"""The elementwise catalog: every scalar operation gpugrad knows, written once.
+
+Each entry gives the operation's NumPy call, its CUDA expression and its partial derivatives
+(as expressions in the same language, in terms of the arguments and the node's own value).
+Everything elementwise in gpugrad — the NumPy evaluation, the JVP and VJP rules, the fused
+CUDA kernels, and every higher derivative — is derived from this table.
+
+CUDA templates use plain C operators and the device math library where its semantics match
+NumPy's, and ``gg_*`` helpers from ``kernels/gpugrad_math.cuh`` where they do not (NaN
+propagation in ``maximum``, Python's sign convention in ``remainder``, stable ``logaddexp``).
+
+Example:
+    >>> from gpugrad.primitives.expr import var, diff
+    >>> str(diff(tanh(var(0)), 0))
+    'sub(1.0, mul(tanh(x0), tanh(x0)))'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from gpugrad.primitives.expr import Expr, OpSpec, const, is_const, make
+
+OPS: dict[str, OpSpec] = {}
+
+
+def _op(
+    name: str,
+    numpy: str,
+    cuda: str,
+    *partials: Callable[..., Expr] | None,
+    out_kind: str = "same",
+) -> OpSpec:
+    spec = OpSpec(name, len(partials), numpy, cuda, tuple(partials), out_kind)
+    OPS[name] = spec
+    return spec
+
+
+def _nondiff(name: str, numpy: str, cuda: str, arity: int, out_kind: str = "same") -> OpSpec:
+    return _op(name, numpy, cuda, *([None] * arity), out_kind=out_kind)
+
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+# Arithmetic. Partials receive (args..., node); `o` is the node itself (its value).
+add = _op("add", "xp.add({0}, {1})", "({0} + {1})", lambda a, b, o: const(1.0),
+          lambda a, b, o: const(1.0))
+sub = _op("sub", "xp.subtract({0}, {1})", "({0} - {1})", lambda a, b, o: const(1.0),
+          lambda a, b, o: const(-1.0))
+mul = _op("mul", "xp.multiply({0}, {1})", "({0} * {1})", lambda a, b, o: b, lambda a, b, o: a)
+div = _op("div", "xp.true_divide({0}, {1})", "({0} / {1})", lambda a, b, o: 1.0 / b,
+          lambda a, b, o: -o / b)
+neg = _op("neg", "xp.negative({0})", "(-{0})", lambda a, o: const(-1.0))
+# x**n for a Python int n (the exponent is a constant argument, not differentiated).
+ipow = _op("ipow", "xp.power({0}, {1})", "gg_ipow({0}, {1})",
+           lambda x, n, o: n.value * ipow(x, n.value - 1), None)
+# x**y with a floating exponent; JAX's conventions at x == 0 and y == 0.
+power = _op(
+    "power", "xp.power({0}, {1})", "pow({0}, {1})",
+    lambda x, y, o: select(eq(y, 0.0), 0.0, y * power(x, y - 1.0)),
+    lambda x, y, o: log(select(eq(x, 0.0), 1.0, x)) * o,
+)
+square = _op("square", "xp.square({0})", "({0} * {0})", lambda x, o: 2.0 * x)
+reciprocal = _op("reciprocal", "xp.reciprocal({0})", "((T)1 / {0})", lambda x, o: -(o * o))
+maximum = _op(
+    "maximum", "xp.maximum({0}, {1})", "gg_maximum({0}, {1})",
+    lambda a, b, o: select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+    lambda a, b, o: select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+)
+minimum = _op(
+    "minimum", "xp.minimum({0}, {1})", "gg_minimum({0}, {1})",
+    lambda a, b, o: select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+    lambda a, b, o: select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+)
+absolute = _op("abs", "xp.absolute({0})", "abs({0})", lambda x, o: sign(x))
+floor_divide = _nondiff("floor_divide", "xp.floor_divide({0}, {1})", "gg_floor_divide({0}, {1})",
+                        2)
+remainder = _op("remainder", "xp.remainder({0}, {1})", "gg_remainder({0}, {1})",
+                lambda a, b, o: const(1.0), lambda a, b, o: -floor(a / b))
+
+# Exponentials and logarithms.
+exp = _op("exp", "xp.exp({0})", "exp({0})", lambda x, o: o)
+exp2 = _op("exp2", "xp.exp2({0})", "exp2({0})", lambda x, o: o * LN2)
+expm1 = _op("expm1", "xp.expm1({0})", "expm1({0})", lambda x, o: o + 1.0)
+log = _op("log", "xp.log({0})", "log({0})", lambda x, o: 1.0 / x)
+log2 = _op("log2", "xp.log2({0})", "log2({0})", lambda x, o: 1.0 / (x * LN2))
+log10 = _op("log10", "xp.log10({0})", "log10({0})", lambda x, o: 1.0 / (x * LN10))
+log1p = _op("log1p", "xp.log1p({0})", "log1p({0})", lambda x, o: 1.0 / (x + 1.0))
+sqrt = _op("sqrt", "xp.sqrt({0})", "sqrt({0})", lambda x, o: 0.5 / o)
+cbrt = _op("cbrt", "xp.cbrt({0})", "cbrt({0})", lambda x, o: 1.0 / (3.0 * (o * o)))
+# log(exp(a) + exp(b)) without overflow; its partials are softmax weights.
+logaddexp = _op("logaddexp", "xp.logaddexp({0}, {1})", "gg_logaddexp({0}, {1})",
+                lambda a, b, o: exp(a - o), lambda a, b, o: exp(b - o))
+
+# Trigonometric and hyperbolic functions.
+sin = _op("sin", "xp.sin({0})", "sin({0})", lambda x, o: cos(x))
+cos = _op("cos", "xp.cos({0})", "cos({0})", lambda x, o: -sin(x))
+tan = _op("tan", "xp.tan({0})", "tan({0})", lambda x, o: 1.0 + o * o)
+arcsin = _op("arcsin", "xp.arcsin({0})", "asin({0})", lambda x, o: 1.0 / sqrt(1.0 - x * x))
+arccos = _op("arccos", "xp.arccos({0})", "acos({0})", lambda x, o: -1.0 / sqrt(1.0 - x * x))
+arctan = _op("arctan", "xp.arctan({0})", "atan({0})", lambda x, o: 1.0 / (1.0 + x * x))
+arctan2 = _op("arctan2", "xp.arctan2({0}, {1})", "atan2({0}, {1})",
+              lambda a, b, o: b / (a * a + b * b), lambda a, b, o: -a / (a * a + b * b))
+sinh = _op("sinh", "xp.sinh({0})", "sinh({0})", lambda x, o: cosh(x))
+cosh = _op("cosh", "xp.cosh({0})", "cosh({0})", lambda x, o: sinh(x))
+tanh = _op("tanh", "xp.tanh({0})", "tanh({0})", lambda x, o: 1.0 - o * o)
+arcsinh = _op("arcsinh", "xp.arcsinh({0})", "asinh({0})", lambda x, o: 1.0 / sqrt(x * x + 1.0))
+arccosh = _op("arccosh", "xp.arccosh({0})", "acosh({0})",
+              lambda x, o: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)))
+arctanh = _op("arctanh", "xp.arctanh({0})", "atanh({0})", lambda x, o: 1.0 / (1.0 - x * x))
+
+# Piecewise-constant functions: zero derivative (as in JAX).
+sign = _nondiff("sign", "xp.sign({0})", "gg_sign({0})", 1)
+floor = _nondiff("floor", "xp.floor({0})", "floor({0})", 1)
+ceil = _nondiff("ceil", "xp.ceil({0})", "ceil({0})", 1)
+rint = _nondiff("rint", "xp.rint({0})", "rint({0})", 1)
+trunc = _nondiff("trunc", "xp.trunc({0})", "trunc({0})", 1)
+
+# Comparisons and logic: boolean results, no derivative.
+eq = _nondiff("eq", "xp.equal({0}, {1})", "({0} == {1})", 2, "bool")
+ne = _nondiff("ne", "xp.not_equal({0}, {1})", "({0} != {1})", 2, "bool")
+lt = _nondiff("lt", "xp.less({0}, {1})", "({0} < {1})", 2, "bool")
+le = _nondiff("le", "xp.less_equal({0}, {1})", "({0} <= {1})", 2, "bool")
+gt = _nondiff("gt", "xp.greater({0}, {1})", "({0} > {1})", 2, "bool")
+ge = _nondiff("ge", "xp.greater_equal({0}, {1})", "({0} >= {1})", 2, "bool")
+logical_and = _nondiff("logical_and", "xp.logical_and({0}, {1})", "({0} && {1})", 2, "bool")
+logical_or = _nondiff("logical_or", "xp.logical_or({0}, {1})", "({0} || {1})", 2, "bool")
+logical_xor = _nondiff("logical_xor", "xp.logical_xor({0}, {1})", "(!{0} != !{1})", 2, "bool")
+logical_not = _nondiff("logical_not", "xp.logical_not({0})", "(!{0})", 1, "bool")
+isnan = _nondiff("isnan", "xp.isnan({0})", "isnan({0})", 1, "bool")
+isinf = _nondiff("isinf", "xp.isinf({0})", "isinf({0})", 1, "bool")
+isfinite = _nondiff("isfinite", "xp.isfinite({0})", "isfinite({0})", 1, "bool")
+
+# where(c, a, b): the condition is not differentiated.
+select = _op("select", "xp.where({0}, {1}, {2})", "({0} ? {1} : {2})", None,
+             lambda c, a, b, o: select(c, 1.0, 0.0), lambda c, a, b, o: select(c, 0.0, 1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# Algebraic folding applied as nodes are built, so derivatives stay small. Folding
+# `0 * x` to 0 drops NaN propagation from x, exactly as symbolic zeros do in JAX.
+
+
+def _both_const(a: Expr, b: Expr) -> bool:
+    return a.op == "const" and b.op == "const"
+
+
+def _fold_add(a: Expr, b: Expr) -> Expr | None:
+    if is_const(a, 0):
+        return b
+    if is_const(b, 0):
+        return a
+    if _both_const(a, b):
+        return const(a.value + b.value)
+    return None
+
+
+def _fold_sub(a: Expr, b: Expr) -> Expr | None:
+    if is_const(b, 0):
+        return a
+    if is_const(a, 0):
+        return neg(b)
+    if _both_const(a, b):
+        return const(a.value - b.value)
+    return None
+
+
+def _fold_mul(a: Expr, b: Expr) -> Expr | None:
+    if is_const(a, 0) or is_const(b, 0):
+        return const(0.0)
+    if is_const(a, 1):
+        return b
+    if is_const(b, 1):
+        return a
+    if _both_const(a, b):
+        return const(a.value * b.value)
+    if is_const(a, -1):
+        return neg(b)
+    if is_const(b, -1):
+        return neg(a)
+    # x * where(c, 1, 0) == where(c, x, 0): one select instead of a select and a multiply.
+    for s, x in ((a, b), (b, a)):
+        if s.op is select and is_const(s.args[2], 0) and is_const(s.args[1], 1):
+            return select(s.args[0], x, 0.0)
+        if s.op is select and is_const(s.args[1], 0) and is_const(s.args[2], 1):
+            return select(s.args[0], 0.0, x)
+    return None
+
+
+def _fold_div(a: Expr, b: Expr) -> Expr | None:
+    if is_const(b, 1):
+        return a
+    if is_const(a, 0):
+        return const(0.0)
+    if _both_const(a, b):
+        return const(a.value / b.value)
+    return None
+
+
+def _fold_neg(a: Expr) -> Expr | None:
+    if a.op == "const":
+        return const(-a.value)
+    if a.op is neg:
+        return a.args[0]
+    return None
+
+
+def _fold_ipow(x: Expr, n: Expr) -> Expr | None:
+    if is_const(n, 0):
+        return const(1.0)
+    if is_const(n, 1):
+        return x
+    if x.op == "const":
+        return const(x.value**n.value)
+    return None
+
+
+def _fold_select(c: Expr, a: Expr, b: Expr) -> Expr | None:
+    if a == b:
+        return a
+    return None
+
+
+SIMPLIFY: dict[str, Callable[..., Expr | None]] = {
+    "add": _fold_add,
+    "sub": _fold_sub,
+    "mul": _fold_mul,
+    "div": _fold_div,
+    "neg": _fold_neg,
+    "ipow": _fold_ipow,
+    "select": _fold_select,
+}
+
+
+def apply(name: str, *args: Any) -> Expr:
+    """Build catalog operation ``name`` over ``args`` (expressions or constants)."""
+    return make(OPS[name], tuple(a if isinstance(a, Expr) else const(a) for a in args))

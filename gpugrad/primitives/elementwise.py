@@ -1,0 +1,160 @@
+"""The elementwise primitive: one primitive, parameterised by a catalog expression.
+
+``bind(elementwise_p, *args, expr=e)`` evaluates ``e`` elementwise with NumPy broadcasting.
+Its rules are derived, never written: the JVP is the expression ``sum_i de/dx_i * t_i`` and
+the VJP for input ``i`` is ``ct * de/dx_i`` (then summed back to the input's shape), both built
+symbolically from ``e`` and evaluated by this same primitive, so every order of derivative
+stays a single elementwise evaluation per rule.
+
+On NumPy an expression runs as Python code generated from it once (ufunc calls, common
+subexpressions computed once). On CuPy it runs as one generated CUDA kernel
+(``gpugrad.kernel``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
+
+__all__ = ["elementwise_p", "evaluate", "quiet_floating_point", "unbroadcast"]
+
+elementwise_p = Primitive("elementwise")
+
+
+class _Quiet(threading.local):
+    depth = 0
+
+
+_quiet = _Quiet()
+
+
+class quiet_floating_point:
+    """Silence NumPy's floating-point warnings for a whole transformation at once.
+
+    Like JAX, gpugrad returns inf/nan without warning (``sqrt'(0) = inf`` is a documented
+    value, not an accident). Entering ``np.errstate`` once per transformation instead of once
+    per operation keeps per-call overhead low.
+    """
+
+    __slots__ = ("_errstate",)
+
+    def __enter__(self) -> None:
+        _quiet.depth += 1
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._errstate.__exit__(*exc)
+        _quiet.depth -= 1
+
+
+def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
+    """The Python function (generated once per expression) that evaluates ``expr``."""
+    key = ("python", nargs)
+    fn = expr._cache.get(key)
+    if fn is None:
+        source = to_python(expr, nargs, name="elementwise")
+        namespace: dict[str, Any] = {}
+        exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
+        fn = expr._cache[key] = namespace["elementwise"]
+    return fn  # type: ignore[no-any-return]
+
+
+def evaluate(expr: Expr, *args: Any) -> Any:
+    """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel)."""
+    for a in args:
+        if type(a).__module__.startswith("cupy"):
+            from gpugrad.kernel import run_elementwise
+
+            return run_elementwise(expr, args)
+    fn = numpy_function(expr, len(args))
+    if _quiet.depth:
+        out = fn(np, *args)
+    else:
+        with np.errstate(all="ignore"):
+            out = fn(np, *args)
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
+    return out
+
+
+def _impl(*args: Any, expr: Expr) -> Any:
+    return evaluate(expr, *args)
+
+
+def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr:
+    """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
+    key = ("jvp", nargs, with_tangent)
+    cached = expr._cache.get(key)
+    if cached is None:
+        out_var = var(nargs + len(with_tangent))
+        total: Any = 0.0
+        for k, i in enumerate(with_tangent):
+            total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
+        cached = expr._cache[key] = total if isinstance(total, Expr) else None
+    return cached  # type: ignore[no-any-return]
+
+
+def _vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
+    """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
+    key = ("vjp", nargs, i)
+    if key not in expr._cache:
+        partial = substitute(diff(expr, i), {expr: var(nargs)})
+        result = partial * var(nargs + 1)
+        expr._cache[key] = None if result.op == "const" and result.value == 0 else result
+    return expr._cache[key]  # type: ignore[no-any-return]
+
+
+def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
+    out = bind(elementwise_p, *primals, expr=expr)
+    if not isinstance(expr.op, str) and expr.op.out_kind == "bool":
+        return out, None
+    with_tangent = tuple(i for i, t in enumerate(tangents) if t is not None)
+    texpr = _jvp_expr(expr, len(primals), with_tangent)
+    if texpr is None or (texpr.op == "const" and texpr.value == 0):
+        return out, None
+    tangent = bind(elementwise_p, *primals, *[tangents[i] for i in with_tangent], out,
+                   expr=texpr)
+    if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
+        from gpugrad.primitives.structural import broadcast_to
+
+        tangent = broadcast_to(tangent, out.shape)
+    return out, tangent
+
+
+def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) -> list[Any]:
+    n = len(primals)
+    cts: list[Any] = []
+    for i, w in enumerate(wanted):
+        vexpr = _vjp_expr(expr, n, i) if w else None
+        if vexpr is None:
+            cts.append(None)
+            continue
+        c = bind(elementwise_p, *primals, out, ct, expr=vexpr)
+        cts.append(unbroadcast(c, primals[i].shape))
+    return cts
+
+
+def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``x.shape``."""
+    from gpugrad.primitives.structural import reduce_sum, reshape
+
+    xshape = x.shape
+    if xshape == shape:
+        return x
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, d in enumerate(shape) if d == 1 and xshape[lead + k] != 1
+    )
+    summed = reduce_sum(x, axes) if axes else x
+    return reshape(summed, shape) if summed.shape != shape else summed
+
+
+elementwise_p.impl = _impl
+elementwise_p.jvp = _jvp
+elementwise_p.vjp = _vjp

@@ -1,0 +1,244 @@
+"""Structural primitives: dtype conversion, shape, broadcasting, concatenation, cumsum.
+
+Each is linear in its array arguments, so its JVP applies the primitive itself to the
+tangents and its VJP is the transpose (reshape back, sum what was broadcast, slice what was
+concatenated). Rules call the binding functions below, so they are differentiable too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import Primitive, bind, raw_value
+from gpugrad.dtypes import is_float
+
+__all__ = [
+    "broadcast_to",
+    "concatenate",
+    "convert",
+    "cumsum",
+    "reduce_sum",
+    "reshape",
+    "stop_gradient",
+    "transpose",
+    "zeros_like",
+]
+
+
+def _asarray(x: Any) -> Any:
+    return x if isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__") else (
+        np.asarray(x))
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Any:
+    """Concrete zeros with the shape of ``x`` on its backend (tracers: of their value)."""
+    raw = raw_value(x)
+    return namespace_of(raw).zeros(raw.shape, dtype or raw.dtype)
+
+
+def _instantiate(tangent: Any, primal: Any) -> Any:
+    return zeros_like(primal) if tangent is None else tangent
+
+
+def _linear_jvp(prim: Primitive) -> Any:
+    def jvp(primals: list[Any], tangents: list[Any], **params: Any) -> tuple[Any, Any]:
+        out = bind(prim, *primals, **params)
+        ts = [_instantiate(t, p) for t, p in zip(tangents, primals)]
+        return out, bind(prim, *ts, **params)
+
+    return jvp
+
+
+# ---------------------------------------------------------------------------------------
+# convert: astype between dtypes. Only float-to-float conversions carry a derivative.
+
+convert_p = Primitive("convert")
+convert_p.impl = lambda x, dtype: _asarray(x).astype(dtype)
+
+
+def _convert_jvp(primals: list[Any], tangents: list[Any], dtype: Any) -> tuple[Any, Any]:
+    (x,), (t,) = primals, tangents
+    out = convert(x, dtype)
+    if not (is_float(dtype) and is_float(x.dtype)):
+        return out, None
+    return out, convert(t, dtype)
+
+
+def _convert_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], dtype: Any
+                 ) -> list[Any]:
+    (x,) = primals
+    return [convert(ct, x.dtype) if is_float(x.dtype) else None]
+
+
+convert_p.jvp = _convert_jvp
+convert_p.vjp = _convert_vjp
+
+
+def convert(x: Any, dtype: Any) -> Any:
+    dtype = np.dtype(dtype)
+    if getattr(x, "dtype", None) == dtype:
+        return x
+    return bind(convert_p, x, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# reshape and transpose
+
+reshape_p = Primitive("reshape")
+reshape_p.impl = lambda x, shape: _asarray(x).reshape(shape)
+reshape_p.jvp = _linear_jvp(reshape_p)
+reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
+
+
+def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    return bind(reshape_p, x, shape=shape)
+
+
+transpose_p = Primitive("transpose")
+transpose_p.impl = lambda x, perm: _asarray(x).transpose(perm)
+transpose_p.jvp = _linear_jvp(transpose_p)
+transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
+    transpose(ct, tuple(int(i) for i in np.argsort(perm)))
+]
+
+
+def transpose(x: Any, perm: tuple[int, ...]) -> Any:
+    perm = tuple(perm)
+    if perm == tuple(range(len(perm))):
+        return x
+    return bind(transpose_p, x, perm=perm)
+
+
+# ---------------------------------------------------------------------------------------
+# broadcast_to (NumPy's rules) and its transpose reduce_sum
+
+
+broadcast_p = Primitive("broadcast")
+
+
+def _broadcast_impl(x: Any, shape: tuple[int, ...]) -> Any:
+    return namespace_of(x).broadcast_to(x, shape)
+
+
+broadcast_p.impl = _broadcast_impl
+broadcast_p.jvp = _linear_jvp(broadcast_p)
+
+
+def _broadcast_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
+                   shape: tuple[int, ...]) -> list[Any]:
+    from gpugrad.primitives.elementwise import unbroadcast
+
+    return [unbroadcast(ct, primals[0].shape)]
+
+
+broadcast_p.vjp = _broadcast_vjp
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    shape = tuple(int(d) for d in shape)
+    if x.shape == shape:
+        return x
+    return bind(broadcast_p, x, shape=shape)
+
+
+reduce_sum_p = Primitive("reduce_sum")
+
+
+def _reduce_sum_impl(x: Any, axes: tuple[int, ...]) -> Any:
+    out = namespace_of(x).sum(x, axis=axes)
+    return np.asarray(out) if isinstance(out, np.generic) else out
+
+
+reduce_sum_p.impl = _reduce_sum_impl
+reduce_sum_p.jvp = _linear_jvp(reduce_sum_p)
+
+
+def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
+                    axes: tuple[int, ...]) -> list[Any]:
+    shape = primals[0].shape
+    kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return [broadcast_to(reshape(ct, kept), shape)]
+
+
+reduce_sum_p.vjp = _reduce_sum_vjp
+
+
+def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:
+    axes = tuple(sorted(int(a) % max(x.ndim, 1) for a in axes)) if x.ndim else ()
+    if not axes:
+        return x
+    return bind(reduce_sum_p, x, axes=axes)
+
+
+# ---------------------------------------------------------------------------------------
+# concatenate along one axis; its transpose slices the cotangent back into pieces
+
+concatenate_p = Primitive("concatenate")
+concatenate_p.impl = lambda *xs, axis: namespace_of(*xs).concatenate(xs, axis=axis)
+concatenate_p.jvp = _linear_jvp(concatenate_p)
+
+
+def _concatenate_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], axis: int
+                     ) -> list[Any]:
+    from gpugrad.primitives.indexing import gather
+
+    cts: list[Any] = []
+    start = 0
+    for x, w in zip(primals, wanted):
+        stop = start + x.shape[axis]
+        index = (slice(None),) * axis + (slice(start, stop),)
+        cts.append(gather(ct, index) if w else None)
+        start = stop
+    return cts
+
+
+concatenate_p.vjp = _concatenate_vjp
+
+
+def concatenate(xs: list[Any], axis: int) -> Any:
+    if len(xs) == 1:
+        return xs[0]
+    return bind(concatenate_p, *xs, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------
+# cumsum along one axis (optionally from the end); its transpose is the reverse cumsum
+
+cumsum_p = Primitive("cumsum")
+
+
+def _cumsum_impl(x: Any, axis: int, reverse: bool) -> Any:
+    xp = namespace_of(x)
+    if reverse:
+        return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis), axis)
+    return xp.cumsum(x, axis=axis)
+
+
+cumsum_p.impl = _cumsum_impl
+cumsum_p.jvp = _linear_jvp(cumsum_p)
+cumsum_p.vjp = lambda ct, primals, out, wanted, axis, reverse: [
+    cumsum(ct, axis, not reverse)
+]
+
+
+def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:
+    return bind(cumsum_p, x, axis=axis, reverse=reverse)
+
+
+# ---------------------------------------------------------------------------------------
+# stop_gradient: the value, with a zero derivative in every mode
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient(primals[0]), None)
+stop_gradient_p.vjp = lambda ct, primals, out, wanted: [None]
+
+
+def stop_gradient(x: Any) -> Any:
+    return bind(stop_gradient_p, x)

@@ -44,6 +44,9 @@ from gpugrad.numpy._reductions import (
 from gpugrad.numpy._shape import (
     IndexUpdateHelper,
     astype,
+    at,
+    cumprod,
+    cumsum,
     broadcast_arrays,
     broadcast_to,
     concatenate,

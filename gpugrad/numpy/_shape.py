@@ -13,7 +13,7 @@ from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
 
 __all__ = [
-    "IndexUpdateHelper", "astype", "broadcast_arrays", "broadcast_to", "concatenate",
+    "IndexUpdateHelper", "astype", "at", "cumprod", "cumsum", "broadcast_arrays", "broadcast_to", "concatenate",
     "expand_dims", "flip", "getitem", "moveaxis", "ravel", "reshape", "split", "squeeze",
     "stack", "swapaxes", "transpose",
 ]
@@ -313,3 +313,49 @@ class IndexUpdateHelper:
 
     def __getitem__(self, index: Any) -> _IndexUpdateRef:
         return _IndexUpdateRef(_array(self.x), index)
+
+
+def at(x: Any) -> IndexUpdateHelper:
+    """``x.at`` for any array: plain NumPy/CuPy arrays have no ``.at``, so write
+    ``gnp.at(x)[idx].set(y)`` where JAX code writes ``x.at[idx].set(y)`` on a plain array
+    (inside transformations ``x.at`` works on the traced value too).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.at(gnp.zeros(3))[0].set(5.0)
+        array([5., 0., 0.], dtype=float32)
+    """
+    return IndexUpdateHelper(x)
+
+
+def cumsum(x: Any, axis: int | None = None) -> Any:
+    """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.cumsum(gnp.array([1.0, 2.0, 3.0]))
+        array([1., 3., 6.], dtype=float32)
+    """
+    x = _array(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    if x.dtype.kind == "b":
+        x = S.convert(x, result_type(x, 1))
+    return S.cumsum(x, int(axis) % x.ndim)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Any:
+    """Cumulative product along ``axis``; exact derivatives with zeros (a scan of products).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.cumprod(gnp.array([1.0, 2.0, 3.0]))
+        array([1., 2., 6.], dtype=float32)
+    """
+    from gpugrad.primitives.reductions import cumprod_last
+
+    x = _array(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    moved = moveaxis(x, axis, -1)
+    return moveaxis(cumprod_last(moved), -1, axis)

@@ -40,12 +40,15 @@ def _prepare(args: tuple[Any, ...], to_float: bool) -> list[Any]:
     has_array = False
     for a in args:
         if isinstance(a, _SCALARS):
-            out.append(a)
+            # A weak scalar takes the operation's dtype. Typing it now matters: NumPy would
+            # turn an all-scalar intermediate such as 1.0 / 2 into a float64 scalar, which
+            # then widens float32 arrays.
+            out.append(dtype.type(a))
             continue
         has_array = True
         out.append(a if a.dtype == dtype else convert(a, dtype))
     if not has_array:  # every argument a Python scalar: make the first an array
-        out[0] = get_xp().asarray(out[0], dtype=dtype)
+        out[0] = get_xp().asarray(out[0])
     return out
 
 

@@ -1,0 +1,46 @@
+"""``python -m gpugrad``: ``info`` (environment), ``kernels`` (CUDA kernel tools),
+``quickstart`` (the seed tutorials and a short benchmark)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``python -m gpugrad COMMAND [ARGS]``.
+
+    Example:
+        >>> main(["--help"])  # doctest: +ELLIPSIS
+        usage: python -m gpugrad ...
+        0
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    usage = (
+        "usage: python -m gpugrad {info,kernels,quickstart} [ARGS]\n"
+        "  info        versions of gpugrad, NumPy, CuPy and CUDA; the device; the backend\n"
+        "  kernels     compile-check (--check) or show (--show OP) the generated CUDA kernels\n"
+        "  quickstart  run the seed tutorials and a short benchmark on the available backend"
+    )
+    if not args or args[0] in ("-h", "--help"):
+        print(usage)
+        return 0
+    command, rest = args[0], args[1:]
+    if command == "info":
+        from gpugrad.info import print_environment_info
+
+        print_environment_info()
+        return 0
+    if command == "kernels":
+        from gpugrad.kernel.check import main as kernels_main
+
+        return int(kernels_main(rest))
+    if command == "quickstart":
+        from gpugrad.examples.quickstart import main as quickstart_main
+
+        return int(quickstart_main(rest) or 0)
+    print(f"unknown command {command!r}\n{usage}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Shared fixtures: the backends a test runs on (NumPy always, CuPy when a GPU is usable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gpugrad.backend import cupy_status
+
+
+def _cupy_or_skip() -> Any:
+    usable, reason = cupy_status()
+    if not usable:
+        pytest.skip(f"no usable CUDA device: {reason}")
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request: pytest.FixtureRequest) -> Any:
+    """The array module under test: NumPy, or CuPy (gpu marker; skips without a device)."""
+    if request.param == "cupy":
+        return _cupy_or_skip()
+    return np
+
+
+@pytest.fixture
+def cupy_module() -> Any:
+    """CuPy, for tests that only make sense on a GPU (skips cleanly without one)."""
+    return _cupy_or_skip()

@@ -1,0 +1,89 @@
+"""The backend layer: choice, switching, moving arrays, environment info."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gpugrad
+import gpugrad.numpy as gnp
+from gpugrad import backend
+
+
+def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full_env, timeout=120)
+
+
+def test_auto_picks_numpy_quietly_without_a_device():
+    if backend.cupy_status()[0]:
+        pytest.skip("a CUDA device is usable here: auto picks CuPy")  # only on GPU machines
+    proc = _run("import gpugrad; print(gpugrad.default_backend())", GPUGRAD_BACKEND="auto")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "numpy"
+    assert proc.stderr == ""
+
+
+def test_cupy_requested_on_a_machine_without_a_device_raises_with_reason():
+    if backend.cupy_status()[0]:
+        pytest.skip("a CUDA device is usable here")
+    proc = _run("import gpugrad.numpy as gnp; gnp.zeros(2)", GPUGRAD_BACKEND="cupy")
+    assert proc.returncode != 0
+    assert "RuntimeError: the CuPy backend was requested but cannot be used" in proc.stderr
+    assert "GPUGRAD_BACKEND=numpy" in proc.stderr
+
+
+def test_bad_backend_name_is_a_clear_error():
+    proc = _run("import gpugrad", GPUGRAD_BACKEND="tpu")
+    assert "GPUGRAD_BACKEND" in proc.stderr and "auto, cupy, numpy" in proc.stderr
+
+
+def test_use_backend_and_set_default():
+    with gpugrad.use_backend("numpy"):
+        assert gpugrad.default_backend() == "numpy"
+        assert type(gnp.ones(2)) is np.ndarray
+    gpugrad.set_default_backend("numpy")
+    assert gpugrad.default_backend() == "numpy"
+
+
+def test_device_put_and_get_numpy():
+    tree = {"a": [1.0, 2.0], "b": np.arange(3)}
+    put = gpugrad.device_put(tree, "numpy")
+    assert type(put["a"]) is np.ndarray and put["b"].dtype == np.arange(3).dtype
+    got = gpugrad.device_get(put)
+    np.testing.assert_array_equal(got["a"], [1.0, 2.0])
+
+
+def test_device_put_to_gpu(cupy_module):
+    x = gpugrad.device_put(np.ones(3), "cupy")
+    assert isinstance(x, cupy_module.ndarray)
+    g = gpugrad.grad(lambda v: gnp.sum(v**2))(x)
+    assert isinstance(g, cupy_module.ndarray)
+    np.testing.assert_allclose(gpugrad.device_get(g), 2 * np.ones(3))
+
+
+def test_print_environment_info_and_cli():
+    proc = _run("import gpugrad; gpugrad.print_environment_info()")
+    assert proc.returncode == 0, proc.stderr
+    for key in ("gpugrad:", "numpy:", "cupy:", "backend:"):
+        assert key in proc.stdout
+    cli = subprocess.run([sys.executable, "-m", "gpugrad", "info"], capture_output=True,
+                         text=True, timeout=120)
+    assert cli.returncode == 0 and "backend: " in cli.stdout
+
+
+def test_config_options_are_one_table():
+    from gpugrad.config import OPTIONS
+
+    assert {"backend", "enable_x64", "threefry_partitionable", "kernel_cache_dir",
+            "dump_kernels"} <= set(OPTIONS)
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    for option in OPTIONS.values():
+        assert f"`{option.env}`" in readme, f"README's configuration table lacks {option.env}"
+    with pytest.raises(KeyError, match="unknown gpugrad config option"):
+        gpugrad.config.update("no_such_option", 1)

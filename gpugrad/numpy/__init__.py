@@ -87,3 +87,7 @@ ndarray = _np.ndarray
 dtype = _np.dtype
 shape = _np.shape
 ndim = _np.ndim
+
+# Submodules and the wider NumPy surface (each module lists its names in __all__).
+from gpugrad.numpy import fft, linalg  # noqa: E402
+from gpugrad.numpy._extra import *  # noqa: E402, F403

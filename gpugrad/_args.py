@@ -4,7 +4,8 @@ checks that turn bad input into a clear error at the call that is wrong.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -
     leaves, tree = tree_util.tree_flatten(tangents)
     if tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {tree} but primals have {in_tree}")
-    out = []
+    out: list[Any] = []
     for k, (t, p) in enumerate(zip(leaves, primals)):
         if not hasattr(t, "shape"):
             t = asarray(t, dtype=p.dtype) if isinstance(t, _SCALARS) else asarray(t)

@@ -191,6 +191,10 @@ def _leaf_to(leaf: Any, name: str) -> Any:
             "device_put/device_get got a value being traced by a transformation; "
             "call it outside grad/jvp/..., or use gpugrad.stop_gradient"
         )
+    if isinstance(leaf, (bool, int, float, complex)):
+        from gpugrad.dtypes import dtype_of
+
+        leaf = np.asarray(leaf, dtype_of(leaf))  # Python numbers get the default dtypes
     if name == "numpy":
         if is_cupy_array(leaf):
             return leaf.get()
@@ -203,7 +207,7 @@ def device_put(tree: Any, backend: str | None = None) -> Any:
 
     Example:
         >>> import numpy as np
-        >>> device_put({"w": [1.0, 2.0]}, "numpy")["w"]
+        >>> device_put({"w": np.array([1.0, 2.0])}, "numpy")["w"]
         array([1., 2.])
     """
     from gpugrad import tree_util

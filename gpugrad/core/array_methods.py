@@ -32,8 +32,14 @@ class ArrayMethods:
     """Mixin giving tracers NumPy's operators and methods."""
 
     __slots__ = ()
-    shape: tuple[int, ...]
-    ndim: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @property
+    def ndim(self) -> int:
+        raise NotImplementedError
 
     # Arithmetic.
     def __add__(self, other: Any) -> Any:

@@ -29,7 +29,7 @@ __all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("prim", "primals", "params", "out", "parents", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:

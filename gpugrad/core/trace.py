@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from gpugrad.core.array_methods import ArrayMethods
 
@@ -27,7 +27,7 @@ __all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "new_main", "raw
 class MainTrace:
     """One transformation in flight: its level in the stack and its trace object."""
 
-    __slots__ = ("level", "trace", "active")
+    __slots__ = ("active", "level", "trace")
 
     def __init__(self, level: int, trace_type: type[Trace]) -> None:
         self.level = level
@@ -129,7 +129,7 @@ class Primitive:
       where not wanted or zero), written in gpugrad's own differentiable operations.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp")
+    __slots__ = ("impl", "jvp", "name", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -11,6 +11,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable as _Callable
+from typing import Any as _Any
+
 import numpy as _np
 
 from gpugrad.numpy._complex import conj, conjugate, imag, real
@@ -45,11 +48,11 @@ from gpugrad.numpy._shape import (
     IndexUpdateHelper,
     astype,
     at,
-    cumprod,
-    cumsum,
     broadcast_arrays,
     broadcast_to,
     concatenate,
+    cumprod,
+    cumsum,
     expand_dims,
     flip,
     getitem,
@@ -65,7 +68,60 @@ from gpugrad.numpy._shape import (
 from gpugrad.numpy._ufuncs import FUNCTIONS as _FUNCTIONS
 from gpugrad.numpy._ufuncs import clip, power, where
 
-globals().update(_FUNCTIONS)
+# The elementwise functions, generated from the catalog (listed so type checkers see them).
+exp: _Callable[..., _Any] = _FUNCTIONS["exp"]
+exp2: _Callable[..., _Any] = _FUNCTIONS["exp2"]
+expm1: _Callable[..., _Any] = _FUNCTIONS["expm1"]
+log: _Callable[..., _Any] = _FUNCTIONS["log"]
+log2: _Callable[..., _Any] = _FUNCTIONS["log2"]
+log10: _Callable[..., _Any] = _FUNCTIONS["log10"]
+log1p: _Callable[..., _Any] = _FUNCTIONS["log1p"]
+sqrt: _Callable[..., _Any] = _FUNCTIONS["sqrt"]
+cbrt: _Callable[..., _Any] = _FUNCTIONS["cbrt"]
+sin: _Callable[..., _Any] = _FUNCTIONS["sin"]
+cos: _Callable[..., _Any] = _FUNCTIONS["cos"]
+tan: _Callable[..., _Any] = _FUNCTIONS["tan"]
+arcsin: _Callable[..., _Any] = _FUNCTIONS["arcsin"]
+arccos: _Callable[..., _Any] = _FUNCTIONS["arccos"]
+arctan: _Callable[..., _Any] = _FUNCTIONS["arctan"]
+sinh: _Callable[..., _Any] = _FUNCTIONS["sinh"]
+cosh: _Callable[..., _Any] = _FUNCTIONS["cosh"]
+tanh: _Callable[..., _Any] = _FUNCTIONS["tanh"]
+arcsinh: _Callable[..., _Any] = _FUNCTIONS["arcsinh"]
+arccosh: _Callable[..., _Any] = _FUNCTIONS["arccosh"]
+arctanh: _Callable[..., _Any] = _FUNCTIONS["arctanh"]
+reciprocal: _Callable[..., _Any] = _FUNCTIONS["reciprocal"]
+negative: _Callable[..., _Any] = _FUNCTIONS["negative"]
+abs: _Callable[..., _Any] = _FUNCTIONS["abs"]
+absolute: _Callable[..., _Any] = _FUNCTIONS["absolute"]
+sign: _Callable[..., _Any] = _FUNCTIONS["sign"]
+square: _Callable[..., _Any] = _FUNCTIONS["square"]
+add: _Callable[..., _Any] = _FUNCTIONS["add"]
+subtract: _Callable[..., _Any] = _FUNCTIONS["subtract"]
+multiply: _Callable[..., _Any] = _FUNCTIONS["multiply"]
+maximum: _Callable[..., _Any] = _FUNCTIONS["maximum"]
+minimum: _Callable[..., _Any] = _FUNCTIONS["minimum"]
+floor_divide: _Callable[..., _Any] = _FUNCTIONS["floor_divide"]
+remainder: _Callable[..., _Any] = _FUNCTIONS["remainder"]
+mod: _Callable[..., _Any] = _FUNCTIONS["mod"]
+equal: _Callable[..., _Any] = _FUNCTIONS["equal"]
+not_equal: _Callable[..., _Any] = _FUNCTIONS["not_equal"]
+less: _Callable[..., _Any] = _FUNCTIONS["less"]
+less_equal: _Callable[..., _Any] = _FUNCTIONS["less_equal"]
+greater: _Callable[..., _Any] = _FUNCTIONS["greater"]
+greater_equal: _Callable[..., _Any] = _FUNCTIONS["greater_equal"]
+true_divide: _Callable[..., _Any] = _FUNCTIONS["true_divide"]
+divide: _Callable[..., _Any] = _FUNCTIONS["divide"]
+arctan2: _Callable[..., _Any] = _FUNCTIONS["arctan2"]
+logaddexp: _Callable[..., _Any] = _FUNCTIONS["logaddexp"]
+floor: _Callable[..., _Any] = _FUNCTIONS["floor"]
+ceil: _Callable[..., _Any] = _FUNCTIONS["ceil"]
+rint: _Callable[..., _Any] = _FUNCTIONS["rint"]
+trunc: _Callable[..., _Any] = _FUNCTIONS["trunc"]
+logical_and: _Callable[..., _Any] = _FUNCTIONS["logical_and"]
+logical_or: _Callable[..., _Any] = _FUNCTIONS["logical_or"]
+logical_xor: _Callable[..., _Any] = _FUNCTIONS["logical_xor"]
+logical_not: _Callable[..., _Any] = _FUNCTIONS["logical_not"]
 
 # Aliases and constants with NumPy's names.
 pow = power

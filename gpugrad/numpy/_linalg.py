@@ -75,7 +75,7 @@ def matmul(a: Any, b: Any) -> Any:
     a = S.broadcast_to(a, batch + a.shape[-2:])
     b = S.broadcast_to(b, batch + b.shape[-2:])
     lead = _LETTERS[: len(batch)]
-    i, j, k = _LETTERS[len(batch) : len(batch) + 3]
+    i, j, k = list(_LETTERS[len(batch) : len(batch) + 3])
     return contract(f"{lead}{i}{j},{lead}{j}{k}->{lead}{i}{k}", a, b)
 
 

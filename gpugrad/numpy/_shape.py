@@ -13,7 +13,8 @@ from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
 
 __all__ = [
-    "IndexUpdateHelper", "astype", "at", "cumprod", "cumsum", "broadcast_arrays", "broadcast_to", "concatenate",
+    "IndexUpdateHelper", "astype", "at", "broadcast_arrays", "broadcast_to", "concatenate",
+    "cumprod", "cumsum",
     "expand_dims", "flip", "getitem", "moveaxis", "ravel", "reshape", "split", "squeeze",
     "stack", "swapaxes", "transpose",
 ]

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="has-type"
 """The elementwise catalog: every scalar operation gpugrad knows, written once.
 
 Each entry gives the operation's NumPy call, its CUDA expression and its partial derivatives
@@ -18,7 +19,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gpugrad.primitives.expr import Expr, OpSpec, const, is_const, make
 

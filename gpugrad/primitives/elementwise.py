@@ -14,7 +14,8 @@ subexpressions computed once). On CuPy it runs as one generated CUDA kernel
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def _impl(*args: Any, expr: Expr) -> Any:
     return evaluate(expr, *args)
 
 
-def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr:
+def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
     """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
     key = ("jvp", nargs, with_tangent)
     cached = expr._cache.get(key)
@@ -97,7 +98,7 @@ def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr:
         for k, i in enumerate(with_tangent):
             total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
         cached = expr._cache[key] = total if isinstance(total, Expr) else None
-    return cached  # type: ignore[no-any-return]
+    return cached  # type: ignore[no-any-return,return-value]
 
 
 def _vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:

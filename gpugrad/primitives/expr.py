@@ -22,7 +22,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Expr", "OpSpec", "const", "diff", "substitute", "to_cuda", "to_python", "var"]
 
@@ -36,7 +37,7 @@ class OpSpec:
     to ``d node / d arg_i``; ``None`` marks an argument with zero derivative.
     """
 
-    __slots__ = ("name", "arity", "numpy", "cuda", "partials", "out_kind")
+    __slots__ = ("arity", "cuda", "name", "numpy", "out_kind", "partials")
 
     def __init__(
         self,
@@ -66,7 +67,7 @@ class OpSpec:
 class Expr:
     """A node: an operation applied to argument expressions, a variable, or a constant."""
 
-    __slots__ = ("op", "args", "value", "_hash", "_cache")
+    __slots__ = ("_cache", "_hash", "args", "op", "value")
 
     def __init__(self, op: OpSpec | str, args: tuple[Expr, ...], value: Any = None) -> None:
         self.op = op  # an OpSpec, or "var" / "const"

@@ -1,0 +1,28 @@
+"""Discipline in code: ruff and mypy are clean (configured in pyproject.toml)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_ruff_clean():
+    proc = _run("ruff", "check", "gpugrad", "tests", "benchmarks")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_clean():
+    proc = _run("mypy", "gpugrad")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_py_typed_ships():
+    assert (ROOT / "gpugrad" / "py.typed").exists()

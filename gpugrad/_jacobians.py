@@ -9,7 +9,8 @@ with gpugrad operations, so these compose (``hessian = jacfwd(jacrev(f))``).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from gpugrad import tree_util
 from gpugrad._args import partial_over

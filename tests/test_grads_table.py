@@ -4,7 +4,8 @@ inputs inside each function's domain, with broadcasting pairs and axis variants.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest

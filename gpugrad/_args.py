@@ -16,9 +16,24 @@ from gpugrad.dtypes import dtype_of
 _SCALARS = (bool, int, float, complex)
 
 
+_argnums_cache: dict[tuple[Any, int], tuple[tuple[int, ...], bool]] = {}
+
+
 def normalize_argnums(argnums: Any, nargs: int, what: str) -> tuple[tuple[int, ...], bool]:
     """``(positions, single)``: ``argnums`` as non-negative positions, and whether it was an
     int (one result) rather than a tuple (a tuple of results, even of length one)."""
+    key = (argnums, nargs) if isinstance(argnums, (int, tuple)) else None
+    if key is not None:
+        hit = _argnums_cache.get(key)
+        if hit is not None:
+            return hit
+    result = _normalize_argnums(argnums, nargs, what)
+    if key is not None:
+        _argnums_cache[key] = result
+    return result
+
+
+def _normalize_argnums(argnums: Any, nargs: int, what: str) -> tuple[tuple[int, ...], bool]:
     single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
     items = (argnums,) if single else argnums
     if not isinstance(items, (tuple, list)) or not all(
@@ -60,7 +75,14 @@ def _path_text(path: tuple[Any, ...]) -> str:
     return "".join(f"[{k!r}]" for k in path)
 
 
+def _is_array(x: Any) -> bool:
+    return type(x) is np.ndarray or isinstance(x, Tracer) or hasattr(
+        x, "__cuda_array_interface__")
+
+
 def check_differentiable(arg: Any, position: int, what: str, allow_int: bool) -> None:
+    if _is_array(arg) and (allow_int or arg.dtype.kind in "fc"):
+        return  # the common case, without flattening
     paths, leaves, _ = tree_util.tree_flatten_with_path(arg)
     for path, leaf in zip(paths, leaves):
         dtype = _leaf_dtype(leaf, f"argument {position}{_path_text(path)}", what)
@@ -85,9 +107,14 @@ def _leaf_dtype(leaf: Any, where: str, what: str) -> np.dtype[Any]:
 
 def prepare_primals(primals: tuple[Any, ...], what: str
                     ) -> tuple[list[Any], Any, list[bool]]:
-    """Flatten ``primals``; make every leaf an array; mark integer leaves as constants."""
+    """Flatten ``primals``; make every leaf an array; mark integer leaves as constants.
+
+    When every primal is already an array the tree is flat and ``None`` stands for its
+    structure (no flattening on the hot path)."""
     from gpugrad.numpy._creation import asarray
 
+    if all(_is_array(p) for p in primals):
+        return list(primals), None, [p.dtype.kind not in "fc" for p in primals]
     paths, leaves, treedef = tree_util.tree_flatten_with_path(primals)
     out = []
     constant = []

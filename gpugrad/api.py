@@ -12,6 +12,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from gpugrad import tree_util
 from gpugrad._args import (
     check_ct,
@@ -22,7 +24,7 @@ from gpugrad._args import (
     split_aux,
 )
 from gpugrad.core import forward, reverse
-from gpugrad.core.trace import new_main
+from gpugrad.core.trace import Tracer, new_main
 from gpugrad.numpy._creation import ones_like, zeros_like
 from gpugrad.primitives.elementwise import quiet_floating_point
 from gpugrad.primitives.structural import stop_gradient as _stop_gradient
@@ -34,23 +36,35 @@ __all__ = [
 
 
 def _vjp(fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, release: bool,
-         what: str) -> tuple[Any, Callable[[Any], tuple[Any, ...]], Any]:
-    """The reverse-mode core: run ``fun`` on tracers, return (outputs, vjp_fn, aux)."""
+         what: str) -> tuple[Any, Callable[..., tuple[Any, ...]], Any]:
+    """The reverse-mode core: run ``fun`` on tracers, return (outputs, vjp_fn, aux).
+
+    ``vjp_fn(ct, checked=True)``; transformations that build the cotangent themselves pass
+    ``checked=False`` to skip validating it.
+    """
     leaves, in_tree, constant = prepare_primals(primals, what)
     with quiet_floating_point(), new_main(reverse.VJPTrace) as main:
         tracers = [x if const else reverse.new_leaf(main, x) for x, const in zip(leaves, constant)]
-        out = fun(*tree_util.tree_unflatten(in_tree, tracers))
+        args = tracers if in_tree is None else tree_util.tree_unflatten(in_tree, tracers)
+        out = fun(*args)
         out, aux = split_aux(out, has_aux, what)
-        out_leaves, out_tree = tree_util.tree_flatten(out)
+        if _is_flat_output(out):
+            out_leaves, out_tree = [out], None
+        else:
+            out_leaves, out_tree = tree_util.tree_flatten(out)
         unpacked = [reverse.unpack(o, main) for o in out_leaves]
         if has_aux:
             aux = tree_util.tree_map(lambda a: reverse.unpack(a, main)[0], aux)
     values = [output_array(v, what) for v, _ in unpacked]
     nodes = [node for _, node in unpacked]
-    out_value = tree_util.tree_unflatten(out_tree, values)
+    out_value = values[0] if out_tree is None else tree_util.tree_unflatten(out_tree, values)
 
-    def vjp_fn(ct: Any) -> tuple[Any, ...]:
-        ct_leaves = check_ct(ct, out_tree, values)
+    def vjp_fn(ct: Any, checked: bool = True) -> tuple[Any, ...]:
+        if not checked:
+            ct_leaves = [ct]
+        else:
+            ct_leaves = check_ct(ct, out_tree if out_tree is not None
+                                 else tree_util.tree_structure(values[0]), values)
         roots = [(n, c) for n, c in zip(nodes, ct_leaves) if n is not None]
         with quiet_floating_point():
             leaf_cts = reverse.backward(roots, release) if roots else {}
@@ -58,9 +72,14 @@ def _vjp(fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, relea
         for x, t in zip(leaves, tracers):
             c = leaf_cts.get(t.node) if isinstance(t, reverse.VJPTracer) else None
             result.append(zeros_like(x) if c is None else c)
-        return tuple(tree_util.tree_unflatten(in_tree, result))
+        return tuple(result) if in_tree is None else tuple(
+            tree_util.tree_unflatten(in_tree, result))
 
     return out_value, vjp_fn, aux
+
+
+def _is_flat_output(out: Any) -> bool:
+    return type(out) is np.ndarray or isinstance(out, Tracer)
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
@@ -97,7 +116,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "grad", allow_int)
         out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
         _check_scalar_output(out)
-        grads = vjp_fn(ones_like(out))
+        grads = vjp_fn(ones_like(out), checked=False)
         grads = grads[0] if single else grads
         return ((out, aux), grads) if has_aux else (out, grads)
 

@@ -89,14 +89,24 @@ def unpack(x: Any, main: MainTrace) -> tuple[Any, Node | None]:
     return x, None
 
 
+_add: Any = None
+
+
+def _load_add() -> Any:
+    global _add
+    from gpugrad.numpy import add
+
+    _add = add
+    return add
+
+
 def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     """Propagate the cotangents seeded at ``roots``; return the cotangents of the leaves.
 
     With ``release``, each node's saved values are dropped as soon as its rule has run, so
     peak memory falls as the backward pass proceeds (the graph can then not be reused).
     """
-    from gpugrad.numpy import add
-
+    add = _add or _load_add()
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:

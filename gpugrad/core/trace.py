@@ -101,16 +101,27 @@ def next_sequence() -> int:
     return next(_sequence)
 
 
-@contextlib.contextmanager
-def new_main(trace_type: type[Trace]) -> Iterator[MainTrace]:
-    """Push a transformation onto this thread's stack for the duration of the block."""
-    stack = _state.stack
-    main = MainTrace(len(stack) + 1, trace_type)
-    stack.append(main)
-    try:
-        yield main
-    finally:
+class new_main:
+    """Push a transformation onto this thread's stack for the duration of a ``with`` block.
+
+    A class rather than a generator-based context manager: it is entered on every
+    transformation call, so its cost is per-call overhead.
+    """
+
+    __slots__ = ("main",)
+
+    def __init__(self, trace_type: type[Trace]) -> None:
+        stack = _state.stack
+        self.main = MainTrace(len(stack) + 1, trace_type)
+
+    def __enter__(self) -> MainTrace:
+        _state.stack.append(self.main)
+        return self.main
+
+    def __exit__(self, *exc: object) -> None:
+        main = self.main
         main.active = False
+        stack = _state.stack
         # Pop exactly what we pushed, even if the user's code raised half-way through.
         del stack[stack.index(main):]
 

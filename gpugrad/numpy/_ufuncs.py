@@ -31,7 +31,42 @@ def operand(x: Any) -> Any:
     return asarray(x)
 
 
-def _prepare(args: tuple[Any, ...], to_float: bool) -> list[Any]:
+_PY_RANK = {bool: 0, int: 1, float: 2, complex: 3}
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+
+
+def _prepare(args: tuple[Any, ...], to_float: bool) -> Any:
+    """The arguments of an elementwise operation, promoted to one dtype (JAX's rules).
+
+    The common cases (one array dtype, perhaps with weak Python scalars) are decided here
+    without building a promotion key: this runs once per operation.
+    """
+    dtype = None
+    scalar_rank = -1
+    for a in args:
+        t = type(a)
+        rank = _PY_RANK.get(t)
+        if rank is not None:
+            if rank > scalar_rank:
+                scalar_rank = rank
+            continue
+        if t is not np.ndarray and not isinstance(a, Tracer):
+            return _prepare_general(args, to_float)
+        if dtype is None:
+            dtype = a.dtype
+        elif a.dtype != dtype:
+            return _prepare_general(args, to_float)
+    if (dtype is None or scalar_rank > _KIND_RANK[dtype.kind]
+            or (to_float and dtype.kind not in "fc")):
+        return _prepare_general(args, to_float)
+    if scalar_rank < 0:
+        return args
+    # A weak scalar takes the operation's dtype. Typing it now matters: NumPy would turn an
+    # all-scalar intermediate such as 1.0 / 2 into a float64 scalar, which widens float32.
+    return [dtype.type(a) if type(a) in _PY_RANK else a for a in args]
+
+
+def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
     args = tuple(operand(a) for a in args)
     dtype = result_type(*args)
     if to_float and dtype.kind not in "fc":
@@ -40,9 +75,6 @@ def _prepare(args: tuple[Any, ...], to_float: bool) -> list[Any]:
     has_array = False
     for a in args:
         if isinstance(a, _SCALARS):
-            # A weak scalar takes the operation's dtype. Typing it now matters: NumPy would
-            # turn an all-scalar intermediate such as 1.0 / 2 into a float64 scalar, which
-            # then widens float32 arrays.
             out.append(dtype.type(a))
             continue
         has_array = True

@@ -21,6 +21,7 @@ import numpy as np
 
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
+from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
 __all__ = ["elementwise_p", "evaluate", "quiet_floating_point", "unbroadcast"]
 
@@ -38,42 +39,43 @@ class quiet_floating_point:
     """Silence NumPy's floating-point warnings for a whole transformation at once.
 
     Like JAX, gpugrad returns inf/nan without warning (``sqrt'(0) = inf`` is a documented
-    value, not an accident). Entering ``np.errstate`` once per transformation instead of once
-    per operation keeps per-call overhead low.
+    value, not an accident). Entering ``np.errstate`` once per outermost transformation
+    instead of once per operation keeps per-call overhead low.
     """
 
     __slots__ = ("_errstate",)
 
     def __enter__(self) -> None:
+        if _quiet.depth == 0:
+            self._errstate = np.errstate(all="ignore")
+            self._errstate.__enter__()
         _quiet.depth += 1
-        self._errstate = np.errstate(all="ignore")
-        self._errstate.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
-        self._errstate.__exit__(*exc)
         _quiet.depth -= 1
+        if _quiet.depth == 0:
+            self._errstate.__exit__(*exc)
 
 
 def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
     """The Python function (generated once per expression) that evaluates ``expr``."""
-    key = ("python", nargs)
-    fn = expr._cache.get(key)
+    fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
     if fn is None:
         source = to_python(expr, nargs, name="elementwise")
         namespace: dict[str, Any] = {}
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
-        fn = expr._cache[key] = namespace["elementwise"]
+        fn = expr._cache[nargs] = namespace["elementwise"]
     return fn  # type: ignore[no-any-return]
 
 
 def evaluate(expr: Expr, *args: Any) -> Any:
     """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel)."""
     for a in args:
-        if type(a).__module__.startswith("cupy"):
+        if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
             from gpugrad.kernel import run_elementwise
 
             return run_elementwise(expr, args)
-    fn = numpy_function(expr, len(args))
+    fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if _quiet.depth:
         out = fn(np, *args)
     else:
@@ -122,8 +124,6 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     tangent = bind(elementwise_p, *primals, *[tangents[i] for i in with_tangent], out,
                    expr=texpr)
     if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
-        from gpugrad.primitives.structural import broadcast_to
-
         tangent = broadcast_to(tangent, out.shape)
     return out, tangent
 
@@ -143,8 +143,6 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
 
 def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``x`` over the axes that broadcasting added or stretched to reach ``x.shape``."""
-    from gpugrad.primitives.structural import reduce_sum, reshape
-
     xshape = x.shape
     if xshape == shape:
         return x

@@ -7,6 +7,7 @@ concatenated). Rules call the binding functions below, so they are differentiabl
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -123,7 +124,15 @@ broadcast_p = Primitive("broadcast")
 
 
 def _broadcast_impl(x: Any, shape: tuple[int, ...]) -> Any:
+    if type(x) is np.ndarray and math.prod(shape) <= _SMALL:
+        # A small copy is several times cheaper than np.broadcast_to's Python-level checks.
+        out = np.empty(shape, x.dtype)
+        out[...] = x
+        return out
     return namespace_of(x).broadcast_to(x, shape)
+
+
+_SMALL = 4096  # elements
 
 
 broadcast_p.impl = _broadcast_impl
@@ -162,6 +171,8 @@ reduce_sum_p.jvp = _linear_jvp(reduce_sum_p)
 def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
                     axes: tuple[int, ...]) -> list[Any]:
     shape = primals[0].shape
+    if ct.ndim == 0:  # a full reduction: the scalar broadcasts as it is
+        return [broadcast_to(ct, shape)]
     kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
     return [broadcast_to(reshape(ct, kept), shape)]
 

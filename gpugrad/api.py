@@ -181,6 +181,8 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     leaves, in_tree, constant = prepare_primals(tuple(primals), "jvp")
+    if in_tree is None:  # flat: every primal an array
+        in_tree = tree_util.tree_structure(tuple(leaves))
     t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
     with quiet_floating_point(), new_main(forward.JVPTrace) as main:
         tracers = [x if const else forward.JVPTracer(main.trace, x, t)

@@ -13,10 +13,9 @@ values works. The stack is per thread and is unwound by ``new_main`` even on exc
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from gpugrad.core.array_methods import ArrayMethods

@@ -192,3 +192,39 @@ def test_gradient_of_unused_argument_is_zero():
 def test_allow_int_gives_zero_gradient():
     g = grad(lambda x, n: gnp.sum(x) * 2.0, argnums=(0, 1), allow_int=True)(X, np.array(3))
     np.testing.assert_array_equal(g[1], np.zeros(()))
+
+
+def test_tracing_state_is_per_thread():
+    import threading
+
+    results = {}
+
+    def work(k):
+        for _ in range(50):
+            results[k] = float(grad(lambda x: x ** (k + 2))(1.5))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        assert results[k] == pytest.approx((k + 2) * 1.5 ** (k + 1), rel=1e-6)
+
+
+def test_backward_releases_saved_values():
+    import gc
+    import weakref
+
+    big = np.ones(1000)
+    refs = []
+
+    def f(x):
+        y = gnp.sin(x) * 2.0
+        refs.append(weakref.ref(gpugrad.core.trace.raw_value(y)))
+        return gnp.sum(y)
+
+    g = grad(f)(big)
+    gc.collect()
+    assert refs[0]() is None  # the intermediate was released by the backward pass
+    np.testing.assert_allclose(g, 2 * np.cos(big))

@@ -20,7 +20,7 @@ from gpugrad.core.trace import (
     Tracer,
     bind,
     escaped_tracer_error,
-    next_sequence,
+    _sequence,
 )
 
 __all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]
@@ -38,7 +38,7 @@ class Node:
         self.params = params
         self.out = out
         self.parents = parents
-        self.seq = next_sequence()
+        self.seq = next(_sequence)
 
 
 class VJPTracer(Tracer):
@@ -58,18 +58,23 @@ class VJPTrace(Trace):
         main = self.main
         primals = []
         parents: list[Node | None] = []
-        traced = False
+        traced = lower = False
         for a in args:
             if isinstance(a, VJPTracer) and a._trace.main is main:
                 primals.append(a.primal)
                 parents.append(a.node)
                 traced = True
+                if not lower and isinstance(a.primal, Tracer):
+                    lower = True
             else:
-                if isinstance(a, Tracer) and a._trace.main.level >= main.level:
-                    raise escaped_tracer_error()
+                if isinstance(a, Tracer):
+                    if a._trace.main.level >= main.level:
+                        raise escaped_tracer_error()
+                    lower = True
                 primals.append(a)
                 parents.append(None)
-        out = bind(prim, *primals, **params)
+        # With no lower-level tracer among the values, evaluate directly (skip a bind).
+        out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
         if not traced:
             return out
         return VJPTracer(self, out, Node(prim, primals, params, out, parents))

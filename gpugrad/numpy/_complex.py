@@ -1,19 +1,21 @@
-"""Real and imaginary parts of real arrays (complex differentiation is not supported yet)."""
+"""Complex parts: ``real``, ``imag``, ``conj``/``conjugate`` and ``angle``, differentiable with
+JAX's conventions for complex numbers (see ``gpugrad/primitives/complex.py``).
+
+For real inputs they are what JAX gives: ``real`` and ``conj`` return the array itself,
+``imag`` zeros (with a zero derivative) and ``angle`` 0 or pi.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from gpugrad.dtypes import default_float
 from gpugrad.numpy._reductions import _array
+from gpugrad.primitives import complex as P
+from gpugrad.primitives.structural import convert
 
-
-def _real_only(name: str, x: Any) -> Any:
-    if x.dtype.kind == "c":
-        raise NotImplementedError(
-            f"{name} of a complex array is not differentiable in gpugrad yet; "
-            "work with real and imaginary parts as separate real arrays"
-        )
-    return x
+__all__ = ["angle", "conj", "conjugate", "imag", "real"]
 
 
 def real(x: Any) -> Any:
@@ -21,10 +23,11 @@ def real(x: Any) -> Any:
 
     Example:
         >>> import gpugrad.numpy as gnp
-        >>> gnp.real(gnp.array([1.0]))
+        >>> gnp.real(gnp.array([1.0 + 2.0j]))
         array([1.], dtype=float32)
     """
-    return _real_only("real", _array(x))
+    x = _array(x)
+    return P.real(x) if x.dtype.kind == "c" else x
 
 
 def imag(x: Any) -> Any:
@@ -32,12 +35,15 @@ def imag(x: Any) -> Any:
 
     Example:
         >>> import gpugrad.numpy as gnp
-        >>> gnp.imag(gnp.array([1.0]))
-        array([0.], dtype=float32)
+        >>> gnp.imag(gnp.array([1.0 + 2.0j]))
+        array([2.], dtype=float32)
     """
+    x = _array(x)
+    if x.dtype.kind == "c":
+        return P.imag(x)
     from gpugrad.numpy._creation import zeros_like
 
-    return zeros_like(_real_only("imag", _array(x)))
+    return zeros_like(x)
 
 
 def conj(x: Any) -> Any:
@@ -45,10 +51,31 @@ def conj(x: Any) -> Any:
 
     Example:
         >>> import gpugrad.numpy as gnp
-        >>> gnp.conj(gnp.array([1.0]))
-        array([1.], dtype=float32)
+        >>> gnp.conj(gnp.array([1.0 + 2.0j]))
+        array([1.-2.j], dtype=complex64)
     """
-    return _real_only("conj", _array(x))
+    x = _array(x)
+    return P.conj(x) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """The argument of ``z``: ``arctan2(imag(z), real(z))``, in radians (degrees if ``deg``).
+
+    Like every function of a complex input with a real output, its gradient follows JAX's
+    convention (the conjugate of ``d/dx + i d/dy``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.angle(gnp.array([1.0j, -1.0]))
+        array([1.5707964, 3.1415927], dtype=float32)
+    """
+    from gpugrad.numpy._ufuncs import FUNCTIONS
+
+    z = _array(z)
+    if z.dtype.kind not in "fc":
+        z = convert(z, default_float())
+    out = FUNCTIONS["arctan2"](imag(z), real(z))
+    return FUNCTIONS["multiply"](out, 180.0 / math.pi) if deg else out

@@ -90,6 +90,11 @@ def _make(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
     def fn(*args: Any) -> Any:
         if len(args) != spec.arity:
             raise TypeError(f"{name}() takes {spec.arity} argument(s), got {len(args)}")
+        if len(args) == 1:  # unary fast path: an array or tracer of a fitting dtype
+            (x,) = args
+            if (type(x) is np.ndarray or isinstance(x, Tracer)) and (
+                    not to_float or x.dtype.kind in "fc"):
+                return bind(elementwise_p, x, expr=expr)
         return bind(elementwise_p, *_prepare(args, to_float), expr=expr)
 
     fn.__name__ = fn.__qualname__ = name
@@ -144,6 +149,28 @@ for _name, _spec in {**_SAME_UNARY, **_SAME_BINARY, **_COMPARE}.items():
     FUNCTIONS[_name] = _make(_name, _spec, False, _doc(_name, "...", "array(...)"))
 for _name, _spec in _FLOAT_BINARY.items():
     FUNCTIONS[_name] = _make(_name, _spec, True, _doc(_name, "...", "array(...)"))
+
+
+def _complex_aware_abs(name: str, real_abs: Any) -> Any:
+    """``abs`` that sends complex inputs to the (non-holomorphic) complex modulus."""
+
+    def fn(x: Any) -> Any:
+        x = operand(x)
+        if isinstance(x, complex) or (not isinstance(x, _SCALARS) and x.dtype.kind == "c"):
+            from gpugrad.primitives.complex import complex_abs
+
+            if isinstance(x, complex):
+                x = get_xp().asarray(x, dtype=result_type(x))
+            return complex_abs(x)
+        return real_abs(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = real_abs.__doc__
+    return fn
+
+
+for _name in ("abs", "absolute"):
+    FUNCTIONS[_name] = _complex_aware_abs(_name, FUNCTIONS[_name])
 
 
 def _rounding(name: str, spec: OpSpec) -> Any:

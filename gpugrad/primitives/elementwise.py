@@ -68,8 +68,11 @@ def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def evaluate(expr: Expr, *args: Any) -> Any:
-    """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel)."""
+def evaluate(*args: Any, expr: Expr) -> Any:
+    """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel).
+
+    This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
+    """
     for a in args:
         if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
             from gpugrad.kernel import run_elementwise
@@ -84,10 +87,6 @@ def evaluate(expr: Expr, *args: Any) -> Any:
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
     return out
-
-
-def _impl(*args: Any, expr: Expr) -> Any:
-    return evaluate(expr, *args)
 
 
 def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
@@ -154,6 +153,6 @@ def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
     return reshape(summed, shape) if summed.shape != shape else summed
 
 
-elementwise_p.impl = _impl
+elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp

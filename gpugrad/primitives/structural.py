@@ -57,7 +57,18 @@ def _linear_jvp(prim: Primitive) -> Any:
 # convert: astype between dtypes. Only float-to-float conversions carry a derivative.
 
 convert_p = Primitive("convert")
-convert_p.impl = lambda x, dtype: _asarray(x).astype(dtype)
+
+
+def _convert_impl(x: Any, dtype: Any) -> Any:
+    x = _asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        # complex -> real keeps the real part (JAX's convert_element_type), without NumPy's
+        # ComplexWarning. This also makes the VJP of real -> complex take real(ct).
+        x = x.real
+    return x.astype(dtype)
+
+
+convert_p.impl = _convert_impl
 
 
 def _convert_jvp(primals: list[Any], tangents: list[Any], dtype: Any) -> tuple[Any, Any]:

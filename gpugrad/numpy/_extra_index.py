@@ -1,0 +1,314 @@
+"""Indexing and ordering: ``take``, ``take_along_axis``, ``choose``, ``sort``, ``partition``,
+and the functions with concrete integer or boolean results (``argsort``, ``nonzero``,
+``searchsorted``, ``isclose``, ...).
+
+Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``
+with the permutation computed from the concrete value, so its derivative is the same gather
+applied to the tangent (and a scatter-add of the cotangent), to any order. Integer results
+are computed on concrete values: they carry no derivative, as in JAX.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+from gpugrad.dtypes import default_int
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._shape import broadcast_to, ravel, stack
+from gpugrad.primitives.indexing import gather
+
+__all__ = [
+    "allclose", "argpartition", "argsort", "argwhere", "choose", "count_nonzero",
+    "flatnonzero", "isclose", "nonzero", "partition", "searchsorted", "signbit", "sort",
+    "take", "take_along_axis",
+]
+
+
+def _raw(x: Any) -> Any:
+    """The concrete array under ``x`` (an array on its backend, never a tracer)."""
+    return raw_value(_array(x))
+
+
+def _ints(out: Any) -> Any:
+    """An integer result in gpugrad's default int dtype (int32, or int64 in 64-bit mode)."""
+    if isinstance(out, np.generic):
+        out = np.asarray(out)
+    return out.astype(default_int())
+
+
+def _axis(axis: Any, ndim: int) -> int:
+    axis = int(axis)
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}")
+    return axis % max(ndim, 1)
+
+
+def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None) -> Any:
+    """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened array by default).
+
+    ``mode`` is ``"raise"`` (default: out-of-range indices are an error), ``"wrap"`` or
+    ``"clip"``. The indices carry no derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.take(gnp.array([[1.0, 2.0], [3.0, 4.0]]), [3, 0])
+        array([4., 1.], dtype=float32)
+    """
+    a = _array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = _axis(axis, a.ndim)
+    n = a.shape[axis]
+    idx = raw_value(indices)
+    xp = namespace_of(idx) if hasattr(idx, "__cuda_array_interface__") else np
+    idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise IndexError(f"take: indices must be integers, got {idx.dtype}")
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    elif mode in (None, "raise"):
+        if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+            raise IndexError(f"take: index out of range for axis {axis} of size {n}")
+    else:
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    return gather(a, (slice(None),) * axis + (idx,), True)
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
+    """Pick values along ``axis`` at the (broadcastable) integer ``indices``, as NumPy.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> x = gnp.array([[3.0, 1.0], [2.0, 5.0]])
+        >>> gnp.take_along_axis(x, gnp.argsort(x, axis=1), axis=1)
+        array([[1., 3.],
+               [2., 5.]], dtype=float32)
+    """
+    arr = _array(arr)
+    idx = raw_value(indices)
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    if not hasattr(idx, "ndim"):
+        idx = np.asarray(idx)
+    if idx.ndim != arr.ndim:
+        raise ValueError(f"take_along_axis: indices has {idx.ndim} dimensions but the array "
+                         f"has {arr.ndim}")
+    if idx.dtype.kind not in "iu":
+        raise IndexError(f"take_along_axis: indices must be integers, got {idx.dtype}")
+    axis = _axis(axis, arr.ndim)
+    index: list[Any] = []
+    for d in range(arr.ndim):
+        if d == axis:
+            index.append(idx)
+        else:
+            shape = [1] * arr.ndim
+            shape[d] = arr.shape[d]
+            index.append(np.arange(arr.shape[d]).reshape(shape))
+    return gather(arr, tuple(index), True)
+
+
+def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
+    """``choices[a[i]][i]`` elementwise (all broadcast together); differentiable in the
+    choices.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.choose(gnp.array([0, 1, 0]), [gnp.zeros(3), gnp.ones(3)])
+        array([0., 1., 0.], dtype=float32)
+    """
+    idx = raw_value(_array(a))
+    n = len(choices)
+    xp = namespace_of(idx)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = xp.clip(idx, 0, n - 1)
+    elif idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
+        raise ValueError("choose: invalid entry in choice array")
+    arrays = [_array(c) for c in choices]
+    shape = np.broadcast_shapes(idx.shape, *[c.shape for c in arrays])
+    stacked = stack([broadcast_to(c, shape) for c in arrays])
+    idx = xp.broadcast_to(idx, shape)[None]
+    return take_along_axis(stacked, idx, 0)[0]
+
+
+def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = None,
+            *, stable: bool | None = None, descending: bool = False) -> Any:
+    """Indices that sort ``a`` along ``axis`` (a stable sort; NaN last). No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.argsort(gnp.array([3.0, 1.0, 2.0]))
+        array([1, 2, 0], dtype=int32)
+    """
+    raw = _raw(a)
+    xp = namespace_of(raw)
+    if axis is None:
+        raw, axis = raw.ravel(), 0
+    if descending:
+        flipped = xp.flip(raw, axis)
+        n = raw.shape[axis]
+        return _ints(n - 1 - xp.flip(xp.argsort(flipped, axis=axis, kind="stable"), axis))
+    return _ints(xp.argsort(raw, axis=axis, kind="stable"))
+
+
+def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = None,
+         *, stable: bool | None = None, descending: bool = False) -> Any:
+    """Sorted copy of ``a`` along ``axis`` (flattened when ``axis`` is None).
+
+    The derivative moves with the values: ``sort(x)`` is the gather
+    ``take_along_axis(x, argsort(x))``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.sort(gnp.array([3.0, 1.0, 2.0]))
+        array([1., 2., 3.], dtype=float32)
+    """
+    a = _array(a)
+    if axis is None:
+        a, axis = ravel(a), -1
+    if a.ndim == 0:
+        return a
+    return take_along_axis(a, argsort(a, axis, descending=descending), axis)
+
+
+def argpartition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
+                 order: Any = None) -> Any:
+    """Indices that partition ``a`` around the ``kth`` element(s), as NumPy. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> int(gnp.argpartition(gnp.array([3.0, 1.0, 2.0]), 0)[0])
+        1
+    """
+    raw = _raw(a)
+    if axis is None:
+        raw, axis = raw.ravel(), -1
+    return _ints(namespace_of(raw).argpartition(raw, kth, axis=axis))
+
+
+def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
+              order: Any = None) -> Any:
+    """``a`` partially sorted so the ``kth`` element(s) are in their sorted place (a gather
+    by :func:`argpartition`, differentiable like :func:`sort`).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> float(gnp.partition(gnp.array([3.0, 1.0, 2.0]), 1)[1])
+        2.0
+    """
+    a = _array(a)
+    if axis is None:
+        a, axis = ravel(a), -1
+    return take_along_axis(a, argpartition(a, kth, axis), axis)
+
+
+def nonzero(a: Any) -> tuple[Any, ...]:
+    """Indices of the nonzero elements, one array per dimension. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nonzero(gnp.array([0.0, 2.0, 3.0]))
+        (array([1, 2], dtype=int32),)
+    """
+    raw = _raw(a)
+    if raw.ndim == 0:
+        raise ValueError("nonzero of a 0-d array is not defined; use atleast_1d first")
+    return tuple(_ints(i) for i in raw.nonzero())
+
+
+def argwhere(a: Any) -> Any:
+    """Indices of the nonzero elements as rows of an ``(N, a.ndim)`` array. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.argwhere(gnp.array([[0.0, 1.0], [2.0, 0.0]]))
+        array([[0, 1],
+               [1, 0]], dtype=int32)
+    """
+    raw = _raw(a)
+    return _ints(namespace_of(raw).argwhere(raw))
+
+
+def flatnonzero(a: Any) -> Any:
+    """Indices of the nonzero elements of the flattened array. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.flatnonzero(gnp.array([[0.0, 1.0], [2.0, 0.0]]))
+        array([1, 2], dtype=int32)
+    """
+    raw = _raw(a)
+    return _ints(raw.ravel().nonzero()[0])
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
+    """Indices where ``v`` would be inserted into sorted ``a`` to keep it sorted.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.searchsorted(gnp.array([1.0, 2.0, 3.0]), gnp.array([2.5, 0.0]))
+        array([2, 0], dtype=int32)
+    """
+    raw_a, raw_v = _raw(a), _raw(v)
+    xp = namespace_of(raw_a, raw_v)
+    sorter = None if sorter is None else raw_value(sorter)
+    return _ints(xp.searchsorted(raw_a, raw_v, side=side, sorter=sorter))
+
+
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
+    """Number of nonzero elements over ``axis``. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> int(gnp.count_nonzero(gnp.array([0.0, 2.0, 3.0])))
+        2
+    """
+    raw = _raw(a)
+    out = namespace_of(raw).sum(raw != 0, axis=axis, keepdims=keepdims)
+    return _ints(out)
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Any:
+    """Elementwise ``|a - b| <= atol + rtol * |b|`` (boolean, no derivative).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.isclose(gnp.array([1.0, 2.0]), gnp.array([1.0, 2.1]))
+        array([ True, False])
+    """
+    ra, rb = _raw(a), _raw(b)
+    out = namespace_of(ra, rb).isclose(ra, rb, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return np.asarray(out) if isinstance(out, np.generic) else out
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when every element of ``a`` is close to ``b`` (see :func:`isclose`).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.allclose(gnp.array([1.0, 2.0]), gnp.array([1.0, 2.0000001]))
+        True
+    """
+    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all())
+
+
+def signbit(x: Any) -> Any:
+    """True where the sign bit is set (negative numbers, ``-0.0``). No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.signbit(gnp.array([-1.0, -0.0, 2.0]))
+        array([ True,  True, False])
+    """
+    raw = _raw(x)
+    out = namespace_of(raw).signbit(raw)
+    return np.asarray(out) if isinstance(out, np.generic) else out

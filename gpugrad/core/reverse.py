@@ -18,9 +18,9 @@ from gpugrad.core.trace import (
     Primitive,
     Trace,
     Tracer,
+    _sequence,
     bind,
     escaped_tracer_error,
-    _sequence,
 )
 
 __all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]

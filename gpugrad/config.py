@@ -82,6 +82,14 @@ OPTIONS: dict[str, Option] = {
             "on gives the partitionable layout of JAX 0.5 and later.",
         ),
         Option(
+            "fuse_backward",
+            "GPUGRAD_FUSE_BACKWARD",
+            True,
+            _parse_bool,
+            "Fuse chains of elementwise VJPs in the backward pass into one evaluation "
+            "(one CUDA kernel on CuPy). Off: one evaluation per primitive.",
+        ),
+        Option(
             "kernel_cache_dir",
             "GPUGRAD_KERNEL_CACHE_DIR",
             None,
@@ -147,3 +155,19 @@ class Config:
 
 
 config = Config()
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from :data:`OPTIONS`.
+
+    Example:
+        >>> markdown_table().splitlines()[0]
+        '| environment variable | `gpugrad.config` option | default | meaning |'
+    """
+    lines = [
+        "| environment variable | `gpugrad.config` option | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for o in OPTIONS.values():
+        lines.append(f"| `{o.env}` | `{o.name}` | `{o.default!r}` | {o.doc} |")
+    return "\n".join(lines)

@@ -94,29 +94,23 @@ def unpack(x: Any, main: MainTrace) -> tuple[Any, Node | None]:
     return x, None
 
 
-_add: Any = None
-
-
-def _load_add() -> Any:
-    global _add
-    from gpugrad.numpy import add
-
-    _add = add
-    return add
-
-
 def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     """Propagate the cotangents seeded at ``roots``; return the cotangents of the leaves.
 
     With ``release``, each node's saved values are dropped as soon as its rule has run, so
     peak memory falls as the backward pass proceeds (the graph can then not be reused).
+    With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
+    cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    add = _add or _load_add()
+    from gpugrad.config import config
+    from gpugrad.primitives.fusion import accumulate, materialize
+
+    fuse = config.fuse_backward
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:
         if node in cts:
-            cts[node] = add(cts[node], ct)
+            cts[node] = accumulate(cts[node], ct)
         else:
             cts[node] = ct
             heapq.heappush(heap, (-node.seq, node))
@@ -126,11 +120,14 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
         ct = cts.pop(node)
         prim = node.prim
         if prim is None:
-            leaves[node] = ct
+            leaves[node] = materialize(ct)
             continue
         parents = node.parents
         wanted = [p is not None for p in parents]
-        in_cts = prim.vjp(ct, node.primals, node.out, wanted, **node.params)
+        if fuse and prim.fused_vjp is not None:
+            in_cts = prim.fused_vjp(ct, node.primals, node.out, wanted, **node.params)
+        else:
+            in_cts = prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
         del ct
@@ -142,5 +139,5 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
                 cts[parent] = c
                 heapq.heappush(heap, (-parent.seq, parent))
             else:
-                cts[parent] = add(previous, c)
+                cts[parent] = accumulate(previous, c)
     return leaves

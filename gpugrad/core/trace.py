@@ -137,15 +137,20 @@ class Primitive:
       zero.
     * ``vjp(ct, primals, out, wanted, **params) -> cotangents`` (one per argument, ``None``
       where not wanted or zero), written in gpugrad's own differentiable operations.
+    * ``fused_vjp`` (optional): the same, allowed to consume and produce deferred
+      elementwise values (see ``gpugrad.primitives.fusion``).
     """
 
-    __slots__ = ("impl", "jvp", "name", "vjp")
+    __slots__ = ("fused_vjp", "impl", "jvp", "name", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.impl: Callable[..., Any] = _missing(name, "impl")
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
+        # Optional: a vjp that may take and return not-yet-evaluated elementwise values
+        # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
+        self.fused_vjp: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

@@ -135,8 +135,40 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
         if vexpr is None:
             cts.append(None)
             continue
-        c = bind(elementwise_p, *primals, out, ct, expr=vexpr)
+        if vexpr.op == "var" and vexpr.value == n + 1:
+            c = ct  # the identity (add's rule): nothing to evaluate
+        else:
+            c = bind(elementwise_p, *primals, out, ct, expr=vexpr)
         cts.append(unbroadcast(c, primals[i].shape))
+    return cts
+
+
+def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
+               ) -> list[Any]:
+    """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
+    elementwise node composes around it. An incoming deferred cotangent shared by several
+    inputs is evaluated once first (recomputing it per input would double the work); a
+    cotangent that must be summed down to a broadcast input's shape is evaluated then."""
+    from gpugrad.primitives import fusion
+
+    n = len(primals)
+    wanted_at = [i for i, w in enumerate(wanted) if w]
+    if len(wanted_at) > 1:
+        ct = fusion.materialize(ct)
+    recompute = expr if fusion.on_gpu(out) else None
+    shape = tuple(out.shape)
+    cts: list[Any] = [None] * n
+    for i in wanted_at:
+        vexpr = _vjp_expr(expr, n, i)
+        if vexpr is None:
+            continue
+        if vexpr.op == "var" and vexpr.value == n + 1:
+            c = ct  # the identity (add's rule): nothing to evaluate
+        else:
+            c = fusion.compose(vexpr, [*primals, out], ct, shape, out.dtype, recompute)
+        if tuple(primals[i].shape) != shape:
+            c = unbroadcast(fusion.materialize(c), primals[i].shape)
+        cts[i] = c
     return cts
 
 
@@ -156,3 +188,4 @@ def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
 elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
+elementwise_p.fused_vjp = _fused_vjp

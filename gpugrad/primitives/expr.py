@@ -275,15 +275,25 @@ def to_python(e: Expr, nargs: int, name: str = "_eval") -> str:
     lines = [f"def {name}({params}):"]
     names: dict[Expr, str] = {}
     nodes = _linearize(e)
+    # The position of each temporary's last use, so it can be freed right after: large
+    # fused expressions would otherwise hold every intermediate array until they return.
+    last_use: dict[Expr, int] = {}
+    for k, node in enumerate(nodes):
+        for a in node.args:
+            if isinstance(a.op, OpSpec):
+                last_use[a] = k
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
         args = [_render(a, names, repr) for a in node.args]
         text = node.op.numpy.format(*args)
         if node is nodes[-1]:
             lines.append(f"    return {text}")
-        else:
-            names[node] = f"t{k}"
-            lines.append(f"    t{k} = {text}")
+            break
+        names[node] = f"t{k}"
+        lines.append(f"    t{k} = {text}")
+        dead = sorted({names[a] for a in node.args if last_use.get(a) == k and a in names})
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
     if not nodes:  # a bare variable or constant
         lines.append(f"    return {_render(e, names, repr)}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from gpugrad.config import config
 from gpugrad.core.trace import (
     MainTrace,
     Primitive,
@@ -24,6 +25,17 @@ from gpugrad.core.trace import (
 )
 
 __all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]
+
+accumulate: Any = None
+materialize: Any = None
+
+
+def _load_fusion() -> None:
+    # Imported on first use: fusion imports the primitives, which import this module.
+    global accumulate, materialize
+    from gpugrad.primitives import fusion
+
+    accumulate, materialize = fusion.accumulate, fusion.materialize
 
 
 class Node:
@@ -102,9 +114,8 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    from gpugrad.config import config
-    from gpugrad.primitives.fusion import accumulate, materialize
-
+    if accumulate is None:
+        _load_fusion()
     fuse = config.fuse_backward
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []

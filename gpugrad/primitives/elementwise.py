@@ -151,11 +151,14 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     cotangent that must be summed down to a broadcast input's shape is evaluated then."""
     from gpugrad.primitives import fusion
 
+    on_gpu = fusion.on_gpu(out)
+    if not on_gpu and out.size < fusion.MIN_NUMPY_SIZE and not isinstance(ct, fusion.Deferred):
+        return _vjp(ct, primals, out, wanted, expr)
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]
     if len(wanted_at) > 1:
         ct = fusion.materialize(ct)
-    recompute = expr if fusion.on_gpu(out) else None
+    recompute = expr if on_gpu else None
     shape = tuple(out.shape)
     cts: list[Any] = [None] * n
     for i in wanted_at:

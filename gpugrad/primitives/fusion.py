@@ -28,6 +28,10 @@ from gpugrad.primitives.expr import Expr, substitute, var
 
 __all__ = ["Deferred", "accumulate", "compose", "materialize"]
 
+# On NumPy, composing expressions costs a few microseconds of Python per node, which only
+# pays when arrays are large enough for memory traffic to dominate; on CuPy every kernel
+# launch saved pays, so fusion always applies there.
+MIN_NUMPY_SIZE = 1 << 14
 MAX_ARGS = 16  # beyond this a fused kernel's register pressure outweighs the saved traffic
 MAX_NODES = 96
 

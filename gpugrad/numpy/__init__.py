@@ -6,7 +6,7 @@ to the user's function, and returns a plain array outside transformations.
 Example:
     >>> import gpugrad, gpugrad.numpy as gnp
     >>> gpugrad.grad(lambda x: gnp.sum(gnp.sin(x) ** 2))(gnp.array([0.5]))
-    array([0.84147096], dtype=float32)
+    array([0.841471], dtype=float32)
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
         x = convert(x, dtype or default_float())
     axes = _axes(x, axis)
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    return sum(x, axis=axes, keepdims=keepdims) / float(count)
+    return FUNCTIONS["true_divide"](sum(x, axis=axes, keepdims=keepdims), float(count))
 
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
@@ -94,9 +94,10 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
         x = convert(x, default_float())
     axes = _axes(x, axis)
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    centered = x - mean(x, axis=axes, keepdims=True)
+    centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
-    return sum(squares, axis=axes, keepdims=keepdims) / float(builtins.max(count - ddof, 0))
+    return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims),
+                                    float(builtins.max(count - ddof, 0)))
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:

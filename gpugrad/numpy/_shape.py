@@ -289,7 +289,8 @@ class _IndexUpdateRef:
         hits = scatter_add(zeros_like(self.x), self.index, ones_like(y), self.advanced)
         # With repeated indices the value set is the mean of the updates aimed there.
         spread = scatter_add(zeros_like(self.x), self.index, y, self.advanced)
-        return where(hits > 0, spread / FUNCTIONS["maximum"](hits, 1), self.x)
+        return where(FUNCTIONS["greater"](hits, 0),
+                     FUNCTIONS["true_divide"](spread, FUNCTIONS["maximum"](hits, 1)), self.x)
 
     def multiply(self, y: Any) -> Any:
         from gpugrad.numpy._creation import ones_like
@@ -297,7 +298,7 @@ class _IndexUpdateRef:
         y = self._updates(y)
         factors = _IndexUpdateRef(ones_like(self.x), self.index)
         factors.index, factors.advanced = self.index, self.advanced
-        return self.x * factors.set(y)
+        return FUNCTIONS["multiply"](self.x, factors.set(y))
 
 
 class IndexUpdateHelper:

@@ -102,19 +102,6 @@ def _make(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
     return fn
 
 
-def _doc(name: str, example: str, result: str) -> str:
-    return (
-        f"Elementwise ``{name}``, differentiable to any order (NumPy's semantics).\n\n"
-        f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-        f"    >>> gnp.{name}({example})\n    {result}\n"
-    )
-
-
-def _unary(name: str, spec: OpSpec, to_float: bool = True, example: str = "0.5",
-           result: str = "") -> Any:
-    return _make(name, spec, to_float, _doc(name, example, result or "..."))
-
-
 # Functions that compute in floating point (integer inputs become the default float).
 _FLOAT_UNARY = {
     "exp": C.exp, "exp2": C.exp2, "expm1": C.expm1, "log": C.log, "log2": C.log2,
@@ -142,13 +129,48 @@ _COMPARE = {
 _LOGICAL = {"logical_and": C.logical_and, "logical_or": C.logical_or,
             "logical_xor": C.logical_xor}
 
+# Exact doctest examples: (arguments, printed result) per function.
+_EXAMPLES = {
+    "exp": ("0.0", "1.0"), "exp2": ("3.0", "8.0"), "expm1": ("0.0", "0.0"),
+    "log": ("1.0", "0.0"), "log2": ("8.0", "3.0"), "log10": ("100.0", "2.0"),
+    "log1p": ("0.0", "0.0"), "sqrt": ("4.0", "2.0"), "cbrt": ("8.0", "2.0"),
+    "sin": ("0.0", "0.0"), "cos": ("0.0", "1.0"), "tan": ("0.0", "0.0"),
+    "arcsin": ("0.0", "0.0"), "arccos": ("1.0", "0.0"), "arctan": ("0.0", "0.0"),
+    "sinh": ("0.0", "0.0"), "cosh": ("0.0", "1.0"), "tanh": ("0.0", "0.0"),
+    "arcsinh": ("0.0", "0.0"), "arccosh": ("1.0", "0.0"), "arctanh": ("0.0", "0.0"),
+    "reciprocal": ("4.0", "0.25"), "negative": ("2.0", "-2.0"), "abs": ("-2.0", "2.0"),
+    "absolute": ("-2.0", "2.0"), "sign": ("-3.0", "-1.0"), "square": ("3.0", "9.0"),
+    "true_divide": ("3.0, 2.0", "1.5"), "divide": ("3.0, 2.0", "1.5"),
+    "arctan2": ("0.0, 1.0", "0.0"), "logaddexp": ("0.0, 0.0", "0.69315"),
+    "add": ("1.0, 2.0", "3.0"), "subtract": ("1.0, 2.0", "-1.0"),
+    "multiply": ("1.5, 2.0", "3.0"), "maximum": ("1.0, 2.0", "2.0"),
+    "minimum": ("1.0, 2.0", "1.0"), "floor_divide": ("7.0, 2.0", "3.0"),
+    "remainder": ("-7.0, 3.0", "2.0"), "mod": ("-7.0, 3.0", "2.0"),
+    "equal": ("1.0, 1.0", "True"), "not_equal": ("1.0, 1.0", "False"),
+    "less": ("1.0, 2.0", "True"), "less_equal": ("2.0, 2.0", "True"),
+    "greater": ("1.0, 2.0", "False"), "greater_equal": ("1.0, 2.0", "False"),
+}
+
+
+def _doc_for(name: str) -> str:
+    args, result = _EXAMPLES[name]
+    kind = "its derivative is zero" if name in _COMPARE or name in (
+        "sign", "floor_divide") else "differentiable to any order in both modes"
+    return (
+        f"Elementwise ``{name}`` with NumPy's broadcasting; {kind}.\n\n"
+        f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+        f"    >>> {'round(' if '.' in result else ''}gnp.{name}({args}).item()"
+        f"{', 5)' if '.' in result else ''}\n    {result}\n"
+    )
+
+
 FUNCTIONS: dict[str, Any] = {}
 for _name, _spec in _FLOAT_UNARY.items():
-    FUNCTIONS[_name] = _make(_name, _spec, True, _doc(_name, "0.5", "array(...)"))
+    FUNCTIONS[_name] = _make(_name, _spec, True, _doc_for(_name))
 for _name, _spec in {**_SAME_UNARY, **_SAME_BINARY, **_COMPARE}.items():
-    FUNCTIONS[_name] = _make(_name, _spec, False, _doc(_name, "...", "array(...)"))
+    FUNCTIONS[_name] = _make(_name, _spec, False, _doc_for(_name))
 for _name, _spec in _FLOAT_BINARY.items():
-    FUNCTIONS[_name] = _make(_name, _spec, True, _doc(_name, "...", "array(...)"))
+    FUNCTIONS[_name] = _make(_name, _spec, True, _doc_for(_name))
 
 
 def _complex_aware_abs(name: str, real_abs: Any) -> Any:
@@ -183,9 +205,15 @@ def _rounding(name: str, spec: OpSpec) -> Any:
         return inner(x)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise ``{name}``; its derivative is zero (as in JAX)."
+    fn.__doc__ = (f"Elementwise ``{name}``; its derivative is zero (as in JAX).\n\n"
+                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+                  f"    >>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()\n"
+                  f"    {_ROUND_EXAMPLES[name]}\n")
     return fn
 
+
+_ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
+                   "trunc": "[-1.0, 2.0]"}
 
 for _name, _spec in _ROUNDING.items():
     FUNCTIONS[_name] = _rounding(_name, _spec)
@@ -202,9 +230,15 @@ def _logical(name: str, spec: OpSpec) -> Any:
         return bind(elementwise_p, *bools, expr=expr)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise ``{name}`` of truth values (no derivative)."
+    fn.__doc__ = (f"Elementwise ``{name}`` of truth values (no derivative).\n\n"
+                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+                  f"    >>> gnp.{name}({'True, False' if spec.arity == 2 else 'True'}).item()\n"
+                  f"    {_LOGIC_EXAMPLES[name]}\n")
     return fn
 
+
+_LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",
+                   "logical_not": "False"}
 
 for _name, _spec in {**_LOGICAL, "logical_not": C.logical_not}.items():
     FUNCTIONS[_name] = _logical(_name, _spec)

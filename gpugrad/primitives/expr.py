@@ -17,7 +17,7 @@ Example:
     >>> from gpugrad.primitives import catalog as C
     >>> x = var(0)
     >>> str(diff(C.sin(x) * x, 0))
-    'add(mul(cos(x0), x0), sin(x0))'
+    'add(mul(x0, cos(x0)), sin(x0))'
 """
 
 from __future__ import annotations
@@ -317,7 +317,7 @@ def to_cuda(e: Expr, out: str = "out0") -> str:
         >>> from gpugrad.primitives import catalog as C
         >>> print(to_cuda(C.sin(var(0)) * 2.0))
         T t0 = sin(x0);
-        out0 = t0 * (T)2.0;
+        out0 = (t0 * (T)2.0);
     """
     lines: list[str] = []
     names: dict[Expr, str] = {}

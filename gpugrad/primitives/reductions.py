@@ -40,7 +40,7 @@ def _extremum(name: str, reducer: str) -> Primitive:
         x = stop_gradient(x)
         hit = gnp.equal(x, reshape(stop_gradient(out), _keepdims_shape(x.shape, axes)))
         mask = gnp.astype(hit, x.dtype)
-        return mask / gnp.sum(mask, axis=axes, keepdims=True)
+        return gnp.true_divide(mask, gnp.sum(mask, axis=axes, keepdims=True))
 
     def jvp(primals: list[Any], tangents: list[Any], axes: tuple[int, ...]
             ) -> tuple[Any, Any]:
@@ -48,14 +48,16 @@ def _extremum(name: str, reducer: str) -> Primitive:
 
         (x,), (t,) = primals, tangents
         out = bind(prim, x, axes=axes)
-        return out, gnp.sum(t * weights(x, out, axes), axis=axes)
+        return out, gnp.sum(gnp.multiply(t, weights(x, out, axes)), axis=axes)
 
     def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], axes: tuple[int, ...]
             ) -> list[Any]:
+        import gpugrad.numpy as gnp
         from gpugrad.primitives.structural import reshape
 
         (x,) = primals
-        return [reshape(ct, _keepdims_shape(x.shape, axes)) * weights(x, out, axes)]
+        kept = reshape(ct, _keepdims_shape(x.shape, axes))
+        return [gnp.multiply(kept, weights(x, out, axes))]
 
     prim.impl, prim.jvp, prim.vjp = impl, jvp, vjp
     return prim
@@ -92,8 +94,9 @@ def cumprod_last(x: Any) -> Any:
     n = x.shape[-1]
     shift = 1
     while shift < n:
-        ones = gnp.ones_like(x[..., :shift])
-        x = x * gnp.concatenate([ones, x[..., : n - shift]], axis=-1)
+        ones = gnp.ones_like(gnp.getitem(x, (Ellipsis, slice(0, shift))))
+        shifted = gnp.getitem(x, (Ellipsis, slice(0, n - shift)))
+        x = gnp.multiply(x, gnp.concatenate([ones, shifted], axis=-1))
         shift *= 2
     return x
 
@@ -106,12 +109,13 @@ def _prod_except_self(x: Any, axes: tuple[int, ...]) -> Any:
     moved = gnp.transpose(x, kept + list(axes))
     lead = moved.shape[: len(kept)]
     flat = gnp.reshape(moved, lead + (-1,))
-    ones = gnp.ones_like(flat[..., :1])
-    prefix = gnp.concatenate([ones, cumprod_last(flat)[..., :-1]], axis=-1)
+    head = (Ellipsis, slice(0, -1))
+    ones = gnp.ones_like(gnp.getitem(flat, (Ellipsis, slice(0, 1))))
+    prefix = gnp.concatenate([ones, gnp.getitem(cumprod_last(flat), head)], axis=-1)
     suffix = gnp.flip(
-        gnp.concatenate([ones, cumprod_last(gnp.flip(flat, -1))[..., :-1]], axis=-1), -1
+        gnp.concatenate([ones, gnp.getitem(cumprod_last(gnp.flip(flat, -1)), head)], axis=-1), -1
     )
-    others = gnp.reshape(prefix * suffix, moved.shape)
+    others = gnp.reshape(gnp.multiply(prefix, suffix), moved.shape)
     return gnp.transpose(others, list(np.argsort(kept + list(axes))))
 
 
@@ -124,7 +128,7 @@ def _prod_jvp(primals: list[Any], tangents: list[Any], axes: tuple[int, ...]
     import gpugrad.numpy as gnp
 
     (x,), (t,) = primals, tangents
-    return reduce_prod(x, axes), gnp.sum(t * _prod_except_self(x, axes), axis=axes)
+    return reduce_prod(x, axes), gnp.sum(gnp.multiply(t, _prod_except_self(x, axes)), axis=axes)
 
 
 def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
@@ -132,7 +136,9 @@ def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
     from gpugrad.primitives.structural import reshape
 
     (x,) = primals
-    return [reshape(ct, _keepdims_shape(x.shape, axes)) * _prod_except_self(x, axes)]
+    import gpugrad.numpy as gnp
+
+    return [gnp.multiply(reshape(ct, _keepdims_shape(x.shape, axes)), _prod_except_self(x, axes))]
 
 
 reduce_prod_p.jvp = _prod_jvp

@@ -1,0 +1,47 @@
+"""Every public function's docstring example runs (doctest over the whole package)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import gpugrad
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(gpugrad.__path__, "gpugrad.")
+    if not m.name.startswith("gpugrad.examples")  # scripts: run by their own tests
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0
+
+
+def test_generated_ufunc_examples_run():
+    import gpugrad.numpy as gnp
+    from gpugrad.numpy._ufuncs import FUNCTIONS
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for name, fn in FUNCTIONS.items():
+        for test in finder.find(fn, name, globs={"gnp": gnp}):
+            runner.run(test)
+    assert runner.failures == 0 and runner.tries >= len(FUNCTIONS)
+
+
+def test_public_functions_have_examples():
+    import gpugrad.numpy as gnp
+
+    missing = [name for name in ("grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev",
+                                 "jacfwd", "hessian", "stop_gradient")
+               if ">>>" not in (getattr(gpugrad, name).__doc__ or "")]
+    missing += [f"gnp.{n}" for n in dir(gnp) if not n.startswith("_") and callable(getattr(gnp, n))
+                and getattr(getattr(gnp, n), "__module__", "").startswith("gpugrad")
+                and ">>>" not in (getattr(gnp, n).__doc__ or "")]
+    assert not missing, f"public functions without a runnable example: {missing}"

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives import special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
@@ -62,7 +63,8 @@ def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
     fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
     if fn is None:
         source = to_python(expr, nargs, name="elementwise")
-        namespace: dict[str, Any] = {}
+        # Catalog templates may call NumPy-less special functions as ``special.<name>``.
+        namespace: dict[str, Any] = {"special": special_math}
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
         fn = expr._cache[nargs] = namespace["elementwise"]
     return fn  # type: ignore[no-any-return]
@@ -151,7 +153,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     cotangent that must be summed down to a broadcast input's shape is evaluated then."""
     from gpugrad.primitives import fusion
 
-    on_gpu = fusion.on_gpu(out)
+    on_gpu = type(out) is not np.ndarray and fusion.on_gpu(out)
     if not on_gpu and out.size < fusion.MIN_NUMPY_SIZE and not isinstance(ct, fusion.Deferred):
         return _vjp(ct, primals, out, wanted, expr)
     n = len(primals)

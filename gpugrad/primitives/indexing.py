@@ -90,6 +90,8 @@ def gather(x: Any, index: tuple[Any, ...], advanced: bool = False) -> Any:
 def _scatter_add_impl(x: Any, y: Any, index: tuple[Any, ...], advanced: bool) -> Any:
     xp = namespace_of(x, y)
     out = xp.array(x, copy=True)  # x may be a read-only broadcast view
+    if xp is not np:
+        y = xp.asarray(y)
     if advanced:
         if xp is np:
             np.add.at(out, index, y)

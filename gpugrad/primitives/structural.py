@@ -171,8 +171,10 @@ reduce_sum_p = Primitive("reduce_sum")
 
 
 def _reduce_sum_impl(x: Any, axes: tuple[int, ...]) -> Any:
-    out = namespace_of(x).sum(x, axis=axes)
-    return np.asarray(out) if isinstance(out, np.generic) else out
+    if type(x) is np.ndarray:
+        out = np.add.reduce(x, axis=axes)  # np.sum minus its Python-level dispatch
+        return out if type(out) is np.ndarray else np.asarray(out)
+    return namespace_of(x).sum(x, axis=axes)
 
 
 reduce_sum_p.impl = _reduce_sum_impl
@@ -202,7 +204,14 @@ def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:
 # concatenate along one axis; its transpose slices the cotangent back into pieces
 
 concatenate_p = Primitive("concatenate")
-concatenate_p.impl = lambda *xs, axis: namespace_of(*xs).concatenate(xs, axis=axis)
+def _concatenate_impl(*xs: Any, axis: int) -> Any:
+    xp = namespace_of(*xs)
+    if xp is not np:  # host arrays among device arrays move to the device (as in JAX)
+        xs = tuple(xp.asarray(x) for x in xs)
+    return xp.concatenate(xs, axis=axis)
+
+
+concatenate_p.impl = _concatenate_impl
 concatenate_p.jvp = _linear_jvp(concatenate_p)
 
 

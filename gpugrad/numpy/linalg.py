@@ -1,5 +1,385 @@
-"""``gpugrad.numpy.linalg``: linear algebra, differentiable in both modes."""
+"""``gpugrad.numpy.linalg``: linear algebra, differentiable in both modes to any order.
+
+NumPy's names and signatures, batched over leading dimensions (``(..., m, n)``), on real
+floating arrays (integers become the default float). Few primitives carry rules (``solve``,
+``slogdet``, ``cholesky``, ``pinv``, ``eigh``, ``svd``, ``qr``: see
+``gpugrad/primitives/linalg*.py``); everything else is composed from them: ``inv`` is
+``solve(a, I)``, ``det`` comes from ``slogdet``, ``lstsq`` from ``pinv``, ``norm`` from
+elementwise operations, reductions and ``svd``, ``matrix_power`` and ``multi_dot`` from
+``matmul``.
+
+Like JAX, ``cholesky``, ``eigh`` and ``eigvalsh`` read ``(a + a^T) / 2`` (so a gradient is
+symmetric); pass ``symmetrize_input=False`` to read one triangle, as NumPy does.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.dtypes import default_float
+from gpugrad.numpy._linalg import matmul
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    getitem,
+    squeeze,
+    swapaxes,
+)
+from gpugrad.primitives import linalg as L
+from gpugrad.primitives import linalg_decomp as D
+from gpugrad.primitives.structural import convert
+
+__all__ = [
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+]
+
+LinAlgError = np.linalg.LinAlgError
+
+
+class EighResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SlogdetResult(NamedTuple):
+    sign: Any
+    logabsdet: Any
+
+
+class SVDResult(NamedTuple):
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    Q: Any
+    R: Any
+
+
+def _float(x: Any) -> Any:
+    x = _array(x)
+    if x.dtype.kind == "c":
+        raise NotImplementedError("gpugrad.numpy.linalg supports real arrays only, got "
+                                  f"{x.dtype}")
+    return x if x.dtype.kind == "f" else convert(x, default_float())
+
+
+def _matrices(a: Any, square: bool = False) -> Any:
+    a = _float(a)
+    if a.ndim < 2:
+        raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
+                          "two-dimensional")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+    return a
+
+
+def _is_traced(x: Any) -> bool:
+    return isinstance(x, Tracer)
+
+
+def _symmetric(a: Any, symmetrize_input: bool, lower: bool = True) -> Any:
+    if symmetrize_input:
+        return (a + swapaxes(a, -1, -2)) / 2
+    # The one triangle NumPy reads, moved to the lower half, then mirrored.
+    low = L.tril(a if lower else L.mT(a))
+    return low + L.mT(L.tril(low, -1))
+
+
+# ---------------------------------------------------------------------------------------
+# Solves, inverses and determinants
+
+
+def solve(a: Any, b: Any) -> Any:
+    """Solve ``a @ x = b``; ``b`` is one vector when 1-D, else a stack of matrices (NumPy 2).
+
+    Singular ``a``: NumPy raises ``LinAlgError``; CuPy gives non-finite values.
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> a = np.array([[3.0, 1.0], [1.0, 2.0]])
+        >>> gnp.linalg.solve(a, np.array([9.0, 8.0]))
+        array([2., 3.])
+        >>> gpugrad.grad(lambda b: gnp.linalg.solve(a, b).sum())(np.array([9.0, 8.0]))
+        array([0.2, 0.4])
+    """
+    a = _matrices(a, square=True)
+    b = _float(b)
+    dtype = np.result_type(a.dtype, b.dtype)
+    a, b = convert(a, dtype), convert(b, dtype)
+    vector = b.ndim == 1
+    if vector:
+        b = expand_dims(b, -1)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    x = L.solve(broadcast_to(a, batch + a.shape[-2:]), broadcast_to(b, batch + b.shape[-2:]))
+    return squeeze(x, -1) if vector else x
+
+
+def inv(a: Any) -> Any:
+    """The inverse of each square matrix, as ``solve(a, I)``.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.inv(np.array([[2.0, 0.0], [0.0, 4.0]]))
+        array([[0.5 , 0.  ],
+               [0.  , 0.25]])
+    """
+    return L.inv(_matrices(a, square=True))
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """``(sign, logabsdet)`` of each determinant, from one LU factorization.
+
+    ``d logabsdet / da = inv(a).T``; the sign has zero derivative. At a singular matrix
+    ``logabsdet`` is ``-inf`` and has no derivative (NumPy raises ``LinAlgError`` there).
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+        >>> round(float(gnp.linalg.slogdet(a).logabsdet), 6)
+        1.609438
+        >>> gpugrad.grad(lambda a: gnp.linalg.slogdet(a)[1])(a)
+        array([[ 0.6, -0.2],
+               [-0.2,  0.4]])
+    """
+    packed = L.slogdet(_matrices(a, square=True))
+    # getitem, not packed[...]: a NumPy array would give NumPy scalars for one matrix.
+    return SlogdetResult(getitem(packed, (Ellipsis, 0)), getitem(packed, (Ellipsis, 1)))
+
+
+def det(a: Any) -> Any:
+    """The determinant of each square matrix, ``sign * exp(logabsdet)``.
+
+    Its derivative is ``det(a) * inv(a).T``, which needs an invertible ``a``: at a singular
+    matrix the value is 0 but the derivative (the adjugate) is not computed (NumPy raises
+    ``LinAlgError``).
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+        >>> round(float(gnp.linalg.det(a)), 6)
+        5.0
+        >>> gpugrad.grad(gnp.linalg.det)(a).round(6)
+        array([[ 3., -1.],
+               [-1.,  2.]])
+    """
+    from gpugrad.numpy import exp, multiply
+
+    sign, logabsdet = slogdet(a)
+    return multiply(sign, exp(logabsdet))  # not `*`: NumPy's 0-d product is a scalar
+
+
+def cholesky(a: Any, upper: bool = False, *, symmetrize_input: bool = True) -> Any:
+    """The Cholesky factor of each symmetric positive-definite matrix: lower ``L`` with
+    ``a = L @ L.T`` (or upper ``U = L.T`` with ``upper=True``).
+
+    Reads ``(a + a.T) / 2`` (JAX's default), so its gradient is symmetric; with
+    ``symmetrize_input=False`` it reads the lower triangle, as NumPy does. Not positive
+    definite: NumPy raises ``LinAlgError``, CuPy gives NaN.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+        array([[2., 0.],
+               [1., 2.]])
+    """
+    factor = L.cholesky(_symmetric(_matrices(a, square=True), symmetrize_input))
+    return L.mT(factor) if upper else factor
+
+
+def pinv(a: Any, rcond: float | None = None, hermitian: bool = False) -> Any:
+    """The Moore-Penrose pseudo-inverse; singular values at most ``rcond * s_max`` (default
+    ``1e-15``) count as zero. ``hermitian`` is accepted for NumPy's signature.
+
+    Differentiable where the rank is locally constant (Golub & Pereyra): at a full-rank
+    matrix, or along perturbations that keep the rank. Where a singular value crosses the
+    cutoff the pseudo-inverse jumps and has no derivative.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.pinv(np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+        array([[1. , 0. , 0. ],
+               [0. , 0.5, 0. ]])
+    """
+    return L.pinv(_matrices(a), 1e-15 if rcond is None else rcond)
+
+
+def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, Any]:
+    """Least-squares solution of ``a @ x = b`` (``a`` 2-D, as NumPy): ``(x, residuals, rank,
+    s)``. ``x = pinv(a, rcond) @ b``, with NumPy's default cutoff ``eps * max(m, n)``.
+
+    ``x``, ``residuals`` and ``s`` are differentiable where the rank of ``a`` is locally
+    constant (see ``pinv``); ``rank`` is an integer. ``residuals`` is empty unless ``a`` has
+    full column rank and more rows than columns.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        >>> x, res, rank, s = gnp.linalg.lstsq(a, np.array([1.0, 2.0, 2.0]))
+        >>> x.round(6), res.round(6), rank
+        (array([1.166667, 0.5     ]), array([0.166667]), 2)
+    """
+    a = _matrices(a)
+    if a.ndim != 2:
+        raise LinAlgError(f"lstsq: a must be 2-D, got shape {a.shape}")
+    b = _float(b)
+    m, n = a.shape
+    if rcond is None:
+        rcond = float(np.finfo(a.dtype).eps) * max(m, n)
+    s = svd(a, compute_uv=False)
+    raw_s = raw_value(s)
+    rank = int((raw_s > rcond * raw_s.max()).sum()) if raw_s.size else 0
+    x = matmul(pinv(a, rcond), b)
+    if rank == n and m > n:
+        from gpugrad.numpy import sum
+
+        r = matmul(a, x) - b
+        residuals = sum(r * r, axis=0, keepdims=b.ndim == 1)
+    else:
+        residuals = namespace_of(raw_value(x)).zeros((0,), x.dtype)
+    return x, residuals, rank, s
+
+
+def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> Any:
+    """The number of singular values above ``tol`` (NumPy's default tolerance); an integer,
+    with no derivative.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]]))
+        array(1)
+    """
+    raw = raw_value(_array(A))
+    out = namespace_of(raw).linalg.matrix_rank(raw, tol)
+    return np.asarray(out) if isinstance(out, (int, np.generic)) else out
+
+
+# ---------------------------------------------------------------------------------------
+# Decompositions
+
+
+def eigh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix.
+
+    Reads ``(a + a.T) / 2`` (JAX's default); with ``symmetrize_input=False`` it reads the
+    ``UPLO`` triangle, as NumPy does. Degenerate case: at a repeated eigenvalue the
+    eigenvectors are not unique and have no derivative, so every derivative that goes
+    through them is NaN (as in JAX; also for basis-independent results such as
+    ``V @ diag(w) @ V.T``); the eigenvalues alone keep finite derivatives there.
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> a = np.array([[2.0, 1.0], [1.0, 2.0]])
+        >>> gnp.linalg.eigh(a).eigenvalues
+        array([1., 3.])
+        >>> gpugrad.grad(lambda a: gnp.linalg.eigh(a).eigenvalues[1])(a)
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
+    a = _symmetric(_matrices(a, square=True), symmetrize_input, lower=UPLO == "L")
+    w, v = D.unpack_eigh(D.eigh(a))
+    return EighResult(w, v)
+
+
+def eigvalsh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> Any:
+    """Eigenvalues (ascending) of each symmetric matrix; see ``eigh``. Differentiable also
+    at repeated eigenvalues (one-sided there, as any sorted spectrum).
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.eigvalsh(np.array([[2.0, 0.0], [0.0, 1.0]]))
+        array([1., 2.])
+    """
+    return eigh(a, UPLO, symmetrize_input=symmetrize_input).eigenvalues
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+        ) -> Any:
+    """Singular value decomposition ``a = U @ diag(S) @ Vh``, singular values descending.
+
+    Differentiable for ``full_matrices=False`` (or square ``a``); the extra columns of a full
+    ``U``/``Vh`` of a non-square matrix are arbitrary, so differentiating them raises
+    ``NotImplementedError`` (as JAX). ``hermitian`` is accepted for NumPy's signature.
+    Degenerate cases: at repeated singular values, or a zero one of a non-square matrix
+    (rank deficiency), the singular vectors are not unique and derivatives through them are
+    NaN (as in JAX); ``S`` alone keeps finite derivatives (at 0 it has a kink, like ``abs``).
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> a = np.array([[3.0, 0.0], [0.0, 4.0]])
+        >>> gnp.linalg.svd(a, compute_uv=False)
+        array([4., 3.])
+        >>> gpugrad.grad(lambda a: gnp.linalg.svd(a, compute_uv=False)[0])(a)
+        array([[0., 0.],
+               [0., 1.]])
+    """
+    a = _matrices(a)
+    m, n = a.shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        if _is_traced(a):
+            raise NotImplementedError("the derivative of svd(full_matrices=True) of a "
+                                      "non-square matrix is not defined; use "
+                                      "full_matrices=False")
+        u, s, vh = namespace_of(a).linalg.svd(a, full_matrices=True)
+        return SVDResult(u, s, vh)
+    u, s, v = D.unpack_svd(D.svd(a), m)
+    return SVDResult(u, s, L.mT(v)) if compute_uv else s
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """QR decomposition ``a = Q @ R`` (``mode`` ``'reduced'``, ``'complete'`` or ``'r'``).
+
+    A wide ``a = [X, Y]`` is factored as ``X = Q R_X``, ``R = [R_X, Q.T @ Y]``. The derivative
+    needs a full-rank leading square block (``R`` invertible); the extra columns of a
+    ``'complete'`` ``Q`` of a tall matrix are arbitrary, so differentiating them raises
+    ``NotImplementedError`` (as JAX).
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> q, r = gnp.linalg.qr(np.array([[3.0, 1.0], [4.0, 2.0]]))
+        >>> (q @ r).round(6)
+        array([[3., 1.],
+               [4., 2.]])
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    a = _matrices(a)
+    m, n = a.shape[-2:]
+    if mode == "complete" and m > n:
+        if _is_traced(a):
+            raise NotImplementedError("the derivative of qr(mode='complete') of a tall "
+                                      "matrix is not defined; use mode='reduced'")
+        q, r = namespace_of(a).linalg.qr(a, mode="complete")
+        return QRResult(q, r)
+    if m >= n:
+        q, r = D.unpack_qr(D.qr(a), m)
+    else:
+        q, r_square = D.unpack_qr(D.qr(a[..., :m]), m)
+        r = concatenate([r_square, matmul(L.mT(q), a[..., m:])], axis=-1)
+    return r if mode == "r" else QRResult(q, r)
+
+
+from gpugrad.numpy._linalg_composed import matrix_power, multi_dot, norm  # noqa: E402

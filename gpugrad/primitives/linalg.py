@@ -29,7 +29,8 @@ __all__ = [
     "matmul",
     "mT",
     "pinv",
-    "safe_reciprocal",
+    "divide_by_gaps",
+    "divide_defined",
     "slogdet",
     "solve",
     "tril",
@@ -89,18 +90,34 @@ def diag_embed(v: Any) -> Any:
     return gnp.expand_dims(v, -2) * eye_like(v)
 
 
-def safe_reciprocal(d: Any) -> Any:
-    """``1 / d`` where ``d != 0``, and 0 where ``d == 0``, with a finite derivative everywhere.
+def divide_defined(x: Any, d: Any) -> Any:
+    """``x / d`` (broadcasting), where a zero divisor means "undefined": the result is 0 where
+    ``x == 0`` and NaN where ``x != 0``.
 
-    Decomposition rules divide by gaps between eigenvalues (or singular values). Where a gap
-    is exactly zero, the terms for that pair are dropped: they are 0/0 for every function
-    invariant under rotations within the degenerate subspace, and undefined otherwise.
-    The inner ``where`` keeps the derivative of the unused branch finite (JAX's NaN trap).
+    Decomposition rules divide by gaps between eigenvalues (or by singular values). Where a
+    gap is exactly zero (a repeated eigenvalue) the eigenvectors have no derivative, so any
+    quantity built from their derivative is NaN, as in JAX; but a function of the
+    eigenvalues alone sends an exactly zero cotangent (or tangent) there, and its derivative
+    stays finite. The inner ``where`` keeps the derivative of ``x / d`` finite where ``d`` is
+    0 (JAX's NaN trap); the NaN mask is a constant, computed from the values.
     """
     import gpugrad.numpy as gnp
 
-    zero = gnp.equal(d, 0)
-    return gnp.where(zero, 0.0, 1.0 / gnp.where(zero, 1.0, d))
+    quotient = x / gnp.where(gnp.equal(d, 0), 1.0, d)
+    raw_x, raw_d = raw_value(x), raw_value(d)
+    xp = namespace_of(raw_x, raw_d)
+    undefined = (raw_d == 0) & (raw_x != 0)
+    return quotient + xp.where(undefined, xp.nan, 0.0).astype(raw_x.dtype)
+
+
+def divide_by_gaps(x: Any, w: Any) -> Any:
+    """``F o x`` with ``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it, where
+    a zero gap is undefined (see ``divide_defined``)."""
+    import gpugrad.numpy as gnp
+
+    eye = eye_like(x)
+    gaps = gnp.expand_dims(w, -2) - gnp.expand_dims(w, -1) + eye  # 1 on the diagonal
+    return divide_defined(x * (1 - eye), gaps)
 
 
 def inv(a: Any) -> Any:

@@ -40,6 +40,11 @@ def _ints(out: Any) -> Any:
     return out.astype(default_int())
 
 
+def as_array(out: Any) -> Any:
+    """A 0-d array where NumPy's operators on concrete 0-d arrays returned a scalar."""
+    return np.asarray(out) if isinstance(out, np.generic) else out
+
+
 def _axis(axis: Any, ndim: int) -> int:
     axis = int(axis)
     if not -max(ndim, 1) <= axis < max(ndim, 1):

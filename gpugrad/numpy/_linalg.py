@@ -193,14 +193,14 @@ def einsum(spec: str, *operands: Any) -> Any:
     terms = inputs.split(",")
     if len(terms) != len(xs):
         raise ValueError(f"einsum: spec {spec!r} names {len(terms)} operands, got {len(xs)}")
-    for t, x in zip(terms, xs):
+    for k, (t, x) in enumerate(zip(terms, xs)):
         if len(t) != x.ndim:
             raise ValueError(f"einsum: term {t!r} has {len(t)} indices for an operand of "
                              f"shape {x.shape}")
-        if len(set(t)) != len(t):
-            raise NotImplementedError(f"einsum: an index repeated within one operand ({t!r}, "
-                                      "a diagonal or trace) is not supported; use "
-                                      "gnp.diagonal or gnp.trace first")
+        if len(set(t)) != len(t):  # a diagonal or trace: gather the diagonal first
+            from gpugrad.numpy._extra_matrix import einsum_diagonal
+
+            terms[k], xs[k] = einsum_diagonal(t, x)
     if len(xs) == 1:
         return contract(f"{terms[0]}->{output}", xs[0])
     acc, acc_term = xs[0], terms[0]

@@ -1,0 +1,279 @@
+"""More elementwise mathematics: ``hypot`` (a catalog entry), and ``sinc``, ``heaviside``,
+``fmax``/``fmin``, ``nan_to_num``, ``float_power``, ``logaddexp2``, ... composed from the
+existing elementwise functions and ``where``; plus ``size``/``shape``/``ndim``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.config import config
+from gpugrad.core.trace import Tracer, bind, raw_value
+from gpugrad.dtypes import default_float
+from gpugrad.numpy._complex import angle
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
+from gpugrad.primitives import catalog as C
+from gpugrad.primitives import structural as S
+from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.expr import var
+
+# angle is defined in _complex (complex-aware) and exported here for the star import.
+__all__ = [
+    "angle", "deg2rad", "degrees", "divmod", "fabs", "float_power", "fmax", "fmin",
+    "heaviside", "hypot", "isfinite", "isinf", "isnan", "logaddexp2", "nan_to_num", "ndim",
+    "positive", "rad2deg", "radians", "real_if_close", "shape", "sinc", "size",
+]
+
+hypot = _make("hypot", C.hypot, True, (
+    "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (derivative 0 at the origin).\n\n"
+    "Example:\n    >>> import gpugrad.numpy as gnp\n"
+    "    >>> gnp.hypot(gnp.array(3.0), 4.0)\n    array(5., dtype=float32)\n"))
+
+
+def _float(x: Any) -> Any:
+    x = _array(x)
+    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+
+
+def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
+    expr = spec(var(0))
+
+    def fn(x: Any) -> Any:
+        x = _array(x)
+        if x.dtype.kind not in "fc":  # integers are never NaN or infinite
+            raw = raw_value(x)
+            return namespace_of(raw).full(raw.shape, fill, dtype=bool)
+        return bind(elementwise_p, x, expr=expr)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise ``{name}`` (boolean, no derivative).\n\n"
+                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+                  f"    >>> gnp.{name}(gnp.array([1.0, gnp.nan, gnp.inf]))\n    {example}\n")
+    return fn
+
+
+isnan = _classify("isnan", C.isnan, False, "array([False,  True, False])")
+isinf = _classify("isinf", C.isinf, False, "array([False, False,  True])")
+isfinite = _classify("isfinite", C.isfinite, True, "array([ True, False, False])")
+
+
+def deg2rad(x: Any) -> Any:
+    """Degrees to radians.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.deg2rad(gnp.array(180.0))
+        array(3.1415927, dtype=float32)
+    """
+    return FUNCTIONS["multiply"](_float(x), math.pi / 180.0)
+
+
+def rad2deg(x: Any) -> Any:
+    """Radians to degrees.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.rad2deg(gnp.array(gnp.pi))
+        array(180., dtype=float32)
+    """
+    return FUNCTIONS["multiply"](_float(x), 180.0 / math.pi)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def sinc(x: Any) -> Any:
+    """``sin(pi x) / (pi x)``, 1 at 0; every derivative is right at 0 too (a Taylor
+    polynomial is used near 0, and the quotient is never evaluated there).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.sinc(gnp.array([0.0, 0.5]))
+        array([1.        , 0.63661975], dtype=float32)
+    """
+    x = _float(x)
+    raw = raw_value(x)
+    small = namespace_of(raw).abs(raw) < 1e-3
+    safe = math.pi * where(small, 1.0, x)
+    quotient = FUNCTIONS["sin"](safe) / safe
+    y2 = (math.pi * x) * (math.pi * x)
+    taylor = 1.0 - y2 / 6.0 + y2 * y2 / 120.0  # next term: y**6 / 5040 < 2e-18 here
+    return where(small, taylor, quotient)
+
+
+def heaviside(x1: Any, x2: Any) -> Any:
+    """Step function: 0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0`` (no derivative in
+    ``x1``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.heaviside(gnp.array([-1.0, 0.0, 2.0]), 0.5)
+        array([0. , 0.5, 1. ], dtype=float32)
+    """
+    a, b = _prepare((x1, x2), to_float=True)
+    raw = raw_value(a)
+    out = where(raw > 0, 1.0, b)
+    out = where(raw < 0, 0.0, out)
+    return where(namespace_of(raw).isnan(raw), np.nan, out)
+
+
+def _nan_aware(name: str) -> Any:
+    reduce = FUNCTIONS["maximum" if name == "fmax" else "minimum"]
+
+    def fn(x1: Any, x2: Any) -> Any:
+        a, b = _prepare((x1, x2), to_float=False)
+        out = reduce(a, b)
+        if out.dtype.kind not in "fc":
+            return out
+        ra, rb = raw_value(a), raw_value(b)
+        xp = namespace_of(*[r for r in (ra, rb) if hasattr(r, "shape")])
+        out = where(xp.isnan(rb), a, out)
+        return where(xp.isnan(ra), b, out)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise ``{name}``, ignoring a NaN in either argument.\n\n"
+                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+                  f"    >>> gnp.{name}(gnp.array([1.0, gnp.nan]), gnp.array([gnp.nan, 2.0]))\n"
+                  f"    array([1., 2.], dtype=float32)\n")
+    return fn
+
+
+fmax = _nan_aware("fmax")
+fmin = _nan_aware("fmin")
+
+
+def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Any:
+    """NaN replaced by ``nan``, infinities by ``posinf``/``neginf`` (the largest finite
+    values by default); finite elements keep their derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nan_to_num(gnp.array([gnp.nan, 1.0]))
+        array([0., 1.], dtype=float32)
+    """
+    x = _array(x)
+    if x.dtype.kind not in "fc":
+        return x
+    info = np.finfo(x.dtype)
+    raw = raw_value(x)
+    xp = namespace_of(raw)
+    x = where(xp.isnan(raw), nan, x)
+    x = where(xp.isposinf(raw), info.max if posinf is None else posinf, x)
+    return where(xp.isneginf(raw), -info.max if neginf is None else neginf, x)
+
+
+def float_power(x1: Any, x2: Any) -> Any:
+    """``x1 ** x2`` computed in floating point (float64 in 64-bit mode, as JAX).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.float_power(gnp.array([2, 3]), 2)
+        array([4., 9.], dtype=float32)
+    """
+    a, b = _prepare((x1, x2), to_float=True)
+    if config.enable_x64:
+        a = S.convert(a, np.float64) if hasattr(a, "shape") else np.float64(a)
+        b = S.convert(b, np.float64) if hasattr(b, "shape") else np.float64(b)
+    return power(a, b)
+
+
+def divmod(x1: Any, x2: Any) -> tuple[Any, Any]:
+    """``(floor_divide(x1, x2), remainder(x1, x2))``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.divmod(gnp.array([7.0]), 2.0)
+        (array([3.], dtype=float32), array([1.], dtype=float32))
+    """
+    return FUNCTIONS["floor_divide"](x1, x2), FUNCTIONS["remainder"](x1, x2)
+
+
+def fabs(x: Any) -> Any:
+    """Absolute value as a floating array.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.fabs(gnp.array([-2]))
+        array([2.], dtype=float32)
+    """
+    return FUNCTIONS["abs"](_float(x))
+
+
+def positive(x: Any) -> Any:
+    """``+x``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.positive(gnp.array([-2.0]))
+        array([-2.], dtype=float32)
+    """
+    x = _array(x)
+    return x if isinstance(x, Tracer) else namespace_of(x).positive(x)
+
+
+def logaddexp2(x1: Any, x2: Any) -> Any:
+    """``log2(2**x1 + 2**x2)`` without overflow.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.logaddexp2(gnp.array(1.0), 1.0)
+        array(2., dtype=float32)
+    """
+    a, b = _prepare((x1, x2), to_float=True)
+    ln2 = math.log(2.0)
+    return FUNCTIONS["true_divide"](FUNCTIONS["logaddexp"](a * ln2, b * ln2), ln2)
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``a`` itself for real arrays.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.real_if_close(gnp.array([1.0]))
+        array([1.], dtype=float32)
+    """
+    x = _array(a)
+    if x.dtype.kind == "c":
+        raise NotImplementedError("real_if_close of a complex array is not supported yet")
+    return x
+
+
+def size(a: Any, axis: int | None = None) -> int:
+    """Number of elements (along ``axis``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.size(gnp.ones((2, 3)))
+        6
+    """
+    shp = _array(a).shape
+    return int(np.prod(shp, dtype=np.int64)) if axis is None else int(shp[axis])
+
+
+def shape(a: Any) -> tuple[int, ...]:
+    """The shape of ``a``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.shape([[1.0, 2.0]])
+        (1, 2)
+    """
+    return tuple(_array(a).shape)
+
+
+def ndim(a: Any) -> int:
+    """The number of dimensions of ``a``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ndim(gnp.ones((2, 3)))
+        2
+    """
+    return len(_array(a).shape)

@@ -1,0 +1,259 @@
+"""Order statistics (``quantile``, ``percentile``, ``median`` and their ``nan*`` forms) and
+finite differences (``diff``, ``ediff1d``, ``gradient``).
+
+An order statistic sorts (a gather; NaN sorts last) and interpolates between the two
+neighbouring order statistics at the concrete position ``q * (n - 1)``, so its derivative
+flows to the one or two elements that determine the result, with weights ``1 - frac`` and
+``frac``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+from gpugrad.dtypes import default_float
+from gpugrad.numpy._extra_index import as_array, sort
+from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
+from gpugrad.numpy._ufuncs import where
+from gpugrad.primitives import structural as S
+from gpugrad.primitives.indexing import gather
+
+__all__ = [
+    "diff", "ediff1d", "gradient", "median", "nanmedian", "nanpercentile", "nanquantile",
+    "percentile", "quantile",
+]
+
+_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
+def _host(x: Any) -> Any:
+    x = raw_value(x)
+    return x.get() if hasattr(x, "get") else np.asarray(x)
+
+
+def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan: bool) -> Any:
+    if method not in _METHODS:
+        raise ValueError(f"quantile: method must be one of {_METHODS}, got {method!r}")
+    x = _array(a)
+    if x.dtype.kind not in "fc":
+        x = S.convert(x, default_float())
+    qs = np.asarray(_host(q), dtype=np.float64)
+    if ((qs < 0) | (qs > 1)).any():
+        raise ValueError("quantiles must be in the range [0, 1]")
+    axes = _axes(x, axis)
+    kept = [i for i in range(x.ndim) if i not in axes]
+    lead = tuple(x.shape[i] for i in kept)
+    flat = reshape(transpose(x, kept + list(axes)), (*lead, -1))
+    n = flat.shape[-1]
+    if n == 0:
+        raise ValueError("quantile of an empty array")
+    s = sort(flat, axis=-1)
+    raw = raw_value(flat)
+    xp = namespace_of(raw)
+    nan = xp.isnan(raw)
+    count = (n - nan.sum(axis=-1)) if ignore_nan else xp.full(lead, n)
+    pos = xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))) * (count - 1)
+    lo = xp.clip(xp.floor(pos), 0, n - 1).astype(np.intp)
+    hi = xp.clip(xp.ceil(pos), 0, n - 1).astype(np.intp)
+    grids = [np.arange(d).reshape((1,) * (qs.ndim + k) + (d,) + (1,) * (len(lead) - k - 1))
+             for k, d in enumerate(lead)]
+
+    def at(idx: Any) -> Any:
+        return gather(s, (*grids, idx), True)
+
+    if method == "lower":
+        out = at(lo)
+    elif method == "higher":
+        out = at(hi)
+    elif method == "nearest":
+        out = at(xp.clip(xp.around(pos), 0, n - 1).astype(np.intp))
+    elif method == "midpoint":
+        out = (at(lo) + at(hi)) * 0.5
+    else:
+        frac = (pos - xp.floor(pos)).astype(x.dtype)
+        s_lo = at(lo)
+        out = s_lo + frac * (at(hi) - s_lo)
+    if not ignore_nan and bool(nan.any()):
+        out = where(broadcast_to(nan.any(axis=-1), out.shape), np.nan, out)
+    if keepdims:
+        out = reshape(out, qs.shape + tuple(1 if i in axes else d for i, d in
+                                             enumerate(x.shape)))
+    return as_array(out)
+
+
+def quantile(a: Any, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+             method: str = "linear", keepdims: bool = False) -> Any:
+    """The ``q``-th quantile(s) over ``axis`` (``q`` in [0, 1]; methods ``linear``,
+    ``lower``, ``higher``, ``nearest``, ``midpoint``). The result has ``q``'s shape first.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.quantile(gnp.array([1.0, 2.0, 3.0, 4.0]), 0.5)
+        array(2.5, dtype=float32)
+    """
+    return _quantile(a, q, axis, method, keepdims, ignore_nan=False)
+
+
+def percentile(a: Any, q: Any, axis: Any = None, out: None = None,
+               overwrite_input: bool = False, method: str = "linear",
+               keepdims: bool = False) -> Any:
+    """The ``q``-th percentile(s) over ``axis`` (``q`` in [0, 100]).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.percentile(gnp.array([1.0, 2.0, 3.0]), 50)
+        array(2., dtype=float32)
+    """
+    return _quantile(a, np.asarray(_host(q), np.float64) / 100, axis, method, keepdims, False)
+
+
+def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+           keepdims: bool = False) -> Any:
+    """The median over ``axis`` (the mean of the two middle values for an even count).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.median(gnp.array([3.0, 1.0, 2.0]))
+        array(2., dtype=float32)
+    """
+    return _quantile(a, 0.5, axis, "linear", keepdims, ignore_nan=False)
+
+
+def nanquantile(a: Any, q: Any, axis: Any = None, out: None = None,
+                overwrite_input: bool = False, method: str = "linear",
+                keepdims: bool = False) -> Any:
+    """:func:`quantile` of the non-NaN elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanquantile(gnp.array([1.0, gnp.nan, 3.0]), 0.5)
+        array(2., dtype=float32)
+    """
+    return _quantile(a, q, axis, method, keepdims, ignore_nan=True)
+
+
+def nanpercentile(a: Any, q: Any, axis: Any = None, out: None = None,
+                  overwrite_input: bool = False, method: str = "linear",
+                  keepdims: bool = False) -> Any:
+    """:func:`percentile` of the non-NaN elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanpercentile(gnp.array([1.0, gnp.nan, 3.0]), 50)
+        array(2., dtype=float32)
+    """
+    return _quantile(a, np.asarray(_host(q), np.float64) / 100, axis, method, keepdims, True)
+
+
+def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+              keepdims: bool = False) -> Any:
+    """:func:`median` of the non-NaN elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanmedian(gnp.array([1.0, gnp.nan, 3.0]))
+        array(2., dtype=float32)
+    """
+    return _quantile(a, 0.5, axis, "linear", keepdims, ignore_nan=True)
+
+
+def _along(x: Any, axis: int, start: int | None, stop: int | None) -> Any:
+    return gather(x, (slice(None),) * axis + (slice(start, stop),))
+
+
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """The ``n``-th discrete difference along ``axis`` (``prepend``/``append`` values are
+    joined first).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.diff(gnp.array([1.0, 4.0, 9.0]))
+        array([3., 5.], dtype=float32)
+    """
+    x = _array(a)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative, got {n}")
+    if x.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = int(axis) % x.ndim
+    pieces = []
+    for extra in (prepend, x, append):
+        if extra is None:
+            continue
+        e = _array(extra)
+        if e is not x and e.ndim == 0:
+            e = broadcast_to(e, x.shape[:axis] + (1,) + x.shape[axis + 1 :])
+        pieces.append(e)
+    x = concatenate(pieces, axis) if len(pieces) > 1 else x
+    for _ in range(int(n)):
+        hi, lo = _along(x, axis, 1, None), _along(x, axis, None, -1)
+        x = hi != lo if x.dtype == bool else hi - lo
+    return x
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """Differences between consecutive elements of the flattened array, with optional
+    values before and after.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ediff1d(gnp.array([1.0, 4.0, 9.0]), to_begin=0.0)
+        array([0., 3., 5.], dtype=float32)
+    """
+    x = ravel(_array(ary))
+    d = _along(x, 0, 1, None) - _along(x, 0, None, -1)
+    pieces = [ravel(S.convert(_array(v), d.dtype)) for v in (to_begin,) if v is not None]
+    pieces.append(d)
+    pieces += [ravel(S.convert(_array(v), d.dtype)) for v in (to_end,) if v is not None]
+    return concatenate(pieces, 0) if len(pieces) > 1 else d
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """Central differences in the interior and one-sided differences (first or second
+    order accurate, ``edge_order``) at the boundaries, with uniform scalar spacings.
+
+    Returns one array per axis (a list), or one array for a single axis.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0, 16.0]))
+        array([3., 4., 6., 7.], dtype=float32)
+    """
+    x = _array(f)
+    if x.dtype.kind not in "fc":
+        x = S.convert(x, default_float())
+    axes = _axes(x, axis)
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        axes = tuple(int(a) % x.ndim for a in axis)
+    if len(varargs) == 0:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(raw_value(varargs[0])) == 0:
+        spacing = [float(raw_value(varargs[0]))] * len(axes)
+    elif len(varargs) == len(axes) and all(np.ndim(raw_value(v)) == 0 for v in varargs):
+        spacing = [float(raw_value(v)) for v in varargs]
+    else:
+        raise NotImplementedError("gradient: only scalar spacings are supported")
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: edge_order must be 1 or 2")
+    outs = []
+    for ax, h in zip(axes, spacing):
+        n = x.shape[ax]
+        if n < edge_order + 1:
+            raise ValueError("gradient: each dimension must have at least edge_order + 1 "
+                             "points")
+        interior = (_along(x, ax, 2, None) - _along(x, ax, None, -2)) / (2.0 * h)
+        if edge_order == 1:
+            first = (_along(x, ax, 1, 2) - _along(x, ax, 0, 1)) / h
+            last = (_along(x, ax, -1, None) - _along(x, ax, -2, -1)) / h
+        else:
+            first = (-1.5 * _along(x, ax, 0, 1) + 2.0 * _along(x, ax, 1, 2)
+                     - 0.5 * _along(x, ax, 2, 3)) / h
+            last = (0.5 * _along(x, ax, -3, -2) - 2.0 * _along(x, ax, -2, -1)
+                    + 1.5 * _along(x, ax, -1, None)) / h
+        outs.append(concatenate([first, interior, last], ax))
+    return outs[0] if len(outs) == 1 else outs

@@ -1,0 +1,145 @@
+"""Signals and polynomials: ``convolve``, ``correlate``, ``interp``, ``polyval``.
+
+``convolve`` and ``correlate`` gather the zero-padded signal into sliding windows (one
+gather with a ``(length, taps)`` index) and contract the windows with the taps, so both
+derivatives are a gather/scatter-add and a contraction. ``interp`` locates each point with
+``searchsorted`` on concrete values, gathers the bracketing knots and interpolates with
+arithmetic: it is differentiable in ``x``, ``xp`` and ``fp``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+from gpugrad.dtypes import default_float, result_type
+from gpugrad.numpy._extra_index import as_array
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._shape import concatenate, flip, ravel
+from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
+from gpugrad.primitives import structural as S
+from gpugrad.primitives.indexing import gather
+
+__all__ = ["convolve", "correlate", "interp", "polyval"]
+
+
+def _float(x: Any) -> Any:
+    x = _array(x)
+    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+
+
+def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
+    """NumPy's correlation ``c[k] = sum_n a[n + k] v[n]`` for ``len(a) >= len(v)``."""
+    n, m = a.shape[0], v.shape[0]
+    left = {"full": m - 1, "same": m // 2, "valid": 0}[mode]
+    right = {"full": m - 1, "same": m - 1 - m // 2, "valid": 0}[mode]
+    raw = raw_value(a)
+    xp = namespace_of(raw)
+    pieces = [xp.zeros(left, raw.dtype), a, xp.zeros(right, raw.dtype)]
+    padded = concatenate([p for p in pieces if p.shape[0]], 0)
+    length = n + left + right - m + 1
+    windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],), True)
+    from gpugrad.numpy._linalg import dot
+
+    return dot(windows, v)
+
+
+def _signals(a: Any, v: Any, mode: str, name: str) -> tuple[Any, Any]:
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    a, v = ravel(_array(a)), ravel(_array(v))
+    if a.shape[0] == 0 or v.shape[0] == 0:
+        raise ValueError(f"{name}: inputs cannot be empty")
+    dtype = result_type(a, v)
+    return S.convert(a, dtype), S.convert(v, dtype)
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """Discrete linear convolution of two 1-D sequences (modes ``full``, ``same``,
+    ``valid``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.convolve(gnp.array([1.0, 2.0, 3.0]), gnp.array([0.0, 1.0, 0.5]))
+        array([0. , 1. , 2.5, 4. , 1.5], dtype=float32)
+    """
+    a, v = _signals(a, v, mode, "convolve")
+    if v.shape[0] > a.shape[0]:
+        a, v = v, a
+    return _correlate_valid_first(a, flip(v), mode)
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """Cross-correlation of two 1-D sequences, ``c[k] = sum_n a[n + k] v[n]``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.correlate(gnp.array([1.0, 2.0, 3.0]), gnp.array([0.0, 1.0, 0.5]), "full")
+        array([0.5, 2. , 3.5, 3. , 0. ], dtype=float32)
+    """
+    a, v = _signals(a, v, mode, "correlate")
+    if v.shape[0] > a.shape[0]:
+        return flip(_correlate_valid_first(v, a, mode))
+    return _correlate_valid_first(a, v, mode)
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
+           period: Any = None) -> Any:
+    """Piecewise-linear interpolation of the points ``(xp, fp)`` (``xp`` increasing) at
+    ``x``; differentiable in ``x``, ``xp`` and ``fp``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.interp(gnp.array([0.5, 1.5]), gnp.array([0.0, 1.0, 2.0]),
+        ...            gnp.array([0.0, 10.0, 0.0]))
+        array([5., 5.], dtype=float32)
+    """
+    x, xk, fk = _float(x), ravel(_float(xp)), ravel(_float(fp))
+    if xk.shape != fk.shape or xk.shape[0] == 0:
+        raise ValueError("interp: xp and fp must be non-empty and of the same length")
+    dtype = result_type(x, xk, fk)
+    x, xk, fk = S.convert(x, dtype), S.convert(xk, dtype), S.convert(fk, dtype)
+    if period is not None:
+        from gpugrad.numpy._extra_index import argsort
+
+        period = abs(float(raw_value(period)))
+        x = FUNCTIONS["remainder"](x, period)
+        xk = FUNCTIONS["remainder"](xk, period)
+        order = argsort(xk)
+        xk, fk = xk[order], fk[order]
+        xk = concatenate([xk[-1:] - period, xk, xk[:1] + period], 0)
+        fk = concatenate([fk[-1:], fk, fk[:1]], 0)
+    n = xk.shape[0]
+    if n == 1:
+        return S.broadcast_to(fk[0], x.shape) + x * 0.0
+    raw_x, raw_k = raw_value(x), raw_value(xk)
+    ns = namespace_of(raw_x, raw_k)
+    hi = ns.clip(ns.searchsorted(raw_k, raw_x, side="right"), 1, n - 1)
+    x0, x1 = xk[hi - 1], xk[hi]
+    f0, f1 = fk[hi - 1], fk[hi]
+    out = f0 + (x - x0) * FUNCTIONS["true_divide"](f1 - f0, x1 - x0)
+    if period is None:
+        out = where(raw_x < raw_k[0], fk[0] if left is None else left, out)
+        out = where(raw_x > raw_k[-1], fk[-1] if right is None else right, out)
+    return as_array(out)
+
+
+def polyval(p: Any, x: Any) -> Any:
+    """The polynomial with coefficients ``p`` (highest power first) at ``x`` (Horner's
+    scheme).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.polyval(gnp.array([1.0, 0.0, -1.0]), gnp.array(3.0))
+        array(8., dtype=float32)
+    """
+    p, x = operand(p), operand(x)
+    p = _array(p)
+    x = _array(x)
+    y = x * 0
+    for k in range(p.shape[0]):
+        y = y * x + p[k]
+    return as_array(y)

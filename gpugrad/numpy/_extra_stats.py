@@ -1,0 +1,314 @@
+"""Statistics: the ``nan*`` reductions, ``average``, ``cov``, ``corrcoef``, ``ptp``.
+
+NaN-ignoring reductions replace NaNs with the operation's identity through ``where`` (with
+a concrete mask), whose derivative routes nothing to the replaced elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+from gpugrad.dtypes import default_float
+from gpugrad.numpy import _reductions as R
+from gpugrad.numpy._extra_index import as_array
+from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._shape import (
+    broadcast_to,
+    concatenate,
+    cumprod,
+    cumsum,
+    reshape,
+    squeeze,
+    transpose,
+)
+from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
+from gpugrad.primitives import structural as S
+
+__all__ = [
+    "average", "corrcoef", "cov", "nanargmax", "nanargmin", "nancumprod", "nancumsum",
+    "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar", "ptp",
+]
+
+
+_div = FUNCTIONS["true_divide"]  # no NumPy warning on 0/0 (NaN, as JAX), 0-d arrays kept
+
+
+def _float(x: Any) -> Any:
+    x = _array(x)
+    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+
+
+def _nan_mask(x: Any) -> Any:
+    """Concrete boolean mask of the NaNs in ``x`` (no derivative)."""
+    raw = raw_value(x)
+    return namespace_of(raw).isnan(raw)
+
+
+def _fill_nan(x: Any, value: float) -> Any:
+    x = _array(x)
+    if x.dtype.kind not in "fc":
+        return x
+    return where(_nan_mask(x), value, x)
+
+
+def _count(x: Any, axis: Any, keepdims: bool) -> Any:
+    """Number of non-NaN elements over ``axis`` (concrete, in ``x``'s float dtype)."""
+    valid = ~_nan_mask(x)
+    raw = raw_value(x)
+    return namespace_of(raw).sum(valid, axis=_axes(x, axis), keepdims=keepdims).astype(x.dtype)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """Sum treating NaN as zero.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nansum(gnp.array([1.0, gnp.nan, 2.0]))
+        array(3., dtype=float32)
+    """
+    return R.sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Product treating NaN as one.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanprod(gnp.array([3.0, gnp.nan, 2.0]))
+        array(6., dtype=float32)
+    """
+    return R.prod(_fill_nan(a, 1.0), axis=axis, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Mean of the non-NaN elements (NaN where there are none).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanmean(gnp.array([1.0, gnp.nan, 2.0]))
+        array(1.5, dtype=float32)
+    """
+    x = _float(a)
+    return _div(nansum(x, axis=axis, keepdims=keepdims), _count(x, axis, keepdims))
+
+
+def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Variance of the non-NaN elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanvar(gnp.array([1.0, gnp.nan, 3.0]))
+        array(1., dtype=float32)
+    """
+    x = _float(a)
+    centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True)
+    squares = where(_nan_mask(x), 0.0, centered * centered)
+    dof = _count(x, axis, keepdims) - ddof
+    return _div(R.sum(squares, axis=axis, keepdims=keepdims), FUNCTIONS["maximum"](dof, 0))
+
+
+def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Standard deviation of the non-NaN elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanstd(gnp.array([1.0, gnp.nan, 3.0]))
+        array(1., dtype=float32)
+    """
+    return FUNCTIONS["sqrt"](nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any) -> Any:
+    x = _array(a)
+    if x.dtype.kind not in "fc":
+        return reduce(x, axis=axis, keepdims=keepdims)
+    out = reduce(_fill_nan(x, fill), axis=axis, keepdims=keepdims)
+    all_nan = _count(x, axis, keepdims) == 0
+    return where(all_nan, np.nan, out) if bool(all_nan.any()) else out
+
+
+def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Maximum ignoring NaNs (NaN for an all-NaN slice).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanmax(gnp.array([1.0, gnp.nan, 2.0]))
+        array(2., dtype=float32)
+    """
+    return _nan_extremum(a, axis, keepdims, -np.inf, R.max)
+
+
+def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Minimum ignoring NaNs (NaN for an all-NaN slice).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nanmin(gnp.array([1.0, gnp.nan, 2.0]))
+        array(1., dtype=float32)
+    """
+    return _nan_extremum(a, axis, keepdims, np.inf, R.min)
+
+
+def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Index of the maximum ignoring NaNs. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> int(gnp.nanargmax(gnp.array([1.0, gnp.nan, 2.0])))
+        2
+    """
+    return R.argmax(_fill_nan(S.stop_gradient(_array(a)), -np.inf), axis=axis,
+                    keepdims=keepdims)
+
+
+def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Index of the minimum ignoring NaNs. No derivative.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> int(gnp.nanargmin(gnp.array([1.0, gnp.nan, 0.0])))
+        2
+    """
+    return R.argmin(_fill_nan(S.stop_gradient(_array(a)), np.inf), axis=axis,
+                    keepdims=keepdims)
+
+
+def nancumsum(a: Any, axis: int | None = None) -> Any:
+    """Cumulative sum treating NaN as zero.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nancumsum(gnp.array([1.0, gnp.nan, 2.0]))
+        array([1., 1., 3.], dtype=float32)
+    """
+    return cumsum(_fill_nan(a, 0.0), axis)
+
+
+def nancumprod(a: Any, axis: int | None = None) -> Any:
+    """Cumulative product treating NaN as one.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.nancumprod(gnp.array([2.0, gnp.nan, 3.0]))
+        array([2., 2., 6.], dtype=float32)
+    """
+    return cumprod(_fill_nan(a, 1.0), axis)
+
+
+def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """Range (maximum minus minimum) over ``axis``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ptp(gnp.array([1.0, 5.0, 2.0]))
+        array(4., dtype=float32)
+    """
+    return as_array(R.max(a, axis=axis, keepdims=keepdims) - R.min(a, axis=axis, keepdims=keepdims))
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: bool = False) -> Any:
+    """Weighted mean over ``axis`` (differentiable in ``a`` and in ``weights``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.average(gnp.array([1.0, 3.0]), weights=gnp.array([3.0, 1.0]))
+        array(1.5, dtype=float32)
+    """
+    x = _float(a)
+    axes = _axes(x, axis)
+    if weights is None:
+        avg = R.mean(x, axis=axis, keepdims=keepdims)
+        scale = float(np.prod([x.shape[i] for i in axes]))
+        scl = broadcast_to(S.convert(_array(scale), avg.dtype), avg.shape)
+    else:
+        w = _array(weights)
+        if w.shape != x.shape:
+            if axis is None:
+                raise TypeError("average: axis must be given when the shapes of a and "
+                                "weights differ")
+            given = [int(i) % x.ndim for i in np.atleast_1d(axis)]
+            if w.shape != tuple(x.shape[i] for i in given):
+                raise ValueError("average: weights must have the shape of a, or of a "
+                                 "along axis")
+            shape = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+            w = transpose(w, [int(i) for i in np.argsort(given)])
+            w = broadcast_to(reshape(w, shape), x.shape)
+        scl = R.sum(w, axis=axis, keepdims=keepdims)
+        avg = _div(R.sum(x * w, axis=axis, keepdims=keepdims), scl)
+        scl = broadcast_to(S.convert(scl, avg.dtype), avg.shape)
+    avg, scl = as_array(avg), as_array(scl)
+    return (avg, scl) if returned else avg
+
+
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
+    """Covariance matrix of the variables in the rows of ``m`` (columns if not ``rowvar``),
+    NumPy's algorithm, composed (the weights are constants).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.cov(gnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        array([[ 1., -1.],
+               [-1.,  1.]], dtype=float32)
+    """
+    from gpugrad.numpy._extra_stack import atleast_2d
+    from gpugrad.numpy._linalg import dot
+
+    X = atleast_2d(_float(m) if dtype is None else S.convert(_array(m), dtype))
+    if not rowvar and X.shape[0] != 1:
+        X = X.T
+    if y is not None:
+        Y = atleast_2d(S.convert(_array(y), X.dtype))
+        if not rowvar and Y.shape[0] != 1:
+            Y = Y.T
+        X = concatenate([X, Y], 0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = np.asarray(raw_value(fweights), dtype=float)
+    if aweights is not None:
+        aw = np.asarray(raw_value(aweights), dtype=float)
+        w = aw if w is None else w * aw
+    if w is None:
+        avg = R.mean(X, axis=1)
+        fact = float(X.shape[1] - ddof)
+    else:
+        wx = namespace_of(raw_value(X)).asarray(w.astype(X.dtype))
+        avg, w_sum = average(X, axis=1, weights=wx, returned=True)
+        total = float(w.sum())
+        if ddof == 0:
+            fact = total
+        elif aweights is None:
+            fact = total - ddof
+        else:
+            fact = total - ddof * float((w * aw).sum()) / total
+    fact = max(fact, 0.0)
+    Xc = X - avg[:, None]
+    Xw = Xc if w is None else Xc * wx
+    return squeeze(_div(dot(Xc, Xw.T), fact))
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
+    """Pearson correlation coefficients (the covariance scaled by the standard deviations,
+    clipped to [-1, 1] as NumPy does).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.corrcoef(gnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        array([[ 1., -1.],
+               [-1.,  1.]], dtype=float32)
+    """
+    from gpugrad.numpy._extra_matrix import diag
+
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return _div(c, c)
+    d = FUNCTIONS["sqrt"](diag(c))
+    return clip(_div(_div(c, d[:, None]), d[None, :]), -1.0, 1.0)
+

@@ -64,18 +64,20 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from gpugrad.api import vjp
-
-    if holomorphic:
-        raise NotImplementedError("holomorphic=True is not supported yet")
+    from gpugrad.api import check_complex_inputs, check_complex_output, vjp
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacrev", allow_int)
         dyn = _arrays(dyn)
+        if holomorphic:
+            check_complex_inputs(dyn, "jacrev")
         res = vjp(f, *dyn, has_aux=has_aux)
         out, vjp_fn = res[0], res[1]
         out_leaves, out_tree = tree_util.tree_flatten(out)
+        for o in out_leaves:  # JAX's rule: complex outputs exactly when holomorphic
+            if holomorphic or o.dtype.kind == "c":
+                check_complex_output(o, "jacrev", holomorphic)
         in_leaves, in_tree = tree_util.tree_flatten(dyn)
         blocks: list[Any] = []
         for j, o in enumerate(out_leaves):
@@ -110,16 +112,17 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[1., 0.],
                [0., 1.]], dtype=float32)
     """
-    from gpugrad.api import jvp
-
-    if holomorphic:
-        raise NotImplementedError("holomorphic=True is not supported yet")
+    from gpugrad.api import check_complex_inputs, check_complex_output, jvp
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacfwd", False)
         dyn = _arrays(dyn)
         in_leaves, in_tree = tree_util.tree_flatten(dyn)
+        if holomorphic:
+            check_complex_inputs(dyn, "jacfwd")
+        else:
+            _check_real_inputs(in_leaves)
         columns: list[list[list[Any]]] = []  # [input leaf][output leaf] -> slices
         out = aux = None
         out_tree = None
@@ -141,6 +144,9 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
             out, aux = res[0], (res[2] if has_aux else None)
             out_tree = tree_util.tree_structure(out)
         out_leaves = tree_util.tree_leaves(out)
+        if holomorphic:
+            for o in out_leaves:
+                check_complex_output(o, "jacfwd", True)
         blocks = []
         for j, o in enumerate(out_leaves):
             per_input = [
@@ -154,6 +160,18 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         return (jac, aux) if has_aux else jac
 
     return jacfun
+
+
+def _check_real_inputs(leaves: list[Any]) -> None:
+    """JAX's rule for jacfwd: complex inputs only with ``holomorphic=True``."""
+    for position, x in enumerate(leaves):
+        if x.dtype.kind == "c":
+            raise TypeError(
+                f"jacfwd requires real-valued inputs, but input leaf {position} has dtype "
+                f"{x.dtype}. For a holomorphic function pass holomorphic=True; to "
+                "differentiate a non-holomorphic function of complex inputs use gpugrad.jvp "
+                "(or jacrev)"
+            )
 
 
 def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,

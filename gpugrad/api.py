@@ -25,6 +25,7 @@ from gpugrad._args import (
 )
 from gpugrad.core import forward, reverse
 from gpugrad.core.trace import Tracer, new_main
+from gpugrad.dtypes import dtype_of
 from gpugrad.numpy._creation import ones_like, zeros_like
 from gpugrad.primitives.elementwise import quiet_floating_point
 from gpugrad.primitives.structural import stop_gradient as _stop_gradient
@@ -107,15 +108,14 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         >>> gpugrad.value_and_grad(lambda x: x ** 2)(3.0)
         (array(9., dtype=float32), array(6., dtype=float32))
     """
-    if holomorphic:
-        raise NotImplementedError("holomorphic=True (complex differentiation) is not "
-                                  "supported yet")
 
     @functools.wraps(fun)
     def value_and_grad_fn(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "grad", allow_int)
+        if holomorphic:
+            check_complex_inputs(dyn, "grad")
         out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
-        _check_scalar_output(out)
+        _check_scalar_output(out, holomorphic)
         grads = vjp_fn(ones_like(out), checked=False)
         grads = grads[0] if single else grads
         return ((out, aux), grads) if has_aux else (out, grads)
@@ -123,7 +123,34 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     return value_and_grad_fn
 
 
-def _check_scalar_output(out: Any) -> None:
+def check_complex_inputs(dyn: tuple[Any, ...], what: str) -> None:
+    """With ``holomorphic=True`` every differentiated input must be complex (as in JAX)."""
+    for position, leaf in enumerate(tree_util.tree_leaves(dyn)):
+        dtype = dtype_of(leaf)
+        if dtype.kind != "c":
+            raise TypeError(
+                f"{what} with holomorphic=True requires inputs with a complex dtype, but "
+                f"input leaf {position} has dtype {dtype}; convert it (x.astype(complex)) or "
+                "drop holomorphic=True"
+            )
+
+
+def check_complex_output(out: Any, what: str, holomorphic: bool) -> None:
+    """JAX's rule for outputs of reverse-mode derivatives: complex exactly when holomorphic."""
+    kind = out.dtype.kind
+    if holomorphic and kind != "c":
+        raise TypeError(f"{what} with holomorphic=True requires outputs with a complex "
+                        f"dtype, but the function returned dtype {out.dtype}")
+    if not holomorphic and kind == "c":
+        raise TypeError(
+            f"{what} requires real-valued outputs, but the function returned dtype "
+            f"{out.dtype}. For a holomorphic function pass holomorphic=True; to "
+            "differentiate a non-holomorphic function with complex outputs use gpugrad.vjp "
+            "(or differentiate its real and imaginary parts separately)"
+        )
+
+
+def _check_scalar_output(out: Any, holomorphic: bool = False) -> None:
     shape = getattr(out, "shape", None)
     if shape != ():
         raise TypeError(
@@ -132,7 +159,9 @@ def _check_scalar_output(out: Any) -> None:
             "gpugrad.jacrev, or gpugrad.vjp with a cotangent of the output's shape; to get "
             "the gradient of its sum, return .sum()"
         )
-    if out.dtype.kind != "f":
+    if holomorphic or out.dtype.kind == "c":
+        check_complex_output(out, "grad", holomorphic)
+    elif out.dtype.kind != "f":
         raise TypeError(
             f"grad requires a real floating-point output, but the function returned dtype "
             f"{out.dtype}" + ("; for complex outputs use jacrev or vjp" if out.dtype.kind == "c"

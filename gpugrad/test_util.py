@@ -37,13 +37,25 @@ def _inner(a: Any, b: Any) -> float:
                      for x, y in zip(la, lb)))
 
 
+def _wide(x: Any) -> np.ndarray[Any, Any]:
+    """On the host in float64 (complex128 for complex values)."""
+    x = _host(x)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+
+
+def _conj(tree: Any) -> Any:
+    return tree_util.tree_map(lambda x: x.conj() if x.dtype.kind == "c" else x, tree)
+
+
 def _random_like(tree: Any, rng: np.random.Generator) -> Any:
     def draw(x: Any) -> Any:
         raw = _host(x)
         if raw.dtype.kind not in "fc":
             return np.zeros(raw.shape, raw.dtype)
-        sample = rng.standard_normal(raw.shape).astype(raw.dtype)
-        return namespace_of(x).asarray(sample)
+        sample = rng.standard_normal(raw.shape)
+        if raw.dtype.kind == "c":  # a random direction in the complex plane
+            sample = sample + 1j * rng.standard_normal(raw.shape)
+        return namespace_of(x).asarray(sample.astype(raw.dtype))
 
     return tree_util.tree_map(draw, tree)
 
@@ -65,7 +77,7 @@ def _widest_float(tree: Any) -> np.dtype[Any]:
 
 def _assert_close(what: str, actual: Any, expected: Any, atol: float, rtol: float) -> None:
     for a, e in zip(tree_util.tree_leaves(actual), tree_util.tree_leaves(expected)):
-        a, e = _host(a).astype(np.float64), _host(e).astype(np.float64)
+        a, e = _wide(a), _wide(e)
         if a.shape != e.shape:
             raise AssertionError(f"{what}: shape {a.shape} != expected {e.shape}")
         if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
@@ -84,7 +96,7 @@ def check_jvp(f: Callable[..., Any], args: tuple[Any, ...], atol: float, rtol: f
     plus = f(*_axpy(eps, tangents, args))
     minus = f(*_axpy(-eps, tangents, args))
     numeric = tree_util.tree_map(
-        lambda p, m: (_host(p).astype(np.float64) - _host(m).astype(np.float64)) / (2 * eps),
+        lambda p, m: (_wide(p) - _wide(m)) / (2 * eps),
         plus, minus)
     _assert_close("JVP vs finite differences", t_out, numeric, atol, rtol)
 
@@ -99,7 +111,9 @@ def check_vjp(f: Callable[..., Any], args: tuple[Any, ...], atol: float, rtol: f
     cotangent = _random_like(out, rng)
     _, t_out = jvp(f, args, tangents)
     forward = _inner(t_out, cotangent)
-    backward = _inner(tangents, vjp_fn(cotangent))
+    # JAX's convention for complex numbers: the VJP is the transpose without conjugation,
+    # so the real transpose J^T c is conj(vjp(conj(c))) (the identity for real dtypes).
+    backward = _inner(tangents, _conj(vjp_fn(_conj(cotangent))))
     scale = max(1.0, abs(forward), abs(backward))
     if abs(forward - backward) > atol + rtol * scale:
         raise AssertionError(f"VJP fails the inner-product identity: <J t, c> = {forward!r} "

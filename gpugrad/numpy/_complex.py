@@ -69,7 +69,7 @@ def angle(z: Any, deg: bool = False) -> Any:
 
     Example:
         >>> import gpugrad.numpy as gnp
-        >>> gnp.angle(gnp.array([1.0j, -1.0]))
+        >>> angle(gnp.array([1.0j, -1.0]))
         array([1.5707964, 3.1415927], dtype=float32)
     """
     from gpugrad.numpy._ufuncs import FUNCTIONS

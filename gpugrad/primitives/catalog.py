@@ -239,3 +239,50 @@ SIMPLIFY: dict[str, Callable[..., Expr | None]] = {
 def apply(name: str, *args: Any) -> Expr:
     """Build catalog operation ``name`` over ``args`` (expressions or constants)."""
     return make(OPS[name], tuple(a if isinstance(a, Expr) else const(a) for a in args))
+
+
+# ---------------------------------------------------------------------------------------
+# Appended entries (gpugrad.numpy breadth).
+
+# sqrt(a*a + b*b) without overflow or underflow (the device library's hypot). Its partials
+# are a/o and b/o; at the origin, where they are 0/0, the derivative is taken as 0.
+hypot = _op("hypot", "xp.hypot({0}, {1})", "hypot({0}, {1})",
+            lambda a, b, o: select(eq(o, 0.0), 0.0, a / o),
+            lambda a, b, o: select(eq(o, 0.0), 0.0, b / o))
+
+
+# ---------------------------------------------------------------------------------------
+# Appended entries: special functions (gpugrad.scipy.special). NumPy has no ufunc for these,
+# so their NumPy templates call ``special.<name>`` (gpugrad/primitives/special_math.py, put
+# in the generated code's namespace by elementwise.numpy_function). On CUDA: the device math
+# library's erf, erfc, erfinv and lgamma, and the gg_digamma / gg_polygamma helpers.
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+
+erf = _op("erf", "special.erf({0})", "erf({0})",
+          lambda x, o: TWO_OVER_SQRT_PI * exp(-(x * x)))
+erfc = _op("erfc", "special.erfc({0})", "erfc({0})",
+           lambda x, o: -TWO_OVER_SQRT_PI * exp(-(x * x)))
+# erfinv' = 1 / erf'(erfinv x) = sqrt(pi)/2 * exp(erfinv(x)^2).
+erfinv = _op("erfinv", "special.erfinv({0})", "erfinv({0})",
+             lambda x, o: HALF_SQRT_PI * exp(o * o))
+# polygamma(n, x) for a constant integer n >= 1 (like ipow's exponent): d/dx raises n by 1,
+# so every order of derivative of gammaln and digamma stays in the catalog.
+polygamma = _op("polygamma", "special.polygamma({0}, {1})", "gg_polygamma({0}, {1})",
+                None, lambda n, x, o: polygamma(const(int(n.value) + 1), x))
+digamma = _op("digamma", "special.digamma({0})", "gg_digamma({0})",
+              lambda x, o: polygamma(const(1), x))
+gammaln = _op("gammaln", "special.gammaln({0})", "lgamma({0})", lambda x, o: digamma(x))
+# The logistic sigmoid 1 / (1 + e^-x): its own entry so that its derivative is o * (1 - o)
+# and neither tail overflows into NaN (e^-x = inf gives exactly 0).
+logistic = _op("logistic", "special.expit({0})", "gg_sigmoid({0})",
+               lambda x, o: o * (1.0 - o))
+# x * log(y) and x * log1p(y), defined as 0 where x == 0 (even where log y is -inf or NaN);
+# JAX's derivatives: d/dx = log(y) (also at x == 0), d/dy = x / y.
+xlogy = _op("xlogy", "xp.where(xp.equal({0}, 0), 0.0, xp.multiply({0}, xp.log({1})))",
+            "({0} == (T)0 ? (T)0 : {0} * log({1}))",
+            lambda x, y, o: log(y), lambda x, y, o: x / y)
+xlog1py = _op("xlog1py", "xp.where(xp.equal({0}, 0), 0.0, xp.multiply({0}, xp.log1p({1})))",
+              "({0} == (T)0 ? (T)0 : {0} * log1p({1}))",
+              lambda x, y, o: log1p(y), lambda x, y, o: x / (1.0 + y))

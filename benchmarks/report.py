@@ -1,0 +1,262 @@
+"""Turn a pytest-benchmark JSON run into a Markdown table, ratios and a plot.
+
+    python -m benchmarks.report RUN.json [--out DIR] [--append benchmarks/RESULTS.md]
+
+writes ``DIR/report.md`` (medians per framework, then gpugrad's ratios: to autograd, to the
+fastest peer, to the forward floor, with the goal of each case where it has one) and
+``DIR/ratios.png``; ``--append`` adds the same section, dated, with device, versions and
+commit, to a results file. The report reads only the JSON (``extra_info`` written by
+``harness.py``, ``machine_info`` by ``conftest.py``), so it runs on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PEER_ORDER = ("autograd", "jax", "jax.jit", "torch.func", "torch.autograd")
+
+
+@dataclass
+class Case:
+    """One workload at one size: each framework's median (seconds) and gpugrad's goal."""
+
+    name: str
+    scale: str
+    target: str | None = None
+    medians: dict[str, float] = field(default_factory=dict)
+    compile_s: float | None = None  # jax.jit's first-call compile time
+    floor: str | None = None  # the name of the forward floor's column
+
+    def ratio(self, other: str | None) -> float | None:
+        """gpugrad's median over ``other``'s, or None if either is missing."""
+        if other is None or "gpugrad" not in self.medians or other not in self.medians:
+            return None
+        return self.medians["gpugrad"] / self.medians[other]
+
+    def fastest_peer(self) -> str | None:
+        peers = [p for p in self.medians if p in PEER_ORDER]
+        return min(peers, key=self.medians.__getitem__) if peers else None
+
+    def goal(self) -> tuple[str, float, float | None] | None:
+        """``(against, limit, measured ratio)`` for a case with a goal, e.g. autograd<=0.5."""
+        if not self.target:
+            return None
+        against, limit = self.target.split("<=")
+        column = self.floor if against == "forward" else against
+        return against, float(limit), self.ratio(column)
+
+
+def load(path: str | Path) -> tuple[list[Case], list[str], dict[str, Any]]:
+    """``(cases, framework columns, run info)`` from a pytest-benchmark JSON file."""
+    data = json.loads(Path(path).read_text())
+    cases: dict[str, Case] = {}
+    names: set[str] = set()
+    others: list[tuple[str, str, float]] = []
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "framework" not in info:  # written without harness.py (bench_random.py, say)
+            others.append((bench.get("group") or "", bench["name"], bench["stats"]["median"]))
+            continue
+        fw = info["framework"]
+        case = cases.setdefault(bench["group"], Case(bench["group"], info.get("scale", "")))
+        case.target = case.target or info.get("target")
+        case.medians[fw] = float(bench["stats"]["median"])
+        if info.get("role") == "floor":
+            case.floor = fw
+        if "compile_s" in info:
+            case.compile_s = float(info["compile_s"])
+        names.add(fw)
+    floors = sorted({c.floor for c in cases.values() if c.floor})
+    columns = (["gpugrad"] if "gpugrad" in names else []) + [p for p in PEER_ORDER if p in names]
+    columns += floors
+    return list(cases.values()), columns, {**_run_info(data), "others": others}
+
+
+def _run_info(data: dict[str, Any]) -> dict[str, Any]:
+    machine, commit = data.get("machine_info", {}), data.get("commit_info", {})
+    dirty = " (with uncommitted changes)" if commit.get("dirty") else ""
+    return {
+        "date": data.get("datetime", "")[:19].replace("T", " "),
+        "device": machine.get("device", machine.get("cpu", {}).get("brand_raw", "?")),
+        "backend": machine.get("gpugrad_backend", "?"),
+        "reason": machine.get("gpugrad_backend_reason", ""),
+        "versions": machine.get("versions", {}),
+        "python": machine.get("python_version", "?"),
+        "threads": machine.get("cpu_threads", ""),
+        "commit": (commit.get("id") or machine.get("gpugrad_commit") or "?")[:12] + dirty,
+    }
+
+
+def fmt_time(seconds: float | None) -> str:
+    """A duration, three significant digits in a readable unit.
+
+    Example:
+        >>> fmt_time(3.2e-5), fmt_time(0.1234), fmt_time(4e-7)
+        ('32 µs', '123 ms', '400 ns')
+    """
+    if seconds is None:
+        return "—"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.2f}x"
+
+
+def medians_table(cases: list[Case], columns: list[str]) -> str:
+    """Markdown: one row per case, one column per framework, medians."""
+    compile_col = any(c.compile_s is not None for c in cases)
+    head = ["case", *columns] + (["jax.jit compile"] if compile_col else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for c in cases:
+        row = [c.name, *(fmt_time(c.medians.get(col)) for col in columns)]
+        if compile_col:
+            row.append(fmt_time(c.compile_s))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def ratios_table(cases: list[Case]) -> str:
+    """Markdown: gpugrad's median over autograd's, the fastest peer's and the forward's."""
+    head = ["case", "gpugrad / autograd", "gpugrad / fastest peer", "gpugrad / forward", "goal"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for c in cases:
+        fastest = c.fastest_peer()
+        vs_fastest = fmt_ratio(c.ratio(fastest)) + (f" ({fastest})" if fastest else "")
+        goal = c.goal()
+        if goal is None:
+            goal_text = ""
+        else:
+            against, limit, got = goal
+            met = "—" if got is None else ("met" if got <= limit else "missed")
+            goal_text = f"≤ {limit:g}x {against}: {met}"
+        row = [
+            c.name,
+            fmt_ratio(c.ratio("autograd")),
+            vs_fastest,
+            fmt_ratio(c.ratio(c.floor)),
+            goal_text,
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def render(cases: list[Case], columns: list[str], info: dict[str, Any], title: str) -> str:
+    """The whole Markdown section: environment, medians, ratios (and other benchmarks)."""
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    reason = f" ({info['reason']})" if info["reason"] else ""
+    threads = f"; CPU threads capped at {info['threads']}" if info.get("threads") else ""
+    lines = [
+        f"## {title}",
+        "",
+        f"- device: {info['device']}; gpugrad backend: {info['backend']}{reason}",
+        f"- commit: {info['commit']}; Python {info['python']}{threads}",
+        f"- versions: {versions}",
+        "",
+        "Medians (lower is better):",
+        "",
+        medians_table(cases, columns),
+        "",
+        "gpugrad's ratios (below 1x: gpugrad is faster):",
+        "",
+        ratios_table(cases),
+        "",
+    ]
+    if info.get("others"):  # benchmarks without a framework column (bench_random.py)
+        lines += ["Other benchmarks (medians):", "", "| group | benchmark | median |"]
+        lines += ["| --- | --- | --- |"]
+        lines += [f"| {g} | {n} | {fmt_time(m)} |" for g, n, m in info["others"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(cases: list[Case], path: str | Path) -> Path:
+    """A PNG of gpugrad's ratios per case, on a log axis with 1x marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display in CI or in the docker image
+    import matplotlib.pyplot as plt
+
+    series = [
+        ("gpugrad / autograd", lambda c: c.ratio("autograd")),
+        ("gpugrad / fastest peer", lambda c: c.ratio(c.fastest_peer())),
+        ("gpugrad / forward", lambda c: c.ratio(c.floor)),
+    ]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(cases) + 1.5))
+    height = 0.8 / len(series)
+    for k, (label, get) in enumerate(series):
+        ys = [i + (k - 1) * height for i in range(len(cases))]
+        xs = [get(c) or 0.0 for c in cases]  # a missing ratio draws no bar
+        ax.barh(ys, xs, height=height, label=label)
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(cases)), [c.name for c in cases])
+    ax.invert_yaxis()
+    ax.set_xlabel("gpugrad's median time / other's (log scale; left of 1: gpugrad faster)")
+    # Above the axes, so no bar hides under it.
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=len(series),
+        fontsize="small",
+        frameon=False,
+    )
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def append_results(section: str, results: str | Path) -> None:
+    """Append a dated run to a results file (created with a header if missing)."""
+    path = Path(results)
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    path.write_text(text.rstrip("\n") + "\n\n" + section)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.report",
+        description="Turn a pytest-benchmark JSON run into report.md (medians and gpugrad's "
+        "ratios) and ratios.png.",
+    )
+    parser.add_argument("json", help="the --benchmark-json file of a run")
+    parser.add_argument("--out", default=".", help="directory for report.md and ratios.png")
+    parser.add_argument(
+        "--append",
+        metavar="RESULTS_MD",
+        help="also append the dated section to this file (benchmarks/RESULTS.md)",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib)")
+    args = parser.parse_args(argv)
+    cases, columns, info = load(args.json)
+    if not cases and not info["others"]:
+        print(f"{args.json}: no benchmarks in this run", file=sys.stderr)
+        return 1
+    section = render(cases, columns, info, f"{info['date']} — {info['device']}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text(section)
+    print(section)
+    if cases and not args.no_plot:
+        try:
+            print(f"plot: {plot(cases, out / 'ratios.png')}")
+        except ImportError:
+            print("plot skipped: matplotlib is not installed (pip install matplotlib)")
+    if args.append:
+        append_results(section, args.append)
+        print(f"appended to {args.append}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The benchmark suite's parts: workloads match float64, the report's arithmetic, quickstart.
+
+Fast (seconds): small sizes only; the timed suite itself runs with ``python -m benchmarks.run``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the repository
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import frameworks, harness, report, workloads  # noqa: E402
+
+SMALL = workloads.select(("small",))
+
+
+@pytest.fixture(scope="module")
+def gpugrad_numpy() -> frameworks.Framework:
+    return frameworks.make_gpugrad("numpy")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("workload", SMALL, ids=lambda w: w.name)
+def test_small_workloads_match_float64(workload, seed, gpugrad_numpy):
+    # Fresh inputs per seed: the check must hold on any valid input, not one lucky draw.
+    for fw in (gpugrad_numpy, frameworks.make_floor("numpy")):
+        call, expected, _ = harness.prepare(workload, fw, seed=seed)
+        harness.check_close(fw.get(call()), expected, workload.rtol, workload.name)
+
+
+def test_autograd_peer_matches_float64():
+    pytest.importorskip("autograd")
+    (autograd,) = frameworks.available_peers(["autograd"])
+    for workload in SMALL:
+        if autograd.supports(workload.transform):
+            call, expected, _ = harness.prepare(workload, autograd, seed=3)
+            harness.check_close(autograd.get(call()), expected, workload.rtol, workload.name)
+
+
+def test_check_close_rejects_wrong_results():
+    want = (np.ones(3), {"b": np.zeros(2)})
+    assert harness.check_close((np.ones(3), {"b": np.zeros(2)}), want, 1e-3) == 0.0
+    with pytest.raises(AssertionError, match=r"\[0\]: relative error"):
+        harness.check_close((np.ones(3) * 1.01, {"b": np.zeros(2)}), want, 1e-3)
+    with pytest.raises(AssertionError, match="shape"):
+        harness.check_close((np.ones(4), {"b": np.zeros(2)}), want, 1e-3)
+    with pytest.raises(AssertionError, match="not finite"):
+        harness.check_close((np.full(3, np.nan), {"b": np.zeros(2)}), want, 1e-3)
+
+
+def test_rounds_are_calibrated_to_the_budget():
+    assert harness.plan(1e-5, 0.5) == (500, 100)  # 1 ms rounds, capped at 500 rounds
+    assert harness.plan(0.01, 0.5) == (50, 1)
+    assert harness.plan(2.0, 0.5) == (3, 1)  # never fewer than 3 rounds
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def _bench(group, fw, role, median, target=None, **extra):
+    info = {"framework": fw, "role": role, "scale": "small", "target": target, **extra}
+    return {"group": group, "param": f"x|{fw}", "extra_info": info, "stats": {"median": median}}
+
+
+SYNTHETIC = {
+    "datetime": "2026-11-23T10:00:00.000000",
+    "machine_info": {
+        "device": "Test GPU",
+        "gpugrad_backend": "cupy",
+        "python_version": "3.11",
+        "versions": {"gpugrad": "0.1.0", "numpy": "2.4"},
+    },
+    "commit_info": {"id": "0123456789abcdef", "dirty": False},
+    "benchmarks": [
+        _bench("grad sum(x**2) n=4", "gpugrad", "gpugrad", 2e-5, "autograd<=0.5"),
+        _bench("grad sum(x**2) n=4", "autograd", "peer", 4e-5),
+        _bench("grad sum(x**2) n=4", "jax.jit", "peer", 1e-5, compile_s=0.05),
+        _bench("grad sum(x**2) n=4", "numpy forward", "floor", 1e-6),
+        _bench("grad MLP", "gpugrad", "gpugrad", 6e-3, "forward<=3"),
+        _bench("grad MLP", "autograd", "peer", 3e-3),
+        _bench("grad MLP", "numpy forward", "floor", 1.5e-3),
+        # Written without harness.py (as bench_random.py is): reported in a table of its own.
+        {
+            "group": "normal 1e7",
+            "name": "test_gpugrad_normal",
+            "param": None,
+            "extra_info": {},
+            "stats": {"median": 0.25},
+        },
+    ],
+}
+
+
+def test_report_tables_have_the_right_numbers(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(SYNTHETIC))
+    cases, columns, info = report.load(path)
+    assert columns == ["gpugrad", "autograd", "jax.jit", "numpy forward"]
+    medians = report.medians_table(cases, columns).splitlines()
+    assert medians[0] == "| case | gpugrad | autograd | jax.jit | numpy forward | jax.jit compile |"
+    assert medians[2] == "| grad sum(x**2) n=4 | 20 µs | 40 µs | 10 µs | 1 µs | 50 ms |"
+    assert medians[3] == "| grad MLP | 6 ms | 3 ms | — | 1.5 ms | — |"
+    ratios = report.ratios_table(cases).splitlines()
+    assert ratios[2] == (
+        "| grad sum(x**2) n=4 | 0.50x | 2.00x (jax.jit) | 20.00x | ≤ 0.5x autograd: met |"
+    )
+    assert ratios[3] == "| grad MLP | 2.00x | 2.00x (autograd) | 4.00x | ≤ 3x forward: missed |"
+    assert info["commit"] == "0123456789ab" and info["device"] == "Test GPU"
+
+
+def test_report_command_writes_files_and_appends(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(SYNTHETIC))
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nhow to read it\n")
+    assert report.main([str(path), "--out", str(tmp_path / "out"), "--append", str(results)]) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert text.startswith("## 2026-11-23 10:00:00 — Test GPU")
+    assert "gpugrad 0.1.0, numpy 2.4" in text
+    assert "| normal 1e7 | test_gpugrad_normal | 250 ms |" in text
+    assert results.read_text().startswith("# Benchmark results\n\nhow to read it\n\n## 2026")
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "out" / "ratios.png").stat().st_size > 1000
+
+
+def test_suite_runs_end_to_end(tmp_path):
+    """pytest collects bench_*.py through benchmarks/conftest.py and writes a reportable JSON."""
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "benchmarks"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--bench-scale=small",
+            "--bench-peers=none",
+            "--bench-budget=0.01",
+            "--bench-backend=numpy",
+            "-k",
+            "first_order and not logistic",
+            f"--benchmark-json={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    cases, columns, _ = report.load(out)
+    assert columns == ["gpugrad", "numpy forward"]
+    assert {c.name for c in cases} == {"grad sum(x**2) n=4", "grad sum(sin(x)**2) n=3"}
+
+
+# --- quickstart ------------------------------------------------------------------------------
+
+
+def _floats(text: str) -> list[float]:
+    return [float(f) for f in re.findall(r"-?\d+\.\d*(?:e[-+]?\d+)?", text)]
+
+
+def _line(out: str, prefix: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith(prefix))
+
+
+def test_quickstart_prints_the_seed_numbers(capsys):
+    from gpugrad.examples.quickstart import main
+
+    assert main(["--no-bench"]) == 0
+    out = capsys.readouterr().out
+    # seed 000
+    assert "Sum of squares: 30.0" in out
+    assert "Gradient of sum of squares: [2. 4. 6. 8.]" in out
+    # seed 001: tanh's derivatives at 2, then the cubic's at 1 (printed one per line)
+    lines = out.split("=== seed 001")[1].splitlines()[1:8]
+    np.testing.assert_allclose(
+        [float(v) for v in lines],
+        [0.070650816, -0.13621868, 0.25265405, 4.0, 10.0, 6.0, 0.0],
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    np.testing.assert_allclose(
+        _floats(_line(out, "W_grad="))[:3], [-0.16965583, -0.8774644, -1.4901346], rtol=1e-5
+    )
+    np.testing.assert_allclose(_floats(_line(out, "b_grad="))[0], -0.29227245, rtol=1e-5)
+    np.testing.assert_allclose(_floats(_line(out, "loss value:"))[0], 3.051938533782959, rtol=1e-6)
+    # seed 002, from closed forms in float32
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    np.testing.assert_allclose(_floats(_line(out, "Gradient:")), np.sin(2 * x), rtol=1e-6)
+    jacobian = out.split("Jacobian:")[1].split("x_grad:")[0]
+    want = np.concatenate([np.diag(np.cos(x)).ravel(), np.diag(-np.sin(x)).ravel()])
+    np.testing.assert_allclose(_floats(jacobian), want, rtol=1e-6, atol=1e-7)
+    assert "x_grad: 10.0" in out and "y_grad: 2.0" in out
+    assert "Updated x: 4.0" in out and "Updated y: 1.8" in out
+    tail = out.split("Updated y:")[1]
+    np.testing.assert_allclose(_floats(tail)[1:], [8.0, 2 * (np.float32(1.8) - 1)], rtol=1e-6)
+
+
+def test_quickstart_benchmark_table(capsys):
+    from gpugrad.examples.quickstart import benchmark
+
+    rows = benchmark(budget_s=0.005, large=False)
+    out = capsys.readouterr().out
+    assert [r["case"] for r in rows] == [
+        "grad sum(x**2) n=4",
+        "grad^3 tanh scalar",
+        "value_and_grad logistic 4x3",
+        "grad sum(sin(x)**2) n=3",
+    ]
+    assert out.startswith("| case | gpugrad | autograd | numpy forward | gpugrad/autograd |")
+    assert all(r["gpugrad"] > 0 for r in rows)

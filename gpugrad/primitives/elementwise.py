@@ -22,6 +22,7 @@ import numpy as np
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives import special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
+from gpugrad.primitives.numpy_eval import maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
 __all__ = ["elementwise_p", "evaluate", "quiet_floating_point", "unbroadcast"]
@@ -81,6 +82,8 @@ def evaluate(*args: Any, expr: Expr) -> Any:
 
             return run_elementwise(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
+    # Large arrays: the same expression with buffers reused in place (fewer allocations).
+    fn = maybe_fused(expr, args, fn)
     if _quiet.depth:
         out = fn(np, *args)
     else:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gpugrad.examples.quickstart import fmt_time  # one formatter, shared with quickstart
+
 PEER_ORDER = ("autograd", "jax", "jax.jit", "torch.func", "torch.autograd")
 
 
@@ -90,21 +92,6 @@ def _run_info(data: dict[str, Any]) -> dict[str, Any]:
         "threads": machine.get("cpu_threads", ""),
         "commit": (commit.get("id") or machine.get("gpugrad_commit") or "?")[:12] + dirty,
     }
-
-
-def fmt_time(seconds: float | None) -> str:
-    """A duration, three significant digits in a readable unit.
-
-    Example:
-        >>> fmt_time(3.2e-5), fmt_time(0.1234), fmt_time(4e-7)
-        ('32 µs', '123 ms', '400 ns')
-    """
-    if seconds is None:
-        return "—"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 def fmt_ratio(ratio: float | None) -> str:

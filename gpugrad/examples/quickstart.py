@@ -148,7 +148,13 @@ def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
     return fw[:1] + [("autograd", anp, autograd, np.asarray, lambda _: None)] + fw[1:]
 
 
-def _fmt(seconds: float | None) -> str:
+def fmt_time(seconds: float | None) -> str:
+    """A duration, three significant digits in a readable unit.
+
+    Example:
+        >>> fmt_time(3.2e-5), fmt_time(0.1234), fmt_time(4e-7)
+        ('32 µs', '123 ms', '400 ns')
+    """
     if seconds is None:
         return "—"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
@@ -181,7 +187,7 @@ def benchmark(budget_s: float = 0.25, large: bool = True) -> list[dict[str, Any]
     ]
     print("| " + " | ".join(head) + " |\n|" + " --- |" * len(head))
     for row in rows:
-        cells = [row["case"], *(_fmt(row[n]) for n in names)]
+        cells = [row["case"], *(fmt_time(row[n]) for n in names)]
         if "autograd" in names:
             cells.append(f"{row['gpugrad'] / row['autograd']:.2f}x")
         cells.append(f"{row['gpugrad'] / row[floor]:.2f}x")

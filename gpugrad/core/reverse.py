@@ -126,8 +126,9 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             cts[node] = ct
             heapq.heappush(heap, (-node.seq, node))
     leaves: dict[Node, Any] = {}
+    push, pop = heapq.heappush, heapq.heappop
     while heap:
-        _, node = heapq.heappop(heap)
+        node = pop(heap)[1]
         ct = cts.pop(node)
         prim = node.prim
         if prim is None:
@@ -135,20 +136,21 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             continue
         parents = node.parents
         wanted = [p is not None for p in parents]
-        if fuse and prim.fused_vjp is not None:
-            in_cts = prim.fused_vjp(ct, node.primals, node.out, wanted, **node.params)
-        else:
+        rule = prim.fused_vjp if fuse and prim.fused_vjp is not None else None
+        if rule is None:
             in_cts = prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
+        else:
+            in_cts = rule(ct, node.primals, node.out, wanted, **node.params)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
-        del ct
+        ct = None
         for parent, c in zip(parents, in_cts):
             if parent is None or c is None:
                 continue
             previous = cts.get(parent)
             if previous is None:
                 cts[parent] = c
-                heapq.heappush(heap, (-parent.seq, parent))
+                push(heap, (-parent.seq, parent))
             else:
                 cts[parent] = accumulate(previous, c)
     return leaves

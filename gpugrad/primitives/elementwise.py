@@ -148,14 +148,25 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     return cts
 
 
+_fusion: Any = None
+
+
+def _load_fusion() -> Any:
+    # fusion imports this module; bind it on first use, not on every call.
+    global _fusion
+    from gpugrad.primitives import fusion
+
+    _fusion = fusion
+    return fusion
+
+
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
                ) -> list[Any]:
     """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
     elementwise node composes around it. An incoming deferred cotangent shared by several
     inputs is evaluated once first (recomputing it per input would double the work); a
     cotangent that must be summed down to a broadcast input's shape is evaluated then."""
-    from gpugrad.primitives import fusion
-
+    fusion = _fusion or _load_fusion()
     on_gpu = type(out) is not np.ndarray and fusion.on_gpu(out)
     if not on_gpu and out.size < fusion.MIN_NUMPY_SIZE and not isinstance(ct, fusion.Deferred):
         return _vjp(ct, primals, out, wanted, expr)

@@ -16,6 +16,7 @@ from typing import Any as _Any
 
 import numpy as _np
 
+from gpugrad.numpy._at import IndexUpdateHelper, at
 from gpugrad.numpy._complex import conj, conjugate, imag, real
 from gpugrad.numpy._creation import (
     arange,
@@ -45,9 +46,7 @@ from gpugrad.numpy._reductions import (
     var,
 )
 from gpugrad.numpy._shape import (
-    IndexUpdateHelper,
     astype,
-    at,
     broadcast_arrays,
     broadcast_to,
     concatenate,

@@ -8,12 +8,11 @@ import numpy as np
 
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import _array, _axes
-from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
-from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
+from gpugrad.primitives.indexing import gather, normalize_index
 
 __all__ = [
-    "IndexUpdateHelper", "astype", "at", "broadcast_arrays", "broadcast_to", "concatenate",
+    "astype", "broadcast_arrays", "broadcast_to", "concatenate",
     "cumprod", "cumsum",
     "expand_dims", "flip", "getitem", "moveaxis", "ravel", "reshape", "split", "squeeze",
     "stack", "swapaxes", "transpose",
@@ -264,70 +263,6 @@ def getitem(x: Any, index: Any) -> Any:
     x = _array(x)
     idx, advanced = normalize_index(index, x.ndim)
     return gather(x, idx, advanced)
-
-
-class _IndexUpdateRef:
-    def __init__(self, x: Any, index: Any) -> None:
-        self.x = x
-        self.index, self.advanced = normalize_index(index, x.ndim)
-
-    def _updates(self, y: Any) -> Any:
-        target_shape = gather(S.stop_gradient(self.x), self.index, self.advanced).shape
-        y = S.convert(_array(y), self.x.dtype)
-        return S.broadcast_to(y, target_shape)
-
-    def get(self) -> Any:
-        return gather(self.x, self.index, self.advanced)
-
-    def add(self, y: Any) -> Any:
-        return scatter_add(self.x, self.index, self._updates(y), self.advanced)
-
-    def set(self, y: Any) -> Any:
-        from gpugrad.numpy._creation import ones_like, zeros_like
-
-        y = self._updates(y)
-        hits = scatter_add(zeros_like(self.x), self.index, ones_like(y), self.advanced)
-        # With repeated indices the value set is the mean of the updates aimed there.
-        spread = scatter_add(zeros_like(self.x), self.index, y, self.advanced)
-        return where(FUNCTIONS["greater"](hits, 0),
-                     FUNCTIONS["true_divide"](spread, FUNCTIONS["maximum"](hits, 1)), self.x)
-
-    def multiply(self, y: Any) -> Any:
-        from gpugrad.numpy._creation import ones_like
-
-        y = self._updates(y)
-        factors = _IndexUpdateRef(ones_like(self.x), self.index)
-        factors.index, factors.advanced = self.index, self.advanced
-        return FUNCTIONS["multiply"](self.x, factors.set(y))
-
-
-class IndexUpdateHelper:
-    """``x.at[index]``: functional updates ``.set``, ``.add``, ``.multiply``, ``.get``.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.IndexUpdateHelper(gnp.zeros(3))[1].add(2.0)
-        array([0., 2., 0.], dtype=float32)
-    """
-
-    def __init__(self, x: Any) -> None:
-        self.x = x
-
-    def __getitem__(self, index: Any) -> _IndexUpdateRef:
-        return _IndexUpdateRef(_array(self.x), index)
-
-
-def at(x: Any) -> IndexUpdateHelper:
-    """``x.at`` for any array: plain NumPy/CuPy arrays have no ``.at``, so write
-    ``gnp.at(x)[idx].set(y)`` where JAX code writes ``x.at[idx].set(y)`` on a plain array
-    (inside transformations ``x.at`` works on the traced value too).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.at(gnp.zeros(3))[0].set(5.0)
-        array([5., 0., 0.], dtype=float32)
-    """
-    return IndexUpdateHelper(x)
 
 
 def cumsum(x: Any, axis: int | None = None) -> Any:

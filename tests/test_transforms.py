@@ -228,3 +228,12 @@ def test_backward_releases_saved_values():
     gc.collect()
     assert refs[0]() is None  # the intermediate was released by the backward pass
     np.testing.assert_allclose(g, 2 * np.cos(big))
+
+
+def test_where_nan_trap_matches_jax_and_the_documented_fix():
+    # Documented in gnp.where: the untaken branch's derivative still multiplies in.
+    g = grad(lambda x: gnp.where(x > 0, gnp.sqrt(x), 0.0))(np.zeros(()))
+    assert np.isnan(g)
+    safe = grad(lambda x: gnp.where(x > 0, gnp.sqrt(gnp.where(x > 0, x, 1.0)), 0.0))
+    assert float(safe(np.zeros(()))) == 0.0
+    assert float(safe(np.array(4.0))) == pytest.approx(0.25)

@@ -2,8 +2,9 @@
 
 NumPy's names and signatures, batched over leading dimensions (``(..., m, n)``), on real
 floating arrays (integers become the default float). Few primitives carry rules (``solve``,
-``slogdet``, ``cholesky``, ``pinv``, ``eigh``, ``svd``, ``qr``: see
-``gpugrad/primitives/linalg*.py``); everything else is composed from them: ``inv`` is
+``slogdet``, ``cholesky``, ``pinv``, ``eigh``, ``svd``, ``qr``, ``eig``: see
+``gpugrad/primitives/linalg*.py``; ``eig`` and ``eigvals`` also take complex arrays and
+return complex ones); everything else is composed from them: ``inv`` is
 ``solve(a, I)``, ``det`` comes from ``slogdet``, ``lstsq`` from ``pinv``, ``norm`` from
 elementwise operations, reductions and ``svd``, ``matrix_power`` and ``multi_dot`` from
 ``matmul``.
@@ -38,7 +39,9 @@ from gpugrad.primitives.structural import convert
 __all__ = [
     "cholesky",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "lstsq",
@@ -383,3 +386,4 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 from gpugrad.numpy._linalg_composed import matrix_power, multi_dot, norm  # noqa: E402
+from gpugrad.numpy._linalg_eig import EigResult, eig, eigvals  # noqa: E402, F401

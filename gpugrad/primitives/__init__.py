@@ -9,7 +9,8 @@
 * ``indexing.py``: gather and scatter_add;
 * ``contraction.py``: einsum of one or two operands (every product);
 * ``fusion.py``: deferred elementwise cotangents, so backward chains fuse;
-* ``linalg.py`` / ``linalg_decomp.py``: solve, slogdet, cholesky, pinv / eigh, svd, qr;
+* ``linalg.py`` / ``linalg_decomp.py`` / ``linalg_eig.py``: solve, slogdet, cholesky, pinv /
+  eigh, svd, qr / eig;
 * ``complex.py``: real, imag, conj, complex construction, modulus and angle;
 * ``fft.py``: the discrete Fourier transforms;
 * ``special_math.py``: NumPy evaluations of special functions the catalog uses.

@@ -2,7 +2,9 @@
 
 Each sampler takes one key (typed or raw) and runs on the backend of the key's data: on
 CuPy one fused kernel per call (:mod:`gpugrad.random._cuda`), on NumPy vectorised uint32
-bit tricks followed by the float32 recipes of :mod:`gpugrad.random._f32`.
+bit tricks followed by the float32 recipes of :mod:`gpugrad.random._f32` (``normal``,
+``truncated_normal`` and ``uniform`` use their cache-chunked, bit-identical fast versions
+in :mod:`gpugrad.random._fast32`).
 
 Example:
     >>> from gpugrad.random import key
@@ -18,7 +20,7 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.config import config
-from gpugrad.random import _f32, _f64, _threefry
+from gpugrad.random import _f32, _f64, _fast32, _threefry
 from gpugrad.random._key import single_key_data
 from gpugrad.random._util import (
     canonical_shape,
@@ -34,9 +36,7 @@ __all__ = ["bernoulli", "bits", "exponential", "gumbel", "laplace", "normal",
 
 F32 = np.float32
 _SQRT2_F32 = F32(np.sqrt(2.0))  # 1.4142135, bits 0x3FB504F3
-_CHUNK = 1 << 14  # elements per pass of the float32 recipes (float64 temporaries fit L2)
 _RSQRT2_F32 = F32(1.0) / _SQRT2_F32  # 0.70710677, bits 0x3F3504F3
-_NORMAL_LO_F32 = np.nextafter(F32(-1.0), F32(0.0))  # -0.99999994, bits 0xBF7FFFFF
 # (mantissa bits, uint dtype, pattern of 1.0) per float width: the "mantissa trick".
 _UNIT = {2: (10, np.uint16, 0x3C00), 4: (23, np.uint32, 0x3F800000),
          8: (52, np.uint64, 0x3FF0000000000000)}
@@ -74,8 +74,12 @@ def _unit_floats(data: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
     width = dtype.itemsize * 8
     b = _threefry.random_bits(data, width, shape, config.threefry_partitionable)
     xp = namespace_of(b)
-    f = ((b >> udt(width - nmant)) | udt(one)).view(dtype)
-    return f - xp.asarray(1.0, dtype=dtype)
+    # In place: random_bits returns a fresh array, so no 10**7-element temporaries.
+    b >>= udt(width - nmant)
+    b |= udt(one)
+    f = b.view(dtype)
+    f -= xp.asarray(1.0, dtype=dtype)
+    return f
 
 
 def _bound(value: Any, dtype: np.dtype, xp: Any) -> Any:
@@ -83,7 +87,10 @@ def _bound(value: Any, dtype: np.dtype, xp: Any) -> Any:
 
 
 def _affine_np(f: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``max(lo, fma(f, hi - lo, lo))`` with JAX's single rounding of the fma."""
+    """``max(lo, fma(f, hi - lo, lo))`` with JAX's single rounding of the fma (``f``, a
+    fresh array of unit floats, may be overwritten with the result)."""
+    if f.dtype == np.float32 and _fast32.affine_f32(f, lo, hi) is not None:
+        return f  # scalar bounds with a provably exact float64 fma (the common case)
     span = hi - lo
     if f.dtype == np.float32:
         u = _f32.fma32(f, span, lo)
@@ -145,17 +152,9 @@ def normal(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     if dt == np.float64:
         u = uniform(data, shape, dt, np.nextafter(-1.0, 0.0), 1.0)
         return np.asarray(np.sqrt(2.0) * _f64.erfinv64(u)).reshape(shape)
-    f = _unit_floats(data, shape, np.dtype(F32))
-    # span = 1 - lo rounds to exactly 2, and 2*f + lo is exact for every f on the 2**-23
-    # grid, so the fma of the uniform recipe needs no emulation here (prng.md 6).
-    u = np.maximum(_NORMAL_LO_F32, F32(2.0) * f + _NORMAL_LO_F32).reshape(-1)
-    z = np.empty_like(u)
-    # ~100 array passes per element: chunks that stay in cache are ~3x faster than
-    # whole-array passes for large draws.
-    for start in range(0, u.size, _CHUNK):
-        part = u[start:start + _CHUNK]
-        z[start:start + _CHUNK] = _SQRT2_F32 * _f32.erfinv_f32(part)
-    return z.astype(dt).reshape(shape)
+    b = _threefry.random_bits(data, 32, shape, config.threefry_partitionable)
+    # uniform(-0.99999994, 1) and sqrt(2) * erfinv, chunk by chunk, in the bits' memory.
+    return _fast32.normal_from_bits(b).astype(dt, copy=False)
 
 
 def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
@@ -189,10 +188,10 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
         a = _f32.erf_f32(lo.astype(F32) * _RSQRT2_F32, _f32.ERF_CLAMP_FUSED)
         b = _f32.erf_f32(hi.astype(F32) * _RSQRT2_F32, _f32.ERF_CLAMP_FUSED)
         u = _affine_np(_unit_floats(data, shape, np.dtype(F32)), a, b)
-        z = _SQRT2_F32 * _f32.erfinv_f32(u)
-    z = np.maximum(np.nextafter(lo, np.asarray(np.inf, dt)), z)
-    z = np.minimum(np.nextafter(hi, np.asarray(-np.inf, dt)), z)
-    return np.asarray(z).astype(dt).reshape(shape)
+        z = _fast32.erfinv_f32(u, _SQRT2_F32, out=u)  # u is ours: overwrite it
+    z = np.maximum(np.nextafter(lo, np.asarray(np.inf, dt)), z, out=z)
+    z = np.minimum(np.nextafter(hi, np.asarray(-np.inf, dt)), z, out=z)
+    return np.asarray(z).astype(dt, copy=False).reshape(shape)
 
 
 def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> Any:

@@ -79,6 +79,40 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
     return a.reshape(shape), b.reshape(shape)
 
 
+def _bits32_np(k0: int, k1: int, n: int, partitionable: bool) -> np.ndarray:
+    """``bits32`` for ``n`` elements on NumPy, generated chunk by chunk into the output.
+
+    The counters are written into cache-sized buffers (no ``arange(n)`` temporaries) and
+    the blocks are hashed in place where the layout allows it.
+    """
+    out = np.empty(n, np.uint32)
+    step = np.arange(min(_CHUNK, n), dtype=np.uint32)
+    if partitionable:  # counter (0, i) per element (n < 2**32), bits = y0 ^ y1
+        x0 = np.empty(step.size, np.uint32)
+        for start in range(0, n, _CHUNK):
+            x1 = out[start:start + _CHUNK]
+            np.add(step[:x1.size], np.uint32(start), out=x1)
+            x0[:] = 0
+            _threefry_np(k0, k1, x0[:x1.size], x1)
+            x1 ^= x0[:x1.size]
+        return out
+    # Legacy: counters arange(n) (padded with one 0 when n is odd) cut into halves; block i
+    # hashes (i, half + i) and writes y0 to out[i], y1 to out[half + i].
+    half = (n + 1) // 2
+    x1 = np.empty(step.size, np.uint32)
+    for start in range(0, half, _CHUNK):
+        x0 = out[start:min(start + _CHUNK, half)]
+        m = x0.size
+        np.add(step[:m], np.uint32(start), out=x0)
+        np.add(step[:m], np.uint32(half + start), out=x1[:m])
+        if n % 2 and start + m == half:
+            x1[m - 1] = 0
+        _threefry_np(k0, k1, x0, x1[:m])
+        tail = out[half + start:half + start + m]  # one short when n is odd
+        tail[:] = x1[:tail.size]
+    return out
+
+
 def _key_words(data: Any) -> tuple[Any, Any]:
     """The two key words of ``uint32[2]`` key data, kept on the data's device."""
     if is_cupy_array(data):
@@ -119,6 +153,8 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
     out_dtype = {8: xp.uint8, 16: xp.uint16, 32: xp.uint32, 64: xp.uint64}[width]
     if n == 0:
         return xp.zeros(shape, dtype=out_dtype)
+    if width == 32 and xp is np and n <= _MASK32:
+        return _bits32_np(*_key_words(data), n, partitionable).reshape(shape)
     if partitionable:
         y0, y1 = threefry2x32(*_key_words(data), *_counters(xp, n))
         if width == 64:

@@ -60,6 +60,7 @@ def test_device_put_and_get_numpy():
     np.testing.assert_array_equal(got["a"][1], 2.0)
 
 
+@pytest.mark.gpu
 def test_device_put_to_gpu(cupy_module):
     x = gpugrad.device_put(np.ones(3), "cupy")
     assert isinstance(x, cupy_module.ndarray)

@@ -9,6 +9,8 @@ over (workload x framework). Options:
   --bench-peers a,b,...|none      peers to try (default: every one that imports)
   --bench-backend auto|numpy|cupy backend of gpugrad and of the forward floor (default auto)
   --bench-budget SECONDS          time spent timing each case (default 1.0)
+  --bench-fusion-sizes N,N,...    sizes of ``bench_fusion.py`` (default: 1e5 in a ``small``
+                                  run, 1e6 and 1e7 otherwise)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # so `benchmarks.*` imports however pytest was started
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import bench_fusion as fusion  # noqa: E402
 from benchmarks import frameworks, workloads  # noqa: E402
 
 _STATE: dict[str, Any] = {}
@@ -55,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help="seconds spent timing each case (rounds are calibrated to it)",
     )
+    group.addoption(
+        "--bench-fusion-sizes",
+        default="",
+        help="comma-separated sizes of the backward-fusion benchmark (e.g. 1e6,1e7); "
+        "default 1e5 with --bench-scale small, else 1e6 and 1e7",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
@@ -64,6 +73,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     patterns = parent.config.getini("python_files")
     if any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
         return None  # pytest's own collector takes it
+    if parent.session.isinitpath(file_path):
+        return None  # named on the command line: pytest's own collector takes it too
     module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
     return module
 
@@ -96,9 +107,29 @@ def _scales(config: pytest.Config) -> tuple[str, ...]:
     return ("small", "large") if scale == "all" else (scale,)
 
 
+def _fusion_sizes(config: pytest.Config) -> list[int]:
+    """1e6 and 1e7 in a full or large run; 1e5 in a quick (small) one; or as asked."""
+    scale = config.getoption("--bench-scale")
+    wanted = ("small",) if scale == "small" else ("large",)
+    return fusion.sizes(wanted, config.getoption("--bench-fusion-sizes"))
+
+
+def _parametrize_fusion(metafunc: pytest.Metafunc) -> None:
+    """``(fusion_size, fusion_variant)`` for ``bench_fusion.py``: every size x variant."""
+    cases, ids = [], []
+    for n in _fusion_sizes(metafunc.config):
+        for v in fusion.variants(_STATE["frameworks"]):
+            cases.append((n, v))
+            ids.append(f"{workloads._sized(n)}|{v.name}".replace(" ", "_"))
+    metafunc.parametrize(("fusion_size", "fusion_variant"), cases, ids=ids)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``(workload, framework)`` over the families the module's ``FAMILIES``
-    lists for this test function."""
+    lists for this test function (and the backward-fusion benchmark's own parameters)."""
+    if {"fusion_size", "fusion_variant"} <= set(metafunc.fixturenames):
+        _parametrize_fusion(metafunc)
+        return
     if not {"workload", "framework"} <= set(metafunc.fixturenames):
         return
     families = getattr(metafunc.module, "FAMILIES", {}).get(metafunc.function.__name__, ())
@@ -116,10 +147,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect a workload test none of whose workloads is in the chosen scale (say, the MLP
     in a quick run) rather than report its empty parameter set as a skip; and in a quick run,
-    the benchmarks written without workloads (``bench_random.py``: throughput, not overhead)."""
+    the benchmarks written without workloads (``bench_random.py``: throughput, not overhead).
+    The backward-fusion benchmark always runs (at n=1e5 in a quick run)."""
     quick = _scales(config) == ("small",)
 
     def drop(item: pytest.Item) -> bool:
+        if "fusion_variant" in getattr(item, "fixturenames", ()):
+            return False
         if "workload" in getattr(item, "fixturenames", ()):
             return not isinstance(_param(item, "workload"), workloads.Workload)
         return quick

@@ -3,10 +3,11 @@
     python -m benchmarks.report RUN.json [--out DIR] [--append benchmarks/RESULTS.md]
 
 writes ``DIR/report.md`` (medians per framework, then gpugrad's ratios: to autograd, to the
-fastest peer, to the forward floor, with the goal of each case where it has one) and
-``DIR/ratios.png``; ``--append`` adds the same section, dated, with device, versions and
-commit, to a results file. The report reads only the JSON (``extra_info`` written by
-``harness.py``, ``machine_info`` by ``conftest.py``), so it runs on any machine.
+fastest peer, to the forward floor, with the goal of each case where it has one; then the
+backward-fusion benchmark's own table, with peak memory) and ``DIR/ratios.png``;
+``--append`` adds the same section, dated, with device, versions and commit, to a results
+file. The report reads only the JSON (``extra_info`` written by ``harness.py`` and
+``bench_fusion.py``, ``machine_info`` by ``conftest.py``), so it runs on any machine.
 """
 
 from __future__ import annotations
@@ -53,14 +54,49 @@ class Case:
         return against, float(limit), self.ratio(column)
 
 
+@dataclass
+class FusionRow:
+    """One variant of the backward-fusion benchmark (``bench_fusion.py``) at one size."""
+
+    n: int
+    size: str
+    variant: str
+    kind: str  # "gpugrad", "hand-written", "floor" or "peer"
+    order: int
+    median: float
+    peak_arrays: float | None  # peak memory of one call / the input's bytes
+    peak_method: str
+    goals: dict[str, float] | None  # gpugrad's: time_vs_forward, memory (arrays)
+
+    @classmethod
+    def from_bench(cls, bench: dict[str, Any]) -> FusionRow:
+        info = bench["extra_info"]
+        peak = info.get("peak_arrays")
+        return cls(
+            n=int(info["n"]),
+            size=str(info["size"]),
+            variant=str(info["variant"]),
+            kind=str(info["kind"]),
+            order=int(info.get("order", 99)),
+            median=float(bench["stats"]["median"]),
+            peak_arrays=None if peak is None else float(peak),
+            peak_method=str(info.get("peak_method", "")),
+            goals=info.get("goals"),
+        )
+
+
 def load(path: str | Path) -> tuple[list[Case], list[str], dict[str, Any]]:
     """``(cases, framework columns, run info)`` from a pytest-benchmark JSON file."""
     data = json.loads(Path(path).read_text())
     cases: dict[str, Case] = {}
     names: set[str] = set()
     others: list[tuple[str, str, float]] = []
+    fusion: list[FusionRow] = []
     for bench in data["benchmarks"]:
         info = bench.get("extra_info", {})
+        if info.get("suite") == "fusion":  # bench_fusion.py's variants: a table of their own
+            fusion.append(FusionRow.from_bench(bench))
+            continue
         if "framework" not in info:  # written without harness.py (bench_random.py, say)
             others.append((bench.get("group") or "", bench["name"], bench["stats"]["median"]))
             continue
@@ -76,7 +112,8 @@ def load(path: str | Path) -> tuple[list[Case], list[str], dict[str, Any]]:
     floors = sorted({c.floor for c in cases.values() if c.floor})
     columns = (["gpugrad"] if "gpugrad" in names else []) + [p for p in PEER_ORDER if p in names]
     columns += floors
-    return list(cases.values()), columns, {**_run_info(data), "others": others}
+    fusion.sort(key=lambda r: (r.n, r.order, r.variant))
+    return list(cases.values()), columns, {**_run_info(data), "others": others, "fusion": fusion}
 
 
 def _run_info(data: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +173,41 @@ def ratios_table(cases: list[Case]) -> str:
     return "\n".join(lines)
 
 
+def _met(ok: bool, limit: str) -> str:
+    return "met" if ok else f"missed (limit {limit})"
+
+
+def fusion_table(rows: list[FusionRow]) -> str:
+    """Markdown: per size, each variant's median, its ratio to the forward's, its peak memory
+    in arrays of the input's size, and for gpugrad whether its two targets are met."""
+    head = ["size", "variant", "median", "/ forward", "peak memory (arrays)", "measured by"]
+    head += ["time target", "memory target"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    forwards = {r.n: r for r in rows if r.kind == "floor"}
+    for r in rows:
+        fwd = forwards.get(r.n)
+        ratio = r.median / fwd.median if fwd else None
+        peak = "—" if r.peak_arrays is None else f"{r.peak_arrays:.2f}"
+        time_goal = memory_goal = ""
+        if r.goals and fwd:
+            limit = r.goals["time_vs_forward"]
+            time_goal = _met(ratio is not None and ratio <= limit, f"{limit:g}x")
+            if r.peak_arrays is not None and fwd.peak_arrays is not None:
+                cap = fwd.peak_arrays + r.goals["memory"]
+                memory_goal = _met(r.peak_arrays <= cap, f"{cap:.2f}")
+        row = [r.size, r.variant, fmt_time(r.median), fmt_ratio(ratio), peak, r.peak_method]
+        lines.append("| " + " | ".join([*row, time_goal, memory_goal]) + " |")
+    return "\n".join(lines)
+
+
+FUSION_INTRO = (
+    "Backward fusion, `grad` of `sum(exp(-x**2) sin(3x) + log1p(x**2))`, float32 "
+    "(`benchmarks/bench_fusion.py`). Peak memory of one call, in arrays of the input's size "
+    "(the gradient is one); gpugrad's targets: time ≤ 1.5x the forward's, peak ≤ the "
+    "forward's peak + 1 array:"
+)
+
+
 def render(cases: list[Case], columns: list[str], info: dict[str, Any], title: str) -> str:
     """The whole Markdown section: environment, medians, ratios (and other benchmarks)."""
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
@@ -148,15 +220,12 @@ def render(cases: list[Case], columns: list[str], info: dict[str, Any], title: s
         f"- commit: {info['commit']}; Python {info['python']}{threads}",
         f"- versions: {versions}",
         "",
-        "Medians (lower is better):",
-        "",
-        medians_table(cases, columns),
-        "",
-        "gpugrad's ratios (below 1x: gpugrad is faster):",
-        "",
-        ratios_table(cases),
-        "",
     ]
+    if cases:
+        lines += ["Medians (lower is better):", "", medians_table(cases, columns), ""]
+        lines += ["gpugrad's ratios (below 1x: gpugrad is faster):", "", ratios_table(cases), ""]
+    if info.get("fusion"):
+        lines += [FUSION_INTRO, "", fusion_table(info["fusion"]), ""]
     if info.get("others"):  # benchmarks without a framework column (bench_random.py)
         lines += ["Other benchmarks (medians):", "", "| group | benchmark | median |"]
         lines += ["| --- | --- | --- |"]
@@ -226,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib)")
     args = parser.parse_args(argv)
     cases, columns, info = load(args.json)
-    if not cases and not info["others"]:
+    if not cases and not info["others"] and not info["fusion"]:
         print(f"{args.json}: no benchmarks in this run", file=sys.stderr)
         return 1
     section = render(cases, columns, info, f"{info['date']} — {info['device']}")

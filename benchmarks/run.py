@@ -6,7 +6,8 @@ This is the docker image's command (``docker/Dockerfile``: ``--out /results``). 
 backend it runs on and why (on a machine without a usable GPU: NumPy, and it says so), shows
 each case as it finishes (pytest's verbose progress), then writes ``DIR/bench.json``,
 ``DIR/report.md`` and ``DIR/ratios.png``. ``--quick`` runs the small sizes only (per-call
-overhead), in well under a minute on a 2-core CPU; the full suite takes a few minutes.
+overhead, and the backward-fusion benchmark at n=1e5), in under a minute on a 2-core CPU; the
+full suite (fusion at n=1e6 and 1e7) takes a few minutes.
 Arguments after ``--`` go to pytest (``-- -k logistic``).
 """
 
@@ -34,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes only, shorter timing (under a minute on 2 CPU cores)",
+        help="small sizes only (backward fusion at n=1e5), shorter timing "
+        "(under a minute on 2 CPU cores)",
     )
     parser.add_argument(
         "--backend",

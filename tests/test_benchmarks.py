@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the repository
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import frameworks, harness, report, workloads  # noqa: E402
+from benchmarks import bench_fusion, frameworks, harness, report, workloads  # noqa: E402
 
 SMALL = workloads.select(("small",))
 
@@ -161,6 +161,121 @@ def test_suite_runs_end_to_end(tmp_path):
     cases, columns, _ = report.load(out)
     assert columns == ["gpugrad", "numpy forward"]
     assert {c.name for c in cases} == {"grad sum(x**2) n=4", "grad sum(sin(x)**2) n=3"}
+
+
+# --- the backward-fusion benchmark ----------------------------------------------------------
+
+
+def _fusion(variant, kind, order, median, peak, method="tracemalloc", n=1_000_000):
+    info = {"suite": "fusion", "variant": variant, "kind": kind, "order": order, "n": n}
+    info.update(size=workloads._sized(n), peak_arrays=peak, peak_method=method)
+    if kind == "gpugrad":
+        info["goals"] = {"time_vs_forward": 1.5, "memory": 1.0}
+    return {"group": "fusion", "name": variant, "extra_info": info, "stats": {"median": median}}
+
+
+FUSION_RUN = {
+    **SYNTHETIC,
+    "benchmarks": [  # out of order on purpose: the table follows `order`
+        _fusion("numpy forward", "floor", 3, 2e-3, 3.0),
+        _fusion("gpugrad unfused", "gpugrad", 1, 6e-3, 9.5),
+        _fusion("gpugrad fused", "gpugrad", 0, 2.8e-3, 3.75),
+        _fusion("numpy hand-written", "hand-written", 2, 1e-3, 4.0),
+        _fusion("jax.jit", "peer", 5, 1.2e-3, None, method="XLA plan"),
+    ],
+}
+
+
+def test_fusion_table_has_the_right_numbers(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(FUSION_RUN))
+    cases, _, info = report.load(path)
+    assert cases == [] and info["others"] == []  # the fusion rows go to their own table
+    lines = report.fusion_table(info["fusion"]).splitlines()
+    assert lines[0] == (
+        "| size | variant | median | / forward | peak memory (arrays) | measured by "
+        "| time target | memory target |"
+    )
+    assert lines[2:] == [
+        "| n=1e6 | gpugrad fused | 2.8 ms | 1.40x | 3.75 | tracemalloc | met | met |",
+        "| n=1e6 | gpugrad unfused | 6 ms | 3.00x | 9.50 | tracemalloc "
+        "| missed (limit 1.5x) | missed (limit 4.00) |",
+        "| n=1e6 | numpy hand-written | 1 ms | 0.50x | 4.00 | tracemalloc |  |  |",
+        "| n=1e6 | numpy forward | 2 ms | 1.00x | 3.00 | tracemalloc |  |  |",
+        "| n=1e6 | jax.jit | 1.2 ms | 0.60x | — | XLA plan |  |  |",
+    ]
+    # A run of the fusion benchmark alone still makes a report (and a RESULTS.md entry).
+    results = tmp_path / "RESULTS.md"
+    assert report.main([str(path), "--out", str(tmp_path), "--append", str(results)]) == 0
+    assert lines[2] in results.read_text() and "Medians" not in results.read_text()
+
+
+def test_fusion_sizes_and_config_restored():
+    assert bench_fusion.sizes(("small",)) == [100_000]
+    assert bench_fusion.sizes(("large",)) == [1_000_000, 10_000_000]
+    assert bench_fusion.sizes(("small",), "1e6, 2000") == [1_000_000, 2000]
+    from gpugrad.config import config
+
+    before = config.fuse_backward
+    with pytest.raises(RuntimeError), bench_fusion.backward_fusion(not before):
+        assert config.fuse_backward is (not before)
+        raise RuntimeError("a failing variant")
+    assert config.fuse_backward is before
+
+
+def test_cupy_peak_hook_counts_blocks_taken_while_installed():
+    pytest.importorskip("cupy")  # the hook's arithmetic needs no GPU, only CuPy's class
+    hook = bench_fusion.make_peak_hook()
+    with hook:  # installs and removes it: no device needed
+        pass
+    hook.malloc_postprocess(device_id=0, size=1000, mem_size=1024, mem_ptr=1, pmem_id=0)
+    hook.malloc_postprocess(device_id=0, size=500, mem_size=512, mem_ptr=2, pmem_id=0)
+    hook.free_postprocess(device_id=0, mem_size=1024, mem_ptr=1, pmem_id=0)
+    hook.free_postprocess(device_id=0, mem_size=4096, mem_ptr=99, pmem_id=0)  # not ours
+    hook.malloc_postprocess(device_id=0, size=200, mem_size=512, mem_ptr=3, pmem_id=0)
+    assert (hook.used, hook.peak) == (1024, 1536)
+
+
+def test_fusion_benchmark_runs_and_reports(tmp_path):
+    """bench_fusion.py at n=1e5 on NumPy, every variant (and each installed peer), checked
+    against float64, then its table in the report with a time, a ratio and a peak on each row."""
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "benchmarks" / "bench_fusion.py"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--bench-fusion-sizes=1e5",
+            "--bench-budget=0.01",
+            "--bench-backend=numpy",
+            f"--benchmark-json={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "skipped" not in proc.stdout
+    _, _, info = report.load(out)
+    expected = ["gpugrad fused", "gpugrad unfused", "numpy hand-written", "numpy forward"]
+    expected += [p for p in ("autograd", "jax.jit") if frameworks.available_peers([p])]
+    assert [r.variant for r in info["fusion"]] == expected
+    text = report.render([], [], info, "fusion")
+    table = text.split("gpugrad's targets")[1].splitlines()[2:]
+    rows = [line.split(" | ") for line in table if line.startswith("| n=1e5")]
+    assert len(rows) == len(expected)
+    for row, r in zip(rows, info["fusion"]):
+        assert row[1] == r.variant and re.fullmatch(r"[\d.]+ (ms|µs|s)", row[2])
+        assert re.fullmatch(r"\d+\.\d\dx", row[3]) and re.fullmatch(r"\d+\.\d\d", row[4])
+        # The gradient is an array of the input's size: no peak can be below it.
+        assert r.peak_arrays >= (0.0 if r.kind == "floor" else 1.0) and r.peak_arrays > 0
+        if r.kind == "gpugrad":
+            assert row[6].startswith(("met", "missed")) and row[7].startswith(("met", "missed"))
 
 
 # --- quickstart ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from gpugrad.primitives import catalog as C
 from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr, numpy_function
 from gpugrad.primitives.expr import OpSpec, var
 from gpugrad.primitives.numpy_eval import (
+    CHUNK,
     FUSED_MIN_SIZE,
     fused_function,
     fused_source,
@@ -192,7 +193,7 @@ class TestFusedNumpy:
         out = numpy_function(f, 1)(np, xs)
         ct = np.cos(xs)
         fn = numpy_function_for(vjp, (xs, out, ct))
-        assert fn.__name__ == "_fused"
+        assert fn.__name__ == "_chunked"
         expected = (np.exp(-xs**2) * (3 * np.cos(3 * xs) - 2 * xs * np.sin(3 * xs))
                     + 2 * xs / (1 + xs**2)) * ct
         np.testing.assert_allclose(fn(np, xs, out, ct), expected, rtol=1e-12, atol=1e-14)
@@ -210,7 +211,22 @@ class TestFusedNumpy:
         big = np.ones(FUSED_MIN_SIZE)
         assert numpy_function_for(e, (big, np.ones((2, FUSED_MIN_SIZE)))) is plain
         assert numpy_function_for(e, (big, np.float32(2.0))) is plain  # would widen
-        assert numpy_function_for(e, (big, 2.0)).__name__ == "_fused"
+        assert numpy_function_for(e, (big, 2.0)).__name__ == "_chunked"
+        strided = np.ones(2 * FUSED_MIN_SIZE)[::2]
+        assert numpy_function_for(e, (strided, 2.0)).__name__ == "_fused"
+
+    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 3 * CHUNK + 17])
+    def test_chunked_equals_plain(self, n: int) -> None:
+        x = var(0)
+        e = C.exp(-(x**2)) * var(1) + C.sin(x) * var(2) * C.gt(x, 0.0)  # a boolean buffer too
+        xs = np.linspace(-2.0, 2.0, n).reshape(-1, 1)
+        ct = np.broadcast_to(np.float64(0.5), xs.shape)  # a broadcast single value
+        args = (xs, ct, np.cos(xs))
+        fn = numpy_function_for(e, args)
+        assert fn.__name__ == "_chunked"
+        got = fn(np, *args)
+        assert got.shape == xs.shape and got.dtype == xs.dtype
+        np.testing.assert_array_equal(got, numpy_function(e, 3)(np, *args))
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def _load_fusion() -> None:
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("out", "params", "parents", "prim", "primals", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "recipe", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:
@@ -51,6 +51,9 @@ class Node:
         self.out = out
         self.parents = parents
         self.seq = next(_sequence)
+        # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
+        # ``primals`` and ``out`` may hold recipes instead of arrays.
+        self.recipe: Any = None
 
 
 class VJPTracer(Tracer):
@@ -89,7 +92,10 @@ class VJPTrace(Trace):
         out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
         if not traced:
             return out
-        return VJPTracer(self, out, Node(prim, primals, params, out, parents))
+        node = Node(prim, primals, params, out, parents)
+        if not lower and prim.remat is not None and config.fuse_backward:
+            prim.remat(node)
+        return VJPTracer(self, out, node)
 
 
 def new_leaf(main: MainTrace, value: Any) -> VJPTracer:
@@ -136,7 +142,8 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             continue
         parents = node.parents
         wanted = [p is not None for p in parents]
-        rule = prim.fused_vjp if fuse and prim.fused_vjp is not None else None
+        # A node that keeps recipes needs the fused rule, whatever the option says now.
+        rule = prim.fused_vjp if fuse or node.recipe is not None else None
         if rule is None:
             in_cts = prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
         else:

@@ -139,9 +139,10 @@ class Primitive:
       where not wanted or zero), written in gpugrad's own differentiable operations.
     * ``fused_vjp`` (optional): the same, allowed to consume and produce deferred
       elementwise values (see ``gpugrad.primitives.fusion``).
+    * ``remat`` (optional): lets a reverse-mode node keep recipes instead of arrays.
     """
 
-    __slots__ = ("fused_vjp", "impl", "jvp", "name", "vjp")
+    __slots__ = ("fused_vjp", "impl", "jvp", "name", "remat", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -151,6 +152,9 @@ class Primitive:
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None
+        # Optional: given a just-recorded reverse-mode node (concrete inputs, fusion on),
+        # may swap its saved arrays for recipes that recompute them (fusion.remat).
+        self.remat: Callable[[Any], None] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

@@ -163,18 +163,20 @@ def _load_fusion() -> Any:
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
                ) -> list[Any]:
     """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
-    elementwise node composes around it. An incoming deferred cotangent shared by several
-    inputs is evaluated once first (recomputing it per input would double the work); a
-    cotangent that must be summed down to a broadcast input's shape is evaluated then."""
+    elementwise node composes around it. Primals and ``out`` may be recipes (Deferred, see
+    ``fusion.remat``), recomputed inside the same evaluation. An incoming deferred cotangent
+    shared by several inputs is evaluated once first (recomputing it per input would double
+    the work); a cotangent that must be summed down to a broadcast input's shape is
+    evaluated then."""
     fusion = _fusion or _load_fusion()
-    on_gpu = type(out) is not np.ndarray and fusion.on_gpu(out)
-    if not on_gpu and out.size < fusion.MIN_NUMPY_SIZE and not isinstance(ct, fusion.Deferred):
-        return _vjp(ct, primals, out, wanted, expr)
+    Deferred = fusion.Deferred
+    if (type(out) is np.ndarray and out.size < fusion.MIN_NUMPY_SIZE
+            and type(ct) is not Deferred):
+        return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]
     if len(wanted_at) > 1:
         ct = fusion.materialize(ct)
-    recompute = expr if on_gpu else None
     shape = tuple(out.shape)
     cts: list[Any] = [None] * n
     for i in wanted_at:
@@ -184,7 +186,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
         if vexpr.op == "var" and vexpr.value == n + 1:
             c = ct  # the identity (add's rule): nothing to evaluate
         else:
-            c = fusion.compose(vexpr, [*primals, out], ct, shape, out.dtype, recompute)
+            c = fusion.compose(vexpr, [*primals, out], ct, shape, out.dtype)
         if tuple(primals[i].shape) != shape:
             c = unbroadcast(fusion.materialize(c), primals[i].shape)
         cts[i] = c
@@ -208,3 +210,4 @@ elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
+elementwise_p.remat = lambda node: (_fusion or _load_fusion()).remat(node)

@@ -12,21 +12,28 @@ Because the fused result is evaluated by the ordinary elementwise primitive, it 
 differentiable (its rules are the symbolic derivative of the composed expression), so
 second and higher orders fuse too.
 
-On CuPy a saved forward value that the composed expression reads is recomputed from the
-node's inputs instead (``d/dx sum(sin(x)**2)`` reads ``x`` once, not ``x`` and ``sin(x)``):
-on a GPU elementwise arithmetic is nearly free and memory traffic is not. On NumPy the
-saved value is read, since recomputing costs a full pass over memory.
+Rematerialization: with fusion on, an elementwise node of the forward pass whose inputs
+are concrete keeps no array of its own. It keeps a *recipe*, a Deferred that recomputes its
+value from the arrays its chain started from (the function's inputs, or outputs of
+non-elementwise operations), and its own inputs are kept as their producers' recipes. The
+forward pass then frees its intermediates as plain NumPy would, and the fused backward
+evaluation recomputes what it reads inside the same pass (``d/dx sum(sin(x)**2)`` reads
+``x`` once, not ``x`` and ``sin(x)``). A recipe that grows past :data:`RECIPE_NODES` is cut
+off: that node keeps its value (a checkpoint) and recipes downstream start from it, so no
+backward evaluation recomputes more than a bounded stretch of the forward pass.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gpugrad.core.trace import bind, raw_value
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives.expr import Expr, substitute, var
 
-__all__ = ["Deferred", "accumulate", "compose", "materialize"]
+__all__ = ["Deferred", "accumulate", "compose", "inline", "materialize", "remat"]
 
 # On NumPy, composing expressions costs a few microseconds of Python per node, which only
 # pays when arrays are large enough for memory traffic to dominate; on CuPy every kernel
@@ -34,6 +41,7 @@ __all__ = ["Deferred", "accumulate", "compose", "materialize"]
 MIN_NUMPY_SIZE = 1 << 14
 MAX_ARGS = 16  # beyond this a fused kernel's register pressure outweighs the saved traffic
 MAX_NODES = 96
+RECIPE_NODES = 40  # a forward recipe longer than this becomes a checkpoint (kept value)
 
 # Composed expressions, and their normalised forms per argument-identity pattern. Both are
 # keyed by expressions that are reused objects, so lookups on a repeated program are cheap.
@@ -105,40 +113,43 @@ def _uses(e: Expr, index: int) -> bool:
     return depends_on(e, index)
 
 
+def inline(expr: Expr, args: list[Any], key: tuple[Any, ...] = ()) -> tuple[Expr, list[Any]]:
+    """``expr`` over ``args`` with every :class:`Deferred` argument's expression substituted
+    for its variable: one expression over arrays only (deduplicated, unused ones dropped)."""
+    layout = tuple(a.expr if type(a) is Deferred else None for a in args)
+    full_key = ("inline", expr, layout, *key)
+    hit = _compose_cache.get(full_key)
+    flat: list[Any] = []
+    for a in args:
+        if type(a) is Deferred:
+            flat += a.args
+        else:
+            flat.append(a)
+    if hit is None:
+        mapping: dict[Expr, Expr] = {}
+        offset = 0
+        for k, a in enumerate(args):
+            if type(a) is Deferred:
+                mapping[var(k)] = _shift(a.expr, offset, len(a.args))
+                offset += len(a.args)
+            elif offset != k:
+                mapping[var(k)] = var(offset)
+                offset += 1
+            else:
+                offset += 1
+        hit = _compose_cache[full_key] = substitute(expr, mapping) if mapping else expr
+    return _normalized(hit, flat, full_key)
+
+
 def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ...],
-            dtype: Any, recompute: Expr | None = None) -> Deferred | Any:
-    """``outer`` with its variable ``len(outer_args)`` bound to ``inner`` (a Deferred or an
-    array), as one Deferred; evaluated at once if the result would be too big.
-
-    ``recompute``: the expression (over ``outer_args[:-1]``) that produced
-    ``outer_args[-1]``; when given, reads of that saved value inside ``inner`` are replaced
-    by recomputing it.
-    """
-    slot = len(outer_args)
-    if not isinstance(inner, Deferred):
-        inner = Deferred(var(0), [inner], shape, dtype)
-    hits: tuple[int, ...] = ()
-    if recompute is not None:
-        saved = outer_args[-1]
-        hits = tuple(k for k, a in enumerate(inner.args) if a is saved)
-    key = ("compose", outer, inner.expr, recompute if recompute is not None else None, hits)
-    expr = _compose_cache.get(key)
-    if expr is None:
-        body = _shift(inner.expr, slot, len(inner.args))
-        if recompute is not None:
-            # The saved value (outer var slot-1, and inner's copies of it) is recomputed
-            # from the node's inputs, so the fused kernel need not read it.
-            body = substitute(body, {var(k + slot): recompute for k in hits})
-        expr = substitute(outer, {var(slot): body})
-        if recompute is not None:
-            expr = substitute(expr, {var(slot - 1): recompute})
-        _compose_cache[key] = expr
-    return _finish(expr, [*outer_args, *inner.args], key, shape, dtype)
+            dtype: Any) -> Deferred | Any:
+    """``outer`` with its variable ``len(outer_args)`` bound to ``inner``, as one Deferred
+    (any argument may itself be Deferred); evaluated at once if it would be too big."""
+    expr, args = inline(outer, [*outer_args, inner])
+    return _finish(expr, args, shape, dtype)
 
 
-def _finish(expr: Expr, args: list[Any], key: tuple[Any, ...], shape: tuple[int, ...],
-            dtype: Any) -> Any:
-    expr, args = _normalized(expr, args, key)
+def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     deferred = Deferred(expr, args, shape, dtype)
     if len(args) > MAX_ARGS or _size(expr) > MAX_NODES:
         return materialize(deferred)
@@ -147,22 +158,44 @@ def _finish(expr: Expr, args: list[Any], key: tuple[Any, ...], shape: tuple[int,
 
 def accumulate(previous: Any, contribution: Any) -> Any:
     """``previous + contribution`` for cotangents, fused when either is Deferred."""
-    if not isinstance(previous, Deferred) and not isinstance(contribution, Deferred):
+    if type(previous) is not Deferred and type(contribution) is not Deferred:
         from gpugrad.numpy import add
 
         return add(previous, contribution)
-    first = previous if isinstance(previous, Deferred) else Deferred(
-        var(0), [previous], tuple(previous.shape), previous.dtype)
-    second = contribution if isinstance(contribution, Deferred) else Deferred(
-        var(0), [contribution], tuple(contribution.shape), contribution.dtype)
-    n = len(first.args)
-    key = ("add", first.expr, second.expr, n)
-    expr = _compose_cache.get(key)
-    if expr is None:
-        expr = C.add(first.expr, _shift(second.expr, n, len(second.args)))
-        _compose_cache[key] = expr
-    return _finish(expr, [*first.args, *second.args], key, first.shape, first.dtype)
+    expr, args = inline(_ADD, [previous, contribution])
+    return _finish(expr, args, tuple(previous.shape), previous.dtype)
+
+
+_ADD = C.add(var(0), var(1))
 
 
 def on_gpu(x: Any) -> bool:
     return type(raw_value(x)).__module__.startswith("cupy")
+
+
+def remat(node: Any) -> None:
+    """Make a just-recorded elementwise ``node`` keep a recipe instead of its arrays.
+
+    Called by the reverse-mode trace (with fusion on, concrete inputs); leaves small NumPy
+    nodes alone, where composing expressions would cost more than it saves.
+    """
+    out = node.out
+    if type(out) is np.ndarray:
+        if out.size < MIN_NUMPY_SIZE:
+            return
+    elif not on_gpu(out):
+        return
+    saved = []
+    for value, parent in zip(node.primals, node.parents):
+        recipe = parent.recipe if parent is not None else None
+        saved.append(value if recipe is None else recipe)
+    node.primals = saved
+    expr, args = inline(node.params["expr"], saved)
+    shape = tuple(out.shape)
+    if len(args) > MAX_ARGS or _size(expr) > RECIPE_NODES:
+        node.recipe = Deferred(_VALUE, [out], shape, out.dtype)  # a checkpoint
+    else:
+        node.recipe = node.out = Deferred(expr, args, shape, out.dtype)
+
+
+_VALUE = var(0)

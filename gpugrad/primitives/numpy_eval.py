@@ -71,8 +71,14 @@ def fusable(expr: Expr) -> bool:
     return bool(cached)
 
 
-def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_fused") -> str:
+def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_fused",
+                 chunked: bool = False) -> str:
     """Python source of ``def name(xp, x0, ...)`` evaluating ``expr`` with buffer reuse.
+
+    ``chunked``: the source of ``def name(xp, out, scratch, x0, ...)`` instead, which takes
+    its buffers from the list ``scratch`` (their kinds, boolean or not, in the order of the
+    function's ``buffer_kinds``) and writes the result into ``out``: the form evaluated
+    slice by slice by :func:`maybe_fused`.
 
     ``arrays[i]`` says whether input ``i`` is a floating array of the full (output) shape;
     the others are floating scalars of the same dtype. Nodes that depend only on scalars
@@ -80,6 +86,12 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
     typed (a non-boolean ufunc fed by booleans only, say), which the caller evaluates
     the plain way.
     """
+    return _fused_source(expr, nargs, arrays, name, chunked)[0]
+
+
+def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chunked: bool
+                  ) -> tuple[str, list[bool]]:
+    """:func:`fused_source`, and the kinds of its buffers (True: boolean)."""
     nodes = _linearize(expr)
     array_vars = [i for i in range(nargs) if arrays[i]]
 
@@ -94,7 +106,10 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
     boolean_node: dict[Expr, bool] = {}
     kind_of: dict[str, bool] = {}  # owned buffer -> holds booleans
     free: list[str] = []  # owned buffers whose value is dead
-    lines = [f"def {name}({', '.join(['xp'] + [f'x{i}' for i in range(nargs)])}):"]
+    head = ["xp", "out", "scratch"] if chunked else ["xp"]
+    lines = [f"def {name}({', '.join(head + [f'x{i}' for i in range(nargs)])}):"]
+    if chunked and not is_array(expr):
+        raise ValueError("the result does not depend on an array")
 
     def render(e: Expr) -> str:
         if e.op == "var":
@@ -121,6 +136,9 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
                  if a in names and last_use[a] == k and names[a] in kind_of]
         reusable = [b for b in dying if kind_of[b] == boolean]
         pool = [b for b in free if kind_of[b] == boolean]
+        if chunked and node is expr:
+            lines.append(f"    xp.{ufunc}({args}, out=out)")
+            return "\n".join([*lines, "    return out"]), list(kind_of.values())
         if reusable or pool:  # in place: a ufunc reads each element before writing it
             target = reusable[0] if reusable else pool[0]
             if target in free:
@@ -129,11 +147,15 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
         else:
             target = f"t{len(kind_of)}"
             kind_of[target] = boolean
-            lines.append(f"    {target} = xp.{ufunc}({args})")
+            if chunked:
+                lines.append(f"    {target} = scratch[{len(kind_of) - 1}]")
+                lines.append(f"    xp.{ufunc}({args}, out={target})")
+            else:
+                lines.append(f"    {target} = xp.{ufunc}({args})")
         free += [b for b in dying if b != target and b not in free]
         names[node] = target
     lines.append(f"    return {render(expr)}")
-    return "\n".join(lines)
+    return "\n".join(lines), list(kind_of.values())
 
 
 def fused_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]) -> Callable[..., Any]:
@@ -169,25 +191,97 @@ def _fused_or_plain(
     if dtype.kind != "f" or not fusable(expr):
         return plain
     arrays: list[bool] = []
+    contiguous = True
+    broadcast_scalar = False
     for a in args:
         if type(a) is np.ndarray and a.ndim:
             if a.shape != shape or a.dtype != dtype:
                 return plain  # broadcasting or mixed dtypes
+            if not any(a.strides):  # one value broadcast (a cotangent of sum, say)
+                arrays.append(False)
+                broadcast_scalar = True
+                continue
             arrays.append(True)
+            contiguous = contiguous and a.flags.c_contiguous
         elif type(a) in (float, int) or getattr(a, "dtype", None) == dtype:
             arrays.append(False)
         else:
             return plain  # a boolean or differently typed scalar
+    pattern = tuple(arrays)
+    if contiguous and len(_linearize(expr)) > 1:
+        chunked = _chunked_function(expr, len(args), pattern)
+        if chunked is not None:
+            compiled = chunked
+
+            def _chunked(xp: Any, *values: Any) -> Any:
+                return _run_chunked(compiled, pattern, shape, dtype, values)
+
+            return _chunked
+    if broadcast_scalar:
+        return plain
     try:
-        return fused_function(expr, len(args), tuple(arrays))
+        return fused_function(expr, len(args), pattern)
     except ValueError:  # buffers that cannot be typed: remember to evaluate it plainly
-        expr._cache[("fused", len(args), tuple(arrays))] = plain
+        expr._cache[("fused", len(args), pattern)] = plain
         return plain
 
 
+# Elements per slice of a chunked evaluation: each buffer of a slice (256 KB in float32)
+# stays in cache between the ufuncs that write and read it, and a few dozen slices per
+# million elements keep the per-slice Python cost small against the arithmetic.
+CHUNK = 1 << 16
+
+
+def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]
+                      ) -> tuple[Callable[..., Any], list[bool]] | None:
+    key = ("chunked", nargs, arrays)
+    hit = expr._cache.get(key, False)
+    if hit is False:
+        try:
+            source, kinds = _fused_source(expr, nargs, arrays, "_fused", chunked=True)
+        except ValueError:
+            hit = None
+        else:
+            namespace: dict[str, Any] = {}
+            exec(compile(source, f"<gpugrad chunked {expr}>", "exec"), namespace)
+            hit = (namespace["_fused"], kinds)
+        expr._cache[key] = hit
+    return hit  # type: ignore[no-any-return]
+
+
+def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[bool, ...],
+                 shape: tuple[int, ...], dtype: Any, args: Sequence[Any]) -> Any:
+    """Evaluate slice by slice into one output: the temporaries of the whole expression
+    then cost a few cache-sized buffers instead of full arrays of fresh memory."""
+    fn, kinds = compiled
+    size = 1
+    for d in shape:
+        size *= d
+    values: list[Any] = []
+    for a, is_array in zip(args, arrays):
+        if is_array:
+            values.append(a.reshape(-1))
+        elif type(a) is np.ndarray and a.ndim:
+            values.append(a[(0,) * a.ndim])  # a broadcast single value
+        else:
+            values.append(a)
+    out = np.empty(size, dtype)
+    # At least eight slices, so that the buffers stay a small fraction of one array.
+    step = min(CHUNK, max(size // 8, 1024))
+    scratch = [np.empty(step, bool if k else dtype) for k in kinds]
+    for start in range(0, size, step):
+        stop = start + step
+        if stop > size:
+            scratch = [b[: size - start] for b in scratch]
+        fn(np, out[start:stop], scratch,
+           *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
+    return out.reshape(shape)
+
+
 def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
-    """The evaluator of ``expr`` for NumPy ``args``: fused for large same-shape floating
-    arrays, else the plain one (``elementwise.numpy_function``).
+    """The evaluator of ``expr`` for NumPy ``args``: for large same-shape floating arrays,
+    chunked (contiguous arrays) or fused with buffer reuse; else the plain one
+    (``elementwise.numpy_function``).
 
     Example:
         >>> import numpy as np
@@ -197,7 +291,7 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
         >>> x = np.linspace(0.0, 1.0, 1 << 17)
         >>> fn = numpy_function_for(e, (x,))
         >>> fn.__name__
-        '_fused'
+        '_chunked'
         >>> bool(np.array_equal(fn(np, x), np.sin(x) * 3.0 + x))
         True
     """

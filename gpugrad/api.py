@@ -114,9 +114,11 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "grad", allow_int)
         if holomorphic:
             check_complex_inputs(dyn, "grad")
-        out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
-        _check_scalar_output(out, holomorphic)
-        grads = vjp_fn(ones_like(out), checked=False)
+        with quiet_floating_point():  # entered once for both passes
+            out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
+            _check_scalar_output(out, holomorphic)
+            seed = np.ones_like(out) if type(out) is np.ndarray else ones_like(out)
+            grads = vjp_fn(seed, checked=False)
         grads = grads[0] if single else grads
         return ((out, aux), grads) if has_aux else (out, grads)
 

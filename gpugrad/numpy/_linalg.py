@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._shape import ravel
@@ -23,7 +24,11 @@ __all__ = ["dot", "einsum", "inner", "matmul", "outer", "tensordot", "vdot"]
 _LETTERS = string.ascii_letters
 
 
-def _promote(*xs: Any) -> list[Any]:
+def _promote(*xs: Any) -> Any:
+    first = xs[0]
+    if all((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype == first.dtype
+           for x in xs) and first.dtype.kind in "fciu":
+        return list(xs)  # the common case: arrays of one dtype, nothing to promote
     arrays = [_array(x) for x in xs]
     dtype = result_type(*arrays)
     return [S.convert(a, dtype) for a in arrays]

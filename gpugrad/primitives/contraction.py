@@ -57,22 +57,59 @@ def _plan(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> tupl
 
 
 def _impl(*operands: Any, spec: str) -> Any:
-    xp = namespace_of(*operands)
     if len(operands) != 2:
+        xp = namespace_of(*operands)
         out = xp.einsum(spec, *operands)
         return np.asarray(out) if isinstance(out, np.generic) else out
-    a, b = (xp.asarray(o) for o in operands)
-    sum_a, sum_b, perm_a, perm_b, shape_a, shape_b, out_shape, perm_out = _plan(
-        spec, a.shape, b.shape
-    )
-    if sum_a:
-        a = a.sum(axis=sum_a)
-    if sum_b:
-        b = b.sum(axis=sum_b)
-    a3 = a.transpose(perm_a).reshape(shape_a)
-    b3 = b.transpose(perm_b).reshape(shape_b)
-    out = xp.matmul(a3, b3).reshape(out_shape).transpose(perm_out)
-    return out
+    a, b = operands
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        xp = namespace_of(a, b)
+        a, b = xp.asarray(a), xp.asarray(b)
+    return _runner(spec, a.shape, b.shape)(a, b)
+
+
+@lru_cache(maxsize=4096)
+def _runner(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> Any:
+    """The steps of a two-operand contraction for these shapes, with the ones that would do
+    nothing (identity transposes, reshapes to the same shape) left out: for small operands
+    each step's call costs more than the arithmetic."""
+    sum_a, sum_b, perm_a, perm_b, shape3_a, shape3_b, out_shape, perm_out = _plan(
+        spec, shape_a, shape_b)
+
+    def prepare(sums: tuple[int, ...], perm: list[int], shape: tuple[int, ...],
+                target: tuple[int, ...]) -> Any:
+        kept = tuple(d for i, d in enumerate(shape) if i not in sums)
+        transposed = tuple(kept[i] for i in perm)
+        steps: list[Any] = []
+        if sums:
+            steps.append(lambda x: x.sum(axis=sums))
+        if perm != sorted(perm):
+            steps.append(lambda x: x.transpose(perm))
+        if transposed != target:
+            steps.append(lambda x: x.reshape(target))
+        return steps
+
+    if shape3_a[0] == 1:  # no batch: a 2-D product (NumPy's batched path is slower)
+        shape3_a, shape3_b = shape3_a[1:], shape3_b[1:]
+    steps_a = prepare(sum_a, perm_a, shape_a, shape3_a)
+    steps_b = prepare(sum_b, perm_b, shape_b, shape3_b)
+    mid_shape = (*shape3_a[:-1], shape3_b[-1])
+    reshape_out = mid_shape != out_shape
+    transpose_out = perm_out != sorted(perm_out)
+
+    def run(a: Any, b: Any) -> Any:
+        for step in steps_a:
+            a = step(a)
+        for step in steps_b:
+            b = step(b)
+        out = a @ b
+        if reshape_out:
+            out = out.reshape(out_shape)
+        if transpose_out:
+            out = out.transpose(perm_out)
+        return out
+
+    return run
 
 
 def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
@@ -120,7 +157,8 @@ einsum_p.vjp = _vjp
 
 def contract(spec: str, *operands: Any) -> Any:
     """Bind the contraction ``spec`` (explicit ``->``, no index repeated in an operand)."""
-    inputs, output = parse(spec)
-    if len(inputs) == 1 and inputs[0] == output:
-        return operands[0]
+    if len(operands) == 1:
+        inputs, output = parse(spec)
+        if inputs[0] == output:
+            return operands[0]
     return bind(einsum_p, *operands, spec=spec)

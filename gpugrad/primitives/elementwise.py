@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.core.trace import Primitive, bind
+from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.primitives import special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
-from gpugrad.primitives.numpy_eval import maybe_fused
+from gpugrad.primitives.fusion import remat as fusion_remat
+from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
 __all__ = ["elementwise_p", "evaluate", "quiet_floating_point", "unbroadcast"]
@@ -76,14 +77,17 @@ def evaluate(*args: Any, expr: Expr) -> Any:
 
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
+    large = False
     for a in args:
-        if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
+        if type(a) is np.ndarray:
+            large = large or a.size >= FUSED_MIN_SIZE
+        elif type(a).__module__.startswith("cupy"):
             from gpugrad.kernel import run_elementwise
 
             return run_elementwise(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
-    # Large arrays: the same expression with buffers reused in place (fewer allocations).
-    fn = maybe_fused(expr, args, fn)
+    if large:  # the same expression with buffers reused, or slice by slice
+        fn = maybe_fused(expr, args, fn)
     if _quiet.depth:
         out = fn(np, *args)
     else:
@@ -170,9 +174,12 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     evaluated then."""
     fusion = _fusion or _load_fusion()
     Deferred = fusion.Deferred
-    if (type(out) is np.ndarray and out.size < fusion.MIN_NUMPY_SIZE
-            and type(ct) is not Deferred):
-        return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
+    if type(ct) is not Deferred:
+        value = out
+        while isinstance(value, Tracer):  # under an outer transformation: its value
+            value = value.primal
+        if type(value) is np.ndarray and value.size < fusion.MIN_NUMPY_SIZE:
+            return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]
     if len(wanted_at) > 1:
@@ -210,4 +217,4 @@ elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
-elementwise_p.remat = lambda node: (_fusion or _load_fusion()).remat(node)
+elementwise_p.remat = fusion_remat

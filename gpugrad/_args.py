@@ -113,8 +113,18 @@ def prepare_primals(primals: tuple[Any, ...], what: str
     structure (no flattening on the hot path)."""
     from gpugrad.numpy._creation import asarray
 
-    if all(_is_array(p) for p in primals):
-        return list(primals), None, [p.dtype.kind not in "fc" for p in primals]
+    flat: list[Any] = []
+    for p in primals:  # the common case, a flat list of arrays and numbers: no flattening
+        if type(p) is np.ndarray or isinstance(p, Tracer):
+            flat.append(p)
+        elif type(p) in _SCALARS or isinstance(p, (np.number, np.bool_)):
+            flat.append(asarray(p))
+        elif hasattr(p, "__cuda_array_interface__"):
+            flat.append(p)
+        else:
+            break
+    else:
+        return flat, None, [p.dtype.kind not in "fc" for p in flat]
     paths, leaves, treedef = tree_util.tree_flatten_with_path(primals)
     out = []
     constant = []

@@ -120,6 +120,9 @@ class new_main:
     def __exit__(self, *exc: object) -> None:
         main = self.main
         main.active = False
+        # Break the main <-> trace cycle, so both are freed by reference counting as soon
+        # as the last tracer goes, not by a garbage-collector pass (tracers keep the trace).
+        main.trace = None  # type: ignore[assignment]
         stack = _state.stack
         # Pop exactly what we pushed, even if the user's code raised half-way through.
         del stack[stack.index(main):]

@@ -155,3 +155,27 @@ def test_check_grads_catches_a_wrong_rule() -> None:
     expr = wrong(var(0))
     with pytest.raises(AssertionError, match="finite differences"):
         check_grads(lambda x: elementwise_p.bind(x, expr=expr), (np.linspace(0.1, 1, 5),), 1)
+
+
+@pytest.mark.parametrize("name,fn,domain", ROWS, ids=[r[0] for r in ROWS])
+def test_float32_derivatives_stay_float32(fusion_mode: str, name: str, fn: Callable[..., Any],
+                                          domain: list[tuple[tuple[int, ...], float, float]]
+                                          ) -> None:
+    """A gradient has its input's dtype and a tangent its output's, to second order: no
+    intermediate of a rule may widen float32 to float64 (a select between constants
+    evaluated by NumPy would). Rows that multiply by a float64 array compute in float64
+    (JAX's promotion) and still return float32 gradients."""
+    import gpugrad
+
+    args = tuple(a.astype(np.float32) for a in _inputs(np, domain, seed=sum(map(ord, name))))
+    floats = [k for k, a in enumerate(args) if a.dtype.kind == "f"]
+
+    def total(*xs: Any) -> Any:
+        return gnp.sum(fn(*xs))
+
+    first = gpugrad.grad(total, argnums=tuple(floats))(*args)
+    second = gpugrad.grad(lambda *xs: gnp.sum(gpugrad.grad(total)(*xs)))(*args)
+    out, tangent = gpugrad.jvp(total, args, tuple(np.ones_like(a) for a in args))
+    for value in (*first, second):
+        assert value.dtype == np.float32, (name, value.dtype)
+    assert tangent.dtype == out.dtype == fn(*args).dtype, (name, tangent.dtype)

@@ -182,13 +182,20 @@ def _fold_mul(a: Expr, b: Expr) -> Expr | None:
         return neg(b)
     if is_const(b, -1):
         return neg(a)
-    # x * where(c, 1, 0) == where(c, x, 0): one select instead of a select and a multiply.
+    # x * where(c, p, q) == where(c, p * x, q * x) for constant p and q (or selects of
+    # constants): where(c, 1, 0) * x becomes one select, and no array is ever built from
+    # constants alone (NumPy would make it float64 and widen a float32 result).
     for s, x in ((a, b), (b, a)):
-        if s.op is select and is_const(s.args[2], 0) and is_const(s.args[1], 1):
-            return select(s.args[0], x, 0.0)
-        if s.op is select and is_const(s.args[1], 0) and is_const(s.args[2], 1):
-            return select(s.args[0], 0.0, x)
+        if s.op is select and x.op != "const" and _constant_valued(s):
+            return select(s.args[0], s.args[1] * x, s.args[2] * x)
     return None
+
+
+def _constant_valued(e: Expr) -> bool:
+    """A constant, or a select between constant-valued expressions."""
+    if e.op == "const":
+        return True
+    return e.op is select and _constant_valued(e.args[1]) and _constant_valued(e.args[2])
 
 
 def _fold_div(a: Expr, b: Expr) -> Expr | None:

@@ -95,7 +95,28 @@ def evaluate(*args: Any, expr: Expr) -> Any:
             out = fn(np, *args)
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
+    if out.dtype.char in "dD":
+        return _narrowed(out, args)
     return out
+
+
+def _narrowed(out: Any, args: tuple[Any, ...]) -> Any:
+    """``out`` in its arguments' precision. NumPy computes a node built from constants
+    alone (``where(c, 1.0, 0.5)`` in a derivative) in float64, which would widen a float32
+    result; the catalog's formulas are meant in the precision of their inputs."""
+    precision = None
+    for a in args:
+        dtype = getattr(a, "dtype", None)
+        if dtype is None or dtype.kind not in "fc":
+            continue
+        if dtype.itemsize == (8 if dtype.kind == "f" else 16):
+            return out  # a float64 (complex128) input: float64 is right
+        precision = dtype if precision is None else np.promote_types(precision, dtype)
+    if precision is None:
+        return out
+    if out.dtype.kind == "c":
+        precision = np.result_type(precision, np.complex64)
+    return out.astype(precision, copy=False)
 
 
 def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:

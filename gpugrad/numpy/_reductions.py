@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.trace import Tracer, bind, raw_value
 from gpugrad.dtypes import default_float, default_int
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
-from gpugrad.primitives.structural import convert, reduce_sum, reshape
+from gpugrad.primitives.structural import convert, reduce_sum, reduce_sum_p, reshape
 
 __all__ = ["all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var"]
 
@@ -56,6 +56,10 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> 
         >>> gnp.sum(gnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         array([4., 6.], dtype=float32)
     """
+    if (axis is None and dtype is None and not keepdims
+            and (type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
+        ndim = x.ndim  # the common case, a full sum of a floating array: straight to the rule
+        return bind(reduce_sum_p, x, axes=_ALL_AXES[ndim]) if ndim else x
     x = _array(x)
     if dtype is not None:
         x = convert(x, dtype)
@@ -63,6 +67,9 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> 
         x = convert(x, default_int())
     axes = _axes(x, axis)
     return _keep(x.shape, reduce_sum(x, axes), axes, keepdims)
+
+
+_ALL_AXES = [tuple(range(n)) for n in range(65)]
 
 
 def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:

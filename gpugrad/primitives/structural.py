@@ -161,7 +161,8 @@ broadcast_p.vjp = _broadcast_vjp
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
-    shape = tuple(int(d) for d in shape)
+    if type(shape) is not tuple or not all(type(d) is int for d in shape):
+        shape = tuple(int(d) for d in shape)
     if x.shape == shape:
         return x
     return bind(broadcast_p, x, shape=shape)

@@ -191,3 +191,59 @@ def test_chain_backward_is_one_kernel_launch_on_gpu(cupy_module, n):
                 + 2 * xs / (1 + xs**2))
     assert g.dtype == cp.float32
     np.testing.assert_allclose(cp.asnumpy(g), expected, rtol=2e-5, atol=2e-5)
+
+
+# --- lazy forward: large elementwise results are computed when first read ------------------
+
+
+def test_lazy_forward_evaluates_a_chain_once(evaluations):
+    from gpugrad.core.reverse import LazyVJPTracer
+
+    x = np.random.default_rng(3).standard_normal(200_000)
+    seen = {}
+
+    def f(x):
+        y = gnp.exp(-(x**2)) * gnp.sin(3.0 * x) + gnp.log1p(x**2)
+        seen["lazy"] = type(y) is LazyVJPTracer
+        seen["meta"] = (y.shape, y.dtype, y.ndim, y.size)
+        seen["evaluated before the sum"] = len(evaluations)
+        return gnp.sum(y)
+
+    out, f_vjp = gpugrad.vjp(f, x)
+    assert seen == {"lazy": True, "meta": ((200_000,), np.dtype("float64"), 1, 200_000),
+                    "evaluated before the sum": 0}
+    assert len(evaluations) == 1  # the whole chain, in one fused evaluation, at the sum
+    np.testing.assert_allclose(out, np.sum(np.exp(-(x**2)) * np.sin(3 * x) + np.log1p(x**2)),
+                               rtol=1e-13)
+    (g,) = f_vjp(np.array(1.0))
+    expected = (np.exp(-(x**2)) * (-2 * x * np.sin(3 * x) + 3 * np.cos(3 * x))
+                + 2 * x / (1 + x**2))
+    np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_lazy_values_are_read_by_control_flow_and_keep_the_float32_dtype():
+    x = np.linspace(-1.0, 1.0, 100_000, dtype=np.float32)
+
+    def f(x):
+        y = gnp.tanh(x) * 2.0 + 1.0
+        if float(y[0]) < 0:  # reading a lazy value evaluates it; the branch is taken
+            y = y * -1.0
+        return gnp.sum(gnp.where(y > 0, y, 0.0) ** 2)
+
+    g = gpugrad.grad(f)(x)
+    assert g.dtype == np.float32
+    t = np.tanh(x.astype(np.float64))
+    y = -(2 * t + 1)
+    expected = np.where(y > 0, 2 * y, 0.0) * -2 * (1 - t**2)
+    np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_lazy_shape_error_is_raised_at_the_call_that_is_wrong():
+    x = np.ones(100_000)
+
+    def f(x):
+        y = gnp.sin(x)
+        return gnp.sum(y[:70_000] + y)
+
+    with pytest.raises(ValueError, match="broadcast"):
+        gpugrad.grad(f)(x)

@@ -24,7 +24,7 @@ from gpugrad.core.trace import (
     escaped_tracer_error,
 )
 
-__all__ = ["Node", "VJPTrace", "VJPTracer", "backward"]
+__all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward"]
 
 accumulate: Any = None
 materialize: Any = None
@@ -65,6 +65,51 @@ class VJPTracer(Tracer):
         self.node = node
 
 
+class LazyVJPTracer(VJPTracer):
+    """A tracer of an elementwise result not computed yet: its node's recipe says how.
+
+    Reading ``primal`` (a non-elementwise operation, an output, ``float(x)``...) evaluates
+    the recipe once and keeps the value; an elementwise operation on it composes the recipe
+    into its own instead, so a chain of them runs as one fused evaluation when its value is
+    first needed (see ``gpugrad.primitives.fusion.defer``).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, trace: Trace, node: Node) -> None:
+        self._trace = trace
+        self.node = node
+        self._value: Any = None
+
+    @property  # type: ignore[override]
+    def primal(self) -> Any:
+        value = self._value
+        if value is None:
+            if materialize is None:
+                _load_fusion()
+            value = self._value = materialize(self.node.recipe)
+        return value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.node.recipe.shape  # type: ignore[no-any-return]
+
+    @property
+    def dtype(self) -> Any:
+        return self.node.recipe.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.node.recipe.shape)
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for d in self.node.recipe.shape:
+            size *= d
+        return size
+
+
 class VJPTrace(Trace):
     __slots__ = ()
 
@@ -73,14 +118,19 @@ class VJPTrace(Trace):
         main = self.main
         primals = []
         parents: list[Node | None] = []
-        traced = lower = False
+        traced = lower = deferred = False
+        defer = prim.defer
         for a in args:
             if isinstance(a, VJPTracer) and a._trace.main is main:
-                primals.append(a.primal)
+                if defer is not None and type(a) is LazyVJPTracer and a._value is None:
+                    primals.append(a.node.recipe)  # composed, not evaluated (see below)
+                    deferred = True
+                else:
+                    primals.append(a.primal)
+                    if not lower and isinstance(primals[-1], Tracer):
+                        lower = True
                 parents.append(a.node)
                 traced = True
-                if not lower and isinstance(a.primal, Tracer):
-                    lower = True
             else:
                 if isinstance(a, Tracer):
                     if a._trace.main.level >= main.level:
@@ -88,6 +138,12 @@ class VJPTrace(Trace):
                     lower = True
                 primals.append(a)
                 parents.append(None)
+        if traced and not lower and defer is not None and config.fuse_backward:
+            lazy = defer(self, primals, parents, params)
+            if lazy is not None:
+                return lazy
+        if deferred:  # evaluated after all: the lazy arguments' values
+            primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
         # With no lower-level tracer among the values, evaluate directly (skip a bind).
         out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
         if not traced:

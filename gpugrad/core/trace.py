@@ -143,9 +143,10 @@ class Primitive:
     * ``fused_vjp`` (optional): the same, allowed to consume and produce deferred
       elementwise values (see ``gpugrad.primitives.fusion``).
     * ``remat`` (optional): lets a reverse-mode node keep recipes instead of arrays.
+    * ``defer`` (optional): lets reverse mode postpone the evaluation itself.
     """
 
-    __slots__ = ("fused_vjp", "impl", "jvp", "name", "remat", "vjp")
+    __slots__ = ("defer", "fused_vjp", "impl", "jvp", "name", "remat", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -158,6 +159,9 @@ class Primitive:
         # Optional: given a just-recorded reverse-mode node (concrete inputs, fusion on),
         # may swap its saved arrays for recipes that recompute them (fusion.remat).
         self.remat: Callable[[Any], None] | None = None
+        # Optional: may record the application without evaluating it, returning a lazy
+        # reverse-mode tracer (fusion.defer), or None to evaluate as usual.
+        self.defer: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

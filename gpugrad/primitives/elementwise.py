@@ -22,6 +22,7 @@ import numpy as np
 from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.primitives import special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
+from gpugrad.primitives.fusion import defer as fusion_defer
 from gpugrad.primitives.fusion import remat as fusion_remat
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
@@ -239,3 +240,4 @@ elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
 elementwise_p.remat = fusion_remat
+elementwise_p.defer = fusion_defer

@@ -199,3 +199,61 @@ def remat(node: Any) -> None:
 
 
 _VALUE = var(0)
+
+
+# Elementwise results at least this large are computed lazily in reverse mode (NumPy):
+# the size from which the chunked evaluator runs a fused expression (numpy_eval).
+LAZY_MIN_SIZE = 1 << 16
+
+
+def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
+    """Record an elementwise application on large NumPy arrays without evaluating it.
+
+    The node gets a recipe, as with :func:`remat`, and the result is a ``LazyVJPTracer``:
+    consecutive elementwise operations compose their recipes, and the first read of a value
+    evaluates the whole chain in one chunked pass (no full-size temporaries). Returns None
+    (evaluate now) for small or device arrays, shapes that do not broadcast (the error is
+    then NumPy's own, at this call), or a recipe grown past :data:`RECIPE_NODES`.
+    """
+    for value in primals:  # the common case, small arrays, returns here
+        if type(value) is Deferred or (type(value) is np.ndarray
+                                       and value.size >= LAZY_MIN_SIZE):
+            break
+    else:
+        return None
+    from gpugrad.core.reverse import LazyVJPTracer, Node
+    from gpugrad.primitives.elementwise import elementwise_p, evaluate
+
+    shapes = []
+    samples = []
+    for value in primals:
+        if type(value) is Deferred:
+            shapes.append(value.shape)
+            samples.append(np.zeros((1,) * len(value.shape), value.dtype))
+        elif type(value) is np.ndarray:
+            shapes.append(value.shape)
+            samples.append(value[(slice(0, 1),) * value.ndim])
+        elif isinstance(value, np.generic) or type(value) in (bool, int, float, complex):
+            samples.append(value)
+        else:
+            return None  # a device array
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+    size = 1
+    for d in shape:
+        size *= d
+    if size < LAZY_MIN_SIZE:
+        return None
+    expr = params["expr"]
+    saved = [value if type(value) is Deferred or parent is None or parent.recipe is None
+             else parent.recipe for value, parent in zip(primals, parents)]
+    full, args = inline(expr, saved)
+    if len(args) > MAX_ARGS or _size(full) > RECIPE_NODES:
+        return None
+    # The result's dtype, from NumPy's own rules on one element of each input.
+    dtype = evaluate(*samples, expr=expr).dtype
+    node = Node(elementwise_p, saved, params, None, parents)
+    node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
+    return LazyVJPTracer(trace, node)

@@ -21,7 +21,15 @@ evaluation recomputes what it reads inside the same pass (``d/dx sum(sin(x)**2)`
 ``x`` once, not ``x`` and ``sin(x)``). A recipe that grows past :data:`RECIPE_NODES` is cut
 off: that node keeps its value (a checkpoint) and recipes downstream start from it, so no
 backward evaluation recomputes more than a bounded stretch of the forward pass.
+
+Lazy forward (NumPy, large arrays): such a node need not even be evaluated when it is
+recorded. :func:`defer` gives it only a recipe and returns a lazy tracer; the next
+elementwise operation composes that recipe into its own, and the first read of a value
+(a reduction, a matrix product, an output, ``float(y)``) evaluates the whole chain in one
+chunked pass. ``sum(exp(-x**2) * sin(3x) + log1p(x**2))`` then runs its forward pass as one
+evaluation and its backward pass as another, with no array of x's size kept in between.
 """
+
 
 from __future__ import annotations
 

@@ -229,6 +229,26 @@ class TestFusedNumpy:
         np.testing.assert_array_equal(got, numpy_function(e, 3)(np, *args))
 
 
+    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 2 * CHUNK + 5])
+    def test_exports_are_the_subexpressions_values(self, n: int) -> None:
+        from gpugrad.primitives.numpy_eval import evaluate_with_exports
+
+        x = var(0)
+        inner, other = C.exp(-(x**2)), C.sin(3.0 * x)
+        e = inner * other + C.log1p(x**2)
+        xs = np.linspace(-2.0, 2.0, n, dtype=np.float32).reshape(-1, 1)
+        value, e1, e2 = evaluate_with_exports(e, [xs], (inner, other))
+        assert value.shape == e1.shape == e2.shape == xs.shape
+        assert value.dtype == e1.dtype == np.float32
+        np.testing.assert_array_equal(value, numpy_function(e, 1)(np, xs))
+        np.testing.assert_array_equal(e1, numpy_function(inner, 1)(np, xs))
+        np.testing.assert_array_equal(e2, numpy_function(other, 1)(np, xs))
+        (alone,) = evaluate_with_exports(e, [xs], ())
+        np.testing.assert_array_equal(alone, value)
+        assert evaluate_with_exports(e, [xs], (C.cos(x),)) is None  # not a subexpression
+        assert evaluate_with_exports(e, [xs[::2]], ()) is None  # strided
+
+
 @pytest.fixture
 def cp():
     """CuPy; skips the test cleanly without a usable device."""

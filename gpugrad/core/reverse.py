@@ -85,9 +85,9 @@ class LazyVJPTracer(VJPTracer):
     def primal(self) -> Any:
         value = self._value
         if value is None:
-            if materialize is None:
-                _load_fusion()
-            value = self._value = materialize(self.node.recipe)
+            from gpugrad.primitives.fusion import evaluate_lazy
+
+            value = self._value = evaluate_lazy(self.node)
         return value
 
     @property

@@ -27,7 +27,9 @@ recorded. :func:`defer` gives it only a recipe and returns a lazy tracer; the ne
 elementwise operation composes that recipe into its own, and the first read of a value
 (a reduction, a matrix product, an output, ``float(y)``) evaluates the whole chain in one
 chunked pass. ``sum(exp(-x**2) * sin(3x) + log1p(x**2))`` then runs its forward pass as one
-evaluation and its backward pass as another, with no array of x's size kept in between.
+evaluation and its backward pass as another. The values that the backward pass reads and
+would be costly to recompute (``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are
+written out by the forward evaluation as it goes (:func:`evaluate_lazy`).
 """
 
 
@@ -39,9 +41,11 @@ import numpy as np
 
 from gpugrad.core.trace import bind, raw_value
 from gpugrad.primitives import catalog as C
-from gpugrad.primitives.expr import Expr, substitute, var
+from gpugrad.primitives.expr import Expr, depends_on, substitute, var
 
-__all__ = ["Deferred", "accumulate", "compose", "inline", "materialize", "remat"]
+__all__ = [
+    "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "inline", "materialize", "remat",
+]
 
 # On NumPy, composing expressions costs a few microseconds of Python per node, which only
 # pays when arrays are large enough for memory traffic to dominate; on CuPy every kernel
@@ -265,3 +269,82 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     node = Node(elementwise_p, saved, params, None, parents)
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
     return LazyVJPTracer(trace, node)
+
+
+# Operations cheap enough to recompute in the backward pass at no real cost: anything
+# else (exp, sin, log1p, tanh...) is worth saving when the backward pass reads it.
+CHEAP = frozenset({
+    "add", "sub", "mul", "div", "neg", "square", "ipow", "reciprocal", "absolute", "sign",
+    "select", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+    "logical_or", "logical_xor", "logical_not", "floor", "ceil", "rint", "trunc",
+})
+
+
+def evaluate_lazy(node: Any) -> Any:
+    """The value of a lazy node, evaluated in one chunked pass that also saves the values
+    the backward pass will read and would be costly to recompute (``exp(-x**2)`` and
+    ``sin(3x)`` in the chain of :func:`defer`, not the cheap ``x**2``): their recipes
+    become those arrays, everywhere they are shared.
+    """
+    from gpugrad.primitives.numpy_eval import evaluate_with_exports
+
+    recipe = node.recipe
+    wanted = _residuals(node)
+    if wanted:
+        position = {id(a): k for k, a in enumerate(recipe.args)}
+        exports, saved = [], []
+        for d in wanted:
+            if d is recipe or d.shape != recipe.shape or any(id(a) not in position
+                                                             for a in d.args):
+                continue
+            exports.append(substitute(d.expr, {var(k): var(position[id(a)])
+                                               for k, a in enumerate(d.args)}))
+            saved.append(d)
+        values = evaluate_with_exports(recipe.expr, recipe.args, tuple(exports))
+        if values is not None:
+            for d, value in zip(saved, values[1:]):
+                d.expr, d.args = _VALUE, [value]
+            if any(d is recipe for d in wanted):
+                recipe.expr, recipe.args = _VALUE, [values[0]]
+            return values[0]
+    return materialize(recipe)
+
+
+def _residuals(node: Any) -> list[Deferred]:
+    """Recipes, among those inlined in ``node``'s, of costly values the VJPs read."""
+    from gpugrad.primitives.elementwise import _vjp_expr
+
+    chain, stack, seen = [], [node], {id(node)}
+    while stack:  # the nodes whose recipes are inlined in this one (not checkpoints)
+        n = stack.pop()
+        chain.append(n)
+        for p in n.parents:
+            if (p is not None and id(p) not in seen and type(p.recipe) is Deferred
+                    and p.recipe.expr is not _VALUE):
+                seen.add(id(p))
+                stack.append(p)
+    wanted: dict[int, Deferred] = {}
+    for n in chain:
+        expr = n.params["expr"]
+        count = len(n.parents)
+        for i, p in enumerate(n.parents):
+            vexpr = _vjp_expr(expr, count, i) if p is not None else None
+            if vexpr is None:
+                continue
+            for k, q in enumerate(n.parents):  # a primal the rule reads
+                if q is not None and id(q) in seen and _costly(q) and depends_on(vexpr, k):
+                    wanted[id(q.recipe)] = q.recipe
+            if _costly(n) and depends_on(vexpr, count):  # the node's own output
+                wanted[id(n.recipe)] = n.recipe
+    return list(wanted.values())
+
+
+def _costly(n: Any) -> bool:
+    cached = n.params["expr"]._cache.get("costly")
+    if cached is None:
+        from gpugrad.primitives.expr import OpSpec, _linearize
+
+        cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
+                     for e in _linearize(n.params["expr"]))
+        n.params["expr"]._cache["costly"] = cached
+    return bool(cached)

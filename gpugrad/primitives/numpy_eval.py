@@ -93,10 +93,17 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
     return _fused_source(expr, nargs, arrays, name, chunked)[0]
 
 
-def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chunked: bool
-                  ) -> tuple[str, list[bool]]:
-    """:func:`fused_source`, and the kinds of its buffers (True: boolean)."""
+def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chunked: bool,
+                  exports: Sequence[Expr] = ()) -> tuple[str, list[bool]]:
+    """:func:`fused_source`, and the kinds of its buffers (True: boolean).
+
+    Chunked, ``out`` is a list: the result goes to ``out[0]`` and the value of the
+    subexpression ``exports[j]`` (floating, of the full shape) to ``out[j + 1]``.
+    """
     nodes = _linearize(expr)
+    export_at = {e: j + 1 for j, e in enumerate(exports)}
+    if not set(export_at) <= set(nodes):
+        raise ValueError("an exported value is not a subexpression of the result")
     array_vars = [i for i in range(nargs) if arrays[i]]
 
     def is_array(node: Expr) -> bool:
@@ -141,8 +148,15 @@ def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chu
         reusable = [b for b in dying if kind_of[b] == boolean]
         pool = [b for b in free if kind_of[b] == boolean]
         if chunked and node is expr:
-            lines.append(f"    xp.{ufunc}({args}, out=out)")
+            lines.append(f"    xp.{ufunc}({args}, out=out[0])")
             return "\n".join([*lines, "    return out"]), list(kind_of.values())
+        if node in export_at:  # written straight to its own output, never reused
+            if boolean:
+                raise ValueError("an exported value is boolean")
+            target = names[node] = f"out[{export_at[node]}]"
+            lines.append(f"    xp.{ufunc}({args}, out={target})")
+            free += [b for b in dying if b not in free]
+            continue
         if reusable or pool:  # in place: a ufunc reads each element before writing it
             target = reusable[0] if reusable else pool[0]
             if target in free:
@@ -261,13 +275,14 @@ def _numexpr_or_none(expr: Expr, arrays: tuple[bool, ...], dtype: Any
 CHUNK = 1 << 16
 
 
-def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]
+def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
+                      exports: tuple[Expr, ...] = ()
                       ) -> tuple[Callable[..., Any], list[bool]] | None:
-    key = ("chunked", nargs, arrays)
+    key = ("chunked", nargs, arrays, exports)
     hit = expr._cache.get(key, False)
     if hit is False:
         try:
-            source, kinds = _fused_source(expr, nargs, arrays, "_fused", chunked=True)
+            source, kinds = _fused_source(expr, nargs, arrays, "_fused", True, exports)
         except ValueError:
             hit = None
         else:
@@ -279,9 +294,11 @@ def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]
 
 
 def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[bool, ...],
-                 shape: tuple[int, ...], dtype: Any, args: Sequence[Any]) -> Any:
-    """Evaluate slice by slice into one output: the temporaries of the whole expression
-    then cost a few cache-sized buffers instead of full arrays of fresh memory."""
+                 shape: tuple[int, ...], dtype: Any, args: Sequence[Any], outputs: int = 1
+                 ) -> Any:
+    """Evaluate slice by slice into one output (or a list of ``outputs``, see
+    :func:`evaluate_with_exports`): the temporaries of the whole expression then cost a
+    few cache-sized buffers instead of full arrays of fresh memory."""
     fn, kinds = compiled
     size = 1
     for d in shape:
@@ -294,7 +311,7 @@ def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[
             values.append(a[(0,) * a.ndim])  # a broadcast single value
         else:
             values.append(a)
-    out = np.empty(size, dtype)
+    outs = [np.empty(size, dtype) for _ in range(outputs)]
     # At least eight slices, so that the buffers stay a small fraction of one array.
     step = min(CHUNK, max(size // 8, 1024))
     scratch = [np.empty(step, bool if k else dtype) for k in kinds]
@@ -302,9 +319,41 @@ def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[
         stop = start + step
         if stop > size:
             scratch = [b[: size - start] for b in scratch]
-        fn(np, out[start:stop], scratch,
+        fn(np, [o[start:stop] for o in outs], scratch,
            *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
-    return out.reshape(shape)
+    if outputs == 1:
+        return outs[0].reshape(shape)
+    return [o.reshape(shape) for o in outs]
+
+
+def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, ...]
+                          ) -> list[Any] | None:
+    """``[value of expr, value of exports[0], ...]`` from one chunked pass over ``args``,
+    or None where that evaluation does not apply (small, broadcast, strided or mixed-dtype
+    arrays; an export that is not a floating subexpression of ``expr``)."""
+    first = next((a for a in args if type(a) is np.ndarray and a.ndim), None)
+    if first is None or first.size < FUSED_MIN_SIZE or first.dtype.kind != "f":
+        return None
+    shape, dtype = first.shape, first.dtype
+    arrays = []
+    for a in args:
+        if type(a) is np.ndarray and a.ndim:
+            if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+                return None
+            arrays.append(True)
+        elif type(a) in (float, int) or getattr(a, "dtype", None) == dtype:
+            arrays.append(False)
+        else:
+            return None
+    pattern = tuple(arrays)
+    if not fusable(expr):
+        return None
+    compiled = _chunked_function(expr, len(args), pattern, exports)
+    if compiled is None:
+        return None
+    with np.errstate(all="ignore"):
+        values = _run_chunked(compiled, pattern, shape, dtype, args, 1 + len(exports))
+    return values if exports else [values]
 
 
 def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:

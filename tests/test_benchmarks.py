@@ -132,32 +132,20 @@ def test_report_command_writes_files_and_appends(tmp_path):
     assert (tmp_path / "out" / "ratios.png").stat().st_size > 1000
 
 
+def _run_pytest(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """pytest in a subprocess from the repository root; fails the test if it fails."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
 def test_suite_runs_end_to_end(tmp_path):
     """pytest collects bench_*.py through benchmarks/conftest.py and writes a reportable JSON."""
     out = tmp_path / "bench.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(ROOT / "benchmarks"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--bench-scale=small",
-            "--bench-peers=none",
-            "--bench-budget=0.01",
-            "--bench-backend=numpy",
-            "-k",
-            "first_order and not logistic",
-            f"--benchmark-json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    _run_pytest([str(ROOT / "benchmarks"), "--bench-scale=small", "--bench-peers=none",
+                 "--bench-budget=0.01", "--bench-backend=numpy", "-k",
+                 "first_order and not logistic", f"--benchmark-json={out}"])
     cases, columns, _ = report.load(out)
     assert columns == ["gpugrad", "numpy forward"]
     assert {c.name for c in cases} == {"grad sum(x**2) n=4", "grad sum(sin(x)**2) n=3"}
@@ -240,26 +228,9 @@ def test_fusion_benchmark_runs_and_reports(tmp_path):
     """bench_fusion.py at n=1e5 on NumPy, every variant (and each installed peer), checked
     against float64, then its table in the report with a time, a ratio and a peak on each row."""
     out = tmp_path / "bench.json"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(ROOT / "benchmarks" / "bench_fusion.py"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--bench-fusion-sizes=1e5",
-            "--bench-budget=0.01",
-            "--bench-backend=numpy",
-            f"--benchmark-json={out}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = _run_pytest([str(ROOT / "benchmarks" / "bench_fusion.py"), "--bench-fusion-sizes=1e5",
+                        "--bench-budget=0.01", "--bench-backend=numpy",
+                        f"--benchmark-json={out}"])
     assert "skipped" not in proc.stdout
     _, _, info = report.load(out)
     expected = ["gpugrad fused", "gpugrad unfused", "numpy hand-written", "numpy forward"]

@@ -20,10 +20,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import Primitive, Tracer, bind
-from gpugrad.primitives import special_math
+from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
-from gpugrad.primitives.fusion import defer as fusion_defer
-from gpugrad.primitives.fusion import remat as fusion_remat
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
@@ -174,18 +172,6 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     return cts
 
 
-_fusion: Any = None
-
-
-def _load_fusion() -> Any:
-    # fusion imports this module; bind it on first use, not on every call.
-    global _fusion
-    from gpugrad.primitives import fusion
-
-    _fusion = fusion
-    return fusion
-
-
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
                ) -> list[Any]:
     """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
@@ -194,9 +180,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     shared by several inputs is evaluated once first (recomputing it per input would double
     the work); a cotangent that must be summed down to a broadcast input's shape is
     evaluated then."""
-    fusion = _fusion or _load_fusion()
-    Deferred = fusion.Deferred
-    if type(ct) is not Deferred:
+    if type(ct) is not fusion.Deferred:
         value = out
         while isinstance(value, Tracer):  # under an outer transformation: its value
             value = value.primal
@@ -239,5 +223,5 @@ elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
-elementwise_p.remat = fusion_remat
-elementwise_p.defer = fusion_defer
+elementwise_p.remat = fusion.remat
+elementwise_p.defer = fusion.defer

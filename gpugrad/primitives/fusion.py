@@ -106,7 +106,7 @@ def _normalized(expr: Expr, args: list[Any], key: tuple[Any, ...]) -> tuple[Expr
     full_key = (*key, pattern)
     hit = _normal_cache.get(full_key)
     if hit is None:
-        used = sorted({pattern[k] for k in range(len(args)) if _uses(expr, k)})
+        used = sorted({pattern[k] for k in range(len(args)) if depends_on(expr, k)})
         renumber = {k: j for j, k in enumerate(used)}
         mapping = {var(k): var(renumber[pattern[k]]) for k in range(len(args))
                    if pattern[k] in renumber}
@@ -117,12 +117,6 @@ def _normalized(expr: Expr, args: list[Any], key: tuple[Any, ...]) -> tuple[Expr
         _normal_cache[full_key] = hit
     new_expr, keep = hit
     return new_expr, [args[k] for k in keep]
-
-
-def _uses(e: Expr, index: int) -> bool:
-    from gpugrad.primitives.expr import depends_on
-
-    return depends_on(e, index)
 
 
 def inline(expr: Expr, args: list[Any], key: tuple[Any, ...] = ()) -> tuple[Expr, list[Any]]:

@@ -306,3 +306,17 @@ def test_quickstart_benchmark_table(capsys):
     ]
     assert out.startswith("| case | gpugrad | autograd | numpy forward | gpugrad/autograd |")
     assert all(r["gpugrad"] > 0 for r in rows)
+
+
+def test_device_check_script_is_valid_and_uses_real_options():
+    """The one-call GPU check parses as bash and calls run.py only with options it has."""
+    script = ROOT / "benchmarks" / "device_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    usage = subprocess.run([sys.executable, "-m", "benchmarks.run", "--help"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout
+    call = text[text.index("-m benchmarks.run"):].split("\n\n")[0]
+    options = set(re.findall(r"(--[a-z][a-z-]+)", call))
+    assert options == {"--backend", "--out", "--append-results"}
+    assert all(option in usage for option in options)
+    assert "-m gpu" in text and "python3 -m gpugrad info" in text

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One call on a lent GPU machine: the GPU tests, then the benchmark suite on CuPy.
+#
+# The machine has CuPy, JAX, PyTorch, pytest and pytest-benchmark but no package registry:
+# optree (a runtime dependency) and autograd (a peer) travel as wheels in .whl/, fetched here
+# beforehand (benchmarks/README.md, "On a GPU"). Results land in $OUT (the device tool's
+# folder, or /tmp/gpugrad-device): gpu.txt, info.txt, gpu-tests.log, bench/ and the
+# RESULTS.md with the new run appended, to copy back into the repository.
+set -u -o pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpugrad-device}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD"
+if compgen -G ".whl/*.whl" >/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+    export PYTHONPATH="/tmp/site:$PWD"
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv \
+    | tee "$OUT/gpu.txt"
+python3 -m gpugrad info | tee "$OUT/info.txt"
+echo "== GPU tests (pytest -m gpu) =="
+timeout "${GPU_TESTS_SECONDS:-300}" python3 -m pytest -q -m gpu -p no:cacheprovider tests \
+    > "$OUT/gpu-tests.log" 2>&1
+echo "pytest exit status: $?"
+tail -n 15 "$OUT/gpu-tests.log"
+echo "== benchmarks on CuPy =="
+cp benchmarks/RESULTS.md "$OUT/RESULTS.md"
+timeout "${BENCH_SECONDS:-300}" python3 -m benchmarks.run --backend cupy --out "$OUT/bench" \
+    --append-results "$OUT/RESULTS.md" > "$OUT/bench.log" 2>&1
+echo "benchmarks exit status: $?"
+tail -n 70 "$OUT/bench.log"

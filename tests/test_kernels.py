@@ -21,7 +21,7 @@ import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
 from gpugrad.kernel import check, codegen
 from gpugrad.primitives import catalog as C
-from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr, numpy_function
+from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr, evaluate_many, numpy_function
 from gpugrad.primitives.expr import OpSpec, var
 from gpugrad.primitives.numpy_eval import (
     CHUNK,
@@ -61,6 +61,8 @@ def _expected_catalog_count() -> int:
         jvp = _jvp_expr(expr, n, diffable) if diffable else None
         if jvp is not None and jvp.op != "const":  # a constant (zero) tangent needs no kernel
             per_float += 1
+        if sum(_vjp_expr(expr, n, i) is not None for i in diffable) > 1:
+            per_float += 1  # the unfused VJP: every input's cotangent in one kernel
         for i in diffable:
             v = _vjp_expr(expr, n, i)
             if v is not None:
@@ -171,6 +173,12 @@ class TestFusedNumpy:
         with np.errstate(all="ignore"):
             for role, expr, dtypes in check._op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 257)
+                if isinstance(expr, tuple):  # every cotangent at once: each as computed alone
+                    together = evaluate_many(expr, list(args))
+                    for e, value in zip(expr, together):
+                        alone = np.asarray(numpy_function(e, len(args))(np, *args))
+                        np.testing.assert_array_equal(value, alone, err_msg=f"{op_name} {role}")
+                    continue
                 plain = np.asarray(numpy_function(expr, len(args))(np, *args))
                 try:
                     fused = fused_function(expr, len(args), (True,) * len(args))
@@ -249,6 +257,43 @@ class TestFusedNumpy:
         assert evaluate_with_exports(e, [xs[::2]], ()) is None  # strided
 
 
+def test_vjp_kernel_writes_every_cotangent() -> None:
+    """x * y's VJP kernel: both cotangents (g*y and g*x) from one kernel, two outputs."""
+    from gpugrad.kernel.codegen import build_spec, full_source
+
+    x, y = var(0), var(1)
+    exprs = (_vjp_expr(x * y, 2, 0), _vjp_expr(x * y, 2, 1))
+    spec = build_spec(exprs, [np.dtype("float32")] * 4)
+    assert spec.out_params == "float32 out0, float32 out1"
+    assert re.fullmatch(r"gg_mul_f32_x2_[0-9a-f]{8}", spec.name)
+    assert spec.operation.splitlines() == ["out0 = (x1 * x3);", "out1 = (x0 * x3);"]
+    assert f"void {spec.name}(" in full_source(spec)
+    names = {item.name for item in check.catalog_items([C.OPS["mul"]], ["float32"])}
+    assert spec.name in names  # compiled by the NVRTC check
+
+
+def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
+    """With fusion off, a primitive's VJP is one evaluation for all its inputs, sharing
+    their common subexpressions (arctan2's 1/(x**2 + y**2))."""
+    import gpugrad
+    import gpugrad.numpy as gnp
+    from gpugrad.primitives import elementwise
+
+    calls = []
+    original = elementwise.evaluate_many
+    monkeypatch.setattr(elementwise, "evaluate_many",
+                        lambda exprs, args: calls.append(exprs) or original(exprs, args))
+    x, y = np.linspace(0.5, 1.0, 5), np.linspace(-1.0, 1.0, 5)
+    gpugrad.config.update("fuse_backward", False)
+    try:
+        gx, gy = gpugrad.grad(lambda x, y: gnp.sum(gnp.arctan2(y, x)), (0, 1))(x, y)
+    finally:
+        gpugrad.config.update("fuse_backward", True)
+    assert len(calls) == 1 and len(calls[0]) == 2
+    np.testing.assert_allclose(gx, -y / (x**2 + y**2), rtol=1e-14)
+    np.testing.assert_allclose(gy, x / (x**2 + y**2), rtol=1e-14)
+
+
 @pytest.fixture
 def cp():
     """CuPy; skips the test cleanly without a usable device."""
@@ -272,11 +317,15 @@ class TestOnDevice:
         with np.errstate(all="ignore"):
             for role, expr, dtypes in check._op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 1000, seed=1)
-                expected = np.asarray(numpy_function(expr, len(args))(np, *args))
-                got = K.run_elementwise(expr, [cp.asarray(a) for a in args])
-                assert got.dtype == expected.dtype, f"{op_name} {role}"
-                np.testing.assert_allclose(cp.asnumpy(got), expected, rtol=tol, atol=tol,
-                                           equal_nan=True, err_msg=f"{op_name} {role}")
+                exprs = expr if isinstance(expr, tuple) else (expr,)
+                with K.count_launches() as launches:
+                    got = K.run_elementwise(expr, [cp.asarray(a) for a in args])
+                assert launches.count == 1
+                for e, value in zip(exprs, got if isinstance(expr, tuple) else (got,)):
+                    expected = np.asarray(numpy_function(e, len(args))(np, *args))
+                    assert value.dtype == expected.dtype, f"{op_name} {role}"
+                    np.testing.assert_allclose(cp.asnumpy(value), expected, rtol=tol, atol=tol,
+                                               equal_nan=True, err_msg=f"{op_name} {role}")
 
     def test_scalars_broadcasting_and_0d(self, cp) -> None:
         e = C.exp(var(0)) * var(1) + var(2)
@@ -295,6 +344,21 @@ class TestOnDevice:
         with K.count_launches() as launches:
             K.run_elementwise(vjp, args)
         assert launches.count == 1
+
+    def test_unfused_vjp_of_a_product_is_one_launch(self, cp) -> None:
+        import gpugrad
+
+        x, y = cp.linspace(0.5, 1.0, 1000), cp.linspace(-1.0, 1.0, 1000)
+        gpugrad.config.update("fuse_backward", False)
+        try:
+            _, f_vjp = gpugrad.vjp(lambda x, y: x * y, x, y)
+            with K.count_launches() as launches:
+                gx, gy = f_vjp(cp.full(1000, 2.0))
+        finally:
+            gpugrad.config.update("fuse_backward", True)
+        assert launches.count == 1
+        np.testing.assert_allclose(cp.asnumpy(gx), 2 * cp.asnumpy(y), rtol=1e-15)
+        np.testing.assert_allclose(cp.asnumpy(gy), 2 * cp.asnumpy(x), rtol=1e-15)
 
     def test_runtime_compile_error_names_the_kernel(self, cp) -> None:
         broken = OpSpec("broken", 1, "xp.sin({0})", "sinn({0})", (None,))

@@ -115,8 +115,10 @@ def op_value_expr(op: OpSpec) -> tuple[Expr, list[bool]]:
     return op(*args), is_bool
 
 
-def _op_roles(op: OpSpec, dtype: str) -> Iterable[tuple[str, Expr, list[np.dtype[Any]]]]:
-    """(role, expression, input dtypes) of every kernel of ``op`` in ``dtype``."""
+def _op_roles(op: OpSpec, dtype: str
+              ) -> Iterable[tuple[str, Expr | tuple[Expr, ...], list[np.dtype[Any]]]]:
+    """(role, expression, input dtypes) of every kernel of ``op`` in ``dtype``; the role
+    ``vjp`` (operations of several inputs) has a tuple: every input's cotangent at once."""
     expr, is_bool = op_value_expr(op)
     n = len(is_bool)
     dtypes = [np.dtype(bool) if b else np.dtype(dtype) for b in is_bool]
@@ -128,11 +130,14 @@ def _op_roles(op: OpSpec, dtype: str) -> Iterable[tuple[str, Expr, list[np.dtype
     texpr = _jvp_expr(expr, n, diffable) if diffable else None
     if texpr is not None and texpr.op != "const":  # a zero tangent: no kernel
         yield "jvp", texpr, [*dtypes, *(dtypes[i] for i in diffable), out]
+    vdtypes = [*dtypes, out, out]
+    every = tuple(e for e in (_vjp_expr(expr, n, i) for i in diffable) if e is not None)
+    if len(every) > 1:  # the unfused VJP: all the inputs' cotangents from one launch
+        yield "vjp", every, vdtypes
     for i in diffable:
         vexpr = _vjp_expr(expr, n, i)
         if vexpr is None:
             continue
-        vdtypes = [*dtypes, out, out]
         yield f"vjp{i}", vexpr, vdtypes
         # Second order: the cotangent of every non-boolean input of the VJP kernel itself.
         vout = out_dtype(vexpr, vdtypes)

@@ -144,7 +144,7 @@ def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
     return compute_dtype(dtypes)
 
 
-def short_form(expr: Expr) -> str:
+def short_form(expr: Expr | tuple[Expr, ...]) -> str:
     """A few operation names of ``expr``, root first, for a kernel's readable name."""
     names: list[str] = []
     for node in reversed(_linearize(expr)):
@@ -152,13 +152,14 @@ def short_form(expr: Expr) -> str:
         if node.op.name not in names:
             names.append(node.op.name)
     if not names:
-        names = ["copy" if expr.op == "var" else "fill"]
+        names = ["copy" if not isinstance(expr, tuple) and expr.op == "var" else "fill"]
     text = "_".join(names[:_NAME_OPS]) + ("_etc" if len(names) > _NAME_OPS else "")
     return re.sub(r"[^A-Za-z0-9_]", "_", text)
 
 
-def kernel_name(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> str:
-    """``gg_<ops>_<dtype>_<hash>``: readable in a profile and the same in every process.
+def kernel_name(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) -> str:
+    """``gg_<ops>_<dtype>_<hash>``: readable in a profile and the same in every process;
+    ``gg_<ops>_<dtype>_x<n>_<hash>`` for a kernel with ``n`` outputs.
 
     The hash covers the whole expression and every input dtype (Python's ``hash`` of a
     string changes per process, so SHA-1 of the printed expression is used).
@@ -169,10 +170,13 @@ def kernel_name(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> str:
         >>> kernel_name(C.tanh(var(0)) * var(1), [np.dtype("float32")] * 2)
         'gg_mul_tanh_f32_def6d22b'
     """
-    key = f"{expr}|{','.join(d.name for d in dtypes)}"
+    text = ";".join(map(str, expr)) if isinstance(expr, tuple) else str(expr)
+    key = f"{text}|{','.join(d.name for d in dtypes)}"
     digest = hashlib.sha1(key.encode()).hexdigest()[:8]
     kind = compute_dtype(dtypes)
     tag = {"b": "b", "f": "f", "i": "i", "u": "u", "c": "c"}[kind.kind] + str(8 * kind.itemsize)
+    if isinstance(expr, tuple):
+        tag += f"_x{len(expr)}"
     return f"gg_{short_form(expr)}_{tag}_{digest}"
 
 
@@ -187,10 +191,13 @@ class KernelSpec:
     preamble: str
     in_dtypes: tuple[np.dtype[Any], ...]
     out_dtype: np.dtype[Any]
+    out_dtypes: tuple[np.dtype[Any], ...] = ()  # every output's (one, or a VJP's several)
 
 
-def build_spec(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> KernelSpec:
-    """The kernel evaluating ``expr`` over inputs of ``dtypes`` (one per ``var``).
+def build_spec(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) -> KernelSpec:
+    """The kernel evaluating ``expr`` over inputs of ``dtypes`` (one per ``var``); for a
+    tuple of expressions, one kernel writing all their values (``out0, out1, ...``), as a
+    VJP writes every input's cotangent in one launch.
 
     Example:
         >>> from gpugrad.primitives import catalog as C
@@ -203,8 +210,10 @@ def build_spec(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> KernelSpec:
         out0 = (x0 ? x1 : (T)0.0);
     """
     dtypes = tuple(np.dtype(d) for d in dtypes)
-    if len(dtypes) < num_vars(expr):
-        raise ValueError(f"{expr} reads {num_vars(expr)} inputs, got {len(dtypes)} dtypes")
+    roots = expr if isinstance(expr, tuple) else (expr,)
+    needed = max(num_vars(r) for r in roots)
+    if len(dtypes) < needed:
+        raise ValueError(f"{expr} reads {needed} inputs, got {len(dtypes)} dtypes")
     compute = compute_dtype(dtypes)
     t = _COMPUTE_CTYPES.get(compute.name, ctype(compute))
     params: list[str] = []
@@ -215,18 +224,20 @@ def build_spec(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> KernelSpec:
         else:  # stored narrower or differently: convert once, then compute in T
             params.append(f"{d.name} in{i}")
             converts.append(f"const T x{i} = (T)in{i};")
-    out = out_dtype(expr, dtypes)
-    ctype(out)  # reject dtypes without a CUDA type early
+    outs = tuple(out_dtype(r, dtypes) for r in roots)
+    for out in outs:
+        ctype(out)  # reject dtypes without a CUDA type early
     body = "\n".join([*converts, to_cuda(expr, out="out0")])
     preamble = f"{header_text()}\ntypedef {t} T;\n"
     return KernelSpec(
         name=kernel_name(expr, dtypes),
         in_params=", ".join(params),
-        out_params=f"{out.name} out0",
+        out_params=", ".join(f"{out.name} out{k}" for k, out in enumerate(outs)),
         operation=body,
         preamble=preamble,
         in_dtypes=dtypes,
-        out_dtype=out,
+        out_dtype=outs[0],
+        out_dtypes=outs,
     )
 
 
@@ -268,7 +279,8 @@ def cupy_includes(specs: Sequence[KernelSpec] = (), headers: Sequence[str] = CUP
     """The ``#include`` lines CuPy puts before elementwise kernels ``specs``: its standard
     headers, and the declaration of any type they use beyond C's (``float16``)."""
     lines = [f"#include <{h}>\n" for h in headers]
-    if any(d.name == "float16" for s in specs for d in (*s.in_dtypes, s.out_dtype)):
+    if any(d.name == "float16" for s in specs
+           for d in (*s.in_dtypes, s.out_dtype, *s.out_dtypes)):
         lines.append('#include "cupy/float16.cuh"\n')  # CuPy's _scalar.format_type_decls
     return "".join(lines)
 

@@ -29,7 +29,7 @@ __all__ = ["LaunchCounter", "count_launches", "get_kernel", "launch_count", "run
 _PY_SCALARS = (bool, int, float, complex)
 
 # (expression, dtype names, device id) -> (spec, cupy.ElementwiseKernel).
-_kernels: dict[tuple[Expr, tuple[str, ...], int], tuple[KernelSpec, Any]] = {}
+_kernels: dict[tuple[Expr | tuple[Expr, ...], tuple[str, ...], int], tuple[KernelSpec, Any]] = {}
 _launches = 0
 _cache_dir_applied: str | None = None
 
@@ -96,7 +96,8 @@ def _apply_cache_dir() -> None:
     _cache_dir_applied = wanted
 
 
-def get_kernel(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> tuple[KernelSpec, Any]:
+def get_kernel(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]
+               ) -> tuple[KernelSpec, Any]:
     """The spec and ``cupy.ElementwiseKernel`` of ``expr`` over ``dtypes`` (built once).
 
     The cache is per device because CuPy's compiled modules are; the ElementwiseKernel
@@ -157,11 +158,12 @@ def _prepare_args(args: Sequence[Any]) -> tuple[list[Any], list[np.dtype[Any]]]:
     return prepared, dtypes
 
 
-def run_elementwise(expr: Expr, args: Sequence[Any]) -> Any:
+def run_elementwise(expr: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
     """Evaluate ``expr`` elementwise over ``args`` with one fused CUDA kernel.
 
     At least one argument must be a CuPy array (which is how ``elementwise.evaluate``
-    decides to call this). Returns a CuPy array of the broadcast shape.
+    decides to call this). Returns a CuPy array of the broadcast shape; for a tuple of
+    expressions, a tuple of arrays from the same launch.
 
     Example (needs a GPU):
         >>> import cupy  # doctest: +SKIP

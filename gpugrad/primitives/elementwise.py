@@ -14,7 +14,7 @@ subexpressions computed once). On CuPy it runs as one generated CUDA kernel
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,9 @@ from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
-__all__ = ["elementwise_p", "evaluate", "quiet_floating_point", "unbroadcast"]
+__all__ = [
+    "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point", "unbroadcast",
+]
 
 elementwise_p = Primitive("elementwise")
 
@@ -99,7 +101,7 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     return out
 
 
-def _narrowed(out: Any, args: tuple[Any, ...]) -> Any:
+def _narrowed(out: Any, args: Sequence[Any]) -> Any:
     """``out`` in its arguments' precision. NumPy computes a node built from constants
     alone (``where(c, 1.0, 0.5)`` in a derivative) in float64, which would widen a float32
     result; the catalog's formulas are meant in the precision of their inputs."""
@@ -156,20 +158,84 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     return out, tangent
 
 
+def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
+              ) -> tuple[tuple[int, ...], tuple[Expr, ...], tuple[int, ...]]:
+    """(inputs to evaluate, their cotangent expressions, inputs whose cotangent is ``ct``
+    itself) for the ``wanted`` inputs: zero cotangents are left out."""
+    key = ("vjp plan", n, wanted)
+    plan = expr._cache.get(key)
+    if plan is None:
+        evaluated, exprs, identity = [], [], []
+        for i, w in enumerate(wanted):
+            vexpr = _vjp_expr(expr, n, i) if w else None
+            if vexpr is None:
+                continue
+            if vexpr.op == "var" and vexpr.value == n + 1:
+                identity.append(i)  # add's rule: nothing to evaluate
+            else:
+                evaluated.append(i)
+                exprs.append(vexpr)
+        plan = expr._cache[key] = (tuple(evaluated), tuple(exprs), tuple(identity))
+    return plan  # type: ignore[no-any-return]
+
+
 def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) -> list[Any]:
     n = len(primals)
-    cts: list[Any] = []
-    for i, w in enumerate(wanted):
-        vexpr = _vjp_expr(expr, n, i) if w else None
-        if vexpr is None:
-            cts.append(None)
-            continue
-        if vexpr.op == "var" and vexpr.value == n + 1:
-            c = ct  # the identity (add's rule): nothing to evaluate
-        else:
-            c = bind(elementwise_p, *primals, out, ct, expr=vexpr)
-        cts.append(unbroadcast(c, primals[i].shape))
+    evaluated, exprs, identity = _vjp_plan(expr, n, tuple(wanted))
+    cts: list[Any] = [None] * n
+    for i in identity:
+        cts[i] = unbroadcast(ct, primals[i].shape)
+    if not exprs:
+        return cts
+    args = [*primals, out, ct]
+    for a in args:
+        if isinstance(a, Tracer):  # traced: each one a differentiable bind
+            values = [bind(elementwise_p, *args, expr=e) for e in exprs]
+            break
+    else:  # concrete: every cotangent from one evaluation (one kernel on CuPy)
+        values = [evaluate(*args, expr=exprs[0])] if len(exprs) == 1 else evaluate_many(
+            exprs, args)
+    for i, c in zip(evaluated, values):
+        cts[i] = unbroadcast(c, primals[i].shape)
     return cts
+
+
+_many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}
+
+
+def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
+    """The values of several expressions over the same concrete ``args``, each shared
+    subexpression computed once: one CUDA kernel with an output per expression on CuPy,
+    one generated function on NumPy (large NumPy arrays take each expression's chunked
+    evaluation instead)."""
+    large = False
+    for a in args:
+        if type(a) is np.ndarray:
+            large = large or a.size >= FUSED_MIN_SIZE
+        elif type(a).__module__.startswith("cupy"):
+            from gpugrad.kernel import run_elementwise
+
+            return list(run_elementwise(exprs, args))
+    if large:
+        return [evaluate(*args, expr=e) for e in exprs]
+    key = (exprs, len(args))
+    fn = _many.get(key)
+    if fn is None:
+        namespace: dict[str, Any] = {"special": special_math}
+        source = to_python(exprs, len(args), name="elementwise")
+        exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
+        fn = _many[key] = namespace["elementwise"]
+    if _quiet.depth:
+        values = fn(np, *args)
+    else:
+        with np.errstate(all="ignore"):
+            values = fn(np, *args)
+    outs = []
+    for v in values:
+        if type(v) is not np.ndarray:
+            v = np.asarray(v)
+        outs.append(_narrowed(v, args) if v.dtype.char in "dD" else v)
+    return outs
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr

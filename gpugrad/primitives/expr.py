@@ -236,8 +236,9 @@ def num_vars(e: Expr) -> int:
 # Rendering: one statement per distinct node (common subexpressions computed once)
 
 
-def _linearize(e: Expr) -> list[Expr]:
-    """The distinct operation nodes of ``e`` in evaluation order (children first)."""
+def _linearize(e: Expr | tuple[Expr, ...]) -> list[Expr]:
+    """The distinct operation nodes of ``e`` (or of several expressions together) in
+    evaluation order (children first)."""
     order: list[Expr] = []
     seen: set[Expr] = set()
 
@@ -249,7 +250,8 @@ def _linearize(e: Expr) -> list[Expr]:
         seen.add(node)
         order.append(node)
 
-    visit(e)
+    for root in (e if isinstance(e, tuple) else (e,)):
+        visit(root)
     return order
 
 
@@ -261,8 +263,10 @@ def _render(e: Expr, names: dict[Expr, str], literal: Callable[[Any], str]) -> s
     return names[e]
 
 
-def to_python(e: Expr, nargs: int, name: str = "_eval") -> str:
-    """Python source of ``def name(xp, x0, ..., x{nargs-1})`` evaluating ``e`` with ufuncs.
+def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> str:
+    """Python source of ``def name(xp, x0, ..., x{nargs-1})`` evaluating ``e`` with ufuncs;
+    for a tuple of expressions, a function returning the tuple of their values, each shared
+    subexpression computed once (all the cotangents of one VJP, say).
 
     Example:
         >>> from gpugrad.primitives import catalog as C
@@ -270,11 +274,21 @@ def to_python(e: Expr, nargs: int, name: str = "_eval") -> str:
         def _eval(xp, x0):
             t0 = xp.sin(x0)
             return xp.multiply(t0, 2.0)
+        >>> print(to_python((C.cos(var(0)) * var(1), C.cos(var(0)) * var(2)), 3))
+        def _eval(xp, x0, x1, x2):
+            t0 = xp.cos(x0)
+            t1 = xp.multiply(t0, x1)
+            t2 = xp.multiply(t0, x2)
+            del t0
+            return (t1, t2)
     """
+    many = isinstance(e, tuple)
+    outputs: tuple[Expr, ...] = e if isinstance(e, tuple) else (e,)
     params = ", ".join(["xp"] + [f"x{i}" for i in range(nargs)])
     lines = [f"def {name}({params}):"]
     names: dict[Expr, str] = {}
     nodes = _linearize(e)
+    roots = set(outputs) if many else set()
     # The position of each temporary's last use, so it can be freed right after: large
     # fused expressions would otherwise hold every intermediate array until they return.
     last_use: dict[Expr, int] = {}
@@ -286,16 +300,20 @@ def to_python(e: Expr, nargs: int, name: str = "_eval") -> str:
         assert isinstance(node.op, OpSpec)
         args = [_render(a, names, repr) for a in node.args]
         text = node.op.numpy.format(*args)
-        if node is nodes[-1]:
+        if not many and node is nodes[-1]:
             lines.append(f"    return {text}")
             break
         names[node] = f"t{k}"
         lines.append(f"    t{k} = {text}")
-        dead = sorted({names[a] for a in node.args if last_use.get(a) == k and a in names})
+        dead = sorted({names[a] for a in node.args
+                       if last_use.get(a) == k and a in names and a not in roots})
         if dead:
             lines.append(f"    del {', '.join(dead)}")
-    if not nodes:  # a bare variable or constant
-        lines.append(f"    return {_render(e, names, repr)}")
+    if many:
+        values = ", ".join(_render(r, names, repr) for r in outputs)
+        lines.append(f"    return ({values}{',' if len(outputs) == 1 else ''})")
+    elif not nodes:  # a bare variable or constant
+        lines.append(f"    return {_render(outputs[0], names, repr)}")
     return "\n".join(lines)
 
 
@@ -310,28 +328,42 @@ def _c_literal(value: Any) -> str:
     return f"(T){text}"
 
 
-def to_cuda(e: Expr, out: str = "out0") -> str:
+def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     """CUDA C statements computing ``e`` into ``out``; inputs are ``x0, x1, ...``, type ``T``.
+    For a tuple of expressions, their values go to ``out0, out1, ...`` (shared
+    subexpressions computed once).
 
     Example:
         >>> from gpugrad.primitives import catalog as C
         >>> print(to_cuda(C.sin(var(0)) * 2.0))
         T t0 = sin(x0);
         out0 = (t0 * (T)2.0);
+        >>> print(to_cuda((C.cos(var(0)) * var(1), C.cos(var(0)) * var(2))))
+        T t0 = cos(x0);
+        out0 = (t0 * x1);
+        out1 = (t0 * x2);
     """
+    many = isinstance(e, tuple)
+    roots = list(e) if isinstance(e, tuple) else [e]
     lines: list[str] = []
     names: dict[Expr, str] = {}
     nodes = _linearize(e)
+    final = {r: f"out{k}" if many else out for k, r in enumerate(roots)}
+    written: set[Expr] = set()
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
         args = [_render(a, names, _c_literal) for a in node.args]
         text = node.op.cuda.format(*args, T="T")
-        if node is nodes[-1]:
-            lines.append(f"{out} = {text};")
-        else:
-            ctype = "bool" if node.op.out_kind == "bool" else "T"
-            names[node] = f"t{k}"
-            lines.append(f"{ctype} t{k} = {text};")
-    if not nodes:
-        lines.append(f"{out} = {_render(e, names, _c_literal)};")
+        # A root that nothing after it reads is assigned directly (one output, usually).
+        if node in final and not any(node in later.args for later in nodes[k + 1:]):
+            lines.append(f"{final[node]} = {text};")
+            written.add(node)
+            names[node] = final[node]
+            continue
+        ctype = "bool" if node.op.out_kind == "bool" else "T"
+        names[node] = f"t{k}"
+        lines.append(f"{ctype} t{k} = {text};")
+    for r in roots:
+        if r not in written:
+            lines.append(f"{final[r]} = {_render(r, names, _c_literal)};")
     return "\n".join(lines)

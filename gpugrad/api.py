@@ -24,11 +24,10 @@ from gpugrad._args import (
     split_aux,
 )
 from gpugrad.core import forward, reverse
-from gpugrad.core.trace import Tracer, new_main
+from gpugrad.core.trace import Tracer, new_main, raw_value
 from gpugrad.dtypes import dtype_of
 from gpugrad.numpy._creation import ones_like, zeros_like
 from gpugrad.primitives.elementwise import quiet_floating_point
-from gpugrad.primitives.structural import stop_gradient as _stop_gradient
 
 __all__ = [
     "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient",
@@ -251,12 +250,15 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
 def stop_gradient(x: Any) -> Any:
     """``x`` (a pytree) with a zero derivative under every transformation.
 
+    A traced value comes back as its concrete array (no transformation sees it any more),
+    so it can also be handed to NumPy or printed.
+
     Example:
         >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.grad(lambda x: x * gpugrad.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """
-    return tree_util.tree_map(_stop_gradient, x)
+    return tree_util.tree_map(raw_value, x)
 
 
 from gpugrad._jacobians import hessian, jacfwd, jacobian, jacrev  # noqa: E402

@@ -160,6 +160,23 @@ def test_linearize_and_stop_gradient():
     np.testing.assert_allclose(g, X)
 
 
+def test_stop_gradient_gives_the_concrete_value_at_every_level():
+    seen = []
+
+    def f(x):
+        y = gnp.sin(x) * 2.0
+        seen.append(np.asarray(gpugrad.stop_gradient(y)))  # NumPy may read it
+        return gnp.sum(y * gpugrad.stop_gradient(y))
+
+    g = grad(f)(X)
+    np.testing.assert_allclose(seen[0], 2 * np.sin(X), rtol=1e-15)
+    np.testing.assert_allclose(g, 4 * np.sin(X) * np.cos(X), rtol=1e-14)
+    # zero derivative for the outer transformation too: d/dx [d/dy y * stop(x)] = 0
+    assert float(grad(lambda x: grad(lambda y: y * gpugrad.stop_gradient(x))(x))(2.0)) == 0.0
+    tree = gpugrad.stop_gradient({"a": X, "b": [1.0]})
+    assert tree["a"] is X and tree["b"] == [1.0]
+
+
 def test_python_control_flow_on_values():
     def f(x):
         return x**2 if x > 0 else -x

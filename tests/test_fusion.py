@@ -299,3 +299,24 @@ def test_saved_values_are_shared_by_every_reader():
     t, e = np.tanh(x), np.exp(x)
     expected = (1 - t**2) * e + t * e + 2 * t * (1 - t**2)
     np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_a_saved_value_read_again_is_that_value():
+    """Found by test_fusion_programs: tanh(...) is saved while ``v5 > 0.1`` is evaluated,
+    and reading v5 itself later must give that saved array (it once gave an unwritten
+    buffer)."""
+    x = np.random.default_rng(7).uniform(-1, 1, (700, 100))
+
+    def f(x, xp):
+        v5 = xp.tanh(x + (x + x / (x * x + 1.0)))
+        v6 = xp.where(v5 > 0.1, v5, -v5 * 0.25)
+        return xp.sum(xp.tanh(v6)) + xp.sum(v5 * 0.125)
+
+    value, g = gpugrad.value_and_grad(lambda x: f(x, gnp))(x)
+    np.testing.assert_allclose(value, f(x, np), rtol=1e-13)
+    gpugrad.config.update("fuse_backward", False)
+    try:
+        g_ref = gpugrad.grad(lambda x: f(x, gnp))(x)
+    finally:
+        gpugrad.config.update("fuse_backward", True)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)

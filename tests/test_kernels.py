@@ -255,6 +255,7 @@ class TestFusedNumpy:
         np.testing.assert_array_equal(alone, value)
         assert evaluate_with_exports(e, [xs], (C.cos(x),)) is None  # not a subexpression
         assert evaluate_with_exports(e, [xs[::2]], ()) is None  # strided
+        assert evaluate_with_exports(x, [xs], ()) is None  # no operation would write it
 
 
 def test_vjp_kernel_writes_every_cotangent() -> None:

@@ -119,8 +119,8 @@ def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chu
     free: list[str] = []  # owned buffers whose value is dead
     head = ["xp", "out", "scratch"] if chunked else ["xp"]
     lines = [f"def {name}({', '.join(head + [f'x{i}' for i in range(nargs)])}):"]
-    if chunked and not is_array(expr):
-        raise ValueError("the result does not depend on an array")
+    if chunked and (not nodes or not is_array(expr)):  # nothing would write the output
+        raise ValueError("the result is not computed from an array")
 
     def render(e: Expr) -> str:
         if e.op == "var":

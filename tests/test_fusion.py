@@ -320,3 +320,23 @@ def test_a_saved_value_read_again_is_that_value():
     finally:
         gpugrad.config.update("fuse_backward", True)
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
+
+
+def test_two_nodes_computing_the_same_value_each_get_it(monkeypatch):
+    """Found by test_fusion_programs: exp(x) computed twice, both read by minimum's VJP,
+    are saved once and shared (a duplicate output was once left unwritten)."""
+    from gpugrad.primitives import fusion, numpy_eval
+
+    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0)
+    monkeypatch.setattr(numpy_eval, "FUSED_MIN_SIZE", 1)
+    x = np.random.default_rng(1).uniform(-1, 1, (700, 100)).astype(np.float32)
+
+    def f(x):
+        return gnp.sum(gnp.minimum(gnp.exp(x), gnp.exp(x)) * gnp.cos(x))
+
+    for _ in range(3):  # an unwritten buffer would show as a changing answer
+        value, g = gpugrad.value_and_grad(f)(x)
+        e = np.exp(x.astype(np.float64))
+        np.testing.assert_allclose(value, np.sum(e * np.cos(x)), rtol=1e-5)
+        # minimum's derivative splits evenly between two equal inputs
+        np.testing.assert_allclose(g, e * np.cos(x) - e * np.sin(x), rtol=1e-4, atol=1e-5)

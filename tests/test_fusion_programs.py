@@ -24,7 +24,12 @@ UNARY: list[Callable[[Any], Any]] = [
     gnp.sin, gnp.cos, gnp.tanh, gnp.exp, gnp.square, gnp.negative, gnp.arctan,
     lambda v: gnp.log1p(gnp.abs(v)), lambda v: gnp.sqrt(v * v + 1.0), lambda v: v * 0.5,
     lambda v: gnp.where(v > 0.1, v, -v * 0.25),
+    # non-elementwise steps in the middle of a chain: they read (evaluate) lazy values
+    lambda v: v - gnp.mean(v, axis=-1, keepdims=True),
+    lambda v: v[..., ::-1] * 1.5,
+    lambda v: gnp.tanh(v @ _W),
 ]
+_W = np.random.default_rng(11).uniform(-0.2, 0.2, (100, 100))
 BINARY: list[Callable[[Any, Any], Any]] = [
     gnp.add, gnp.subtract, gnp.multiply, gnp.maximum, gnp.minimum,
     lambda a, b: a / (b * b + 1.0), lambda a, b: gnp.where(a > b, a * b, a - b),
@@ -33,11 +38,16 @@ BINARY: list[Callable[[Any, Any], Any]] = [
 step = st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99))
 
 
-def run(program: list[tuple[bool, int, int, int]], x: Any, y: Any) -> Any:
+def values_of(program: list[tuple[bool, int, int, int]], x: Any, y: Any) -> list[Any]:
     values = [x, y]
     for binary, op, i, j in program:
         a, b = values[i % len(values)], values[j % len(values)]
         values.append(BINARY[op % len(BINARY)](a, b) if binary else UNARY[op % len(UNARY)](a))
+    return values
+
+
+def run(program: list[tuple[bool, int, int, int]], x: Any, y: Any) -> Any:
+    values = values_of(program, x, y)
     return gnp.sum(gnp.tanh(values[-1])) + gnp.sum(values[-2] * 0.125)
 
 
@@ -49,7 +59,7 @@ def inputs(request: pytest.FixtureRequest) -> tuple[np.ndarray, np.ndarray]:
     return rng.uniform(-1, 1, (request.param, 100)), rng.uniform(-1, 1, (100,))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=12), float32=st.booleans())
 def test_fused_and_lazy_agree_with_node_by_node(program, float32, inputs) -> None:
     x, y = (a.astype(np.float32) for a in inputs) if float32 else inputs
@@ -72,7 +82,7 @@ def test_fused_and_lazy_agree_with_node_by_node(program, float32, inputs) -> Non
         np.testing.assert_allclose(g, g_ref, rtol=rtol, atol=rtol * scale)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=8))
 def test_second_order_agrees_with_node_by_node(program, inputs) -> None:
     """grad of (a scalar of) grad: the outer transformation sees the inner backward pass as
@@ -95,3 +105,29 @@ def test_second_order_agrees_with_node_by_node(program, inputs) -> None:
     for a, b in zip(h, h_ref):
         scale = max(float(np.abs(b).max()), 1.0)
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * scale)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.lists(step, min_size=1, max_size=10))
+def test_array_outputs_and_their_vjp_agree_with_node_by_node(program, inputs) -> None:
+    """Lazy values returned as outputs (and as aux), pulled back with a cotangent."""
+    x, y = inputs
+
+    def f(x: Any, y: Any) -> Any:
+        values = values_of(program, x, y)
+        return values[-1], values[len(values) // 2]
+
+    out, f_vjp, aux = gpugrad.vjp(f, x, y, has_aux=True)
+    ct = np.cos(np.arange(out.size)).reshape(out.shape)
+    cts = f_vjp(ct)
+    gpugrad.config.update("fuse_backward", False)
+    try:
+        out_ref, f_vjp_ref, aux_ref = gpugrad.vjp(f, x, y, has_aux=True)
+        cts_ref = f_vjp_ref(ct)
+    finally:
+        gpugrad.config.update("fuse_backward", True)
+    np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(aux, aux_ref, rtol=1e-12, atol=1e-12)
+    for a, b in zip(cts, cts_ref):
+        scale = max(float(np.abs(b).max()), 1.0)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * scale)

@@ -256,6 +256,8 @@ class TestFusedNumpy:
         assert evaluate_with_exports(e, [xs], (C.cos(x),)) is None  # not a subexpression
         assert evaluate_with_exports(e, [xs[::2]], ()) is None  # strided
         assert evaluate_with_exports(x, [xs], ()) is None  # no operation would write it
+        assert evaluate_with_exports(e, [xs], (inner, inner)) is None  # written once each
+        assert evaluate_with_exports(e, [xs], (e,)) is None  # the result is output 0
 
 
 def test_vjp_kernel_writes_every_cotangent() -> None:

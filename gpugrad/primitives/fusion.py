@@ -288,20 +288,20 @@ def evaluate_lazy(node: Any) -> Any:
     wanted = _residuals(node)
     if wanted:
         position = {id(a): k for k, a in enumerate(recipe.args)}
-        exports, saved = [], []
+        # Each distinct value is one output: two nodes may compute the same expression,
+        # and a node may compute the result itself (output 0).
+        output: dict[Expr, int] = {recipe.expr: 0}
+        saved = []
         for d in wanted:
-            if d is recipe or d.shape != recipe.shape or any(id(a) not in position
-                                                             for a in d.args):
+            if d.shape != recipe.shape or any(id(a) not in position for a in d.args):
                 continue
-            exports.append(substitute(d.expr, {var(k): var(position[id(a)])
-                                               for k, a in enumerate(d.args)}))
-            saved.append(d)
-        values = evaluate_with_exports(recipe.expr, recipe.args, tuple(exports))
+            e = substitute(d.expr, {var(k): var(position[id(a)]) for k, a in enumerate(d.args)})
+            saved.append((d, output.setdefault(e, len(output))))
+        exports = tuple(e for e, k in output.items() if k)
+        values = evaluate_with_exports(recipe.expr, recipe.args, exports)
         if values is not None:
-            for d, value in zip(saved, values[1:]):
-                d.expr, d.args = _VALUE, [value]
-            if any(d is recipe for d in wanted):
-                recipe.expr, recipe.args = _VALUE, [values[0]]
+            for d, k in saved:
+                d.expr, d.args = _VALUE, [values[k]]
             return values[0]
     return materialize(recipe)
 

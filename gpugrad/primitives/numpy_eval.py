@@ -102,6 +102,8 @@ def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chu
     """
     nodes = _linearize(expr)
     export_at = {e: j + 1 for j, e in enumerate(exports)}
+    if len(export_at) < len(exports) or expr in export_at:  # each output written once
+        raise ValueError("exported values must differ from each other and from the result")
     if not set(export_at) <= set(nodes):
         raise ValueError("an exported value is not a subexpression of the result")
     array_vars = [i for i in range(nargs) if arrays[i]]

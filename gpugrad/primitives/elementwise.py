@@ -89,11 +89,18 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
         fn = maybe_fused(expr, args, fn)
+    return _result(_call(fn, args), args)
+
+
+def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``fn(np, *args)`` with floating-point warnings silenced (once per transformation)."""
     if _quiet.depth:
-        out = fn(np, *args)
-    else:
-        with np.errstate(all="ignore"):
-            out = fn(np, *args)
+        return fn(np, *args)
+    with np.errstate(all="ignore"):
+        return fn(np, *args)
+
+
+def _result(out: Any, args: Sequence[Any]) -> Any:
     if type(out) is not np.ndarray:
         out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
     if out.dtype.char in "dD":
@@ -225,17 +232,7 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
         source = to_python(exprs, len(args), name="elementwise")
         exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
         fn = _many[key] = namespace["elementwise"]
-    if _quiet.depth:
-        values = fn(np, *args)
-    else:
-        with np.errstate(all="ignore"):
-            values = fn(np, *args)
-    outs = []
-    for v in values:
-        if type(v) is not np.ndarray:
-            v = np.asarray(v)
-        outs.append(_narrowed(v, args) if v.dtype.char in "dD" else v)
-    return outs
+    return [_result(v, args) for v in _call(fn, args)]
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr

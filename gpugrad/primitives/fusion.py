@@ -191,11 +191,7 @@ def remat(node: Any) -> None:
             return
     elif not on_gpu(out):
         return
-    saved = []
-    for value, parent in zip(node.primals, node.parents):
-        recipe = parent.recipe if parent is not None else None
-        saved.append(value if recipe is None else recipe)
-    node.primals = saved
+    saved = node.primals = _recipes_of(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
     shape = tuple(out.shape)
     if len(args) > MAX_ARGS or _size(expr) > RECIPE_NODES:
@@ -205,6 +201,12 @@ def remat(node: Any) -> None:
 
 
 _VALUE = var(0)
+
+
+def _recipes_of(primals: list[Any], parents: list[Any]) -> list[Any]:
+    """Each input as its producer's recipe where it has one, else the input itself."""
+    return [value if parent is None or parent.recipe is None else parent.recipe
+            for value, parent in zip(primals, parents)]
 
 
 # Elementwise results at least this large are computed lazily in reverse mode (NumPy):
@@ -253,8 +255,7 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     if size < LAZY_MIN_SIZE:
         return None
     expr = params["expr"]
-    saved = [value if type(value) is Deferred or parent is None or parent.recipe is None
-             else parent.recipe for value, parent in zip(primals, parents)]
+    saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
     full, args = inline(expr, saved)
     if len(args) > MAX_ARGS or _size(full) > RECIPE_NODES:
         return None

@@ -80,9 +80,9 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
     """Python source of ``def name(xp, x0, ...)`` evaluating ``expr`` with buffer reuse.
 
     ``chunked``: the source of ``def name(xp, out, scratch, x0, ...)`` instead, which takes
-    its buffers from the list ``scratch`` (their kinds, boolean or not, in the order of the
-    function's ``buffer_kinds``) and writes the result into ``out``: the form evaluated
-    slice by slice by :func:`maybe_fused`.
+    its buffers from the list ``scratch`` (their kinds, boolean or not, as
+    :func:`_fused_source` returns them) and writes the result into ``out[0]``: the form
+    evaluated slice by slice by :func:`maybe_fused`.
 
     ``arrays[i]`` says whether input ``i`` is a floating array of the full (output) shape;
     the others are floating scalars of the same dtype. Nodes that depend only on scalars
@@ -210,24 +210,10 @@ def _fused_or_plain(
     shape, dtype = first.shape, first.dtype
     if dtype.kind != "f" or not (config.numexpr or fusable(expr)):
         return plain
-    arrays: list[bool] = []
-    contiguous = True
-    broadcast_scalar = False
-    for a in args:
-        if type(a) is np.ndarray and a.ndim:
-            if a.shape != shape or a.dtype != dtype:
-                return plain  # broadcasting or mixed dtypes
-            if not any(a.strides):  # one value broadcast (a cotangent of sum, say)
-                arrays.append(False)
-                broadcast_scalar = True
-                continue
-            arrays.append(True)
-            contiguous = contiguous and a.flags.c_contiguous
-        elif type(a) in (float, int) or getattr(a, "dtype", None) == dtype:
-            arrays.append(False)
-        else:
-            return plain  # a boolean or differently typed scalar
-    pattern = tuple(arrays)
+    layout = _layout(args, shape, dtype)
+    if layout is None:
+        return plain
+    pattern, contiguous, broadcast_scalar = layout
     if config.numexpr:  # opt-in: on few cores it measured slower than the chunked path
         with_numexpr = _numexpr_or_none(expr, pattern, dtype)
         if with_numexpr is not None:
@@ -250,6 +236,31 @@ def _fused_or_plain(
     except ValueError:  # buffers that cannot be typed: remember to evaluate it plainly
         expr._cache[("fused", len(args), pattern)] = plain
         return plain
+
+
+def _layout(args: Sequence[Any], shape: tuple[int, ...], dtype: Any
+            ) -> tuple[tuple[bool, ...], bool, bool] | None:
+    """(which arguments are full arrays, whether those are all contiguous, whether one is a
+    single value broadcast) when every array has ``shape`` and every value ``dtype``; else
+    None (broadcasting, mixed dtypes, a boolean or differently typed scalar)."""
+    arrays: list[bool] = []
+    contiguous = True
+    broadcast_scalar = False
+    for a in args:
+        if type(a) is np.ndarray and a.ndim:
+            if a.shape != shape or a.dtype != dtype:
+                return None
+            if not any(a.strides):  # one value broadcast (a cotangent of sum, say)
+                arrays.append(False)
+                broadcast_scalar = True
+                continue
+            arrays.append(True)
+            contiguous = contiguous and a.flags.c_contiguous
+        elif type(a) in (float, int) or getattr(a, "dtype", None) == dtype:
+            arrays.append(False)
+        else:
+            return None
+    return tuple(arrays), contiguous, broadcast_scalar
 
 
 def _numexpr_or_none(expr: Expr, arrays: tuple[bool, ...], dtype: Any
@@ -337,19 +348,10 @@ def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, 
     if first is None or first.size < FUSED_MIN_SIZE or first.dtype.kind != "f":
         return None
     shape, dtype = first.shape, first.dtype
-    arrays = []
-    for a in args:
-        if type(a) is np.ndarray and a.ndim:
-            if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
-                return None
-            arrays.append(True)
-        elif type(a) in (float, int) or getattr(a, "dtype", None) == dtype:
-            arrays.append(False)
-        else:
-            return None
-    pattern = tuple(arrays)
-    if not fusable(expr):
+    layout = _layout(args, shape, dtype)
+    if layout is None or not layout[1] or not fusable(expr):
         return None
+    pattern = layout[0]
     compiled = _chunked_function(expr, len(args), pattern, exports)
     if compiled is None:
         return None

@@ -35,47 +35,45 @@ __all__ = [
 ]
 
 
-def _vjp(fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, release: bool,
-         what: str) -> tuple[Any, Callable[..., tuple[Any, ...]], Any]:
-    """The reverse-mode core: run ``fun`` on tracers, return (outputs, vjp_fn, aux).
+class _Recorded:
+    """``fun`` run once on reverse-mode tracers: what its pullback needs."""
 
-    ``vjp_fn(ct, checked=True)``; transformations that build the cotangent themselves pass
-    ``checked=False`` to skip validating it.
-    """
-    leaves, in_tree, constant = prepare_primals(primals, what)
-    with quiet_floating_point(), new_main(reverse.VJPTrace) as main:
-        tracers = [x if const else reverse.new_leaf(main, x) for x, const in zip(leaves, constant)]
-        args = tracers if in_tree is None else tree_util.tree_unflatten(in_tree, tracers)
-        out = fun(*args)
-        out, aux = split_aux(out, has_aux, what)
-        if _is_flat_output(out):
-            out_leaves, out_tree = [out], None
-        else:
-            out_leaves, out_tree = tree_util.tree_flatten(out)
-        unpacked = [reverse.unpack(o, main) for o in out_leaves]
-        if has_aux:
-            aux = tree_util.tree_map(lambda a: reverse.unpack(a, main)[0], aux)
-    values = [output_array(v, what) for v, _ in unpacked]
-    nodes = [node for _, node in unpacked]
-    out_value = values[0] if out_tree is None else tree_util.tree_unflatten(out_tree, values)
+    __slots__ = ("aux", "in_tree", "leaves", "nodes", "out", "out_tree", "tracers", "values")
 
-    def vjp_fn(ct: Any, checked: bool = True) -> tuple[Any, ...]:
-        if not checked:
-            ct_leaves = [ct]
-        else:
-            ct_leaves = check_ct(ct, out_tree if out_tree is not None
-                                 else tree_util.tree_structure(values[0]), values)
-        roots = [(n, c) for n, c in zip(nodes, ct_leaves) if n is not None]
-        with quiet_floating_point():
-            leaf_cts = reverse.backward(roots, release) if roots else {}
+    def __init__(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool,
+                 what: str) -> None:
+        # Runs under the caller's quiet_floating_point (entered once per transformation).
+        leaves, in_tree, constant = prepare_primals(primals, what)
+        with new_main(reverse.VJPTrace) as main:
+            tracers = [x if const else reverse.new_leaf(main, x)
+                       for x, const in zip(leaves, constant)]
+            out = fun(*(tracers if in_tree is None else tree_util.tree_unflatten(in_tree,
+                                                                                 tracers)))
+            out, aux = split_aux(out, has_aux, what)
+            if _is_flat_output(out):
+                out_leaves, out_tree = [out], None
+            else:
+                out_leaves, out_tree = tree_util.tree_flatten(out)
+            unpacked = [reverse.unpack(o, main) for o in out_leaves]
+            if has_aux:
+                aux = tree_util.tree_map(lambda a: reverse.unpack(a, main)[0], aux)
+        self.leaves, self.tracers, self.in_tree, self.aux = leaves, tracers, in_tree, aux
+        self.values = [output_array(v, what) for v, _ in unpacked]
+        self.nodes = [node for _, node in unpacked]
+        self.out_tree = out_tree
+        self.out = self.values[0] if out_tree is None else tree_util.tree_unflatten(
+            out_tree, self.values)
+
+    def pull(self, ct_leaves: list[Any], release: bool) -> tuple[Any, ...]:
+        """The cotangents of the inputs, given one per output leaf."""
+        roots = [(n, c) for n, c in zip(self.nodes, ct_leaves) if n is not None]
+        leaf_cts = reverse.backward(roots, release) if roots else {}
         result = []
-        for x, t in zip(leaves, tracers):
-            c = leaf_cts.get(t.node) if isinstance(t, reverse.VJPTracer) else None
+        for x, t in zip(self.leaves, self.tracers):
+            c = leaf_cts.get(t.node) if type(t) is reverse.VJPTracer else None
             result.append(zeros_like(x) if c is None else c)
-        return tuple(result) if in_tree is None else tuple(
-            tree_util.tree_unflatten(in_tree, result))
-
-    return out_value, vjp_fn, aux
+        return tuple(result) if self.in_tree is None else tuple(
+            tree_util.tree_unflatten(self.in_tree, result))
 
 
 def _is_flat_output(out: Any) -> bool:
@@ -93,8 +91,17 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         >>> f_vjp(gnp.array(2.0))
         (array(2., dtype=float32),)
     """
-    out, vjp_fn, aux = _vjp(fun, primals, has_aux, release=False, what="vjp")
-    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+    with quiet_floating_point():
+        rec = _Recorded(fun, primals, has_aux, "vjp")
+
+    def vjp_fn(ct: Any) -> tuple[Any, ...]:
+        tree = rec.out_tree if rec.out_tree is not None else tree_util.tree_structure(
+            rec.values[0])
+        ct_leaves = check_ct(ct, tree, rec.values)
+        with quiet_floating_point():
+            return rec.pull(ct_leaves, release=False)
+
+    return (rec.out, vjp_fn, rec.aux) if has_aux else (rec.out, vjp_fn)
 
 
 def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
@@ -114,12 +121,13 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         if holomorphic:
             check_complex_inputs(dyn, "grad")
         with quiet_floating_point():  # entered once for both passes
-            out, vjp_fn, aux = _vjp(f, dyn, has_aux, release=True, what="grad")
+            rec = _Recorded(f, dyn, has_aux, "grad")
+            out = rec.out
             _check_scalar_output(out, holomorphic)
-            seed = np.ones_like(out) if type(out) is np.ndarray else ones_like(out)
-            grads = vjp_fn(seed, checked=False)
+            seed = np.ones((), out.dtype) if type(out) is np.ndarray else ones_like(out)
+            grads = rec.pull([seed], release=True)
         grads = grads[0] if single else grads
-        return ((out, aux), grads) if has_aux else (out, grads)
+        return ((out, rec.aux), grads) if has_aux else (out, grads)
 
     return value_and_grad_fn
 

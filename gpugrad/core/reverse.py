@@ -13,6 +13,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+import numpy as np
+
 from gpugrad.config import config
 from gpugrad.core.trace import (
     MainTrace,
@@ -41,7 +43,7 @@ def _load_fusion() -> None:
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("out", "params", "parents", "prim", "primals", "recipe", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "recipe", "rule", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:
@@ -54,6 +56,9 @@ class Node:
         # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
+        # For a small concrete elementwise node (elementwise.apply): its VJP as a function
+        # of (ct, primals, out), decided when the node was recorded; run for concrete ``ct``.
+        self.rule: Any = None
 
 
 class VJPTracer(Tracer):
@@ -197,13 +202,10 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             leaves[node] = materialize(ct)
             continue
         parents = node.parents
-        wanted = [p is not None for p in parents]
-        # A node that keeps recipes needs the fused rule, whatever the option says now.
-        rule = prim.fused_vjp if fuse or node.recipe is not None else None
-        if rule is None:
-            in_cts = prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
+        if node.rule is not None and type(ct) is np.ndarray:
+            in_cts = node.rule(ct, node.primals, node.out)
         else:
-            in_cts = rule(ct, node.primals, node.out, wanted, **node.params)
+            in_cts = _apply_rule(node, prim, ct, fuse)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
         ct = None
@@ -217,3 +219,13 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             else:
                 cts[parent] = accumulate(previous, c)
     return leaves
+
+
+def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
+    """The cotangents of ``node``'s inputs by its primitive's rule."""
+    wanted = [p is not None for p in node.parents]
+    # A node that keeps recipes needs the fused rule, whatever the option says now.
+    rule = prim.fused_vjp if fuse or node.recipe is not None else None
+    if rule is None:
+        return prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
+    return rule(ct, node.primals, node.out, wanted, **node.params)

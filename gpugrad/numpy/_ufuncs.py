@@ -12,7 +12,7 @@ from gpugrad.backend import get_xp
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.primitives import catalog as C
-from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.elementwise import apply, elementwise_p
 from gpugrad.primitives.expr import Expr, OpSpec, const, var
 from gpugrad.primitives.structural import convert
 
@@ -94,8 +94,8 @@ def _make(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
             (x,) = args
             if (type(x) is np.ndarray or isinstance(x, Tracer)) and (
                     not to_float or x.dtype.kind in "fc"):
-                return bind(elementwise_p, x, expr=expr)
-        return bind(elementwise_p, *_prepare(args, to_float), expr=expr)
+                return apply((x,), expr)
+        return apply(_prepare(args, to_float), expr)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -267,9 +267,8 @@ def power(x: Any, y: Any) -> Any:
         if n < 0 and x.dtype.kind in "biu":
             raise ValueError("integers cannot be raised to negative integer powers; "
                              "convert the base to a floating dtype first")
-        return bind(elementwise_p, x, expr=expr)
-    args = _prepare((x, y), to_float=False)
-    return bind(elementwise_p, *args, expr=_POWER)
+        return apply((x,), expr)
+    return apply(_prepare((x, y), to_float=False), _POWER)
 
 
 _SELECT = C.select(var(0), var(1), var(2))
@@ -295,7 +294,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     a, b = _prepare((x, y), to_float=False)
     if isinstance(c, bool):
         c = get_xp().asarray(c)
-    return bind(elementwise_p, c, a, b, expr=_SELECT)
+    return apply((c, a, b), _SELECT)
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:

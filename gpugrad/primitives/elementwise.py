@@ -19,14 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.config import config
+from gpugrad.core.reverse import Node, VJPTracer
+from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
 
 __all__ = [
-    "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point", "unbroadcast",
+    "apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point", "unbroadcast",
 ]
 
 elementwise_p = Primitive("elementwise")
@@ -90,6 +92,62 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     if large:  # the same expression with buffers reused, or slice by slice
         fn = maybe_fused(expr, args, fn)
     return _result(_call(fn, args), args)
+
+
+def apply(args: Sequence[Any], expr: Expr) -> Any:
+    """``bind(elementwise_p, *args, expr=expr)``, with the commonest case taken straight.
+
+    That case: NumPy arrays too small for any fusion, traced by at most one reverse-mode
+    transformation. There the general route (bind's choice of trace, lifting, lazy and
+    recomputed values) costs several times the ufunc itself, so the value is computed and
+    the node recorded here, with its VJP rule looked up once (:func:`_concrete_vjp`).
+    Everything else (nested or forward-mode tracers, CuPy, large arrays) goes to ``bind``.
+    """
+    trace = None
+    limit = fusion.MIN_NUMPY_SIZE  # the smallest size from which fusion does anything
+    primals: list[Any] = []
+    parents: list[Node | None] = []
+    wanted = 0  # bit i set: input i is traced
+    bit = 1
+    for a in args:
+        t = type(a)
+        if t is VJPTracer:  # exactly: a LazyVJPTracer has no value yet
+            value = a.primal
+            if (type(value) is not np.ndarray or value.size >= limit
+                    or (trace is not None and a._trace is not trace)):
+                return bind(elementwise_p, *args, expr=expr)
+            trace = a._trace
+            primals.append(value)
+            parents.append(a.node)
+            wanted |= bit
+        elif t is np.ndarray:
+            if a.size >= limit:
+                return bind(elementwise_p, *args, expr=expr)
+            primals.append(a)
+            parents.append(None)
+        elif isinstance(a, np.generic):
+            primals.append(a)
+            parents.append(None)
+        else:
+            return bind(elementwise_p, *args, expr=expr)
+        bit <<= 1
+    if trace is None:
+        return evaluate(*args, expr=expr)
+    if not trace.main.active:
+        raise escaped_tracer_error()
+    n = len(primals)
+    fn = expr._cache.get(n) or numpy_function(expr, n)
+    out = _result(_call(fn, primals), primals)
+    node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
+    if out.size >= limit:  # broadcasting made it large: the general node
+        if config.fuse_backward:
+            fusion.remat(node)
+    else:
+        # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
+        # from the evaluators keyed by the input count.
+        key = -(wanted | bit)
+        node.rule = expr._cache.get(key) or _concrete_vjp(expr, n, key)
+    return VJPTracer(trace, out, node)
 
 
 def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
@@ -207,7 +265,41 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     return cts
 
 
+def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], list[Any]]:
+    """:func:`_vjp` for concrete NumPy values, its plan decided once per expression and set
+    of wanted inputs (``-key`` has bit i set for input i): a node recorded by :func:`apply`
+    calls it straight from the backward pass."""
+    evaluated, exprs, identity = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
+                                                          for i in range(n)))
+    fn = _many_function(exprs, n + 2) if exprs else None
+
+    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
+        cts: list[Any] = [None] * n
+        for i in identity:
+            cts[i] = unbroadcast(ct, primals[i].shape)
+        if fn is not None:
+            args = [*primals, out, ct]
+            for i, c in zip(evaluated, _call(fn, args)):
+                cts[i] = unbroadcast(_result(c, args), primals[i].shape)
+        return cts
+
+    expr._cache[key] = rule
+    return rule
+
+
 _many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}
+
+
+def _many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
+    """The generated NumPy function returning the tuple of the values of ``exprs``."""
+    key = (exprs, nargs)
+    fn = _many.get(key)
+    if fn is None:
+        namespace: dict[str, Any] = {"special": special_math}
+        source = to_python(exprs, nargs, name="elementwise")
+        exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
+        fn = _many[key] = namespace["elementwise"]
+    return fn
 
 
 def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
@@ -225,14 +317,7 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
             return list(run_elementwise(exprs, args))
     if large:
         return [evaluate(*args, expr=e) for e in exprs]
-    key = (exprs, len(args))
-    fn = _many.get(key)
-    if fn is None:
-        namespace: dict[str, Any] = {"special": special_math}
-        source = to_python(exprs, len(args), name="elementwise")
-        exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
-        fn = _many[key] = namespace["elementwise"]
-    return [_result(v, args) for v in _call(fn, args)]
+    return [_result(v, args) for v in _call(_many_function(exprs, len(args)), args)]
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr

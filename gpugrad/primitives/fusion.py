@@ -164,6 +164,10 @@ def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> 
 
 def accumulate(previous: Any, contribution: Any) -> Any:
     """``previous + contribution`` for cotangents, fused when either is Deferred."""
+    if type(previous) is np.ndarray and type(contribution) is np.ndarray and (
+            previous.dtype == contribution.dtype and previous.shape == contribution.shape):
+        total = previous + contribution  # the common case: no promotion, no tracing
+        return total if type(total) is np.ndarray else np.asarray(total)
     if type(previous) is not Deferred and type(contribution) is not Deferred:
         from gpugrad.numpy import add
 

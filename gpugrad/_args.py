@@ -12,6 +12,7 @@ import numpy as np
 from gpugrad import tree_util
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of
+from gpugrad.numpy._creation import asarray
 
 _SCALARS = (bool, int, float, complex)
 
@@ -116,8 +117,6 @@ def prepare_primals(primals: tuple[Any, ...], what: str
 
     When every primal is already an array the tree is flat and ``None`` stands for its
     structure (no flattening on the hot path)."""
-    from gpugrad.numpy._creation import asarray
-
     flat: list[Any] = []
     for p in primals:  # the common case, a flat list of arrays and numbers: no flattening
         if type(p) is np.ndarray or isinstance(p, Tracer):
@@ -163,8 +162,6 @@ def output_array(value: Any, what: str) -> Any:
     ):
         return value
     if isinstance(value, _SCALARS) or isinstance(value, np.generic):
-        from gpugrad.numpy._creation import asarray
-
         return asarray(value)
     raise TypeError(f"{what}: the function returned a {type(value).__name__} where an array "
                     "was expected; return arrays (or pytrees of arrays)")
@@ -179,8 +176,6 @@ def _mismatch(kind: str, of: str, given: Any, expected: Any) -> ValueError:
 
 def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -> list[Any]:
     """Tangent leaves matching ``primals`` leaf for leaf, or a ValueError naming both."""
-    from gpugrad.numpy._creation import asarray
-
     leaves, tree = tree_util.tree_flatten(tangents)
     if tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {tree} but primals have {in_tree}")
@@ -199,8 +194,6 @@ def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -
 
 def check_ct(ct: Any, out_tree: Any, values: list[Any]) -> list[Any]:
     """Cotangent leaves matching the outputs leaf for leaf, or a ValueError naming both."""
-    from gpugrad.numpy._creation import asarray
-
     leaves, tree = tree_util.tree_flatten(ct)
     if tree != out_tree:
         raise ValueError(f"vjp: the cotangent has structure {tree} but the function's output "

@@ -340,3 +340,34 @@ def test_two_nodes_computing_the_same_value_each_get_it(monkeypatch):
         np.testing.assert_allclose(value, np.sum(e * np.cos(x)), rtol=1e-5)
         # minimum's derivative splits evenly between two equal inputs
         np.testing.assert_allclose(g, e * np.cos(x) - e * np.sin(x), rtol=1e-4, atol=1e-5)
+
+
+def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch):
+    """Small NumPy elementwise operations under one grad are computed and recorded by
+    elementwise.apply (no bind), and give what the general route gives: broadcasting, weak
+    Python scalars, NumPy scalars, a bool mask, and a value read twice (accumulated)."""
+    from gpugrad.primitives import elementwise, fusion
+
+    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 1 << 14)  # the default, not this file's 0
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 1.5, (4, 3)).astype(np.float32)
+    b = rng.uniform(-1, 1, 3).astype(np.float32)
+    mask = rng.random((4, 3)) < 0.5
+
+    def f(x, b):
+        z = gnp.tanh(x * 2.0 + b) / np.float32(3)
+        p = z * mask + (1 - z) * (1 - mask)
+        return gnp.sum(gnp.log1p(p * p) + gnp.maximum(z, 0.1))
+
+    binds = []
+    original = elementwise.bind  # what apply falls back to
+    monkeypatch.setattr(elementwise, "bind", lambda prim, *a, **k: binds.append(prim.name)
+                        or original(prim, *a, **k))
+    direct = gpugrad.value_and_grad(f, (0, 1))(x, b)
+    assert binds == []  # every elementwise step took the direct route
+    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)  # the general route, fused
+    general = gpugrad.value_and_grad(f, (0, 1))(x, b)
+    np.testing.assert_allclose(direct[0], general[0], rtol=1e-6)
+    for d, g in zip(direct[1], general[1]):
+        assert d.dtype == g.dtype == np.float32
+        np.testing.assert_allclose(d, g, rtol=1e-5, atol=1e-6)

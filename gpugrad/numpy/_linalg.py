@@ -25,6 +25,12 @@ _LETTERS = string.ascii_letters
 
 
 def _promote(*xs: Any) -> Any:
+    if len(xs) == 2:  # the common case, two arrays of one dtype, without a generator
+        a, b = xs
+        if ((type(a) is np.ndarray or isinstance(a, Tracer))
+                and (type(b) is np.ndarray or isinstance(b, Tracer))
+                and a.dtype == b.dtype and a.dtype.kind in "fciu"):
+            return [a, b]
     first = xs[0]
     if all((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype == first.dtype
            for x in xs) and first.dtype.kind in "fciu":

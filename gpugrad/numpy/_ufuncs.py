@@ -50,7 +50,7 @@ def _prepare(args: tuple[Any, ...], to_float: bool) -> Any:
             if rank > scalar_rank:
                 scalar_rank = rank
             continue
-        if t is not np.ndarray and not isinstance(a, Tracer):
+        if t is not np.ndarray and not isinstance(a, (Tracer, np.generic)):
             return _prepare_general(args, to_float)
         if dtype is None:
             dtype = a.dtype
@@ -67,7 +67,8 @@ def _prepare(args: tuple[Any, ...], to_float: bool) -> Any:
 
 
 def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
-    args = tuple(operand(a) for a in args)
+    args = tuple(a if type(a) is np.ndarray or isinstance(a, Tracer) else operand(a)
+                 for a in args)
     dtype = result_type(*args)
     if to_float and dtype.kind not in "fc":
         dtype = default_float()
@@ -78,7 +79,12 @@ def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
             out.append(dtype.type(a))
             continue
         has_array = True
-        out.append(a if a.dtype == dtype else convert(a, dtype))
+        if a.dtype == dtype:
+            out.append(a)
+        elif type(a) is np.ndarray and a.dtype.kind != "c":
+            out.append(a.astype(dtype))  # a constant: what convert would compute
+        else:
+            out.append(convert(a, dtype))
     if not has_array:  # every argument a Python scalar: make the first an array
         out[0] = get_xp().asarray(out[0])
     return out

@@ -73,6 +73,8 @@ def _runner(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> An
     """The steps of a two-operand contraction for these shapes, with the ones that would do
     nothing (identity transposes, reshapes to the same shape) left out: for small operands
     each step's call costs more than the arithmetic."""
+    if _is_matmul(spec) and shape_a[:-2] == shape_b[:-2]:
+        return _matmul  # NumPy's own matmul computes exactly this contraction
     sum_a, sum_b, perm_a, perm_b, shape3_a, shape3_b, out_shape, perm_out = _plan(
         spec, shape_a, shape_b)
 
@@ -112,6 +114,26 @@ def _runner(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> An
     return run
 
 
+def _is_matmul(spec: str) -> bool:
+    """Whether ``spec`` is what ``a @ b`` computes for operands of its ranks: ``...mk,...kn
+    ->...mn`` with the same batch indices, or a vector on either side (``mk,k->m``,
+    ``k,...kn->...n``, ``k,k->``)."""
+    (ia, ib), out = parse(spec)
+    if not ia or not ib or len(set(out)) != len(out):  # (operands repeat no index)
+        return False
+    if len(ia) >= 2 and len(ib) >= 2:
+        return (len(ia) == len(ib) and ia[:-2] == ib[:-2] and ia[-1] == ib[-2]
+                and out == ia[:-1] + ib[-1])
+    if len(ib) == 1:
+        return ib == ia[-1] and out == ia[:-1]
+    return ia == ib[-2] and out == ib[:-2] + ib[-1]
+
+
+def _matmul(a: Any, b: Any) -> Any:
+    out = a @ b
+    return out if getattr(out, "ndim", 0) else namespace_of(a).asarray(out)
+
+
 def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
     import gpugrad.numpy as gnp
 
@@ -127,22 +149,29 @@ def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
     return out, total
 
 
-def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -> list[Any]:
-    from gpugrad.primitives.structural import broadcast_to, reshape
-
+@lru_cache(maxsize=4096)
+def _transposed(spec: str, k: int) -> tuple[str, str, str]:
+    """(the contraction giving operand ``k``'s cotangent, the indices it keeps, the
+    operand's own indices)."""
     inputs, output = parse(spec)
+    mine = inputs[k]
+    others = [s for j, s in enumerate(inputs) if j != k]
+    visible = set(output).union(*others) if others else set(output)
+    kept = "".join(c for c in mine if c in visible)
+    return ",".join([output] + others) + "->" + kept, kept, mine
+
+
+def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -> list[Any]:
     cts: list[Any] = []
     for k, w in enumerate(wanted):
         if not w:
             cts.append(None)
             continue
-        mine = inputs[k]
-        others = [s for j, s in enumerate(inputs) if j != k]
-        visible = set(output).union(*others) if others else set(output)
-        kept = "".join(c for c in mine if c in visible)
-        sub = ",".join([output] + others) + "->" + kept
+        sub, kept, mine = _transposed(spec, k)
         c = contract(sub, ct, *[p for j, p in enumerate(primals) if j != k])
         if kept != mine:  # indices summed away from this operand alone: broadcast back
+            from gpugrad.primitives.structural import broadcast_to, reshape
+
             shape = primals[k].shape
             c = reshape(c, tuple(d if ch in kept else 1 for ch, d in zip(mine, shape)))
             c = broadcast_to(c, shape)

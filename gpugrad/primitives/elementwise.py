@@ -25,7 +25,7 @@ from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
-from gpugrad.primitives.structural import broadcast_to, reduce_sum, reshape
+from gpugrad.primitives.structural import broadcast_to, unbroadcast
 
 __all__ = [
     "apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point", "unbroadcast",
@@ -137,7 +137,10 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         raise escaped_tracer_error()
     n = len(primals)
     fn = expr._cache.get(n) or numpy_function(expr, n)
-    out = _result(_call(fn, primals), primals)
+    # _call and _result, inlined for their common case: this runs once per operation.
+    out = fn(np, *primals) if _quiet.depth else _call(fn, primals)
+    if type(out) is not np.ndarray or out.dtype.char in "dD":
+        out = _result(out, primals)
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
         if config.fuse_backward:
@@ -279,8 +282,11 @@ def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any
             cts[i] = unbroadcast(ct, primals[i].shape)
         if fn is not None:
             args = [*primals, out, ct]
-            for i, c in zip(evaluated, _call(fn, args)):
-                cts[i] = unbroadcast(_result(c, args), primals[i].shape)
+            for i, c in zip(evaluated, fn(np, *args) if _quiet.depth else _call(fn, args)):
+                if type(c) is not np.ndarray or c.dtype.char in "dD":
+                    c = _result(c, args)
+                shape = primals[i].shape
+                cts[i] = c if c.shape == shape else unbroadcast(c, shape)
         return cts
 
     expr._cache[key] = rule
@@ -352,19 +358,6 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
             c = unbroadcast(fusion.materialize(c), primals[i].shape)
         cts[i] = c
     return cts
-
-
-def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
-    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``x.shape``."""
-    xshape = x.shape
-    if xshape == shape:
-        return x
-    lead = len(xshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + k for k, d in enumerate(shape) if d == 1 and xshape[lead + k] != 1
-    )
-    summed = reduce_sum(x, axes) if axes else x
-    return reshape(summed, shape) if summed.shape != shape else summed
 
 
 elementwise_p.impl = evaluate

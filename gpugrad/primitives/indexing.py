@@ -15,6 +15,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind, raw_value
+from gpugrad.primitives.structural import zeros_like
 
 __all__ = ["gather", "normalize_index", "scatter_add"]
 
@@ -74,8 +75,6 @@ gather_p.jvp = lambda primals, tangents, index, advanced: (
 
 def _gather_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
                 index: tuple[Any, ...], advanced: bool) -> list[Any]:
-    from gpugrad.primitives.structural import zeros_like
-
     (x,) = primals
     return [scatter_add(zeros_like(x, dtype=ct.dtype), index, ct, advanced)]
 
@@ -107,8 +106,6 @@ def _scatter_add_impl(x: Any, y: Any, index: tuple[Any, ...], advanced: bool) ->
 
 def _scatter_add_jvp(primals: list[Any], tangents: list[Any], index: tuple[Any, ...],
                      advanced: bool) -> tuple[Any, Any]:
-    from gpugrad.primitives.structural import zeros_like
-
     x, y = primals
     tx, ty = tangents
     out = scatter_add(x, index, y, advanced)

@@ -14,6 +14,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.structural import reshape, stop_gradient
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod"]
 
@@ -35,7 +36,6 @@ def _extremum(name: str, reducer: str) -> Primitive:
     def weights(x: Any, out: Any, axes: tuple[int, ...]) -> Any:
         """1/k at each of the k positions attaining the extremum, 0 elsewhere."""
         import gpugrad.numpy as gnp
-        from gpugrad.primitives.structural import reshape, stop_gradient
 
         x = stop_gradient(x)
         hit = gnp.equal(x, reshape(stop_gradient(out), _keepdims_shape(x.shape, axes)))
@@ -53,8 +53,6 @@ def _extremum(name: str, reducer: str) -> Primitive:
     def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], axes: tuple[int, ...]
             ) -> list[Any]:
         import gpugrad.numpy as gnp
-        from gpugrad.primitives.structural import reshape
-
         (x,) = primals
         kept = reshape(ct, _keepdims_shape(x.shape, axes))
         return [gnp.multiply(kept, weights(x, out, axes))]
@@ -133,8 +131,6 @@ def _prod_jvp(primals: list[Any], tangents: list[Any], axes: tuple[int, ...]
 
 def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
               axes: tuple[int, ...]) -> list[Any]:
-    from gpugrad.primitives.structural import reshape
-
     (x,) = primals
     import gpugrad.numpy as gnp
 

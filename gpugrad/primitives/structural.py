@@ -152,8 +152,6 @@ broadcast_p.jvp = _linear_jvp(broadcast_p)
 
 def _broadcast_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
                    shape: tuple[int, ...]) -> list[Any]:
-    from gpugrad.primitives.elementwise import unbroadcast
-
     return [unbroadcast(ct, primals[0].shape)]
 
 
@@ -199,6 +197,23 @@ def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:
     if not axes:
         return x
     return bind(reduce_sum_p, x, axes=axes)
+
+
+def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` over the axes that broadcasting added or stretched to reach ``x.shape``."""
+    xshape = x.shape
+    if xshape == shape:
+        return x
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, d in enumerate(shape) if d == 1 and xshape[lead + k] != 1
+    )
+    if type(x) is np.ndarray:  # concrete: what the primitives below would compute
+        summed = np.add.reduce(x, axis=axes) if axes else x
+        return summed.reshape(shape) if type(summed) is np.ndarray else np.asarray(
+            summed).reshape(shape)
+    summed = reduce_sum(x, axes) if axes else x
+    return reshape(summed, shape) if summed.shape != shape else summed
 
 
 # ---------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             rec = _Recorded(f, dyn, has_aux, "grad")
             out = rec.out
             _check_scalar_output(out, holomorphic)
-            seed = np.ones((), out.dtype) if type(out) is np.ndarray else ones_like(out)
+            seed = np.array(1, out.dtype) if type(out) is np.ndarray else ones_like(out)
             grads = rec.pull([seed], release=True)
         grads = grads[0] if single else grads
         return ((out, rec.aux), grads) if has_aux else (out, grads)

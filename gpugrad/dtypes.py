@@ -90,9 +90,11 @@ def _has_array_leaf(values: Any) -> bool:
 
 def result_type(*args: Any) -> np.dtype[Any]:
     """The dtype an operation over ``args`` computes in, by JAX's promotion rules."""
-    key = tuple(
-        getattr(a, "dtype", None) if hasattr(a, "dtype") else type(a) for a in args
-    ) + (config.enable_x64,)
+    parts: list[Any] = [config.enable_x64]
+    for a in args:  # a loop, not a generator: this runs once per mixed-dtype operation
+        dtype = getattr(a, "dtype", None)
+        parts.append(type(a) if dtype is None else dtype)
+    key = tuple(parts)
     cached = _cache.get(key)
     if cached is not None:
         return cached

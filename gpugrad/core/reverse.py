@@ -56,8 +56,9 @@ class Node:
         # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
-        # For a small concrete elementwise node (elementwise.apply): its VJP as a function
-        # of (ct, primals, out), decided when the node was recorded; run for concrete ``ct``.
+        # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
+        # planned when the node was recorded (Primitive.direct_vjp, elementwise.apply);
+        # the backward pass runs it for a concrete ``ct``.
         self.rule: Any = None
 
 
@@ -154,8 +155,12 @@ class VJPTrace(Trace):
         if not traced:
             return out
         node = Node(prim, primals, params, out, parents)
-        if not lower and prim.remat is not None and config.fuse_backward:
-            prim.remat(node)
+        if not lower:
+            if prim.remat is not None and config.fuse_backward:
+                prim.remat(node)
+            elif prim.direct_vjp is not None and type(out) is np.ndarray:
+                node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
+                                            **params)
         return VJPTracer(self, out, node)
 
 

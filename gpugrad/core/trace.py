@@ -144,9 +144,12 @@ class Primitive:
       elementwise values (see ``gpugrad.primitives.fusion``).
     * ``remat`` (optional): lets a reverse-mode node keep recipes instead of arrays.
     * ``defer`` (optional): lets reverse mode postpone the evaluation itself.
+    * ``direct_vjp(primals, out, wanted, **params)`` (optional), for concrete NumPy values:
+      the VJP as a plain function ``(ct, primals, out) -> cotangents`` of a concrete ``ct``,
+      planned once when the node is recorded, or None.
     """
 
-    __slots__ = ("defer", "fused_vjp", "impl", "jvp", "name", "remat", "vjp")
+    __slots__ = ("defer", "direct_vjp", "fused_vjp", "impl", "jvp", "name", "remat", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -162,6 +165,8 @@ class Primitive:
         # Optional: may record the application without evaluating it, returning a lazy
         # reverse-mode tracer (fusion.defer), or None to evaluate as usual.
         self.defer: Callable[..., Any] | None = None
+        # Optional: small, concrete nodes skip the rule's generality (see reverse.backward).
+        self.direct_vjp: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

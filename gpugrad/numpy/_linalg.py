@@ -82,6 +82,8 @@ def matmul(a: Any, b: Any) -> Any:
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                          f"({a.shape[-1]} != {b.shape[-2]})")
+    if a.ndim == 2 and b.ndim == 2:  # no batch (np.broadcast_shapes is slow to ask)
+        return contract("ab,bc->ac", a, b)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = S.broadcast_to(a, batch + a.shape[-2:])
     b = S.broadcast_to(b, batch + b.shape[-2:])

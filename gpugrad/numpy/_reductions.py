@@ -5,6 +5,7 @@ from the reduction primitives), and the non-differentiable argmax, argmin, any, 
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) ->
     if x.dtype.kind not in "fc" or dtype is not None:
         x = convert(x, dtype or default_float())
     axes = _axes(x, axis)
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    count = math.prod([x.shape[a] for a in axes])
     return FUNCTIONS["true_divide"](sum(x, axis=axes, keepdims=keepdims), float(count))
 
 
@@ -100,7 +101,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     if x.dtype.kind not in "fc":
         x = convert(x, default_float())
     axes = _axes(x, axis)
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    count = math.prod([x.shape[a] for a in axes])
     centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
     return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims),

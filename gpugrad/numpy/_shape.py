@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,15 +29,16 @@ def reshape(x: Any, shape: Any, order: str = "C") -> Any:
         (2, 2)
     """
     x = _array(x)
-    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) or np.ndim(shape) == 0 else (
+        tuple(int(d) for d in shape))
     if shape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension (-1) in reshape")
     if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        known = math.prod([d for d in shape if d != -1])
         if known == 0 or x.size % known:
             raise ValueError(f"cannot reshape array of size {x.size} into shape {shape}")
         shape = tuple(x.size // known if d == -1 else d for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != x.size:
+    if math.prod(shape) != x.size:
         raise ValueError(f"cannot reshape array of size {x.size} into shape {shape}")
     if order == "F":
         return transpose(S.reshape(transpose(x), shape[::-1]))

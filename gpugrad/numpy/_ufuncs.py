@@ -63,12 +63,15 @@ def _prepare(args: tuple[Any, ...], to_float: bool) -> Any:
         return args
     # A weak scalar takes the operation's dtype. Typing it now matters: NumPy would turn an
     # all-scalar intermediate such as 1.0 / 2 into a float64 scalar, which widens float32.
+    if len(args) == 2:  # an array and a scalar, the commonest case, without a comprehension
+        a, b = args
+        return (dtype.type(a), b) if type(a) in _PY_RANK else (a, dtype.type(b))
     return [dtype.type(a) if type(a) in _PY_RANK else a for a in args]
 
 
 def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
-    args = tuple(a if type(a) is np.ndarray or isinstance(a, Tracer) else operand(a)
-                 for a in args)
+    args = tuple([a if type(a) is np.ndarray or isinstance(a, Tracer) else operand(a)
+                  for a in args])
     dtype = result_type(*args)
     if to_float and dtype.kind not in "fc":
         dtype = default_float()

@@ -179,7 +179,38 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -
     return cts
 
 
+def _direct_vjp(primals: list[Any], out: Any, wanted: list[bool], spec: str) -> Any:
+    if len(primals) != 2 or type(primals[0]) is not np.ndarray or type(
+            primals[1]) is not np.ndarray:
+        return None
+    return _direct_rule(spec, primals[0].shape, primals[1].shape, out.shape, tuple(wanted))
+
+
+@lru_cache(maxsize=4096)
+def _direct_rule(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
+                 out_shape: tuple[int, ...], wanted: tuple[bool, bool]) -> Any:
+    """:func:`_vjp` of a two-operand contraction of NumPy arrays, its products planned once
+    for these shapes; None where a cotangent needs broadcasting back (the general rule)."""
+    runners: list[Any] = []
+    for k, w in enumerate(wanted):
+        if not w:
+            runners.append(None)
+            continue
+        sub, kept, mine = _transposed(spec, k)
+        if kept != mine:
+            return None
+        runners.append(_runner(sub, out_shape, shape_b if k == 0 else shape_a))
+    run_a, run_b = runners
+
+    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
+        a, b = primals
+        return [None if run_a is None else run_a(ct, b), None if run_b is None else run_b(ct, a)]
+
+    return rule
+
+
 einsum_p.impl = _impl
+einsum_p.direct_vjp = _direct_vjp
 einsum_p.jvp = _jvp
 einsum_p.vjp = _vjp
 

@@ -8,6 +8,7 @@ concatenated). Rules call the binding functions below, so they are differentiabl
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -190,6 +191,20 @@ def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
 
 
 reduce_sum_p.vjp = _reduce_sum_vjp
+
+
+@lru_cache(maxsize=1024)
+def _reduce_sum_direct_rule(shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
+    kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
+        return [_broadcast_impl(ct.reshape(kept), shape)]
+
+    return rule
+
+
+reduce_sum_p.direct_vjp = lambda primals, out, wanted, axes: _reduce_sum_direct_rule(
+    primals[0].shape, axes)
 
 
 def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:

@@ -74,7 +74,7 @@ def partial_over(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
             full[p] = a
         return fun(*full, **kwargs)
 
-    return f, tuple(args[p] for p in positions), single
+    return f, tuple([args[p] for p in positions]), single
 
 
 def _path_text(path: tuple[Any, ...]) -> str:

@@ -50,19 +50,20 @@ class _Recorded:
             out = fun(*(tracers if in_tree is None else tree_util.tree_unflatten(in_tree,
                                                                                  tracers)))
             out, aux = split_aux(out, has_aux, what)
-            if _is_flat_output(out):
-                out_leaves, out_tree = [out], None
+            if _is_flat_output(out):  # one array: no tree to flatten
+                value, node = reverse.unpack(out, main)
+                self.values, self.nodes = [output_array(value, what)], [node]
+                self.out_tree = None
             else:
-                out_leaves, out_tree = tree_util.tree_flatten(out)
-            unpacked = [reverse.unpack(o, main) for o in out_leaves]
+                out_leaves, self.out_tree = tree_util.tree_flatten(out)
+                unpacked = [reverse.unpack(o, main) for o in out_leaves]
+                self.values = [output_array(v, what) for v, _ in unpacked]
+                self.nodes = [node for _, node in unpacked]
             if has_aux:
                 aux = tree_util.tree_map(lambda a: reverse.unpack(a, main)[0], aux)
         self.leaves, self.tracers, self.in_tree, self.aux = leaves, tracers, in_tree, aux
-        self.values = [output_array(v, what) for v, _ in unpacked]
-        self.nodes = [node for _, node in unpacked]
-        self.out_tree = out_tree
-        self.out = self.values[0] if out_tree is None else tree_util.tree_unflatten(
-            out_tree, self.values)
+        self.out = self.values[0] if self.out_tree is None else tree_util.tree_unflatten(
+            self.out_tree, self.values)
 
     def pull(self, ct_leaves: list[Any], release: bool) -> tuple[Any, ...]:
         """The cotangents of the inputs, given one per output leaf."""

@@ -13,6 +13,7 @@ subexpressions computed once). On CuPy it runs as one generated CUDA kernel
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -268,29 +269,46 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     return cts
 
 
-def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], list[Any]]:
+def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], Any]:
     """:func:`_vjp` for concrete NumPy values, its plan decided once per expression and set
     of wanted inputs (``-key`` has bit i set for input i): a node recorded by :func:`apply`
     calls it straight from the backward pass."""
     evaluated, exprs, identity = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
                                                           for i in range(n)))
     fn = _many_function(exprs, n + 2) if exprs else None
-
-    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
-        cts: list[Any] = [None] * n
-        for i in identity:
-            cts[i] = unbroadcast(ct, primals[i].shape)
-        if fn is not None:
-            args = [*primals, out, ct]
-            for i, c in zip(evaluated, fn(np, *args) if _quiet.depth else _call(fn, args)):
-                if type(c) is not np.ndarray or c.dtype.char in "dD":
-                    c = _result(c, args)
-                shape = primals[i].shape
-                cts[i] = c if c.shape == shape else unbroadcast(c, shape)
-        return cts
-
+    rule = _rule_maker(n, evaluated, identity)(fn)
     expr._cache[key] = rule
     return rule
+
+
+@functools.cache
+def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
+                ) -> Callable[[Any], Any]:
+    """``make(fn)``: the rule of :func:`_concrete_vjp` for ``n`` inputs, cotangents
+    ``evaluated`` by ``fn`` (in order) and ``identity`` inputs taking ``ct`` itself, as
+    straight-line code generated once per such pattern (no loops: it runs once per node)."""
+    xs = [f"x{i}" for i in range(n)]
+    lines = ["def make(fn):", "    def rule(ct, primals, out):",
+             f"        {', '.join(xs)}, = primals"]
+    if evaluated:
+        lines += [f"        args = ({', '.join(xs)}, out, ct)",
+                  "        values = fn(np, *args) if _quiet.depth else _call(fn, args)"]
+    for k, i in enumerate(evaluated):
+        lines += [f"        c{i} = values[{k}]",
+                  f"        if type(c{i}) is not ndarray or c{i}.dtype.char in 'dD':",
+                  f"            c{i} = _result(c{i}, args)",
+                  f"        if c{i}.shape != x{i}.shape:",
+                  f"            c{i} = unbroadcast(c{i}, x{i}.shape)"]
+    for i in identity:
+        lines += [f"        c{i} = ct if ct.shape == x{i}.shape else unbroadcast(ct, x{i}.shape)"]
+    outs = [f"c{i}" if i in evaluated or i in identity else "None" for i in range(n)]
+    lines += [f"        return ({', '.join(outs)},)", "    return rule"]
+    namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_quiet": _quiet,
+                                 "_call": _call, "_result": _result,
+                                 "unbroadcast": unbroadcast}
+    exec(compile("\n".join(lines), f"<gpugrad vjp rule {n} {evaluated} {identity}>", "exec"),
+         namespace)
+    return namespace["make"]  # type: ignore[no-any-return]
 
 
 _many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}

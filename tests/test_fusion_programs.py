@@ -1,15 +1,18 @@
-"""Random elementwise programs on large arrays: the lazy forward, rematerialization and the
-fused backward give the same values, gradients and dtypes as evaluating node by node.
+"""Random elementwise programs: the lazy forward, rematerialization, the fused backward and
+(on small arrays) the direct route give the same values, gradients and dtypes as evaluating
+node by node through the general rules.
 
 Hypothesis draws a program (a list of steps, each an operation on earlier values, the inputs
-or a constant); it is run with fusion on (the default: large arrays are lazy) and off, and
-the two must agree to rounding. Arrays are large enough (70,000 or 20,000 elements) for
-the fused paths to be taken, and of two shapes that broadcast against each other.
+or a constant); it is run as usual and node by node (fusion off, no direct rules), and the
+two must agree to rounding. Arrays are large enough (70,000 or 20,000 elements) for the
+fused paths to be taken, or small (700) for the direct route, and of two shapes that
+broadcast against each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,12 +54,31 @@ def run(program: list[tuple[bool, int, int, int]], x: Any, y: Any) -> Any:
     return gnp.sum(gnp.tanh(values[-1])) + gnp.sum(values[-2] * 0.125)
 
 
-@pytest.fixture(scope="module", params=[700, 200], ids=["lazy", "rematerialized"])
+@pytest.fixture(scope="module", params=[700, 200, 7], ids=["lazy", "rematerialized", "direct"])
 def inputs(request: pytest.FixtureRequest) -> tuple[np.ndarray, np.ndarray]:
     """70,000 elements: lazy forward and fused backward; 20,000: evaluated forward with
-    rematerialization and a fused backward."""
+    rematerialization and a fused backward; 700: the direct route of small arrays."""
     rng = np.random.default_rng(7)
     return rng.uniform(-1, 1, (request.param, 100)), rng.uniform(-1, 1, (100,))
+
+
+@contextlib.contextmanager
+def node_by_node() -> Iterator[None]:
+    """The reference: every operation through bind and its primitive's general rule (no
+    fusion, no laziness, no direct route or direct rules)."""
+    from gpugrad.primitives import fusion
+    from gpugrad.primitives.contraction import einsum_p
+    from gpugrad.primitives.structural import reduce_sum_p
+
+    saved = fusion.MIN_NUMPY_SIZE, einsum_p.direct_vjp, reduce_sum_p.direct_vjp
+    gpugrad.config.update("fuse_backward", False)
+    fusion.MIN_NUMPY_SIZE = 0  # no array is small enough for the direct route
+    einsum_p.direct_vjp = reduce_sum_p.direct_vjp = None
+    try:
+        yield
+    finally:
+        gpugrad.config.update("fuse_backward", True)
+        fusion.MIN_NUMPY_SIZE, einsum_p.direct_vjp, reduce_sum_p.direct_vjp = saved
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -68,11 +90,8 @@ def test_fused_and_lazy_agree_with_node_by_node(program, float32, inputs) -> Non
         return run(program, x, y)
 
     value, grads = gpugrad.value_and_grad(f, (0, 1))(x, y)
-    gpugrad.config.update("fuse_backward", False)
-    try:
+    with node_by_node():
         value_ref, grads_ref = gpugrad.value_and_grad(f, (0, 1))(x, y)
-    finally:
-        gpugrad.config.update("fuse_backward", True)
     rtol = 2e-4 if float32 else 1e-10
     assert value.dtype == value_ref.dtype
     np.testing.assert_allclose(value, value_ref, rtol=rtol, atol=rtol)
@@ -97,11 +116,8 @@ def test_second_order_agrees_with_node_by_node(program, inputs) -> None:
         return gnp.sum(g * gnp.sin(x))
 
     h = gpugrad.grad(second, (0, 1))(x, y)
-    gpugrad.config.update("fuse_backward", False)
-    try:
+    with node_by_node():
         h_ref = gpugrad.grad(second, (0, 1))(x, y)
-    finally:
-        gpugrad.config.update("fuse_backward", True)
     for a, b in zip(h, h_ref):
         scale = max(float(np.abs(b).max()), 1.0)
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * scale)
@@ -120,12 +136,9 @@ def test_array_outputs_and_their_vjp_agree_with_node_by_node(program, inputs) ->
     out, f_vjp, aux = gpugrad.vjp(f, x, y, has_aux=True)
     ct = np.cos(np.arange(out.size)).reshape(out.shape)
     cts = f_vjp(ct)
-    gpugrad.config.update("fuse_backward", False)
-    try:
+    with node_by_node():
         out_ref, f_vjp_ref, aux_ref = gpugrad.vjp(f, x, y, has_aux=True)
         cts_ref = f_vjp_ref(ct)
-    finally:
-        gpugrad.config.update("fuse_backward", True)
     np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(aux, aux_ref, rtol=1e-12, atol=1e-12)
     for a, b in zip(cts, cts_ref):

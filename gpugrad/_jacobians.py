@@ -16,6 +16,7 @@ from gpugrad import tree_util
 from gpugrad._args import partial_over
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
+from gpugrad.primitives.elementwise import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
@@ -64,7 +65,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from gpugrad.api import check_complex_inputs, check_complex_output, vjp
+    from gpugrad.api import _Recorded, check_complex_inputs, check_complex_output
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
@@ -72,29 +73,32 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         dyn = _arrays(dyn)
         if holomorphic:
             check_complex_inputs(dyn, "jacrev")
-        res = vjp(f, *dyn, has_aux=has_aux)
-        out, vjp_fn = res[0], res[1]
-        out_leaves, out_tree = tree_util.tree_flatten(out)
-        for o in out_leaves:  # JAX's rule: complex outputs exactly when holomorphic
-            if holomorphic or o.dtype.kind == "c":
-                check_complex_output(o, "jacrev", holomorphic)
-        in_leaves, in_tree = tree_util.tree_flatten(dyn)
-        blocks: list[Any] = []
-        for j, o in enumerate(out_leaves):
-            rows: list[list[Any]] = [[] for _ in in_leaves]
-            for k in range(int(raw_value(o).size)):
-                ct = [_basis(o, k) if i == j else _zeros(q) for i, q in enumerate(out_leaves)]
-                cts = tree_util.tree_leaves(vjp_fn(tree_util.tree_unflatten(out_tree, ct)))
-                for i, c in enumerate(cts):
-                    rows[i].append(c)
-            per_input = [
-                _block(rows[i], tuple(o.shape), tuple(x.shape), True, x)
-                for i, x in enumerate(in_leaves)
-            ]
-            tree = tree_util.tree_unflatten(in_tree, per_input)
-            blocks.append(tree[0] if single else tree)
+        with quiet_floating_point():
+            rec = _Recorded(f, dyn, has_aux, "jacrev")
+            out_leaves = rec.values
+            out_tree = rec.out_tree if rec.out_tree is not None else tree_util.tree_structure(
+                rec.out)
+            for o in out_leaves:  # JAX's rule: complex outputs exactly when holomorphic
+                if holomorphic or o.dtype.kind == "c":
+                    check_complex_output(o, "jacrev", holomorphic)
+            in_leaves, in_tree = tree_util.tree_flatten(dyn)
+            blocks: list[Any] = []
+            for j, o in enumerate(out_leaves):
+                rows: list[list[Any]] = [[] for _ in in_leaves]
+                for k in range(int(raw_value(o).size)):
+                    # One output's basis cotangent; the other outputs' are zero, left out
+                    # of the backward pass altogether.
+                    ct = [_basis(o, k) if i == j else None for i in range(len(out_leaves))]
+                    for i, c in enumerate(rec.pull(ct, release=False, flat=True)):
+                        rows[i].append(c)
+                per_input = [
+                    _block(rows[i], tuple(o.shape), tuple(x.shape), True, x)
+                    for i, x in enumerate(in_leaves)
+                ]
+                tree = tree_util.tree_unflatten(in_tree, per_input)
+                blocks.append(tree[0] if single else tree)
         jac = tree_util.tree_unflatten(out_tree, blocks)
-        return (jac, res[2]) if has_aux else jac
+        return (jac, rec.aux) if has_aux else jac
 
     return jacfun
 

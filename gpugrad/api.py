@@ -65,15 +65,18 @@ class _Recorded:
         self.out = self.values[0] if self.out_tree is None else tree_util.tree_unflatten(
             self.out_tree, self.values)
 
-    def pull(self, ct_leaves: list[Any], release: bool) -> tuple[Any, ...]:
-        """The cotangents of the inputs, given one per output leaf."""
-        roots = [(n, c) for n, c in zip(self.nodes, ct_leaves) if n is not None]
+    def pull(self, ct_leaves: list[Any], release: bool, flat: bool = False
+             ) -> tuple[Any, ...]:
+        """The cotangents of the inputs (as the inputs' tree, or with ``flat`` one per input
+        leaf), given one per output leaf (None for a zero cotangent)."""
+        roots = [(n, c) for n, c in zip(self.nodes, ct_leaves)
+                 if n is not None and c is not None]
         leaf_cts = reverse.backward(roots, release) if roots else {}
         result = []
         for x, t in zip(self.leaves, self.tracers):
             c = leaf_cts.get(t.node) if type(t) is reverse.VJPTracer else None
             result.append(zeros_like(x) if c is None else c)
-        return tuple(result) if self.in_tree is None else tuple(
+        return tuple(result) if self.in_tree is None or flat else tuple(
             tree_util.tree_unflatten(self.in_tree, result))
 
 

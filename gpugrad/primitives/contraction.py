@@ -191,16 +191,11 @@ def _direct_rule(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
                  out_shape: tuple[int, ...], wanted: tuple[bool, bool]) -> Any:
     """:func:`_vjp` of a two-operand contraction of NumPy arrays, its products planned once
     for these shapes; None where a cotangent needs broadcasting back (the general rule)."""
-    runners: list[Any] = []
-    for k, w in enumerate(wanted):
-        if not w:
-            runners.append(None)
-            continue
-        sub, kept, mine = _transposed(spec, k)
-        if kept != mine:
-            return None
-        runners.append(_runner(sub, out_shape, shape_b if k == 0 else shape_a))
-    run_a, run_b = runners
+    plan_a, plan_b = (_transposed(spec, k) if w else None for k, w in enumerate(wanted))
+    if any(plan is not None and plan[1] != plan[2] for plan in (plan_a, plan_b)):
+        return None
+    run_a = None if plan_a is None else _runner(plan_a[0], out_shape, shape_b)
+    run_b = None if plan_b is None else _runner(plan_b[0], out_shape, shape_a)
 
     def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
         a, b = primals

@@ -147,9 +147,12 @@ class Primitive:
     * ``direct_vjp(primals, out, wanted, **params)`` (optional), for concrete NumPy values:
       the VJP as a plain function ``(ct, primals, out) -> cotangents`` of a concrete ``ct``,
       planned once when the node is recorded, or None.
+    * ``direct_jvp(trace, args, params)`` (optional): forward mode's result computed at once
+      for concrete NumPy values (value and tangent together), or None for the ``jvp`` rule.
     """
 
-    __slots__ = ("defer", "direct_vjp", "fused_vjp", "impl", "jvp", "name", "remat", "vjp")
+    __slots__ = ("defer", "direct_jvp", "direct_vjp", "fused_vjp", "impl", "jvp", "name",
+                 "remat", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -167,6 +170,7 @@ class Primitive:
         self.defer: Callable[..., Any] | None = None
         # Optional: small, concrete nodes skip the rule's generality (see reverse.backward).
         self.direct_vjp: Callable[..., Any] | None = None
+        self.direct_jvp: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
+from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
 from gpugrad.primitives import fusion, special_math
@@ -227,6 +228,63 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     return out, tangent
 
 
+def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    """Forward mode's shortcut for small concrete NumPy values traced by ``trace`` alone:
+    the value and its tangent from one generated function (shared subexpressions computed
+    once), instead of two evaluations through bind. None where it does not apply."""
+    expr = params["expr"]
+    limit = fusion.MIN_NUMPY_SIZE
+    primals: list[Any] = []
+    tangents: list[Any] = []
+    with_tangent: list[int] = []
+    for i, a in enumerate(args):
+        t = type(a)
+        if t is JVPTracer and a._trace is trace:
+            value, tangent = a.primal, a.tangent
+            if (type(value) is not np.ndarray or type(tangent) is not np.ndarray
+                    or value.size >= limit):
+                return None
+            primals.append(value)
+            tangents.append(tangent)
+            with_tangent.append(i)
+        elif t is np.ndarray:
+            if a.size >= limit:
+                return None
+            primals.append(a)
+        elif isinstance(a, np.generic):
+            primals.append(a)
+        else:  # a tracer of another transformation, a CuPy array...
+            return None
+    n = len(primals)
+    key = ("direct jvp", n, tuple(with_tangent))
+    fn = expr._cache.get(key)
+    if fn is None:
+        fn = expr._cache[key] = _jvp_function(expr, n, key[2])
+    if fn is False:  # no derivative (a comparison, a zero partial): the value alone
+        return evaluate(*primals, expr=expr)
+    values = [*primals, *tangents]
+    out, tangent = fn(np, *values) if _quiet.depth else _call(fn, values)
+    if type(out) is not np.ndarray or out.dtype.char in "dD":
+        out = _result(out, primals)
+    if type(tangent) is not np.ndarray or tangent.dtype.char in "dD":
+        tangent = _result(tangent, values)
+    if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
+        tangent = broadcast_to(tangent, out.shape)
+    return JVPTracer(trace, out, tangent)
+
+
+def _jvp_function(expr: Expr, n: int, with_tangent: tuple[int, ...]) -> Any:
+    """The generated function of ``(x_0..x_{n-1}, t_0..)`` returning ``(value, tangent)``,
+    or False where the tangent is zero."""
+    if not isinstance(expr.op, str) and expr.op.out_kind == "bool":
+        return False
+    texpr = _jvp_expr(expr, n, with_tangent)
+    if texpr is None or (texpr.op == "const" and texpr.value == 0):
+        return False
+    m = len(with_tangent)
+    return _many_function((expr, substitute(texpr, {var(n + m): expr})), n + m)
+
+
 def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
               ) -> tuple[tuple[int, ...], tuple[Expr, ...], tuple[int, ...]]:
     """(inputs to evaluate, their cotangent expressions, inputs whose cotangent is ``ct``
@@ -384,3 +442,4 @@ elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
 elementwise_p.remat = fusion.remat
 elementwise_p.defer = fusion.defer
+elementwise_p.direct_jvp = _direct_jvp

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad._args import partial_over
+from gpugrad._args import partial_over, prepare_primals
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
 from gpugrad.primitives.elementwise import quiet_floating_point
@@ -34,11 +34,6 @@ def _arrays(tree: Any) -> Any:
     from gpugrad.numpy._creation import asarray
 
     return tree_util.tree_map(lambda x: x if hasattr(x, "shape") else asarray(x), tree)
-
-
-def _zeros(like: Any) -> Any:
-    raw = raw_value(like)
-    return namespace_of(raw).zeros(raw.shape, raw.dtype)
 
 
 def _block(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...],
@@ -116,38 +111,38 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[1., 0.],
                [0., 1.]], dtype=float32)
     """
-    from gpugrad.api import check_complex_inputs, check_complex_output, jvp
+    from gpugrad.api import _push, check_complex_inputs, check_complex_output
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacfwd", False)
         dyn = _arrays(dyn)
-        in_leaves, in_tree = tree_util.tree_flatten(dyn)
+        in_leaves, in_tree, constant = prepare_primals(dyn, "jacfwd")
+        if in_tree is None:  # flat: every argument an array
+            in_tree = tree_util.tree_structure(tuple(in_leaves))
         if holomorphic:
             check_complex_inputs(dyn, "jacfwd")
         else:
             _check_real_inputs(in_leaves)
         columns: list[list[list[Any]]] = []  # [input leaf][output leaf] -> slices
-        out = aux = None
-        out_tree = None
+        out_leaves: list[Any] | None = None
+        aux: Any = None
+        out_tree: Any = None
         for i, x in enumerate(in_leaves):
             per_out: list[list[Any]] = []
             for k in range(int(raw_value(x).size)):
-                t = [_basis(x, k) if m == i else _zeros(q) for m, q in enumerate(in_leaves)]
-                res = jvp(f, dyn, tree_util.tree_unflatten(in_tree, t), has_aux=has_aux)
-                out, tangents = res[0], res[1]
-                aux = res[2] if has_aux else None
-                t_leaves, out_tree = tree_util.tree_flatten(tangents)
+                # One input's basis tangent; the other inputs are constants (zero tangents).
+                t = [_basis(x, k) if m == i else None for m in range(len(in_leaves))]
+                out_leaves, t_leaves, out_tree, aux = _push(f, in_leaves, in_tree, constant,
+                                                            t, has_aux, "jacfwd")
                 if not per_out:
                     per_out = [[] for _ in t_leaves]
                 for j, tl in enumerate(t_leaves):
                     per_out[j].append(tl)
             columns.append(per_out)
-        if out is None or out_tree is None:  # every input empty: evaluate once for shapes
-            res = jvp(f, dyn, tree_util.tree_map(_zeros, dyn), has_aux=has_aux)
-            out, aux = res[0], (res[2] if has_aux else None)
-            out_tree = tree_util.tree_structure(out)
-        out_leaves = tree_util.tree_leaves(out)
+        if out_leaves is None:  # every input empty: evaluate once for shapes
+            out_leaves, _, out_tree, aux = _push(f, in_leaves, in_tree, constant,
+                                                 [None] * len(in_leaves), has_aux, "jacfwd")
         if holomorphic:
             for o in out_leaves:
                 check_complex_output(o, "jacfwd", True)

@@ -226,20 +226,29 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     if in_tree is None:  # flat: every primal an array
         in_tree = tree_util.tree_structure(tuple(leaves))
     t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
+    values, out_tangents, out_tree, aux = _push(fun, leaves, in_tree, constant, t_leaves,
+                                                has_aux, "jvp")
+    result = (tree_util.tree_unflatten(out_tree, values),
+              tree_util.tree_unflatten(out_tree, out_tangents))
+    return result + (aux,) if has_aux else result
+
+
+def _push(fun: Callable[..., Any], leaves: list[Any], in_tree: Any, constant: list[bool],
+          t_leaves: list[Any], has_aux: bool, what: str) -> tuple[list[Any], list[Any], Any, Any]:
+    """The forward-mode core, on checked input leaves: (output leaves, their tangents, the
+    output tree, aux). A leaf whose tangent is None is a constant (a zero tangent)."""
     with quiet_floating_point(), new_main(forward.JVPTrace) as main:
-        tracers = [x if const else forward.JVPTracer(main.trace, x, t)
+        tracers = [x if const or t is None else forward.JVPTracer(main.trace, x, t)
                    for x, t, const in zip(leaves, t_leaves, constant)]
         out = fun(*tree_util.tree_unflatten(in_tree, tracers))
-        out, aux = split_aux(out, has_aux, "jvp")
+        out, aux = split_aux(out, has_aux, what)
         out_leaves, out_tree = tree_util.tree_flatten(out)
         unpacked = [forward.unpack(o, main) for o in out_leaves]
         if has_aux:
             aux = tree_util.tree_map(lambda a: forward.unpack(a, main)[0], aux)
-    values = [output_array(p, "jvp") for p, _ in unpacked]
+    values = [output_array(p, what) for p, _ in unpacked]
     out_tangents = [zeros_like(p) if t is None else t for p, (_, t) in zip(values, unpacked)]
-    result = (tree_util.tree_unflatten(out_tree, values),
-              tree_util.tree_unflatten(out_tree, out_tangents))
-    return result + (aux,) if has_aux else result
+    return values, out_tangents, out_tree, aux
 
 
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:

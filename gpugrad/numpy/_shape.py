@@ -214,6 +214,8 @@ def stack(arrays: Any, axis: int = 0) -> Any:
     if len({x.shape for x in xs}) != 1:
         raise ValueError(f"all input arrays must have the same shape, got "
                          f"{[x.shape for x in xs]}")
+    if all(type(x) is np.ndarray and x.dtype == xs[0].dtype for x in xs):
+        return np.stack(xs, axis=axis)  # constants: what the traced route computes, at once
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 

@@ -44,6 +44,8 @@ def _block(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, 
     if not columns:
         raw = raw_value(like)
         return namespace_of(raw).zeros(out_shape + in_shape, raw.dtype)
+    if len(columns) == 1:  # one output (or input) element: nothing to stack
+        return gnp.reshape(columns[0], out_shape + in_shape)
     if rows_first:  # reverse mode: one slice per output element, each of in_shape
         return gnp.reshape(gnp.stack(columns), out_shape + in_shape)
     # forward mode: one slice per input element, each of out_shape

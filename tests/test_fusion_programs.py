@@ -70,26 +70,34 @@ def assert_close(a: Any, b: Any, rtol: float) -> None:
     np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * scale)
 
 
+def _direct_slots() -> list[tuple[Any, str]]:
+    """Every primitive's direct rule (Primitive.direct_vjp and direct_jvp)."""
+    from gpugrad.primitives import contraction, elementwise, structural
+
+    prims = [contraction.einsum_p, elementwise.elementwise_p, structural.reshape_p,
+             structural.transpose_p, structural.broadcast_p, structural.reduce_sum_p]
+    return [(p, slot) for p in prims for slot in ("direct_vjp", "direct_jvp")]
+
+
 @contextlib.contextmanager
 def node_by_node() -> Iterator[None]:
     """The reference: every operation through bind and its primitive's general rule (no
     fusion, no laziness, no direct route or direct rules)."""
     from gpugrad.primitives import fusion
-    from gpugrad.primitives.contraction import einsum_p
-    from gpugrad.primitives.elementwise import elementwise_p
-    from gpugrad.primitives.structural import reduce_sum_p
 
-    saved = (fusion.MIN_NUMPY_SIZE, einsum_p.direct_vjp, reduce_sum_p.direct_vjp,
-             elementwise_p.direct_jvp)
+    saved_size = fusion.MIN_NUMPY_SIZE
+    saved = [(p, slot, getattr(p, slot)) for p, slot in _direct_slots()]
     gpugrad.config.update("fuse_backward", False)
     fusion.MIN_NUMPY_SIZE = 0  # no array is small enough for the direct route
-    einsum_p.direct_vjp = reduce_sum_p.direct_vjp = elementwise_p.direct_jvp = None
+    for p, slot, _ in saved:
+        setattr(p, slot, None)
     try:
         yield
     finally:
         gpugrad.config.update("fuse_backward", True)
-        (fusion.MIN_NUMPY_SIZE, einsum_p.direct_vjp, reduce_sum_p.direct_vjp,
-         elementwise_p.direct_jvp) = saved
+        fusion.MIN_NUMPY_SIZE = saved_size
+        for p, slot, rule in saved:
+            setattr(p, slot, rule)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,3 +182,16 @@ def test_jvp_and_hessian_vector_products_agree_with_node_by_node(program, inputs
         references = both()
     for a, b in zip(results, references):
         assert_close(a, b, 1e-10)
+
+
+def test_every_direct_rule_is_switched_off_for_the_reference() -> None:
+    """The reference above must see the general rules only: a primitive given a direct
+    rule later has to be added to _direct_slots."""
+    import gc
+
+    from gpugrad.core.trace import Primitive
+
+    with_direct = {(p.name, slot) for p in gc.get_objects() if isinstance(p, Primitive)
+                   for slot in ("direct_vjp", "direct_jvp") if getattr(p, slot) is not None}
+    assert with_direct == {(p.name, slot) for p, slot in _direct_slots()
+                           if getattr(p, slot) is not None}

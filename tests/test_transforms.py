@@ -254,3 +254,18 @@ def test_where_nan_trap_matches_jax_and_the_documented_fix():
     safe = grad(lambda x: gnp.where(x > 0, gnp.sqrt(gnp.where(x > 0, x, 1.0)), 0.0))
     assert float(safe(np.zeros(()))) == 0.0
     assert float(safe(np.array(4.0))) == pytest.approx(0.25)
+
+
+def test_jvp_of_a_product_with_both_tangents_is_an_array() -> None:
+    """The bilinear tangent of dot (a 0-d result): both terms summed, as an array."""
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    ta, tb = np.array([1.0, 0.0, -1.0]), np.array([2.0, 1.0, 0.5])
+    out, tangent = gpugrad.jvp(gnp.dot, (a, b), (ta, tb))
+    assert type(tangent) is np.ndarray and tangent.shape == ()
+    np.testing.assert_allclose(out, a @ b)
+    np.testing.assert_allclose(tangent, ta @ b + a @ tb)
+    # and a matrix product, with a tangent on one side only
+    m = np.arange(6.0).reshape(2, 3)
+    out, tangent = gpugrad.jvp(lambda m: m @ b, (m,), (np.ones((2, 3)),))
+    np.testing.assert_allclose(out, m @ b)
+    np.testing.assert_allclose(tangent, np.ones((2, 3)) @ b)

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Primitive, bind
+from gpugrad.core.forward import JVPTracer
+from gpugrad.core.trace import Primitive, Tracer, bind
 
 __all__ = ["einsum_p", "contract"]
 
@@ -204,7 +205,35 @@ def _direct_rule(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
     return rule
 
 
+def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+    """Forward mode's shortcut for a two-operand contraction of concrete NumPy values: the
+    product and its bilinear tangent, with the products planned once for these shapes."""
+    if len(args) != 2:
+        return None
+    values, tangents = [], []
+    for x in args:
+        if type(x) is JVPTracer and x._trace is trace:
+            value, tangent = x.primal, x.tangent
+            if type(tangent) is not np.ndarray:
+                return None
+        elif isinstance(x, Tracer):
+            return None
+        else:
+            value, tangent = x, None
+        if type(value) is not np.ndarray:
+            return None
+        values.append(value)
+        tangents.append(tangent)
+    (a, b), (ta, tb) = values, tangents
+    run = _runner(params["spec"], a.shape, b.shape)
+    tangent = run(ta, b) if ta is not None else None
+    if tb is not None:
+        tangent = run(a, tb) if tangent is None else np.asarray(tangent + run(a, tb))
+    return JVPTracer(trace, run(a, b), tangent)
+
+
 einsum_p.impl = _impl
+einsum_p.direct_jvp = _direct_jvp
 einsum_p.direct_vjp = _direct_vjp
 einsum_p.jvp = _jvp
 einsum_p.vjp = _vjp

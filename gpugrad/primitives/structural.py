@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.dtypes import is_float
 
@@ -52,6 +53,25 @@ def _linear_jvp(prim: Primitive) -> Any:
         return out, bind(prim, *ts, **params)
 
     return jvp
+
+
+def _linear_direct_jvp(prim: Primitive) -> Any:
+    """Forward mode's shortcut for a linear one-operand primitive on a concrete NumPy value
+    and tangent: the primitive itself applied to both (Primitive.direct_jvp)."""
+    impl = prim.impl
+
+    def direct(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+        if len(args) != 1:
+            return None
+        (x,) = args
+        if type(x) is not JVPTracer or x._trace is not trace:
+            return None
+        value, tangent = x.primal, x.tangent
+        if type(value) is not np.ndarray or type(tangent) is not np.ndarray:
+            return None
+        return JVPTracer(trace, impl(value, **params), impl(tangent, **params))
+
+    return direct
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,6 +123,7 @@ def convert(x: Any, dtype: Any) -> Any:
 reshape_p = Primitive("reshape")
 reshape_p.impl = lambda x, shape: _asarray(x).reshape(shape)
 reshape_p.jvp = _linear_jvp(reshape_p)
+reshape_p.direct_jvp = _linear_direct_jvp(reshape_p)
 reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
 
 
@@ -116,6 +137,7 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
 transpose_p = Primitive("transpose")
 transpose_p.impl = lambda x, perm: _asarray(x).transpose(perm)
 transpose_p.jvp = _linear_jvp(transpose_p)
+transpose_p.direct_jvp = _linear_direct_jvp(transpose_p)
 transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
     transpose(ct, tuple(int(i) for i in np.argsort(perm)))
 ]
@@ -149,6 +171,7 @@ _SMALL = 4096  # elements
 
 broadcast_p.impl = _broadcast_impl
 broadcast_p.jvp = _linear_jvp(broadcast_p)
+broadcast_p.direct_jvp = _linear_direct_jvp(broadcast_p)
 
 
 def _broadcast_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
@@ -179,6 +202,7 @@ def _reduce_sum_impl(x: Any, axes: tuple[int, ...]) -> Any:
 
 reduce_sum_p.impl = _reduce_sum_impl
 reduce_sum_p.jvp = _linear_jvp(reduce_sum_p)
+reduce_sum_p.direct_jvp = _linear_direct_jvp(reduce_sum_p)
 
 
 def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],

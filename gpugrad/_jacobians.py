@@ -157,7 +157,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
             ]
             tree = tree_util.tree_unflatten(in_tree, per_input)
             blocks.append(tree[0] if single else tree)
-        jac = tree_util.tree_unflatten(out_tree, blocks)
+        jac = blocks[0] if out_tree is None else tree_util.tree_unflatten(out_tree, blocks)
         return (jac, aux) if has_aux else jac
 
     return jacfun

@@ -99,9 +99,14 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         rec = _Recorded(fun, primals, has_aux, "vjp")
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
-        tree = rec.out_tree if rec.out_tree is not None else tree_util.tree_structure(
-            rec.values[0])
-        ct_leaves = check_ct(ct, tree, rec.values)
+        value = rec.values[0]
+        if (rec.out_tree is None and type(ct) is type(value) and ct.shape == value.shape
+                and ct.dtype == value.dtype):
+            ct_leaves = [ct]  # one array for one array: nothing to flatten or convert
+        else:
+            tree = rec.out_tree if rec.out_tree is not None else tree_util.tree_structure(
+                value)
+            ct_leaves = check_ct(ct, tree, rec.values)
         with quiet_floating_point():
             return rec.pull(ct_leaves, release=False)
 
@@ -223,26 +228,38 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
     leaves, in_tree, constant = prepare_primals(tuple(primals), "jvp")
-    if in_tree is None:  # flat: every primal an array
-        in_tree = tree_util.tree_structure(tuple(leaves))
-    t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
+    if in_tree is None and all(type(t) is type(p) and t.shape == p.shape and t.dtype == p.dtype
+                               for t, p in zip(tangents, leaves)):
+        t_leaves = list(tangents)  # arrays matching arrays: nothing to flatten or convert
+    else:
+        if in_tree is None:  # flat: every primal an array
+            in_tree = tree_util.tree_structure(tuple(leaves))
+        t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
     values, out_tangents, out_tree, aux = _push(fun, leaves, in_tree, constant, t_leaves,
                                                 has_aux, "jvp")
-    result = (tree_util.tree_unflatten(out_tree, values),
-              tree_util.tree_unflatten(out_tree, out_tangents))
+    if out_tree is None:
+        result = (values[0], out_tangents[0])
+    else:
+        result = (tree_util.tree_unflatten(out_tree, values),
+                  tree_util.tree_unflatten(out_tree, out_tangents))
     return result + (aux,) if has_aux else result
 
 
 def _push(fun: Callable[..., Any], leaves: list[Any], in_tree: Any, constant: list[bool],
           t_leaves: list[Any], has_aux: bool, what: str) -> tuple[list[Any], list[Any], Any, Any]:
-    """The forward-mode core, on checked input leaves: (output leaves, their tangents, the
-    output tree, aux). A leaf whose tangent is None is a constant (a zero tangent)."""
+    """The forward-mode core, on checked input leaves (``in_tree`` None: the arguments
+    themselves): (output leaves, their tangents, the output tree or None for one array, aux).
+    A leaf whose tangent is None is a constant (a zero tangent)."""
     with quiet_floating_point(), new_main(forward.JVPTrace) as main:
         tracers = [x if const or t is None else forward.JVPTracer(main.trace, x, t)
                    for x, t, const in zip(leaves, t_leaves, constant)]
-        out = fun(*tree_util.tree_unflatten(in_tree, tracers))
+        out = fun(*(tracers if in_tree is None else tree_util.tree_unflatten(in_tree,
+                                                                             tracers)))
         out, aux = split_aux(out, has_aux, what)
-        out_leaves, out_tree = tree_util.tree_flatten(out)
+        if _is_flat_output(out):
+            out_leaves, out_tree = [out], None
+        else:
+            out_leaves, out_tree = tree_util.tree_flatten(out)
         unpacked = [forward.unpack(o, main) for o in out_leaves]
         if has_aux:
             aux = tree_util.tree_map(lambda a: forward.unpack(a, main)[0], aux)

@@ -29,9 +29,7 @@ from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, unbroadcast
 
-__all__ = [
-    "apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point", "unbroadcast",
-]
+__all__ = ["apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point"]
 
 elementwise_p = Primitive("elementwise")
 

@@ -96,10 +96,6 @@ _state = _State()
 _sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
 
 
-def next_sequence() -> int:
-    return next(_sequence)
-
-
 class new_main:
     """Push a transformation onto this thread's stack for the duration of a ``with`` block.
 

@@ -56,8 +56,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # Subpackages that import lazily: `gpugrad.random`, `gpugrad.test_util`, `gpugrad.numpy`.
-    if name in ("random", "test_util", "numpy", "kernel"):
+    # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
+    # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
+    if name in ("random", "test_util", "numpy", "scipy", "kernel"):
         import importlib
 
         return importlib.import_module(f"gpugrad.{name}")

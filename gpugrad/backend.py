@@ -40,6 +40,7 @@ __all__ = [
 _BACKENDS = ("numpy", "cupy")
 _process_default: str | None = None
 _process_reason = ""
+_resolved_option: str | None = None  # the value of config.backend behind _process_default
 _cupy_probe: tuple[bool, str] | None = None
 _local = threading.local()
 
@@ -108,8 +109,11 @@ def default_backend() -> str:
     stack = getattr(_local, "stack", None)
     if stack:
         return str(stack[-1])
-    global _process_default, _process_reason
-    if _process_default is None:
+    global _process_default, _process_reason, _resolved_option
+    # The option is resolved again only when it changed (config.update("backend", ...) or
+    # JAX's jax_platform_name), so set_default_backend keeps its word otherwise.
+    if _process_default is None or config.backend != _resolved_option:
+        _resolved_option = config.backend
         _process_default, _process_reason = _resolve(config.backend)
     return _process_default
 

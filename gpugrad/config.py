@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OPTIONS", "Option", "config"]
+__all__ = ["JAX_NAMES", "OPTIONS", "Option", "config"]
 
 
 def _parse_bool(text: str) -> bool:
@@ -64,7 +64,8 @@ OPTIONS: dict[str, Option] = {
             "auto",
             _parse_backend,
             "Array backend: `auto` (CuPy when a CUDA device is usable, else NumPy), "
-            "`cupy` (error if unusable) or `numpy`. Read once, at the first array created.",
+            "`cupy` (error if unusable) or `numpy`. Read at the first array created, and again "
+            "whenever it is changed with `gpugrad.config.update`.",
         ),
         Option(
             "enable_x64",
@@ -117,6 +118,33 @@ OPTIONS: dict[str, Option] = {
 }
 
 
+# JAX's spellings of the same options, so that a JAX program's configuration lines run
+# unchanged (`jax.config.update("jax_enable_x64", True)` opens many tutorials). JAX names a
+# platform where gpugrad names a backend; the mapping turns one into the other.
+JAX_NAMES: dict[str, str] = {
+    "jax_enable_x64": "enable_x64",
+    "jax_threefry_partitionable": "threefry_partitionable",
+    "jax_platform_name": "backend",
+    "jax_platforms": "backend",
+}
+_JAX_READABLE = {
+    "jax_enable_x64": "enable_x64",
+    "x64_enabled": "enable_x64",
+    "jax_threefry_partitionable": "threefry_partitionable",
+}
+_PLATFORM_BACKENDS = {"cpu": "numpy", "gpu": "cupy", "cuda": "cupy", "": "auto"}
+
+
+def _platform_backend(value: Any) -> str:
+    # jax_platforms may list several, in order of preference ("cuda,cpu"): the first wins.
+    first = str(value).split(",")[0].strip().lower()
+    if first not in _PLATFORM_BACKENDS:
+        raise ValueError(
+            f"JAX platform {value!r} has no gpugrad backend; use 'cpu' (NumPy) or 'gpu' (CuPy)"
+        )
+    return _PLATFORM_BACKENDS[first]
+
+
 class Config:
     """The live values of :data:`OPTIONS`, read as attributes (``config.enable_x64``)."""
 
@@ -138,12 +166,23 @@ class Config:
     def update(self, name: str, value: Any) -> None:
         """Set option ``name`` to ``value`` for the rest of the process.
 
+        JAX's names are accepted too (:data:`JAX_NAMES`): ``"jax_enable_x64"`` sets
+        ``enable_x64``, and ``"jax_platform_name"`` ``"cpu"``/``"gpu"`` picks the NumPy/CuPy
+        backend.
+
         Example:
             >>> import gpugrad
-            >>> gpugrad.config.update("threefry_partitionable", False)
+            >>> gpugrad.config.update("jax_enable_x64", True)
+            >>> gpugrad.config.enable_x64
+            True
+            >>> gpugrad.config.update("enable_x64", False)
         """
+        if name in JAX_NAMES:
+            if JAX_NAMES[name] == "backend":
+                value = _platform_backend(value)
+            name = JAX_NAMES[name]
         if name not in OPTIONS:
-            known = ", ".join(sorted(OPTIONS))
+            known = ", ".join(sorted([*OPTIONS, *JAX_NAMES]))
             raise KeyError(f"unknown gpugrad config option {name!r}; known options: {known}")
         if isinstance(value, str) and OPTIONS[name].default is not None:
             value = OPTIONS[name].parse(value)
@@ -152,15 +191,14 @@ class Config:
         self._values[name] = value
         self.__dict__[name] = value  # read as a plain attribute: no __getattr__ call
 
-    def read(self, name: str) -> Any:
-        """The current value of option ``name``."""
-        return self._values[name]
-
     def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["_values"][name]
-        except KeyError:
-            raise AttributeError(f"gpugrad.config has no option {name!r}") from None
+        # Reached only for names that are not plain attributes: JAX's spellings of an option
+        # (`jax.config.jax_enable_x64`, `jax.config.x64_enabled`). A platform is not read back
+        # under JAX's name: gpugrad's `config.backend` says which backend was asked for.
+        key = _JAX_READABLE.get(name)
+        if key is None:
+            raise AttributeError(f"gpugrad.config has no option {name!r}")
+        return self.__dict__["_values"][key]
 
     def __repr__(self) -> str:
         items = ", ".join(f"{k}={v!r}" for k, v in self._values.items())

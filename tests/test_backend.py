@@ -94,3 +94,54 @@ def test_config_options_are_one_table():
         assert f"`{option.env}`" in readme
     with pytest.raises(KeyError, match="unknown gpugrad config option"):
         gpugrad.config.update("no_such_option", 1)
+
+
+def test_jax_spellings_of_configuration():
+    # JAX tutorials open with jax.config.update("jax_enable_x64", True).
+    try:
+        gpugrad.config.update("jax_enable_x64", True)
+        assert gpugrad.config.enable_x64 is True
+        assert gpugrad.config.jax_enable_x64 is True and gpugrad.config.x64_enabled is True
+        assert gnp.array(1.5).dtype == np.float64
+    finally:
+        gpugrad.config.update("enable_x64", False)
+    assert gnp.array(1.5).dtype == np.float32
+    try:
+        gpugrad.config.update("jax_threefry_partitionable", True)
+        assert gpugrad.config.threefry_partitionable is True
+        assert gpugrad.config.jax_threefry_partitionable is True
+    finally:
+        gpugrad.config.update("threefry_partitionable", False)
+    with pytest.raises(KeyError, match="jax_enable_x64"):  # the known names are listed
+        gpugrad.config.update("jax_debug_nans", True)
+    with pytest.raises(AttributeError, match="no option 'jax_debug_nans'"):
+        gpugrad.config.jax_debug_nans
+
+
+def test_jax_platform_name_picks_the_backend():
+    # A platform chosen after arrays exist takes effect (the option is resolved again).
+    proc = _run(
+        "import gpugrad, gpugrad.numpy as gnp\n"
+        "gnp.zeros(1)\n"
+        "gpugrad.config.update('jax_platform_name', 'cpu')\n"
+        "print(gpugrad.default_backend(), gpugrad.config.backend)\n"
+        "gpugrad.set_default_backend('numpy'); gnp.zeros(1)\n"
+        "print(gpugrad.default_backend())\n"
+        "try:\n"
+        "    gpugrad.config.update('jax_platforms', 'tpu')\n"
+        "except ValueError as err:\n"
+        "    print(err)\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "numpy numpy"
+    assert lines[1] == "numpy"
+    assert "JAX platform 'tpu' has no gpugrad backend" in lines[2]
+
+
+def test_scipy_imports_on_first_use():
+    proc = _run("import gpugrad, sys\n"
+                "assert 'gpugrad.scipy' not in sys.modules\n"
+                "print(float(gpugrad.scipy.special.erf(0.5)))")
+    assert proc.returncode == 0, proc.stderr
+    assert abs(float(proc.stdout) - 0.5204998778130465) < 1e-6

@@ -1,0 +1,264 @@
+"""Programs in the style of JAX's documentation, run twice with only the imports changed:
+once as ``jax``/``jax.numpy``, once as ``gpugrad``/``gpugrad.numpy``. Every number they
+produce must agree (random draws included), in JAX's default 32-bit mode.
+
+Each program is a function of the two modules (``jax``, ``jnp``) that returns a pytree of
+results; the comparison walks both trees. Only what gpugrad has is used (no ``vmap``, ``jit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import gpugrad
+import gpugrad.numpy as gnp
+
+jax_mod = pytest.importorskip("jax")
+jax_numpy = pytest.importorskip("jax.numpy")
+
+Program = Callable[[Any, Any], Any]
+PROGRAMS: dict[str, Program] = {}
+
+
+def program(fn: Program) -> Program:
+    PROGRAMS[fn.__name__] = fn
+    return fn
+
+
+@program
+def derivatives_of_tanh(jax, jnp):
+    d1 = jax.grad(jnp.tanh)
+    d2 = jax.grad(d1)
+    d3 = jax.grad(d2)
+    return [d(x) for d in (d1, d2, d3) for x in (0.0, 0.5, 2.0, -3.0)]
+
+
+@program
+def logistic_regression_gradients(jax, jnp):
+    key = jax.random.PRNGKey(0)
+
+    def sigmoid(x):
+        return 0.5 * (jnp.tanh(x / 2) + 1)
+
+    def predict(W, b, inputs):
+        return sigmoid(jnp.dot(inputs, W) + b)
+
+    inputs = jnp.array([[0.52, 1.12, 0.77], [0.88, -1.08, 0.15], [0.52, 0.06, -1.30],
+                        [0.74, -2.49, 1.39]])
+    targets = jnp.array([True, True, False, True])
+
+    def loss(W, b):
+        preds = predict(W, b, inputs)
+        label_probs = preds * targets + (1 - preds) * (1 - targets)
+        return -jnp.sum(jnp.log(label_probs))
+
+    key, W_key, b_key = jax.random.split(key, 3)
+    W = jax.random.normal(W_key, (3,))
+    b = jax.random.normal(b_key, ())
+    W_grad = jax.grad(loss, argnums=0)(W, b)
+    W_grad_b = jax.grad(loss, 1)(W, b)
+    both = jax.grad(loss, (0, 1))(W, b)
+    value, grads = jax.value_and_grad(loss, (0, 1))(W, b)
+    as_dict = jax.grad(lambda p: loss(p["W"], p["b"]))({"W": W, "b": b})
+    return [W, b, W_grad, W_grad_b, both, value, grads, as_dict]
+
+
+@program
+def hessian_vector_products(jax, jnp):
+    def f(x):
+        return jnp.sum(jnp.sin(x) * jnp.exp(x / 3) + x[0] * x[1] ** 2)
+
+    def hvp_rev(f, x, v):
+        return jax.grad(lambda x: jnp.vdot(jax.grad(f)(x), v))(x)
+
+    def hvp_fwd_over_rev(f, primals, tangents):
+        return jax.jvp(jax.grad(f), primals, tangents)[1]
+
+    x = jnp.array([0.3, -1.2, 2.0])
+    v = jnp.array([1.0, 0.5, -0.25])
+    return [hvp_rev(f, x, v), hvp_fwd_over_rev(f, (x,), (v,)), jax.hessian(f)(x) @ v]
+
+
+@program
+def jacobians_of_a_layer(jax, jnp):
+    key = jax.random.PRNGKey(42)
+    k1, k2 = jax.random.split(key)
+    W = jax.random.normal(k1, (4, 3))
+    x = jax.random.uniform(k2, (3,), minval=-1.0, maxval=1.0)
+
+    def layer(W, x):
+        return jnp.tanh(W @ x)
+
+    return [
+        jax.jacfwd(layer, argnums=1)(W, x),
+        jax.jacrev(layer, argnums=1)(W, x),
+        jax.jacrev(layer, argnums=0)(W, x),
+        jax.jacobian(layer, argnums=(0, 1))(W, x),
+        jax.hessian(lambda x: jnp.sum(layer(W, x) ** 2))(x),
+    ]
+
+
+@program
+def vjp_and_jvp_on_pytrees(jax, jnp):
+    def f(params, x):
+        return {"out": jnp.tanh(params["w"] * x + params["b"]), "norm": jnp.sum(x**2)}
+
+    params = {"w": jnp.array([0.5, -1.0]), "b": jnp.array(0.25)}
+    x = jnp.array([1.5, 2.0])
+    out, f_vjp = jax.vjp(f, params, x)
+    cts = f_vjp({"out": jnp.array([1.0, -2.0]), "norm": jnp.array(0.5)})
+    primal_out, tangent_out = jax.jvp(
+        f, (params, x), ({"w": jnp.array([1.0, 0.0]), "b": jnp.array(1.0)}, jnp.ones(2))
+    )
+    y, f_jvp = jax.linearize(lambda x: jnp.sin(x) * x, x)
+    return [out, cts, primal_out, tangent_out, y, f_jvp(jnp.array([1.0, -1.0]))]
+
+
+@program
+def linear_regression_by_gradient_descent(jax, jnp):
+    key = jax.random.PRNGKey(7)
+    xkey, nkey = jax.random.split(key)
+    xs = jax.random.normal(xkey, (64,))
+    ys = 3.0 * xs - 1.0 + 0.1 * jax.random.normal(nkey, (64,))
+
+    def loss(theta, x, y):
+        w, b = theta
+        return jnp.mean((w * x + b - y) ** 2)
+
+    theta = (jnp.array(1.0), jnp.array(0.0))
+    losses = []
+    for _ in range(50):
+        value, grads = jax.value_and_grad(loss)(theta, xs, ys)
+        theta = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, theta, grads)
+        losses.append(value)
+    return [theta, losses[::10]]
+
+
+@program
+def stop_gradient_td_update(jax, jnp):
+    def value_fn(theta, state):
+        return jnp.dot(theta, state)
+
+    def td_loss(theta, s_tm1, r_t, s_t):
+        v_tm1 = value_fn(theta, s_tm1)
+        target = r_t + value_fn(theta, s_t)
+        return -0.5 * (jax.stop_gradient(target) - v_tm1) ** 2
+
+    theta = jnp.array([0.1, -0.1, 0.0])
+    s_tm1, r_t, s_t = jnp.array([1.0, 2.0, -1.0]), jnp.array(1.0), jnp.array([2.0, 1.0, 0.0])
+    return jax.grad(td_loss)(theta, s_tm1, r_t, s_t)
+
+
+@program
+def straight_through_estimator(jax, jnp):
+    def f(x):
+        return jnp.round(x)
+
+    def straight_through_f(x):
+        zero = x - jax.stop_gradient(x)
+        return zero + jax.stop_gradient(f(x))
+
+    x = jnp.array([0.2, 1.7, -2.4])
+    return [jax.grad(lambda x: jnp.sum(f(x)))(x),
+            jax.grad(lambda x: jnp.sum(straight_through_f(x)))(x),
+            straight_through_f(x)]
+
+
+@program
+def complex_differentiation(jax, jnp):
+    def f(z):
+        x, y = jnp.real(z), jnp.imag(z)
+        return x**2 + y**2
+
+    z = jnp.array(3.0 + 4.0j)
+    g = jax.grad(f)(z)
+    h = jax.grad(lambda z: jnp.abs(jnp.sin(z)) ** 2)(z * 0.1)
+    holo = jax.grad(lambda z: jnp.sin(z), holomorphic=True)(jnp.array(1.0 + 0.5j))
+    return [g, h, holo]
+
+
+@program
+def random_numbers(jax, jnp):
+    key = jax.random.PRNGKey(1701)
+    keys = jax.random.split(key, 4)
+    folded = jax.random.fold_in(key, 3)
+    return [
+        jax.random.key_data(keys),
+        jax.random.key_data(folded),
+        jax.random.uniform(keys[0], (5,)),
+        jax.random.normal(keys[1], (2, 3)),
+        jax.random.bernoulli(keys[2], 0.3, (6,)),
+        jax.random.randint(keys[3], (5,), 0, 10),
+        jax.random.permutation(key, 8),
+        jax.random.choice(folded, 10, (4,), replace=False),
+        jax.random.categorical(key, jnp.log(jnp.array([0.1, 0.2, 0.7])), shape=(6,)),
+        jax.random.truncated_normal(folded, -1.0, 2.0, (4,)),
+    ]
+
+
+@program
+def softmax_cross_entropy(jax, jnp):
+    logits = jnp.array([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]])
+    labels = jnp.array([0, 2])
+
+    def loss(logits):
+        log_probs = logits - jax.scipy.special.logsumexp(logits, axis=-1, keepdims=True)
+        return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=-1))
+
+    return [loss(logits), jax.grad(loss)(logits), jax.hessian(loss)(logits)[0, :, 0, :]]
+
+
+@program
+def nested_perturbations(jax, jnp):
+    # The perturbation confusion example: the inner grad must treat x as a constant.
+    def f(x):
+        return x * jax.grad(lambda y: x + y)(1.0)
+
+    g = jax.grad(lambda x: x * jax.grad(lambda y: x * y**2)(2.0))(3.0)
+    return [jax.grad(f)(2.0), g]
+
+
+def _run(fn: Program, jax: Any, jnp: Any) -> Any:
+    # JAX spells it jax.lax.stop_gradient, gpugrad (which has no lax yet) gpugrad.stop_gradient:
+    # the programs call jax.stop_gradient, pointed here at each library's own.
+    class Namespace:
+        def __getattr__(self, name: str) -> Any:
+            if name == "stop_gradient" and hasattr(jax, "lax"):
+                return jax.lax.stop_gradient
+            return getattr(jax, name)
+
+    return fn(Namespace(), jnp)
+
+
+@pytest.fixture(params=[False, True], ids=["legacy_prng", "partitionable_prng"])
+def prng_layout(request: pytest.FixtureRequest) -> Any:
+    """Both libraries set to the same threefry layout: JAX's legacy one (gpugrad's default,
+    which the seed tutorials print) and the partitionable one (JAX's default since 0.5)."""
+    saved = (jax_mod.config.jax_threefry_partitionable, gpugrad.config.threefry_partitionable)
+    jax_mod.config.update("jax_threefry_partitionable", request.param)
+    gpugrad.config.update("jax_threefry_partitionable", request.param)
+    yield request.param
+    jax_mod.config.update("jax_threefry_partitionable", saved[0])
+    gpugrad.config.update("threefry_partitionable", saved[1])
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_program_prints_jax_numbers(name: str, prng_layout: bool) -> None:
+    ours = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
+    theirs = jax_mod.tree_util.tree_leaves(_run(PROGRAMS[name], jax_mod, jax_numpy))
+    assert len(ours) == len(theirs)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        b = np.asarray(b)
+        # Outside transformations operators on plain arrays are NumPy's own, and NumPy gives
+        # a scalar for an operator on 0-d arrays (`p - 0.1 * g`): an array or a NumPy scalar.
+        assert isinstance(a, (np.ndarray, np.generic)), f"{name}: result {i} is {type(a)}"
+        assert a.shape == b.shape, f"{name}: result {i} shape {a.shape} != {b.shape}"
+        assert a.dtype == b.dtype, f"{name}: result {i} dtype {a.dtype} != {b.dtype}"
+        if np.issubdtype(b.dtype, np.inexact):
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"{name}[{i}]")
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=f"{name}[{i}]")

@@ -10,7 +10,8 @@ composed from the primitives (each file lists its names in ``__all__``):
 * ``_extra_math``: hypot, sinc, fmax, nan_to_num, float_power, isnan, size, ...;
 * ``_extra_signal``: convolve, correlate, interp, polyval.
 * ``floating``: fmod, copysign, ldexp, frexp, i0;
-* ``dtype_functions``: result_type, finfo, iinfo, issubdtype, iscomplex, isreal, ...
+* ``dtype_functions``: result_type, finfo, iinfo, issubdtype, iscomplex, isreal, ...;
+* ``setops``: unique, array_equal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gpugrad.numpy import (
     _extra_stats,
     dtype_functions,
     floating,
+    setops,
 )
 from gpugrad.numpy._extra_index import *  # noqa: F403
 from gpugrad.numpy._extra_math import *  # noqa: F403
@@ -37,9 +39,10 @@ from gpugrad.numpy._extra_stack import *  # noqa: F403
 from gpugrad.numpy._extra_stats import *  # noqa: F403
 from gpugrad.numpy.dtype_functions import *  # noqa: F403
 from gpugrad.numpy.floating import *  # noqa: F403
+from gpugrad.numpy.setops import *  # noqa: F403
 
 __all__: list[str] = sorted(
     _extra_index.__all__ + _extra_math.__all__ + _extra_matrix.__all__ + _extra_order.__all__
     + _extra_shape.__all__ + _extra_signal.__all__ + _extra_stack.__all__ + _extra_stats.__all__
-    + dtype_functions.__all__ + floating.__all__
+    + dtype_functions.__all__ + floating.__all__ + setops.__all__
 )

@@ -205,4 +205,4 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
             raise ValueError(f"trapezoid: x has {xs.shape[0]} points and y "
                              f"{y.shape[-1]} along axis {axis}")
         spacing = xs[..., 1:] - xs[..., :-1]
-    return _sum(spacing * (y[..., 1:] + y[..., :-1]), axis=-1) * 0.5
+    return as_array(_sum(spacing * (y[..., 1:] + y[..., :-1]), axis=-1) * 0.5)

@@ -237,15 +237,24 @@ def _extremum(x: Any, axis: Any, keepdims: bool, initial: Any, where: Any, name:
     reduce, pick = (reduce_max, "maximum") if name == "max" else (reduce_min, "minimum")
     if builtins.any(x.shape[a] == 0 for a in axes):  # only the initial value is left
         shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
-        out = convert(broadcast_to(_array(initial), shape), result_type(x, initial))
+        out = broadcast_to(_of_dtype(initial, result_type(x, initial)), shape)
         return _keep(x.shape, out, axes, keepdims)
     if where is not None:
         # Unselected entries become initial itself: they can never beat it.
-        x = _masked(x, where, convert(_array(initial), x.dtype))
+        x = _masked(x, where, _of_dtype(initial, x.dtype))
     out = reduce(x, axes)
     if initial is not None:
         out = FUNCTIONS[pick](out, initial)
     return _keep(x.shape, out, axes, keepdims)
+
+
+def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
+    """``value`` as an array of ``dtype`` (a Python number converts exactly, not through
+    the default float)."""
+    if isinstance(value, (bool, int, float, complex)):
+        return np.asarray(value, dtype=dtype)
+    value = _array(value)
+    return value if value.dtype == dtype else convert(value, dtype)
 
 
 def _check_nonempty(x: Any, axes: tuple[int, ...], name: str) -> None:

@@ -149,6 +149,14 @@ def test_closed_forms() -> None:
     np.testing.assert_allclose(g, np.where(MASK, 2 * M, 0.0))
 
 
+def test_any_all_where() -> None:
+    x = np.array([[True, False], [False, False]])
+    mask = np.array([[False, True], [True, True]])
+    assert gnp.any(x, axis=1, where=mask).tolist() == [False, False]
+    assert gnp.all(x, axis=0, where=~mask).tolist() == [True, True]
+    assert bool(gnp.all(np.array([1.0, 0.0]), where=np.array([True, False])))
+
+
 def test_unique_results() -> None:
     x = np.array([[3.0, 1.0, 3.0], [2.0, 1.0, 5.0]])
     values, index, inverse, counts = gnp.unique(x, return_index=True, return_inverse=True,
@@ -180,6 +188,8 @@ def test_integer_reduction_dtypes(enable_x64: bool) -> None:
             cum = signed if name == "bool" else name  # running sums keep the dtype
             assert gnp.cumsum(x).dtype == cum and gnp.cumprod(x, axis=1).dtype == cum, name
         assert int(gnp.sum(np.full(300, 100, np.int8))) == 30000  # no int8 overflow
+        assert gnp.sum(np.ones(3, np.int8), promote_integers=False).dtype == np.int8
+        assert gnp.frexp(np.ones(2))[1].dtype == np.int32  # in both modes, as in JAX
         assert gnp.sum(np.ones(3, np.float16)).dtype == np.float16
     finally:
         gpugrad.config.update("enable_x64", False)

@@ -67,6 +67,14 @@ def _accumulator(dtype: np.dtype[Any]) -> np.dtype[Any]:
     return wide if dtype.kind == "b" or dtype.itemsize < wide.itemsize else dtype
 
 
+def _sum_dtype(dtype: np.dtype[Any], requested: Any, promote_integers: bool) -> np.dtype[Any]:
+    if requested is not None:
+        return np.dtype(requested)
+    if not promote_integers and dtype.kind in "iu":
+        return dtype
+    return _accumulator(dtype)
+
+
 def _masked(x: Any, where: Any, fill: Any) -> Any:
     """``x`` with ``fill`` where the mask ``where`` is false (the mask broadcast to x)."""
     if where is None:
@@ -78,10 +86,11 @@ def _masked(x: Any, where: Any, fill: Any) -> Any:
 
 
 def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
-        initial: Any = None, where: Any = None) -> Any:
+        initial: Any = None, where: Any = None, promote_integers: bool = True) -> Any:
     """Sum over ``axis`` (all axes by default), of the entries where the mask ``where`` is
     true, plus ``initial``. Integers sum in JAX's dtype: int8/int16/int32/bool give int32
-    (int64 in 64-bit mode), unsigned ones uint32 (uint64).
+    (int64 in 64-bit mode), unsigned ones uint32 (uint64); ``promote_integers=False`` keeps
+    the input's integer dtype.
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -95,7 +104,7 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         ndim = x.ndim  # the common case, a full sum of a floating array: straight to the rule
         return bind(reduce_sum_p, x, axes=_ALL_AXES[ndim]) if ndim else x
     x = _array(x)
-    want = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
+    want = _sum_dtype(x.dtype, dtype, promote_integers)
     if x.dtype != want:
         x = convert(x, want)
     x = _masked(x, where, 0)
@@ -174,7 +183,7 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
 
 
 def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
-         initial: Any = None, where: Any = None) -> Any:
+         initial: Any = None, where: Any = None, promote_integers: bool = True) -> Any:
     """Product over ``axis`` (of the entries where ``where`` is true, times ``initial``);
     its derivative is exact when elements are zero. Integers multiply in JAX's dtype (as
     :func:`sum`).
@@ -185,7 +194,7 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         array(6., dtype=float32)
     """
     x = _array(x)
-    want = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
+    want = _sum_dtype(x.dtype, dtype, promote_integers)
     if x.dtype != want:
         x = convert(x, want)
     x = _masked(x, where, 1)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gpugrad.dtypes import default_float, default_int
+import numpy as np
+
+from gpugrad.dtypes import default_float
 from gpugrad.numpy._extra_index import signbit
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
@@ -86,7 +88,8 @@ def _scale(x: Any, n: Any) -> Any:
 def frexp(x: Any) -> tuple[Any, Any]:
     """Mantissa and exponent: ``x = m * 2**e`` with ``0.5 <= |m| < 1`` (``m = e = 0`` at
     zero; infinities and NaN keep ``m = x``, ``e = 0``). The exponent is an int32 array
-    (int64 in 64-bit mode) without derivative; the mantissa's derivative is ``2**-e``.
+    (also in 64-bit mode, as in JAX) without derivative; the mantissa's derivative is
+    ``2**-e``.
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -103,7 +106,7 @@ def frexp(x: Any) -> tuple[Any, Any]:
     e = where(m < 0.5, e - 1.0, where(m >= 1.0, e + 1.0, e))
     e = where(finite, e, 0.0)
     mantissa = where(finite, _scale(x, -e), x)
-    return mantissa, S.convert(e, default_int())
+    return mantissa, S.convert(e, np.dtype(np.int32))
 
 
 # Modified Bessel function of the first kind, order 0. For |x| <= 20 the power series

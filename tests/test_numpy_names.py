@@ -23,6 +23,7 @@ A = np.array([7.5, -7.5, 3.2, -2.5, 1.3, 0.4])
 B = np.array([2.0, 2.0, -2.0, -0.7, 3.0, -0.9])
 M = np.array([[0.5, -1.2, 2.0], [1.5, 0.3, -0.8]])
 T = np.array([[[0.2, 1.0], [-0.5, 0.7]], [[1.1, -0.3], [0.4, 0.9]], [[0.6, 0.1], [-1.0, 2.0]]])
+NAN_M = np.where(np.arange(6).reshape(2, 3) == 2, np.nan, M)  # no slice left empty
 MASK = np.array([[True, False, True], [False, True, True]])
 SOME = np.array([[True, False, True], [False, False, False]])  # a column with none chosen
 REPEATS = np.array([3.0, 1.0, 3.0, 2.0, 1.0, 5.0])
@@ -72,6 +73,11 @@ ROWS: list[Row] = [
     ("nanmean-where", lambda m, x: m.nanmean(x, axis=1, where=MASK), (M,), True),
     ("nanvar-where", lambda m, x: m.nanvar(x, where=MASK), (M,), True),
     ("nanmax-where", lambda m, x: m.nanmax(x, axis=0, where=SOME, initial=-3.0), (M,), True),
+    ("nanmin-where", lambda m, x: m.nanmin(x, axis=1, where=MASK, initial=3.0), (M,), True),
+    ("nanmean-nans", lambda m, x: m.nanmean(x, axis=0, where=MASK), (NAN_M,), True),
+    ("nanvar-nans", lambda m, x: m.nanvar(x, axis=1, where=MASK), (NAN_M,), True),
+    ("nanprod-where", lambda m, x: m.nanprod(x, axis=0, where=MASK), (M,), True),
+    ("nanstd-where", lambda m, x: m.nanstd(x, axis=1, where=MASK, keepdims=True), (M,), True),
 ]
 IDS = [r[0] for r in ROWS]
 

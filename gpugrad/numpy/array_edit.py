@@ -16,7 +16,7 @@ import numpy as np
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._extra_index import take
 from gpugrad.numpy._reductions import _array
-from gpugrad.numpy._shape import broadcast_arrays, concatenate, ravel
+from gpugrad.numpy._shape import concatenate, ravel
 from gpugrad.numpy._ufuncs import where
 from gpugrad.primitives import structural as S
 
@@ -125,5 +125,4 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     for cond, choice in zip(reversed(conds), reversed(choices)):
         c = _array(cond)
         out = where(c if c.dtype.kind == "b" else c != 0, choice, out)
-    shapes = broadcast_arrays(*[_array(c) for c in conds], out)
-    return S.convert(shapes[-1], dtype) if shapes[-1].dtype != dtype else shapes[-1]
+    return out

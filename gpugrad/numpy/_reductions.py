@@ -120,7 +120,6 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
 _ALL_AXES = [tuple(range(n)) for n in range(65)]
 
 
-
 def _count(x: Any, axes: tuple[int, ...], keepdims: bool, where: Any) -> Any:
     """How many entries each reduction averages: a number, or per slice with a mask."""
     if where is None:
@@ -165,9 +164,12 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     axes = _axes(x, axis)
     centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True, where=where))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
-    dof = FUNCTIONS["subtract"](_count(x, axes, keepdims, where), float(ddof))
+    count = _count(x, axes, keepdims, where)
+    # A Python number without a mask, so that it stays weak (float16 stays float16).
+    dof = (builtins.max(count - ddof, 0.0) if isinstance(count, float)
+           else FUNCTIONS["maximum"](FUNCTIONS["subtract"](count, float(ddof)), 0.0))
     return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims, where=where),
-                                    FUNCTIONS["maximum"](dof, 0.0))
+                                    dof)
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
@@ -261,7 +263,9 @@ def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
     """``value`` as an array of ``dtype`` (a Python number converts exactly, not through
     the default float)."""
     if isinstance(value, (bool, int, float, complex)):
-        return np.asarray(value, dtype=dtype)
+        from gpugrad.numpy._creation import asarray
+
+        return asarray(value, dtype=dtype)  # on the default backend
     value = _array(value)
     return value if value.dtype == dtype else convert(value, dtype)
 

@@ -9,6 +9,11 @@ composed from the primitives (each file lists its names in ``__all__``):
 * ``_extra_order``: median, quantile, percentile (and nan forms), diff, gradient;
 * ``_extra_math``: hypot, sinc, fmax, nan_to_num, float_power, isnan, size, ...;
 * ``_extra_signal``: convolve, correlate, interp, polyval.
+* ``floating``: fmod, copysign, ldexp, frexp, i0;
+* ``dtype_functions``: result_type, finfo, iinfo, issubdtype, iscomplex, isreal, ...;
+* ``setops``: unique, array_equal;
+* ``array_edit``: append, insert, delete, select;
+* ``index_tricks``: r_, c_, triu_indices, tril_indices and their ``*_from`` forms.
 """
 
 from __future__ import annotations
@@ -22,6 +27,11 @@ from gpugrad.numpy import (
     _extra_signal,
     _extra_stack,
     _extra_stats,
+    array_edit,
+    dtype_functions,
+    floating,
+    index_tricks,
+    setops,
 )
 from gpugrad.numpy._extra_index import *  # noqa: F403
 from gpugrad.numpy._extra_math import *  # noqa: F403
@@ -31,8 +41,15 @@ from gpugrad.numpy._extra_shape import *  # noqa: F403
 from gpugrad.numpy._extra_signal import *  # noqa: F403
 from gpugrad.numpy._extra_stack import *  # noqa: F403
 from gpugrad.numpy._extra_stats import *  # noqa: F403
+from gpugrad.numpy.array_edit import *  # noqa: F403
+from gpugrad.numpy.dtype_functions import *  # noqa: F403
+from gpugrad.numpy.floating import *  # noqa: F403
+from gpugrad.numpy.index_tricks import *  # noqa: F403
+from gpugrad.numpy.setops import *  # noqa: F403
 
 __all__: list[str] = sorted(
     _extra_index.__all__ + _extra_math.__all__ + _extra_matrix.__all__ + _extra_order.__all__
     + _extra_shape.__all__ + _extra_signal.__all__ + _extra_stack.__all__ + _extra_stats.__all__
+    + array_edit.__all__ + dtype_functions.__all__ + floating.__all__ + index_tricks.__all__
+    + setops.__all__
 )

@@ -179,7 +179,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
 
 
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
-_STAT_MODES = {"maximum": R.max, "minimum": R.min, "mean": R.mean}
+_STAT_MODES: dict[str, Any] = {"maximum": R.max, "minimum": R.min, "mean": R.mean}
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:

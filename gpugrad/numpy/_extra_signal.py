@@ -1,4 +1,5 @@
-"""Signals and polynomials: ``convolve``, ``correlate``, ``interp``, ``polyval``.
+"""Signals and polynomials: ``convolve``, ``correlate``, ``interp``, ``polyval``, ``vander``,
+``trapezoid``.
 
 ``convolve`` and ``correlate`` gather the zero-padded signal into sliding windows (one
 gather with a ``(length, taps)`` index) and contract the windows with the taps, so both
@@ -18,12 +19,21 @@ from gpugrad.core.trace import raw_value
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array
-from gpugrad.numpy._shape import concatenate, flip, ravel
+from gpugrad.numpy._reductions import sum as _sum
+from gpugrad.numpy._shape import (
+    broadcast_to,
+    concatenate,
+    cumprod,
+    expand_dims,
+    flip,
+    moveaxis,
+    ravel,
+)
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
-__all__ = ["convolve", "correlate", "interp", "polyval"]
+__all__ = ["convolve", "correlate", "interp", "polyval", "trapezoid", "vander"]
 
 
 def _float(x: Any) -> Any:
@@ -143,3 +153,56 @@ def polyval(p: Any, x: Any) -> Any:
     for k in range(p.shape[0]):
         y = y * x + p[k]
     return as_array(y)
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x**(N-1), ..., x, 1`` (or the
+    reverse with ``increasing``). The powers are running products, so the derivative at
+    ``x = 0`` is exact (JAX's ``x**0`` gives NaN there).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.vander(gnp.array([1.0, 2.0, 3.0]), 3)
+        array([[1., 1., 1.],
+               [4., 2., 1.],
+               [9., 3., 1.]], dtype=float32)
+    """
+    x = _array(x)
+    if x.ndim != 1:
+        raise ValueError(f"vander: x must be 1-D, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise ValueError(f"vander: N must be non-negative, got {n}")
+    if x.dtype.kind == "b":
+        x = S.convert(x, result_type(x, 1))
+    column = expand_dims(x, 1)
+    ones = column * 0 + 1
+    if n <= 1:
+        return ones[:, :n]
+    powers = cumprod(concatenate([ones, broadcast_to(column, (x.shape[0], n - 1))], axis=1),
+                     axis=1)
+    return powers if increasing else flip(powers, 1)
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule, at sample points ``x``
+    (1-D, or shaped like ``y``) or spaced ``dx`` apart; differentiable in ``y``, ``x`` and
+    ``dx``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.trapezoid(gnp.array([1.0, 2.0, 4.0]), x=gnp.array([0.0, 1.0, 3.0]))
+        array(7.5, dtype=float32)
+    """
+    y = moveaxis(_float(y), axis, -1)
+    if x is None:
+        spacing = _array(dx)
+    else:
+        xs = _array(x)
+        if xs.ndim != 1:
+            xs = moveaxis(xs, axis, -1)
+        elif xs.shape[0] != y.shape[-1]:
+            raise ValueError(f"trapezoid: x has {xs.shape[0]} points and y "
+                             f"{y.shape[-1]} along axis {axis}")
+        spacing = xs[..., 1:] - xs[..., :-1]
+    return as_array(_sum(spacing * (y[..., 1:] + y[..., :-1]), axis=-1) * 0.5)

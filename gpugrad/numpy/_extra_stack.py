@@ -14,7 +14,7 @@ from gpugrad.primitives.indexing import gather
 
 __all__ = [
     "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dsplit",
-    "dstack", "hsplit", "hstack", "meshgrid", "vsplit", "vstack",
+    "dstack", "hsplit", "hstack", "meshgrid", "row_stack", "vsplit", "vstack",
 ]
 
 
@@ -194,3 +194,14 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     if x.ndim < 3:
         raise ValueError("dsplit only works on arrays of 3 or more dimensions")
     return split(x, indices_or_sections, 2)
+
+
+def row_stack(tup: Any) -> Any:
+    """NumPy's older name of :func:`vstack` (JAX has dropped it).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.row_stack([gnp.array([1.0, 2.0]), gnp.array([3.0, 4.0])]).shape
+        (2, 2)
+    """
+    return vstack(tup)

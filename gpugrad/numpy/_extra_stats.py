@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 
+_select = where  # for the functions whose where= argument hides the function
 _div = FUNCTIONS["true_divide"]  # no NumPy warning on 0/0 (NaN, as JAX), 0-d arrays kept
 
 
@@ -55,37 +56,45 @@ def _fill_nan(x: Any, value: float) -> Any:
     return where(_nan_mask(x), value, x)
 
 
-def _count(x: Any, axis: Any, keepdims: bool) -> Any:
-    """Number of non-NaN elements over ``axis`` (concrete, in ``x``'s float dtype)."""
+def _count(x: Any, axis: Any, keepdims: bool, where: Any = None) -> Any:
+    """Number of non-NaN elements over ``axis``, of those selected by the mask ``where``
+    (concrete, in ``x``'s float dtype)."""
     valid = ~_nan_mask(x)
     raw = raw_value(x)
+    if where is not None:
+        valid = valid & namespace_of(raw).broadcast_to(raw_value(_array(where)), raw.shape)
     return namespace_of(raw).sum(valid, axis=_axes(x, axis), keepdims=keepdims).astype(x.dtype)
 
 
-def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """Sum treating NaN as zero.
+def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
+           initial: Any = None, where: Any = None) -> Any:
+    """Sum treating NaN as zero (``initial`` and ``where`` as in :func:`sum`).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.nansum(gnp.array([1.0, gnp.nan, 2.0]))
         array(3., dtype=float32)
     """
-    return R.sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
+    return R.sum(_fill_nan(a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims,
+                 initial=initial, where=where)
 
 
-def nanprod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Product treating NaN as one.
+def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
+            initial: Any = None, where: Any = None) -> Any:
+    """Product treating NaN as one (``initial`` and ``where`` as in :func:`prod`).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.nanprod(gnp.array([3.0, gnp.nan, 2.0]))
         array(6., dtype=float32)
     """
-    return R.prod(_fill_nan(a, 1.0), axis=axis, keepdims=keepdims)
+    return R.prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
+                  initial=initial, where=where)
 
 
-def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Mean of the non-NaN elements (NaN where there are none).
+def nanmean(a: Any, axis: Any = None, keepdims: bool = False, *, where: Any = None) -> Any:
+    """Mean of the non-NaN elements (of those where ``where`` is true; NaN where there are
+    none).
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -93,11 +102,13 @@ def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         array(1.5, dtype=float32)
     """
     x = _float(a)
-    return _div(nansum(x, axis=axis, keepdims=keepdims), _count(x, axis, keepdims))
+    return _div(nansum(x, axis=axis, keepdims=keepdims, where=where),
+                _count(x, axis, keepdims, where))
 
 
-def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Variance of the non-NaN elements.
+def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+           where: Any = None) -> Any:
+    """Variance of the non-NaN elements (of those where ``where`` is true).
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -105,52 +116,62 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> A
         array(1., dtype=float32)
     """
     x = _float(a)
-    centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True)
-    squares = where(_nan_mask(x), 0.0, centered * centered)
-    dof = _count(x, axis, keepdims) - ddof
-    return _div(R.sum(squares, axis=axis, keepdims=keepdims), FUNCTIONS["maximum"](dof, 0))
+    centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True, where=where)
+    squares = _select(_nan_mask(x), 0.0, centered * centered)
+    dof = _count(x, axis, keepdims, where) - ddof
+    return _div(R.sum(squares, axis=axis, keepdims=keepdims, where=where),
+                FUNCTIONS["maximum"](dof, 0))
 
 
-def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation of the non-NaN elements.
+def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+           where: Any = None) -> Any:
+    """Standard deviation of the non-NaN elements (of those where ``where`` is true).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.nanstd(gnp.array([1.0, gnp.nan, 3.0]))
         array(1., dtype=float32)
     """
-    return FUNCTIONS["sqrt"](nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return FUNCTIONS["sqrt"](nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
 
 
-def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any) -> Any:
+def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any,
+                  initial: Any, mask: Any) -> Any:
     x = _array(a)
+    extra = {"initial": initial, "where": mask}
     if x.dtype.kind not in "fc":
-        return reduce(x, axis=axis, keepdims=keepdims)
-    out = reduce(_fill_nan(x, fill), axis=axis, keepdims=keepdims)
+        return reduce(x, axis=axis, keepdims=keepdims, **extra)
+    out = reduce(_fill_nan(x, fill), axis=axis, keepdims=keepdims, **extra)
+    if initial is not None:  # a slice with nothing left gives initial, never NaN
+        return out
     all_nan = _count(x, axis, keepdims) == 0
     return where(all_nan, np.nan, out) if bool(all_nan.any()) else out
 
 
-def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Maximum ignoring NaNs (NaN for an all-NaN slice).
+def nanmax(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
+           where: Any = None) -> Any:
+    """Maximum ignoring NaNs (NaN for an all-NaN slice; ``initial``/``where`` as in
+    :func:`max`).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.nanmax(gnp.array([1.0, gnp.nan, 2.0]))
         array(2., dtype=float32)
     """
-    return _nan_extremum(a, axis, keepdims, -np.inf, R.max)
+    return _nan_extremum(a, axis, keepdims, -np.inf, R.max, initial, where)
 
 
-def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Minimum ignoring NaNs (NaN for an all-NaN slice).
+def nanmin(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
+           where: Any = None) -> Any:
+    """Minimum ignoring NaNs (NaN for an all-NaN slice; ``initial``/``where`` as in
+    :func:`min`).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.nanmin(gnp.array([1.0, gnp.nan, 2.0]))
         array(1., dtype=float32)
     """
-    return _nan_extremum(a, axis, keepdims, np.inf, R.min)
+    return _nan_extremum(a, axis, keepdims, np.inf, R.min, initial, where)
 
 
 def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:

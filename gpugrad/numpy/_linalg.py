@@ -187,14 +187,50 @@ def _expand_ellipsis(spec: str, operands: list[Any]) -> str:
     return ",".join(expanded) + "->" + output.replace("...", fill)
 
 
-def einsum(spec: str, *operands: Any) -> Any:
-    """Einstein summation; more than two operands are contracted left to right.
+def _sublist_term(sublist: Any) -> str:
+    """One sublist of integer labels (and Ellipsis) as a subscript string."""
+    out = []
+    for label in sublist:
+        if label is Ellipsis:
+            out.append("...")
+        elif isinstance(label, (int, np.integer)) and 0 <= label < len(_LETTERS):
+            out.append(_LETTERS[int(label)])
+        else:
+            raise ValueError(f"einsum: sublist labels must be integers in [0, {len(_LETTERS)})"
+                             f" or Ellipsis, got {label!r}")
+    return "".join(out)
+
+
+def _from_sublists(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` as ``("ab,bc->ac", (a, b))``."""
+    output = args[-1] if len(args) % 2 else None  # an odd count ends with the output
+    pairs = args[:-1] if len(args) % 2 else args
+    operands, sublists = pairs[0::2], pairs[1::2]
+    inputs = [_sublist_term(s) for s in sublists]
+    if output is not None:
+        out_term = _sublist_term(output)
+    else:  # NumPy's implicit output: the broadcast axes, then labels seen once, in order
+        labels = [int(x) for s in sublists for x in s if x is not Ellipsis]
+        once = sorted(k for k in set(labels) if labels.count(k) == 1)
+        ellipsis = any(x is Ellipsis for s in sublists for x in s)
+        out_term = ("..." if ellipsis else "") + _sublist_term(once)
+    return ",".join(inputs) + "->" + out_term, tuple(operands)
+
+
+def einsum(spec: Any, *operands: Any) -> Any:
+    """Einstein summation; more than two operands are contracted left to right. The
+    subscripts are a string, or given as sublists of integers after each operand (with
+    ``...`` for broadcast axes and an optional output sublist last).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.einsum("ij,j->i", gnp.ones((2, 3)), gnp.ones(3))
         array([3., 3.], dtype=float32)
+        >>> gnp.einsum(gnp.ones((2, 3)), [0, 1], gnp.ones(3), [1], [0])
+        array([3., 3.], dtype=float32)
     """
+    if not isinstance(spec, str):
+        spec, operands = _from_sublists((spec, *operands))
     xs = _promote(*operands)
     spec = _expand_ellipsis(spec.replace(" ", ""), xs)
     if "->" in spec:

@@ -12,10 +12,17 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, bind, raw_value
-from gpugrad.dtypes import default_float, default_int
+from gpugrad.dtypes import default_float, default_int, result_type
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand
+from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
-from gpugrad.primitives.structural import convert, reduce_sum, reduce_sum_p, reshape
+from gpugrad.primitives.structural import (
+    broadcast_to,
+    convert,
+    reduce_sum,
+    reduce_sum_p,
+    reshape,
+)
 
 __all__ = ["all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var"]
 
@@ -49,48 +56,102 @@ def _keep(x_shape: tuple[int, ...], out: Any, axes: tuple[int, ...], keepdims: b
     return reshape(out, tuple(1 if i in axes else d for i, d in enumerate(x_shape)))
 
 
-def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """Sum over ``axis`` (all axes by default).
+def _accumulator(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """JAX's dtype for sums and products: integers and bools widen to the default
+    (unsigned) integer, floats stay as they are."""
+    if dtype.kind not in "biu":
+        return dtype
+    wide = default_int()
+    if dtype.kind == "u":
+        wide = np.dtype(f"uint{wide.itemsize * 8}")
+    return wide if dtype.kind == "b" or dtype.itemsize < wide.itemsize else dtype
+
+
+def _sum_dtype(dtype: np.dtype[Any], requested: Any, promote_integers: bool) -> np.dtype[Any]:
+    if requested is not None:
+        return np.dtype(requested)
+    if not promote_integers and dtype.kind in "iu":
+        return dtype
+    return _accumulator(dtype)
+
+
+def _masked(x: Any, where: Any, fill: Any) -> Any:
+    """``x`` with ``fill`` where the mask ``where`` is false (the mask broadcast to x)."""
+    if where is None:
+        return x
+    mask = _array(where)
+    if mask.dtype.kind != "b":
+        raise TypeError(f"where= must be a boolean mask, got dtype {mask.dtype}")
+    return _where(broadcast_to(mask, x.shape), x, fill)
+
+
+def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
+        initial: Any = None, where: Any = None, promote_integers: bool = True) -> Any:
+    """Sum over ``axis`` (all axes by default), of the entries where the mask ``where`` is
+    true, plus ``initial``. Integers sum in JAX's dtype: int8/int16/int32/bool give int32
+    (int64 in 64-bit mode), unsigned ones uint32 (uint64); ``promote_integers=False`` keeps
+    the input's integer dtype.
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.sum(gnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         array([4., 6.], dtype=float32)
+        >>> gnp.sum(gnp.array([1.0, 2.0, 3.0]), where=gnp.array([True, False, True]), initial=10)
+        array(14., dtype=float32)
     """
-    if (axis is None and dtype is None and not keepdims
+    if (axis is None and dtype is None and not keepdims and initial is None and where is None
             and (type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
         ndim = x.ndim  # the common case, a full sum of a floating array: straight to the rule
         return bind(reduce_sum_p, x, axes=_ALL_AXES[ndim]) if ndim else x
     x = _array(x)
-    if dtype is not None:
-        x = convert(x, dtype)
-    elif x.dtype.kind == "b" or (x.dtype.kind in "iu" and x.dtype.itemsize < 4):
-        x = convert(x, default_int())
+    want = _sum_dtype(x.dtype, dtype, promote_integers)
+    if x.dtype != want:
+        x = convert(x, want)
+    x = _masked(x, where, 0)
     axes = _axes(x, axis)
-    return _keep(x.shape, reduce_sum(x, axes), axes, keepdims)
+    out = reduce_sum(x, axes)
+    if out.dtype != want:  # NumPy's integer sums widen to int64: back to JAX's dtype
+        out = convert(out, want)
+    if initial is not None:
+        out = FUNCTIONS["add"](out, initial)
+    return _keep(x.shape, out, axes, keepdims)
 
 
 _ALL_AXES = [tuple(range(n)) for n in range(65)]
 
 
-def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
-    """Arithmetic mean over ``axis``; integer inputs give the default float dtype.
+def _count(x: Any, axes: tuple[int, ...], keepdims: bool, where: Any) -> Any:
+    """How many entries each reduction averages: a number, or per slice with a mask."""
+    if where is None:
+        return float(math.prod([x.shape[a] for a in axes]))
+    mask = broadcast_to(_array(where), x.shape)
+    return convert(sum(mask, axis=axes, keepdims=keepdims), x.dtype)
+
+
+def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
+         where: Any = None) -> Any:
+    """Arithmetic mean over ``axis`` (of the entries where ``where`` is true); integer
+    inputs give the default float dtype.
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.mean(gnp.array([1.0, 2.0, 6.0]))
         array(3., dtype=float32)
+        >>> gnp.mean(gnp.array([1.0, 2.0, 6.0]), where=gnp.array([True, True, False]))
+        array(1.5, dtype=float32)
     """
     x = _array(x)
     if x.dtype.kind not in "fc" or dtype is not None:
         x = convert(x, dtype or default_float())
     axes = _axes(x, axis)
-    count = math.prod([x.shape[a] for a in axes])
-    return FUNCTIONS["true_divide"](sum(x, axis=axes, keepdims=keepdims), float(count))
+    total = sum(x, axis=axes, keepdims=keepdims, where=where)
+    return FUNCTIONS["true_divide"](total, _count(x, axes, keepdims, where))
 
 
-def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom.
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+        where: Any = None) -> Any:
+    """Variance over ``axis`` (of the entries where ``where`` is true) with ``ddof`` delta
+    degrees of freedom.
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -101,26 +162,33 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     if x.dtype.kind not in "fc":
         x = convert(x, default_float())
     axes = _axes(x, axis)
-    count = math.prod([x.shape[a] for a in axes])
-    centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True))
+    centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True, where=where))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
-    return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims),
-                                    float(builtins.max(count - ddof, 0)))
+    count = _count(x, axes, keepdims, where)
+    # A Python number without a mask, so that it stays weak (float16 stays float16).
+    dof = (builtins.max(count - ddof, 0.0) if isinstance(count, float)
+           else FUNCTIONS["maximum"](FUNCTIONS["subtract"](count, float(ddof)), 0.0))
+    return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims, where=where),
+                                    dof)
 
 
-def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """Standard deviation over ``axis``.
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
+        where: Any = None) -> Any:
+    """Standard deviation over ``axis`` (of the entries where ``where`` is true).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.std(gnp.array([1.0, 3.0]))
         array(1., dtype=float32)
     """
-    return FUNCTIONS["sqrt"](var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    return FUNCTIONS["sqrt"](var(x, axis=axis, ddof=ddof, keepdims=keepdims, where=where))
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Product over ``axis``; its derivative is exact when elements are zero.
+def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
+         initial: Any = None, where: Any = None, promote_integers: bool = True) -> Any:
+    """Product over ``axis`` (of the entries where ``where`` is true, times ``initial``);
+    its derivative is exact when elements are zero. Integers multiply in JAX's dtype (as
+    :func:`sum`).
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -128,50 +196,96 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
         array(6., dtype=float32)
     """
     x = _array(x)
-    if x.dtype.kind == "b":
-        x = convert(x, default_int())
+    want = _sum_dtype(x.dtype, dtype, promote_integers)
+    if x.dtype != want:
+        x = convert(x, want)
+    x = _masked(x, where, 1)
     axes = _axes(x, axis)
-    return _keep(x.shape, reduce_prod(x, axes), axes, keepdims)
+    out = reduce_prod(x, axes)
+    if out.dtype != want:
+        out = convert(out, want)
+    if initial is not None:
+        out = FUNCTIONS["multiply"](out, initial)
+    return _keep(x.shape, out, axes, keepdims)
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Maximum over ``axis``; ties share the derivative equally (as in JAX).
+def max(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
+        where: Any = None) -> Any:
+    """Maximum over ``axis`` (of ``initial`` and the entries where ``where`` is true: a
+    mask needs ``initial``); ties share the derivative equally (as in JAX).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.max(gnp.array([1.0, 3.0, 2.0]))
         array(3., dtype=float32)
+        >>> gnp.max(gnp.array([1.0, 3.0, 2.0]), where=gnp.array([True, False, True]), initial=0)
+        array(2., dtype=float32)
     """
-    x = _array(x)
-    axes = _axes(x, axis)
-    _check_nonempty(x, axes, "max")
-    return _keep(x.shape, reduce_max(x, axes), axes, keepdims)
+    return _extremum(x, axis, keepdims, initial, where, "max")
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Minimum over ``axis``; ties share the derivative equally (as in JAX).
+def min(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
+        where: Any = None) -> Any:
+    """Minimum over ``axis`` (of ``initial`` and the entries where ``where`` is true: a
+    mask needs ``initial``); ties share the derivative equally (as in JAX).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.min(gnp.array([1.0, 3.0, 2.0]))
         array(1., dtype=float32)
     """
+    return _extremum(x, axis, keepdims, initial, where, "min")
+
+
+def _extremum(x: Any, axis: Any, keepdims: bool, initial: Any, where: Any, name: str) -> Any:
     x = _array(x)
     axes = _axes(x, axis)
-    _check_nonempty(x, axes, "min")
-    return _keep(x.shape, reduce_min(x, axes), axes, keepdims)
+    if initial is None:
+        if where is not None:
+            raise ValueError(f"{name} with where= needs initial= (the value of a slice "
+                             "with no selected entry), as in JAX and NumPy")
+        _check_nonempty(x, axes, name)
+    reduce, pick = (reduce_max, "maximum") if name == "max" else (reduce_min, "minimum")
+    if builtins.any(x.shape[a] == 0 for a in axes):  # only the initial value is left
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        out = broadcast_to(_of_dtype(initial, result_type(x, initial)), shape)
+        return _keep(x.shape, out, axes, keepdims)
+    if where is not None:
+        # Unselected entries become initial itself: they can never beat it.
+        x = _masked(x, where, _of_dtype(initial, x.dtype))
+    out = reduce(x, axes)
+    if initial is not None:
+        out = FUNCTIONS[pick](out, initial)
+    return _keep(x.shape, out, axes, keepdims)
+
+
+def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
+    """``value`` as an array of ``dtype`` (a Python number converts exactly, not through
+    the default float)."""
+    if isinstance(value, (bool, int, float, complex)):
+        from gpugrad.numpy._creation import asarray
+
+        return asarray(value, dtype=dtype)  # on the default backend
+    value = _array(value)
+    return value if value.dtype == dtype else convert(value, dtype)
 
 
 def _check_nonempty(x: Any, axes: tuple[int, ...], name: str) -> None:
     if builtins.any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{name} of an empty array has no identity: reduce over a "
-                         "non-empty axis")
+                         "non-empty axis, or give initial=")
 
 
 def _concrete(name: str) -> Any:
-    def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    def fn(x: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
         raw = raw_value(_array(x))
         xp = namespace_of(raw)
+        mask = kwargs.pop("where", None)
+        if kwargs or (mask is not None and name not in ("any", "all")):
+            raise TypeError(f"{name}() got unexpected arguments {sorted(kwargs)}")
+        if mask is not None:  # a masked-out entry cannot change the result
+            raw = xp.where(xp.broadcast_to(raw_value(_array(mask)), raw.shape), raw,
+                           name == "all")
         if name in ("argmax", "argmin"):
             out = getattr(xp, name)(raw, axis=axis, keepdims=keepdims)
             out = out.astype(default_int())

@@ -282,7 +282,9 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
         x, axis = ravel(x), 0
     if x.dtype.kind == "b":
         x = S.convert(x, result_type(x, 1))
-    return S.cumsum(x, int(axis) % x.ndim)
+    out = S.cumsum(x, int(axis) % x.ndim)
+    # NumPy's running sums widen small integers to int64; JAX keeps the input's dtype.
+    return out if out.dtype == x.dtype else S.convert(out, x.dtype)
 
 
 def cumprod(x: Any, axis: int | None = None) -> Any:
@@ -298,5 +300,7 @@ def cumprod(x: Any, axis: int | None = None) -> Any:
     x = _array(x)
     if axis is None:
         x, axis = ravel(x), 0
-    moved = moveaxis(x, axis, -1)
-    return moveaxis(cumprod_last(moved), -1, axis)
+    if x.dtype.kind == "b":
+        x = S.convert(x, result_type(x, 1))
+    out = moveaxis(cumprod_last(moveaxis(x, axis, -1)), -1, axis)
+    return out if out.dtype == x.dtype else S.convert(out, x.dtype)  # as in cumsum

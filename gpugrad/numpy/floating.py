@@ -1,0 +1,144 @@
+"""Floating-point functions: ``fmod``, ``copysign``, ``ldexp``, ``frexp`` and the modified
+Bessel function ``i0``, composed from the elementwise catalog and ``where``.
+
+Their derivatives follow JAX's: ``fmod(x, y)`` has partials ``1`` and ``-trunc(x / y)``;
+``copysign(x, y)`` is ``x`` or ``-x`` (so its derivative is ``±1`` even at ``x = 0``);
+``ldexp(x, n)`` is ``x * 2**n`` and ``frexp``'s mantissa is ``x * 2**-e`` with the integer
+exponents held constant; ``i0``'s derivative is that of its series, ``I1`` to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gpugrad.dtypes import default_float
+from gpugrad.numpy._extra_index import signbit
+from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
+from gpugrad.primitives import structural as S
+
+__all__ = ["copysign", "fmod", "frexp", "i0", "ldexp"]
+
+_abs, _exp, _exp2 = FUNCTIONS["abs"], FUNCTIONS["exp"], FUNCTIONS["exp2"]
+_floor, _log2, _sqrt = FUNCTIONS["floor"], FUNCTIONS["log2"], FUNCTIONS["sqrt"]
+
+
+def _float(x: Any) -> Any:
+    x = _array(x)
+    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+
+
+def fmod(x1: Any, x2: Any) -> Any:
+    """Elementwise remainder of C's ``fmod``: it has the sign of ``x1`` (``remainder`` has
+    the sign of ``x2``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.fmod(gnp.array([7.5, -7.5]), 2.0)
+        array([ 1.5, -1.5], dtype=float32)
+    """
+    a, b = _prepare((x1, x2), to_float=False)
+    r = FUNCTIONS["remainder"](a, b)
+    # remainder takes the divisor's sign; where that differs from the dividend's, fmod is one
+    # divisor less (exact in floating point, and its x2-partial becomes -trunc(x1 / x2)).
+    differs = (r != 0) & ((r < 0) != (a < 0))
+    return where(differs, r - b, r)
+
+
+def copysign(x1: Any, x2: Any) -> Any:
+    """``x1`` with the sign bit of ``x2`` (``-0.0`` counts as negative).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.copysign(gnp.array([1.5, -2.0, 3.0]), gnp.array([-1.0, 1.0, -0.0]))
+        array([-1.5,  2. , -3. ], dtype=float32)
+    """
+    a, b = _prepare((x1, x2), to_float=True)
+    # x1 or its negation, chosen by the sign bits (no abs: the derivative at x1 = 0 is
+    # then -1 or 1, as in JAX, instead of abs's 0).
+    return where(signbit(a) != signbit(b), -a, a)
+
+
+def ldexp(x1: Any, x2: Any) -> Any:
+    """``x1 * 2**x2`` for integer ``x2`` (differentiable in ``x1``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.ldexp(gnp.array([1.5, 3.0]), gnp.array([2, -1]))
+        array([6. , 1.5], dtype=float32)
+    """
+    x = _float(x1)
+    n = _array(x2)
+    if n.dtype.kind not in "iub":
+        raise TypeError(f"ldexp: the exponent must be an integer array, got dtype {n.dtype}; "
+                        "round it and cast it with astype(int)")
+    return _scale(x, S.convert(n, x.dtype))
+
+
+def _scale(x: Any, n: Any) -> Any:
+    # 2**n in two halves, so that neither power overflows when x is tiny and n large (or
+    # the reverse, as in frexp of a subnormal number).
+    half = _floor(n * 0.5)
+    return x * _exp2(half) * _exp2(n - half)
+
+
+def frexp(x: Any) -> tuple[Any, Any]:
+    """Mantissa and exponent: ``x = m * 2**e`` with ``0.5 <= |m| < 1`` (``m = e = 0`` at
+    zero; infinities and NaN keep ``m = x``, ``e = 0``). The exponent is an int32 array
+    (also in 64-bit mode, as in JAX) without derivative; the mantissa's derivative is
+    ``2**-e``.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> m, e = gnp.frexp(gnp.array([3.0, -5.0, 0.0]))
+        >>> m, e
+        (array([ 0.75 , -0.625,  0.   ], dtype=float32), array([2, 3, 0], dtype=int32))
+    """
+    x = _float(x)
+    mag = _abs(x)
+    finite = (mag > 0) & (mag < math.inf)
+    e = _floor(_log2(where(finite, mag, 1.0))) + 1.0
+    # log2 may round across a power of two: correct the exponent by one either way.
+    m = _abs(_scale(where(finite, mag, 1.0), -e))
+    e = where(m < 0.5, e - 1.0, where(m >= 1.0, e + 1.0, e))
+    e = where(finite, e, 0.0)
+    mantissa = where(finite, _scale(x, -e), x)
+    return mantissa, S.convert(e, np.dtype(np.int32))
+
+
+# Modified Bessel function of the first kind, order 0. For |x| <= 20 the power series
+# sum_k (x^2/4)^k / (k!)^2 (45 terms reach float64's rounding there); beyond, the
+# asymptotic series e^x / sqrt(2 pi x) * sum_k ((2k-1)!!)^2 / (k! (8x)^k) (25 terms).
+_SERIES_TERMS, _ASYMPTOTIC_TERMS, _SWITCH = 45, 25, 20.0
+
+
+def i0(x: Any) -> Any:
+    """Modified Bessel function of the first kind of order 0 (its derivative is ``i1``).
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.i0(gnp.array([0.0, 1.0, -2.0]))
+        array([1.       , 1.266066 , 2.2795851], dtype=float32)
+    """
+    x = _float(x)
+    if x.dtype.kind == "c":
+        raise TypeError("i0: complex arguments are not supported (as in JAX)")
+    ax = _abs(x)
+    near = where(ax <= _SWITCH, ax, 0.0)  # each branch sees only arguments it is good for
+    far = where((ax > _SWITCH) & (ax < math.inf), ax, 2.0 * _SWITCH)
+    t = near * near * 0.25
+    one = S.convert(ax == ax, x.dtype) * 0.0 + 1.0  # ones of x's shape and dtype
+    term, series = one, one
+    for k in range(1, _SERIES_TERMS):
+        term = term * t / float(k * k)
+        series = series + term
+    term, tail = one, one
+    for k in range(_ASYMPTOTIC_TERMS):
+        term = term * (float((2 * k + 1) ** 2) / (8.0 * (k + 1))) / far
+        tail = tail + term
+    asymptotic = _exp(far) / _sqrt((2.0 * math.pi) * far) * tail
+    out = where(ax <= _SWITCH, series, asymptotic)
+    return where((ax != ax) | (ax == math.inf), ax, out)  # NaN stays NaN, i0(±inf) = inf

@@ -1,0 +1,123 @@
+"""Sets and comparisons of whole arrays: ``unique`` (with JAX's ``size=`` and
+``fill_value=``) and ``array_equal``.
+
+``unique`` finds the distinct values on the concrete array (which elements are equal is a
+fact about values, not something to differentiate) and then gathers them from the input, so
+the unique values carry derivatives to any order: each one is the first element equal to it,
+and padding repeats the first unique element (as in JAX) or is ``fill_value``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
+from gpugrad.dtypes import default_int
+from gpugrad.numpy._extra_index import take
+from gpugrad.numpy._reductions import _array, all
+from gpugrad.numpy._shape import broadcast_to, concatenate, moveaxis, ravel
+from gpugrad.numpy._ufuncs import FUNCTIONS
+
+__all__ = ["array_equal", "unique"]
+
+
+def _host_unique(raw: Any, axis: int | None, equal_nan: bool) -> tuple[Any, Any, Any]:
+    """First-occurrence indices, inverse and counts of the concrete array (on the host:
+    NumPy's unique; a set's size is a concrete fact, needed to shape the result)."""
+    host = raw.get() if hasattr(raw, "get") else np.asarray(raw)
+    if axis is None:
+        _, index, inverse, counts = np.unique(host.ravel(), return_index=True,
+                                              return_inverse=True, return_counts=True,
+                                              equal_nan=equal_nan)
+        inverse = inverse.reshape(host.shape)
+    else:
+        _, index, inverse, counts = np.unique(host, return_index=True, return_inverse=True,
+                                              return_counts=True, axis=axis)
+        inverse = inverse.reshape(-1)
+    return index, inverse, counts
+
+
+def _pad(values: Any, size: int, fill: Any) -> Any:
+    n = values.shape[0]
+    if n >= size:
+        return values[:size]
+    tail = broadcast_to(fill, (size - n, *values.shape[1:]))
+    return concatenate([values, tail.astype(values.dtype)], axis=0)
+
+
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
+           size: int | None = None, fill_value: Any = None, sorted: bool = True) -> Any:
+    """The sorted distinct elements of ``ar`` (of its flattened form unless ``axis`` names
+    the axis whose slices are compared), and on request the index of each one's first
+    occurrence, the inverse (``ar == values[inverse]``, shaped like ``ar`` for ``axis=None``)
+    and the counts, in that order.
+
+    ``size`` fixes the length of the results as in JAX: longer ones are cut, shorter ones are
+    padded with ``fill_value`` (default: the smallest unique element), the index of the first
+    unique element and counts of 0. gpugrad traces on concrete values, so ``unique`` without
+    ``size`` also works inside ``grad``, ``jvp``, ``vjp`` and their compositions (where JAX
+    raises a ConcretizationTypeError); ``size`` is only needed to fix the shape. The values
+    are differentiable (a gather from ``ar``); indices and counts are integer arrays without
+    derivatives.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.unique(gnp.array([3.0, 1.0, 3.0, 2.0]))
+        array([1., 2., 3.], dtype=float32)
+        >>> gnp.unique(gnp.array([3.0, 1.0, 3.0]), return_counts=True, size=3, fill_value=0.0)
+        (array([1., 3., 0.], dtype=float32), array([1, 2, 0], dtype=int32))
+    """
+    if not sorted:
+        raise NotImplementedError("unique(sorted=False) is not supported (nor in JAX)")
+    if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
+        raise ValueError(f"unique: size must be a positive integer, got {size!r}")
+    x = _array(ar)
+    if axis is not None:
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"unique: axis {axis} is out of bounds for an array of "
+                             f"dimension {x.ndim}")
+        axis = int(axis) % x.ndim
+    index, inverse, counts = _host_unique(raw_value(x), axis, equal_nan)
+    xp = namespace_of(raw_value(x))
+    ints = default_int()
+    if axis is None:
+        values = take(ravel(x), index)
+    else:
+        values = moveaxis(take(x, index, axis=axis), axis, 0)
+    if size is not None:
+        fill = values[0] if fill_value is None else fill_value
+        values = _pad(values, int(size), fill)
+        index = np.concatenate([index, np.full(max(size - len(index), 0), index[0])])[:size]
+        counts = np.concatenate([counts, np.zeros(max(size - len(counts), 0), counts.dtype)])
+        counts = counts[:size]
+    if axis is not None:
+        values = moveaxis(values, 0, axis)
+    extras = [xp.asarray(a.astype(ints)) for a, wanted in
+              ((index, return_index), (inverse, return_inverse), (counts, return_counts))
+              if wanted]
+    return (values, *extras) if extras else values
+
+
+
+def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
+    """True (a 0-d boolean array) when both arrays have the same shape and elements.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> bool(gnp.array_equal(gnp.array([1, 2]), gnp.array([1.0, 2.0])))
+        True
+        >>> bool(gnp.array_equal(gnp.array([1, 2]), gnp.array([1, 2, 3])))
+        False
+    """
+    x, y = _array(a1), _array(a2)
+    if x.shape != y.shape:
+        return np.asarray(False)
+    same = FUNCTIONS["equal"](x, y)
+    if equal_nan and x.dtype.kind in "fc" and y.dtype.kind in "fc":
+        same = same | (FUNCTIONS["not_equal"](x, x) & FUNCTIONS["not_equal"](y, y))
+    return all(same)
+

@@ -18,10 +18,6 @@ test using it fails with that reason rather than passing by accident.
 from __future__ import annotations
 
 import builtins
-import functools
-import inspect
-import itertools
-import math
 import sys
 import types
 from collections.abc import Callable
@@ -32,8 +28,17 @@ import numpy as np
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.scipy.special as gspecial
-from gpugrad import test_util as gtest_util
 from gpugrad.core.trace import Tracer
+
+from . import checks, operators
+
+# autograd's differential operators, all mapped (see operators.py).
+OPERATORS = (
+    "checkpoint", "deriv", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
+    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian",
+    "make_ggnvp", "make_hvp", "make_jvp", "make_jvp_reversemode", "make_vjp",
+    "multigrad_dict", "tensor_jacobian_product", "value_and_grad", "vector_jacobian_product",
+)
 
 
 def _unsupported(name: str, why: str) -> Callable[..., Any]:
@@ -42,277 +47,6 @@ def _unsupported(name: str, why: str) -> Callable[..., Any]:
 
     fail.__name__ = name
     return fail
-
-
-# --- autograd.wrap_util -------------------------------------------------------------------
-
-
-def unary_to_nary(unary_operator: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ``op(fun, x, ...)`` into ``op(fun, argnum=0, ...)(*args, **kwargs)``, as autograd."""
-
-    @functools.wraps(unary_operator)
-    def nary_operator(fun: Callable[..., Any], argnum: Any = 0, *op_args: Any,
-                      **op_kwargs: Any) -> Callable[..., Any]:
-        many = not isinstance(argnum, int)
-
-        def nary_f(*args: Any, **kwargs: Any) -> Any:
-            def unary_f(x: Any) -> Any:
-                subargs = list(args)
-                for i, xi in zip(argnum, x) if many else [(argnum, x)]:
-                    subargs[i] = xi
-                return fun(*subargs, **kwargs)
-
-            unary_f.__name__ = getattr(fun, "__name__", "f")
-            x = tuple(args[i] for i in argnum) if many else args[argnum]
-            return unary_operator(unary_f, x, *op_args, **op_kwargs)
-
-        nary_f.__name__ = getattr(fun, "__name__", "f")
-        nary_f.__doc__ = getattr(fun, "__doc__", None)
-        return nary_f
-
-    return nary_operator
-
-
-# --- autograd's differential operators ----------------------------------------------------
-
-
-def _ones_like(tree: Any) -> Any:
-    return gpugrad.tree_util.tree_map(lambda v: gnp.ones_like(v), tree)
-
-
-def _zeros_like(tree: Any) -> Any:
-    return gpugrad.tree_util.tree_map(lambda v: gnp.zeros_like(v), tree)
-
-
-def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[..., Any], Any]:
-    out, pull = gpugrad.vjp(fun, x)
-    return (lambda ct: pull(ct)[0]), out
-
-
-def _make_jvp(fun: Callable[..., Any], x: Any) -> Callable[..., Any]:
-    return lambda v: gpugrad.jvp(fun, (x,), (v,))
-
-
-make_vjp = unary_to_nary(_make_vjp)
-make_jvp = unary_to_nary(_make_jvp)
-
-
-@unary_to_nary
-def grad(fun: Callable[..., Any], x: Any) -> Any:
-    # autograd's grad takes any real output with one element (shape (1, 1), say), where
-    # gpugrad's (as JAX's) takes a 0-d one: give gpugrad that element.
-    def scalar_fun(x: Any) -> Any:
-        out = fun(x)
-        return gnp.reshape(out, ()) if gnp.ndim(out) and math.prod(gnp.shape(out)) == 1 else out
-
-    return gpugrad.grad(scalar_fun)(x)
-
-
-@unary_to_nary
-def value_and_grad(fun: Callable[..., Any], x: Any) -> Any:
-    return gpugrad.value_and_grad(fun)(x)
-
-
-@unary_to_nary
-def grad_and_aux(fun: Callable[..., Any], x: Any) -> Any:
-    return gpugrad.grad(fun, has_aux=True)(x)
-
-
-@unary_to_nary
-def elementwise_grad(fun: Callable[..., Any], x: Any) -> Any:
-    vjp_fn, out = _make_vjp(fun, x)
-    return vjp_fn(_ones_like(out))
-
-
-@unary_to_nary
-def deriv(fun: Callable[..., Any], x: Any) -> Any:
-    return _make_jvp(fun, x)(_ones_like(x))[1]
-
-
-@unary_to_nary
-def jacobian(fun: Callable[..., Any], x: Any) -> Any:
-    return gpugrad.jacrev(fun)(x)
-
-
-@unary_to_nary
-def holomorphic_grad(fun: Callable[..., Any], x: Any) -> Any:
-    return gpugrad.grad(fun, holomorphic=True)(x)
-
-
-@unary_to_nary
-def hessian(fun: Callable[..., Any], x: Any) -> Any:
-    return gpugrad.hessian(fun)(x)
-
-
-@unary_to_nary
-def make_hvp(fun: Callable[..., Any], x: Any) -> Any:
-    """``(v -> H v, gradient)``: the VJP of the gradient (the Hessian is symmetric)."""
-    return _make_vjp(gpugrad.grad(fun), x)
-
-
-def _contract(a: Any, b: Any, axes: int) -> Any:
-    return gnp.tensordot(a, b, axes)
-
-
-def hessian_tensor_product(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
-    """``(*args, v) -> H v``: the gradient of ``<grad(fun), v>``."""
-    grad_fun = grad(fun, argnum)
-    return grad(lambda *args: _contract(grad_fun(*args[:-1]), args[-1], gnp.ndim(args[-1])),
-                argnum)
-
-
-hessian_vector_product = hessian_tensor_product
-
-
-def tensor_jacobian_product(fun: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
-    """``(*args, v) -> v J``: the Jacobian of ``v`` contracted with the leading axes of the
-    output of ``fun`` (as many as ``v`` has)."""
-    return jacobian(lambda *args: _contract(args[-1], fun(*args[:-1]), gnp.ndim(args[-1])),
-                    argnum)
-
-
-vector_jacobian_product = tensor_jacobian_product
-
-
-@unary_to_nary
-def make_jvp_reversemode(fun: Callable[..., Any], x: Any) -> Any:
-    vjp_fn, out = _make_vjp(fun, x)
-    # The VJP is linear in its cotangent, so its own VJP is the JVP.
-    vjp_of_vjp, _ = _make_vjp(vjp_fn, _zeros_like(out))
-    return vjp_of_vjp
-
-
-def make_ggnvp(f: Callable[..., Any],
-               g: Callable[..., Any] = lambda x: 0.5 * gnp.sum(x ** 2, axis=-1),
-               f_argnum: int = 0) -> Callable[..., Any]:
-    """The generalized Gauss-Newton product ``J_f^T H_g J_f v`` at the arguments of ``f``."""
-
-    @unary_to_nary
-    def ggnvp_maker(fun: Callable[..., Any], x: Any) -> Any:
-        f_vjp, f_x = _make_vjp(fun, x)
-        g_hvp, _ = _make_vjp(gpugrad.grad(g), f_x)
-        f_jvp, _ = _make_vjp(f_vjp, _zeros_like(f_x))
-        return lambda v: f_vjp(g_hvp(f_jvp(v)))
-
-    return ggnvp_maker(f, f_argnum)
-
-
-def _arg_index(fun: Callable[..., Any], argname: str) -> int:
-    return list(inspect.signature(fun).parameters).index(argname)
-
-
-def grad_named(fun: Callable[..., Any], argname: str) -> Callable[..., Any]:
-    return grad(fun, _arg_index(fun, argname))
-
-
-def multigrad_dict(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """The gradients with respect to every argument, as a dict keyed by parameter name."""
-    signature = inspect.signature(fun)
-
-    def gradfun(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        names = list(bound.arguments)
-
-        def of_dict(values: dict[str, Any]) -> Any:
-            return fun(**values)
-
-        return dict(gpugrad.grad(of_dict)(dict(bound.arguments)).items()) if names else {}
-
-    return gradfun
-
-
-def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """autograd recomputes the forward pass of ``fun`` in the backward pass to save memory;
-    the derivative is the same, so here it is ``fun`` itself."""
-    return fun
-
-
-# --- autograd.test_util -------------------------------------------------------------------
-
-
-def _as_array(x: Any) -> Any:
-    """Python numbers as float64/complex128 arrays (autograd's vector spaces of scalars)."""
-    if isinstance(x, (builtins.float, builtins.int, builtins.complex)) and not isinstance(
-            x, bool):
-        return np.asarray(x, np.complex128 if isinstance(x, builtins.complex) else np.float64)
-    if isinstance(x, (builtins.list, builtins.tuple)):
-        return type(x)(_as_array(v) for v in x)
-    if isinstance(x, builtins.dict):
-        return {k: _as_array(v) for k, v in x.items()}
-    return x
-
-
-def _all_float64(tree: Any) -> bool:
-    leaves = gpugrad.tree_util.tree_leaves(tree)
-    return all(np.dtype(v.dtype) in (np.float64, np.complex128) for v in leaves
-               if np.dtype(v.dtype).kind in "fc")
-
-
-@unary_to_nary
-def check_grads(f: Callable[..., Any], x: Any, modes: Any = ("fwd", "rev"),
-                order: int = 2) -> None:
-    """autograd's ``check_grads(f, argnum=0, modes, order)(*args)`` on gpugrad's checks.
-
-    In float64 the finite-difference step is autograd's (5e-7 each side) rather than gpugrad's
-    1e-5: its tests draw points a little more than 1e-5 from a kink (two nearly equal entries
-    under ``min``), where a wider step steps over it.
-    """
-    x = _as_array(x)
-    eps = 5e-7 if _all_float64(x) else None
-    gtest_util.check_grads(f, (x,), order=order, modes=tuple(modes), eps=eps)
-
-
-def combo_check(fun: Callable[..., Any], *check_args: Any,
-                **check_kwargs: Any) -> Callable[..., None]:
-    """Check gradients at every combination of the given arguments and keyword values."""
-
-    def run(*arg_lists: Any, **kwarg_lists: Any) -> None:
-        keys = builtins.list(kwarg_lists)
-        for args in itertools.product(*arg_lists):
-            for values in itertools.product(*kwarg_lists.values()):
-                check_grads(fun, *check_args, **check_kwargs)(*args, **dict(zip(keys, values)))
-
-    return run
-
-
-def scalar_close(a: Any, b: Any) -> bool:
-    return bool(abs(a - b) < 1e-6 or abs(a - b) / abs(a + b) < 1e-6)
-
-
-def check_equivalent(x: Any, y: Any) -> None:
-    for a, b in zip(gpugrad.tree_util.tree_leaves(x), gpugrad.tree_util.tree_leaves(y)):
-        a, b = np.asarray(a), np.asarray(b)
-        assert a.shape == b.shape and a.dtype.kind == b.dtype.kind, f"{a!r} vs {b!r}"
-        assert np.allclose(a, b, rtol=1e-6, atol=1e-6), f"Value mismatch:\nx: {a}\ny: {b}"
-
-
-# --- autograd.misc ------------------------------------------------------------------------
-
-
-def flatten(value: Any) -> tuple[Any, Callable[..., Any]]:
-    """All leaves raveled into one vector, and the function that puts a vector back."""
-    leaves, tree = gpugrad.tree_util.tree_flatten(value)
-    flat = gnp.concatenate([gnp.ravel(v) for v in leaves]) if leaves else gnp.zeros(0)
-    shapes = [gnp.shape(v) for v in leaves]
-
-    def unflatten(vector: Any) -> Any:
-        parts, start = [], 0
-        for shape in shapes:
-            size = int(np.prod(shape))
-            parts.append(gnp.reshape(vector[start:start + size], shape))
-            start += size
-        return gpugrad.tree_util.tree_unflatten(tree, parts)
-
-    return flat, unflatten
-
-
-def const_graph(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
-    """autograd caches the traced graph; the values are those of ``fun`` itself."""
-    return functools.partial(fun, *args, **kwargs)
-
-
-# --- the modules --------------------------------------------------------------------------
 
 
 class _Forward(types.ModuleType):
@@ -353,15 +87,28 @@ def primitive(fun: Callable[..., Any]) -> Callable[..., Any]:
     return fun
 
 
+def make_diagonal(d: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """autograd's own ``make_diagonal``: the last axis of ``d`` spread on the diagonal of two
+    new last axes (autograd supports only ``axis1=-1, axis2=-2``), in gpugrad operations."""
+    if (offset, axis1, axis2) != (0, -1, -2):
+        raise NotImplementedError("make_diagonal supports offset=0, axis1=-1, axis2=-2 only")
+    d = gnp.asarray(d)
+    return gnp.expand_dims(d, -1) * gnp.eye(d.shape[-1], dtype=d.dtype)
+
+
 def _numpy_module() -> types.ModuleType:
-    extra = {"random": np.random}
+    # NumPy's random numbers: autograd's tests use them for data only.
+    extra: dict[str, Any] = {"random": np.random, "make_diagonal": make_diagonal}
     # NumPy's type objects and helpers on dtypes and shapes, which carry no derivative.
     for name in ("ndarray", "dtype", "float64", "float32", "float16", "complex128",
                  "int64", "int32", "longdouble", "clongdouble"):
         if not hasattr(gnp, name):
             extra[name] = getattr(np, name)
     module = _Forward("autograd.numpy", gnp, extra)
-    module.linalg = _Forward("autograd.numpy.linalg", gnp.linalg)  # type: ignore[attr-defined]
+    # autograd.numpy.linalg's private helpers that its tests call, in gpugrad operations.
+    module.linalg = _Forward(  # type: ignore[attr-defined]
+        "autograd.numpy.linalg", gnp.linalg,
+        {"T": lambda x: gnp.swapaxes(x, -1, -2), "_dot": lambda a, b: gnp.matmul(a, b)})
     module.fft = _Forward("autograd.numpy.fft", gnp.fft)  # type: ignore[attr-defined]
     return module
 
@@ -382,24 +129,15 @@ def _scipy_module() -> types.ModuleType:
 def _modules() -> dict[str, types.ModuleType]:
     numpy = _numpy_module()
     scipy = _scipy_module()
-    api = {
-        "grad": grad, "value_and_grad": value_and_grad, "grad_and_aux": grad_and_aux,
-        "elementwise_grad": elementwise_grad, "deriv": deriv, "jacobian": jacobian,
-        "holomorphic_grad": holomorphic_grad, "hessian": hessian, "make_hvp": make_hvp,
-        "hessian_tensor_product": hessian_tensor_product,
-        "hessian_vector_product": hessian_vector_product,
-        "tensor_jacobian_product": tensor_jacobian_product,
-        "vector_jacobian_product": vector_jacobian_product,
-        "make_jvp_reversemode": make_jvp_reversemode, "make_ggnvp": make_ggnvp,
-        "grad_named": grad_named, "multigrad_dict": multigrad_dict, "checkpoint": checkpoint,
-        "make_vjp": make_vjp, "make_jvp": make_jvp,
+    api: dict[str, Any] = {name: getattr(operators, name) for name in OPERATORS}
+    api.update({
         # Containers: gpugrad differentiates through plain tuples, lists and dicts (pytrees).
         "tuple": builtins.tuple, "list": builtins.list, "dict": builtins.dict,
         "isinstance": ag_isinstance, "type": builtins.type,
         "primitive": primitive,
         "defvjp": _unsupported("defvjp", "gpugrad has no user-defined VJP rules"),
         "defjvp": _unsupported("defjvp", "gpugrad has no user-defined JVP rules"),
-    }
+    })
     top = types.ModuleType("autograd")
     top.__dict__.update(api)
     top.numpy = numpy  # type: ignore[attr-defined]
@@ -419,14 +157,14 @@ def _modules() -> dict[str, types.ModuleType]:
         setattr(top, name, module)
         modules[f"autograd.{name}"] = module
 
-    plain("wrap_util", unary_to_nary=unary_to_nary)
-    plain("test_util", check_grads=check_grads, combo_check=combo_check,
-          scalar_close=scalar_close, check_equivalent=check_equivalent)
-    plain("misc", flatten=flatten, const_graph=const_graph)
+    plain("wrap_util", unary_to_nary=operators.unary_to_nary)
+    plain("test_util", check_grads=checks.check_grads, combo_check=checks.combo_check,
+          scalar_close=checks.scalar_close, check_equivalent=checks.check_equivalent)
+    plain("misc", flatten=checks.flatten, const_graph=checks.const_graph)
     plain("builtins", **{k: api[k] for k in ("tuple", "list", "dict", "isinstance", "type")})
     plain("tracer", primitive=primitive, isbox=isbox)
     plain("extend", primitive=primitive, defvjp=api["defvjp"], defjvp=api["defjvp"])
-    plain("core", make_vjp=_make_vjp,
+    plain("core", make_vjp=operators.unary_make_vjp,
           vspace=_unsupported("vspace", "autograd's vector-space objects"),
           primitive_vjps={})
     return modules

@@ -70,9 +70,9 @@ def run_suite(tests: Path, extra: list[str], with_scipy: bool = False) -> list[O
         ini.write_text("[pytest]\n")
         report = Path(tmp) / "report.xml"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(REPO), str(HERE), os.environ.get("PYTHONPATH", "")]))
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "plugin", "-c", str(ini),
-                        "--rootdir", str(tests), "--continue-on-collection-errors",
+            [str(REPO), os.environ.get("PYTHONPATH", "")]))
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tools.autograd_suite.plugin",
+                        "-c", str(ini), "--rootdir", str(tests), "--continue-on-collection-errors",
                         "-p", "no:cacheprovider", "-p", "no:randomly",
                         f"--junitxml={report}", "-o", "junit_family=xunit1",
                         *([] if with_scipy else [f"--ignore={tests / 'test_scipy.py'}"]), *extra,

@@ -12,7 +12,7 @@ autograd's suite itself skips (those that need xarray, say) are not counted.
 
 ``test_scipy.py`` is left out unless ``--with-scipy`` is given: it tests
 ``autograd.scipy.stats``, ``.linalg``, ``.signal`` and ``.integrate``, which gpugrad does not
-have (``gpugrad.scipy`` has ``special`` only, and a part of it); with it, 12 of its 89 tests
+have (``gpugrad.scipy`` has ``special`` only, and a part of it); with it, 19 of its 89 tests
 passed (2026-12-06).
 """
 

@@ -185,12 +185,7 @@ def multigrad_dict(fun: Callable[..., Any]) -> Callable[..., Any]:
     def gradfun(*args: Any, **kwargs: Any) -> dict[str, Any]:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        names = list(bound.arguments)
-
-        def of_dict(values: dict[str, Any]) -> Any:
-            return fun(**values)
-
-        return dict(gpugrad.grad(of_dict)(dict(bound.arguments)).items()) if names else {}
+        return dict(gpugrad.grad(lambda values: fun(**values))(dict(bound.arguments)))
 
     return gradfun
 

@@ -17,7 +17,7 @@ from typing import Any as _Any
 import numpy as _np
 
 from gpugrad.numpy._at import IndexUpdateHelper, at
-from gpugrad.numpy._complex import conj, conjugate, imag, iscomplexobj, isrealobj, real
+from gpugrad.numpy._complex import conj, conjugate, imag, real
 from gpugrad.numpy._creation import (
     arange,
     array,

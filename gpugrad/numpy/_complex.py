@@ -15,7 +15,7 @@ from gpugrad.numpy._reductions import _array
 from gpugrad.primitives import complex as P
 from gpugrad.primitives.structural import convert
 
-__all__ = ["angle", "conj", "conjugate", "imag", "iscomplexobj", "isrealobj", "real"]
+__all__ = ["angle", "conj", "conjugate", "imag", "real"]
 
 
 def real(x: Any) -> Any:
@@ -59,28 +59,6 @@ def conj(x: Any) -> Any:
 
 
 conjugate = conj
-
-
-def iscomplexobj(x: Any) -> bool:
-    """Whether ``x`` has a complex dtype; its values are not looked at (``1 + 0j`` counts).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.iscomplexobj(gnp.array([1.0 + 0.0j])), gnp.iscomplexobj(2.0)
-        (True, False)
-    """
-    return bool(_array(x).dtype.kind == "c")
-
-
-def isrealobj(x: Any) -> bool:
-    """Whether ``x`` has a dtype that is not complex (``not iscomplexobj(x)``).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.isrealobj(gnp.array([1.0])), gnp.isrealobj(1j)
-        (True, False)
-    """
-    return not iscomplexobj(x)
 
 
 def angle(z: Any, deg: bool = False) -> Any:

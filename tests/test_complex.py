@@ -220,3 +220,23 @@ def test_python_complex_scalars() -> None:
     np.testing.assert_allclose(gnp.abs(3 + 4j), 5.0)
     assert gnp.abs(3 + 4j).dtype == np.float32  # the default complex is complex64
     np.testing.assert_allclose(gnp.real(1 + 2j), 1.0)
+
+
+def test_real_if_close_of_complex_arrays_follows_numpy() -> None:
+    for z in (np.array([1.0 + 1e-15j, -2.0]), np.array([1.0 + 1e-3j, -2.0]),
+              np.array([1.0 + 1e-9j], np.complex64), np.array([1.0 + 1e-3j]),
+              np.array([3.0 + 0.0j])):
+        for tol in (100, 1e-2):
+            got, expected = gnp.real_if_close(z, tol=tol), np.real_if_close(z, tol=tol)
+            assert got.dtype == expected.dtype, (z, tol)
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_real_if_close_derivatives() -> None:
+    # Imaginary parts far from zero: the identity, checked to order 2 in complex directions.
+    check_grads(gnp.real_if_close, (np.array([1.0 + 0.5j, -2.0 - 1.0j]),), order=2)
+    # Imaginary parts at zero: the real part, whose gradient (JAX's convention) is real.
+    z = np.array([1.5 + 0.0j, -2.0 + 0.0j])
+    g = gpugrad.grad(lambda v: gnp.sum(gnp.real_if_close(v) ** 2))(z)
+    assert g.dtype == np.complex128
+    np.testing.assert_allclose(g, [3.0, -4.0], rtol=1e-15)

@@ -68,6 +68,7 @@ ROWS: list[Row] = [
     ("argpartition", lambda m, x: m.take_along_axis(x, m.argpartition(x, 1), -1)[:, 1],
      [M], False),
     ("nonzero", lambda m, x: m.nonzero(x > 0), [M], False),
+    ("where-condition-only", lambda m, x: m.where(x > 0), [M], False),
     ("argwhere", lambda m, x: m.argwhere(x > 0), [M], False),
     ("flatnonzero", lambda m, x: m.flatnonzero(x > 0), [M], False),
     ("searchsorted", lambda m, v: m.searchsorted(KNOTS, v, side="right"), [M], False),
@@ -315,6 +316,8 @@ def test_errors_name_the_problem() -> None:
         gnp.quantile(np.ones(3), 1.5)
     with pytest.raises(NotImplementedError, match="linear_ramp"):
         gnp.pad(np.ones(3), 1, mode="linear_ramp")
+    with pytest.raises(ValueError, match="got only x"):
+        gnp.where(np.ones(3) > 0, np.ones(3))
 
 
 def test_all_nan_slices_give_nan_without_warnings() -> None:

@@ -290,14 +290,22 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     is NaN, because ``sqrt'(0) * 0`` is computed; guard the input instead
     (``sqrt(where(x > 0, x, 1))``).
 
+    With ``condition`` alone it is ``nonzero(condition)``, as in NumPy and JAX.
+
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.where(gnp.array([True, False]), 1.0, 2.0)
         array([1., 2.], dtype=float32)
+        >>> gnp.where(gnp.array([0.0, 3.0, 1.0]))
+        (array([1, 2], dtype=int32),)
     """
+    if x is None and y is None:
+        from gpugrad.numpy._extra_index import nonzero
+
+        return nonzero(condition)
     if x is None or y is None:
-        raise ValueError("gpugrad.numpy.where needs condition, x and y; for the indices of "
-                         "nonzero elements use gpugrad.numpy.nonzero")
+        raise ValueError("gpugrad.numpy.where takes condition, x and y, or condition alone "
+                         f"(for nonzero); got only {'y' if x is None else 'x'}")
     c = operand(condition)
     c = bool(c) if isinstance(c, _SCALARS) else convert(c, bool)
     a, b = _prepare((x, y), to_float=False)

@@ -7,7 +7,8 @@ GPU), so every order of derivative is again one elementwise evaluation: ``gammal
 digamma``, ``digamma' = polygamma(1, .)``, ``polygamma(n, .)' = polygamma(n + 1, .)``.
 ``logsumexp``, ``softmax`` and ``log_softmax`` are composed from ``gpugrad.numpy``, shifted
 by the maximum under ``stop_gradient`` (the shift cancels mathematically, so it needs no
-derivative, and it keeps ``exp`` from overflowing).
+derivative, and it keeps ``exp`` from overflowing). ``gamma``, ``gammasgn``, ``rgamma``,
+``beta``, ``betaln`` and ``multigammaln`` are composed from ``gammaln`` (``_gamma.py``).
 
 Example:
     >>> import numpy as np
@@ -34,8 +35,9 @@ from gpugrad.primitives.expr import Expr, OpSpec, const, var
 from gpugrad.primitives.structural import reduce_sum, reshape, stop_gradient
 
 __all__ = [
-    "digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "log_softmax", "logit",
-    "logsumexp", "polygamma", "softmax", "xlog1py", "xlogy",
+    "beta", "betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",
+    "gammasgn", "log_softmax", "logit", "logsumexp", "multigammaln", "polygamma", "psi",
+    "rgamma", "softmax", "xlog1py", "xlogy",
 ]
 
 
@@ -250,3 +252,15 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
     shifted = FUNCTIONS["subtract"](x, _finite_shift(x, axes))
     total = _sum_kept(FUNCTIONS["exp"](shifted), axes)
     return FUNCTIONS["subtract"](shifted, FUNCTIONS["log"](total))
+
+
+# Composed from gammaln above; imported last because they call back into this module.
+from gpugrad.scipy._gamma import (  # noqa: E402
+    beta,
+    betaln,
+    gamma,
+    gammasgn,
+    multigammaln,
+    psi,
+    rgamma,
+)

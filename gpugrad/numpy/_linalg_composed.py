@@ -43,7 +43,8 @@ def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
     if ord == -np.inf:
         return R.min(_abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of nonzero entries: piecewise constant, no derivative
-        return R.sum(FUNCTIONS["not_equal"](x, 0).astype(x.dtype), axis=axis, keepdims=keepdims)
+        count = FUNCTIONS["not_equal"](x, 0).astype(np.finfo(x.dtype).dtype)  # real, as JAX
+        return R.sum(count, axis=axis, keepdims=keepdims)
     if ord == 1:
         return R.sum(_abs(x), axis=axis, keepdims=keepdims)
     p = float(ord)

@@ -337,3 +337,40 @@ def test_real_losses_against_jax(jax_x64: Any) -> None:
         np.testing.assert_allclose(
             gpugrad.jvp(gpugrad.grad(ours), (x,), (t,))[1],
             jax.jvp(jax.grad(theirs), (x,), (t,))[1], rtol=1e-8, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# Degenerate cases
+
+
+def test_degenerate_spectra() -> None:
+    """At a repeated eigenvalue (singular value) the vectors have no derivative (NaN where
+    used, as JAX), while functions of the values alone keep finite, closed-form gradients."""
+    q = np.linalg.qr(cvec((3, 3), 110))[0]
+    h = q @ np.diag([1.0, 1.0, 2.0]) @ np.conj(q).T
+    weights = np.array([1.0, 1.0, 3.0])
+    g = gpugrad.grad(lambda m: gnp.sum(LA.eigvalsh(m) * weights))(h)
+    projector = q[:, :2] @ np.conj(q[:, :2]).T
+    np.testing.assert_allclose(g, np.conj(projector + 3 * (np.eye(3) - projector)),
+                               atol=1e-12)
+    exact = np.diag([1.0, 1.0, 2.0]).astype(complex)  # LAPACK's eigenvalues exactly equal
+    _, dv = gpugrad.jvp(lambda m: LA.eigh(m).eigenvectors, (exact,), (cvec((3, 3), 111),))
+    assert np.isnan(dv[:, :2]).all() and np.isfinite(dv[:, 2]).all()
+    # A rank-deficient square matrix: s = 0 is a kink of the nuclear norm; its gradient is
+    # U Vh's conjugate over the nonzero values plus the null space's (LAPACK's) pairing.
+    a = np.array([[3j, 1 + 1j, 0], [0, 2, 0], [0, 0, 0]])
+    u, s, vh = np.linalg.svd(a)
+    assert s[2] == 0  # exactly
+    g = gpugrad.grad(lambda m: LA.norm(m, "nuc"))(a)
+    np.testing.assert_allclose(g, np.conj(u @ vh), atol=1e-10)
+    _, (du, _, _) = gpugrad.jvp(lambda m: tuple(LA.svd(m)), (a,), (cvec((3, 3), 113),))
+    assert np.isfinite(du).all()  # the phase term is 0 at s = 0 (JAX's choice)
+
+
+def test_errors() -> None:
+    with pytest.raises(np.linalg.LinAlgError):
+        LA.cholesky(-hpd((3, 3), 120))
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        gpugrad.grad(lambda m: gnp.sum(gnp.abs(LA.svd(m)[0])))(cgeneral((4, 3), 121))
+    with pytest.raises(ValueError, match="UPLO"):
+        LA.eigh(hpd((3, 3), 122), UPLO="X")

@@ -9,7 +9,9 @@ elementwise operations, reductions and ``svd``, ``matrix_power`` and ``multi_dot
 ``matmul``.
 
 Like JAX, ``cholesky``, ``eigh`` and ``eigvalsh`` read ``(a + a^H) / 2`` (so a gradient is
-Hermitian); pass ``symmetrize_input=False`` to read one triangle, as NumPy does.
+Hermitian); pass ``symmetrize_input=False`` to read one triangle, as NumPy does (the
+derivative is then that of the triangle read, matching finite differences of the values;
+JAX's differs there).
 
 Complex arrays follow JAX's conventions for values and derivatives (see
 ``gpugrad/primitives/complex.py``): ``grad`` of a real function of a complex matrix is the

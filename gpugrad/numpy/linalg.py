@@ -205,6 +205,13 @@ def det(a: Any) -> Any:
         >>> gpugrad.grad(gnp.linalg.det)(a).round(6)
         array([[ 3., -1.],
                [-1.,  2.]])
+
+    Complex matrices: the gradient of a real loss follows JAX (``2 |det|^2 inv(a).T`` here).
+
+        >>> c = np.array([[1j, 2.0], [0.0, 1.0 + 1j]])
+        >>> g = gpugrad.grad(lambda c: gnp.abs(gnp.linalg.det(c)) ** 2)(c)
+        >>> np.allclose(g, 2 * abs(np.linalg.det(c)) ** 2 * np.linalg.inv(c).T)
+        True
     """
     from gpugrad.numpy import exp, multiply
 

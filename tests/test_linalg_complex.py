@@ -110,6 +110,12 @@ CASES: list[Case] = [
      lambda: cgeneral((2, 3), 25)),
     ("norm-1", lambda la, xp: lambda a: la.norm(a, 1), lambda: cgeneral((3, 3), 26)),
     ("pinv", lambda la, xp: la.pinv, lambda: cgeneral((4, 3), 27)),
+    ("matrix-power", lambda la, xp: lambda a: la.matrix_power(a, -2),
+     lambda: cgeneral((3, 3), 28)),
+    ("multi-dot", lambda la, xp: lambda a: la.multi_dot([a, xp.conj(a), a[0]]),
+     lambda: cgeneral((3, 3), 29)),
+    ("lstsq", lambda la, xp: lambda a: la.lstsq(a, a[:, 0] ** 2)[:2],
+     lambda: cgeneral((4, 3), 30)),
 ]
 
 @pytest.mark.parametrize("name,make_fn,make", CASES, ids=[c[0] for c in CASES])
@@ -280,9 +286,7 @@ def _jax_cotangent(out: Any, rng: np.random.Generator) -> Any:
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
-@pytest.mark.parametrize("name,make_fn,make",
-                         [c for c in CASES if c[0] != "pinv"],  # jax's pinv: a cutoff rule
-                         ids=[c[0] for c in CASES if c[0] != "pinv"])
+@pytest.mark.parametrize("name,make_fn,make", CASES, ids=[c[0] for c in CASES])
 def test_against_jax(name: str, make_fn: Any, make: Any, dtype: Any, jax_x64: Any) -> None:
     jax = jax_x64
     rng = np.random.default_rng(90)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the backends a test runs on (NumPy always, CuPy when a GPU is usable)."""
+"""Shared fixtures: the backends a test runs on (NumPy always, CuPy when a GPU is usable), and
+jax in 64-bit mode for comparisons with it."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def xp(request: pytest.FixtureRequest) -> Any:
 def cupy_module() -> Any:
     """CuPy, for tests that only make sense on a GPU (skips cleanly without one)."""
     return _cupy_or_skip()
+
+
+@pytest.fixture
+def jax_x64() -> Any:
+    """jax with 64-bit mode on for one test, restored after (other tests compare float32)."""
+    jax = pytest.importorskip("jax")
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", old)

@@ -166,16 +166,6 @@ def test_eigenvalue_derivative_closed_form() -> None:
 # Against JAX (lax.linalg.eig with enable_eigvec_derivs: the same normalization)
 
 
-@pytest.fixture
-def jax_x64() -> Any:
-    """jax with 64-bit mode on for one test, restored after (other tests compare float32)."""
-    jax = pytest.importorskip("jax")
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", old)
-
-
 @pytest.mark.parametrize("make", [lambda: real_matrix((4, 4), 14),
                                   lambda: complex_matrix((3, 3), 15),
                                   lambda: real_matrix((2, 3, 3), 16)],

@@ -1,6 +1,7 @@
 """The functions of ``gpugrad.numpy.linalg`` with no primitive of their own: ``norm``
 (elementwise operations and reductions, ``svd`` for the spectral and nuclear norms),
-``matrix_power`` and ``multi_dot`` (products). Re-exported by ``gpugrad.numpy.linalg``.
+``matrix_power`` and ``multi_dot`` (products), ``lstsq`` (``pinv``) and ``matrix_rank``.
+Re-exported by ``gpugrad.numpy.linalg``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.backend import namespace_of
+from gpugrad.core.trace import raw_value
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._linalg import dot, matmul
 from gpugrad.numpy._shape import broadcast_to, expand_dims, squeeze
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import power as _power
 
-__all__ = ["matrix_power", "multi_dot", "norm"]
+__all__ = ["lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm"]
 
 _abs, _sqrt = FUNCTIONS["abs"], FUNCTIONS["sqrt"]
 
 
 def _sum_squares(x: Any, axis: Any, keepdims: bool) -> Any:
+    """``sum(|x|^2)``, as ``real(x * conj(x))`` for complex ``x`` (JAX's form, a real result)."""
+    if x.dtype.kind == "c":
+        from gpugrad.numpy._complex import conj, real
+
+        return R.sum(real(x * conj(x)), axis=axis, keepdims=keepdims)
     return R.sum(x * x, axis=axis, keepdims=keepdims)
 
 
@@ -35,7 +43,8 @@ def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
     if ord == -np.inf:
         return R.min(_abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of nonzero entries: piecewise constant, no derivative
-        return R.sum(FUNCTIONS["not_equal"](x, 0).astype(x.dtype), axis=axis, keepdims=keepdims)
+        count = FUNCTIONS["not_equal"](x, 0).astype(np.finfo(x.dtype).dtype)  # real, as JAX
+        return R.sum(count, axis=axis, keepdims=keepdims)
     if ord == 1:
         return R.sum(_abs(x), axis=axis, keepdims=keepdims)
     p = float(ord)
@@ -126,9 +135,6 @@ def matrix_power(a: Any, n: int) -> Any:
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         _matrices(a, square=True)  # raises NumPy's LinAlgError
     if n == 0:
-        from gpugrad.backend import namespace_of
-        from gpugrad.core.trace import raw_value
-
         raw = raw_value(a)
         return broadcast_to(namespace_of(raw).eye(a.shape[-1], dtype=a.dtype), a.shape)
     if n < 0:
@@ -196,3 +202,54 @@ def multi_dot(arrays: Any) -> Any:
     if last_vector:
         out = squeeze(out, -1)
     return out
+
+
+def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, Any]:
+    """Least-squares solution of ``a @ x = b`` (``a`` 2-D, as NumPy): ``(x, residuals, rank,
+    s)``. ``x = pinv(a, rcond) @ b``, with NumPy's default cutoff ``eps * max(m, n)``.
+
+    ``x``, ``residuals`` and ``s`` are differentiable where the rank of ``a`` is locally
+    constant (see ``pinv``); ``rank`` is an integer. ``residuals`` is empty unless ``a`` has
+    full column rank and more rows than columns.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        >>> x, res, rank, s = gnp.linalg.lstsq(a, np.array([1.0, 2.0, 2.0]))
+        >>> x.round(6), res.round(6), rank
+        (array([1.166667, 0.5     ]), array([0.166667]), 2)
+    """
+    from gpugrad.numpy.linalg import _inexact, _matrices, pinv, svd
+
+    a = _matrices(a)
+    if a.ndim != 2:
+        raise np.linalg.LinAlgError(f"lstsq: a must be 2-D, got shape {a.shape}")
+    b = _inexact(b)
+    m, n = a.shape
+    if rcond is None:
+        rcond = float(np.finfo(a.dtype).eps) * max(m, n)
+    s = svd(a, compute_uv=False)
+    raw_s = raw_value(s)
+    rank = int((raw_s > rcond * raw_s.max()).sum()) if raw_s.size else 0
+    x = matmul(pinv(a, rcond), b)
+    if rank == n and m > n:
+        r = matmul(a, x) - b
+        residuals = _sum_squares(r, 0, keepdims=b.ndim == 1)
+    else:
+        # Empty, of the real dtype of x (NumPy's, also for complex x).
+        residuals = namespace_of(raw_value(x)).zeros((0,), np.finfo(x.dtype).dtype)
+    return x, residuals, rank, s
+
+
+def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> Any:
+    """The number of singular values above ``tol`` (NumPy's default tolerance); an integer,
+    with no derivative.
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> gnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]]))
+        array(1)
+    """
+    raw = raw_value(R._array(A))
+    out = namespace_of(raw).linalg.matrix_rank(raw, tol)
+    return np.asarray(out) if isinstance(out, (int, np.generic)) else out

@@ -1,16 +1,25 @@
 """``gpugrad.numpy.linalg``: linear algebra, differentiable in both modes to any order.
 
-NumPy's names and signatures, batched over leading dimensions (``(..., m, n)``), on real
-floating arrays (integers become the default float). Few primitives carry rules (``solve``,
-``slogdet``, ``cholesky``, ``pinv``, ``eigh``, ``svd``, ``qr``, ``eig``: see
-``gpugrad/primitives/linalg*.py``; ``eig`` and ``eigvals`` also take complex arrays and
-return complex ones); everything else is composed from them: ``inv`` is
+NumPy's names and signatures, batched over leading dimensions (``(..., m, n)``), on real or
+complex floating arrays (integers become the default float). Few primitives carry rules
+(``solve``, ``slogdet``, ``cholesky``, ``pinv``, ``eigh``, ``svd``, ``qr``, ``eig``: see
+``gpugrad/primitives/linalg*.py``); everything else is composed from them: ``inv`` is
 ``solve(a, I)``, ``det`` comes from ``slogdet``, ``lstsq`` from ``pinv``, ``norm`` from
 elementwise operations, reductions and ``svd``, ``matrix_power`` and ``multi_dot`` from
 ``matmul``.
 
-Like JAX, ``cholesky``, ``eigh`` and ``eigvalsh`` read ``(a + a^T) / 2`` (so a gradient is
-symmetric); pass ``symmetrize_input=False`` to read one triangle, as NumPy does.
+Like JAX, ``cholesky``, ``eigh`` and ``eigvalsh`` read ``(a + a^H) / 2`` (so a gradient is
+Hermitian); pass ``symmetrize_input=False`` to read one triangle, as NumPy does (the
+derivative is then that of the triangle read, matching finite differences of the values;
+JAX's differs there).
+
+Complex arrays follow JAX's conventions for values and derivatives (see
+``gpugrad/primitives/complex.py``): ``grad`` of a real function of a complex matrix is the
+conjugate of ``d/dRe + i d/dIm``; real results (singular values, eigenvalues of Hermitian
+matrices, ``logabsdet``, norms) are real arrays; ``slogdet``'s sign is ``det / |det|``.
+Singular vectors and eigenvectors of complex matrices are defined up to a phase each, so
+only phase-invariant functions of them (``|U|``, ``U diag(s) Vh``) have a well-defined
+derivative; the derivative follows JAX's choice of phase.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float
 from gpugrad.numpy._linalg import matmul
 from gpugrad.numpy._reductions import _array
@@ -30,10 +39,10 @@ from gpugrad.numpy._shape import (
     expand_dims,
     getitem,
     squeeze,
-    swapaxes,
 )
 from gpugrad.primitives import linalg as L
 from gpugrad.primitives import linalg_decomp as D
+from gpugrad.primitives.complex import real
 from gpugrad.primitives.structural import convert
 
 __all__ = [
@@ -80,16 +89,19 @@ class QRResult(NamedTuple):
     R: Any
 
 
-def _float(x: Any) -> Any:
+def _inexact(x: Any) -> Any:
+    """``x`` as a floating or complex array (integers and bools become the default float)."""
     x = _array(x)
-    if x.dtype.kind == "c":
-        raise NotImplementedError("gpugrad.numpy.linalg supports real arrays only, got "
-                                  f"{x.dtype}")
-    return x if x.dtype.kind == "f" else convert(x, default_float())
+    return x if x.dtype.kind in "fc" else convert(x, default_float())
+
+
+def _real_part(x: Any) -> Any:
+    """The real part of a complex primitive output whose values are real (``s``, ``w``)."""
+    return real(x) if x.dtype.kind == "c" else x
 
 
 def _matrices(a: Any, square: bool = False) -> Any:
-    a = _float(a)
+    a = _inexact(a)
     if a.ndim < 2:
         raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
                           "two-dimensional")
@@ -103,11 +115,17 @@ def _is_traced(x: Any) -> bool:
 
 
 def _symmetric(a: Any, symmetrize_input: bool, lower: bool = True) -> Any:
+    """The Hermitian (real: symmetric) matrix that ``a`` stands for."""
     if symmetrize_input:
-        return (a + swapaxes(a, -1, -2)) / 2
-    # The one triangle NumPy reads, moved to the lower half, then mirrored.
-    low = L.tril(a if lower else L.mT(a))
-    return low + L.mT(L.tril(low, -1))
+        return (a + L.mH(a)) / 2
+    # The one triangle NumPy reads, moved to the lower half, then mirrored; LAPACK reads only
+    # the real part of the diagonal, so its imaginary part is dropped.
+    low = L.tril(a if lower else L.mH(a))
+    strict = L.tril(low, -1)
+    diagonal = low - strict
+    if diagonal.dtype.kind == "c":
+        diagonal = convert(real(diagonal), a.dtype)
+    return strict + L.mH(strict) + diagonal
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,7 +146,7 @@ def solve(a: Any, b: Any) -> Any:
         array([0.2, 0.4])
     """
     a = _matrices(a, square=True)
-    b = _float(b)
+    b = _inexact(b)
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = convert(a, dtype), convert(b, dtype)
     vector = b.ndim == 1
@@ -168,7 +186,8 @@ def slogdet(a: Any) -> SlogdetResult:
     """
     packed = L.slogdet(_matrices(a, square=True))
     # getitem, not packed[...]: a NumPy array would give NumPy scalars for one matrix.
-    return SlogdetResult(getitem(packed, (Ellipsis, 0)), getitem(packed, (Ellipsis, 1)))
+    logabsdet = _real_part(getitem(packed, (Ellipsis, 1)))
+    return SlogdetResult(getitem(packed, (Ellipsis, 0)), logabsdet)
 
 
 def det(a: Any) -> Any:
@@ -186,6 +205,13 @@ def det(a: Any) -> Any:
         >>> gpugrad.grad(gnp.linalg.det)(a).round(6)
         array([[ 3., -1.],
                [-1.,  2.]])
+
+    Complex matrices: the gradient of a real loss follows JAX (``2 |det|^2 inv(a).T`` here).
+
+        >>> c = np.array([[1j, 2.0], [0.0, 1.0 + 1j]])
+        >>> g = gpugrad.grad(lambda c: gnp.abs(gnp.linalg.det(c)) ** 2)(c)
+        >>> np.allclose(g, 2 * abs(np.linalg.det(c)) ** 2 * np.linalg.inv(c).T)
+        True
     """
     from gpugrad.numpy import exp, multiply
 
@@ -194,10 +220,10 @@ def det(a: Any) -> Any:
 
 
 def cholesky(a: Any, upper: bool = False, *, symmetrize_input: bool = True) -> Any:
-    """The Cholesky factor of each symmetric positive-definite matrix: lower ``L`` with
-    ``a = L @ L.T`` (or upper ``U = L.T`` with ``upper=True``).
+    """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix:
+    lower ``L`` with ``a = L @ L.conj().T`` (or upper ``U = L.conj().T`` with ``upper=True``).
 
-    Reads ``(a + a.T) / 2`` (JAX's default), so its gradient is symmetric; with
+    Reads ``(a + a.conj().T) / 2`` (JAX's default), so its gradient is Hermitian; with
     ``symmetrize_input=False`` it reads the lower triangle, as NumPy does. Not positive
     definite: NumPy raises ``LinAlgError``, CuPy gives NaN.
 
@@ -208,7 +234,7 @@ def cholesky(a: Any, upper: bool = False, *, symmetrize_input: bool = True) -> A
                [1., 2.]])
     """
     factor = L.cholesky(_symmetric(_matrices(a, square=True), symmetrize_input))
-    return L.mT(factor) if upper else factor
+    return L.mH(factor) if upper else factor
 
 
 def pinv(a: Any, rcond: float | None = None, hermitian: bool = False) -> Any:
@@ -228,68 +254,21 @@ def pinv(a: Any, rcond: float | None = None, hermitian: bool = False) -> Any:
     return L.pinv(_matrices(a), 1e-15 if rcond is None else rcond)
 
 
-def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, Any]:
-    """Least-squares solution of ``a @ x = b`` (``a`` 2-D, as NumPy): ``(x, residuals, rank,
-    s)``. ``x = pinv(a, rcond) @ b``, with NumPy's default cutoff ``eps * max(m, n)``.
-
-    ``x``, ``residuals`` and ``s`` are differentiable where the rank of ``a`` is locally
-    constant (see ``pinv``); ``rank`` is an integer. ``residuals`` is empty unless ``a`` has
-    full column rank and more rows than columns.
-
-    Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
-        >>> a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-        >>> x, res, rank, s = gnp.linalg.lstsq(a, np.array([1.0, 2.0, 2.0]))
-        >>> x.round(6), res.round(6), rank
-        (array([1.166667, 0.5     ]), array([0.166667]), 2)
-    """
-    a = _matrices(a)
-    if a.ndim != 2:
-        raise LinAlgError(f"lstsq: a must be 2-D, got shape {a.shape}")
-    b = _float(b)
-    m, n = a.shape
-    if rcond is None:
-        rcond = float(np.finfo(a.dtype).eps) * max(m, n)
-    s = svd(a, compute_uv=False)
-    raw_s = raw_value(s)
-    rank = int((raw_s > rcond * raw_s.max()).sum()) if raw_s.size else 0
-    x = matmul(pinv(a, rcond), b)
-    if rank == n and m > n:
-        from gpugrad.numpy import sum
-
-        r = matmul(a, x) - b
-        residuals = sum(r * r, axis=0, keepdims=b.ndim == 1)
-    else:
-        residuals = namespace_of(raw_value(x)).zeros((0,), x.dtype)
-    return x, residuals, rank, s
-
-
-def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> Any:
-    """The number of singular values above ``tol`` (NumPy's default tolerance); an integer,
-    with no derivative.
-
-    Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
-        >>> gnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]]))
-        array(1)
-    """
-    raw = raw_value(_array(A))
-    out = namespace_of(raw).linalg.matrix_rank(raw, tol)
-    return np.asarray(out) if isinstance(out, (int, np.generic)) else out
-
-
 # ---------------------------------------------------------------------------------------
 # Decompositions
 
 
 def eigh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> EighResult:
-    """Eigenvalues (ascending) and eigenvectors (columns) of each symmetric matrix.
+    """Eigenvalues (ascending, real) and eigenvectors (columns) of each Hermitian (real:
+    symmetric) matrix.
 
-    Reads ``(a + a.T) / 2`` (JAX's default); with ``symmetrize_input=False`` it reads the
-    ``UPLO`` triangle, as NumPy does. Degenerate case: at a repeated eigenvalue the
-    eigenvectors are not unique and have no derivative, so every derivative that goes
-    through them is NaN (as in JAX; also for basis-independent results such as
-    ``V @ diag(w) @ V.T``); the eigenvalues alone keep finite derivatives there.
+    Reads ``(a + a.conj().T) / 2`` (JAX's default); with ``symmetrize_input=False`` it reads
+    the ``UPLO`` triangle, as NumPy does. A complex eigenvector is defined up to a phase: only
+    phase-invariant functions of it have a derivative (JAX's: ``V^H V'`` has a zero
+    diagonal). Degenerate case: at a repeated eigenvalue the eigenvectors are not unique and
+    have no derivative, so every derivative that goes through them is NaN (as in JAX; also
+    for basis-independent results such as ``V @ diag(w) @ V.T``); the eigenvalues alone keep
+    finite derivatives there.
 
     Example:
         >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
@@ -304,7 +283,7 @@ def eigh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> EighResul
         raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
     a = _symmetric(_matrices(a, square=True), symmetrize_input, lower=UPLO == "L")
     w, v = D.unpack_eigh(D.eigh(a))
-    return EighResult(w, v)
+    return EighResult(_real_part(w), v)
 
 
 def eigvalsh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> Any:
@@ -349,7 +328,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
         u, s, vh = namespace_of(a).linalg.svd(a, full_matrices=True)
         return SVDResult(u, s, vh)
     u, s, v = D.unpack_svd(D.svd(a), m)
-    return SVDResult(u, s, L.mT(v)) if compute_uv else s
+    s = _real_part(s)
+    return SVDResult(u, s, L.mH(v)) if compute_uv else s
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
@@ -381,9 +361,15 @@ def qr(a: Any, mode: str = "reduced") -> Any:
         q, r = D.unpack_qr(D.qr(a), m)
     else:
         q, r_square = D.unpack_qr(D.qr(a[..., :m]), m)
-        r = concatenate([r_square, matmul(L.mT(q), a[..., m:])], axis=-1)
+        r = concatenate([r_square, matmul(L.mH(q), a[..., m:])], axis=-1)
     return r if mode == "r" else QRResult(q, r)
 
 
-from gpugrad.numpy._linalg_composed import matrix_power, multi_dot, norm  # noqa: E402
+from gpugrad.numpy._linalg_composed import (  # noqa: E402
+    lstsq,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    norm,
+)
 from gpugrad.numpy._linalg_eig import EigResult, eig, eigvals  # noqa: E402, F401

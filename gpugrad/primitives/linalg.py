@@ -8,6 +8,15 @@ Cholesky factor; Golub & Pereyra 1973 for the pseudo-inverse). Every VJP here is
 adjoint of its JVP, and both are written in gpugrad's own operations, calling the primitives
 themselves (``solve`` inside the rule of ``solve``), so derivatives of every order work.
 
+Complex matrices follow JAX's convention (see ``gpugrad/primitives/complex.py``): the JVP is
+the real formula with every transpose made a conjugate transpose (``mH``), and the VJP is
+``ct -> conj(L*(conj(ct)))``, with ``L*`` the adjoint of the JVP ``L`` for the real inner
+product ``Re tr(X^H Y)``: the real adjoint with ``mH`` for ``mT``, wrapped in ``conj``
+(``adjoint_vjp``). ``solve`` is holomorphic, so its rule is the real one unchanged (the
+transpose without conjugation). Outputs that are real by definition (``log|det|``) are kept
+in the packed complex output with a zero imaginary part, and their cotangents are read
+through ``real``.
+
 Inverses are never formed where a solve does: ``A^{-1} B`` is ``solve(A, B)`` and
 ``B A^{-1}`` is ``solve(A^T, B^T)^T``. Only the matrix dimensions are handled here; the
 public functions in ``gpugrad.numpy.linalg`` broadcast the batch dimensions first.
@@ -19,14 +28,19 @@ from typing import Any
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind, raw_value
+from gpugrad.primitives.complex import make_complex
+from gpugrad.primitives.structural import convert
 
 __all__ = [
+    "adjoint_vjp",
     "cholesky",
     "diag_embed",
     "diagonal",
     "eye_like",
     "inv",
+    "is_complex",
     "matmul",
+    "mH",
     "mT",
     "pinv",
     "divide_by_gaps",
@@ -53,6 +67,31 @@ def mT(x: Any) -> Any:
     import gpugrad.numpy as gnp
 
     return gnp.swapaxes(x, -1, -2)
+
+
+def is_complex(x: Any) -> bool:
+    return bool(x.dtype.kind == "c")
+
+
+def mH(x: Any) -> Any:
+    """The conjugate transpose of a stack of matrices (``mT`` for real ones)."""
+    import gpugrad.numpy as gnp
+
+    return gnp.conj(mT(x)) if is_complex(x) else mT(x)
+
+
+def adjoint_vjp(adjoint: Any) -> Any:
+    """A VJP rule in JAX's convention, ``ct -> conj(adjoint(conj(ct)))``, from ``adjoint``,
+    the adjoint of the JVP for the real inner product ``Re tr(X^H Y)`` (for real arrays the
+    two are the same and nothing is conjugated)."""
+    import gpugrad.numpy as gnp
+
+    def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], **params: Any
+            ) -> list[Any]:
+        cts = adjoint(gnp.conj(ct), primals, out, wanted, **params)
+        return [None if c is None else gnp.conj(c) for c in cts]
+
+    return vjp
 
 
 def eye_like(x: Any, n: int | None = None) -> Any:
@@ -115,9 +154,9 @@ def divide_by_gaps(x: Any, w: Any) -> Any:
     a zero gap is undefined (see ``divide_defined``)."""
     import gpugrad.numpy as gnp
 
-    eye = eye_like(x)
-    gaps = gnp.expand_dims(w, -2) - gnp.expand_dims(w, -1) + eye  # 1 on the diagonal
-    return divide_defined(x * (1 - eye), gaps)
+    # 1 on the diagonal of the gaps; ``w`` is real, ``x`` may be complex.
+    gaps = gnp.expand_dims(w, -2) - gnp.expand_dims(w, -1) + eye_like(w)
+    return divide_defined(x * (1 - eye_like(x)), gaps)
 
 
 def inv(a: Any) -> Any:
@@ -128,7 +167,8 @@ def inv(a: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# solve(A, B) = A^{-1} B, for A (..., n, n) and B (..., n, k) with the same batch shape.
+# solve(A, B) = A^{-1} B, for A (..., n, n) and B (..., n, k) with the same batch shape
+# (holomorphic in both, so one rule serves real and complex matrices).
 #   JVP:  X' = A^{-1} (B' - A' X)
 #   VJP:  ct_B = A^{-T} ct_X,  ct_A = -ct_B X^T
 # Singular A: NumPy raises LinAlgError (in the value and in every derivative); CuPy
@@ -165,8 +205,11 @@ def solve(a: Any, b: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------
 # slogdet(A): one LU gives both parts, packed as (..., 2) = [sign, log|det A|] so that the
-# primitive has one output. The sign is piecewise constant (zero derivative);
-#   d log|det A| = tr(A^{-1} A'),   ct_A = ct * A^{-T}.
+# primitive has one output (complex for a complex A, with log|det A| as its real part).
+# With tau = tr(A^{-1} A'), the holomorphic derivative of log det A:
+#   d log|det A| = Re(tau),   d sign = sign * i Im(tau)   (0 for a real A: piecewise constant)
+#   VJP:  ct_tau = Re(ct_logabsdet) + i Im(sign * ct_sign),   ct_A = ct_tau A^{-T}
+# (the transpose of Re is Re, that of i Im is i Im, in JAX's pairing Re sum(x y)).
 # At a singular A, log|det A| = -inf and its derivative (A^{-T}) does not exist.
 
 slogdet_p = Primitive("slogdet")
@@ -175,21 +218,29 @@ slogdet_p = Primitive("slogdet")
 def _slogdet_impl(a: Any) -> Any:
     xp = namespace_of(a)
     sign, logabsdet = xp.linalg.slogdet(a)
-    return xp.stack([xp.asarray(sign), xp.asarray(logabsdet)], axis=-1)
+    return xp.stack([xp.asarray(sign), xp.asarray(logabsdet).astype(sign.dtype)], axis=-1)
 
 
 def _slogdet_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
     import gpugrad.numpy as gnp
 
     (a,), (ta,) = primals, tangents
-    d_logabsdet = diagonal(solve(a, ta)).sum(axis=-1)
-    return slogdet(a), gnp.stack([gnp.zeros_like(d_logabsdet), d_logabsdet], axis=-1)
+    out = slogdet(a)
+    tau = diagonal(solve(a, ta)).sum(axis=-1)
+    if not is_complex(a):
+        return out, gnp.stack([gnp.zeros_like(tau), tau], axis=-1)
+    d_logabsdet = convert(gnp.real(tau), a.dtype)
+    return out, gnp.stack([gnp.multiply(out[..., 0], tau - d_logabsdet), d_logabsdet], axis=-1)
 
 
 def _slogdet_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+    import gpugrad.numpy as gnp
+
     (a,) = primals
-    ct_logabsdet = ct[..., 1]
-    return [ct_logabsdet[..., None, None] * mT(inv(a))]
+    ct_tau = ct[..., 1]
+    if is_complex(a):
+        ct_tau = make_complex(gnp.real(ct_tau), gnp.imag(gnp.multiply(out[..., 0], ct[..., 0])))
+    return [ct_tau[..., None, None] * mT(inv(a))]
 
 
 slogdet_p.impl = _slogdet_impl
@@ -203,12 +254,12 @@ def slogdet(a: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# cholesky(A) = L, lower triangular with A = L L^T, for a symmetric positive-definite A
-# (the public function symmetrizes its input first). Murray 2016, with
+# cholesky(A) = L, lower triangular with A = L L^H, for a Hermitian (real: symmetric)
+# positive-definite A (the public function symmetrizes its input first). Murray 2016, with
 # Phi(X) = tril(X, -1) + diag(X) / 2:
-#   JVP:  L' = L Phi(L^{-1} A' L^{-T})
-#   VJP:  ct_A = L^{-T} Phi(L^T ct_L) L^{-1}     (the exact adjoint, not symmetrized: the
-#         symmetrization in the public function contributes its own transpose)
+#   JVP:      L' = L Phi(L^{-1} A' L^{-H})
+#   adjoint:  ct_A = L^{-H} Phi(L^H ct_L) L^{-1}  (not symmetrized: the symmetrization in
+#             the public function contributes its own adjoint), taken by adjoint_vjp
 # Not positive definite: NumPy raises LinAlgError; CuPy returns NaN.
 
 cholesky_p = Primitive("cholesky")
@@ -224,19 +275,19 @@ def _cholesky_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
     factor = cholesky(a)
     # L^{-1} A' L^{-T} as two solves: X = L^{-1} A', then (L^{-1} X^T)^T.
     x = solve(factor, ta)
-    middle = mT(solve(factor, mT(x)))
+    middle = mH(solve(factor, mH(x)))
     return factor, matmul(factor, _phi(middle))
 
 
-def _cholesky_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    factor_t = mT(out)
-    p = _phi(matmul(factor_t, ct))
-    z = solve(factor_t, p)  # L^{-T} P
-    return [mT(solve(factor_t, mT(z)))]  # (L^{-T} Z^T)^T = Z L^{-1}
+def _cholesky_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+    factor_h = mH(out)
+    p = _phi(matmul(factor_h, ct))
+    z = solve(factor_h, p)  # L^{-H} P
+    return [mH(solve(factor_h, mH(z)))]  # (L^{-H} Z^H)^H = Z L^{-1}
 
 
 cholesky_p.jvp = _cholesky_jvp
-cholesky_p.vjp = _cholesky_vjp
+cholesky_p.vjp = adjoint_vjp(_cholesky_adjoint)
 
 
 def cholesky(a: Any) -> Any:
@@ -246,9 +297,9 @@ def cholesky(a: Any) -> Any:
 # ---------------------------------------------------------------------------------------
 # pinv(A) = P, the Moore-Penrose pseudo-inverse (singular values below rcond * s_max are
 # treated as zero). Where the rank is locally constant (Golub & Pereyra 1973):
-#   JVP:  P' = -P A' P + P P^T A'^T (I - A P) + (I - P A) A'^T P^T P
-#   VJP:  ct_A = -P^T ct P^T + (I - A P) ct^T P P^T + P^T P ct^T (I - P A)
-# The VJP is the adjoint of the JVP term by term. Where the rank changes (a singular value
+#   JVP:      P' = -P A' P + P P^H A'^H (I - A P) + (I - P A) A'^H P^H P
+#   adjoint:  ct_A = -P^H ct P^H + (I - A P) ct^H P P^H + P^H P ct^H (I - P A)
+# term by term, taken by adjoint_vjp. Where the rank changes (a singular value
 # crossing the cutoff) the pseudo-inverse is discontinuous and has no derivative.
 
 pinv_p = Primitive("pinv")
@@ -258,25 +309,25 @@ pinv_p.impl = lambda a, rcond: namespace_of(a).linalg.pinv(a, rcond)
 def _pinv_jvp(primals: list[Any], tangents: list[Any], rcond: float) -> tuple[Any, Any]:
     (a,), (ta,) = primals, tangents
     p = pinv(a, rcond)
-    ta_t = mT(ta)
+    ta_h = mH(ta)
     term1 = -matmul(matmul(p, ta), p)
-    term2 = matmul(matmul(p, mT(p)), ta_t - matmul(matmul(ta_t, a), p))
-    term3 = matmul(ta_t - matmul(matmul(p, a), ta_t), matmul(mT(p), p))
+    term2 = matmul(matmul(p, mH(p)), ta_h - matmul(matmul(ta_h, a), p))
+    term3 = matmul(ta_h - matmul(matmul(p, a), ta_h), matmul(mH(p), p))
     return p, term1 + term2 + term3
 
 
-def _pinv_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], rcond: float
-              ) -> list[Any]:
+def _pinv_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool], rcond: float
+                  ) -> list[Any]:
     (a,) = primals
-    p, p_t, ct_t = out, mT(out), mT(ct)
-    term1 = -matmul(matmul(p_t, ct), p_t)
-    term2 = matmul(ct_t - matmul(matmul(a, p), ct_t), matmul(p, p_t))
-    term3 = matmul(matmul(p_t, p), ct_t - matmul(matmul(ct_t, p), a))
+    p, p_h, ct_h = out, mH(out), mH(ct)
+    term1 = -matmul(matmul(p_h, ct), p_h)
+    term2 = matmul(ct_h - matmul(matmul(a, p), ct_h), matmul(p, p_h))
+    term3 = matmul(matmul(p_h, p), ct_h - matmul(matmul(ct_h, p), a))
     return [term1 + term2 + term3]
 
 
 pinv_p.jvp = _pinv_jvp
-pinv_p.vjp = _pinv_vjp
+pinv_p.vjp = adjoint_vjp(_pinv_adjoint)
 
 
 def pinv(a: Any, rcond: float) -> Any:

@@ -6,11 +6,19 @@ into one array along the second-to-last axis, and the public functions of
 reaches only some factors arrives here as zeros for the others):
 
 * ``eigh``: ``(..., 1 + n, n)`` = ``[w; V]`` (eigenvalues as a row, then the eigenvectors);
-* ``svd``:  ``(..., m + 1 + n, k)`` = ``[U; s; V]`` with ``V = Vh^T`` and ``k = min(m, n)``;
+* ``svd``:  ``(..., m + 1 + n, k)`` = ``[U; s; V]`` with ``V = Vh^H`` and ``k = min(m, n)``;
 * ``qr``:   ``(..., m + n, n)`` = ``[Q; R^T]``.
 
-The rules are the standard results for real matrices: eigh (Giles 2008), SVD (Townsend 2016,
-as in JAX), QR (Walter & Lehmann 2018). Each VJP is the exact adjoint of its JVP, written in
+A complex input gives a complex packed array; the real factors (``w``, ``s``) sit in it with
+a zero imaginary part, their tangents are real, and their cotangents are read through
+``real`` (the public functions take ``real`` of them).
+
+The rules are the standard results: eigh (Giles 2008), SVD (Townsend 2016, as in JAX), QR
+(Walter & Lehmann 2018), written for complex matrices (conjugate transposes ``mH``; the
+transpose for real ones), with JAX's choice of gauge: the eigenvectors' derivative has no
+component along themselves (``diag(V^H V') = 0``), the SVD puts the phase term
+``i Im(diag(U^H A' V)) / s`` into ``U'``, and ``diag(R)`` stays real in QR. Each VJP is the
+exact adjoint of its JVP in JAX's convention (``adjoint_vjp`` in ``linalg.py``), written in
 gpugrad's operations so that higher derivatives work.
 
 Degenerate spectra: the derivatives of eigenvectors (singular vectors) divide by gaps
@@ -30,15 +38,19 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.linalg import (
+    adjoint_vjp,
     diag_embed,
     diagonal,
     divide_by_gaps,
     divide_defined,
+    is_complex,
     matmul,
+    mH,
     mT,
     solve,
     tril,
 )
+from gpugrad.primitives.structural import convert
 
 __all__ = ["eigh", "qr", "svd", "unpack_eigh", "unpack_qr", "unpack_svd"]
 
@@ -49,11 +61,26 @@ def _concat(parts: list[Any]) -> Any:
     return gnp.concatenate(parts, axis=-2)
 
 
+def _real_row(x: Any, dtype: Any) -> Any:
+    """The real part of ``x`` (a tangent of real factors) as a row in the packed ``dtype``."""
+    import gpugrad.numpy as gnp
+
+    return gnp.expand_dims(convert(gnp.real(x), dtype), -2)
+
+
+def _imag_diagonal(x: Any) -> Any:
+    """``i Im(diag(x))`` as a diagonal matrix (the projection that is its own adjoint)."""
+    import gpugrad.numpy as gnp
+
+    d = diagonal(x)
+    return diag_embed(d - convert(gnp.real(d), d.dtype))
+
+
 # ---------------------------------------------------------------------------------------
-# eigh(A) for a symmetric A = V diag(w) V^T (the public function symmetrizes its input).
-# With M = V^T A' V and F the reciprocal gaps:
-#   JVP:  w' = diag(M),  V' = V (F o M)
-#   VJP:  ct_A = V (diag(ct_w) + F o (V^T ct_V)) V^T
+# eigh(A) for a Hermitian A = V diag(w) V^H (the public function symmetrizes its input).
+# With M = V^H A' V and F the reciprocal gaps:
+#   JVP:      w' = Re diag(M),  V' = V (F o M)
+#   adjoint:  ct_A = V (diag(Re ct_w) + F o (V^H ct_V)) V^H
 
 eigh_p = Primitive("eigh")
 
@@ -61,10 +88,11 @@ eigh_p = Primitive("eigh")
 def _eigh_impl(a: Any) -> Any:
     xp = namespace_of(a)
     w, v = xp.linalg.eigh(a)
-    return xp.concatenate([w[..., None, :], v], axis=-2)
+    return xp.concatenate([w.astype(v.dtype)[..., None, :], v], axis=-2)
 
 
 def unpack_eigh(packed: Any) -> tuple[Any, Any]:
+    """``(w, V)``; ``w`` has ``V``'s dtype (real values in a complex array for complex input)."""
     return packed[..., 0, :], packed[..., 1:, :]
 
 
@@ -74,22 +102,23 @@ def _eigh_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
     (a,), (ta,) = primals, tangents
     out = eigh(a)
     w, v = unpack_eigh(out)
-    m = matmul(matmul(mT(v), ta), v)
-    w_dot = diagonal(m)
-    v_dot = matmul(v, divide_by_gaps(m, w))
-    return out, _concat([gnp.expand_dims(w_dot, -2), v_dot])
+    m = matmul(matmul(mH(v), ta), v)
+    v_dot = matmul(v, divide_by_gaps(m, gnp.real(w)))
+    return out, _concat([_real_row(diagonal(m), a.dtype), v_dot])
 
 
-def _eigh_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+    import gpugrad.numpy as gnp
+
     w, v = unpack_eigh(out)
     ct_w, ct_v = unpack_eigh(ct)
-    inner = diag_embed(ct_w) + divide_by_gaps(matmul(mT(v), ct_v), w)
-    return [matmul(matmul(v, inner), mT(v))]
+    inner = diag_embed(gnp.real(ct_w)) + divide_by_gaps(matmul(mH(v), ct_v), gnp.real(w))
+    return [matmul(matmul(v, inner), mH(v))]
 
 
 eigh_p.impl = _eigh_impl
 eigh_p.jvp = _eigh_jvp
-eigh_p.vjp = _eigh_vjp
+eigh_p.vjp = adjoint_vjp(_eigh_adjoint)
 
 
 def eigh(a: Any) -> Any:
@@ -97,17 +126,20 @@ def eigh(a: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------
-# svd(A) = U diag(s) V^T, reduced (U: m x k, V: n x k). With dP = U^T A' V,
+# svd(A) = U diag(s) V^H, reduced (U: m x k, V: n x k). With dP = U^H A' V,
 # F[i, j] = 1 / (s_j^2 - s_i^2) and S = diag(s):
-#   JVP:  s' = diag(dP)
-#         U' = U (F o (dP S + S dP^T)) + (I - U U^T) A' V S^{-1}      (2nd term if m > k)
-#         V' = V (F o (S dP + dP^T S)) + (I - V V^T) A'^T U S^{-1}    (2nd term if n > k)
-#   VJP:  with G = U^T ct_U, H = V^T ct_V,
-#         ct_A = U (diag(ct_s) + (F o (G - G^T)) S + S (F o (H - H^T))) V^T
-#              + (I - U U^T) ct_U S^{-1} V^T + U S^{-1} ct_V^T (I - V V^T)
+#   JVP:  s' = Re diag(dP)
+#         U' = U (F o (dP S + S dP^H) + i Im(diag(dP)) S^{-1}) + (I - U U^H) A' V S^{-1}
+#         V' = V (F o (S dP + dP^H S)) + (I - V V^H) A'^H U S^{-1}
+#         (the second terms only if m > k, resp. n > k; the phase term only if complex)
+#   adjoint:  with G = U^H ct_U, H = V^H ct_V,
+#         ct_A = U (diag(Re ct_s) + (F o (G - G^H)) S + S (F o (H - H^H))
+#                   + i Im(diag(G)) S^{-1}) V^H
+#              + (I - U U^H) ct_U S^{-1} V^H + U S^{-1} ct_V^H (I - V V^H)
 # Rank deficiency (a zero s_i) or repeated values: the singular vectors there are not unique
 # and have no derivative (NaN where used, see divide_defined); s stays differentiable where
-# its values are nonzero (at 0 it has a kink, like abs).
+# its values are nonzero (at 0 it has a kink, like abs). The phase term is 0 at s_i = 0,
+# as in JAX.
 
 svd_p = Primitive("svd")
 
@@ -115,12 +147,22 @@ svd_p = Primitive("svd")
 def _svd_impl(a: Any) -> Any:
     xp = namespace_of(a)
     u, s, vh = xp.linalg.svd(a, full_matrices=False)
-    return xp.concatenate([u, s[..., None, :], xp.swapaxes(vh, -1, -2)], axis=-2)
+    v = xp.conj(xp.swapaxes(vh, -1, -2))
+    return xp.concatenate([u, s.astype(u.dtype)[..., None, :], v], axis=-2)
 
 
 def unpack_svd(packed: Any, m: int) -> tuple[Any, Any, Any]:
-    """``(U, s, V)`` from the packed output of an ``m``-row input."""
+    """``(U, s, V)`` from the packed output of an ``m``-row input (``s`` in its dtype)."""
     return packed[..., :m, :], packed[..., m, :], packed[..., m + 1 :, :]
+
+
+def _phase_term(x: Any, s: Any) -> Any:
+    """``i Im(diag(x)) S^{-1}``, 0 where ``s_i = 0`` (JAX's choice of phase for ``U``)."""
+    import gpugrad.numpy as gnp
+
+    zero = gnp.equal(s, 0)
+    inverse = gnp.where(zero, 0.0, 1 / gnp.where(zero, 1.0, s))
+    return _imag_diagonal(x) * convert(gnp.expand_dims(inverse, -2), x.dtype)
 
 
 def _svd_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
@@ -130,43 +172,50 @@ def _svd_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
     m, n = a.shape[-2:]
     out = svd(a)
     u, s, v = unpack_svd(out, m)
+    s = gnp.real(s)
     ta_v = matmul(ta, v)
-    dp = matmul(mT(u), ta_v)
+    dp = matmul(mH(u), ta_v)
     s_row, s_col = gnp.expand_dims(s, -2), gnp.expand_dims(s, -1)
     dp_s = dp * s_row  # dP S
     s_dp = s_col * dp  # S dP
-    u_dot = matmul(u, divide_by_gaps(dp_s + mT(dp_s), s * s))
-    v_dot = matmul(v, divide_by_gaps(s_dp + mT(s_dp), s * s))
+    u_inner = divide_by_gaps(dp_s + mH(dp_s), s * s)
+    if is_complex(a):
+        u_inner = u_inner + _phase_term(dp, s)
+    u_dot = matmul(u, u_inner)
+    v_dot = matmul(v, divide_by_gaps(s_dp + mH(s_dp), s * s))
     if m > n:
         u_dot = u_dot + divide_defined(ta_v - matmul(u, dp), s_row)
     if n > m:
-        v_dot = v_dot + divide_defined(matmul(mT(ta), u) - matmul(v, mT(dp)), s_row)
-    return out, _concat([u_dot, gnp.expand_dims(diagonal(dp), -2), v_dot])
+        v_dot = v_dot + divide_defined(matmul(mH(ta), u) - matmul(v, mH(dp)), s_row)
+    return out, _concat([u_dot, _real_row(diagonal(dp), a.dtype), v_dot])
 
 
-def _svd_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
     import gpugrad.numpy as gnp
 
     (a,) = primals
     m, n = a.shape[-2:]
     u, s, v = unpack_svd(out, m)
+    s = gnp.real(s)
     ct_u, ct_s, ct_v = unpack_svd(ct, m)
-    g = matmul(mT(u), ct_u)
-    h = matmul(mT(v), ct_v)
+    g = matmul(mH(u), ct_u)
+    h = matmul(mH(v), ct_v)
     s_row, s_col = gnp.expand_dims(s, -2), gnp.expand_dims(s, -1)
-    core = (diag_embed(ct_s) + divide_by_gaps(g - mT(g), s * s) * s_row
-            + s_col * divide_by_gaps(h - mT(h), s * s))
-    ct_a = matmul(matmul(u, core), mT(v))
+    core = (diag_embed(gnp.real(ct_s)) + divide_by_gaps(g - mH(g), s * s) * s_row
+            + s_col * divide_by_gaps(h - mH(h), s * s))
+    if is_complex(a):
+        core = core + _phase_term(g, s)
+    ct_a = matmul(matmul(u, core), mH(v))
     if m > n:
-        ct_a = ct_a + matmul(divide_defined(ct_u - matmul(u, g), s_row), mT(v))
+        ct_a = ct_a + matmul(divide_defined(ct_u - matmul(u, g), s_row), mH(v))
     if n > m:
-        ct_a = ct_a + matmul(u, mT(divide_defined(ct_v - matmul(v, h), s_row)))
+        ct_a = ct_a + matmul(u, mH(divide_defined(ct_v - matmul(v, h), s_row)))
     return [ct_a]
 
 
 svd_p.impl = _svd_impl
 svd_p.jvp = _svd_jvp
-svd_p.vjp = _svd_vjp
+svd_p.vjp = adjoint_vjp(_svd_adjoint)
 
 
 def svd(a: Any) -> Any:
@@ -175,10 +224,11 @@ def svd(a: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------
 # qr(A) = Q R, reduced, for m >= n (the public function reduces a wide A to a square one).
-# With B = A' R^{-1}, C = Q^T B and Omega = tril(C, -1) - tril(C, -1)^T (skew-symmetric):
-#   JVP:  Q' = Q (Omega - C) + B,   R' = (C - Omega) R
-#   VJP:  with M = Q^T ct_Q - ct_R R^T:
-#         ct_C = tril(M - M^T, -1) - M,  ct_A = (ct_Q + Q ct_C) R^{-T}
+# With B = A' R^{-1}, C = Q^H B and Omega = tril(C, -1) - tril(C, -1)^H + i Im(diag(C))
+# (skew-Hermitian; the diagonal term, 0 for real A, keeps diag(R) real as LAPACK's is):
+#   JVP:      Q' = Q (Omega - C) + B,   R' = (C - Omega) R
+#   adjoint:  with M = Q^H ct_Q - ct_R R^H:
+#             ct_C = tril(M - M^H, -1) + i Im(diag(M)) - M,  ct_A = (ct_Q + Q ct_C) R^{-H}
 # A rank-deficient A has a singular R: Q is then not unique and has no derivative (NumPy
 # raises LinAlgError from the solve).
 
@@ -200,37 +250,40 @@ def unpack_qr(packed: Any, m: int) -> tuple[Any, Any]:
     return packed[..., :m, :], mT(packed[..., m:, :])
 
 
-def _right_solve(b: Any, r: Any) -> Any:
-    """``B R^{-1}``, as ``(R^{-T} B^T)^T``."""
-    return mT(solve(mT(r), mT(b)))
+def _skew(c: Any) -> Any:
+    """``tril(C, -1) - tril(C, -1)^H + i Im(diag(C))``: the ``Omega`` of the JVP."""
+    low = tril(c, -1)
+    omega = low - mH(low)
+    return omega + _imag_diagonal(c) if is_complex(c) else omega
 
 
 def _qr_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
     (a,), (ta,) = primals, tangents
     out = qr(a)
     q, r = unpack_qr(out, a.shape[-2])
-    b = _right_solve(ta, r)
-    c = matmul(mT(q), b)
-    low = tril(c, -1)
-    omega = low - mT(low)
+    b = mH(solve(mH(r), mH(ta)))  # A' R^{-1} = (R^{-H} A'^H)^H
+    c = matmul(mH(q), b)
+    omega = _skew(c)
     q_dot = matmul(q, omega - c) + b
     r_dot = matmul(c - omega, r)
     return out, _concat([q_dot, mT(r_dot)])
 
 
-def _qr_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+def _qr_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
     (a,) = primals
     q, r = unpack_qr(out, a.shape[-2])
     ct_q, ct_r = unpack_qr(ct, a.shape[-2])
-    m = matmul(mT(q), ct_q) - matmul(ct_r, mT(r))
-    ct_c = tril(m - mT(m), -1) - m
+    m = matmul(mH(q), ct_q) - matmul(ct_r, mH(r))
+    ct_c = tril(m - mH(m), -1) - m
+    if is_complex(m):
+        ct_c = ct_c + _imag_diagonal(m)
     ct_b = ct_q + matmul(q, ct_c)
-    return [mT(solve(r, mT(ct_b)))]  # ct_B R^{-T} = (R^{-1} ct_B^T)^T
+    return [mH(solve(r, mH(ct_b)))]  # ct_B R^{-H} = (R^{-1} ct_B^H)^H
 
 
 qr_p.impl = _qr_impl
 qr_p.jvp = _qr_jvp
-qr_p.vjp = _qr_vjp
+qr_p.vjp = adjoint_vjp(_qr_adjoint)
 
 
 def qr(a: Any) -> Any:

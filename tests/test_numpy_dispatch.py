@@ -222,6 +222,27 @@ def test_integer_tracers_reach_numpy_itself() -> None:
     np.testing.assert_allclose(grad(f)(x), [1.0, 3.0, 1.0, 4.0])
 
 
+def test_a_tracer_is_never_written_into() -> None:
+    """out= naming a tracer is refused even for integers: the backward pass may read the
+    value later (an index saved by x[i], say)."""
+
+    def write_into_float(x: Any) -> Any:
+        np.sin(np.ones(4), out=x)
+        return np.sum(x)
+
+    def write_into_int(x: Any) -> Any:
+        i = x.astype(np.int64)
+        np.add(i, 1, out=i)
+        return np.sum(x)
+
+    with pytest.raises(TypeError, match=r"numpy\.sin was given out="):
+        grad(write_into_float)(X)
+    with pytest.raises(TypeError, match=r"numpy\.add was given a traced value as out=.*"
+                       r"immutable"):
+        grad(write_into_int)(X)
+    _assert_clean()
+
+
 def test_the_core_does_not_import_the_numpy_layer_at_module_level() -> None:
     core = Path(gpugrad.__file__).parent / "core"
     for path in core.glob("*.py"):

@@ -33,23 +33,30 @@ def _np() -> ModuleType:
     return _gnp
 
 
+UfuncHandler = Callable[[Any, str, tuple[Any, ...], dict[str, Any]], Any]
+FunctionHandler = Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
 class _Dispatch:
     """Where NumPy's calls on tracers go: set by gpugrad.numpy (see register_numpy_dispatch)."""
 
-    ufunc: Callable[[Any, str, tuple[Any, ...], dict[str, Any]], Any] | None = None
-    function: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any] | None = None
+    __slots__ = ("function", "ufunc", "ufuncs")
+
+    def __init__(self) -> None:
+        self.ufunc: UfuncHandler | None = None
+        self.function: FunctionHandler | None = None
+        self.ufuncs: dict[Any, Callable[..., Any]] = {}  # plain calls: ufunc -> function
 
 
 _dispatch = _Dispatch()
 
 
-def register_numpy_dispatch(
-    ufunc: Callable[[Any, str, tuple[Any, ...], dict[str, Any]], Any],
-    function: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any],
-) -> None:
+def register_numpy_dispatch(ufunc: UfuncHandler, function: FunctionHandler,
+                            ufuncs: dict[Any, Callable[..., Any]]) -> None:
     """Install the handlers of NumPy ufuncs ``(ufunc, method, inputs, kwargs)`` and NumPy
-    functions ``(func, args, kwargs)`` called on tracers (gpugrad.numpy does, on import)."""
-    _dispatch.ufunc, _dispatch.function = ufunc, function
+    functions ``(func, args, kwargs)`` called on tracers (gpugrad.numpy does, on import),
+    and the table of plain ufunc calls, which ``__array_ufunc__`` looks up itself."""
+    _dispatch.ufunc, _dispatch.function, _dispatch.ufuncs = ufunc, function, ufuncs
 
 
 def _concrete(x: Any) -> Any:
@@ -188,6 +195,10 @@ class ArrayMethods:
         return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:  # `ndarray * x`, np.sin(x): one lookup
+            target = _dispatch.ufuncs.get(ufunc)
+            if target is not None:
+                return target(*inputs)
         if _dispatch.ufunc is None:
             _np()  # importing gpugrad.numpy registers its dispatch
         return _dispatch.ufunc(ufunc, method, inputs, kwargs)  # type: ignore[misc]

@@ -95,16 +95,14 @@ def _unsupported(name: str, options: dict[str, Any]) -> TypeError:
 
 def ufunc_call(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]
                ) -> Any:
-    """``ufunc.method(*inputs, **kwargs)`` with a tracer among ``inputs`` (__array_ufunc__)."""
-    if method == "__call__" and not kwargs:  # the common case first: `ndarray * x`, np.sin(x)
-        target = _UFUNCS.get(ufunc)
-        if target is not None:
-            return target(*inputs)
-    if not _differentiated(inputs):
-        return _numpy_itself(getattr(ufunc, method), inputs, kwargs)
+    """``ufunc.method(*inputs, **kwargs)`` with a tracer among ``inputs`` (__array_ufunc__;
+    it has already run the plain calls of ufuncs in ``_UFUNCS``)."""
     name = f"numpy.{ufunc.__name__}"
+    qualified = name if method == "__call__" else f"{name}.{method}"
+    if not _differentiated((inputs, kwargs)):
+        return _numpy_itself(qualified, getattr(ufunc, method), inputs, kwargs)
     options = dict(kwargs)
-    _no_out(name if method == "__call__" else f"{name}.{method}", options.pop("out", None))
+    _no_out(qualified, options.pop("out", None))
     if method == "__call__":
         if options.pop("where", True) is not True:
             raise TypeError(f"{name}(..., where=...) on a traced value is not supported: use "
@@ -182,7 +180,7 @@ def function_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> A
     """``func(*args, **kwargs)`` with a tracer among the arguments (__array_function__)."""
     target = _FUNCTIONS.get(func)
     if (target is None or "out" in kwargs) and not _differentiated((args, kwargs)):
-        return _numpy_itself(func, args, kwargs)
+        return _numpy_itself(_name(func), func, args, kwargs)
     if target is None:
         raise TypeError(
             f"{_name(func)} was called on a traced value, but gpugrad.numpy has no "
@@ -200,10 +198,14 @@ def _differentiated(args: Any) -> bool:
                for a in tree_util.tree_leaves(args))
 
 
-def _numpy_itself(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-                  ) -> Any:
+def _numpy_itself(name: str, func: Callable[..., Any], args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Any:
     """NumPy's own ``func`` on the values: integer and bool tracers carry no derivative, so
-    whatever NumPy does with them (``out=``, functions gpugrad lacks) loses nothing."""
+    whatever NumPy does with them (``out=``, functions gpugrad lacks) loses nothing. Only
+    writing into a tracer is refused: the backward pass may read its value later."""
+    if any(isinstance(o, Tracer) for o in tree_util.tree_leaves(kwargs.get("out"))):
+        raise TypeError(f"{name} was given a traced value as out=, but traced values "
+                        "are immutable: use the returned value, or x.at[idx].set(y)")
     args, kwargs = tree_util.tree_map(raw_value, (args, kwargs))
     return func(*args, **kwargs)
 
@@ -214,4 +216,4 @@ def install() -> None:
     from gpugrad import numpy as gnp
 
     _build(gnp)
-    register_numpy_dispatch(ufunc_call, function_call)
+    register_numpy_dispatch(ufunc_call, function_call, _UFUNCS)

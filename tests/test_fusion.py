@@ -247,7 +247,7 @@ def test_lazy_values_are_read_by_control_flow_and_keep_the_float32_dtype():
 
     def f(x):
         y = gnp.tanh(x) * 2.0 + 1.0
-        if float(y[0]) < 0:  # reading a lazy value evaluates it; the branch is taken
+        if y[0] < 0:  # reading a lazy value evaluates it; the branch is taken
             y = y * -1.0
         return gnp.sum(gnp.where(y > 0, y, 0.0) ** 2)
 

@@ -1,14 +1,25 @@
 """The array face of a tracer: operators, attributes and methods, all through gpugrad.numpy.
 
 Inside a transformation the user's function sees tracers where it was given arrays; these
-methods make them behave like NumPy arrays. ``bool()``, ``float()`` and ``int()`` read the
-concrete value (tracing is eager), so Python control flow on values works.
+methods make them behave like NumPy arrays. ``bool()`` reads the concrete value (tracing is
+eager), so Python control flow on values works. Taking a number out of a floating tracer
+(``float()``, ``x.item()``, ``math.sin(x)``, ``np.asarray(x)``...) would drop its derivative
+and raises instead (see ``concrete.py``); integer and bool tracers convert freely.
+
+NumPy's own functions given a tracer (``np.sin(x)``, ``np.sum(x)``) call ``__array_ufunc__``
+or ``__array_function__``; those hand the call to gpugrad.numpy's dispatch, which registers
+itself here on import (``register_numpy_dispatch``), so that the core imports nothing above it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+import numpy as np
+
+from gpugrad.core.concrete import convertible, index_value
 
 _gnp: ModuleType | None = None
 
@@ -20,6 +31,32 @@ def _np() -> ModuleType:
 
         _gnp = gpugrad.numpy
     return _gnp
+
+
+UfuncHandler = Callable[[Any, str, tuple[Any, ...], dict[str, Any]], Any]
+FunctionHandler = Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+class _Dispatch:
+    """Where NumPy's calls on tracers go: set by gpugrad.numpy (see register_numpy_dispatch)."""
+
+    __slots__ = ("function", "ufunc", "ufuncs")
+
+    def __init__(self) -> None:
+        self.ufunc: UfuncHandler | None = None
+        self.function: FunctionHandler | None = None
+        self.ufuncs: dict[Any, Callable[..., Any]] = {}  # plain calls: ufunc -> function
+
+
+_dispatch = _Dispatch()
+
+
+def register_numpy_dispatch(ufunc: UfuncHandler, function: FunctionHandler,
+                            ufuncs: dict[Any, Callable[..., Any]]) -> None:
+    """Install the handlers of NumPy ufuncs ``(ufunc, method, inputs, kwargs)`` and NumPy
+    functions ``(func, args, kwargs)`` called on tracers (gpugrad.numpy does, on import),
+    and the table of plain ufunc calls, which ``__array_ufunc__`` looks up itself."""
+    _dispatch.ufunc, _dispatch.function, _dispatch.ufuncs = ufunc, function, ufuncs
 
 
 def _concrete(x: Any) -> Any:
@@ -129,28 +166,48 @@ class ArrayMethods:
 
     __hash__ = None  # type: ignore[assignment]  # arrays are unhashable
 
-    # Concrete values (eager tracing: these read the value being traced).
+    # Concrete values (eager tracing: these read the value being traced). Only bool() reads
+    # any tracer; the conversions to numbers refuse floating ones (concrete.py).
     def __bool__(self) -> bool:
         return bool(_concrete(self))
 
     def __float__(self) -> float:
-        return float(_concrete(self))
+        return float(convertible(self, "float(x) (which math.exp(x) and the like call)"))
 
     def __int__(self) -> int:
-        return int(_concrete(self))
+        return int(convertible(self, "int(x)"))
+
+    def __trunc__(self) -> int:
+        return int(convertible(self, "math.trunc(x)"))
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(convertible(self, "round(x)").item(), ndigits)
 
     def __index__(self) -> int:
-        return int(_concrete(self).__index__())
+        return index_value(self)
 
     def __complex__(self) -> complex:
-        return complex(_concrete(self))
+        return complex(convertible(self, "complex(x)"))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        raise TypeError(
-            "a traced value cannot be converted to a NumPy array: that would silently drop "
-            "its derivative. Use gpugrad.numpy functions on it, or gpugrad.stop_gradient(x) "
-            "if you want the value without a derivative"
-        )
+        value = convertible(self, "np.asarray(x) (converting to a NumPy array, as indexing a NumPy "
+                                  "array with x or storing x into one also does)")
+        return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:  # `ndarray * x`, np.sin(x): one lookup
+            target = _dispatch.ufuncs.get(ufunc)
+            if target is not None:
+                return target(*inputs)
+        if _dispatch.ufunc is None:
+            _np()  # importing gpugrad.numpy registers its dispatch
+        return _dispatch.ufunc(ufunc, method, inputs, kwargs)  # type: ignore[misc]
+
+    def __array_function__(self, func: Any, types: Any, args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+        if _dispatch.function is None:
+            _np()
+        return _dispatch.function(func, args, kwargs)  # type: ignore[misc]
 
     def __len__(self) -> int:
         if not self.shape:
@@ -271,8 +328,8 @@ class ArrayMethods:
     def cumsum(self, axis: Any = None) -> Any:
         return _np().cumsum(self, axis=axis)
 
-    def item(self) -> Any:
-        return _concrete(self).item()
+    def item(self, *args: Any) -> Any:
+        return convertible(self, "x.item()").item(*args)
 
     def tolist(self) -> Any:
-        return _concrete(self).tolist()
+        return convertible(self, "x.tolist()").tolist()

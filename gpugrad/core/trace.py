@@ -54,7 +54,8 @@ class Tracer(ArrayMethods):
     """
 
     __slots__ = ("_trace", "primal")
-    __array_ufunc__ = None  # make `ndarray * tracer` defer to Tracer.__rmul__
+    # NumPy's operators and functions given a tracer call its __array_ufunc__ or
+    # __array_function__ (ArrayMethods), which run the gpugrad.numpy function of that name.
     __array_priority__ = 1000
 
     _trace: Trace

@@ -144,5 +144,8 @@ shape = _np.shape
 ndim = _np.ndim
 
 # Submodules and the wider NumPy surface (each module lists its names in __all__).
-from gpugrad.numpy import fft, linalg  # noqa: E402
+from gpugrad.numpy import _dispatch, fft, linalg  # noqa: E402
 from gpugrad.numpy._extra import *  # noqa: E402, F403
+
+# NumPy's own functions called on tracers (np.sin(x), np.sum(x)) run the ones above.
+_dispatch.install()

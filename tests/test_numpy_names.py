@@ -33,6 +33,10 @@ DISTINCT = np.array([3.0, 1.0, 3.5, 2.0, 1.2, 5.0])
 
 Row = tuple[str, Callable[..., Any], tuple[Any, ...], bool]
 ROWS: list[Row] = [
+    # Rounding: inputs kept away from the halfway points, where finite differences jump.
+    ("round to 1 place", lambda m, a: m.round(a * 1.333, 1), (A,), True),
+    ("round to 2 places", lambda m, a: m.round(a * 1.333, 2), (A,), True),
+    ("round to tens", lambda m, a: m.round(a * 13.33, -1), (A,), True),
     ("fmod", lambda m, a, b: m.fmod(a, b), (A, B), True),
     ("copysign", lambda m, a, b: m.copysign(a, b), (A, B), True),
     ("ldexp", lambda m, a: m.ldexp(a, np.array([1, 2, -3, 0, 5, -1])), (A,), True),
@@ -126,6 +130,16 @@ def test_derivatives(row: Row) -> None:
     if name.startswith("unique"):
         args = (DISTINCT,)
     check_grads(lambda *xs: fn(gnp, *xs), args, order=2, modes=("fwd", "rev"))
+
+
+def test_round_keeps_integers() -> None:
+    ints = np.array([7, -15, 25], np.int32)
+    for decimals in (0, 2):
+        out = gnp.round(ints, decimals)
+        assert out.dtype == np.int32
+        np.testing.assert_array_equal(out, ints)
+    with pytest.raises(NotImplementedError, match=r"decimals=-1.*astype\(float\)"):
+        gnp.round(ints, -1)
 
 
 def test_closed_forms() -> None:

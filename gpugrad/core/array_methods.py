@@ -181,7 +181,9 @@ class ArrayMethods:
         return int(convertible(self, "math.trunc(x)"))
 
     def __round__(self, ndigits: int | None = None) -> Any:
-        return round(convertible(self, "round(x)").item(), ndigits)
+        # As JAX: Python's round() of a traced value is gpugrad.numpy.round, an array with a
+        # zero derivative, not a number taken out of the tracer.
+        return _np().round(self, ndigits or 0)
 
     def __index__(self) -> int:
         return index_value(self)

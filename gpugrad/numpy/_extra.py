@@ -9,7 +9,7 @@ composed from the primitives (each file lists its names in ``__all__``):
 * ``_extra_order``: median, quantile, percentile (and nan forms), diff, gradient;
 * ``_extra_math``: hypot, sinc, fmax, nan_to_num, float_power, isnan, size, ...;
 * ``_extra_signal``: convolve, correlate, interp, polyval.
-* ``floating``: fmod, copysign, ldexp, frexp, i0;
+* ``floating``: round, fmod, copysign, ldexp, frexp, i0;
 * ``dtype_functions``: result_type, finfo, iinfo, issubdtype, iscomplex, isreal, ...;
 * ``setops``: unique, array_equal;
 * ``array_edit``: append, insert, delete, select;

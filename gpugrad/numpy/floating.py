@@ -1,5 +1,6 @@
-"""Floating-point functions: ``fmod``, ``copysign``, ``ldexp``, ``frexp`` and the modified
-Bessel function ``i0``, composed from the elementwise catalog and ``where``.
+"""Floating-point functions: ``round`` to decimals, ``fmod``, ``copysign``, ``ldexp``,
+``frexp`` and the modified Bessel function ``i0``, composed from the elementwise catalog and
+``where``.
 
 Their derivatives follow JAX's: ``fmod(x, y)`` has partials ``1`` and ``-trunc(x / y)``;
 ``copysign(x, y)`` is ``x`` or ``-x`` (so its derivative is ``±1`` even at ``x = 0``);
@@ -20,7 +21,7 @@ from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
 from gpugrad.primitives import structural as S
 
-__all__ = ["copysign", "fmod", "frexp", "i0", "ldexp"]
+__all__ = ["around", "copysign", "fmod", "frexp", "i0", "ldexp", "round"]
 
 _abs, _exp, _exp2 = FUNCTIONS["abs"], FUNCTIONS["exp"], FUNCTIONS["exp2"]
 _floor, _log2, _sqrt = FUNCTIONS["floor"], FUNCTIONS["log2"], FUNCTIONS["sqrt"]
@@ -29,6 +30,38 @@ _floor, _log2, _sqrt = FUNCTIONS["floor"], FUNCTIONS["log2"], FUNCTIONS["sqrt"]
 def _float(x: Any) -> Any:
     x = _array(x)
     return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+
+
+def round(a: Any, decimals: int = 0, out: None = None) -> Any:
+    """Round to ``decimals`` decimal places, halves to even (NumPy's ``round``/``around``).
+
+    The derivative is zero, as JAX's. A tracer's ``round(x)`` (Python's built-in) calls this,
+    so it stays an array instead of taking the number out of the tracer.
+
+    Example:
+        >>> import gpugrad.numpy as gnp
+        >>> gnp.round(gnp.array([1.25, 2.5, -0.5, 3.14159]), 1)
+        array([ 1.2,  2.5, -0.5,  3.1], dtype=float32)
+    """
+    if out is not None:
+        raise TypeError("gpugrad.numpy.round does not write into out=; use its return value")
+    a = _array(a)
+    if a.dtype.kind in "biu":
+        if decimals >= 0:  # already whole: NumPy and JAX return it with its dtype
+            return a
+        raise NotImplementedError(
+            f"round of an integer array to decimals={decimals} (a negative number of places) "
+            "is not supported, as in JAX; round a floating copy: gnp.round(a.astype(float), "
+            f"{decimals})"
+        )
+    if decimals == 0:
+        return FUNCTIONS["rint"](a)
+    # NumPy's way: scale, round half to even, scale back (the same float rounding as NumPy).
+    factor = 10.0**decimals
+    return FUNCTIONS["rint"](a * factor) / factor
+
+
+around = round
 
 
 def fmod(x1: Any, x2: Any) -> Any:

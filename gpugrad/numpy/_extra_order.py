@@ -45,6 +45,7 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     # The positions q * (n - 1) pick which order statistics to gather, so they are read
     # as concrete values; the interpolation weight is recomputed from q itself below, so
     # that the derivative in q (the slope between the two neighbours) flows.
+    q = _traced_list(q)
     qs = np.asarray(_host(q), dtype=np.float64)
     if ((qs < 0) | (qs > 1)).any():
         raise ValueError("quantiles must be in the range [0, 1]")
@@ -118,8 +119,18 @@ def percentile(a: Any, q: Any, axis: Any = None, out: None = None,
     return _quantile(a, _percent(q), axis, method, keepdims, False)
 
 
+def _traced_list(q: Any) -> Any:
+    """A list or tuple holding tracers, stacked into one traced array."""
+    if isinstance(q, (list, tuple)) and any(isinstance(v, Tracer) for v in q):
+        from gpugrad.numpy._creation import array
+
+        return array(q)
+    return q
+
+
 def _percent(q: Any) -> Any:
     """``q / 100``, traced when ``q`` is (its derivative flows), else on the host."""
+    q = _traced_list(q)
     if isinstance(q, Tracer):
         return FUNCTIONS["true_divide"](q, 100.0)
     return np.asarray(_host(q), np.float64) / 100

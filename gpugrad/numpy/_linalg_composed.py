@@ -83,6 +83,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         >>> gnp.linalg.norm(np.array([[1.0, -2.0], [3.0, 4.0]]), ord=1)
         array(6.)
     """
+    from gpugrad.core.trace import Tracer
+
+    if isinstance(ord, Tracer):  # ord picks the formula; JAX also requires it static
+        raise TypeError("norm: ord must be a concrete number or string, not a traced value "
+                        "(its derivative is not defined); pass a Python number")
     x = R._array(x)
     if x.dtype.kind not in "fc":
         from gpugrad.dtypes import default_float

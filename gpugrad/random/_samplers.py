@@ -230,7 +230,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
         raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
     data = single_key_data(key, "bernoulli")
     if is_tracer(p):  # the result is boolean: it carries no derivative (JAX's is zero)
-        from gpugrad.core.trace import raw_value
+        from gpugrad.core.trace import raw_value  # lazily: the core imports this package
 
         p = raw_value(p)
     if isinstance(p, (bool, int)):  # JAX: a Python int has an integer dtype

@@ -262,3 +262,19 @@ def test_plain_and_traced_calls_keep_dtypes(make: Callable[[Any], Any], dtype: A
     primal, tangent = gpugrad.jvp(make, (np.float32(0.5),), (np.float32(1.0),))
     assert primal.dtype == dtype and tangent.dtype == dtype
     np.testing.assert_allclose(primal, out, rtol=1e-6)
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_spacings_second_order_edges(edge_order: int, x64: None) -> None:
+    """``gradient`` with traced scalar spacings and traced coordinates, both edge orders
+    (JAX 0.10.2 has no ``edge_order``): NumPy's values, finite-difference derivatives."""
+    f = M[:, :4] ** 2
+    coords = np.array([0.0, 0.7, 1.1, 2.6])
+    for args in [(np.float64(0.6), coords), (coords * 1.3,)]:
+        axis = 1 if len(args) == 1 else None
+        expected = np.gradient(f, *args, axis=axis, edge_order=edge_order)
+        actual = gnp.gradient(f, *args, axis=axis, edge_order=edge_order)
+        np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=1e-12)
+        check_grads(lambda *a, axis=axis: gnp.gradient(f, *a, axis=axis,
+                                                       edge_order=edge_order),
+                    args, order=2, modes=("fwd", "rev"))

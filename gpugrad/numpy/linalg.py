@@ -274,6 +274,7 @@ def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> An
         array(1)
     """
     raw = raw_value(_array(A))
+    tol = None if tol is None else raw_value(tol)  # an integer result: no derivative in tol
     out = namespace_of(raw).linalg.matrix_rank(raw, tol)
     return np.asarray(out) if isinstance(out, (int, np.generic)) else out
 

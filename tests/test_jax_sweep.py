@@ -235,6 +235,8 @@ CALLS: list[Call] = (
         c("linspace", lambda L, a, b: L.np.linspace(a, b, 7), s(-0.4), s(1.3)),
         c("linspace_arrays", lambda L, a, b: L.np.linspace(a, b, 4, endpoint=False), r(3),
           r(3)),
+        c("linspace_retstep_axis",
+          lambda L, a, b: L.np.linspace(a, b, 4, retstep=True, axis=1), r(2), r(2)),
         c("logspace", lambda L, a, b, base: L.np.logspace(a, b, 5, base=base), s(0.1), s(0.9),
           s(3.0)),
         c("geomspace", lambda L, a, b: L.np.geomspace(a, b, 5), s(0.5), s(7.0)),

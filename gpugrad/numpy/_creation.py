@@ -198,20 +198,33 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
     return get_xp().arange(*args, dtype=dtype)
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None
-             ) -> Any:
-    """``num`` evenly spaced values from ``start`` to ``stop``.
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's and JAX's
+    arguments); differentiable in ``start`` and ``stop``.
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.linspace(0.0, 1.0, 3)
         array([0. , 0.5, 1. ], dtype=float32)
+        >>> gnp.linspace(0.0, 1.0, 4, endpoint=False, retstep=True)
+        (array([0.  , 0.25, 0.5 , 0.75], dtype=float32), array(0.25, dtype=float32))
     """
+    dtype = dtype or default_float()
     if _contains_tracer(start) or _contains_tracer(stop):
-        return traced_linspace(start, stop, num, endpoint, dtype or default_float())
+        from gpugrad.numpy._shape import moveaxis
+
+        out = moveaxis(traced_linspace(start, stop, num, endpoint, dtype), 0, axis)
+        if not retstep:
+            return out
+        div = (int(num) - 1) if endpoint else int(num)
+        span = convert(array(stop), dtype) - convert(array(start), dtype)
+        return out, span / div if div > 0 else span * np.nan
     xp = get_xp()
-    out = xp.linspace(start, stop, num, endpoint=endpoint)
-    return out.astype(dtype or default_float())
+    if not retstep:
+        return xp.linspace(start, stop, num, endpoint=endpoint, axis=axis).astype(dtype)
+    out, step = xp.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
+    return out.astype(dtype), xp.asarray(step, dtype=dtype)
 
 
 def traced_linspace(start: Any, stop: Any, num: int, endpoint: bool, dtype: Any) -> Any:

@@ -114,8 +114,16 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
         >>> gnp.full(2, 7)
         array([7, 7], dtype=int32)
     """
-    fill_value = raw_value(fill_value)
+    if _contains_tracer(fill_value):  # a traced fill broadcasts, so its derivative flows
+        return _traced_fill(_shape(shape), fill_value, dtype)
     return get_xp().full(_shape(shape), fill_value, dtype or dtype_of(fill_value))
+
+
+def _traced_fill(shape: tuple[int, ...], fill_value: Any, dtype: Any) -> Any:
+    from gpugrad.numpy._shape import broadcast_to
+
+    fill = array(fill_value)
+    return broadcast_to(fill if dtype is None else convert(fill, dtype), shape)
 
 
 def _like(x: Any) -> tuple[Any, Any]:
@@ -158,7 +166,9 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Any:
         array([3., 3.], dtype=float32)
     """
     xp, raw = _like(x)
-    return xp.full(raw.shape, raw_value(fill_value), dtype or raw.dtype)
+    if _contains_tracer(fill_value):
+        return _traced_fill(raw.shape, fill_value, dtype or raw.dtype)
+    return xp.full(raw.shape, fill_value, dtype or raw.dtype)
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:
@@ -188,15 +198,60 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
     return get_xp().arange(*args, dtype=dtype)
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None
-             ) -> Any:
-    """``num`` evenly spaced values from ``start`` to ``stop``.
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's and JAX's
+    arguments); differentiable in ``start`` and ``stop``.
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.linspace(0.0, 1.0, 3)
         array([0. , 0.5, 1. ], dtype=float32)
+        >>> gnp.linspace(0.0, 1.0, 4, endpoint=False, retstep=True)
+        (array([0.  , 0.25, 0.5 , 0.75], dtype=float32), array(0.25, dtype=float32))
     """
+    dtype = dtype or default_float()
+    if _contains_tracer(start) or _contains_tracer(stop):
+        from gpugrad.numpy._shape import moveaxis
+
+        out = moveaxis(traced_linspace(start, stop, num, endpoint, dtype), 0, axis)
+        if not retstep:
+            return out
+        div = (int(num) - 1) if endpoint else int(num)
+        span = convert(array(stop), dtype) - convert(array(start), dtype)
+        return out, span / div if div > 0 else span * np.nan
     xp = get_xp()
-    out = xp.linspace(raw_value(start), raw_value(stop), num, endpoint=endpoint)
-    return out.astype(dtype or default_float())
+    if not retstep:
+        return xp.linspace(start, stop, num, endpoint=endpoint, axis=axis).astype(dtype)
+    out, step = xp.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
+    return out.astype(dtype), xp.asarray(step, dtype=dtype)
+
+
+def traced_linspace(start: Any, stop: Any, num: int, endpoint: bool, dtype: Any) -> Any:
+    """:func:`linspace` composed from differentiable operations, for traced ``start`` or
+    ``stop`` (arrays broadcast, the new axis first): ``start + (stop - start) * k / div``.
+
+    Only ``num`` and ``endpoint`` must be concrete (they fix the shape).
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> gpugrad.grad(lambda s: gnp.sum(gnp.linspace(s, 2.0, 3)))(0.0)
+        array(1.5, dtype=float32)
+    """
+    from gpugrad.numpy._shape import broadcast_arrays, reshape
+    from gpugrad.numpy._ufuncs import where
+
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}")
+    first, last = (convert(array(v), dtype) for v in (start, stop))
+    first, last = broadcast_arrays(first, last)
+    div = (num - 1) if endpoint else num
+    # The fractions k / div are constants: they depend on num and endpoint only.
+    steps = np.arange(num, dtype=np.float64) / max(div, 1)
+    frac = get_xp().asarray(steps.astype(dtype).reshape((num,) + (1,) * first.ndim))
+    out = reshape(first, (1,) + first.shape) + frac * reshape(last - first, (1,) + first.shape)
+    if endpoint and num > 1:  # the last point is ``stop`` exactly, as NumPy and JAX give it
+        is_last = np.arange(num).reshape(frac.shape) == num - 1
+        out = where(get_xp().asarray(is_last), reshape(last, (1,) + last.shape), out)
+    return out

@@ -290,6 +290,8 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
         array([ True, False])
     """
     ra, rb = _raw(a), _raw(b)
+    # The result is boolean (no derivative), so traced tolerances are read as values.
+    rtol, atol = raw_value(rtol), raw_value(atol)
     out = namespace_of(ra, rb).isclose(ra, rb, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return np.asarray(out) if isinstance(out, np.generic) else out
 

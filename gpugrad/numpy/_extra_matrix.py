@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import get_xp, namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float, result_type
+from gpugrad.numpy._creation import traced_linspace
 from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array, sum
 from gpugrad.numpy._shape import moveaxis, ravel, reshape, stack
-from gpugrad.numpy._ufuncs import where
+from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, scatter_add
 
@@ -259,9 +260,17 @@ def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: 
         >>> gnp.logspace(0.0, 2.0, 3)
         array([  1.,  10., 100.], dtype=float32)
     """
-    out = get_xp().logspace(raw_value(start), raw_value(stop), num, endpoint=endpoint,
-                            base=raw_value(base), axis=axis)
-    return out.astype(dtype or default_float())
+    dtype = dtype or default_float()
+    if _any_traced(start, stop, base):  # composed, so the derivatives in all three flow
+        exponents = traced_linspace(start, stop, num, endpoint, dtype)
+        out = power(S.convert(_array(base), dtype), exponents)
+        return moveaxis(out, 0, axis)
+    out = get_xp().logspace(start, stop, num, endpoint=endpoint, base=base, axis=axis)
+    return out.astype(dtype)
+
+
+def _any_traced(*values: Any) -> bool:
+    return any(isinstance(v, Tracer) for v in values)
 
 
 def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None,
@@ -273,6 +282,14 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
         >>> gnp.geomspace(1.0, 100.0, 3)
         array([  1.,  10., 100.], dtype=float32)
     """
-    out = get_xp().geomspace(raw_value(start), raw_value(stop), num, endpoint=endpoint,
-                             axis=axis)
-    return out.astype(dtype or default_float())
+    dtype = dtype or default_float()
+    if _any_traced(start, stop):
+        # sign * exp(linspace(log|start|, log|stop|)): the signs are concrete (NumPy asks
+        # for start and stop of one sign), the magnitudes carry the derivatives.
+        first, last = S.convert(_array(start), dtype), S.convert(_array(stop), dtype)
+        sign = get_xp().sign(raw_value(first)).astype(dtype)
+        logs = [FUNCTIONS["log"](FUNCTIONS["abs"](v)) for v in (first, last)]
+        out = sign * FUNCTIONS["exp"](traced_linspace(logs[0], logs[1], num, endpoint, dtype))
+        return moveaxis(out, 0, axis)
+    out = get_xp().geomspace(start, stop, num, endpoint=endpoint, axis=axis)
+    return out.astype(dtype)

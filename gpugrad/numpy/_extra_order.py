@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float
 from gpugrad.numpy._extra_index import as_array, sort
 from gpugrad.numpy._reductions import _array, _axes
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
-from gpugrad.numpy._ufuncs import where
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -42,6 +42,10 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     x = _array(a)
     if x.dtype.kind not in "fc":
         x = S.convert(x, default_float())
+    # The positions q * (n - 1) pick which order statistics to gather, so they are read
+    # as concrete values; the interpolation weight is recomputed from q itself below, so
+    # that the derivative in q (the slope between the two neighbours) flows.
+    q = _traced_list(q)
     qs = np.asarray(_host(q), dtype=np.float64)
     if ((qs < 0) | (qs > 1)).any():
         raise ValueError("quantiles must be in the range [0, 1]")
@@ -76,6 +80,9 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
         out = (at(lo) + at(hi)) * 0.5
     else:
         frac = (pos - xp.floor(pos)).astype(x.dtype)
+        if isinstance(q, Tracer):
+            q_col = reshape(S.convert(q, x.dtype), qs.shape + (1,) * len(lead))
+            frac = q_col * xp.asarray(count - 1, dtype=x.dtype) - xp.floor(pos).astype(x.dtype)
         s_lo = at(lo)
         out = s_lo + frac * (at(hi) - s_lo)
     if not ignore_nan and bool(nan.any()):
@@ -109,7 +116,24 @@ def percentile(a: Any, q: Any, axis: Any = None, out: None = None,
         >>> gnp.percentile(gnp.array([1.0, 2.0, 3.0]), 50)
         array(2., dtype=float32)
     """
-    return _quantile(a, np.asarray(_host(q), np.float64) / 100, axis, method, keepdims, False)
+    return _quantile(a, _percent(q), axis, method, keepdims, False)
+
+
+def _traced_list(q: Any) -> Any:
+    """A list or tuple holding tracers, stacked into one traced array."""
+    if isinstance(q, (list, tuple)) and any(isinstance(v, Tracer) for v in q):
+        from gpugrad.numpy._creation import array
+
+        return array(q)
+    return q
+
+
+def _percent(q: Any) -> Any:
+    """``q / 100``, traced when ``q`` is (its derivative flows), else on the host."""
+    q = _traced_list(q)
+    if isinstance(q, Tracer):
+        return FUNCTIONS["true_divide"](q, 100.0)
+    return np.asarray(_host(q), np.float64) / 100
 
 
 def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
@@ -147,7 +171,7 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: None = None,
         >>> gnp.nanpercentile(gnp.array([1.0, gnp.nan, 3.0]), 50)
         array(2., dtype=float32)
     """
-    return _quantile(a, np.asarray(_host(q), np.float64) / 100, axis, method, keepdims, True)
+    return _quantile(a, _percent(q), axis, method, keepdims, True)
 
 
 def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
@@ -215,7 +239,8 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """Central differences in the interior and one-sided differences (first or second
-    order accurate, ``edge_order``) at the boundaries, with uniform scalar spacings.
+    order accurate, ``edge_order``) at the boundaries. Each spacing is a scalar (uniform
+    steps) or the coordinates along its axis; both are differentiable.
 
     Returns one array per axis (a list), or one array for a single axis.
 
@@ -223,6 +248,8 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         >>> import gpugrad.numpy as gnp
         >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0, 16.0]))
         array([3., 4., 6., 7.], dtype=float32)
+        >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0]), gnp.array([0.0, 1.0, 3.0]))
+        array([3.       , 2.8333333, 2.5      ], dtype=float32)
     """
     x = _array(f)
     if x.dtype.kind not in "fc":
@@ -231,13 +258,14 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     if axis is not None and not isinstance(axis, (int, np.integer)):
         axes = tuple(int(a) % x.ndim for a in axis)
     if len(varargs) == 0:
-        spacing = [1.0] * len(axes)
+        spacing: list[Any] = [1.0] * len(axes)
     elif len(varargs) == 1 and np.ndim(raw_value(varargs[0])) == 0:
-        spacing = [float(raw_value(varargs[0]))] * len(axes)
-    elif len(varargs) == len(axes) and all(np.ndim(raw_value(v)) == 0 for v in varargs):
-        spacing = [float(raw_value(v)) for v in varargs]
+        spacing = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes):
+        spacing = list(varargs)
     else:
-        raise NotImplementedError("gradient: only scalar spacings are supported")
+        raise TypeError(f"gradient: give one spacing, or one per axis ({len(axes)}), got "
+                        f"{len(varargs)}")
     if edge_order not in (1, 2):
         raise ValueError("gradient: edge_order must be 1 or 2")
     outs = []
@@ -246,14 +274,58 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         if n < edge_order + 1:
             raise ValueError("gradient: each dimension must have at least edge_order + 1 "
                              "points")
-        interior = (_along(x, ax, 2, None) - _along(x, ax, None, -2)) / (2.0 * h)
-        if edge_order == 1:
-            first = (_along(x, ax, 1, 2) - _along(x, ax, 0, 1)) / h
-            last = (_along(x, ax, -1, None) - _along(x, ax, -2, -1)) / h
-        else:
-            first = (-1.5 * _along(x, ax, 0, 1) + 2.0 * _along(x, ax, 1, 2)
-                     - 0.5 * _along(x, ax, 2, 3)) / h
-            last = (0.5 * _along(x, ax, -3, -2) - 2.0 * _along(x, ax, -2, -1)
-                    + 1.5 * _along(x, ax, -1, None)) / h
-        outs.append(concatenate([first, interior, last], ax))
+        if np.ndim(raw_value(h)) == 0:
+            outs.append(_uniform_gradient(x, ax, h, edge_order))
+            continue
+        coords = S.convert(_array(h), x.dtype)
+        if coords.shape != (n,):
+            raise ValueError(f"gradient: the coordinates along axis {ax} must have shape "
+                             f"({n},), got {coords.shape}")
+        outs.append(_coordinate_gradient(x, ax, coords, edge_order))
     return outs[0] if len(outs) == 1 else outs
+
+
+def _uniform_gradient(x: Any, ax: int, h: Any, edge_order: int) -> Any:
+    interior = (_along(x, ax, 2, None) - _along(x, ax, None, -2)) / (2.0 * h)
+    if edge_order == 1:
+        first = (_along(x, ax, 1, 2) - _along(x, ax, 0, 1)) / h
+        last = (_along(x, ax, -1, None) - _along(x, ax, -2, -1)) / h
+    else:
+        first = (-1.5 * _along(x, ax, 0, 1) + 2.0 * _along(x, ax, 1, 2)
+                 - 0.5 * _along(x, ax, 2, 3)) / h
+        last = (0.5 * _along(x, ax, -3, -2) - 2.0 * _along(x, ax, -2, -1)
+                + 1.5 * _along(x, ax, -1, None)) / h
+    return concatenate([first, interior, last], ax)
+
+
+def _coordinate_gradient(x: Any, ax: int, coords: Any, edge_order: int) -> Any:
+    """Second-order differences on uneven steps: the derivative at each point of the
+    parabola through it and its neighbours (one-sided at the ends)."""
+    def along(v: Any) -> Any:  # a coefficient vector, shaped to broadcast along ``ax``
+        return reshape(v, (-1,) + (1,) * (x.ndim - ax - 1))
+
+    def weighted(terms: list[tuple[Any, int, int | None]]) -> Any:
+        total = None
+        for weight, start, stop in terms:
+            term = along(weight) * _along(x, ax, start, stop)
+            total = term if total is None else total + term
+        return total
+
+    dx = _along(coords, 0, 1, None) - _along(coords, 0, None, -1)
+    h1, h2 = _along(dx, 0, None, -1), _along(dx, 0, 1, None)
+    interior = weighted([(-h2 / (h1 * (h1 + h2)), 0, -2),
+                         ((h2 - h1) / (h1 * h2), 1, -1),
+                         (h1 / (h2 * (h1 + h2)), 2, None)])
+    if edge_order == 1:
+        first = (_along(x, ax, 1, 2) - _along(x, ax, 0, 1)) / along(dx[:1])
+        last = (_along(x, ax, -1, None) - _along(x, ax, -2, -1)) / along(dx[-1:])
+    else:
+        a, b = dx[:1], dx[1:2]
+        first = weighted([(-(2.0 * a + b) / (a * (a + b)), 0, 1),
+                          ((a + b) / (a * b), 1, 2),
+                          (-a / (b * (a + b)), 2, 3)])
+        a, b = dx[-2:-1], dx[-1:]
+        last = weighted([(b / (a * (a + b)), -3, -2),
+                         (-(a + b) / (a * b), -2, -1),
+                         ((2.0 * b + a) / (b * (a + b)), -1, None)])
+    return concatenate([first, interior, last], ax)

@@ -238,11 +238,23 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
 def _constant_pair(values: Any, ndim: int, ax: int) -> tuple[Any, Any]:
     if isinstance(values, Tracer) or (hasattr(values, "shape") and values.ndim == 0):
         return values, values
-    v = np.asarray(values, dtype=object)
+    v = np.empty(np.shape(_values_of(values)), dtype=object)  # holds tracers as they are
     if v.ndim == 0:
         return values, values
+    for idx in np.ndindex(v.shape):
+        item = values
+        for i in idx:
+            item = item[i]
+        v[idx] = item
     pairs = np.broadcast_to(v, (ndim, 2))
     return pairs[ax, 0], pairs[ax, 1]
+
+
+def _values_of(nested: Any) -> Any:
+    """``nested`` with each tracer replaced by its value (to read the nesting's shape)."""
+    if isinstance(nested, (list, tuple)):
+        return [_values_of(v) for v in nested]
+    return raw_value(nested)
 
 
 def _block(value: Any, shape: tuple[int, ...], like: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array
@@ -115,7 +115,10 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     if period is not None:
         from gpugrad.numpy._extra_index import argsort
 
-        period = abs(float(raw_value(period)))
+        # A traced period stays traced (the wrapped points move with it); it is converted
+        # to the points' dtype so that a float64 period does not widen float32 points.
+        period = (FUNCTIONS["abs"](S.convert(period, dtype)) if isinstance(period, Tracer)
+                  else abs(float(period)))
         x = FUNCTIONS["remainder"](x, period)
         xk = FUNCTIONS["remainder"](xk, period)
         order = argsort(xk)

@@ -269,7 +269,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None,
         fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
     """Covariance matrix of the variables in the rows of ``m`` (columns if not ``rowvar``),
-    NumPy's algorithm, composed (the weights are constants).
+    NumPy's algorithm, composed (differentiable in ``m``, ``y`` and ``aweights``).
 
     Example:
         >>> import gpugrad.numpy as gnp
@@ -290,28 +290,29 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
         X = concatenate([X, Y], 0)
     if ddof is None:
         ddof = 0 if bias else 1
+    # The weights are composed with X's operations, so the derivative in aweights flows
+    # (JAX's fweights are integers: no derivative).
     w = None
     if fweights is not None:
-        w = np.asarray(raw_value(fweights), dtype=float)
+        w = S.convert(_array(fweights), X.dtype)
     if aweights is not None:
-        aw = np.asarray(raw_value(aweights), dtype=float)
+        aw = S.convert(_array(aweights), X.dtype)
         w = aw if w is None else w * aw
     if w is None:
         avg = R.mean(X, axis=1)
-        fact = float(X.shape[1] - ddof)
+        fact: Any = float(X.shape[1] - ddof)
     else:
-        wx = namespace_of(raw_value(X)).asarray(w.astype(X.dtype))
-        avg, w_sum = average(X, axis=1, weights=wx, returned=True)
-        total = float(w.sum())
+        avg = average(X, axis=1, weights=w)
+        total = R.sum(w)
         if ddof == 0:
             fact = total
         elif aweights is None:
             fact = total - ddof
         else:
-            fact = total - ddof * float((w * aw).sum()) / total
+            fact = total - ddof * R.sum(w * aw) / total
     fact = max(fact, 0.0)
     Xc = X - avg[:, None]
-    Xw = Xc if w is None else Xc * wx
+    Xw = Xc if w is None else Xc * w
     return squeeze(_div(dot(Xc, Xw.T), fact))
 
 

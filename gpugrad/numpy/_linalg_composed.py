@@ -92,6 +92,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         >>> gnp.linalg.norm(np.array([[1.0, -2.0], [3.0, 4.0]]), ord=1)
         array(6.)
     """
+    from gpugrad.core.trace import Tracer
+
+    if isinstance(ord, Tracer):  # ord picks the formula; JAX also requires it static
+        raise TypeError("norm: ord must be a concrete number or string, not a traced value "
+                        "(its derivative is not defined); pass a Python number")
     x = R._array(x)
     if x.dtype.kind not in "fc":
         from gpugrad.dtypes import default_float
@@ -251,5 +256,6 @@ def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> An
         array(1)
     """
     raw = raw_value(R._array(A))
+    tol = None if tol is None else raw_value(tol)  # an integer result: no derivative in tol
     out = namespace_of(raw).linalg.matrix_rank(raw, tol)
     return np.asarray(out) if isinstance(out, (int, np.generic)) else out

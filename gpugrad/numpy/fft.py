@@ -312,11 +312,15 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
     return _roll(x, [(a, -(x.shape[a] // 2)) for a in _shift_axes(x, axes)])
 
 
-def _frequencies(values: np.ndarray[Any, Any], scale: float, dtype: Any) -> Any:
+def _frequencies(values: np.ndarray[Any, Any], n: int, d: Any, dtype: Any) -> Any:
+    """``values / (n * d)``; a traced spacing ``d`` keeps its derivative."""
+    from gpugrad.core.trace import Tracer
     from gpugrad.numpy._creation import asarray
 
     dtype = default_float() if dtype is None else np.dtype(dtype)
-    return asarray((values * scale).astype(dtype))
+    if isinstance(d, Tracer):
+        return asarray(values.astype(dtype)) / (n * convert(d, dtype))
+    return asarray((values * (1.0 / (n * float(d)))).astype(dtype))
 
 
 def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
@@ -329,7 +333,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
     """
     n = int(n)
     values = np.concatenate([np.arange(0, (n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
-    return _frequencies(values.astype(np.float64), 1.0 / (n * float(d)), dtype)
+    return _frequencies(values.astype(np.float64), n, d, dtype)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
@@ -341,5 +345,4 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
         array([0. , 0.5, 1. ], dtype=float32)
     """
     n = int(n)
-    return _frequencies(np.arange(0, n // 2 + 1, dtype=np.float64), 1.0 / (n * float(d)),
-                        dtype)
+    return _frequencies(np.arange(0, n // 2 + 1, dtype=np.float64), n, d, dtype)

@@ -23,7 +23,13 @@ from gpugrad.config import config
 from gpugrad.random import _f32, _threefry
 from gpugrad.random._key import single_key_data
 from gpugrad.random._samplers import gumbel, uniform
-from gpugrad.random._util import canonical_shape, check_shape, default_float_of, int_dtype
+from gpugrad.random._util import (
+    canonical_shape,
+    check_shape,
+    default_float_of,
+    int_dtype,
+    is_tracer,
+)
 
 __all__ = ["categorical", "choice", "permutation", "randint"]
 
@@ -128,6 +134,24 @@ def _shuffle(data: Any, x: Any, axis: int) -> Any:
     return x
 
 
+def _concrete(x: Any) -> Any:
+    from gpugrad.core.trace import raw_value  # lazily: the core imports this package
+
+    return raw_value(x)
+
+
+def _axis_length(x: Any, axis: int) -> int:
+    if x.ndim == 0:
+        raise TypeError("x must be an integer or at least 1-dimensional")
+    return int(x.shape[axis])
+
+
+def _traced_take(x: Any, ind: Any, axis: int) -> Any:
+    from gpugrad.numpy._extra_index import take
+
+    return take(x, ind, axis=axis)
+
+
 def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> Any:
     """A random permutation of ``arange(x)`` or of array ``x`` along ``axis``.
 
@@ -137,6 +161,8 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
         [0, 1, 2, 3, 4]
     """
     data = single_key_data(key, "permutation")
+    if is_tracer(x):  # shuffle the indices, then gather: the derivative flows to x
+        return _traced_take(x, permutation(data, _axis_length(x, axis)), axis)
     xp = namespace_of(data, x)
     if np.ndim(x) == 0:
         if np.asarray(x).dtype.kind not in "iu":
@@ -167,6 +193,11 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
     if not isinstance(shape, Sequence):
         raise TypeError(f"shape argument of choice must be a sequence, got {shape}")
     shape = canonical_shape(shape)
+    if is_tracer(p):  # p only picks indices: the samples carry no derivative in it (JAX: 0)
+        p = _concrete(p)
+    if is_tracer(a):  # draw the indices, then gather: the derivative flows to a
+        ind = choice(data, _axis_length(a, axis), shape, replace, p, 0, mode)
+        return _traced_take(a, ind, axis)
     xp = namespace_of(data, a, p)
     arr = xp.asarray(a)
     if arr.ndim == 0:
@@ -236,6 +267,8 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
         [1, 1, 1]
     """
     data = single_key_data(key, "categorical")
+    if is_tracer(logits):  # the samples are indices: no derivative in logits (JAX: 0)
+        logits = _concrete(logits)
     xp = namespace_of(data, logits)
     logits_arr = xp.asarray(logits)
     if logits_arr.dtype.kind != "f":

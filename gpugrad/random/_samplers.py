@@ -169,6 +169,8 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
     """
     data = single_key_data(key, "truncated_normal")
     dt = float_dtype("truncated_normal", dtype)
+    if is_tracer(lower) or is_tracer(upper):
+        return _traced_truncated_normal(data, lower, upper, shape, dt)
     if shape is None:
         shape = np.broadcast_shapes(np.shape(lower), np.shape(upper))
     else:
@@ -194,6 +196,28 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
     return np.asarray(z).astype(dt, copy=False).reshape(shape)
 
 
+def _traced_truncated_normal(data: Any, lower: Any, upper: Any, shape: Any, dt: Any) -> Any:
+    """The bit-exact sample (from the bounds' values), carrying the derivative of its
+    formula ``sqrt(2) erfinv(uniform(erf(lower / sqrt(2)), erf(upper / sqrt(2))))`` in the
+    bounds, written in gpugrad operations.
+
+    ``exact + (z - stop_gradient(z))`` has exactly the value ``exact`` (``z - z`` is 0)
+    and the derivatives of ``z``, to every order.
+    """
+    import gpugrad.numpy as gnp
+    from gpugrad.core.trace import raw_value
+    from gpugrad.primitives.structural import stop_gradient
+    from gpugrad.scipy.special import erf, erfinv
+
+    # The sample's value needs the bounds' values (the bit-exact sampler runs on arrays).
+    exact = truncated_normal(data, raw_value(lower), raw_value(upper), shape, dt)
+    lo, hi = (gnp.asarray(v).astype(dt) for v in (lower, upper))
+    rsqrt2 = 1.0 / np.sqrt(2.0)
+    u = uniform(data, exact.shape, dt, erf(lo * rsqrt2), erf(hi * rsqrt2))
+    z = np.sqrt(2.0) * erfinv(u)
+    return exact + (z - stop_gradient(z))
+
+
 def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> Any:
     """Booleans that are True with probability ``p``, as ``jax.random.bernoulli``.
 
@@ -205,6 +229,10 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
     if mode not in ("high", "low"):
         raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
     data = single_key_data(key, "bernoulli")
+    if is_tracer(p):  # the result is boolean: it carries no derivative (JAX's is zero)
+        from gpugrad.core.trace import raw_value  # lazily: the core imports this package
+
+        p = raw_value(p)
     if isinstance(p, (bool, int)):  # JAX: a Python int has an integer dtype
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {p!r}.")
     dt = default_float_of(p)

@@ -292,3 +292,36 @@ def test_comparisons_and_indices() -> None:
 def test_errors(call: Callable[[], Any], error: type[Exception], words: str) -> None:
     with pytest.raises(error, match=words):
         call()
+
+
+SCALAR_TYPES = ["bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                "uint64", "float16", "float32", "float64", "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("name", SCALAR_TYPES)
+def test_scalar_types_are_dtypes(name: str) -> None:
+    ours, numpys = getattr(gnp, name), getattr(np, name)
+    assert np.dtype(ours) == np.dtype(numpys)
+    assert ours == numpys and numpys == ours and np.dtype(numpys) == ours
+    assert hash(ours) == hash(numpys) and {numpys: 1}[ours] == 1
+    assert gnp.zeros(2, ours).dtype == numpys
+    assert np.arange(3).astype(ours).dtype == numpys
+    assert isinstance(numpys(1), ours) and not isinstance(1.5, ours)
+    cast = ours(np.array([1.0, 0.0, 2.0]))
+    assert type(cast) is np.ndarray and cast.dtype == numpys
+    np.testing.assert_array_equal(cast, np.array([1.0, 0.0, 2.0]).astype(numpys))
+    scalar = ours(1)
+    assert type(scalar) is np.ndarray and scalar.shape == () and scalar.dtype == numpys
+
+
+def test_scalar_types_cast_traced_values() -> None:
+    # As jnp.float64(x) in JAX: a differentiable cast (NumPy's np.float64(x) would drop it).
+    g = gpugrad.grad(lambda x: gnp.float64(x) ** 3)(np.float32(2.0))
+    assert g.dtype == np.float32 and g == 12.0
+    _, t = gpugrad.jvp(lambda x: gnp.float32(x) * x, (np.float64(3.0),), (np.float64(1.0),))
+    assert t == 6.0
+    # An integer cast of a traced float is an index with no derivative (autograd's
+    # test_cast_to_int): only the gathered values carry one.
+    W = np.array([[0.4, 1.2], [-0.7, 0.3], [2.0, 1.9]])  # last column -> rows 1, 0, 1
+    g = gpugrad.grad(lambda W: gnp.sum(W[gnp.int64(W[:, -1])]))(W)
+    np.testing.assert_array_equal(g, [[1.0, 1.0], [2.0, 2.0], [0.0, 0.0]])

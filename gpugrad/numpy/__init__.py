@@ -66,6 +66,22 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS as _FUNCTIONS
 from gpugrad.numpy._ufuncs import clip, power, where
+from gpugrad.numpy.scalar_types import (
+    bool_,
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 
 # The elementwise functions, generated from the catalog (listed so type checkers see them).
 exp: _Callable[..., _Any] = _FUNCTIONS["exp"]
@@ -131,11 +147,6 @@ e = _np.e
 inf = _np.inf
 nan = _np.nan
 newaxis = None
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint32 = _np.uint8, _np.uint32
-bool_ = _np.bool_
-complex64, complex128 = _np.complex64, _np.complex128
 ndarray = _np.ndarray
 dtype = _np.dtype
 shape = _np.shape

@@ -122,7 +122,10 @@ tanh = _op("tanh", "xp.tanh({0})", "tanh({0})", lambda x, o: 1.0 - o * o)
 arcsinh = _op("arcsinh", "xp.arcsinh({0})", "asinh({0})", lambda x, o: 1.0 / sqrt(x * x + 1.0))
 arccosh = _op("arccosh", "xp.arccosh({0})", "acosh({0})",
               lambda x, o: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)))
-arctanh = _op("arctanh", "xp.arctanh({0})", "atanh({0})", lambda x, o: 1.0 / (1.0 - x * x))
+# arctanh' as JAX writes it, 1 / (1 + x) / (1 - x): at x = +-1 the second derivative is then
+# inf - inf = NaN, as in JAX, not the inf that 1 / (1 - x * x) would give.
+arctanh = _op("arctanh", "xp.arctanh({0})", "atanh({0})",
+              lambda x, o: reciprocal(1.0 + x) / (1.0 - x))
 
 # Piecewise-constant functions: zero derivative (as in JAX).
 sign = _nondiff("sign", "xp.sign({0})", "gg_sign({0})", 1)

@@ -50,6 +50,7 @@ ROWS: list[tuple[Any, ...]] = [
     ("floor", lambda m, s, x: m.floor(x), 1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("ceil", lambda m, s, x: m.ceil(x), 1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("round", lambda m, s, x: m.round(x), 0.5, 0.0, 0.0, 0.0, 0.0, 0.0),
+    ("round-decimals", lambda m, s, x: m.round(x, 1), 0.25, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("rint", lambda m, s, x: m.rint(x), 0.5, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("trunc", lambda m, s, x: m.trunc(x), 1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     # clip is minimum(maximum(x, lo), hi): at a bound the tie splits the derivative.

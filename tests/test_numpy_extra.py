@@ -295,9 +295,11 @@ def test_sinc_derivatives_at_zero() -> None:
     np.testing.assert_allclose(d2, -np.pi**2 / 3)
 
 
-def test_hypot_derivative_at_origin_is_zero() -> None:
+def test_hypot_derivative_at_origin_is_one_half() -> None:
+    # JAX 0.10.2: hypot is max(|a|, |b|) * ..., so at the origin abs'(0) = 1 and the tie
+    # in max splits it (tests/test_nonsmooth.py has the second order and the other modes).
     g = gpugrad.grad(lambda a: gnp.hypot(a, 0.0))(np.float64(0.0))
-    assert float(g) == 0.0
+    assert float(g) == 0.5
 
 
 def test_creation_functions() -> None:

@@ -186,8 +186,11 @@ def test_python_control_flow_on_values():
 
 
 def test_nonsmooth_points_follow_jax():
-    assert float(grad(gnp.abs)(0.0)) == 0.0
+    # JAX 0.10: abs'(0) = 1; a tie in maximum splits the derivative. The full table of
+    # non-smooth points is tests/test_nonsmooth.py.
+    assert float(grad(gnp.abs)(0.0)) == 1.0
     assert float(grad(lambda x: gnp.maximum(x, x))(1.0)) == 1.0
+    assert float(grad(lambda x: gnp.maximum(x, 0.0))(0.0)) == 0.5
     np.testing.assert_allclose(grad(lambda x: gnp.max(x))(np.array([1.0, 3.0, 3.0])),
                                [0, 0.5, 0.5])
     assert np.isinf(grad(gnp.sqrt)(0.0))

@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 hypot = _make("hypot", C.hypot, True, (
-    "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (derivative 0 at the origin).\n\n"
+    "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (at the origin each partial\n"
+    "derivative is 1/2, as in JAX).\n\n"
     "Example:\n    >>> import gpugrad.numpy as gnp\n"
     "    >>> gnp.hypot(gnp.array(3.0), 4.0)\n    array(5., dtype=float32)\n"))
 
@@ -125,16 +126,17 @@ def heaviside(x1: Any, x2: Any) -> Any:
 
 def _nan_aware(name: str) -> Any:
     reduce = FUNCTIONS["maximum" if name == "fmax" else "minimum"]
+    beats = FUNCTIONS["greater" if name == "fmax" else "less"]
 
     def fn(x1: Any, x2: Any) -> Any:
         a, b = _prepare((x1, x2), to_float=False)
         out = reduce(a, b)
         if out.dtype.kind not in "fc":
             return out
-        ra, rb = raw_value(a), raw_value(b)
-        xp = namespace_of(*[r for r in (ra, rb) if hasattr(r, "shape")])
-        out = where(xp.isnan(rb), a, out)
-        return where(xp.isnan(ra), b, out)
+        # JAX's selection: x1 where it wins strictly or x2 is NaN, else x2. So a tie sends
+        # the whole derivative to x2 (unlike maximum, which splits it), and NaN in x1 alone
+        # gives x2.
+        return where(FUNCTIONS["logical_or"](beats(a, b), isnan(b)), a, b)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise ``{name}``, ignoring a NaN in either argument.\n\n"

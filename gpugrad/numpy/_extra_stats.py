@@ -118,9 +118,12 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     x = _float(a)
     centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True, where=where)
     squares = _select(_nan_mask(x), 0.0, centered * centered)
-    dof = _count(x, axis, keepdims, where) - ddof
-    return _div(R.sum(squares, axis=axis, keepdims=keepdims, where=where),
-                FUNCTIONS["maximum"](dof, 0))
+    dof = _count(x, axis, keepdims, where) - ddof  # concrete: counts of non-NaN elements
+    # No degrees of freedom left: NaN, selected before dividing by 1 instead of 0 (JAX's
+    # way), so that the derivatives there are 0 rather than 0 / 0.
+    none_left = dof <= 0
+    total = _select(none_left, np.nan, R.sum(squares, axis=axis, keepdims=keepdims, where=where))
+    return _div(total, namespace_of(dof).where(none_left, 1, dof).astype(dof.dtype))
 
 
 def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,

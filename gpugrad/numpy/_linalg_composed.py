@@ -33,13 +33,20 @@ def _sum_squares(x: Any, axis: Any, keepdims: bool) -> Any:
     return R.sum(x * x, axis=axis, keepdims=keepdims)
 
 
+def _max_or_zero(m: Any) -> Any:
+    """``maximum(m, 0)`` of a maximum of absolute values: the same value, but JAX computes
+    these norms as ``max(..., initial=0)``, so at the zero array the tie with the initial 0
+    halves the derivative (the inf-norm's gradient at 0 is 1/(2n) per element)."""
+    return FUNCTIONS["maximum"](m, 0.0)
+
+
 def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool) -> Any:
     if ord is None or ord == 2:
         return _sqrt(_sum_squares(x, axis, keepdims))
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order {ord!r} for vectors")
     if ord == np.inf:
-        return R.max(_abs(x), axis=axis, keepdims=keepdims)
+        return _max_or_zero(R.max(_abs(x), axis=axis, keepdims=keepdims))
     if ord == -np.inf:
         return R.min(_abs(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # the number of nonzero entries: piecewise constant, no derivative
@@ -61,6 +68,8 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
         extreme = R.max if ord in (1, np.inf) else R.min
         sums = R.sum(_abs(x), axis=inner, keepdims=True)
         out = extreme(sums, axis=outer, keepdims=True)
+        if extreme is R.max:
+            out = _max_or_zero(out)
     elif ord in (2, -2, "nuc"):
         from gpugrad.numpy._shape import moveaxis
         from gpugrad.numpy.linalg import svd
@@ -80,8 +89,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     of nonzeros), any other real p. Matrices (2-D, or a pair ``axis``): ``None``/``'fro'``,
     ``'nuc'``, 1, -1, 2, -2, ``inf``, ``-inf``. With ``axis=None`` and ``ord=None`` an array
     of any shape is flattened. Non-smooth points: the 2-norm and Frobenius norm at 0 have no
-    derivative (NaN, as JAX); ``abs'(0) = 0`` for the 1 and inf norms; ties among maxima
-    share the gradient; ``ord=2``/``'nuc'`` follow ``svd``.
+    derivative (NaN, as JAX); the 1 and inf norms use ``abs'(0) = 1``; ties among maxima
+    share the gradient equally, and at the zero array the maximum-based norms (vector
+    ``inf``, matrix 1 and ``inf``) halve it, as JAX's ``max(..., initial=0)`` does;
+    ``ord=2``/``'nuc'`` follow ``svd``.
 
     Example:
         >>> import numpy as np, gpugrad, gpugrad.numpy as gnp

@@ -165,11 +165,15 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True, where=where))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
     count = _count(x, axes, keepdims, where)
-    # A Python number without a mask, so that it stays weak (float16 stays float16).
-    dof = (builtins.max(count - ddof, 0.0) if isinstance(count, float)
-           else FUNCTIONS["maximum"](FUNCTIONS["subtract"](count, float(ddof)), 0.0))
-    return FUNCTIONS["true_divide"](sum(squares, axis=axes, keepdims=keepdims, where=where),
-                                    dof)
+    total = sum(squares, axis=axes, keepdims=keepdims, where=where)
+    # JAX's convention: divide by count - ddof, then NaN where that is not positive, with the
+    # quotient's derivative masked there (tangent 0; gradient 0 / (count - ddof), NaN at 0).
+    if isinstance(count, float):  # a Python number without a mask: it stays weak (float16)
+        out = FUNCTIONS["true_divide"](total, count - ddof)
+        return out if count - ddof > 0 else _where(False, out, np.nan)
+    normalizer = FUNCTIONS["subtract"](count, float(ddof))
+    return _where(FUNCTIONS["greater"](normalizer, 0.0),
+                  FUNCTIONS["true_divide"](total, normalizer), np.nan)
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,

@@ -58,10 +58,12 @@ neg = _op("neg", "xp.negative({0})", "(-{0})", lambda a, o: const(-1.0))
 # x**n for a Python int n (the exponent is a constant argument, not differentiated).
 ipow = _op("ipow", "xp.power({0}, {1})", "gg_ipow({0}, {1})",
            lambda x, n, o: n.value * ipow(x, n.value - 1), None)
-# x**y with a floating exponent; JAX's conventions at x == 0 and y == 0.
+# x**y with a floating exponent, JAX's rules: d/dx = y * x**(y - 1) with no guard, so at
+# x == 0 it is NaN for y == 0 (0 * inf) and inf for 0 < y < 1; d/dy = log(x) * x**y with
+# log(0) taken as log(1), so 0**y has d/dy = 0 (NaN at y == 0 again, from the d/dx side).
 power = _op(
     "power", "xp.power({0}, {1})", "pow({0}, {1})",
-    lambda x, y, o: select(eq(y, 0.0), 0.0, y * power(x, y - 1.0)),
+    lambda x, y, o: y * power(x, y - 1.0),
     lambda x, y, o: log(select(eq(x, 0.0), 1.0, x)) * o,
 )
 square = _op("square", "xp.square({0})", "({0} * {0})", lambda x, o: 2.0 * x)
@@ -76,7 +78,10 @@ minimum = _op(
     lambda a, b, o: select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
     lambda a, b, o: select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
 )
-absolute = _op("abs", "xp.absolute({0})", "abs({0})", lambda x, o: sign(x))
+# JAX's convention at the kink: abs'(x) = 1 for x >= 0 (so abs'(0) = abs'(-0.0) = 1), and -1
+# below (NaN included, since NaN >= 0 is false); the second derivative is 0 everywhere.
+absolute = _op("abs", "xp.absolute({0})", "abs({0})",
+               lambda x, o: select(ge(x, 0.0), 1.0, -1.0))
 floor_divide = _nondiff("floor_divide", "xp.floor_divide({0}, {1})", "gg_floor_divide({0}, {1})",
                         2)
 remainder = _op("remainder", "xp.remainder({0}, {1})", "gg_remainder({0}, {1})",
@@ -90,11 +95,17 @@ log = _op("log", "xp.log({0})", "log({0})", lambda x, o: 1.0 / x)
 log2 = _op("log2", "xp.log2({0})", "log2({0})", lambda x, o: 1.0 / (x * LN2))
 log10 = _op("log10", "xp.log10({0})", "log10({0})", lambda x, o: 1.0 / (x * LN10))
 log1p = _op("log1p", "xp.log1p({0})", "log1p({0})", lambda x, o: 1.0 / (x + 1.0))
+# sqrt'(0) = inf and sqrt''(0) = -inf, as JAX. cbrt' is written as JAX writes it,
+# o**-2 / 3, so that cbrt''(0) is -inf (inf * -inf) rather than the NaN (0 * inf) that
+# differentiating 1 / (3 o^2) through the product o * o would give.
 sqrt = _op("sqrt", "xp.sqrt({0})", "sqrt({0})", lambda x, o: 0.5 / o)
-cbrt = _op("cbrt", "xp.cbrt({0})", "cbrt({0})", lambda x, o: 1.0 / (3.0 * (o * o)))
-# log(exp(a) + exp(b)) without overflow; its partials are softmax weights.
+cbrt = _op("cbrt", "xp.cbrt({0})", "cbrt({0})", lambda x, o: ipow(o, -2) * (1.0 / 3.0))
+# log(exp(a) + exp(b)) without overflow; its partials are softmax weights, with +inf read
+# as 0 on both sides of the difference (JAX's rule), so logaddexp(inf, inf) has partials 1
+# and 1 rather than exp(inf - inf) = NaN. At (-inf, -inf) they stay NaN, as in JAX.
 logaddexp = _op("logaddexp", "xp.logaddexp({0}, {1})", "gg_logaddexp({0}, {1})",
-                lambda a, b, o: exp(a - o), lambda a, b, o: exp(b - o))
+                lambda a, b, o: exp(_finite_or_zero(a) - _finite_or_zero(o)),
+                lambda a, b, o: exp(_finite_or_zero(b) - _finite_or_zero(o)))
 
 # Trigonometric and hyperbolic functions.
 sin = _op("sin", "xp.sin({0})", "sin({0})", lambda x, o: cos(x))
@@ -111,7 +122,10 @@ tanh = _op("tanh", "xp.tanh({0})", "tanh({0})", lambda x, o: 1.0 - o * o)
 arcsinh = _op("arcsinh", "xp.arcsinh({0})", "asinh({0})", lambda x, o: 1.0 / sqrt(x * x + 1.0))
 arccosh = _op("arccosh", "xp.arccosh({0})", "acosh({0})",
               lambda x, o: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)))
-arctanh = _op("arctanh", "xp.arctanh({0})", "atanh({0})", lambda x, o: 1.0 / (1.0 - x * x))
+# arctanh' as JAX writes it, 1 / (1 + x) / (1 - x): at x = +-1 the second derivative is then
+# inf - inf = NaN, as in JAX, not the inf that 1 / (1 - x * x) would give.
+arctanh = _op("arctanh", "xp.arctanh({0})", "atanh({0})",
+              lambda x, o: reciprocal(1.0 + x) / (1.0 - x))
 
 # Piecewise-constant functions: zero derivative (as in JAX).
 sign = _nondiff("sign", "xp.sign({0})", "gg_sign({0})", 1)
@@ -140,6 +154,11 @@ select = _op("select", "xp.where({0}, {1}, {2})", "({0} ? {1} : {2})", None,
              lambda c, a, b, o: select(c, 1.0, 0.0), lambda c, a, b, o: select(c, 0.0, 1.0))
 
 
+def _finite_or_zero(x: Expr) -> Expr:
+    """``x`` with +inf replaced by 0 (for logaddexp's partials)."""
+    return select(logical_and(isinf(x), gt(x, 0.0)), 0.0, x)
+
+
 # ---------------------------------------------------------------------------------------
 # Algebraic folding applied as nodes are built, so derivatives stay small. Folding
 # `0 * x` to 0 drops NaN propagation from x, exactly as symbolic zeros do in JAX.
@@ -156,7 +175,7 @@ def _fold_add(a: Expr, b: Expr) -> Expr | None:
         return a
     if _both_const(a, b):
         return const(a.value + b.value)
-    return None
+    return _same_condition(a, b, add)
 
 
 def _fold_sub(a: Expr, b: Expr) -> Expr | None:
@@ -166,6 +185,15 @@ def _fold_sub(a: Expr, b: Expr) -> Expr | None:
         return neg(b)
     if _both_const(a, b):
         return const(a.value - b.value)
+    return _same_condition(a, b, sub)
+
+
+def _same_condition(a: Expr, b: Expr, op: OpSpec) -> Expr | None:
+    """where(c, p, q) (+ or -) where(c, r, s) == where(c, p (+/-) r, q (+/-) s): the
+    derivative of where(c, ct, -ct) (abs's VJP) is then one select of constants, which
+    the multiplication below folds away instead of building a float64 array of them."""
+    if a.op is select and b.op is select and a.args[0] == b.args[0]:
+        return select(a.args[0], op(a.args[1], b.args[1]), op(a.args[2], b.args[2]))
     return None
 
 
@@ -213,6 +241,8 @@ def _fold_neg(a: Expr) -> Expr | None:
         return const(-a.value)
     if a.op is neg:
         return a.args[0]
+    if a.op is select and _constant_valued(a):
+        return select(a.args[0], neg(a.args[1]), neg(a.args[2]))
     return None
 
 
@@ -254,10 +284,17 @@ def apply(name: str, *args: Any) -> Expr:
 # Appended entries (gpugrad.numpy breadth).
 
 # sqrt(a*a + b*b) without overflow or underflow (the device library's hypot). Its partials
-# are a/o and b/o; at the origin, where they are 0/0, the derivative is taken as 0.
+# are a/o and b/o; at the origin, where they are 0/0, each is 1/2, as in JAX (whose hypot is
+# max(|a|, |b|) * sqrt(1 + (min/max)**2): abs'(0) = 1, and the tie in max splits it).
+# Where the result is inf they are 0, as JAX's forward mode gives (its hypot selects a
+# constant inf there; its reverse mode gives NaN, 0 * inf, which we do not copy).
 hypot = _op("hypot", "xp.hypot({0}, {1})", "hypot({0}, {1})",
-            lambda a, b, o: select(eq(o, 0.0), 0.0, a / o),
-            lambda a, b, o: select(eq(o, 0.0), 0.0, b / o))
+            lambda a, b, o: _hypot_partial(a, o), lambda a, b, o: _hypot_partial(b, o))
+
+
+
+def _hypot_partial(a: Expr, o: Expr) -> Expr:
+    return select(isinf(o), 0.0, select(eq(o, 0.0), 0.5, a / o))
 
 
 # ---------------------------------------------------------------------------------------

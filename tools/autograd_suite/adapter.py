@@ -100,11 +100,12 @@ def make_diagonal(d: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> An
 def _numpy_module() -> types.ModuleType:
     # NumPy's random numbers: autograd's tests use them for data only.
     extra: dict[str, Any] = {"random": np.random, "make_diagonal": make_diagonal}
-    # NumPy's type objects and helpers on dtypes and shapes, which carry no derivative.
-    for name in ("ndarray", "dtype", "float64", "float32", "float16", "complex128",
-                 "int64", "int32", "longdouble", "clongdouble"):
-        if not hasattr(gnp, name):
-            extra[name] = getattr(np, name)
+    # NumPy's type objects, as autograd.numpy has them (its scalar types *are* NumPy's, which
+    # its tests check by identity; gpugrad.numpy's cast traced values, as JAX's do).
+    for name in ("ndarray", "dtype", "float64", "float32", "float16", "complex64", "complex128",
+                 "int64", "int32", "int16", "int8", "uint8", "bool_", "longdouble",
+                 "clongdouble"):
+        extra[name] = getattr(np, name)
     module = _Forward("autograd.numpy", gnp, extra)
     # autograd.numpy.linalg's private helpers that its tests call, in gpugrad operations.
     module.linalg = _Forward(  # type: ignore[attr-defined]

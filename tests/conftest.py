@@ -42,3 +42,14 @@ def jax_x64() -> Any:
     jax.config.update("jax_enable_x64", True)
     yield jax
     jax.config.update("jax_enable_x64", old)
+
+
+@pytest.fixture
+def x64() -> Any:
+    """gpugrad's 64-bit mode on for one test, restored after."""
+    import gpugrad
+
+    old = gpugrad.config.enable_x64
+    gpugrad.config.update("enable_x64", True)
+    yield
+    gpugrad.config.update("enable_x64", old)

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import gpugrad
 import gpugrad.numpy as gnp
-
-
-@pytest.fixture
-def x64():
-    gpugrad.config.update("enable_x64", True)
-    yield
-    gpugrad.config.update("enable_x64", False)
 
 
 def test_python_floats_and_lists_become_float32():

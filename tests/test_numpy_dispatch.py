@@ -9,7 +9,7 @@ the two gradients must agree; finite differences check both modes to second orde
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +63,6 @@ ROWS: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
     "fft": (lambda xp, x: xp.sum(xp.real(xp.fft.fft(x)) ** 2) + xp.sum(xp.abs(xp.fft.rfft(x))),
             (X,)),
 }
-
-
-@pytest.fixture
-def jax_x64() -> Iterator[Any]:
-    """jax with 64-bit mode on for one test, restored after (other tests compare float32)."""
-    jax = pytest.importorskip("jax")
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", old)
 
 
 @pytest.mark.parametrize("name", ROWS)

@@ -212,13 +212,6 @@ def test_seeds_x32(seed, data):
     assert raw.dtype == np.uint32 and raw.shape == (2,) and raw.tolist() == data
 
 
-@pytest.fixture
-def x64():
-    config.update("enable_x64", True)
-    yield
-    config.update("enable_x64", False)
-
-
 @pytest.mark.parametrize("seed, data", [
     (-1, [4294967295, 4294967295]), (2**40 + 7, [256, 7]),
     (123456789012345, [28744, 2249056121]), (-2**63, [0x80000000, 0]),

@@ -233,15 +233,6 @@ def test_gamma_and_beta_closed_forms() -> None:
     assert S.gamma(np.ones(2, np.float32)).dtype == np.float32
 
 
-@pytest.fixture
-def jax_x64() -> Any:
-    jax = pytest.importorskip("jax")
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", old)
-
-
 def test_gamma_family_matches_jax(jax_x64: Any) -> None:
     import jax.scipy.special as js
 

@@ -19,6 +19,7 @@ from gpugrad.config import config
 from gpugrad.kernel.codegen import build_spec
 from gpugrad.kernel.host import HostLibrary, cache_dir
 from gpugrad.kernel.host_check import HostItem, host_items, main_on_host, run_host_check
+from gpugrad.kernel.host_helpers import helper_items
 from gpugrad.kernel.host_samples import accept, sample_inputs, ulp_distance
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives import special_math
@@ -38,7 +39,7 @@ def test_every_kernel_agrees_with_numpy(host_cache: Path) -> None:
     # The whole check, cold (about 10 s on 2 cores; 5 s from the cache).
     stream = io.StringIO()
     result = run_host_check(jobs=2, stream=stream)
-    assert result.run == len(host_items()) > 900
+    assert result.run == len(host_items()) + len(helper_items()) > 900
     assert not result.differ, stream.getvalue()
     assert result.libraries >= 10
     assert len(list(host_cache.glob("k_*.so"))) == result.libraries
@@ -54,7 +55,8 @@ def test_main_prints_the_summary_and_hits_the_cache(host_cache: Path,
     assert [p.parent for p in host_cache.glob("k_*.so")] == [cache_dir()]
     assert main_on_host(jobs=1) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-1] == f"kernels on host: {len(host_items())} run, 0 differ"
+    total = len(host_items()) + len(helper_items())
+    assert lines[-1] == f"kernels on host: {total} run, 0 differ"
 
 
 def test_a_wrong_formula_is_reported_with_its_name_and_input(host_cache: Path) -> None:
@@ -74,6 +76,17 @@ def test_a_wrong_formula_is_reported_with_its_name_and_input(host_cache: Path) -
     x1 = float(line.split("x1=np.float64(")[1].split(")")[0])
     host = float(line.split("host=np.float64(")[1].split(")")[0])
     assert host == -math.cos(1.0) * x1  # the flipped sign, as the host ran it
+
+
+def test_helpers_are_run_for_every_type_they_support(host_cache: Path) -> None:
+    items = helper_items()
+    labels = {i.label for i in items}
+    assert {"gg_softplus/float64", "gg_ipow_neg/int32", "gg_floor_divide/uint32"} <= labels
+    wrong = [dataclasses.replace(i, reference=np.fmax) if i.label == "gg_maximum/float32"
+             else i for i in items]  # fmax drops NaNs: the helper must not
+    result = run_host_check(wrong, stream=io.StringIO())
+    assert list(result.differ) == ["gg_maximum/float32"]
+    assert all("host=np.float32(nan)" in line for line in result.differ["gg_maximum/float32"])
 
 
 def test_sampled_inputs_cover_the_edges() -> None:

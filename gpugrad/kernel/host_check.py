@@ -2,7 +2,8 @@
 
 The kernels are those ``--check`` compiles (:func:`~gpugrad.kernel.check.catalog_items`:
 every catalog operation's value, JVP, VJPs, multi-output VJP and second-order VJPs, in
-each dtype), built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets,
+each dtype) and the ``gg_*`` helpers called directly (:mod:`gpugrad.kernel.host_helpers`),
+built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets,
 compiled with the host C++ compiler (:mod:`gpugrad.kernel.host`), run on sampled inputs
 with edge values, and compared with gpugrad's NumPy evaluation of the same expression
 (:mod:`gpugrad.kernel.host_samples` says how, and within which tolerance). It prints each
@@ -24,7 +25,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -44,6 +45,7 @@ __all__ = ["HostItem", "HostResult", "host_items", "main_on_host", "run_host_che
 
 Array = np.ndarray[Any, Any]
 OPS_PER_LIBRARY = 6
+HELPERS = "gg_* helpers"  # the group of kernels calling kernels/gpugrad_math.cuh directly
 SHOWN_PER_KERNEL = 3  # differences listed per kernel (all are counted)
 
 
@@ -52,8 +54,11 @@ class HostItem:
     """A kernel to run: ``label`` as ``--check`` names it, its expression and its spec."""
 
     label: str
-    expr: Expr | tuple[Expr, ...]
+    expr: Expr | tuple[Expr, ...] | None
     spec: KernelSpec
+    # For a kernel that is no catalog expression (a gg_* helper called directly): the NumPy
+    # function it is compared with, taking the inputs and returning the output.
+    reference: Callable[..., Any] | None = None
 
 
 @dataclass
@@ -95,7 +100,10 @@ def _evaluate(item: HostItem, inputs: Sequence[Array]) -> list[Array]:
     """gpugrad's NumPy evaluation of ``item.expr`` on ``inputs``, one array per output."""
     n = len(inputs[0])
     with np.errstate(all="ignore"):
-        if isinstance(item.expr, tuple):
+        if item.reference is not None or item.expr is None:
+            assert item.reference is not None, f"{item.label}: no expression, no reference"
+            values = [item.reference(*inputs)]
+        elif isinstance(item.expr, tuple):
             values = list(_many_function(item.expr, len(inputs))(np, *inputs))
         else:
             values = [numpy_function(item.expr, len(inputs))(np, *inputs)]
@@ -106,6 +114,8 @@ def _scale(item: HostItem, wide: Sequence[Array]) -> Array:
     """Per element, the largest finite magnitude of any intermediate value (float64)."""
     n = len(wide[0])
     scale = np.zeros(n)
+    if item.expr is None:
+        return scale
     roots = item.expr if isinstance(item.expr, tuple) else (item.expr,)
     for node in _linearize(roots if len(roots) > 1 else roots[0]):
         with np.errstate(all="ignore"):
@@ -161,6 +171,10 @@ def run_items(items: Sequence[HostItem]) -> HostResult:
 def _run_ops(work: tuple[Sequence[str], Any]) -> HostResult:
     names, folder = work
     config.update("kernel_cache_dir", folder)  # a spawned worker uses the parent's cache
+    if list(names) == [HELPERS]:
+        from gpugrad.kernel.host_helpers import helper_items
+
+        return run_items(helper_items())
     return run_items(host_items([catalog.OPS[n] for n in names]))
 
 
@@ -177,6 +191,7 @@ def run_host_check(items: Sequence[HostItem] | None = None, jobs: int = 1,
         folder = config.kernel_cache_dir
         groups = [(names[k : k + OPS_PER_LIBRARY], folder)
                   for k in range(0, len(names), OPS_PER_LIBRARY)]
+        groups.append(([HELPERS], folder))
         if jobs > 1:
             context = multiprocessing.get_context("spawn")  # no fork of a CUDA-aware process
             with ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:

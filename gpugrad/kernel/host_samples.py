@@ -77,9 +77,11 @@ def _float_random(dtype: np.dtype[Any], rng: np.random.Generator, n: int) -> Arr
 
 def _int_values(dtype: np.dtype[Any], rng: np.random.Generator, n: int) -> Array:
     info = np.iinfo(dtype)
-    edges = np.array([0, 1, -1, 2, -2, 3, -7, 100, info.min, info.max, info.min + 1],
+    wrap = 1 << (8 * dtype.itemsize)  # unsigned: -1 is the largest value, as C converts it
+    edges = np.array([e % wrap if dtype.kind == "u" else e for e in
+                      (0, 1, -1, 2, -2, 3, -7, 100, info.min, info.max, info.min + 1)],
                      dtype=dtype)
-    small = rng.integers(-1000, 1000, n // 2, dtype=dtype)
+    small = rng.integers(max(-1000, info.min), 1000, n // 2, dtype=dtype)
     full = rng.integers(info.min, info.max, n - n // 2, dtype=dtype, endpoint=True)
     return np.concatenate([edges, small, full])
 

@@ -10,6 +10,7 @@
 //                                             (a first guess refined by Newton steps)
 //   float16                                   CuPy's storage class: GCC/Clang's _Float16, whose
 //                                             conversions round to nearest even, as CuPy's do
+//   __uint_as_float, __fmul_rn, __fmaf_rn...  bit casts (memcpy) and single roundings
 // The device library's float functions are not the host's (each is within a few ulps of
 // the true value on both), and CuPy compiles with -ftz=true (float32 subnormals read as
 // zero) and contracts a*b+c into FMAs; the host does neither. The host run checks each
@@ -26,6 +27,29 @@
 #define __global__
 
 typedef _Float16 float16;
+
+// The bit casts and correctly rounded intrinsics of gpugrad.random's kernels (threefry.cuh).
+// The host compiles with -ffp-contract=off and SSE arithmetic, so a plain a * b is rounded
+// once, as __fmul_rn is; fmaf is the C library's exact fused multiply-add.
+#include <string.h>
+template <typename To, typename From> inline To gg_host_bits(From x) {
+    To y;
+    memcpy(&y, &x, sizeof(y));
+    return y;
+}
+inline float __uint_as_float(unsigned int u) { return gg_host_bits<float>(u); }
+inline float __int_as_float(int u) { return gg_host_bits<float>(u); }
+inline unsigned int __float_as_uint(float f) { return gg_host_bits<unsigned int>(f); }
+inline double __longlong_as_double(long long u) { return gg_host_bits<double>(u); }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline float __fsqrt_rn(float a) { return sqrtf(a); }
+inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __fma_rn(double a, double b, double c) { return fma(a, b, c); }
 
 // erfinv(y): the root x of erf(x) = |y|, with y's sign. The first guess is the logarithmic
 // approximation x ~ sqrt(sqrt(t^2 - l / a) - t), t = 2/(pi a) + l/2, l = log(1 - y^2),

@@ -20,6 +20,7 @@ from gpugrad.kernel.codegen import build_spec
 from gpugrad.kernel.host import HostLibrary, cache_dir
 from gpugrad.kernel.host_check import HostItem, host_items, main_on_host, run_host_check
 from gpugrad.kernel.host_helpers import helper_items
+from gpugrad.kernel.host_random import random_cases, run_random
 from gpugrad.kernel.host_samples import accept, sample_inputs, ulp_distance
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives import special_math
@@ -39,7 +40,7 @@ def test_every_kernel_agrees_with_numpy(host_cache: Path) -> None:
     # The whole check, cold (about 10 s on 2 cores; 5 s from the cache).
     stream = io.StringIO()
     result = run_host_check(jobs=2, stream=stream)
-    assert result.run == len(host_items()) + len(helper_items()) > 900
+    assert result.run == len(host_items()) + len(helper_items()) + len(random_cases()) > 900
     assert not result.differ, stream.getvalue()
     assert result.libraries >= 10
     assert len(list(host_cache.glob("k_*.so"))) == result.libraries
@@ -55,7 +56,7 @@ def test_main_prints_the_summary_and_hits_the_cache(host_cache: Path,
     assert [p.parent for p in host_cache.glob("k_*.so")] == [cache_dir()]
     assert main_on_host(jobs=1) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    total = len(host_items()) + len(helper_items())
+    total = len(host_items()) + len(helper_items()) + len(random_cases())
     assert lines[-1] == f"kernels on host: {total} run, 0 differ"
 
 
@@ -87,6 +88,18 @@ def test_helpers_are_run_for_every_type_they_support(host_cache: Path) -> None:
     result = run_host_check(wrong, stream=io.StringIO())
     assert list(result.differ) == ["gg_maximum/float32"]
     assert all("host=np.float32(nan)" in line for line in result.differ["gg_maximum/float32"])
+
+
+def test_random_kernels_match_the_numpy_path_and_a_wrong_one_is_caught(host_cache: Path) -> None:
+    cases = random_cases()
+    assert {c.name for c in cases} >= {"gg_threefry_block", "gg_normal_f32", "gg_bernoulli_f32"}
+    run, differ, _ = run_random([c for c in cases if c.name.endswith("_f32")])
+    assert run == 8 and differ == {}  # the float32 recipes bit for bit
+    uniform = next(c for c in cases if c.name == "gg_uniform_f32")
+    shifted = dataclasses.replace(uniform, params=(-2.0, 3.5))  # the kernel draws on [-2, 3.5)
+    _, differ, cached = run_random([shifted])
+    assert cached and list(differ) == ["random:gg_uniform_f32"]
+    assert "(legacy, key 0, n 1001) element 0: host=np.float32(" in differ[shifted.label][0]
 
 
 def test_sampled_inputs_cover_the_edges() -> None:

@@ -145,12 +145,18 @@ class HostLibrary:
     ``cached`` says whether the library came from the cache.
     """
 
-    def __init__(self, specs: Sequence[KernelSpec]) -> None:
+    def __init__(self, specs: Sequence[KernelSpec], source: str | None = None) -> None:
         distinct = {s.name: s for s in specs}
-        self.source = host_source(list(distinct.values()))
+        # A caller with its own functions (gpugrad.random's kernels) passes their source.
+        self.source = host_source(list(distinct.values())) if source is None else source
         self.cached = cache_path(self.source).is_file()
         self.path = _build(self.source)
         self._lib = ctypes.CDLL(str(self.path))
+
+    def call(self, name: str, n: int, arrays: Sequence[np.ndarray[Any, Any]]) -> None:
+        """Call ``void name(long long n, void** args)`` with the arrays' data pointers."""
+        pointers = (ctypes.c_void_p * len(arrays))(*(a.ctypes.data for a in arrays))
+        getattr(self._lib, name)(ctypes.c_longlong(n), pointers)
 
     def run(self, spec: KernelSpec, inputs: Sequence[np.ndarray[Any, Any]]
             ) -> list[np.ndarray[Any, Any]]:
@@ -158,8 +164,6 @@ class HostLibrary:
         n = len(inputs[0]) if inputs else 0
         ins = [np.ascontiguousarray(a, dtype=d) for a, d in zip(inputs, spec.in_dtypes)]
         outs = [np.zeros(n, dtype=d) for d in spec.out_dtypes]
-        pointers = (ctypes.c_void_p * (len(ins) + len(outs)))(
-            *(a.ctypes.data for a in [*ins, *outs]))
-        getattr(self._lib, spec.name)(ctypes.c_longlong(n), pointers)
+        self.call(spec.name, n, [*ins, *outs])
         return outs
 

@@ -3,7 +3,8 @@
 The kernels are those ``--check`` compiles (:func:`~gpugrad.kernel.check.catalog_items`:
 every catalog operation's value, JVP, VJPs, multi-output VJP and second-order VJPs, in
 each dtype) and the ``gg_*`` helpers called directly (:mod:`gpugrad.kernel.host_helpers`),
-built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets,
+built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets, plus the
+PRNG kernels of ``gpugrad.random`` against its NumPy path (:mod:`gpugrad.kernel.host_random`),
 compiled with the host C++ compiler (:mod:`gpugrad.kernel.host`), run on sampled inputs
 with edge values, and compared with gpugrad's NumPy evaluation of the same expression
 (:mod:`gpugrad.kernel.host_samples` says how, and within which tolerance). It prints each
@@ -46,6 +47,7 @@ __all__ = ["HostItem", "HostResult", "host_items", "main_on_host", "run_host_che
 Array = np.ndarray[Any, Any]
 OPS_PER_LIBRARY = 6
 HELPERS = "gg_* helpers"  # the group of kernels calling kernels/gpugrad_math.cuh directly
+RANDOM = "gpugrad.random kernels"  # kernels/threefry.cuh and gpugrad.random._cuda's bodies
 SHOWN_PER_KERNEL = 3  # differences listed per kernel (all are counted)
 
 
@@ -175,6 +177,11 @@ def _run_ops(work: tuple[Sequence[str], Any]) -> HostResult:
         from gpugrad.kernel.host_helpers import helper_items
 
         return run_items(helper_items())
+    if list(names) == [RANDOM]:
+        from gpugrad.kernel.host_random import run_random
+
+        run, differ, cached = run_random()
+        return HostResult(run=run, differ=differ, libraries=1, cached=int(cached))
     return run_items(host_items([catalog.OPS[n] for n in names]))
 
 
@@ -191,7 +198,7 @@ def run_host_check(items: Sequence[HostItem] | None = None, jobs: int = 1,
         folder = config.kernel_cache_dir
         groups = [(names[k : k + OPS_PER_LIBRARY], folder)
                   for k in range(0, len(names), OPS_PER_LIBRARY)]
-        groups.append(([HELPERS], folder))
+        groups += [([RANDOM], folder), ([HELPERS], folder)]
         if jobs > 1:
             context = multiprocessing.get_context("spawn")  # no fork of a CUDA-aware process
             with ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:

@@ -18,8 +18,13 @@ import pytest
 from gpugrad.config import config
 from gpugrad.kernel.codegen import build_spec
 from gpugrad.kernel.host import HostLibrary, cache_dir
-from gpugrad.kernel.host_check import HostItem, host_items, main_on_host, run_host_check
-from gpugrad.kernel.host_helpers import helper_items
+from gpugrad.kernel.host_check import (
+    HostItem,
+    helper_items,
+    host_items,
+    main_on_host,
+    run_host_check,
+)
 from gpugrad.kernel.host_random import random_cases, run_random
 from gpugrad.kernel.host_samples import accept, sample_inputs, ulp_distance
 from gpugrad.primitives import catalog as C

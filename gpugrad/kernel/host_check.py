@@ -2,7 +2,7 @@
 
 The kernels are those ``--check`` compiles (:func:`~gpugrad.kernel.check.catalog_items`:
 every catalog operation's value, JVP, VJPs, multi-output VJP and second-order VJPs, in
-each dtype) and the ``gg_*`` helpers called directly (:mod:`gpugrad.kernel.host_helpers`),
+each dtype) and the ``gg_*`` helpers called directly (:func:`helper_items`),
 built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets, plus the
 PRNG kernels of ``gpugrad.random`` against its NumPy path (:mod:`gpugrad.kernel.host_random`),
 compiled with the host C++ compiler (:mod:`gpugrad.kernel.host`), run on sampled inputs
@@ -35,14 +35,15 @@ import numpy as np
 
 from gpugrad.config import config
 from gpugrad.kernel.check import _op_roles, op_dtypes
-from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype
+from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype, header_text
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
-from gpugrad.primitives import catalog
+from gpugrad.primitives import catalog, special_math
 from gpugrad.primitives.elementwise import _many_function, numpy_function
 from gpugrad.primitives.expr import Expr, OpSpec, _linearize
 
-__all__ = ["HostItem", "HostResult", "host_items", "main_on_host", "run_host_check"]
+__all__ = ["HostItem", "HostResult", "helper_items", "host_items", "main_on_host",
+           "run_host_check"]
 
 Array = np.ndarray[Any, Any]
 OPS_PER_LIBRARY = 6
@@ -95,6 +96,78 @@ def host_items(ops: Iterable[OpSpec] | None = None,
                 for role, expr, in_dtypes in _op_roles(op, dtype):
                     label = f"{op.name}/{role}/{dtype}"
                     items.append(HostItem(label, expr, build_spec(expr, in_dtypes)))
+    return items
+
+
+# --- the gg_* helpers called directly ---------------------------------------------------
+
+FLOAT_TYPES = ("float32", "float64")
+INT_TYPES = ("int32", "int64", "uint32")
+
+
+def _int_negative_power(x: Array, n: int) -> Array:
+    """C's truncated x**n for n < 0 (NumPy refuses negative integer powers): 1 at x = 1,
+    (-1)**n at x = -1, else 0, as the header documents."""
+    one = np.ones_like(x)
+    if x.dtype.kind == "u":
+        return np.where(x == 1, one, 0 * one)
+    minus = one if n % 2 == 0 else -one
+    return np.where(x == 1, one, np.where(x == -1, minus, 0 * one))
+
+
+# (helper call with x0, x1, the NumPy reference, number of inputs, the dtypes it applies to)
+_HELPERS: list[tuple[str, str, Callable[..., Array], int, tuple[str, ...]]] = [
+    ("gg_ipow", "gg_ipow(x0, 3)", lambda x: np.power(x, 3), 1, FLOAT_TYPES + INT_TYPES),
+    ("gg_ipow_neg", "gg_ipow(x0, -2)", lambda x: np.power(x, -2.0), 1, FLOAT_TYPES),
+    ("gg_ipow_neg", "gg_ipow(x0, -3)", lambda x: _int_negative_power(x, -3), 1, INT_TYPES),
+    ("gg_maximum", "gg_maximum(x0, x1)", np.maximum, 2, FLOAT_TYPES + INT_TYPES),
+    ("gg_minimum", "gg_minimum(x0, x1)", np.minimum, 2, FLOAT_TYPES + INT_TYPES),
+    ("gg_floor_divide", "gg_floor_divide(x0, x1)", np.floor_divide, 2, FLOAT_TYPES + INT_TYPES),
+    ("gg_remainder", "gg_remainder(x0, x1)", np.remainder, 2, FLOAT_TYPES + INT_TYPES),
+    ("gg_sign", "gg_sign(x0)", np.sign, 1, FLOAT_TYPES + INT_TYPES),
+    ("gg_logaddexp", "gg_logaddexp(x0, x1)", np.logaddexp, 2, FLOAT_TYPES),
+    ("gg_softplus", "gg_softplus(x0)", lambda x: np.logaddexp(x.dtype.type(0), x), 1,
+     FLOAT_TYPES),
+    ("gg_sigmoid", "gg_sigmoid(x0)", special_math.expit, 1, FLOAT_TYPES),
+    ("gg_digamma", "gg_digamma(x0)", special_math.digamma, 1, FLOAT_TYPES),
+    ("gg_polygamma", "gg_polygamma((T)3, x0)", lambda x: special_math.polygamma(3, x), 1,
+     FLOAT_TYPES),
+]
+
+
+def _helper_spec(label: str, call: str, dtype: np.dtype[Any], arity: int) -> KernelSpec:
+    name = "gg_helper_" + label.replace("/", "_")
+    params = ", ".join(f"{dtype.name} x{i}" for i in range(arity))
+    return KernelSpec(
+        name=name,
+        in_params=params,
+        out_params=f"{dtype.name} out0",
+        operation=f"out0 = {call};",
+        preamble=f"{header_text()}\ntypedef {ctype(dtype)} T;\n",
+        in_dtypes=(dtype,) * arity,
+        out_dtype=dtype,
+        out_dtypes=(dtype,),
+    )
+
+
+def helper_items() -> list[HostItem]:
+    """A :class:`HostItem` per ``gg_*`` helper and C type it supports: the catalog's
+    kernels reach most helpers, but ``gg_softplus`` is in no template, ``gg_ipow`` meets a
+    negative exponent only in float kernels, and no catalog kernel is unsigned. Each is
+    compared with the NumPy function that states the helper's contract (its comment in
+    ``kernels/gpugrad_math.cuh``).
+
+    Example:
+        >>> labels = [i.label for i in helper_items()]
+        >>> "gg_softplus/float32" in labels and "gg_remainder/uint32" in labels
+        True
+    """
+    items = []
+    for helper, call, reference, arity, dtypes in _HELPERS:
+        for name in dtypes:
+            label = f"{helper}/{name}"
+            spec = _helper_spec(label, call, np.dtype(name), arity)
+            items.append(HostItem(label, None, spec, reference))
     return items
 
 
@@ -174,8 +247,6 @@ def _run_ops(work: tuple[Sequence[str], Any]) -> HostResult:
     names, folder = work
     config.update("kernel_cache_dir", folder)  # a spawned worker uses the parent's cache
     if list(names) == [HELPERS]:
-        from gpugrad.kernel.host_helpers import helper_items
-
         return run_items(helper_items())
     if list(names) == [RANDOM]:
         from gpugrad.kernel.host_random import run_random

@@ -84,6 +84,26 @@ def test_a_wrong_formula_is_reported_with_its_name_and_input(host_cache: Path) -
     assert host == -math.cos(1.0) * x1  # the flipped sign, as the host ran it
 
 
+def test_the_command_exits_1_listing_each_difference(host_cache: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from gpugrad.kernel import check, host_check
+
+    item = host_items([C.OPS["exp"]], ["float32"])[0]  # exp/value/float32
+    wrong = dataclasses.replace(item, spec=dataclasses.replace(item.spec,
+                                                               operation="out0 = exp(-x0);"))
+    real = host_check.run_host_check
+    monkeypatch.setattr(host_check, "run_host_check",
+                        lambda jobs, verbose: real([wrong], jobs=jobs, verbose=verbose))
+    assert check.main(["--run-on-host", "-j", "1", "-v"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "kernels on host: 1 run, 1 differ"
+    listed = [li for li in lines if li.startswith("DIFFERS exp/value/float32 ")]
+    assert len(listed) > 100  # -v lists every element, not the first three
+    assert "x0=np.float32(1.0)): host=np.float32(0.36787945), numpy=np.float32(2.718282)" \
+        in "\n".join(listed)  # e^-1 on the host (glibc's expf), e from NumPy
+
+
 def test_helpers_are_run_for_every_type_they_support(host_cache: Path) -> None:
     items = helper_items()
     labels = {i.label for i in items}

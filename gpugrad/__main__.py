@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     usage = (
         "usage: python -m gpugrad {info,kernels,quickstart} [ARGS]\n"
         "  info        versions of gpugrad, NumPy, CuPy and CUDA; the device; the backend\n"
-        "  kernels     compile-check (--check) or show (--show OP) the generated CUDA kernels\n"
+        "  kernels     compile-check (--check), run on the CPU (--run-on-host) or show\n"
+        "              (--show OP) the generated CUDA kernels\n"
         "  quickstart  run the seed tutorials and a short benchmark on the available backend"
     )
     if not args or args[0] in ("-h", "--help"):

@@ -80,17 +80,19 @@ template <typename T> GG_FN T gg_ipow(T x, int n) {
 
 // --- NaN-propagating maximum and minimum ---------------------------------------------
 
+// On a tie the second argument is the result, as NumPy's loops give it: the two differ only
+// for +0 and -0, where np.maximum(0.0, -0.0) is -0.0 (JAX gives +0.0 for either order).
 template <typename T> GG_FN T gg_maximum(T a, T b) {
     // np.maximum: a NaN in either argument is the result (the first one if both).
     if (gg_isnan(a)) return a;
     if (gg_isnan(b)) return b;
-    return a >= b ? a : b;
+    return a > b ? a : b;
 }
 
 template <typename T> GG_FN T gg_minimum(T a, T b) {
     if (gg_isnan(a)) return a;
     if (gg_isnan(b)) return b;
-    return a <= b ? a : b;
+    return a < b ? a : b;
 }
 
 // --- floor division and remainder with Python's signs --------------------------------

@@ -7,7 +7,10 @@ The stages, one file each:
   full CUDA source CuPy would compile from it;
 * ``compiler`` — NVRTC without a GPU, and :class:`KernelCompileError`;
 * ``launch``   — :func:`run_elementwise` with its per-device kernel cache and launch counter;
-* ``check``    — ``python -m gpugrad kernels --check``: compile every kernel gpugrad can emit.
+* ``check``    — ``python -m gpugrad kernels --check``: compile every kernel gpugrad can emit;
+* ``host``, ``host_check``, ``host_samples``, ``host_random`` — ``python -m gpugrad kernels
+  --run-on-host``: compile the same sources with the host C++ compiler, run them on edge
+  values and compare with the NumPy evaluation (no GPU needed).
 
 Set ``GPUGRAD_DUMP_KERNELS=DIR`` to keep every generated source, or run
 ``python -m gpugrad kernels --show sin`` to print one.

@@ -348,15 +348,22 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m gpugrad kernels``; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m gpugrad kernels",
-        description="Compile-check (no GPU needed) or show gpugrad's generated CUDA kernels.",
+        description="Compile-check (no GPU needed), run on the CPU, or show gpugrad's "
+                    "generated CUDA kernels.",
     )
     parser.add_argument("--check", action="store_true",
                         help="compile every kernel gpugrad can emit with NVRTC")
+    parser.add_argument("--run-on-host", action="store_true",
+                        help="compile every kernel's source with the host C++ compiler (g++), "
+                             "run it on sampled inputs with edge values and compare with "
+                             "gpugrad's NumPy evaluation; libraries are cached under "
+                             "GPUGRAD_KERNEL_CACHE_DIR/host or ~/.cache/gpugrad/host-kernels")
     parser.add_argument("--arch", action="append", metavar="ARCH",
                         help="target, e.g. sm_80 or 90 (repeatable; default sm_80 and sm_90)")
     parser.add_argument("--dump", metavar="DIR", help="write every checked source to DIR")
-    parser.add_argument("-j", "--jobs", type=int, default=max(1, (os.cpu_count() or 1) // 2),
-                        help="compile in this many processes (default: half the CPUs)")
+    parser.add_argument("-j", "--jobs", type=int, default=None,
+                        help="work in this many processes (default: half the CPUs for "
+                             "--check, all of them for --run-on-host)")
     parser.add_argument("--show", metavar="OP", help="print the kernels of catalog op OP")
     parser.add_argument("--dtype", default="float32", help="dtype for --show (float32)")
     parser.add_argument("-v", "--verbose", action="store_true",
@@ -364,10 +371,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.show:
         return show(args.show, args.dtype, args.verbose, sys.stdout)
+    if args.run_on_host:
+        from gpugrad.kernel.host_check import main_on_host
+
+        return main_on_host(args.jobs or os.cpu_count() or 1, args.verbose)
     if not args.check:
         parser.print_help()
         return 0
     archs = [a for spec in (args.arch or DEFAULT_ARCHS) for a in spec.split(",") if a]
-    result = run_check(archs=archs, dump=args.dump, verbose=args.verbose, jobs=args.jobs)
+    jobs = args.jobs or max(1, (os.cpu_count() or 1) // 2)
+    result = run_check(archs=archs, dump=args.dump, verbose=args.verbose, jobs=jobs)
     print(result.summary)
     return 1 if result.failed else 0

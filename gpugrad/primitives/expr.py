@@ -348,22 +348,28 @@ def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     lines: list[str] = []
     names: dict[Expr, str] = {}
     nodes = _linearize(e)
-    final = {r: f"out{k}" if many else out for k, r in enumerate(roots)}
+    # Every output a root is written to: the same expression may be several outputs (the
+    # cotangents of add are both ``ct``), and each must be assigned.
+    final: dict[Expr, list[str]] = {}
+    for k, r in enumerate(roots):
+        final.setdefault(r, []).append(f"out{k}" if many else out)
     written: set[Expr] = set()
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
         args = [_render(a, names, _c_literal) for a in node.args]
         text = node.op.cuda.format(*args, T="T")
-        # A root that nothing after it reads is assigned directly (one output, usually).
-        if node in final and not any(node in later.args for later in nodes[k + 1:]):
-            lines.append(f"{final[node]} = {text};")
+        # A root of one output that nothing after it reads is assigned directly.
+        targets = final.get(node, [])
+        if len(targets) == 1 and not any(node in later.args for later in nodes[k + 1:]):
+            lines.append(f"{targets[0]} = {text};")
             written.add(node)
-            names[node] = final[node]
+            names[node] = targets[0]
             continue
         ctype = "bool" if node.op.out_kind == "bool" else "T"
         names[node] = f"t{k}"
         lines.append(f"{ctype} t{k} = {text};")
-    for r in roots:
+    for k, r in enumerate(roots):
         if r not in written:
-            lines.append(f"{final[r]} = {_render(r, names, _c_literal)};")
+            target = f"out{k}" if many else out
+            lines.append(f"{target} = {_render(r, names, _c_literal)};")
     return "\n".join(lines)

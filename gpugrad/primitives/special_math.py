@@ -202,13 +202,26 @@ def expit(x: Any) -> Array:
 # zeta, log-gamma, digamma, polygamma
 
 
+_SHORT_SUM = 64  # terms summed array-wide before each far-negative element goes alone
+
+
 def _hurwitz_zeta(s: int, q: Array) -> Array:
     """``zeta(s, q) = sum_{k>=0} (q + k)^-s`` for an integer ``s >= 2`` (Euler-Maclaurin)."""
     finite = np.isfinite(q) & (q > -1e5)
     count = np.where(finite, np.maximum(np.ceil(10.0 - q), 0.0), 0.0)
     direct = np.zeros_like(q)
-    for k in range(int(count.max(initial=0.0))):
-        direct = direct + np.where(k < count, (q + k) ** -float(s), 0.0)
+    for k in range(int(min(count.max(initial=0.0), _SHORT_SUM))):
+        # q itself for k = 0: q + 0 would turn -0.0 into +0.0, and (-0.0)**-s keeps the
+        # sign of the one-sided limit, as the CUDA kernel's pow does.
+        term = q if k == 0 else q + k
+        direct = direct + np.where(k < count, term ** -float(s), 0.0)
+    # Far below zero (up to 1e5 terms) each element sums its own remaining terms: a loop
+    # over k on the whole array would cost count.max() passes over every element.
+    flat_q, flat_count, flat = q.reshape(-1), count.reshape(-1), direct.reshape(-1)
+    for i in np.flatnonzero(flat_count > _SHORT_SUM):
+        ks = np.arange(_SHORT_SUM, flat_count[i])
+        flat[i] += np.sum((flat_q[i] + ks) ** -float(s))
+    direct = flat.reshape(q.shape)
     a = q + count
     tail = a ** (1.0 - s) / (s - 1) + 0.5 * a ** -float(s)
     rising = float(s)  # s (s+1) ... (s + 2j - 2)
@@ -276,9 +289,15 @@ def gammaln(x: Any) -> Array:
     out[pos] = _gammaln_positive(x[pos])
     neg = (x <= 0) & np.isfinite(x)
     xn = x[neg]
-    out[neg] = np.log(math.pi / _sin_pi(xn)) - _gammaln_positive(1.0 - xn)
+    reflected = np.log(math.pi / _sin_pi(xn)) - _gammaln_positive(1.0 - xn)
+    # Near 0, log|Gamma(x)| = -log|x| - gamma x + O(x^2) is -log|x| to double precision; the
+    # reflection would overflow in pi / sin(pi x) for subnormal x and round sin's tiny value.
+    # The poles are +inf even where 1 - x overflows the positive branch (x = -1e308).
+    near = np.where(np.abs(xn) < 1e-20, -np.log(np.abs(xn)), reflected)
+    out[neg] = np.where(xn == np.round(xn), np.inf, near)
     out[np.isinf(x)] = np.inf
-    return _out(out, dtype)
+    # + 0.0 turns the -0.0 the series gives at x = 1 into +0.0, as lgamma and JAX give.
+    return _out(out + 0.0, dtype)
 
 
 def _digamma_float64(x: Array) -> Array:

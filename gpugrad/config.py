@@ -105,7 +105,9 @@ OPTIONS: dict[str, Option] = {
             None,
             _parse_optional_path,
             "Directory of the on-disk cache of compiled CUDA kernels "
-            "(unset: CuPy's own, `~/.cupy/kernel_cache` or `CUPY_CACHE_DIR`).",
+            "(unset: CuPy's own, `~/.cupy/kernel_cache` or `CUPY_CACHE_DIR`); "
+            "`python -m gpugrad kernels --run-on-host` keeps its host libraries in its `host` "
+            "folder (unset: `~/.cache/gpugrad/host-kernels`).",
         ),
         Option(
             "dump_kernels",

@@ -325,3 +325,12 @@ def test_scalar_types_cast_traced_values() -> None:
     W = np.array([[0.4, 1.2], [-0.7, 0.3], [2.0, 1.9]])  # last column -> rows 1, 0, 1
     g = gpugrad.grad(lambda W: gnp.sum(W[gnp.int64(W[:, -1])]))(W)
     np.testing.assert_array_equal(g, [[1.0, 1.0], [2.0, 2.0], [0.0, 0.0]])
+
+
+def test_allclose_and_array_equal_return_arrays_as_jax() -> None:
+    # api.md: outside transformations every function returns an array, 0-d for a scalar.
+    for out, expected in ((gnp.allclose(np.ones(2), np.ones(2) + 1e-9), True),
+                          (gnp.allclose(np.ones(2), np.zeros(2)), False),
+                          (gnp.array_equal(np.ones(2), np.ones(2)), True)):
+        assert type(out) is np.ndarray and out.shape == () and out.dtype == np.bool_
+        assert bool(out) is expected

@@ -297,15 +297,17 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: bool = False) -> bool:
-    """True when every element of ``a`` is close to ``b`` (see :func:`isclose`).
+             equal_nan: bool = False) -> Any:
+    """True (a 0-d boolean array, as JAX's) when every element of ``a`` is close to ``b``
+    (see :func:`isclose`).
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> gnp.allclose(gnp.array([1.0, 2.0]), gnp.array([1.0, 2.0000001]))
-        True
+        array(True)
     """
-    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all())
+    out = isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all()
+    return np.asarray(out) if isinstance(out, np.generic) else out
 
 
 def signbit(x: Any) -> Any:

@@ -40,6 +40,21 @@ def default_float() -> np.dtype[Any]:
     return np.dtype(np.float64 if config.enable_x64 else np.float32)
 
 
+def to_inexact(dtype: Any) -> np.dtype[Any]:
+    """The dtype a floating operation computes in for an input of ``dtype``, as JAX's: floating
+    and complex dtypes stay; bool and integers of up to 32 bits become float32; 64-bit
+    integers the default float (float64 in 64-bit mode).
+
+    Example:
+        >>> to_inexact(np.int32), to_inexact(np.float16)
+        (dtype('float32'), dtype('float16'))
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return dtype
+    return default_float() if dtype.itemsize == 8 else np.dtype(np.float32)
+
+
 def default_int() -> np.dtype[Any]:
     """int32, or int64 in 64-bit mode."""
     return np.dtype(np.int64 if config.enable_x64 else np.int32)

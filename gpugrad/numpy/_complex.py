@@ -75,7 +75,7 @@ def angle(z: Any, deg: bool = False) -> Any:
     from gpugrad.numpy._ufuncs import FUNCTIONS
 
     z = _array(z)
-    if z.dtype.kind not in "fc":
+    if z.dtype.kind not in "fc":  # JAX's angle of an integer is the default float
         z = convert(z, default_float())
     out = FUNCTIONS["arctan2"](imag(z), real(z))
     return FUNCTIONS["multiply"](out, 180.0 / math.pi) if deg else out

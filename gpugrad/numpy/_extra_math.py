@@ -13,9 +13,8 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.config import config
 from gpugrad.core.trace import Tracer, bind, raw_value
-from gpugrad.dtypes import default_float
 from gpugrad.numpy._complex import angle
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives import structural as S
@@ -36,9 +35,7 @@ hypot = _make("hypot", C.hypot, True, (
     "    >>> gnp.hypot(gnp.array(3.0), 4.0)\n    array(5., dtype=float32)\n"))
 
 
-def _float(x: Any) -> Any:
-    x = _array(x)
-    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+_float = inexact_array  # integers and bools become JAX's float for them
 
 
 def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:

@@ -15,9 +15,8 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, raw_value
-from gpugrad.dtypes import default_float
 from gpugrad.numpy._extra_index import as_array, sort
-from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
@@ -39,9 +38,7 @@ def _host(x: Any) -> Any:
 def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan: bool) -> Any:
     if method not in _METHODS:
         raise ValueError(f"quantile: method must be one of {_METHODS}, got {method!r}")
-    x = _array(a)
-    if x.dtype.kind not in "fc":
-        x = S.convert(x, default_float())
+    x = inexact_array(a)
     # The positions q * (n - 1) pick which order statistics to gather, so they are read
     # as concrete values; the interpolation weight is recomputed from q itself below, so
     # that the derivative in q (the slope between the two neighbours) flows.
@@ -251,9 +248,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0]), gnp.array([0.0, 1.0, 3.0]))
         array([3.       , 2.8333333, 2.5      ], dtype=float32)
     """
-    x = _array(f)
-    if x.dtype.kind not in "fc":
-        x = S.convert(x, default_float())
+    x = inexact_array(f)
     axes = _axes(x, axis)
     if axis is not None and not isinstance(axis, (int, np.integer)):
         axes = tuple(int(a) % x.ndim for a in axis)

@@ -16,9 +16,9 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, raw_value
-from gpugrad.dtypes import default_float, result_type
+from gpugrad.dtypes import result_type
 from gpugrad.numpy._extra_index import as_array
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._reductions import sum as _sum
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -36,9 +36,7 @@ from gpugrad.primitives.indexing import gather
 __all__ = ["convolve", "correlate", "interp", "polyval", "trapezoid", "vander"]
 
 
-def _float(x: Any) -> Any:
-    x = _array(x)
-    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+_float = inexact_array  # integers and bools become JAX's float for them
 
 
 def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
@@ -199,7 +197,8 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     """
     y = moveaxis(_float(y), axis, -1)
     if x is None:
-        spacing = _array(dx)
+        # A Python number stays weak, as in JAX: dx=1.0 keeps a float32 y float32.
+        spacing = dx if type(dx) in (int, float) else _array(dx)
     else:
         xs = _array(x)
         if xs.ndim != 1:

@@ -12,10 +12,9 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
-from gpugrad.dtypes import default_float
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._extra_index import as_array
-from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -38,9 +37,7 @@ _select = where  # for the functions whose where= argument hides the function
 _div = FUNCTIONS["true_divide"]  # no NumPy warning on 0/0 (NaN, as JAX), 0-d arrays kept
 
 
-def _float(x: Any) -> Any:
-    x = _array(x)
-    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+_float = inexact_array  # integers and bools become JAX's float for them
 
 
 def _nan_mask(x: Any) -> Any:

@@ -110,10 +110,10 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
                         "(its derivative is not defined); pass a Python number")
     x = R._array(x)
     if x.dtype.kind not in "fc":
-        from gpugrad.dtypes import default_float
+        from gpugrad.dtypes import to_inexact
         from gpugrad.primitives.structural import convert
 
-        x = convert(x, default_float())
+        x = convert(x, to_inexact(x.dtype))
     if axis is None:
         if ord is None:
             return _sqrt(_sum_squares(x, None, keepdims))

@@ -11,11 +11,9 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, raw_value
-from gpugrad.dtypes import default_float
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import inexact_array
 from gpugrad.primitives import linalg_eig as E
 from gpugrad.primitives.complex import complex_dtype
-from gpugrad.primitives.structural import convert
 
 __all__ = ["EigResult", "eig", "eigvals"]
 
@@ -26,9 +24,7 @@ class EigResult(NamedTuple):
 
 
 def _square(a: Any) -> Any:
-    a = _array(a)
-    if a.dtype.kind not in "fc":
-        a = convert(a, default_float())
+    a = inexact_array(a)
     if a.ndim < 2:
         raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at "
                                     "least two-dimensional")

@@ -12,7 +12,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, bind, raw_value
-from gpugrad.dtypes import default_float, default_int, result_type
+from gpugrad.dtypes import default_int, result_type, to_inexact
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand
 from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
@@ -34,6 +34,13 @@ def _array(x: Any) -> Any:
 
         x = asarray(x)
     return x
+
+
+def inexact_array(x: Any) -> Any:
+    """``x`` as a floating or complex array: integers and bools become JAX's float for them
+    (``gpugrad.dtypes.to_inexact``), differentiably where ``x`` is traced."""
+    x = _array(x)
+    return x if x.dtype.kind in "fc" else convert(x, to_inexact(x.dtype))
 
 
 def _axes(x: Any, axis: Any) -> tuple[int, ...]:
@@ -142,7 +149,7 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
     """
     x = _array(x)
     if x.dtype.kind not in "fc" or dtype is not None:
-        x = convert(x, dtype or default_float())
+        x = convert(x, dtype or to_inexact(x.dtype))
     axes = _axes(x, axis)
     total = sum(x, axis=axes, keepdims=keepdims, where=where)
     return FUNCTIONS["true_divide"](total, _count(x, axes, keepdims, where))
@@ -158,9 +165,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
         >>> gnp.var(gnp.array([1.0, 3.0]))
         array(1., dtype=float32)
     """
-    x = _array(x)
-    if x.dtype.kind not in "fc":
-        x = convert(x, default_float())
+    x = inexact_array(x)
     axes = _axes(x, axis)
     centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True, where=where))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)

@@ -10,7 +10,7 @@ import numpy as np
 
 from gpugrad.backend import get_xp
 from gpugrad.core.trace import Tracer, bind
-from gpugrad.dtypes import default_float, result_type
+from gpugrad.dtypes import result_type, to_inexact
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives.elementwise import apply, elementwise_p
 from gpugrad.primitives.expr import Expr, OpSpec, const, var
@@ -74,7 +74,7 @@ def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
                   for a in args])
     dtype = result_type(*args)
     if to_float and dtype.kind not in "fc":
-        dtype = default_float()
+        dtype = to_inexact(dtype)
     out = []
     has_array = False
     for a in args:

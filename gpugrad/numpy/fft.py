@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.dtypes import default_float
+from gpugrad.dtypes import default_float, to_inexact
 from gpugrad.numpy._reductions import _array
 from gpugrad.primitives.complex import complex_dtype
 from gpugrad.primitives.fft import NORMS, fft_transform
@@ -46,7 +46,7 @@ def _norm(norm: str | None) -> str:
 def _as_complex(x: Any) -> Any:
     if x.dtype.kind == "c":
         return x
-    return convert(x, complex_dtype(x.dtype if x.dtype.kind == "f" else default_float()))
+    return convert(x, complex_dtype(to_inexact(x.dtype)))
 
 
 def _as_real(x: Any, name: str) -> Any:
@@ -54,7 +54,7 @@ def _as_real(x: Any, name: str) -> Any:
         raise TypeError(f"{name} requires a real input, got dtype {x.dtype}; use the complex "
                         "transform (fft, fftn) for complex data")
     if x.dtype.kind != "f":
-        return convert(x, default_float())
+        return convert(x, to_inexact(x.dtype))
     if x.dtype == np.float16:
         return convert(x, np.float32)
     return x

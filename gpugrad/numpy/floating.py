@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.dtypes import default_float
 from gpugrad.numpy._extra_index import signbit
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
 from gpugrad.primitives import structural as S
 
@@ -27,9 +26,7 @@ _abs, _exp, _exp2 = FUNCTIONS["abs"], FUNCTIONS["exp"], FUNCTIONS["exp2"]
 _floor, _log2, _sqrt = FUNCTIONS["floor"], FUNCTIONS["log2"], FUNCTIONS["sqrt"]
 
 
-def _float(x: Any) -> Any:
-    x = _array(x)
-    return x if x.dtype.kind in "fc" else S.convert(x, default_float())
+_float = inexact_array  # integers and bools become JAX's float for them
 
 
 def round(a: Any, decimals: int = 0, out: None = None) -> Any:

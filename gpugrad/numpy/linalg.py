@@ -30,9 +30,8 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer
-from gpugrad.dtypes import default_float
 from gpugrad.numpy._linalg import matmul
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -89,10 +88,7 @@ class QRResult(NamedTuple):
     R: Any
 
 
-def _inexact(x: Any) -> Any:
-    """``x`` as a floating or complex array (integers and bools become the default float)."""
-    x = _array(x)
-    return x if x.dtype.kind in "fc" else convert(x, default_float())
+_inexact = inexact_array  # integers and bools become JAX's float for them
 
 
 def _real_part(x: Any) -> Any:

@@ -194,4 +194,103 @@ __device__ __forceinline__ float gg_erf_f32(float x, float clamp) {
   return fabsf(x) >= clamp ? copysignf(1.0f, x) : __fdiv_rn(n, d);
 }
 
+// ---- XLA:CPU float64 log1p and erfinv (Giles' double-precision polynomials) ----------------
+// The same steps as gpugrad/random/_f64.py (log1p64, erfinv64): Cephes' rational log1p for
+// |m| < sqrt(2) - 1 and log(1 + m) above; erfinv's Horner steps are FMAs, as XLA:CPU fuses them.
+__device__ __forceinline__ double gg_log1p_f64(double m) {
+  if (!(fabs(m) < __longlong_as_double(0x3FDA827999FCEF32ll))) return log(__dadd_rn(1.0, m));
+  const double m2 = __dmul_rn(m, m);
+  double p = __longlong_as_double(0x3F07BC0962B395CAll);
+  p = __fma_rn(p, m, __longlong_as_double(0x3FDFE818A0FE1A83ll));
+  p = __fma_rn(p, m, __longlong_as_double(0x401A509F46F4FA53ll));
+  p = __fma_rn(p, m, __longlong_as_double(0x403DE9738B8CB9C9ll));
+  p = __fma_rn(p, m, __longlong_as_double(0x404E798EB86C3351ll));
+  p = __fma_rn(p, m, __longlong_as_double(0x404C8E7597479A10ll));
+  p = __fma_rn(p, m, __longlong_as_double(0x40340A202D99830All));
+  double q = __longlong_as_double(0x3FF0000000000000ll);
+  q = __fma_rn(q, m, __longlong_as_double(0x402E20359E903E37ll));
+  q = __fma_rn(q, m, __longlong_as_double(0x4054C30B52213498ll));
+  q = __fma_rn(q, m, __longlong_as_double(0x406BB86590FCFB56ll));
+  q = __fma_rn(q, m, __longlong_as_double(0x407351945DC908A5ll));
+  q = __fma_rn(q, m, __longlong_as_double(0x406B0DB13E48E066ll));
+  q = __fma_rn(q, m, __longlong_as_double(0x404E0F304466448Ell));
+  const double t = __dmul_rn(__dmul_rn(m, m2), __ddiv_rn(p, q));
+  return __dadd_rn(m, __fma_rn(-0.5, m2, t));
+}
+
+__device__ __forceinline__ double gg_erfinv_f64(double x) {
+  const double w = -gg_log1p_f64(__dmul_rn(x, -x));  // x*x rounded on its own, as XLA
+  double p;
+  if (w < 6.25) {
+    const double t = __dsub_rn(w, 3.125);
+    p = __longlong_as_double(0xBBB135D2E746E627ll);
+    p = __fma_rn(p, t, __longlong_as_double(0xBC08DDF93324D327ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3C37B83EEF0B7C9Fll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3C69BA72CD589B91ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBCA33689090A6B96ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3C782E11898132E0ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3CFDE4ACFD9E26BAll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBD26D33EED66C487ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBD36F2167040D8E2ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3D872A22C2D77E20ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBDAC8859C4E5C0AFll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBDCDC583D118A561ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E120F47CCF46B3Cll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE31A9E38DC84D60ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE5F36CD6D3D46A9ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E9C6B4F5D03B787ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBEB6E8A5434AE8A2ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBEED1D1F7B8736F6ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F2879C2A212F024ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF4845769484FCA8ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF78B6C33114F909ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3FCEBD80D9B13E28ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3FFA755E7C99AE86ll));
+  } else if (w < 16.0) {
+    const double t = __dsub_rn(__dsqrt_rn(w), 3.25);
+    p = __longlong_as_double(0x3E23040F87DBD932ll);
+    p = __fma_rn(p, t, __longlong_as_double(0x3E785CBE52878635ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE92777453DD3955ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E5395ABCD554C6Cll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3EB936388A3790ADll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBED0D5DB812B5083ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3EC8860CD5D652F6ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3EEA29A0CACDFB23ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF08CEF1F80281F2ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F11E684D0B9188All));
+    p = __fma_rn(p, t, __longlong_as_double(0x3EF932CD54C8A222ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF37448A89EF8AA3ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F4F3CC55AD40C25ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF5BA924132F38B1ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F6468EECA533CF8ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF6EBADABB891BBDll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F75FFCFE5B76AFCll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3FF0158A6D641D39ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x4008ABCC380D5A48ll));
+  } else {  // w >= 16, or NaN for |x| > 1
+    const double t = __dsub_rn(__dsqrt_rn(w), 5.0);
+    p = __longlong_as_double(0xBDBDCEC3A7785389ll);
+    p = __fma_rn(p, t, __longlong_as_double(0xBDF18FEEC0E38727ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E19E6BF2DDA45E3ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE30468FB24E2F5Fll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E405AC6A8FBA182ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE50102E495FB9C0ll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E5F4C20E1334AF8ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBE722D220FDF9C3Ell));
+    p = __fma_rn(p, t, __longlong_as_double(0x3E8EBC8BB824CB54ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBEB0A8D40EA372CCll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3ED2FBD29D093D2Bll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBEF4A3497E1E0FACll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3F13EBF4EB00938Fll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF2C2F36A8FC5D53ll));
+    p = __fma_rn(p, t, __longlong_as_double(0xBF222EA5DF04047Cll));
+    p = __fma_rn(p, t, __longlong_as_double(0x3FF02A30D1FBA0DCll));
+    p = __fma_rn(p, t, __longlong_as_double(0x4013664DDD1AD7FBll));
+  }
+  const double inf = __longlong_as_double(0x7FF0000000000000ll);
+  double r = __dmul_rn(x, fabs(x) == 1.0 ? inf : p);
+  if (fabs(r) < 2.2250738585072014e-308) r = copysign(0.0, r);  // XLA:CPU flushes subnormals
+  return r;
+}
+
 #endif  // GPUGRAD_THREEFRY_CUH

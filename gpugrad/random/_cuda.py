@@ -62,7 +62,7 @@ _SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
     "gg_normal_f64": (
         _LAYOUT, "float64 out",
         _B64 + f"const double u = gg_uniform_f64(gg_unit_f64(b), {_NLO64}, 1.0);\n"
-        "out = __dmul_rn(1.4142135623730951, erfinv(u));"),
+        "out = __dmul_rn(1.4142135623730951, gg_erfinv_f64(u));"),
     "gg_truncated_normal_f32": (
         [("float32", "lower"), ("float32", "upper"), *_LAYOUT], "float32 out",
         # XLA turns lower / sqrt2 into lower * 0.70710677 and its fused erf clamps at
@@ -77,7 +77,8 @@ _SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
         [("float64", "lower"), ("float64", "upper"), *_LAYOUT], "float64 out",
         _B64 + "const double a = erf(lower / 1.4142135623730951);\n"
         "const double bb = erf(upper / 1.4142135623730951);\n"
-        "double z = 1.4142135623730951 * erfinv(gg_uniform_f64(gg_unit_f64(b), a, bb));\n"
+        "const double u = gg_uniform_f64(gg_unit_f64(b), a, bb);\n"
+        "double z = __dmul_rn(1.4142135623730951, gg_erfinv_f64(u));\n"
         "const double inf = __longlong_as_double(0x7FF0000000000000ll);\n"
         "z = gg_max_f64(nextafter(lower, inf), z);\n"
         "out = gg_min_f64(nextafter(upper, -inf), z);"),

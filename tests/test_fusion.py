@@ -259,6 +259,28 @@ def test_lazy_values_are_read_by_control_flow_and_keep_the_float32_dtype():
     np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_a_lazy_comparison_is_boolean():
+    """The chunked NumPy pass once wrote a comparison into a buffer of its inputs' dtype: a
+    lazy ``sin(x) > 0.3`` declared bool was read as float64 zeros and ones."""
+    from gpugrad.primitives import catalog as C
+    from gpugrad.primitives.elementwise import evaluate
+    from gpugrad.primitives.expr import var
+
+    x = np.linspace(-1.0, 1.0, 1 << 17)
+    seen = {}
+
+    def f(x):
+        m = gnp.sin(x) > 0.3
+        seen["declared"], seen["read"] = m.dtype, np.asarray(m).dtype
+        return gnp.sum(gnp.where(m, x * x, 0.0))
+
+    g = gpugrad.grad(f)(x)
+    assert seen == {"declared": np.dtype(bool), "read": np.dtype(bool)}
+    np.testing.assert_allclose(g, np.where(np.sin(x) > 0.3, 2 * x, 0.0), rtol=1e-15)
+    m = evaluate(x, np.float64(0.3), expr=C.gt(C.sin(var(0)), var(1)))
+    assert m.dtype == bool and np.array_equal(m, np.sin(x) > 0.3)
+
+
 def test_lazy_shape_error_is_raised_at_the_call_that_is_wrong():
     x = np.ones(100_000)
 

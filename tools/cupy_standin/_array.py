@@ -134,7 +134,7 @@ class ndarray:
     _host: np.ndarray
 
     def __init__(self, shape: Any, dtype: Any = float, memptr: Any = None,
-                 strides: Any = None, order: str = "C") -> None:
+                 strides: Any = None, order: Any = "C") -> None:
         if memptr is not None or strides is not None:
             raise NotImplementedError("the CuPy stand-in does not model memptr/strides")
         self._host = np.empty(shape, dtype, order=order)  # uninitialised, like CuPy
@@ -242,7 +242,7 @@ class ndarray:
         }
 
     # -- device to host: every one is a sync, counted ---------------------------------
-    def get(self, stream: Any = None, order: str = "C", out: Any = None,
+    def get(self, stream: Any = None, order: Any = "C", out: Any = None,
             blocking: bool = True) -> np.ndarray:
         """Copy to a new NumPy array (or into ``out``): one device-to-host copy."""
         _stats.record_d2h(self.nbytes)
@@ -272,7 +272,7 @@ class ndarray:
     def tolist(self) -> Any:
         return self.get().tolist()
 
-    def tobytes(self, order: str = "C") -> bytes:
+    def tobytes(self, order: Any = "C") -> bytes:
         return self.get().tobytes(order)
 
     def __int__(self) -> int:

@@ -53,11 +53,11 @@ def from_host(obj: Any, dtype: Any = None, order: Any = "K", ndmin: int = 0) -> 
     return wrap(host)
 
 
-def array(obj: Any, dtype: Any = None, copy: Any = True, order: str = "K",
+def array(obj: Any, dtype: Any = None, copy: Any = True, order: Any = "K",
           subok: bool = False, ndmin: int = 0, blocking: bool = False) -> ndarray:
     """``cupy.array``: copy host data over, or copy a device array on the device."""
     if isinstance(obj, ndarray):
-        host = np.array(obj._host, dtype=dtype, copy=copy, order=order,  # type: ignore[arg-type]
+        host = np.array(obj._host, dtype=dtype, copy=copy, order=order,
                         ndmin=ndmin)
         if host is obj._host:
             return obj

@@ -43,9 +43,9 @@ _UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "in
 
 
 def _cupy(name: str) -> Any:
-    from tools.cupy_standin import _namespace
+    from tools.cupy_standin._module import cupy_module
 
-    return getattr(_namespace, name)
+    return getattr(cupy_module(), name)
 
 
 def _should_use_rop(x: Any, y: Any) -> bool:
@@ -167,9 +167,9 @@ def _reshape(self: ndarray, *shape: Any, order: str = "C", copy: Any = None) -> 
     return wrap_result(result)  # type: ignore[no-any-return]
 
 
-def _astype(self: ndarray, dtype: Any, order: str = "K", casting: Any = None,
+def _astype(self: ndarray, dtype: Any, order: Any = "K", casting: Any = None,
             subok: Any = None, copy: bool = True) -> ndarray:
-    result = self._host.astype(dtype, order=order, copy=copy)  # type: ignore[arg-type]
+    result = self._host.astype(dtype, order=order, copy=copy)
     record_unless_view("astype", result, self._host)
     return self if result is self._host else wrap_result(result)  # type: ignore[no-any-return]
 

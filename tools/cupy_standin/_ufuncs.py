@@ -145,4 +145,4 @@ class ufunc:
         if isinstance(b, np.ndarray):
             _stats.record_h2d(b.nbytes)
         _stats.record_launch(f"{self.name}_at")
-        self._impl.at(a._host, index, value)
+        getattr(self._impl, "at")(a._host, index, value)  # noqa: B009

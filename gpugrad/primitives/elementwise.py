@@ -26,13 +26,10 @@ from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, evaluate_with_exports, maybe_fused
+from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, unbroadcast
 
-__all__ = [
-    "apply", "elementwise_p", "evaluate", "evaluate_many", "evaluate_with_parts",
-    "quiet_floating_point",
-]
+__all__ = ["apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point"]
 
 elementwise_p = Primitive("elementwise")
 
@@ -401,20 +398,6 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     if large:
         return [evaluate(*args, expr=e) for e in exprs]
     return [_result(v, args) for v in _call(_many_function(exprs, len(args)), args)]
-
-
-def evaluate_with_parts(expr: Expr, args: Sequence[Any], parts: tuple[Expr, ...]
-                        ) -> list[Any] | None:
-    """``[value of expr, value of parts[0], ...]`` over concrete ``args`` from one pass,
-    where ``parts`` are subexpressions of ``expr`` (a lazy value and the values its backward
-    pass reads): one kernel with an output each on CuPy, one chunked pass on NumPy; None
-    where NumPy's pass does not apply (small, broadcast or mixed-dtype arrays)."""
-    for a in args:
-        if type(a).__module__.startswith("cupy"):
-            if not parts:
-                return [evaluate(*args, expr=expr)]
-            return evaluate_many((expr, *parts), list(args))
-    return evaluate_with_exports(expr, args, parts)
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr

@@ -282,8 +282,6 @@ def evaluate_lazy(node: Any) -> Any:
     ``sin(3x)`` in the chain of :func:`defer`, not the cheap ``x**2``): their recipes
     become those arrays, everywhere they are shared.
     """
-    from gpugrad.primitives.elementwise import evaluate_with_parts
-
     recipe = node.recipe
     if recipe.expr is _VALUE:  # saved by an earlier evaluation
         return recipe.args[0]
@@ -300,7 +298,7 @@ def evaluate_lazy(node: Any) -> Any:
             e = substitute(d.expr, {var(k): var(position[id(a)]) for k, a in enumerate(d.args)})
             saved.append((d, output.setdefault(e, len(output))))
         exports = tuple(e for e, k in output.items() if k)
-        values = evaluate_with_parts(recipe.expr, recipe.args, exports)
+        values = _with_parts(recipe.expr, recipe.args, exports)
         if values is not None and tuple(values[0].shape) == recipe.shape:
             for d, k in saved:
                 # (one kernel computes every output in the dtype of all its inputs: a part
@@ -309,6 +307,19 @@ def evaluate_lazy(node: Any) -> Any:
                     d.expr, d.args = _VALUE, [values[k]]
             return values[0]
     return materialize(recipe)
+
+
+def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[Any] | None:
+    """``[value of expr, value of parts[0], ...]`` from one pass over concrete ``args``,
+    ``parts`` being subexpressions of ``expr``: one kernel with an output each on CuPy, one
+    chunked pass on NumPy; None where that does not apply (small, broadcast or mixed-dtype
+    NumPy arrays; no parts on CuPy, where the value alone is one kernel anyway)."""
+    from gpugrad.primitives.elementwise import evaluate_many
+    from gpugrad.primitives.numpy_eval import evaluate_with_exports
+
+    if any(on_gpu(a) for a in args):
+        return evaluate_many((expr, *parts), args) if parts else None
+    return evaluate_with_exports(expr, args, parts)
 
 
 def _residuals(node: Any) -> list[Deferred]:

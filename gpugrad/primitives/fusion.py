@@ -277,10 +277,10 @@ CHEAP = frozenset({
 
 def evaluate_lazy(node: Any) -> Any:
     """The value of a lazy node, evaluated in one pass (one kernel with several outputs on
-    CuPy, one chunked pass on NumPy) that also saves the values
-    the backward pass will read and would be costly to recompute (``exp(-x**2)`` and
-    ``sin(3x)`` in the chain of :func:`defer`, not the cheap ``x**2``): their recipes
-    become those arrays, everywhere they are shared.
+    CuPy, one chunked pass on NumPy) that also saves the values the backward pass will read
+    and would be costly to recompute (``exp(-x**2)`` and ``sin(3x)`` in the chain of
+    :func:`defer`, not the cheap ``x**2``): their recipes become those arrays, everywhere
+    they are shared.
     """
     recipe = node.recipe
     if recipe.expr is _VALUE:  # saved by an earlier evaluation

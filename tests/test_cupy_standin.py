@@ -7,7 +7,9 @@ so. The stand-in is installed as ``cupy`` only inside the ``cupy`` fixture, whic
 
 from __future__ import annotations
 
+import doctest
 import gc
+import importlib
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -247,3 +249,13 @@ def test_gpugrad_sees_a_cupy_array(cupy: Any) -> None:
     assert is_cupy_array(x) and namespace_of(np.ones(1), x) is cupy
     cai = x.__cuda_array_interface__
     assert cai["shape"] == (3,) and cai["typestr"] == "<f8" and cai["data"][0] == x.data.ptr
+
+
+@pytest.mark.parametrize("name", ["__init__", "_array", "_creation", "_dispatch", "_indexing",
+                                  "_memory", "_methods", "_module", "_namespace", "_runtime",
+                                  "_stats", "_ufuncs"])
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(
+        "tools.cupy_standin" if name == "__init__" else f"tools.cupy_standin.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

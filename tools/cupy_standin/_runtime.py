@@ -3,8 +3,8 @@
 The stand-in has exactly one device, so ``getDeviceCount()`` is 1 and ``getDevice()`` 0;
 asking for another device raises CuPy's ``CUDARuntimeError`` (``cudaErrorInvalidDevice``).
 Nothing runs asynchronously: every stand-in operation has finished when it returns, so
-``synchronize()`` does nothing and streams, events and timings are not modelled (an
-``Event``'s elapsed time is not a GPU time). ``compiler.CompileException`` is CuPy's class
+``synchronize()`` does nothing and streams, events and timings are not modelled.
+``compiler.CompileException`` is the class the stand-in's kernels raise, shaped like CuPy's
 (``cupy/cuda/compiler.py``: message, source, name, options, backend).
 
 Example:
@@ -18,6 +18,8 @@ import types
 from typing import Any
 
 import numpy as np
+
+from tools.cupy_standin._compile import CompileException  # the kernels raise this one
 
 __all__ = ["CompileException", "CUDARuntimeError", "Device", "MemoryPointer", "Stream",
            "compiler", "runtime"]
@@ -176,33 +178,6 @@ class MemoryPointer:
 
     def __int__(self) -> int:
         return self.ptr
-
-
-class CompileException(Exception):
-    """``cupy.cuda.compiler.CompileException``: a kernel that did not compile."""
-
-    __module__ = "cupy.cuda.compiler"
-
-    def __init__(self, msg: str, source: str, name: str, options: Any,
-                 backend: str = "nvrtc") -> None:
-        self._msg = msg
-        self.source = source
-        self.name = name
-        self.options = options
-        self.backend = backend
-        super().__init__()
-
-    def __reduce__(self) -> Any:
-        return type(self), (self._msg, self.source, self.name, self.options, self.backend)
-
-    def __str__(self) -> str:
-        return self._msg
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def get_message(self) -> str:
-        return self._msg
 
 
 def _module(name: str, doc: str, **names: Any) -> types.ModuleType:

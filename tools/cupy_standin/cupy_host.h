@@ -9,7 +9,6 @@
 #ifndef CUPY_STANDIN_HOST_H
 #define CUPY_STANDIN_HOST_H
 
-#include <complex>
 #include <cstddef>
 #include <utility>
 #include <type_traits>
@@ -21,11 +20,7 @@
 #define __launch_bounds__(...)
 #define __noinline__ __attribute__((noinline))
 
-// CuPy's complex types (thrust's, on the device) are std::complex on the host.
-template <typename T> using complex = std::complex<T>;
-namespace thrust {
-template <typename T> using complex = std::complex<T>;
-}
+// (complex numbers: cupy_host_complex.h, in the precompiled header of kernels that use them.)
 
 // CArray<T, ndim, c_contiguous, use_32bit_indexing> (cupy/carray.cuh): data, size, shape and
 // strides in bytes; a[i] is the i-th element in C order, a[idx] takes one index per axis.

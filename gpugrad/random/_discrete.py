@@ -147,7 +147,7 @@ def _axis_length(x: Any, axis: int) -> int:
 
 
 def _traced_take(x: Any, ind: Any, axis: int) -> Any:
-    from gpugrad.numpy._extra_index import take
+    from gpugrad.numpy.sorting import take
 
     return take(x, ind, axis=axis)
 

@@ -222,7 +222,6 @@ def test_randint_wrapping_quirk():
     "gpugrad.random", "gpugrad.random._key", "gpugrad.random._threefry",
     "gpugrad.random._xla_float32", "gpugrad.random._xla_float64", "gpugrad.random._samplers",
     "gpugrad.random._discrete", "gpugrad.random._util", "gpugrad.random._cuda",
-    "tools.verify_fma32",
 ])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

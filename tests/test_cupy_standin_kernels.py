@@ -187,6 +187,19 @@ def test_float16_complex_and_bool() -> None:
     a = np.array([1 + 2j, -0.5j], np.complex64)
     b = np.array([3 - 1j, 2 + 2j], np.complex64)
     np.testing.assert_array_equal(host(k(wrap(a), wrap(b))), a * b)
+    # cupy/complex.cuh's additions: NumPy's order, log1p, expm1, min/max losing NaNs
+    o = ElementwiseKernel("T x, T y", "bool lt, bool ge, T lp, T em, T mx",
+                          "lt = x < y; ge = x >= y; lp = log1p(x); em = expm1(x); mx = max(x, y)",
+                          "cplx")
+    x = np.array([1 + 2j, 1 + 2j, 0.5 - 1j, np.nan], np.complex128)
+    y = np.array([1 + 3j, 0 + 9j, 0.5 - 1j, 2.0], np.complex128)
+    lt, ge, lp, em, mx = (host(r) for r in o(wrap(x), wrap(y)))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(lt, x < y)
+        np.testing.assert_array_equal(ge, x >= y)
+    np.testing.assert_allclose(lp[:3], np.log1p(x[:3]), rtol=1e-15)
+    np.testing.assert_allclose(em[:3], np.expm1(x[:3]), rtol=1e-15)
+    np.testing.assert_array_equal(mx, [1 + 3j, 1 + 2j, 0.5 - 1j, 2.0])
     h = np.array([0.1, 3.0, 200.0, -7.3], np.float16)
     np.testing.assert_array_equal(host(k(wrap(h), wrap(h))), h * h)
     n = ElementwiseKernel("T x", "bool y", "y = !x", "notb")

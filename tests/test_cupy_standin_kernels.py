@@ -54,6 +54,16 @@ def test_broadcasting_of_non_raw_inputs_and_index_i() -> None:
         k(wrap(np.zeros(3)), wrap(np.zeros(2)))
 
 
+def test_zero_d_arrays_and_scalars_with_an_output_array() -> None:
+    k = ElementwiseKernel("T x, T y", "T z", "z = x * y + _ind.size()", "zd")
+    z = k(wrap(np.array(3.0)), 2.0)
+    assert z.shape == () and host(z)[()] == 7.0
+    # Only scalars as inputs: the output passed after them sets the loop size and binds T.
+    out = wrap(np.zeros((2, 2), np.float32))
+    assert k(1.5, 2.0, out) is out
+    np.testing.assert_array_equal(host(out), np.full((2, 2), 7.0, np.float32))
+
+
 def test_non_contiguous_views_read_and_written_in_place() -> None:
     base = np.arange(12.0).reshape(3, 4)
     out = np.zeros((4, 3))

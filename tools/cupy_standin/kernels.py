@@ -12,6 +12,13 @@ preamble, ``loop_prep``, a loop over ``i`` with ``_ind.set(i)`` and one referenc
 array, the operation, ``after_loop``; raw arrays are ``CArray`` objects (``x[i]`` in C order,
 ``x.size()``, ``x.shape()``, ``x[idx]`` with one index per axis).
 
+Where the host differs: one thread runs the whole loop, so ``loop_prep`` and ``after_loop``
+run once, not once per GPU thread (a kernel keeping state across its elements in them gives
+other results); ``reduce_dims`` is accepted and ignored (``_ind`` keeps the broadcast shape's
+axes, which only ``_ind.get()`` shows); ``options``, ``stream`` and ``block_size`` are
+accepted and ignored; no ``cached_code``. The math library is the host's (see
+``kernels/host_shim.h``), complex numbers are ``std::complex`` (``cupy_host_complex.h``).
+
 ``RawKernel`` (``cupy/_core/raw.pyx``, ``cupy/cuda/function.pyx``) runs every (block,
 thread) pair in order, with ``blockIdx``, ``threadIdx``, ``blockDim`` and ``gridDim`` set.
 Arguments: stand-in arrays (their data pointer), ``None`` (a null pointer), NumPy arrays

@@ -251,7 +251,7 @@ def test_gpugrad_sees_a_cupy_array(cupy: Any) -> None:
     assert cai["shape"] == (3,) and cai["typestr"] == "<f8" and cai["data"][0] == x.data.ptr
 
 
-@pytest.mark.parametrize("name", ["__init__", "_array", "_creation", "_dispatch", "_indexing",
+@pytest.mark.parametrize("name", ["__init__", "_array", "_creation", "_indexing",
                                   "_memory", "_methods", "_module", "_namespace", "_runtime",
                                   "_stats", "_ufuncs"])
 def test_docstring_examples_run(name: str) -> None:

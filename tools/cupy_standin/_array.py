@@ -150,12 +150,12 @@ class ndarray:
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from tools.cupy_standin._dispatch import array_ufunc
+        from tools.cupy_standin._ufuncs import array_ufunc
 
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from tools.cupy_standin._dispatch import array_function
+        from tools.cupy_standin._ufuncs import array_function
 
         return array_function(func, types, args, kwargs)
 

@@ -65,7 +65,7 @@ def function(name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         inputs = {id(a._host): a for a in stand_ins((args, kwargs))}
         hosts, host_kwargs = unwrap(args), unwrap(kwargs)
-        if name in _SYNCS and not (name == "where" and len(args) != 1):
+        if name in _SYNCS or (name == "where" and len(args) == 1):
             _stats.record_d2h(8)
         result = impl(*hosts, **host_kwargs)
         if name in _FROM_HOST:

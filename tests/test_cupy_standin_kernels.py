@@ -252,6 +252,19 @@ def test_raw_kernel_atomics_and_shared() -> None:
     assert bins[4] == 7  # threads run in order: thread 6 is the 7th to count
 
 
+def test_raw_kernel_cuda_device_functions_and_python_scalars() -> None:
+    src = r'''
+    extern "C" __global__ void f(const double* x, double* y, int n, double s, long long big) {
+        int t = threadIdx.x;
+        if (t < n) y[t] = max(__ldg(x + t), s) + min(t, 1) + rsqrt(4.0) + __popc(7u) + big;
+    }'''
+    x = np.array([-1.0, 0.5, 3.0])
+    y = np.zeros(3)
+    # Python scalars go by value as CuPy's CScalar types them: int -> int64, float -> float64.
+    RawKernel(src, "f")((1,), (32,), (wrap(x), wrap(y), np.int32(3), 0.25, 2**40))
+    np.testing.assert_array_equal(y, np.maximum(x, 0.25) + [0, 1, 1] + 0.5 + 3 + 2.0**40)
+
+
 def test_raw_kernel_errors() -> None:
     k = RawKernel(_SAXPY, "saxpy")
     y = wrap(np.zeros(3, np.float32))

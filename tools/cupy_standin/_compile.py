@@ -78,8 +78,10 @@ def pch_dir(with_complex: bool = False) -> Path:
     if (folder / (PCH_NAME + ".gch")).is_file():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / PCH_NAME).write_text(text)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        # Both files appear whole (os.replace), for processes building the same at once.
+        (Path(tmp) / PCH_NAME).write_text(text)
+        os.replace(Path(tmp) / PCH_NAME, folder / PCH_NAME)
         out = Path(tmp) / (PCH_NAME + ".gch")
         flags = [f for f in FLAGS if f != "-shared"]
         command = [compiler()[0], *flags, *_include_flags(), "-x", "c++-header",

@@ -122,6 +122,10 @@ def test_results_are_zero_d_arrays_never_scalars(cupy: Any) -> None:
         len(x.sum())
     with pytest.raises(ValueError, match="ambiguous"):
         bool(x)
+    with pytest.raises(TypeError):  # cupy.ndarray has no __index__: a 0-d array is no int
+        [0, 1][x.argmax()]
+    with pytest.warns(DeprecationWarning, match="empty array is ambiguous"):
+        assert not bool(cupy.zeros(0))  # CuPy 14.2 warns and says False (core.pyx)
 
 
 def test_indexing_accepts_host_indices_and_refuses_host_values_in_basic_assignment(

@@ -82,6 +82,11 @@ def test_numpy_arrays_are_refused_as_operands(cupy: Any) -> None:
         cupy.sin([1.0, 2.0])
     with pytest.raises(TypeError, match="Unsupported type"):
         cupy.concatenate([x, a])
+    # cupy.sum & co. end in `return a.sum(...)` (cupy/_math/sumprod.py): a list has no such
+    # method, and a NumPy array quietly sums on the host, giving a NumPy value
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'sum'"):
+        cupy.sum([1.0, 2.0])
+    assert type(cupy.max(a)) is np.float64
     # NumPy scalars are kernel scalars: allowed, and typed (NEP 50: strong), Python's weak.
     assert (x * np.float32(2)).dtype == np.float64
     assert (cupy.ones(2, np.float32) * 2.5).dtype == np.float32

@@ -3,6 +3,14 @@ jax in 64-bit mode for comparisons with it."""
 
 from __future__ import annotations
 
+import os
+
+if os.environ.get("GPUGRAD_CUPY_STANDIN") == "1":
+    # Before anything imports CuPy: `import cupy` gives the CPU stand-in (tools/cupy_standin).
+    from tools.cupy_standin import install
+
+    install()
+
 from typing import Any
 
 import numpy as np

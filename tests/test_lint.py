@@ -24,5 +24,10 @@ def test_mypy_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_clean_on_the_cupy_stand_in():
+    proc = _run("mypy", "--explicit-package-bases", "tools/cupy_standin")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_py_typed_ships():
     assert (ROOT / "gpugrad" / "py.typed").exists()

@@ -41,7 +41,8 @@ import numpy as np
 from gpugrad.config import config
 from gpugrad.kernel.codegen import KernelSpec, _param_list, ctype, header_text, kernel_dir
 
-__all__ = ["HostCompileError", "HostLibrary", "cache_dir", "compiler", "host_source"]
+__all__ = ["HostCompileError", "HostLibrary", "build_library", "cache_dir", "compiler",
+           "host_source"]
 
 # -O1: the kernels are tiny and run on a few hundred elements, so compile time is what
 # counts. -fwrapv: signed overflow wraps, as on the device (NumPy's integers wrap too).
@@ -113,16 +114,24 @@ def host_source(specs: Sequence[KernelSpec]) -> str:
     return "\n".join(parts)
 
 
-def cache_path(source: str) -> Path:
+def cache_path(source: str, extra_flags: Sequence[str] = ()) -> Path:
     """The cached library of ``source``: its key covers the compiler's version and flags."""
     version = compiler()[1]
-    key = hashlib.sha256("\0".join([source, version, *FLAGS]).encode()).hexdigest()[:24]
-    return cache_dir() / f"k_{key}.so"
+    key = hashlib.sha256("\0".join([source, version, *FLAGS, *extra_flags]).encode()).hexdigest()
+    return cache_dir() / f"k_{key[:24]}.so"
 
 
-def _build(source: str) -> Path:
-    """The shared library compiled from ``source``, from the cache when it is there."""
-    target = cache_path(source)
+def build_library(source: str, extra_flags: Sequence[str] = (), libraries: Sequence[str] = ()
+                  ) -> Path:
+    """The shared library compiled from ``source`` (with ``kernels/`` on the include path,
+    ``extra_flags`` after :data:`FLAGS` and ``libraries`` after the source), from the cache
+    when it is there; raises :class:`HostCompileError` with the compiler's log when it fails.
+
+    Example:
+        >>> build_library('extern "C" int one() { return 1; }').suffix
+        '.so'
+    """
+    target = cache_path(source, (*extra_flags, *libraries))
     folder = target.parent
     if target.is_file():
         return target
@@ -131,7 +140,8 @@ def _build(source: str) -> Path:
         src = Path(tmp) / "kernels.cpp"
         src.write_text(source)
         out = Path(tmp) / "kernels.so"
-        command = [compiler()[0], *FLAGS, f"-I{kernel_dir()}", str(src), "-o", str(out)]
+        command = [compiler()[0], *FLAGS, *extra_flags, f"-I{kernel_dir()}", str(src),
+                   "-o", str(out), *libraries]
         proc = subprocess.run(command, capture_output=True, text=True)
         if proc.returncode != 0:
             raise HostCompileError(proc.stderr or proc.stdout)
@@ -150,7 +160,7 @@ class HostLibrary:
         # A caller with its own functions (gpugrad.random's kernels) passes their source.
         self.source = host_source(list(distinct.values())) if source is None else source
         self.cached = cache_path(self.source).is_file()
-        self.path = _build(self.source)
+        self.path = build_library(self.source)
         self._lib = ctypes.CDLL(str(self.path))
 
     def call(self, name: str, n: int, arrays: Sequence[np.ndarray[Any, Any]]) -> None:

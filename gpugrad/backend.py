@@ -37,7 +37,6 @@ __all__ = [
     "use_backend",
 ]
 
-_BACKENDS = ("numpy", "cupy")
 _process_default: str | None = None
 _process_reason = ""
 _resolved_option: str | None = None  # the value of config.backend behind _process_default

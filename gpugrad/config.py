@@ -2,7 +2,8 @@
 
 Each option is read once from its environment variable at import time and can be changed
 later with ``gpugrad.config.update(name, value)``. The README's configuration table is
-generated from :data:`OPTIONS` (a test checks that it is not stale).
+generated from :data:`OPTIONS` by ``python -m tools.config_table`` (a test checks that it is
+not stale).
 
 Example:
     >>> import gpugrad
@@ -209,18 +210,3 @@ class Config:
 
 config = Config()
 
-
-def markdown_table() -> str:
-    """The README's configuration table, generated from :data:`OPTIONS`.
-
-    Example:
-        >>> markdown_table().splitlines()[0]
-        '| environment variable | `gpugrad.config` option | default | meaning |'
-    """
-    lines = [
-        "| environment variable | `gpugrad.config` option | default | meaning |",
-        "| --- | --- | --- | --- |",
-    ]
-    for o in OPTIONS.values():
-        lines.append(f"| `{o.env}` | `{o.name}` | `{o.default!r}` | {o.doc} |")
-    return "\n".join(lines)

@@ -195,7 +195,7 @@ __device__ __forceinline__ float gg_erf_f32(float x, float clamp) {
 }
 
 // ---- XLA:CPU float64 log1p and erfinv (Giles' double-precision polynomials) ----------------
-// The same steps as gpugrad/random/_f64.py (log1p64, erfinv64): Cephes' rational log1p for
+// The same steps as gpugrad/random/_xla_float64.py (log1p64, erfinv64): Cephes' rational log1p for
 // |m| < sqrt(2) - 1 and log(1 + m) above; erfinv's Horner steps are FMAs, as XLA:CPU fuses them.
 __device__ __forceinline__ double gg_log1p_f64(double m) {
   if (!(fabs(m) < __longlong_as_double(0x3FDA827999FCEF32ll))) return log(__dadd_rn(1.0, m));

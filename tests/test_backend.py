@@ -86,10 +86,10 @@ def test_config_options_are_one_table():
             "dump_kernels"} <= set(OPTIONS)
     with open(os.path.join(os.path.dirname(__file__), "..", "README.md")) as fh:
         readme = fh.read()
-    from gpugrad.config import markdown_table
+    from tools.config_table import markdown_table
 
     assert markdown_table() in readme, "README's configuration table is stale: regenerate it " \
-        "from gpugrad.config.markdown_table()"
+        "with python -m tools.config_table"
     for option in OPTIONS.values():
         assert f"`{option.env}`" in readme
     with pytest.raises(KeyError, match="unknown gpugrad config option"):

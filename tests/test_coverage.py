@@ -6,37 +6,37 @@ from __future__ import annotations
 import pytest
 
 import gpugrad.numpy as gnp
-from gpugrad.numpy import _coverage
+from tools import coverage_table
 
 # Functions of autograd's numpy.linalg/numpy.fft lists that gpugrad does not have yet.
 KNOWN_MISSING: dict[str, set[str]] = {"numpy.linalg": set(), "numpy.fft": set()}
 
 
 def test_coverage_doc_is_current() -> None:
-    current = _coverage.DOC_PATH.read_text() if _coverage.DOC_PATH.exists() else ""
-    assert current == _coverage.render(), (
-        "docs/coverage.md is stale: run python -m gpugrad.numpy._coverage")
+    current = coverage_table.DOC_PATH.read_text() if coverage_table.DOC_PATH.exists() else ""
+    assert current == coverage_table.render(), (
+        "docs/coverage.md is stale: run python -m tools.coverage_table")
 
 
-@pytest.mark.parametrize("name", _coverage.AUTOGRAD_FUNCTIONS)
+@pytest.mark.parametrize("name", coverage_table.AUTOGRAD_FUNCTIONS)
 def test_autograd_numpy_function_exists(name: str) -> None:
     assert callable(getattr(gnp, name, None)), f"gpugrad.numpy has no {name}"
 
 
 def test_autograd_linalg_and_fft_functions_exist() -> None:
-    for title, names, module in (("numpy.linalg", _coverage.AUTOGRAD_LINALG, gnp.linalg),
-                                 ("numpy.fft", _coverage.AUTOGRAD_FFT, gnp.fft)):
+    for title, names, module in (("numpy.linalg", coverage_table.AUTOGRAD_LINALG, gnp.linalg),
+                                 ("numpy.fft", coverage_table.AUTOGRAD_FFT, gnp.fft)):
         missing = {n for n in names if not hasattr(module, n)}
         assert missing <= KNOWN_MISSING[title], f"{title}: missing {sorted(missing)}"
 
 
 def test_autograd_list_matches_the_installed_autograd() -> None:
     pytest.importorskip("autograd")
-    found = _coverage.autograd_functions()
-    assert len(_coverage.AUTOGRAD_FUNCTIONS) == 106
-    assert found["numpy"] == sorted(_coverage.AUTOGRAD_FUNCTIONS)
-    assert found["numpy.linalg"] == sorted(_coverage.AUTOGRAD_LINALG)
-    assert found["numpy.fft"] == sorted(_coverage.AUTOGRAD_FFT)
+    found = coverage_table.autograd_functions()
+    assert len(coverage_table.AUTOGRAD_FUNCTIONS) == 106
+    assert found["numpy"] == sorted(coverage_table.AUTOGRAD_FUNCTIONS)
+    assert found["numpy.linalg"] == sorted(coverage_table.AUTOGRAD_LINALG)
+    assert found["numpy.fft"] == sorted(coverage_table.AUTOGRAD_FFT)
 
 
 def test_status_comes_from_running_the_code() -> None:
@@ -47,7 +47,7 @@ def test_status_comes_from_running_the_code() -> None:
 
     wrong = OpSpec("wrong_sin", 1, "xp.sin({0})", "sin({0})", (lambda x, o: C.sin(x),))
     expr = wrong(var(0))
-    _, fwd, _ = _coverage.status("wrong_sin", lambda x: elementwise_p.bind(x, expr=expr))
+    _, fwd, _ = coverage_table.status("wrong_sin", lambda x: elementwise_p.bind(x, expr=expr))
     assert fwd.startswith("fails")
-    assert _coverage.status("sin", gnp.sin)[1:] == ("order 2", "order 2")
-    assert _coverage.status("floor", gnp.floor)[1:] == ("zero", "zero")
+    assert coverage_table.status("sin", gnp.sin)[1:] == ("order 2", "order 2")
+    assert coverage_table.status("floor", gnp.floor)[1:] == ("zero", "zero")

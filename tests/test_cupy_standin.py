@@ -82,6 +82,11 @@ def test_numpy_arrays_are_refused_as_operands(cupy: Any) -> None:
         cupy.sin([1.0, 2.0])
     with pytest.raises(TypeError, match="Unsupported type"):
         cupy.concatenate([x, a])
+    # cupy.sum & co. end in `return a.sum(...)` (cupy/_math/sumprod.py): a list has no such
+    # method, and a NumPy array quietly sums on the host, giving a NumPy value
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'sum'"):
+        cupy.sum([1.0, 2.0])
+    assert type(cupy.max(a)) is np.float64
     # NumPy scalars are kernel scalars: allowed, and typed (NEP 50: strong), Python's weak.
     assert (x * np.float32(2)).dtype == np.float64
     assert (cupy.ones(2, np.float32) * 2.5).dtype == np.float32
@@ -122,6 +127,10 @@ def test_results_are_zero_d_arrays_never_scalars(cupy: Any) -> None:
         len(x.sum())
     with pytest.raises(ValueError, match="ambiguous"):
         bool(x)
+    with pytest.raises(TypeError):  # cupy.ndarray has no __index__: a 0-d array is no int
+        [0, 1][x.argmax()]
+    with pytest.warns(DeprecationWarning, match="empty array is ambiguous"):
+        assert not bool(cupy.zeros(0))  # CuPy 14.2 warns and says False (core.pyx)
 
 
 def test_indexing_accepts_host_indices_and_refuses_host_values_in_basic_assignment(
@@ -251,7 +260,7 @@ def test_gpugrad_sees_a_cupy_array(cupy: Any) -> None:
     assert cai["shape"] == (3,) and cai["typestr"] == "<f8" and cai["data"][0] == x.data.ptr
 
 
-@pytest.mark.parametrize("name", ["__init__", "_array", "_creation", "_dispatch", "_indexing",
+@pytest.mark.parametrize("name", ["__init__", "_array", "_creation", "_indexing",
                                   "_memory", "_methods", "_module", "_namespace", "_runtime",
                                   "_stats", "_ufuncs"])
 def test_docstring_examples_run(name: str) -> None:

@@ -54,6 +54,16 @@ def test_broadcasting_of_non_raw_inputs_and_index_i() -> None:
         k(wrap(np.zeros(3)), wrap(np.zeros(2)))
 
 
+def test_zero_d_arrays_and_scalars_with_an_output_array() -> None:
+    k = ElementwiseKernel("T x, T y", "T z", "z = x * y + _ind.size()", "zd")
+    z = k(wrap(np.array(3.0)), 2.0)
+    assert z.shape == () and host(z)[()] == 7.0
+    # Only scalars as inputs: the output passed after them sets the loop size and binds T.
+    out = wrap(np.zeros((2, 2), np.float32))
+    assert k(1.5, 2.0, out) is out
+    np.testing.assert_array_equal(host(out), np.full((2, 2), 7.0, np.float32))
+
+
 def test_non_contiguous_views_read_and_written_in_place() -> None:
     base = np.arange(12.0).reshape(3, 4)
     out = np.zeros((4, 3))
@@ -187,6 +197,19 @@ def test_float16_complex_and_bool() -> None:
     a = np.array([1 + 2j, -0.5j], np.complex64)
     b = np.array([3 - 1j, 2 + 2j], np.complex64)
     np.testing.assert_array_equal(host(k(wrap(a), wrap(b))), a * b)
+    # cupy/complex.cuh's additions: NumPy's order, log1p, expm1, min/max losing NaNs
+    o = ElementwiseKernel("T x, T y", "bool lt, bool ge, T lp, T em, T mx",
+                          "lt = x < y; ge = x >= y; lp = log1p(x); em = expm1(x); mx = max(x, y)",
+                          "cplx")
+    x = np.array([1 + 2j, 1 + 2j, 0.5 - 1j, np.nan], np.complex128)
+    y = np.array([1 + 3j, 0 + 9j, 0.5 - 1j, 2.0], np.complex128)
+    lt, ge, lp, em, mx = (host(r) for r in o(wrap(x), wrap(y)))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(lt, x < y)
+        np.testing.assert_array_equal(ge, x >= y)
+    np.testing.assert_allclose(lp[:3], np.log1p(x[:3]), rtol=1e-15)
+    np.testing.assert_allclose(em[:3], np.expm1(x[:3]), rtol=1e-15)
+    np.testing.assert_array_equal(mx, [1 + 3j, 1 + 2j, 0.5 - 1j, 2.0])
     h = np.array([0.1, 3.0, 200.0, -7.3], np.float16)
     np.testing.assert_array_equal(host(k(wrap(h), wrap(h))), h * h)
     n = ElementwiseKernel("T x", "bool y", "y = !x", "notb")
@@ -227,6 +250,19 @@ def test_raw_kernel_atomics_and_shared() -> None:
     RawKernel(src, "hist")((2,), (4,), (wrap(v), wrap(bins), np.int32(7)))
     np.testing.assert_array_equal(bins[:4], np.bincount(v, minlength=4))
     assert bins[4] == 7  # threads run in order: thread 6 is the 7th to count
+
+
+def test_raw_kernel_cuda_device_functions_and_python_scalars() -> None:
+    src = r'''
+    extern "C" __global__ void f(const double* x, double* y, int n, double s, long long big) {
+        int t = threadIdx.x;
+        if (t < n) y[t] = max(__ldg(x + t), s) + min(t, 1) + rsqrt(4.0) + __popc(7u) + big;
+    }'''
+    x = np.array([-1.0, 0.5, 3.0])
+    y = np.zeros(3)
+    # Python scalars go by value as CuPy's CScalar types them: int -> int64, float -> float64.
+    RawKernel(src, "f")((1,), (32,), (wrap(x), wrap(y), np.int32(3), 0.25, 2**40))
+    np.testing.assert_array_equal(y, np.maximum(x, 0.25) + [0, 1, 1] + 0.5 + 3 + 2.0**40)
 
 
 def test_raw_kernel_errors() -> None:

@@ -14,9 +14,11 @@ MODULES = sorted(
     m.name for m in pkgutil.walk_packages(gpugrad.__path__, "gpugrad.")
     if not m.name.startswith("gpugrad.examples")  # scripts: run by their own tests
 )
+# The development tools outside the package (run from the repository root).
+TOOLS = ["tools.config_table", "tools.coverage_table", "tools.verify_fma32"]
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", MODULES + TOOLS)
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

@@ -1,6 +1,6 @@
-"""The wider ``gpugrad.numpy`` surface (``gnp._extra``): values against NumPy for every
-function, and check_grads to order 2 in both modes (float64, inputs inside each domain) for
-every differentiable one, with axis/keepdims variants.
+"""The wider ``gpugrad.numpy`` surface (``sorting``, ``statistics``, ``signals``, ...): values
+against NumPy for every function, and check_grads to order 2 in both modes (float64, inputs
+inside each domain) for every differentiable one, with axis/keepdims variants.
 
 Each row is ``(id, fn(m, *args), inputs, differentiable)``: ``fn`` is called with
 ``m = gpugrad.numpy`` and with ``m = numpy`` on the same inputs, so most rows state a call

@@ -220,7 +220,7 @@ def test_randint_wrapping_quirk():
 
 @pytest.mark.parametrize("module", [
     "gpugrad.random", "gpugrad.random._key", "gpugrad.random._threefry",
-    "gpugrad.random._f32", "gpugrad.random._f64", "gpugrad.random._samplers",
+    "gpugrad.random._xla_float32", "gpugrad.random._xla_float64", "gpugrad.random._samplers",
     "gpugrad.random._discrete", "gpugrad.random._util", "gpugrad.random._cuda",
 ])
 def test_docstring_examples(module):

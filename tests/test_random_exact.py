@@ -17,7 +17,7 @@ import pytest
 import gpugrad.random as jr
 from gpugrad.backend import cupy_status
 from gpugrad.config import config
-from gpugrad.random import _cuda, _f32, _f64
+from gpugrad.random import _cuda, _xla_float32, _xla_float64
 
 
 def _bytes(x: np.ndarray) -> np.ndarray:
@@ -47,7 +47,7 @@ def test_fma32_is_exact_on_near_ties():
     # float64 sum cast to float32 rounds twice the wrong way
     p64 = a.astype(np.float64) * b.astype(np.float64)
     c = (-(p64 - np.float32(1.0)) + rng.choice([-1, 1], 4000) * 2.0**-48).astype(np.float32)
-    got = _f32.fma32(a, b, c)
+    got = _xla_float32.fma32(a, b, c)
     want = [_rn32(Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z)))
             for x, y, z in zip(a, b, c)]
     np.testing.assert_array_equal(got.view(np.uint32), np.array(want).view(np.uint32))
@@ -56,13 +56,13 @@ def test_fma32_is_exact_on_near_ties():
     y = np.float32(1 + 2**-12)
     z = np.float32(2.0**-24 + 2.0**-60 - 2.0**-24)  # tiny positive nudge
     exact = Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z))
-    assert _f32.fma32(x, y, z)[()] == _rn32(exact)
+    assert _xla_float32.fma32(x, y, z)[()] == _rn32(exact)
 
 
 def test_fma32_random_against_fractions():
     rng = np.random.default_rng(1)
     a, b, c = (rng.standard_normal(3000).astype(np.float32) for _ in range(3))
-    got = _f32.fma32(a, b, c)
+    got = _xla_float32.fma32(a, b, c)
     for i in range(0, 3000, 7):
         exact = Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i]))
         assert got[i] == _rn32(exact)
@@ -71,7 +71,7 @@ def test_fma32_random_against_fractions():
 def test_fma64_is_exact():
     rng = np.random.default_rng(2)
     a, b, c = (rng.standard_normal(500) for _ in range(3))
-    got = _f32.fma64(a, b, c)
+    got = _xla_float32.fma64(a, b, c)
     for i in range(500):
         exact = Fraction(a[i]) * Fraction(b[i]) + Fraction(c[i])
         assert Fraction(float(got[i])) == Fraction(float(exact)) or abs(
@@ -79,27 +79,31 @@ def test_fma64_is_exact():
 
 
 def test_float32_special_values():
-    erfinv = _f32.erfinv_f32(np.float32([1.0, -1.0, 0.0, -0.0, 1.5, np.nan, 0.5, 0.99999994]))
+    erfinv = _xla_float32.erfinv_f32(
+        np.float32([1.0, -1.0, 0.0, -0.0, 1.5, np.nan, 0.5, 0.99999994]))
     assert erfinv[0] == np.inf and erfinv[1] == -np.inf
     assert erfinv[2] == 0 and np.signbit(erfinv[3])
     assert np.isnan(erfinv[4]) and np.isnan(erfinv[5])
     assert erfinv[6] == np.float32(0.47693628) and erfinv[7] == np.float32(3.8325067)
-    log = _f32.log_f32(np.float32([0.0, np.inf, -1.0, np.nan, 1.0, np.e]))
+    log = _xla_float32.log_f32(np.float32([0.0, np.inf, -1.0, np.nan, 1.0, np.e]))
     assert log[0] == -np.inf and log[1] == np.inf and np.isnan(log[2]) and np.isnan(log[3])
     assert log[4] == 0 and abs(log[5] - 1) <= 1.2e-7
     xs = np.linspace(-0.9, 3.0, 10001, dtype=np.float32)
-    np.testing.assert_allclose(_f32.log1p_f32(xs), np.log1p(xs.astype(np.float64)), rtol=3e-7)
-    assert _f32.erf_f32(np.float32([3.8])) < 1  # standalone erf clamps at 3.8325069
-    assert _f32.erf_f32(np.float32([3.8]), _f32.ERF_CLAMP_FUSED) == 1  # fused: 3.7439212
+    np.testing.assert_allclose(_xla_float32.log1p_f32(xs), np.log1p(xs.astype(np.float64)),
+                               rtol=3e-7)
+    assert _xla_float32.erf_f32(np.float32([3.8])) < 1  # standalone erf clamps at 3.8325069
+    fused_clamp = _xla_float32.ERF_CLAMP_FUSED  # 3.7439212
+    assert _xla_float32.erf_f32(np.float32([3.8]), fused_clamp) == 1
 
 
 def test_float64_helpers_are_accurate():
     import math
 
     x = np.linspace(-6, 6, 2001)
-    np.testing.assert_allclose(_f64.erf64(x), [math.erf(v) for v in x], rtol=2e-15, atol=1e-300)
+    np.testing.assert_allclose(_xla_float64.erf64(x), [math.erf(v) for v in x], rtol=2e-15,
+                               atol=1e-300)
     u = np.array([-0.999999, -0.5, 1e-12, 0.3, 0.9, 0.99999, 1 - 2.0**-40])
-    back = np.array([math.erf(v) for v in _f64.erfinv64(u)])
+    back = np.array([math.erf(v) for v in _xla_float64.erfinv64(u)])
     np.testing.assert_allclose(back, u, rtol=1e-15, atol=2e-16)
 
 
@@ -236,11 +240,11 @@ def test_grad_flows_through_uniform_bounds():
 def test_fast_erfinv_equals_the_reference_on_every_normal_input():
     """The optimized float32 pipeline rounds exactly like the step-by-step reference on all
     2**23 values `normal` can feed it (u = 2f + lo for every 23-bit mantissa f)."""
-    from gpugrad.random import _f32, _fast32
+    from gpugrad.random import _xla_float32, _xla_float32_fast
 
     f = np.arange(1 << 23, dtype=np.float32) * np.float32(2.0**-23)  # exact
     lo = np.nextafter(np.float32(-1.0), np.float32(0.0))
     u = (np.float32(2.0) * f + lo).astype(np.float32)
-    want = _f32.erfinv_f32(u)
-    got = _fast32.erfinv_f32(u)
+    want = _xla_float32.erfinv_f32(u)
+    got = _xla_float32_fast.erfinv_f32(u)
     np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))

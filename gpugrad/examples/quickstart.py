@@ -24,12 +24,16 @@ Fn = Callable[..., Any]
 
 
 def _seeds() -> None:
-    from gpugrad.examples import seed_000, seed_001, seed_002
+    from gpugrad.examples import (
+        grad_and_argnums,
+        grad_jacrev_pipelines,
+        higher_order_and_logistic,
+    )
 
     for title, module in (
-        ("seed 000: jax.grad", seed_000),
-        ("seed 001: higher derivatives, logistic regression", seed_001),
-        ("seed 002: grad, jacrev, argnums", seed_002),
+        ("seed 000: jax.grad", grad_and_argnums),
+        ("seed 001: higher derivatives, logistic regression", higher_order_and_logistic),
+        ("seed 002: grad, jacrev, argnums", grad_jacrev_pipelines),
     ):
         print(f"\n=== {title} ===")
         module.main()

@@ -121,16 +121,17 @@ def cache_path(source: str, extra_flags: Sequence[str] = ()) -> Path:
     return cache_dir() / f"k_{key[:24]}.so"
 
 
-def build_library(source: str, extra_flags: Sequence[str] = ()) -> Path:
-    """The shared library compiled from ``source`` (with ``kernels/`` on the include path and
-    ``extra_flags`` after :data:`FLAGS`), from the cache when it is there; raises
-    :class:`HostCompileError` with the compiler's log when it fails.
+def build_library(source: str, extra_flags: Sequence[str] = (), libraries: Sequence[str] = ()
+                  ) -> Path:
+    """The shared library compiled from ``source`` (with ``kernels/`` on the include path,
+    ``extra_flags`` after :data:`FLAGS` and ``libraries`` after the source), from the cache
+    when it is there; raises :class:`HostCompileError` with the compiler's log when it fails.
 
     Example:
         >>> build_library('extern "C" int one() { return 1; }').suffix
         '.so'
     """
-    target = cache_path(source, extra_flags)
+    target = cache_path(source, (*extra_flags, *libraries))
     folder = target.parent
     if target.is_file():
         return target
@@ -140,7 +141,7 @@ def build_library(source: str, extra_flags: Sequence[str] = ()) -> Path:
         src.write_text(source)
         out = Path(tmp) / "kernels.so"
         command = [compiler()[0], *FLAGS, *extra_flags, f"-I{kernel_dir()}", str(src),
-                   "-o", str(out)]
+                   "-o", str(out), *libraries]
         proc = subprocess.run(command, capture_output=True, text=True)
         if proc.returncode != 0:
             raise HostCompileError(proc.stderr or proc.stdout)

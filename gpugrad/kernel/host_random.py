@@ -38,7 +38,7 @@ SIZES = (1001, 64)  # odd: the legacy layout's padded last counter
 SEEDS = (0, 42)
 # float64 draws: within F64_ULPS ulps (the math library's log, log1p, erf against NumPy's);
 # normal within NORMAL_ULPS: host and NumPy path run the same erfinv steps (gg_erfinv_f64 and
-# gpugrad.random._f64.erfinv64), only log(1 + m) comes from two libraries. truncated_normal
+# gpugrad.random._xla_float64.erfinv64), only log(1 + m) comes from two libraries. truncated_normal
 # also within what its bounds' erf (glibc's against the NumPy path's series, ERF_ULPS ulps of
 # 1 apart) moves z by: sqrt(2) ERF_ULPS eps / erf'(z / sqrt(2)).
 F64_ULPS = 8

@@ -31,7 +31,6 @@ from gpugrad.numpy._creation import (
     zeros,
     zeros_like,
 )
-from gpugrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from gpugrad.numpy._reductions import (
     all,
     any,
@@ -66,6 +65,7 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS as _FUNCTIONS
 from gpugrad.numpy._ufuncs import clip, power, where
+from gpugrad.numpy.products import dot, einsum, inner, matmul, outer, tensordot, vdot
 from gpugrad.numpy.scalar_types import (
     bool_,
     complex64,
@@ -149,12 +149,36 @@ nan = _np.nan
 newaxis = None
 ndarray = _np.ndarray
 dtype = _np.dtype
-shape = _np.shape
-ndim = _np.ndim
 
-# Submodules and the wider NumPy surface (each module lists its names in __all__).
+# Submodules, and the wider NumPy surface composed from the functions above; each module
+# lists its names in __all__:
+# * sorting: take, take_along_axis, choose, sort, partition, argsort, nonzero, searchsorted, ...;
+# * rearranging: roll, rot90, tile, repeat, pad, flipud, fliplr, copy;
+# * stacking: the stack and split families, atleast_*d, meshgrid;
+# * matrices: tril, triu, diag, diagonal, trace, kron, cross, tri, logspace, ...;
+# * statistics: the nan-reductions, average, cov, corrcoef, ptp;
+# * order_statistics: median, quantile, percentile (and nan forms), diff, gradient;
+# * elementwise_math: hypot, sinc, fmax, nan_to_num, float_power, isnan, size, ...;
+# * signals: convolve, correlate, interp, polyval, vander, trapezoid;
+# * floating: round, fmod, copysign, ldexp, frexp, i0;
+# * dtype_functions: result_type, finfo, iinfo, issubdtype, iscomplex, isreal, ...;
+# * setops: unique, array_equal;
+# * array_edit: append, insert, delete, select;
+# * index_tricks: r_, c_, triu_indices, tril_indices and their *_from forms.
 from gpugrad.numpy import _dispatch, fft, linalg  # noqa: E402
-from gpugrad.numpy._extra import *  # noqa: E402, F403
+from gpugrad.numpy.array_edit import *  # noqa: E402, F403
+from gpugrad.numpy.dtype_functions import *  # noqa: E402, F403
+from gpugrad.numpy.elementwise_math import *  # noqa: E402, F403
+from gpugrad.numpy.floating import *  # noqa: E402, F403
+from gpugrad.numpy.index_tricks import *  # noqa: E402, F403
+from gpugrad.numpy.matrices import *  # noqa: E402, F403
+from gpugrad.numpy.order_statistics import *  # noqa: E402, F403
+from gpugrad.numpy.rearranging import *  # noqa: E402, F403
+from gpugrad.numpy.setops import *  # noqa: E402, F403
+from gpugrad.numpy.signals import *  # noqa: E402, F403
+from gpugrad.numpy.sorting import *  # noqa: E402, F403
+from gpugrad.numpy.stacking import *  # noqa: E402, F403
+from gpugrad.numpy.statistics import *  # noqa: E402, F403
 
 # NumPy's own functions called on tracers (np.sin(x), np.sum(x)) run the ones above.
 _dispatch.install()

@@ -14,10 +14,10 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._linalg import dot, matmul
 from gpugrad.numpy._shape import broadcast_to, expand_dims, squeeze
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import power as _power
+from gpugrad.numpy.products import dot, matmul
 
 __all__ = ["lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm"]
 

@@ -300,7 +300,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         (array([1, 2], dtype=int32),)
     """
     if x is None and y is None:
-        from gpugrad.numpy._extra_index import nonzero
+        from gpugrad.numpy.sorting import nonzero
 
         return nonzero(condition)
     if x is None or y is None:

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._extra_index import take
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._shape import concatenate, ravel
 from gpugrad.numpy._ufuncs import where
+from gpugrad.numpy.sorting import take
 from gpugrad.primitives import structural as S
 
 __all__ = ["append", "delete", "insert", "select"]

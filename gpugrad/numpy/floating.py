@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.numpy._extra_index import signbit
 from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
+from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives import structural as S
 
 __all__ = ["around", "copysign", "fmod", "frexp", "i0", "ldexp", "round"]

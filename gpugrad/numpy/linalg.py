@@ -30,7 +30,6 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer
-from gpugrad.numpy._linalg import matmul
 from gpugrad.numpy._reductions import inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -39,6 +38,7 @@ from gpugrad.numpy._shape import (
     getitem,
     squeeze,
 )
+from gpugrad.numpy.products import matmul
 from gpugrad.primitives import linalg as L
 from gpugrad.primitives import linalg_decomp as D
 from gpugrad.primitives.complex import real

@@ -16,10 +16,10 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
 from gpugrad.dtypes import default_int
-from gpugrad.numpy._extra_index import take
 from gpugrad.numpy._reductions import _array, all
 from gpugrad.numpy._shape import broadcast_to, concatenate, moveaxis, ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
+from gpugrad.numpy.sorting import take
 
 __all__ = ["array_equal", "unique"]
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.config import config
-from gpugrad.random import _f32, _threefry
+from gpugrad.random import _threefry, _xla_float32
 from gpugrad.random._key import single_key_data
 from gpugrad.random._samplers import gumbel, uniform
 from gpugrad.random._util import (
@@ -147,7 +147,7 @@ def _axis_length(x: Any, axis: int) -> int:
 
 
 def _traced_take(x: Any, ind: Any, axis: int) -> Any:
-    from gpugrad.numpy._extra_index import take
+    from gpugrad.numpy.sorting import take
 
     return take(x, ind, axis=axis)
 
@@ -233,7 +233,7 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
             r = p_cuml[-1] * (one - uniform(data, shape, p_cuml.dtype))
             ind = xp.searchsorted(p_cuml, r).astype(idt)
         else:
-            log = _f32.log_f32 if p_arr.dtype == np.float32 and xp is np else xp.log
+            log = _xla_float32.log_f32 if p_arr.dtype == np.float32 and xp is np else xp.log
             with np.errstate(divide="ignore"):
                 g = gumbel(data, (n_inputs,), p_arr.dtype, mode=mode) + log(p_arr)
             ind = _top_k_indices(g, n_draws, xp).astype(idt)  # Gumbel top-k

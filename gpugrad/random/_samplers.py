@@ -2,9 +2,9 @@
 
 Each sampler takes one key (typed or raw) and runs on the backend of the key's data: on
 CuPy one fused kernel per call (:mod:`gpugrad.random._cuda`), on NumPy vectorised uint32
-bit tricks followed by the float32 recipes of :mod:`gpugrad.random._f32` (``normal``,
+bit tricks followed by the float32 recipes of :mod:`gpugrad.random._xla_float32` (``normal``,
 ``truncated_normal`` and ``uniform`` use their cache-chunked, bit-identical fast versions
-in :mod:`gpugrad.random._fast32`).
+in :mod:`gpugrad.random._xla_float32_fast`).
 
 Example:
     >>> from gpugrad.random import key
@@ -20,7 +20,7 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.config import config
-from gpugrad.random import _f32, _f64, _fast32, _threefry
+from gpugrad.random import _threefry, _xla_float32, _xla_float32_fast, _xla_float64
 from gpugrad.random._key import single_key_data
 from gpugrad.random._util import (
     canonical_shape,
@@ -89,13 +89,13 @@ def _bound(value: Any, dtype: np.dtype, xp: Any) -> Any:
 def _affine_np(f: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """``max(lo, fma(f, hi - lo, lo))`` with JAX's single rounding of the fma (``f``, a
     fresh array of unit floats, may be overwritten with the result)."""
-    if f.dtype == np.float32 and _fast32.affine_f32(f, lo, hi) is not None:
+    if f.dtype == np.float32 and _xla_float32_fast.affine_f32(f, lo, hi) is not None:
         return f  # scalar bounds with a provably exact float64 fma (the common case)
     span = hi - lo
     if f.dtype == np.float32:
-        u = _f32.fma32(f, span, lo)
+        u = _xla_float32.fma32(f, span, lo)
     elif f.dtype == np.float64:
-        u = _f32.fma64(f, span, lo)
+        u = _xla_float32.fma64(f, span, lo)
     else:  # float16: separately rounded ops (matches JAX for the default range)
         u = f * span + lo
     return np.maximum(lo, u)
@@ -151,10 +151,10 @@ def normal(key: Any, shape: Any = (), dtype: Any = None) -> Any:
         return gpu.sample("normal", data, shape, dt)
     if dt == np.float64:
         u = uniform(data, shape, dt, np.nextafter(-1.0, 0.0), 1.0)
-        return np.asarray(np.sqrt(2.0) * _f64.erfinv64(u)).reshape(shape)
+        return np.asarray(np.sqrt(2.0) * _xla_float64.erfinv64(u)).reshape(shape)
     b = _threefry.random_bits(data, 32, shape, config.threefry_partitionable)
     # uniform(-0.99999994, 1) and sqrt(2) * erfinv, chunk by chunk, in the bits' memory.
-    return _fast32.normal_from_bits(b).astype(dt, copy=False)
+    return _xla_float32_fast.normal_from_bits(b).astype(dt, copy=False)
 
 
 def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
@@ -182,15 +182,15 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
     lo = np.asarray(lower).astype(dt)
     hi = np.asarray(upper).astype(dt)
     if dt == np.float64:
-        a, b = _f64.erf64(lo / np.sqrt(2.0)), _f64.erf64(hi / np.sqrt(2.0))
-        z = np.sqrt(2.0) * _f64.erfinv64(uniform(data, shape, dt, a, b))
+        a, b = _xla_float64.erf64(lo / np.sqrt(2.0)), _xla_float64.erf64(hi / np.sqrt(2.0))
+        z = np.sqrt(2.0) * _xla_float64.erfinv64(uniform(data, shape, dt, a, b))
     else:
         # XLA rewrites the division by the constant sqrt(2) into a multiplication by its
         # float32 reciprocal, and its fused erf clamps at 3.7439212 (both seen in its IR).
-        a = _f32.erf_f32(lo.astype(F32) * _RSQRT2_F32, _f32.ERF_CLAMP_FUSED)
-        b = _f32.erf_f32(hi.astype(F32) * _RSQRT2_F32, _f32.ERF_CLAMP_FUSED)
+        a = _xla_float32.erf_f32(lo.astype(F32) * _RSQRT2_F32, _xla_float32.ERF_CLAMP_FUSED)
+        b = _xla_float32.erf_f32(hi.astype(F32) * _RSQRT2_F32, _xla_float32.ERF_CLAMP_FUSED)
         u = _affine_np(_unit_floats(data, shape, np.dtype(F32)), a, b)
-        z = _fast32.erfinv_f32(u, _SQRT2_F32, out=u)  # u is ours: overwrite it
+        z = _xla_float32_fast.erfinv_f32(u, _SQRT2_F32, out=u)  # u is ours: overwrite it
     z = np.maximum(np.nextafter(lo, np.asarray(np.inf, dt)), z, out=z)
     z = np.minimum(np.nextafter(hi, np.asarray(-np.inf, dt)), z, out=z)
     return np.asarray(z).astype(dt, copy=False).reshape(shape)
@@ -273,7 +273,7 @@ def gumbel(key: Any, shape: Any = (), dtype: Any = None, mode: str | None = None
     if gpu is not None:
         return gpu.sample("gumbel_" + mode, data, shape, dt)
     info = np.finfo(dt)
-    log, log1p = (_f32.log_f32, _f32.log1p_f32) if dt == F32 else (np.log, np.log1p)
+    log, log1p = (_xla_float32.log_f32, _xla_float32.log1p_f32) if dt == F32 else (np.log, np.log1p)
     with np.errstate(divide="ignore", invalid="ignore"):
         if mode == "high":
             hl = uniform(data, (2, *shape), dt)
@@ -298,7 +298,7 @@ def exponential(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     gpu = _gpu(data)
     if gpu is not None:
         return gpu.sample("exponential", data, shape, dt)
-    log1p = _f32.log1p_f32 if dt == F32 else np.log1p
+    log1p = _xla_float32.log1p_f32 if dt == F32 else np.log1p
     u = uniform(data, shape, dt)
     return np.asarray(-log1p(-u), dtype=dt).reshape(shape)
 
@@ -317,6 +317,6 @@ def laplace(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     gpu = _gpu(data)
     if gpu is not None:
         return gpu.sample("laplace", data, shape, dt)
-    log1p = _f32.log1p_f32 if dt == F32 else np.log1p
+    log1p = _xla_float32.log1p_f32 if dt == F32 else np.log1p
     u = uniform(data, shape, dt, -1.0 + np.finfo(dt).epsneg, 1.0)
     return np.asarray(np.sign(u) * log1p(-np.abs(u)), dtype=dt).reshape(shape)

@@ -12,9 +12,9 @@ import math
 from typing import Any
 
 import gpugrad.numpy as gnp
-from gpugrad.numpy._extra_index import signbit
-from gpugrad.numpy._extra_math import isnan
 from gpugrad.numpy._ufuncs import _prepare
+from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.sorting import signbit
 
 __all__ = ["beta", "betaln", "gamma", "gammasgn", "multigammaln", "psi", "rgamma"]
 

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -149,12 +150,12 @@ class ndarray:
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from tools.cupy_standin._dispatch import array_ufunc
+        from tools.cupy_standin._ufuncs import array_ufunc
 
         return array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from tools.cupy_standin._dispatch import array_function
+        from tools.cupy_standin._ufuncs import array_function
 
         return array_function(func, types, args, kwargs)
 
@@ -288,7 +289,12 @@ class ndarray:
         if self.size == 1:
             return bool(self.get())
         if self.size == 0:
-            return bool(self._host)  # NumPy's (and CuPy's) deprecation path for empty arrays
+            # CuPy 14.2 still warns and answers False (NumPy 2 raises ValueError)
+            warnings.warn("The truth value of an empty array is ambiguous. Returning False, "
+                          "but in future this will result in an error. Use `array.size > 0` "
+                          "to check that an array is not empty.", DeprecationWarning,
+                          stacklevel=2)
+            return False
         raise ValueError("The truth value of an array with more than one element is "
                          "ambiguous. Use a.any() or a.all()")
 

@@ -3,7 +3,7 @@ translation unit per kernel, cached on disk by :func:`gpugrad.kernel.host.build_
 
 Every kernel's unit starts with ``#include "cupy_standin_pch.h"``, which includes
 ``kernels/host_shim.h`` (CUDA's vocabulary on the host), ``cupy_host.h`` (what CuPy
-prepends: ``CArray``, ``CIndexer``, ``complex``, atomics, the launch loop) and gpugrad's
+prepends: ``CArray``, ``CIndexer``, atomics; the RawKernel launch loop) and gpugrad's
 ``gpugrad_math.cuh`` and ``threefry.cuh`` (include-guarded, so a preamble that pastes their
 text again adds nothing). g++ builds that header once per cache folder into a ``.gch``; the
 folder's name is the hash of the headers' text, the compiler and the flags, so a changed
@@ -13,8 +13,10 @@ Kernels that mention ``complex`` get a second precompiled header that also has
 
 Measured in CPU time (g++ 12, -O1, 2 shared cores), per gpugrad elementwise kernel: 160 ms as
 ``gpugrad.kernel.host`` compiles one from the headers (380 ms with ``<complex>`` and
-``cupy_host.h`` too), 70 ms with the precompiled header (100 ms with ``<complex>`` in it);
-building the header costs about 1 s once per cache folder. An empty unit costs 24 ms (the
+``cupy_host.h`` too), 90 ms with the precompiled header (115 ms with ``<complex>`` in it),
+80 ms when linked without libstdc++ (:data:`_LEAN`); under the load of other processes the
+wall time is about twice that. Building the header costs 0.4 s (1 s with ``<complex>``) once
+per cache folder. An empty unit costs 24 ms (the
 driver, the assembler and the linker): what is left is reading the header and the kernel's
 own code. -O0 instead of -O1 changes nothing measurable.
 
@@ -76,8 +78,10 @@ def pch_dir(with_complex: bool = False) -> Path:
     if (folder / (PCH_NAME + ".gch")).is_file():
         return folder
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / PCH_NAME).write_text(text)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        # Both files appear whole (os.replace), for processes building the same at once.
+        (Path(tmp) / PCH_NAME).write_text(text)
+        os.replace(Path(tmp) / PCH_NAME, folder / PCH_NAME)
         out = Path(tmp) / (PCH_NAME + ".gch")
         flags = [f for f in FLAGS if f != "-shared"]
         command = [compiler()[0], *flags, *_include_flags(), "-x", "c++-header",
@@ -94,6 +98,10 @@ def _include_flags() -> list[str]:
 
 
 _libraries: dict[str, ctypes.CDLL] = {}
+# Linking against libm, libc and libgcc only, not libstdc++ (which kernels do not call: the
+# templates they use are in the headers), saves 10 to 15 ms of a kernel's ~90 ms of CPU.
+_LEAN = ("-nodefaultlibs",)
+_LEAN_LIBS = ("-lm", "-lc", "-lgcc")
 
 
 def load(code: str, name: str, options: tuple[str, ...] = ()) -> ctypes.CDLL:
@@ -102,10 +110,13 @@ def load(code: str, name: str, options: tuple[str, ...] = ()) -> ctypes.CDLL:
     source = f'#include "{PCH_NAME}"\n{code}'
     lib = _libraries.get(source)
     if lib is None:
+        flags = (f"-I{pch_dir('complex' in code)}", *_include_flags())
         try:
-            folder = pch_dir("complex" in code)
-            path = build_library(source, (f"-I{folder}", *_include_flags()))
+            try:
+                lib = ctypes.CDLL(str(build_library(source, (*flags, *_LEAN), _LEAN_LIBS)))
+            except OSError:  # it needs libstdc++ after all (an undefined symbol)
+                lib = ctypes.CDLL(str(build_library(source, flags)))
         except HostCompileError as err:
             raise CompileException(err.log, source, name, options) from None
-        lib = _libraries[source] = ctypes.CDLL(str(path))
+        _libraries[source] = lib
     return lib

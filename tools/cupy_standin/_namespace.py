@@ -10,9 +10,12 @@ as a stand-in array. Names CuPy re-exports from NumPy (dtypes, ``finfo``, ``prom
 ...) are NumPy's own objects, as in CuPy. A name CuPy lacks raises ``AttributeError`` as
 CuPy's module does; a CuPy name the stand-in does not model says so in its error.
 
-Not faithful: a Python list where CuPy wants an array is accepted by the stand-in's
-non-ufunc functions (NumPy converts it) where CuPy may raise an ``AttributeError``; CuPy's
-ufuncs (and so the stand-in's) do refuse it.
+CuPy's reductions that end in ``a.sum(...)`` call the first argument's own method, as
+CuPy does: a list has none (``AttributeError``), a NumPy array computes on the host.
+
+Not faithful: a Python list where CuPy wants an array is accepted by the stand-in's other
+non-ufunc functions (NumPy converts it) where CuPy may raise; CuPy's ufuncs (and so the
+stand-in's) do refuse it.
 
 Example:
     >>> import numpy as np
@@ -43,6 +46,12 @@ _SYNCS = {"nonzero", "argwhere", "flatnonzero", "unique", "unique_values", "uniq
 # Read host data (a file, a buffer, an iterator) into a new device array.
 _FROM_HOST = {"frombuffer", "fromfile", "fromiter", "fromstring", "loadtxt", "genfromtxt",
               "load"}
+# CuPy's sum, prod, amax, ... end in `return a.sum(...)` (cupy/_math/sumprod.py,
+# _statistics/order.py, meanvar.py, _sorting/search.py): a first argument that is not a CuPy
+# array answers with its own method (a NumPy array computes on the host, a list has none).
+_METHOD_OF = {"sum": "sum", "prod": "prod", "amax": "max", "max": "max", "amin": "min",
+              "min": "min", "mean": "mean", "var": "var", "std": "std", "argmax": "argmax",
+              "argmin": "argmin"}
 # NumPy returns a Python bool or int; CuPy a 0-d array (cupy/_logic/comparison.py, ...).
 _ARRAY_RESULT = {"allclose", "array_equal", "array_equiv", "count_nonzero"}
 
@@ -63,9 +72,11 @@ def function(name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(impl)
     def call(*args: Any, **kwargs: Any) -> Any:
+        if name in _METHOD_OF and args and not isinstance(args[0], ndarray):
+            return getattr(args[0], _METHOD_OF[name])(*args[1:], **kwargs)
         inputs = {id(a._host): a for a in stand_ins((args, kwargs))}
         hosts, host_kwargs = unwrap(args), unwrap(kwargs)
-        if name in _SYNCS and not (name == "where" and len(args) != 1):
+        if name in _SYNCS or (name == "where" and len(args) == 1):
             _stats.record_d2h(8)
         result = impl(*hosts, **host_kwargs)
         if name in _FROM_HOST:

@@ -10,6 +10,16 @@ operation (add, subtract, maximum, minimum, bitwise and/or/xor); the others rais
 ``NotImplementedError`` as CuPy does. Dtypes follow NumPy 2's promotion, which CuPy 14
 follows too (NEP 50: Python scalars are weak).
 
+NumPy's override protocols on stand-in arrays are answered here too, as
+``cupy/_core/core.pyx`` does. ``__array_ufunc__``: NumPy hands over a ufunc call
+(``numpy.add(x, y)``, and ``np_a + x`` after NumPy's own operator defers); CuPy calls its
+ufunc of the same name with the inputs as they are, so a NumPy array among them meets
+CuPy's ``TypeError``. An input that is neither a scalar, a NumPy or CuPy array, nor
+CUDA-array-like makes it return ``NotImplemented``; for comparisons a 0-d NumPy array is
+first turned into a Python scalar. ``__array_function__``: ``numpy.f(x)`` calls ``cupy.f``
+(``numpy.linalg.f`` calls ``cupy.linalg.f``) when CuPy has it and every argument type is a
+CuPy or NumPy array, otherwise ``NotImplemented`` (NumPy then raises ``TypeError``).
+
 Example:
     >>> import numpy as np
     >>> from tools.cupy_standin._array import wrap
@@ -24,15 +34,16 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from tools.cupy_standin import _stats
-from tools.cupy_standin._array import ndarray, unsupported, wrap_result
+from tools.cupy_standin._array import SCALAR_TYPES, ndarray, unsupported, wrap_result
 
-__all__ = ["ufunc"]
+__all__ = ["array_function", "array_ufunc", "ufunc"]
 
 # cupy/_core/_routines_indexing.pyx _scatter_op: the ops ufunc.at can run.
 _SCATTER_UFUNCS = {"add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or",
@@ -146,3 +157,59 @@ class ufunc:
             _stats.record_h2d(b.nbytes)
         _stats.record_launch(f"{self.name}_at")
         getattr(self._impl, "at")(a._host, index, value)  # noqa: B009
+
+
+# -- NumPy's override protocols (ndarray.__array_ufunc__, __array_function__) --------------
+_COMPARISONS = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"}
+_METHODS = {"__call__", "outer", "at", "reduce", "accumulate", "reduceat"}
+
+
+def _cupy_like(x: Any) -> bool:
+    return (type(x) in (bool, int, float, complex) or isinstance(x, SCALAR_TYPES)
+            or isinstance(x, (ndarray, np.ndarray)) or hasattr(x, "__cuda_array_interface__"))
+
+
+def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+    """``ndarray.__array_ufunc__``."""
+    inout = inputs
+    if "out" in kwargs:
+        out = kwargs["out"]
+        if len(out) != 1:
+            raise ValueError("The 'out' parameter must have exactly one array value")
+        inout += out
+        kwargs["out"] = out[0]
+    if method not in _METHODS:
+        return NotImplemented
+    name = ufunc.__name__
+    from tools.cupy_standin._module import cupy_module
+
+    func = getattr(cupy_module(), name, None)  # cupyx.scipy.special: not modelled
+    if func is None:
+        return NotImplemented
+    if method != "__call__":
+        func = getattr(func, method, None)
+        if func is None:
+            return NotImplemented
+    if not all(_cupy_like(x) for x in inout):
+        return NotImplemented
+    if name in _COMPARISONS:
+        inputs = tuple(x.item() if isinstance(x, np.ndarray) and x.ndim == 0 else x
+                       for x in inputs)
+    return func(*inputs, **kwargs)
+
+
+def array_function(func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+    """``ndarray.__array_function__``."""
+    from tools.cupy_standin._module import cupy_module
+
+    try:
+        module = functools.reduce(getattr, func.__module__.split(".")[1:], cupy_module())
+        cupy_func = getattr(module, func.__name__)
+    except AttributeError:
+        return NotImplemented
+    if cupy_func is func:  # a NumPy object CuPy re-exports: no CuPy implementation
+        return NotImplemented
+    if not all(issubclass(t, (ndarray, np.ndarray)) for t in types):
+        return NotImplemented
+    return cupy_func(*args, **kwargs)

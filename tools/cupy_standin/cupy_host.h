@@ -92,6 +92,15 @@ class CIndexer {
   ptrdiff_t index_[_ndim + (_ndim == 0)];
 };
 
+// CUDA's device functions that <cmath> lacks.
+template <typename T> inline T min(T a, T b) { return b < a ? b : a; }
+template <typename T> inline T max(T a, T b) { return a < b ? b : a; }
+template <typename T> inline T __ldg(const T* p) { return *p; }
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+inline double rsqrt(double x) { return 1.0 / sqrt(x); }
+inline int __popc(unsigned int x) { return __builtin_popcount(x); }
+inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
+
 // Atomics: a serial loop makes each a plain read-modify-write returning the old value.
 template <typename T, typename U> inline T atomicAdd(T* a, U v) { T o = *a; *a = o + v; return o; }
 template <typename T, typename U> inline T atomicSub(T* a, U v) { T o = *a; *a = o - v; return o; }

@@ -12,6 +12,13 @@ preamble, ``loop_prep``, a loop over ``i`` with ``_ind.set(i)`` and one referenc
 array, the operation, ``after_loop``; raw arrays are ``CArray`` objects (``x[i]`` in C order,
 ``x.size()``, ``x.shape()``, ``x[idx]`` with one index per axis).
 
+Where the host differs: one thread runs the whole loop, so ``loop_prep`` and ``after_loop``
+run once, not once per GPU thread (a kernel keeping state across its elements in them gives
+other results); ``reduce_dims`` is accepted and ignored (``_ind`` keeps the broadcast shape's
+axes, which only ``_ind.get()`` shows); ``options``, ``stream`` and ``block_size`` are
+accepted and ignored; no ``cached_code``. The math library is the host's (see
+``kernels/host_shim.h``), complex numbers are ``std::complex`` (``cupy_host_complex.h``).
+
 ``RawKernel`` (``cupy/_core/raw.pyx``, ``cupy/cuda/function.pyx``) runs every (block,
 thread) pair in order, with ``blockIdx``, ``threadIdx``, ``blockDim`` and ``gridDim`` set.
 Arguments: stand-in arrays (their data pointer), ``None`` (a null pointer), NumPy arrays
@@ -103,6 +110,7 @@ class ElementwiseKernel:
         self.kwargs = kwargs  # loop_prep, after_loop, options (ignored on the host)
         if "i" in [p.name for p in self.params]:
             raise ValueError("Can not use 'i' as a parameter name")
+        self._compiled: dict[Any, Any] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run the kernel: ``k(*inputs)`` or ``k(*inputs, *outputs)``; ``size=`` gives the
@@ -143,9 +151,7 @@ class ElementwiseKernel:
             else:  # CScalar.apply_dtype: NumPy's assignment (an out-of-range int raises)
                 buffers.append(np.array(a, dtype=t))
         buffers.append(np.array([int(np.prod(shape)), *shape], dtype=np.int64))
-        code = self._code([*in_args, *outs], len(shape), bound)
-        function = getattr(load(code, self.name, tuple(self.kwargs.get("options", ()))),
-                           self.name)
+        function = self._function([*in_args, *outs], len(shape), bound)
         pointers = (ctypes.c_void_p * len(buffers))(*(b.ctypes.data for b in buffers))
         _stats.record_launch(self.name)
         function(pointers)
@@ -172,6 +178,19 @@ class ElementwiseKernel:
             if not p.raw and a.shape != shape:
                 raise ValueError("Out shape is mismatched")
         return out_args
+
+    def _function(self, args: Sequence[Any], ndim: int, bound: dict[str, np.dtype[Any]]
+                  ) -> Any:
+        """The compiled function for these arguments' kinds, ranks and types (memoized per
+        kernel object, as CuPy keys its compiled kernels by the arguments' layout)."""
+        layout = tuple(a.ndim if isinstance(a, ndarray) else -1 for a in args)
+        key = (layout, ndim, tuple(sorted(bound.items())))
+        function = self._compiled.get(key)
+        if function is None:
+            options = tuple(self.kwargs.get("options", ()))
+            code = self._code(args, ndim, bound)
+            function = self._compiled[key] = getattr(load(code, self.name, options), self.name)
+        return function
 
     def _code(self, args: Sequence[Any], ndim: int, bound: dict[str, np.dtype[Any]]) -> str:
         """The host translation unit: ``extern "C" void NAME(void** _a)``."""
@@ -224,10 +243,13 @@ class RawKernel:
         self.options = options
         self.backend = backend
         self.enable_cooperative_groups = enable_cooperative_groups
+        self._launcher: Any = None
 
     @property
     def kernel(self) -> Any:
         """The compiled launcher (compiles at first use, as CuPy's property does)."""
+        if self._launcher is not None:
+            return self._launcher
         _check_name(self.name)
         found = _UNSUPPORTED.search(self.code)
         if found:
@@ -239,7 +261,8 @@ class RawKernel:
         code = (f"{self.code}\n"
                 f'extern "C" int {launcher}(const unsigned int* dims, void** args, int n) {{\n'
                 f"  return cupy_standin_launch({self.name}, dims, args, n);\n}}\n")
-        return getattr(load(code, self.name, self.options), launcher)
+        self._launcher = getattr(load(code, self.name, self.options), launcher)
+        return self._launcher
 
     def __call__(self, grid: tuple[int, ...], block: tuple[int, ...], args: Sequence[Any],
                  shared_mem: int = 0, stream: Any = None) -> None:

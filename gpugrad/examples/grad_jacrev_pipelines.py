@@ -1,6 +1,7 @@
 """Seed 002, "Gradient computation in jax": grad, jacrev and argnums on small pipelines.
 
-The tutorial's code with only its imports changed. Run: ``python -m gpugrad.examples.seed_002``.
+The tutorial's code with only its imports changed.
+Run: ``python -m gpugrad.examples.grad_jacrev_pipelines``.
 The numbers it prints have closed forms: the gradient of ``sum(sin(x)**2)`` is
 ``sin(2x)``; the Jacobian of ``(sin x, cos x)`` is ``(diag(cos x), diag(-sin x))``; for
 ``x**2 + (y-1)**2`` at (5, 2) the gradients are 10 and 2, and after one step of 0.1 at

@@ -204,7 +204,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
     elif mode == "median":
-        from gpugrad.numpy._extra_order import median
+        from gpugrad.numpy.order_statistics import median
 
         stat = median
     elif mode in _STAT_MODES:

@@ -15,10 +15,10 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, raw_value
-from gpugrad.numpy._extra_index import as_array, sort
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy.sorting import as_array, sort
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 

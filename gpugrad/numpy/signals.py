@@ -17,7 +17,6 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._reductions import sum as _sum
 from gpugrad.numpy._shape import (
@@ -30,6 +29,7 @@ from gpugrad.numpy._shape import (
     ravel,
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
+from gpugrad.numpy.sorting import as_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -50,7 +50,7 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
     padded = concatenate([p for p in pieces if p.shape[0]], 0)
     length = n + left + right - m + 1
     windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],), True)
-    from gpugrad.numpy._linalg import dot
+    from gpugrad.numpy.products import dot
 
     return dot(windows, v)
 
@@ -111,7 +111,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     dtype = result_type(x, xk, fk)
     x, xk, fk = S.convert(x, dtype), S.convert(xk, dtype), S.convert(fk, dtype)
     if period is not None:
-        from gpugrad.numpy._extra_index import argsort
+        from gpugrad.numpy.sorting import argsort
 
         # A traced period stays traced (the wrapped points move with it); it is converted
         # to the points' dtype so that a float64 period does not widen float32 points.

@@ -1,7 +1,8 @@
-"""Fast NumPy evaluation of the float32 ``erfinv`` recipe, bit-identical to :mod:`._f32`.
+"""Fast NumPy evaluation of the float32 ``erfinv`` recipe, bit-identical to
+:mod:`._xla_float32`.
 
-:func:`gpugrad.random._f32.erfinv_f32` is the literal, step-by-step reference (prng.md
-6.1-6.3): every ``fma`` goes through the general emulation ``fma32`` (casts, a float64
+:func:`gpugrad.random._xla_float32.erfinv_f32` is the literal, step-by-step reference
+(prng.md 6.1-6.3): every ``fma`` goes through the general emulation ``fma32`` (casts, a float64
 multiply-add, a midpoint test and a round-to-odd repair, ~11 array passes), and both
 branches of ``log1p`` and ``erfinv`` are evaluated for every element. This module does the
 same roundings in the same order, about 8x faster (``normal`` 1e7: 1.25 s -> 0.2 s):
@@ -21,7 +22,7 @@ same roundings in the same order, about 8x faster (``normal`` 1e7: 1.25 s -> 0.2
   decidable from value ranges alone, so it was settled by exhaustion: over all 2**30
   float32 inputs in [0, 1) -- which covers (-1, 1), as everything before the final
   ``x * p`` depends on ``x*x`` only -- no fma sum below is ever both inexact and on a
-  midpoint, nor inexact and tiny (``python -m gpugrad.random._verify32``, ~2 minutes;
+  midpoint, nor inexact and tiny (``python -m tools.verify_fma32``, ~2 minutes;
   re-run it after any change to this module). So no repair step is needed.
 * **fmas that are float32 operations.** ``fma(-0.5, y, z)`` and ``fma(e, Q2, r)`` have
   products that are exact in float32 (a power-of-two scaling; the Cody-Waite constant
@@ -31,7 +32,7 @@ same roundings in the same order, about 8x faster (``normal`` 1e7: 1.25 s -> 0.2
 Example:
     >>> import numpy as np
     >>> x = np.float32([0.5, -0.99999994, 0.0, 1e-30])
-    >>> bool((erfinv_f32(x) == _f32.erfinv_f32(x)).all())
+    >>> bool((erfinv_f32(x) == _xla_float32.erfinv_f32(x)).all())
     True
 """
 
@@ -41,7 +42,7 @@ import math
 
 import numpy as np
 
-from gpugrad.random import _f32
+from gpugrad.random import _xla_float32
 
 __all__ = ["CHUNK", "affine_f32", "erfinv_f32", "erfinv_into", "normal_from_bits"]
 
@@ -51,15 +52,15 @@ F32 = np.float32
 # is 1.6x slower, 2**16 3% faster with twice the scratch memory).
 CHUNK = 1 << 15
 
-_CENTRAL = [float(c) for c in _f32._CENTRAL]
-_TAIL = [float(c) for c in _f32._TAIL]
-_LP = [float(c) for c in _f32._LP]
-_LQ = [float(c) for c in _f32._LQ]
-_LOG_P = [float(c) for c in _f32._LOG_P]
-_LOG_Q1, _LOG_Q2 = _f32._LOG_Q1, _f32._LOG_Q2
-_LOG1P_SPLIT = _f32._LOG1P_SPLIT
-_SQRT_HALF = _f32._SQRT_HALF
-_TINY = _f32._TINY
+_CENTRAL = [float(c) for c in _xla_float32._CENTRAL]
+_TAIL = [float(c) for c in _xla_float32._TAIL]
+_LP = [float(c) for c in _xla_float32._LP]
+_LQ = [float(c) for c in _xla_float32._LQ]
+_LOG_P = [float(c) for c in _xla_float32._LOG_P]
+_LOG_Q1, _LOG_Q2 = _xla_float32._LOG_Q1, _xla_float32._LOG_Q2
+_LOG1P_SPLIT = _xla_float32._LOG1P_SPLIT
+_SQRT_HALF = _xla_float32._SQRT_HALF
+_TINY = _xla_float32._TINY
 
 
 class _Scratch:
@@ -86,7 +87,7 @@ def _fma(a: np.ndarray, b: np.ndarray | float, c: np.ndarray | float, acc: np.nd
          r32: np.ndarray) -> None:
     """``acc = fma(a, b, c)`` rounded to float32 (``r32`` gets the float32 values too)."""
     np.multiply(a, b, out=acc)  # exact: float32 * float32 fits in 53 bits
-    np.add(acc, c, out=acc)  # may be inexact, but never lands on a float32 midpoint (_verify32)
+    np.add(acc, c, out=acc)  # may be inexact, never on a float32 midpoint (tools/verify_fma32.py)
     _round32(acc, r32)
 
 
@@ -237,7 +238,7 @@ def erfinv_f32(x: np.ndarray, scale: float | np.floating = 1.0,
         if bool((np.abs(part) < F32(1.0)).all()):
             erfinv_into(part, part_out, sc, s)
         else:
-            np.multiply(_f32.erfinv_f32(part), sc, out=part_out)
+            np.multiply(_xla_float32.erfinv_f32(part), sc, out=part_out)
     return res
 
 

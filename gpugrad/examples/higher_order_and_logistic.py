@@ -1,6 +1,7 @@
 """Seed 001: ``grad`` of tanh to third order, a cubic to fourth, and logistic regression.
 
-The tutorial's code with only its imports changed. Run: ``python -m gpugrad.examples.seed_001``.
+The tutorial's code with only its imports changed.
+Run: ``python -m gpugrad.examples.higher_order_and_logistic``.
 Prints 0.070650816, -0.13621868, 0.25265405 (tanh's derivatives at 2), 4.0, 10.0, 6.0, 0.0
 (the cubic's at 1), then the logistic loss's gradients, ``W_grad=array([-0.16965583,
 -0.8774644 , -1.4901346 ], dtype=float32)`` and ``b_grad=array(-0.29227245, ...)``, its

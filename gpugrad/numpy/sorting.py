@@ -1,5 +1,5 @@
-"""Indexing and ordering: ``take``, ``take_along_axis``, ``choose``, ``sort``, ``partition``,
-and the functions with concrete integer or boolean results (``argsort``, ``nonzero``,
+"""Sorting, searching and gathering: ``take``, ``take_along_axis``, ``choose``, ``sort``,
+``partition``, and the functions with concrete integer or boolean results (``argsort``, ``nonzero``,
 ``searchsorted``, ``isclose``, ...).
 
 Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``

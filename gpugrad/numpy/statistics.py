@@ -13,7 +13,6 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import raw_value
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -25,6 +24,7 @@ from gpugrad.numpy._shape import (
     transpose,
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
+from gpugrad.numpy.sorting import as_array
 from gpugrad.primitives import structural as S
 
 __all__ = [
@@ -277,8 +277,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)
     """
-    from gpugrad.numpy._extra_stack import atleast_2d
-    from gpugrad.numpy._linalg import dot
+    from gpugrad.numpy.products import dot
+    from gpugrad.numpy.stacking import atleast_2d
 
     X = atleast_2d(_float(m) if dtype is None else S.convert(_array(m), dtype))
     if not rowvar and X.shape[0] != 1:
@@ -326,7 +326,7 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)
     """
-    from gpugrad.numpy._extra_matrix import diag
+    from gpugrad.numpy.matrices import diag
 
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:

@@ -1,6 +1,7 @@
 """Seed 000, "jax.grad": gradients of a sum of squares, and ``argnums``.
 
-The tutorial's code with only its imports changed. Run: ``python -m gpugrad.examples.seed_000``.
+The tutorial's code with only its imports changed.
+Run: ``python -m gpugrad.examples.grad_and_argnums``.
 Prints ``Sum of squares: 30.0`` and ``Gradient of sum of squares: [2. 4. 6. 8.]``, then the
 gradient of a sum of squared errors with respect to ``x``, to ``(x, y)``, and a check that
 ``argnums=(0, 1)`` equals the two separate gradients.

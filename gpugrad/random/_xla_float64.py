@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gpugrad.random._f32 import fma64
+from gpugrad.random._xla_float32 import fma64
 
 __all__ = ["erf64", "erfc64", "erfinv64", "log1p64"]
 

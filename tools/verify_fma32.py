@@ -1,19 +1,20 @@
-"""Exhaustive proof that :mod:`._fast32`'s float64 fmas never double-round.
+"""Exhaustive proof that :mod:`gpugrad.random._xla_float32_fast`'s float64 fmas never
+double-round.
 
-``_fast32._fma`` computes ``a*b + c`` in float64 (the product is exact) and casts the sum to
-float32. That equals the single rounding of a true fma unless the float64 sum is inexact
+``_xla_float32_fast._fma`` computes ``a*b + c`` in float64 (the product is exact) and casts the
+sum to float32. That equals the single rounding of a true fma unless the float64 sum is inexact
 *and* lands exactly on a float32 midpoint (or inexact in float32's subnormal range). This
-tool runs ``_fast32.erfinv_f32`` on every float32 ``x`` in [0, 1) (2**30 values) with
-``_fma`` instrumented: for every sum it computes the TwoSum error and tests the midpoint
+tool runs ``_xla_float32_fast.erfinv_f32`` on every float32 ``x`` in [0, 1) (2**30 values)
+with ``_fma`` instrumented: for every sum it computes the TwoSum error and tests the midpoint
 bit pattern. erfinv's internal values depend on ``x*x`` only (its result is
 ``x * p(x*x)``), so [0, 1) covers all of (-1, 1), and with it every input ``normal`` and
 ``truncated_normal`` can produce. Zero "inexact at a midpoint" and zero "inexact, tiny"
 counts over the whole range prove the fast path bit-identical to the reference recipe.
 
-Re-run it after any change to ``_fast32`` (about 2 minutes on one core)::
+Re-run it after any change to ``_xla_float32_fast`` (about 2 minutes on one core)::
 
-    python -m gpugrad.random._verify32            # all 2**30 inputs
-    python -m gpugrad.random._verify32 0.5 0.6    # a sub-range, plus a reference comparison
+    python -m tools.verify_fma32            # all 2**30 inputs
+    python -m tools.verify_fma32 0.5 0.6    # a sub-range, plus a reference comparison
 
 Example:
     >>> stats = check_range(0x3F000000, 0x3F000000 + 4096)
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.random import _f32, _fast32
+from gpugrad.random import _xla_float32, _xla_float32_fast
 
 __all__ = ["check_range"]
 
@@ -38,8 +39,8 @@ _LOW29, _HALF29 = np.uint64(0x1FFFFFFF), np.uint64(0x10000000)
 
 
 def _instrumented(stats: dict[Any, np.ndarray]) -> Any:
-    """A drop-in ``_fast32._fma`` that tallies each call site's sums, then computes."""
-    plain = _fast32._fma
+    """A drop-in ``_xla_float32_fast._fma`` that tallies each call site's sums, then computes."""
+    plain = _xla_float32_fast._fma
 
     def fma(a: np.ndarray, b: Any, c: Any, acc: np.ndarray, r32: np.ndarray) -> None:
         caller = sys._getframe(1)
@@ -67,20 +68,20 @@ def _instrumented(stats: dict[Any, np.ndarray]) -> Any:
 def check_range(lo_bits: int, hi_bits: int, compare: bool = False) -> dict[Any, np.ndarray]:
     """Per fma site: [sums, inexact, inexact at a midpoint, inexact and tiny] over the
     float32 bit patterns ``lo_bits <= bits < hi_bits``; asserts equality with the
-    reference :func:`._f32.erfinv_f32` when ``compare``."""
+    reference :func:`._xla_float32.erfinv_f32` when ``compare``."""
     stats: dict[Any, np.ndarray] = defaultdict(lambda: np.zeros(4, np.int64))
-    plain = _fast32._fma
-    _fast32._fma = _instrumented(stats)
+    plain = _xla_float32_fast._fma
+    _xla_float32_fast._fma = _instrumented(stats)
     try:
         for start in range(lo_bits, hi_bits, 1 << 22):
             bits = np.arange(start, min(start + (1 << 22), hi_bits), dtype=np.uint32)
             x = bits.view(np.float32)
-            got = _fast32.erfinv_f32(x)
+            got = _xla_float32_fast.erfinv_f32(x)
             if compare:
-                want = _f32.erfinv_f32(x)
+                want = _xla_float32.erfinv_f32(x)
                 assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
     finally:
-        _fast32._fma = plain
+        _xla_float32_fast._fma = plain
     return dict(stats)
 
 

@@ -16,10 +16,10 @@ from gpugrad.backend import get_xp, namespace_of
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
-from gpugrad.numpy._extra_index import as_array
 from gpugrad.numpy._reductions import _array, sum
 from gpugrad.numpy._shape import moveaxis, ravel, reshape, stack
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
+from gpugrad.numpy.sorting import as_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, scatter_add
 

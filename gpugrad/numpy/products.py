@@ -247,7 +247,7 @@ def einsum(spec: Any, *operands: Any) -> Any:
             raise ValueError(f"einsum: term {t!r} has {len(t)} indices for an operand of "
                              f"shape {x.shape}")
         if len(set(t)) != len(t):  # a diagonal or trace: gather the diagonal first
-            from gpugrad.numpy._extra_matrix import einsum_diagonal
+            from gpugrad.numpy.matrices import einsum_diagonal
 
             terms[k], xs[k] = einsum_diagonal(t, x)
     if len(xs) == 1:

@@ -22,14 +22,15 @@ evaluation recomputes what it reads inside the same pass (``d/dx sum(sin(x)**2)`
 off: that node keeps its value (a checkpoint) and recipes downstream start from it, so no
 backward evaluation recomputes more than a bounded stretch of the forward pass.
 
-Lazy forward (NumPy, large arrays): such a node need not even be evaluated when it is
-recorded. :func:`defer` gives it only a recipe and returns a lazy tracer; the next
-elementwise operation composes that recipe into its own, and the first read of a value
-(a reduction, a matrix product, an output, ``float(y)``) evaluates the whole chain in one
-chunked pass. ``sum(exp(-x**2) * sin(3x) + log1p(x**2))`` then runs its forward pass as one
-evaluation and its backward pass as another. The values that the backward pass reads and
-would be costly to recompute (``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are
-written out by the forward evaluation as it goes (:func:`evaluate_lazy`).
+Lazy forward (CuPy, and NumPy's large arrays): such a node need not even be evaluated
+when it is recorded. :func:`defer` gives it only a recipe and returns a lazy tracer; the
+next elementwise operation composes that recipe into its own, and the first read of a value
+(a reduction, a matrix product, an output, ``float(y)``) evaluates the whole chain at once:
+one kernel on CuPy, one chunked pass on NumPy. ``sum(exp(-x**2) * sin(3x) + log1p(x**2))``
+then runs its forward pass as one evaluation (and the sum) and its backward pass as
+another. The values that the backward pass reads and would be costly to recompute
+(``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are written out by the forward
+evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`).
 """
 
 
@@ -183,6 +184,14 @@ def on_gpu(x: Any) -> bool:
     return type(raw_value(x)).__module__.startswith("cupy")
 
 
+def pays(value: Any, min_numpy_size: int) -> bool:
+    """Whether fusing the elementwise work on an array like ``value`` pays: on CuPy always
+    (every kernel launch saved does), on NumPy from ``min_numpy_size`` elements."""
+    if type(value) is np.ndarray:
+        return value.size >= min_numpy_size
+    return on_gpu(value)
+
+
 def remat(node: Any) -> None:
     """Make a just-recorded elementwise ``node`` keep a recipe instead of its arrays.
 
@@ -190,10 +199,7 @@ def remat(node: Any) -> None:
     nodes alone, where composing expressions would cost more than it saves.
     """
     out = node.out
-    if type(out) is np.ndarray:
-        if out.size < MIN_NUMPY_SIZE:
-            return
-    elif not on_gpu(out):
+    if not pays(out, MIN_NUMPY_SIZE):
         return
     saved = node.primals = _recipes_of(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
@@ -213,61 +219,51 @@ def _recipes_of(primals: list[Any], parents: list[Any]) -> list[Any]:
             for value, parent in zip(primals, parents)]
 
 
-# Elementwise results at least this large are computed lazily in reverse mode (NumPy):
-# the size from which the chunked evaluator runs a fused expression (numpy_eval).
+# NumPy elementwise results at least this large are computed lazily in reverse mode: the
+# size from which the chunked evaluator runs a fused expression (numpy_eval). On CuPy every
+# result is (each launch saved pays).
 LAZY_MIN_SIZE = 1 << 16
 
 
 def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
-    """Record an elementwise application on large NumPy arrays without evaluating it.
+    """Record an elementwise application without evaluating it.
 
     The node gets a recipe, as with :func:`remat`, and the result is a ``LazyVJPTracer``:
     consecutive elementwise operations compose their recipes, and the first read of a value
-    evaluates the whole chain in one chunked pass (no full-size temporaries). Returns None
-    (evaluate now) for small or device arrays, shapes that do not broadcast (the error is
-    then NumPy's own, at this call), or a recipe grown past :data:`RECIPE_NODES`.
+    evaluates the whole chain at once (one kernel on CuPy, one chunked pass without
+    full-size temporaries on NumPy). Its dtype is the kernel layer's rule
+    (``codegen.out_dtype``) for the composed expression, the dtype that evaluation gives.
+    Returns None (evaluate now) for small NumPy arrays, shapes that do not broadcast (the
+    error is then the backend's own, at this call), or a recipe grown past
+    :data:`RECIPE_NODES`.
     """
-    for value in primals:  # the common case, small arrays, returns here
-        if type(value) is Deferred or (type(value) is np.ndarray
-                                       and value.size >= LAZY_MIN_SIZE):
+    for value in primals:  # the common case, small NumPy arrays, returns here
+        if type(value) is Deferred or pays(value, LAZY_MIN_SIZE):
             break
     else:
         return None
     from gpugrad.core.reverse import LazyVJPTracer, Node
-    from gpugrad.primitives.elementwise import elementwise_p, evaluate
+    from gpugrad.kernel.codegen import arg_dtypes, out_dtype
+    from gpugrad.primitives.elementwise import elementwise_p
 
-    shapes = []
-    samples = []
-    for value in primals:
-        if type(value) is Deferred:
-            shapes.append(value.shape)
-            samples.append(np.zeros((1,) * len(value.shape), value.dtype))
-        elif type(value) is np.ndarray:
-            shapes.append(value.shape)
-            samples.append(value[(slice(0, 1),) * value.ndim])
-        elif isinstance(value, np.generic) or type(value) in (bool, int, float, complex):
-            samples.append(value)
-        else:
-            return None  # a device array
+    shapes = [value.shape for value in primals if not _scalar(value)]
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         return None
-    size = 1
-    for d in shape:
-        size *= d
-    if size < LAZY_MIN_SIZE:
-        return None
-    expr = params["expr"]
     saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
-    full, args = inline(expr, saved)
-    if len(args) > MAX_ARGS or _size(full) > RECIPE_NODES:
+    full, args = inline(params["expr"], saved)
+    if (len(args) > MAX_ARGS or _size(full) > RECIPE_NODES
+            or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None
-    # The result's dtype, from NumPy's own rules on one element of each input.
-    dtype = evaluate(*samples, expr=expr).dtype
     node = Node(elementwise_p, saved, params, None, parents)
+    dtype = out_dtype(full, arg_dtypes(args))
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
     return LazyVJPTracer(trace, node)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (np.generic, bool, int, float, complex))
 
 
 # Operations cheap enough to recompute in the backward pass at no real cost: anything
@@ -280,13 +276,12 @@ CHEAP = frozenset({
 
 
 def evaluate_lazy(node: Any) -> Any:
-    """The value of a lazy node, evaluated in one chunked pass that also saves the values
-    the backward pass will read and would be costly to recompute (``exp(-x**2)`` and
-    ``sin(3x)`` in the chain of :func:`defer`, not the cheap ``x**2``): their recipes
-    become those arrays, everywhere they are shared.
+    """The value of a lazy node, evaluated in one pass (one kernel with several outputs on
+    CuPy, one chunked pass on NumPy) that also saves the values the backward pass will read
+    and would be costly to recompute (``exp(-x**2)`` and ``sin(3x)`` in the chain of
+    :func:`defer`, not the cheap ``x**2``): their recipes become those arrays, everywhere
+    they are shared.
     """
-    from gpugrad.primitives.numpy_eval import evaluate_with_exports
-
     recipe = node.recipe
     if recipe.expr is _VALUE:  # saved by an earlier evaluation
         return recipe.args[0]
@@ -303,12 +298,28 @@ def evaluate_lazy(node: Any) -> Any:
             e = substitute(d.expr, {var(k): var(position[id(a)]) for k, a in enumerate(d.args)})
             saved.append((d, output.setdefault(e, len(output))))
         exports = tuple(e for e, k in output.items() if k)
-        values = evaluate_with_exports(recipe.expr, recipe.args, exports)
-        if values is not None:
+        values = _with_parts(recipe.expr, recipe.args, exports)
+        if values is not None and tuple(values[0].shape) == recipe.shape:
             for d, k in saved:
-                d.expr, d.args = _VALUE, [values[k]]
+                # (one kernel computes every output in the dtype of all its inputs: a part
+                # read from narrower inputs only then keeps its recipe)
+                if values[k].dtype == d.dtype:
+                    d.expr, d.args = _VALUE, [values[k]]
             return values[0]
     return materialize(recipe)
+
+
+def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[Any] | None:
+    """``[value of expr, value of parts[0], ...]`` from one pass over concrete ``args``,
+    ``parts`` being subexpressions of ``expr``: one kernel with an output each on CuPy, one
+    chunked pass on NumPy; None where that does not apply (small, broadcast or mixed-dtype
+    NumPy arrays; no parts on CuPy, where the value alone is one kernel anyway)."""
+    from gpugrad.primitives.elementwise import evaluate_many
+    from gpugrad.primitives.numpy_eval import evaluate_with_exports
+
+    if any(on_gpu(a) for a in args):
+        return evaluate_many((expr, *parts), args) if parts else None
+    return evaluate_with_exports(expr, args, parts)
 
 
 def _residuals(node: Any) -> list[Deferred]:

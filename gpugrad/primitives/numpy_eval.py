@@ -288,9 +288,13 @@ def _numexpr_or_none(expr: Expr, arrays: tuple[bool, ...], dtype: Any
 CHUNK = 1 << 16
 
 
+# A chunked evaluator, the kinds of its scratch buffers (True: boolean), and whether the
+# result is boolean (a comparison: its output buffer is then boolean, not the inputs' dtype).
+Chunked = tuple[Callable[..., Any], list[bool], bool]
+
+
 def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
-                      exports: tuple[Expr, ...] = ()
-                      ) -> tuple[Callable[..., Any], list[bool]] | None:
+                      exports: tuple[Expr, ...] = ()) -> Chunked | None:
     key = ("chunked", nargs, arrays, exports)
     hit = expr._cache.get(key, False)
     if hit is False:
@@ -301,18 +305,19 @@ def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
         else:
             namespace: dict[str, Any] = {}
             exec(compile(source, f"<gpugrad chunked {expr}>", "exec"), namespace)
-            hit = (namespace["_fused"], kinds)
+            boolean = isinstance(expr.op, OpSpec) and expr.op.out_kind == "bool"
+            hit = (namespace["_fused"], kinds, boolean)
         expr._cache[key] = hit
     return hit  # type: ignore[no-any-return]
 
 
-def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[bool, ...],
+def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
                  shape: tuple[int, ...], dtype: Any, args: Sequence[Any], outputs: int = 1
                  ) -> Any:
     """Evaluate slice by slice into one output (or a list of ``outputs``, see
     :func:`evaluate_with_exports`): the temporaries of the whole expression then cost a
     few cache-sized buffers instead of full arrays of fresh memory."""
-    fn, kinds = compiled
+    fn, kinds, boolean = compiled
     size = 1
     for d in shape:
         size *= d
@@ -324,7 +329,7 @@ def _run_chunked(compiled: tuple[Callable[..., Any], list[bool]], arrays: tuple[
             values.append(a[(0,) * a.ndim])  # a broadcast single value
         else:
             values.append(a)
-    outs = [np.empty(size, dtype) for _ in range(outputs)]
+    outs = [np.empty(size, bool if boolean and k == 0 else dtype) for k in range(outputs)]
     # At least eight slices, so that the buffers stay a small fraction of one array.
     step = min(CHUNK, max(size // 8, 1024))
     scratch = [np.empty(step, bool if k else dtype) for k in kinds]

@@ -33,6 +33,7 @@ __all__ = [
     "get_xp",
     "is_cupy_array",
     "namespace_of",
+    "on_one_backend",
     "set_default_backend",
     "use_backend",
 ]
@@ -184,6 +185,29 @@ def namespace_of(*arrays: Any) -> ModuleType:
 
             return cupy
     return np
+
+
+def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
+    """The module that operates on ``values`` together, and the values ready for it.
+
+    An operation runs on the backend of its arrays: when one of them is a CuPy array (or a
+    tracer over one), NumPy arrays among them are copied to the device, as JAX moves host
+    operands; CuPy's functions refuse NumPy arrays. Nothing moves to the host. Tracers,
+    Python scalars and ``None`` are returned as they are.
+
+    Example:
+        >>> import numpy as np
+        >>> xp, (a, b) = on_one_backend(np.ones(2), None)
+        >>> xp.__name__, a, b
+        ('numpy', array([1., 1.]), None)
+    """
+    from gpugrad.core.trace import Tracer, raw_value
+
+    xp = namespace_of(*(raw_value(v) if isinstance(v, Tracer) else v for v in values))
+    if xp is np:
+        return xp, values
+    return xp, tuple(xp.asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v
+                     for v in values)
 
 
 def _leaf_to(leaf: Any, name: str) -> Any:

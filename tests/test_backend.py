@@ -69,6 +69,40 @@ def test_device_put_to_gpu(cupy_module):
     np.testing.assert_allclose(gpugrad.device_get(g), 2 * np.ones(3))
 
 
+def test_on_one_backend_moves_host_arrays_to_the_device(xp):
+    host, other = np.array([1.0, 2.0]), xp.asarray([3.0])
+    module, (a, b, c, d) = backend.on_one_backend(host, other, 2.5, None)
+    assert module is xp and type(a) is type(other) and type(b) is type(other)
+    assert b is other and c == 2.5 and d is None  # device arrays and scalars as they are
+    np.testing.assert_array_equal(gpugrad.device_get(a), host)
+
+
+def test_host_operands_of_value_functions_move_to_the_device(xp):
+    """A NumPy array beside a device array is moved to the device (as JAX does), in the
+    functions that compute on values: CuPy's searchsorted and isclose refuse host arrays."""
+    knots, points = np.array([-1.0, 0.0, 2.0]), xp.asarray([-2.0, 0.5, 2.0, 3.0])
+    unsorted, order = np.array([2.0, -1.0, 0.0]), np.array([1, 2, 0])  # a host sorter too
+    got = {
+        "searchsorted": gnp.searchsorted(knots, points, side="right"),
+        "searchsorted-sorter": gnp.searchsorted(unsorted, points, side="right", sorter=order),
+        "isclose": gnp.isclose(points, np.array([-2.0, 0.5000001, 2.1, 3.0])),
+        "allclose": gnp.allclose(np.array([-2.0, 0.5, 2.0, 3.0]), points),
+        "interp": gnp.interp(points, knots, np.array([1.0, 3.0, -1.0])),
+    }
+    expected = {
+        "searchsorted": [0, 2, 3, 3], "searchsorted-sorter": [0, 2, 3, 3],
+        "isclose": [True, True, False, True], "allclose": True,
+        "interp": [1.0, 2.0, -1.0, -1.0],
+    }
+    for name, out in got.items():
+        assert type(out) is type(points), name
+        np.testing.assert_allclose(gpugrad.device_get(out), expected[name], err_msg=name)
+    # interp's derivative in the values at host knots: the hat functions at the points
+    jac = gpugrad.jacrev(lambda f: gnp.interp(points, knots, f))(xp.asarray([1.0, 3.0, -1.0]))
+    np.testing.assert_allclose(gpugrad.device_get(jac), [[1, 0, 0], [0, 0.75, 0.25],
+                                                         [0, 0, 1], [0, 0, 1]])
+
+
 def test_print_environment_info_and_cli():
     proc = _run("import gpugrad; gpugrad.print_environment_info()")
     assert proc.returncode == 0, proc.stderr

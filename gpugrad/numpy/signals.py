@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import _array, inexact_array
@@ -106,6 +106,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         array([5., 5.], dtype=float32)
     """
     x, xk, fk = _float(x), ravel(_float(xp)), ravel(_float(fp))
+    x, xk, fk = on_one_backend(x, xk, fk)[1]  # knots on the host meet points on the device
     if xk.shape != fk.shape or xk.shape[0] == 0:
         raise ValueError("interp: xp and fp must be non-empty and of the same length")
     dtype = result_type(x, xk, fk)

@@ -136,6 +136,11 @@ ROWS: list[Row] = [
     ("identity", lambda m: m.identity(3), [], False),
     ("logspace", lambda m: m.logspace(0.0, 2.0, 5, base=3.0), [], False),
     ("geomspace", lambda m: m.geomspace(1.0, 1000.0, 4), [], False),
+    ("geomspace-arrays", lambda m, a, b: m.geomspace(a, 10 * b, 5, axis=1, dtype=np.float64),
+     [((3,), 0.5, 2.0), ((3,), 0.5, 2.0)], True),
+    ("geomspace-negative", lambda m, a, b: m.geomspace(-a, -b, 4, endpoint=False,
+                                                       dtype=np.float64),
+     [((2,), 0.5, 2.0), ((2,), 3.0, 9.0)], True),
     ("empty_like", lambda m, x: m.empty_like(x).shape, [M], False),
     # Statistics.
     ("nansum", lambda m, x: m.nansum(x, axis=1), [NANS], True),

@@ -284,12 +284,14 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     """
     dtype = dtype or default_float()
     if _any_traced(start, stop) or get_xp() is not np:  # CuPy 14 has no geomspace
-        # sign * exp(linspace(log|start|, log|stop|)): the signs are concrete (NumPy asks
-        # for start and stop of one sign), the magnitudes carry the derivatives.
+        # sign * exp(linspace(log|start|, log|stop|)): the sign has no derivative (NumPy
+        # asks for start and stop of one sign), the magnitudes carry the derivatives.
         first, last = S.convert(_array(start), dtype), S.convert(_array(stop), dtype)
-        sign = get_xp().sign(raw_value(first)).astype(dtype)
+        sign = FUNCTIONS["sign"](S.stop_gradient(first))
         logs = [FUNCTIONS["log"](FUNCTIONS["abs"](v)) for v in (first, last)]
-        out = sign * FUNCTIONS["exp"](traced_linspace(logs[0], logs[1], num, endpoint, dtype))
+        # multiply, not `*`: host endpoints meet a ramp made on the (device) default backend
+        ramp = FUNCTIONS["exp"](traced_linspace(logs[0], logs[1], num, endpoint, dtype))
+        out = FUNCTIONS["multiply"](sign, ramp)
         return moveaxis(out, 0, axis)
     out = get_xp().geomspace(start, stop, num, endpoint=endpoint, axis=axis)
     return out.astype(dtype)

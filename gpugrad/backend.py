@@ -203,7 +203,9 @@ def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
     """
     from gpugrad.core.trace import Tracer, raw_value
 
-    xp = namespace_of(*(raw_value(v) if isinstance(v, Tracer) else v for v in values))
+    xp = namespace_of(*values)  # tracers are looked into only when no array is on CuPy
+    if xp is np:
+        xp = namespace_of(*(raw_value(v) for v in values if isinstance(v, Tracer)))
     if xp is np:
         return xp, values
     return xp, tuple(xp.asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v

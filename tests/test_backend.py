@@ -12,6 +12,7 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad import backend
+from gpugrad.test_util import check_grads
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -101,6 +102,38 @@ def test_host_operands_of_value_functions_move_to_the_device(xp):
     jac = gpugrad.jacrev(lambda f: gnp.interp(points, knots, f))(xp.asarray([1.0, 3.0, -1.0]))
     np.testing.assert_allclose(gpugrad.device_get(jac), [[1, 0, 0], [0, 0.75, 0.25],
                                                          [0, 0, 1], [0, 0, 1]])
+
+
+_A = np.array([[2.0, 0.5, 0.1], [0.3, 3.0, 0.2], [0.1, 0.4, 4.0]])
+_U, _V = np.array([0.3, 1.2, 2.5]), np.array([0.5, -1.5, 2.5])
+MIXED = [  # name, function of two float64 arrays, its arguments, NumPy's value
+    ("solve", gnp.linalg.solve, (_A, _U), np.linalg.solve(_A, _U)),
+    ("kron", gnp.kron, (_U[:2], _V[:2]), np.kron(_U[:2], _V[:2])),
+    ("cross", gnp.cross, (_U, _V), np.cross(_U, _V)),
+    ("polyval", gnp.polyval, (_U, _V), np.polyval(_U, _V)),
+    ("trapezoid", lambda y, x: gnp.trapezoid(y, x=x), (_U, _V), np.trapezoid(_U, _V)),
+    ("copysign", gnp.copysign, (_U, _V), np.copysign(_U, _V)),
+    ("fmod", gnp.fmod, (_V, 0.7 * _U), np.fmod(_V, 0.7 * _U)),
+    ("ldexp", lambda x, n: gnp.ldexp(x, n.astype(np.int64)), (_U, np.array([1.0, -1.0, 2.0])),
+     np.ldexp(_U, [1, -1, 2])),
+]
+
+
+@pytest.mark.parametrize("on_device", [0, 1], ids=["device-host", "host-device"])
+@pytest.mark.parametrize("name,fn,args,expected", MIXED, ids=[r[0] for r in MIXED])
+def test_host_operand_beside_a_device_operand(xp, on_device, name, fn, args, expected):
+    """Functions composed of gpugrad operations take a host array beside a device array and
+    compute on the device (outside a trace their intermediates are plain arrays, whose own
+    operators refuse the other backend); their derivatives in the device argument hold."""
+    mixed = tuple(xp.asarray(a) if k == on_device else a for k, a in enumerate(args))
+    out = fn(*mixed)
+    assert type(out) is type(mixed[on_device])
+    np.testing.assert_allclose(gpugrad.device_get(out), expected, rtol=1e-13, atol=1e-15)
+    if name != "ldexp":  # its exponent is an integer
+        def of_device_arg(x):
+            return fn(*(x if k == on_device else a for k, a in enumerate(mixed)))
+
+        check_grads(of_device_arg, (mixed[on_device],), order=2, modes=("fwd", "rev"))
 
 
 def test_print_environment_info_and_cli():

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp, namespace_of
+from gpugrad.backend import get_xp, namespace_of, on_one_backend
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
@@ -196,7 +196,7 @@ def kron(a: Any, b: Any) -> Any:
         >>> gnp.kron(gnp.array([1.0, 2.0]), gnp.array([1.0, 10.0]))
         array([ 1., 10.,  2., 20.], dtype=float32)
     """
-    a, b = _array(a), _array(b)
+    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + a.shape
     sb = (1,) * (nd - b.ndim) + b.shape
@@ -217,8 +217,8 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     """
     if axis is not None:
         axisa = axisb = axisc = axis
-    a = moveaxis(_array(a), axisa, -1)
-    b = moveaxis(_array(b), axisb, -1)
+    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
         raise ValueError("cross: incompatible dimensions for cross product (must be 2 or 3)")
     dtype = result_type(a, b)

@@ -148,9 +148,7 @@ def polyval(p: Any, x: Any) -> Any:
         >>> gnp.polyval(gnp.array([1.0, 0.0, -1.0]), gnp.array(3.0))
         array(8., dtype=float32)
     """
-    p, x = operand(p), operand(x)
-    p = _array(p)
-    x = _array(x)
+    p, x = on_one_backend(_array(operand(p)), _array(operand(x)))[1]
     y = x * 0
     for k in range(p.shape[0]):
         y = y * x + p[k]
@@ -196,6 +194,7 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
         >>> gnp.trapezoid(gnp.array([1.0, 2.0, 4.0]), x=gnp.array([0.0, 1.0, 3.0]))
         array(7.5, dtype=float32)
     """
+    y, x, dx = on_one_backend(y, x, dx)[1]  # host samples or spacings move to the device
     y = moveaxis(_float(y), axis, -1)
     if x is None:
         # A Python number stays weak, as in JAX: dx=1.0 keeps a float32 y float32.

@@ -114,6 +114,9 @@ MIXED = [  # name, function of two float64 arrays, its arguments, NumPy's value
     ("trapezoid", lambda y, x: gnp.trapezoid(y, x=x), (_U, _V), np.trapezoid(_U, _V)),
     ("copysign", gnp.copysign, (_U, _V), np.copysign(_U, _V)),
     ("fmod", gnp.fmod, (_V, 0.7 * _U), np.fmod(_V, 0.7 * _U)),
+    ("average", lambda a, w: gnp.average(a, weights=w), (_U, _V ** 2),
+     np.average(_U, weights=_V ** 2)),
+    ("cov", lambda m, w: gnp.cov(m, aweights=w), (_A, _V ** 2), np.cov(_A, aweights=_V ** 2)),
     ("ldexp", lambda x, n: gnp.ldexp(x, n.astype(np.int64)), (_U, np.array([1.0, -1.0, 2.0])),
      np.ldexp(_U, [1, -1, 2])),
 ]

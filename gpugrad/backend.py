@@ -187,6 +187,27 @@ def namespace_of(*arrays: Any) -> ModuleType:
     return np
 
 
+def _traced_on_cupy(values: tuple[Any, ...]) -> bool:
+    """Whether a tracer among ``values`` is over a CuPy array, found without computing a
+    lazy elementwise value (reading its primal would: its recipe's inputs tell instead)."""
+    from gpugrad.core.reverse import LazyVJPTracer
+    from gpugrad.core.trace import Tracer
+
+    pending = [v for v in values if isinstance(v, Tracer)]
+    while pending:
+        v = pending.pop()
+        if isinstance(v, LazyVJPTracer) and v._value is None:
+            inputs = v.node.recipe.args  # not computed yet: the recipe's inputs
+        else:
+            inputs = (v.primal,)
+        for x in inputs:
+            if isinstance(x, Tracer):
+                pending.append(x)
+            elif is_cupy_array(x):
+                return True
+    return False
+
+
 def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
     """The module that operates on ``values`` together, and the values ready for it.
 
@@ -201,13 +222,10 @@ def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
         >>> xp.__name__, a, b
         ('numpy', array([1., 1.]), None)
     """
-    from gpugrad.core.trace import Tracer, raw_value
-
     xp = namespace_of(*values)  # tracers are looked into only when no array is on CuPy
-    if xp is np:
-        xp = namespace_of(*(raw_value(v) for v in values if isinstance(v, Tracer)))
-    if xp is np:
+    if xp is np and not _traced_on_cupy(values):
         return xp, values
+    xp = get_xp("cupy")
     return xp, tuple(xp.asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v
                      for v in values)
 

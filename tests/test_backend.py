@@ -78,6 +78,28 @@ def test_on_one_backend_moves_host_arrays_to_the_device(xp):
     np.testing.assert_array_equal(gpugrad.device_get(a), host)
 
 
+def test_on_one_backend_leaves_a_lazy_value_uncomputed(monkeypatch):
+    """Telling a lazy elementwise result's backend reads its recipe's inputs: computing it
+    there would split the fused evaluation it belongs to."""
+    from gpugrad.core.reverse import LazyVJPTracer
+    from gpugrad.primitives import fusion
+
+    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)  # every elementwise result is lazy
+    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0)
+    seen = []
+
+    def f(x):
+        y = gnp.exp(x) * 2.0
+        module, (same, host) = backend.on_one_backend(y, np.ones(3))
+        seen.append(isinstance(y, LazyVJPTracer) and y._value is None and same is y)
+        seen.append(module is np)
+        return gnp.sum(y * host)
+
+    g = gpugrad.grad(f)(np.array([0.0, 1.0, 2.0]))
+    assert seen == [True, True]
+    np.testing.assert_allclose(g, 2 * np.exp([0.0, 1.0, 2.0]))
+
+
 def test_host_operands_of_value_functions_move_to_the_device(xp):
     """A NumPy array beside a device array is moved to the device (as JAX does), in the
     functions that compute on values: CuPy's searchsorted and isclose refuse host arrays."""

@@ -33,6 +33,7 @@ __all__ = [
     "get_xp",
     "is_cupy_array",
     "namespace_of",
+    "on_one_backend",
     "set_default_backend",
     "use_backend",
 ]
@@ -187,6 +188,49 @@ def namespace_of(*arrays: Any) -> ModuleType:
 
             return cupy
     return np
+
+
+def _traced_on_cupy(values: tuple[Any, ...]) -> bool:
+    """Whether a tracer among ``values`` is over a CuPy array, found without computing a
+    lazy elementwise value (reading its primal would: its recipe's inputs tell instead)."""
+    from gpugrad.core.reverse import LazyVJPTracer
+    from gpugrad.core.trace import Tracer
+
+    pending = [v for v in values if isinstance(v, Tracer)]
+    while pending:
+        v = pending.pop()
+        if isinstance(v, LazyVJPTracer) and v._value is None:
+            inputs = v.node.recipe.args  # not computed yet: the recipe's inputs
+        else:
+            inputs = (v.primal,)
+        for x in inputs:
+            if isinstance(x, Tracer):
+                pending.append(x)
+            elif is_cupy_array(x):
+                return True
+    return False
+
+
+def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
+    """The module that operates on ``values`` together, and the values ready for it.
+
+    An operation runs on the backend of its arrays: when one of them is a CuPy array (or a
+    tracer over one), NumPy arrays among them are copied to the device, as JAX moves host
+    operands; CuPy's functions refuse NumPy arrays. Nothing moves to the host. Tracers,
+    Python scalars and ``None`` are returned as they are.
+
+    Example:
+        >>> import numpy as np
+        >>> xp, (a, b) = on_one_backend(np.ones(2), None)
+        >>> xp.__name__, a, b
+        ('numpy', array([1., 1.]), None)
+    """
+    xp = namespace_of(*values)  # tracers are looked into only when no array is on CuPy
+    if xp is np and not _traced_on_cupy(values):
+        return xp, values
+    xp = get_xp("cupy")
+    return xp, tuple(xp.asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v
+                     for v in values)
 
 
 def _leaf_to(leaf: Any, name: str) -> Any:

@@ -12,6 +12,7 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad import backend
+from gpugrad.test_util import check_grads
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -67,6 +68,97 @@ def test_device_put_to_gpu(cupy_module):
     g = gpugrad.grad(lambda v: gnp.sum(v**2))(x)
     assert isinstance(g, cupy_module.ndarray)
     np.testing.assert_allclose(gpugrad.device_get(g), 2 * np.ones(3))
+
+
+def test_on_one_backend_moves_host_arrays_to_the_device(xp):
+    host, other = np.array([1.0, 2.0]), xp.asarray([3.0])
+    module, (a, b, c, d) = backend.on_one_backend(host, other, 2.5, None)
+    assert module is xp and type(a) is type(other) and type(b) is type(other)
+    assert b is other and c == 2.5 and d is None  # device arrays and scalars as they are
+    np.testing.assert_array_equal(gpugrad.device_get(a), host)
+
+
+def test_on_one_backend_leaves_a_lazy_value_uncomputed(monkeypatch):
+    """Telling a lazy elementwise result's backend reads its recipe's inputs: computing it
+    there would split the fused evaluation it belongs to."""
+    from gpugrad.core.reverse import LazyVJPTracer
+    from gpugrad.primitives import fusion
+
+    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)  # every elementwise result is lazy
+    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0)
+    seen = []
+
+    def f(x):
+        y = gnp.exp(x) * 2.0
+        module, (same, host) = backend.on_one_backend(y, np.ones(3))
+        seen.append(isinstance(y, LazyVJPTracer) and y._value is None and same is y)
+        seen.append(module is np)
+        return gnp.sum(y * host)
+
+    g = gpugrad.grad(f)(np.array([0.0, 1.0, 2.0]))
+    assert seen == [True, True]
+    np.testing.assert_allclose(g, 2 * np.exp([0.0, 1.0, 2.0]))
+
+
+def test_host_operands_of_value_functions_move_to_the_device(xp):
+    """A NumPy array beside a device array is moved to the device (as JAX does), in the
+    functions that compute on values: CuPy's searchsorted and isclose refuse host arrays."""
+    knots, points = np.array([-1.0, 0.0, 2.0]), xp.asarray([-2.0, 0.5, 2.0, 3.0])
+    unsorted, order = np.array([2.0, -1.0, 0.0]), np.array([1, 2, 0])  # a host sorter too
+    got = {
+        "searchsorted": gnp.searchsorted(knots, points, side="right"),
+        "searchsorted-sorter": gnp.searchsorted(unsorted, points, side="right", sorter=order),
+        "isclose": gnp.isclose(points, np.array([-2.0, 0.5000001, 2.1, 3.0])),
+        "allclose": gnp.allclose(np.array([-2.0, 0.5, 2.0, 3.0]), points),
+        "interp": gnp.interp(points, knots, np.array([1.0, 3.0, -1.0])),
+    }
+    expected = {
+        "searchsorted": [0, 2, 3, 3], "searchsorted-sorter": [0, 2, 3, 3],
+        "isclose": [True, True, False, True], "allclose": True,
+        "interp": [1.0, 2.0, -1.0, -1.0],
+    }
+    for name, out in got.items():
+        assert type(out) is type(points), name
+        np.testing.assert_allclose(gpugrad.device_get(out), expected[name], err_msg=name)
+    # interp's derivative in the values at host knots: the hat functions at the points
+    jac = gpugrad.jacrev(lambda f: gnp.interp(points, knots, f))(xp.asarray([1.0, 3.0, -1.0]))
+    np.testing.assert_allclose(gpugrad.device_get(jac), [[1, 0, 0], [0, 0.75, 0.25],
+                                                         [0, 0, 1], [0, 0, 1]])
+
+
+_A = np.array([[2.0, 0.5, 0.1], [0.3, 3.0, 0.2], [0.1, 0.4, 4.0]])
+_U, _V = np.array([0.3, 1.2, 2.5]), np.array([0.5, -1.5, 2.5])
+MIXED = [  # name, function of two float64 arrays, its arguments, NumPy's value
+    ("solve", gnp.linalg.solve, (_A, _U), np.linalg.solve(_A, _U)),
+    ("kron", gnp.kron, (_U[:2], _V[:2]), np.kron(_U[:2], _V[:2])),
+    ("cross", gnp.cross, (_U, _V), np.cross(_U, _V)),
+    ("polyval", gnp.polyval, (_U, _V), np.polyval(_U, _V)),
+    ("trapezoid", lambda y, x: gnp.trapezoid(y, x=x), (_U, _V), np.trapezoid(_U, _V)),
+    ("copysign", gnp.copysign, (_U, _V), np.copysign(_U, _V)),
+    ("fmod", gnp.fmod, (_V, 0.7 * _U), np.fmod(_V, 0.7 * _U)),
+    ("average", lambda a, w: gnp.average(a, weights=w), (_U, _V ** 2),
+     np.average(_U, weights=_V ** 2)),
+    ("cov", lambda m, w: gnp.cov(m, aweights=w), (_A, _V ** 2), np.cov(_A, aweights=_V ** 2)),
+    ("ldexp", lambda x, n: gnp.ldexp(x, n.astype(np.int64)), (_U, np.array([1.0, -1.0, 2.0])),
+     np.ldexp(_U, [1, -1, 2])),
+]
+
+
+@pytest.mark.parametrize("on_device", [0, 1], ids=["device-host", "host-device"])
+@pytest.mark.parametrize("name,fn,args,expected", MIXED, ids=[r[0] for r in MIXED])
+def test_host_operand_beside_a_device_operand(xp, on_device, name, fn, args, expected):
+    """Functions composed of gpugrad operations take a host array beside a device array and
+    compute on the device (outside a trace their intermediates are plain arrays, whose own
+    operators refuse the other backend); their derivatives in the device argument hold."""
+    mixed = tuple(xp.asarray(a) if k == on_device else a for k, a in enumerate(args))
+    out = fn(*mixed)
+    assert type(out) is type(mixed[on_device])
+    np.testing.assert_allclose(gpugrad.device_get(out), expected, rtol=1e-13, atol=1e-15)
+    if name != "ldexp":  # its exponent is an integer
+        def of_device_arg(x):
+            return fn(*(x if k == on_device else a for k, a in enumerate(mixed)))
+
+        check_grads(of_device_arg, (mixed[on_device],), order=2, modes=("fwd", "rev"))
 
 
 def test_print_environment_info_and_cli():

@@ -117,7 +117,10 @@ OTHER: list[Row] = [
      [((3,), 0.5, 2), ((2,), 0.5, 2)]),
     ("cumsum", lambda x: gnp.cumsum(x, axis=1), M),
     ("cumprod", lambda x: gnp.cumprod(x, axis=1), [((3, 5), -2, 2)]),
-    ("prod-with-zero", lambda x: gnp.prod(x * np.array([1.0, 0.0, 1.0, 1.0]), axis=1), M),
+    # gnp.multiply, not `*`: outside a trace x is a plain array whose own operator refuses a
+    # host array when x is on the device; gpugrad's functions move the host operand there.
+    ("prod-with-zero", lambda x: gnp.prod(gnp.multiply(x, np.array([1.0, 0.0, 1.0, 1.0])),
+                                          axis=1), M),
     ("iteration", lambda x: sum(row * k for k, row in enumerate(x)), M),
     ("tracer-methods", lambda x: x.T.reshape(-1).sum() + x.mean(axis=0).max(), M),
     ("logistic-loss", lambda w, b: -gnp.sum(gnp.log(

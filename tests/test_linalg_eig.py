@@ -78,7 +78,8 @@ def squared_vectors(a: Any) -> Any:
 def weighted(a: Any) -> Any:
     w, v = LA.eig(a)
     weights = np.linspace(0.5, 1.5, v.shape[-1] * v.shape[-2]).reshape(v.shape[-2:])
-    return gnp.sum(weights * gnp.abs(v) ** 2) + gnp.real(gnp.sum(w**2))
+    # gnp.multiply moves the host weights to v's device; `*` on a plain CuPy v would refuse.
+    return gnp.sum(gnp.multiply(weights, gnp.abs(v) ** 2)) + gnp.real(gnp.sum(w**2))
 
 
 Case = tuple[str, Callable[..., Any], Callable[[], np.ndarray]]

@@ -74,7 +74,7 @@ ROWS: list[Row] = [
     ("searchsorted", lambda m, v: m.searchsorted(KNOTS, v, side="right"), [M], False),
     ("count_nonzero", lambda m, x: m.count_nonzero(x > 0, axis=1, keepdims=True), [M], False),
     ("isclose", lambda m, x: m.isclose(x, x + 1e-9 * (x > 0)), [M], False),
-    ("allclose", lambda m, x: np.asarray(m.allclose(x, x * (1 + 1e-7))), [M], False),
+    ("allclose", lambda m, x: gpugrad.device_get(m.allclose(x, x * (1 + 1e-7))), [M], False),
     ("signbit", lambda m, x: m.signbit(x), [SPECIAL], False),
     # Shape and arrangement.
     ("fliplr", lambda m, x: m.fliplr(x), [M], True),
@@ -136,6 +136,11 @@ ROWS: list[Row] = [
     ("identity", lambda m: m.identity(3), [], False),
     ("logspace", lambda m: m.logspace(0.0, 2.0, 5, base=3.0), [], False),
     ("geomspace", lambda m: m.geomspace(1.0, 1000.0, 4), [], False),
+    ("geomspace-arrays", lambda m, a, b: m.geomspace(a, 10 * b, 5, axis=1, dtype=np.float64),
+     [((3,), 0.5, 2.0), ((3,), 0.5, 2.0)], True),
+    ("geomspace-negative", lambda m, a, b: m.geomspace(-a, -b, 4, endpoint=False,
+                                                       dtype=np.float64),
+     [((2,), 0.5, 2.0), ((2,), 3.0, 9.0)], True),
     ("empty_like", lambda m, x: m.empty_like(x).shape, [M], False),
     # Statistics.
     ("nansum", lambda m, x: m.nansum(x, axis=1), [NANS], True),

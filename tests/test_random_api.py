@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gpugrad.random as jr
+from gpugrad.backend import device_get, use_backend
 from gpugrad.config import config
 
 # --- Key -----------------------------------------------------------------------------------
@@ -216,6 +217,30 @@ def test_randint_wrapping_quirk():
     span = 1_000_008
     expected = (-5 + (lo_bits % span).astype(np.int64)).astype(np.int32)
     np.testing.assert_array_equal(jr.randint(k, (6,), -5, 1_000_003), expected)
+
+
+SCALAR_SAMPLES = [  # shape (); the values are jax.random's (0.10, legacy layout) for key(3)
+    ("bernoulli", lambda k, xp: jr.bernoulli(k, 0.3, ()), False),
+    ("bernoulli-high", lambda k, xp: jr.bernoulli(k, 0.3, (), mode="high"), False),
+    ("categorical", lambda k, xp: jr.categorical(k, xp.asarray([0.1, 0.5, -0.3]), shape=()),
+     2),
+    ("choice-p", lambda k, xp: jr.choice(k, 3, (), p=xp.asarray([0.2, 0.3, 0.5])), 0),
+    ("choice-array", lambda k, xp: jr.choice(k, xp.asarray([1.5, 2.5, 3.5]), ()), 2.5),
+    ("choice-p-no-replace", lambda k, xp: jr.choice(
+        k, xp.asarray([1.5, 2.5, 3.5]), (), replace=False, p=xp.asarray([0.2, 0.3, 0.5])), 3.5),
+]
+
+
+@pytest.mark.parametrize("name,sample,expected", SCALAR_SAMPLES,
+                         ids=[s[0] for s in SCALAR_SAMPLES])
+def test_scalar_sample_is_a_0d_array_on_the_keys_backend(xp, name, sample, expected):
+    """NumPy's comparisons, argmax and take give scalars for 0-d results; a sample of shape
+    () must still be an array (as JAX's is), on its key's backend."""
+    with use_backend(xp.__name__):  # the key on xp's backend, whatever the default
+        k = jr.key(3)
+    out = sample(k, xp)
+    assert type(out) is xp.ndarray and out.shape == (), type(out)
+    assert device_get(out).item() == expected
 
 
 @pytest.mark.parametrize("module", [

@@ -150,6 +150,15 @@ def test_digamma_and_polygamma_closed_forms() -> None:
             rtol=1e-9)
 
 
+def test_polygamma_order_on_the_device(xp: Any) -> None:
+    """The order may be a 0-d array of the backend (read as a static value)."""
+    x = xp.asarray(np.array([1.0, 0.5]))
+    np.testing.assert_allclose(_host(S.polygamma(xp.asarray(2), x)), [-2 * ZETA3, -14 * ZETA3],
+                               rtol=1e-13)
+    with pytest.raises(ValueError, match="non-negative integer scalar"):
+        S.polygamma(xp.asarray([1, 2]), x)
+
+
 def test_public_values_and_dtypes(xp: Any) -> None:
     x = xp.asarray(np.array([-1.5, 0.25, 2.0]))
     np.testing.assert_allclose(_host(S.erf(x)), [math.erf(v) for v in (-1.5, 0.25, 2.0)],

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp, namespace_of
+from gpugrad.backend import get_xp, namespace_of, on_one_backend
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
@@ -196,7 +196,7 @@ def kron(a: Any, b: Any) -> Any:
         >>> gnp.kron(gnp.array([1.0, 2.0]), gnp.array([1.0, 10.0]))
         array([ 1., 10.,  2., 20.], dtype=float32)
     """
-    a, b = _array(a), _array(b)
+    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + a.shape
     sb = (1,) * (nd - b.ndim) + b.shape
@@ -217,8 +217,8 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     """
     if axis is not None:
         axisa = axisb = axisc = axis
-    a = moveaxis(_array(a), axisa, -1)
-    b = moveaxis(_array(b), axisb, -1)
+    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
         raise ValueError("cross: incompatible dimensions for cross product (must be 2 or 3)")
     dtype = result_type(a, b)
@@ -283,13 +283,15 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
         array([  1.,  10., 100.], dtype=float32)
     """
     dtype = dtype or default_float()
-    if _any_traced(start, stop):
-        # sign * exp(linspace(log|start|, log|stop|)): the signs are concrete (NumPy asks
-        # for start and stop of one sign), the magnitudes carry the derivatives.
+    if _any_traced(start, stop) or get_xp() is not np:  # CuPy 14 has no geomspace
+        # sign * exp(linspace(log|start|, log|stop|)): the sign has no derivative (NumPy
+        # asks for start and stop of one sign), the magnitudes carry the derivatives.
         first, last = S.convert(_array(start), dtype), S.convert(_array(stop), dtype)
-        sign = get_xp().sign(raw_value(first)).astype(dtype)
+        sign = FUNCTIONS["sign"](S.stop_gradient(first))
         logs = [FUNCTIONS["log"](FUNCTIONS["abs"](v)) for v in (first, last)]
-        out = sign * FUNCTIONS["exp"](traced_linspace(logs[0], logs[1], num, endpoint, dtype))
+        # multiply, not `*`: host endpoints meet a ramp made on the (device) default backend
+        ramp = FUNCTIONS["exp"](traced_linspace(logs[0], logs[1], num, endpoint, dtype))
+        out = FUNCTIONS["multiply"](sign, ramp)
         return moveaxis(out, 0, axis)
     out = get_xp().geomspace(start, stop, num, endpoint=endpoint, axis=axis)
     return out.astype(dtype)

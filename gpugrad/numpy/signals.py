@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import _array, inexact_array
@@ -106,6 +106,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         array([5., 5.], dtype=float32)
     """
     x, xk, fk = _float(x), ravel(_float(xp)), ravel(_float(fp))
+    x, xk, fk = on_one_backend(x, xk, fk)[1]  # knots on the host meet points on the device
     if xk.shape != fk.shape or xk.shape[0] == 0:
         raise ValueError("interp: xp and fp must be non-empty and of the same length")
     dtype = result_type(x, xk, fk)
@@ -147,9 +148,7 @@ def polyval(p: Any, x: Any) -> Any:
         >>> gnp.polyval(gnp.array([1.0, 0.0, -1.0]), gnp.array(3.0))
         array(8., dtype=float32)
     """
-    p, x = operand(p), operand(x)
-    p = _array(p)
-    x = _array(x)
+    p, x = on_one_backend(_array(operand(p)), _array(operand(x)))[1]
     y = x * 0
     for k in range(p.shape[0]):
         y = y * x + p[k]
@@ -195,6 +194,7 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
         >>> gnp.trapezoid(gnp.array([1.0, 2.0, 4.0]), x=gnp.array([0.0, 1.0, 3.0]))
         array(7.5, dtype=float32)
     """
+    y, x, dx = on_one_backend(y, x, dx)[1]  # host samples or spacings move to the device
     y = moveaxis(_float(y), axis, -1)
     if x is None:
         # A Python number stays weak, as in JAX: dx=1.0 keeps a float32 y float32.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import raw_value
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._reductions import _array
@@ -261,9 +261,8 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
         >>> gnp.searchsorted(gnp.array([1.0, 2.0, 3.0]), gnp.array([2.5, 0.0]))
         array([2, 0], dtype=int32)
     """
-    raw_a, raw_v = _raw(a), _raw(v)
-    xp = namespace_of(raw_a, raw_v)
     sorter = None if sorter is None else raw_value(sorter)
+    xp, (raw_a, raw_v, sorter) = on_one_backend(_raw(a), _raw(v), sorter)
     return _ints(xp.searchsorted(raw_a, raw_v, side=side, sorter=sorter))
 
 
@@ -289,10 +288,10 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
         >>> gnp.isclose(gnp.array([1.0, 2.0]), gnp.array([1.0, 2.1]))
         array([ True, False])
     """
-    ra, rb = _raw(a), _raw(b)
+    xp, (ra, rb) = on_one_backend(_raw(a), _raw(b))
     # The result is boolean (no derivative), so traced tolerances are read as values.
     rtol, atol = raw_value(rtol), raw_value(atol)
-    out = namespace_of(ra, rb).isclose(ra, rb, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    out = xp.isclose(ra, rb, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return np.asarray(out) if isinstance(out, np.generic) else out
 
 

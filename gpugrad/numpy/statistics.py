@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import raw_value
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
@@ -247,7 +247,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         scale = float(np.prod([x.shape[i] for i in axes]))
         scl = broadcast_to(S.convert(_array(scale), avg.dtype), avg.shape)
     else:
-        w = _array(weights)
+        x, w = on_one_backend(x, _array(weights))[1]  # host weights move to the device
         if w.shape != x.shape:
             if axis is None:
                 raise TypeError("average: axis must be given when the shapes of a and "
@@ -280,6 +280,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     from gpugrad.numpy.products import dot
     from gpugrad.numpy.stacking import atleast_2d
 
+    # Host arrays beside device arrays move to the device.
+    m, y, fweights, aweights = on_one_backend(m, y, fweights, aweights)[1]
     X = atleast_2d(_float(m) if dtype is None else S.convert(_array(m), dtype))
     if not rowvar and X.shape[0] != 1:
         X = X.T

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.primitives.complex import make_complex
 from gpugrad.primitives.structural import convert
@@ -175,7 +175,12 @@ def inv(a: Any) -> Any:
 # returns non-finite values.
 
 solve_p = Primitive("solve")
-solve_p.impl = lambda a, b: namespace_of(a, b).linalg.solve(a, b)
+def _solve_impl(a: Any, b: Any) -> Any:
+    xp, (a, b) = on_one_backend(a, b)  # a host matrix or right side moves to the device
+    return xp.linalg.solve(a, b)
+
+
+solve_p.impl = _solve_impl
 
 
 def _solve_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:

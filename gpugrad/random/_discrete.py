@@ -239,7 +239,7 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
             ind = _top_k_indices(g, n_draws, xp).astype(idt)  # Gumbel top-k
         result = ind if arr.ndim == 0 else xp.take(arr, ind, axis=axis)
     out_shape = shape if arr.ndim == 0 else (*arr.shape[:axis], *shape, *arr.shape[axis + 1:])
-    return result.reshape(out_shape)
+    return xp.asarray(result.reshape(out_shape))  # NumPy gives a scalar for shape ()
 
 
 def _desc_keys(g: Any, xp: Any) -> Any:
@@ -287,7 +287,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
         logits_shape.insert(axis, logits_arr.shape[axis])
         g = gumbel(data, (*prefix, *logits_shape), logits_arr.dtype, mode=mode)
         vals = g + logits_arr.reshape((1,) * len(prefix) + tuple(logits_arr.shape))
-        return xp.argmax(vals, axis=len(prefix) + axis).astype(idt)
+        return xp.asarray(xp.argmax(vals, axis=len(prefix) + axis).astype(idt))  # 0-d: array
     k = math.prod(prefix)
     if k > logits_arr.shape[axis]:
         raise ValueError(f"Number of samples without replacement ({k}) cannot exceed "

@@ -248,11 +248,12 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
     gpu = _gpu(data)
     if gpu is not None and mode == "low" and dt == np.float32:
         return gpu.sample("bernoulli", data, shape, dt, p_arr)
+    # xp.asarray: NumPy's comparison of 0-d arrays gives a scalar; a sample is an array.
     if mode == "high":
         u = uniform(data, (2, *shape), dt)
         nmant = np.finfo(dt).nmant
-        return u[1] * xp.asarray(2.0**-nmant, dtype=dt) < p_arr - u[0]
-    return uniform(data, shape, dt) < p_arr
+        return xp.asarray(u[1] * xp.asarray(2.0**-nmant, dtype=dt) < p_arr - u[0])
+    return xp.asarray(uniform(data, shape, dt) < p_arr)
 
 
 def gumbel(key: Any, shape: Any = (), dtype: Any = None, mode: str | None = None) -> Any:

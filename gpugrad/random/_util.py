@@ -126,7 +126,9 @@ def default_float_of(value: Any) -> np.dtype:
     """The dtype JAX gives a float parameter (Python floats are float32 without x64)."""
     if isinstance(value, (bool, int, float)):
         return np.dtype(np.float64 if config.enable_x64 else np.float32)
-    dt = np.dtype(getattr(value, "dtype", np.asarray(value).dtype))
+    # Not getattr(value, "dtype", np.asarray(value).dtype): its default is evaluated first,
+    # and a CuPy array refuses the implicit conversion to NumPy.
+    dt = np.dtype(value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype)
     if dt == np.float64 and not config.enable_x64:
         return np.dtype(np.float32)
     return dt

@@ -133,8 +133,10 @@ def polygamma(n: Any, x: Any) -> Any:
         >>> polygamma(1, np.array([1.0]))  # pi^2 / 6
         array([1.64493407])
     """
-    order = float(np.asarray(n))
-    if np.ndim(n) != 0 or order != int(order) or order < 0:
+    # The order is a static value, read on the host: float() takes a 0-d CuPy array too,
+    # where np.asarray(n) would refuse it.
+    order = float(n) if np.ndim(n) == 0 else -1.0
+    if order != int(order) or order < 0:
         raise ValueError(f"polygamma needs a non-negative integer scalar n, got {n!r}")
     k = int(order)
     if k == 0:

@@ -223,6 +223,21 @@ def nested_perturbations(jax, jnp):
     return [jax.grad(f)(2.0), g]
 
 
+@program
+def newton_iterates_collected(jax, jnp):
+    # Scalars gathered with jnp.array: 0-d results of grad beside Python floats, nested too.
+    def f(x):
+        return x**3 - 2.0 * x - 5.0
+
+    x = jnp.array(2.0)
+    iterates = [x]
+    for _ in range(3):
+        x = x - f(x) / jax.grad(f)(x)
+        iterates.append(x)
+    return [jnp.array(iterates), jnp.array([x, 1.0, f(x)]),
+            jnp.array([[x, 0.0], [0.0, jax.grad(f)(x)]]), jnp.array((x, 2, True))]
+
+
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:
     # JAX spells it jax.lax.stop_gradient, gpugrad (which has no lax yet) gpugrad.stop_gradient:
     # the programs call jax.stop_gradient, pointed here at each library's own.

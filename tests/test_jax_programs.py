@@ -283,7 +283,9 @@ def test_program_prints_jax_numbers(name: str, prng_layout: bool, backend: str) 
     assert len(ours) == len(theirs)
     if backend == "cupy":
         # The same program with NumPy arrays: the CuPy run must agree with it to a few
-        # float32 ulp (the device's libm, or the stand-in's host libm, against NumPy's).
+        # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's, and
+        # on a GPU CUB's summation order against NumPy's pairwise one (up to log2(64) = 6
+        # ulp for linear regression's 64-sample mean).
         with gpugrad.use_backend("numpy"):
             on_host = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
     for i, (a, b) in enumerate(zip(ours, theirs)):
@@ -304,7 +306,7 @@ def test_program_prints_jax_numbers(name: str, prng_layout: bool, backend: str) 
             np.testing.assert_array_equal(a, b, err_msg=f"{name}[{i}]")
 
 
-def _close_ulps(a: Any, b: Any, what: str, ulps: int = 4) -> None:
+def _close_ulps(a: Any, b: Any, what: str, ulps: int = 8) -> None:
     """``a`` and ``b`` equal in dtype and shape, and in value to ``ulps`` units in the last
     place of their dtype (exactly, for integers and booleans)."""
     b = np.asarray(b)

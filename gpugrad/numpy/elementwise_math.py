@@ -114,9 +114,9 @@ def heaviside(x1: Any, x2: Any) -> Any:
         array([0. , 0.5, 1. ], dtype=float32)
     """
     a, b = _prepare((x1, x2), to_float=True)
-    out = where(FUNCTIONS["greater"](a, 0.0), 1.0, b)
-    out = where(FUNCTIONS["less"](a, 0.0), 0.0, out)
-    return where(isnan(a), np.nan, out)
+    # (sign(x1) + 1) / 2 is 0 below 0, 1 above, NaN at NaN; sign has no derivative.
+    step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
+    return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 
 def _nan_aware(name: str) -> Any:

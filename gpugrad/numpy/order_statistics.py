@@ -17,7 +17,6 @@ from gpugrad.backend import is_cupy_array
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
-from gpugrad.numpy._reductions import any as any_of
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.elementwise_math import isnan
@@ -62,9 +61,9 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
         raise ValueError("quantile of an empty array")
     s = sort(flat, axis=-1)
     xp = array_namespace(flat)
-    nan = isnan(flat)
     if ignore_nan:  # the number of non-NaN elements moves the positions too
-        count = n - concrete_value(count_nonzero(nan, axis=-1), "nanquantile", "a", _POSITIONS)
+        nans = count_nonzero(isnan(flat), axis=-1)
+        count = n - concrete_value(nans, "nanquantile", "a", _POSITIONS)
     else:
         count = xp.full(lead, n)
     pos = xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))) * (count - 1)
@@ -91,8 +90,8 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
             frac = q_col * xp.asarray(count - 1, dtype=x.dtype) - xp.floor(pos).astype(x.dtype)
         s_lo = at(lo)
         out = s_lo + frac * (at(hi) - s_lo)
-    if not ignore_nan:  # a NaN anywhere in a slice makes its quantiles NaN
-        out = where(broadcast_to(any_of(nan, axis=-1), out.shape), np.nan, out)
+    if not ignore_nan:  # a NaN anywhere in a slice (sorted last) makes its quantiles NaN
+        out = where(broadcast_to(isnan(s[..., -1]), out.shape), np.nan, out)
     if keepdims:
         out = reshape(out, qs.shape + tuple(1 if i in axes else d for i, d in
                                              enumerate(x.shape)))

@@ -25,6 +25,7 @@ from gpugrad.numpy._shape import (
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
 from gpugrad.numpy.sorting import as_array
+from gpugrad.primitives import discrete as D
 from gpugrad.primitives import structural as S
 
 __all__ = [
@@ -52,14 +53,16 @@ def _fill_nan(x: Any, value: float) -> Any:
     return where(_nan_mask(x), value, x)
 
 
-def _count(x: Any, axis: Any, keepdims: bool, where: Any = None) -> Any:
-    """Number of non-NaN elements over ``axis``, of those selected by the mask ``where``
-    (in ``x``'s float dtype; no derivative)."""
-    valid = FUNCTIONS["logical_not"](_nan_mask(x))
-    if where is not None:
-        valid = FUNCTIONS["logical_and"](valid, broadcast_to(_array(where), x.shape))
-    counts = R.sum(valid, axis=_axes(x, axis), keepdims=keepdims)
-    return S.convert(counts, x.dtype)
+def _count(nan: Any, axis: Any, keepdims: bool, where: Any, dtype: Any) -> Any:
+    """Number of non-NaN elements over ``axis`` (``nan`` is the mask of the NaNs), of those
+    selected by the mask ``where``, in the float ``dtype`` (no derivative)."""
+    axes = _axes(nan, axis)
+    if where is None:  # the slice's size less its NaNs: one pass over the mask
+        size = float(np.prod([nan.shape[a] for a in axes]))
+        return size - D.count_nonzero(nan, axes, keepdims, dtype)
+    valid = FUNCTIONS["logical_and"](FUNCTIONS["logical_not"](nan),
+                                     broadcast_to(_array(where), nan.shape))
+    return D.count_nonzero(valid, axes, keepdims, dtype)
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
@@ -98,8 +101,9 @@ def nanmean(a: Any, axis: Any = None, keepdims: bool = False, *, where: Any = No
         array(1.5, dtype=float32)
     """
     x = _float(a)
-    return _div(nansum(x, axis=axis, keepdims=keepdims, where=where),
-                _count(x, axis, keepdims, where))
+    nan = _nan_mask(x)
+    total = R.sum(_select(nan, 0.0, x), axis=axis, keepdims=keepdims, where=where)
+    return _div(total, _count(nan, axis, keepdims, where, x.dtype))
 
 
 def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
@@ -112,9 +116,14 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
         array(1., dtype=float32)
     """
     x = _float(a)
-    centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True, where=where)
-    squares = _select(_nan_mask(x), 0.0, centered * centered)
-    dof = _count(x, axis, keepdims, where) - ddof  # counts of non-NaN elements
+    nan = _nan_mask(x)  # computed once: the mean, the squares and the count all use it
+    filled = _select(nan, 0.0, x)
+    count = _count(nan, axis, True, where, x.dtype)
+    centered = filled - _div(R.sum(filled, axis=axis, keepdims=True, where=where), count)
+    squares = _select(nan, 0.0, centered * centered)
+    if not keepdims:
+        count = squeeze(count, _axes(x, axis))
+    dof = count - ddof  # counts of non-NaN elements
     # No degrees of freedom left: NaN, selected before dividing by 1 instead of 0 (JAX's
     # way), so that the derivatives there are 0 rather than 0 / 0.
     none_left = dof <= 0
@@ -143,8 +152,7 @@ def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any,
     out = reduce(_fill_nan(x, fill), axis=axis, keepdims=keepdims, **extra)
     if initial is not None:  # a slice with nothing left gives initial, never NaN
         return out
-    all_nan = FUNCTIONS["equal"](_count(x, axis, keepdims), 0.0)
-    return where(all_nan, np.nan, out)
+    return where(R.all(_nan_mask(x), axis=axis, keepdims=keepdims), np.nan, out)
 
 
 def nanmax(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,

@@ -67,7 +67,8 @@ def _searchsorted(a: Any, v: Any, *sorter: Any, side: str, dtype: Any) -> Any:
 
 
 def _count_nonzero(x: Any, *, axis: Any, keepdims: bool, dtype: Any) -> Any:
-    return _array(namespace_of(x).sum(x != 0, axis=axis, keepdims=keepdims), dtype)
+    nonzero = x if x.dtype == bool else x != 0
+    return _array(namespace_of(x).sum(nonzero, axis=axis, keepdims=keepdims, dtype=dtype))
 
 
 def _isclose(a: Any, b: Any, rtol: Any, atol: Any, *, equal_nan: bool) -> Any:

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.dtypes import compute_dtype
 from gpugrad.primitives.expr import Expr, OpSpec, _linearize, num_vars, to_cuda
 
 __all__ = [
@@ -122,17 +123,6 @@ def ctype(dtype: np.dtype[Any]) -> str:
         return _CTYPES[dtype.name]
     except KeyError:
         raise TypeError(f"gpugrad has no CUDA kernels for dtype {dtype}") from None
-
-
-def compute_dtype(dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
-    """The dtype an expression computes in: that of its non-boolean inputs (bool if none).
-
-    Example:
-        >>> compute_dtype([np.dtype(bool), np.dtype("float32"), np.dtype("float32")])
-        dtype('float32')
-    """
-    numeric = [d for d in dtypes if d.kind != "b"]
-    return np.result_type(*numeric) if numeric else np.dtype(bool)
 
 
 def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:

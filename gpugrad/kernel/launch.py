@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
-from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, dump_source
+from gpugrad.dtypes import argument_dtypes
+from gpugrad.kernel.codegen import KernelSpec, build_spec, dump_source
 from gpugrad.kernel.compiler import KernelCompileError
 from gpugrad.primitives.expr import Expr
 
 __all__ = ["LaunchCounter", "count_launches", "get_kernel", "launch_count", "run_elementwise"]
 
-_PY_SCALARS = (bool, int, float, complex)
 
 # (expression, dtype names, device id) -> (spec, cupy.ElementwiseKernel).
 _kernels: dict[tuple[Expr | tuple[Expr, ...], tuple[str, ...], int], tuple[KernelSpec, Any]] = {}
@@ -121,40 +121,19 @@ def get_kernel(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]
     return spec, kernel
 
 
-def _dtype_of(a: Any) -> np.dtype[Any] | None:
-    """An argument's dtype, or None for a Python number (typed by the expression)."""
-    if isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic):
-        return np.dtype(bool) if isinstance(a, bool) else None
-    return np.dtype(a.dtype)
-
-
 def _prepare_args(args: Sequence[Any]) -> tuple[list[Any], list[np.dtype[Any]]]:
     """Device arrays and typed scalars for the kernel, and their dtypes."""
     import cupy
 
-    known = [_dtype_of(a) for a in args]
-    typed = [d for d in known if d is not None]
-    if typed:
-        weak = compute_dtype(typed)
-    else:  # only Python numbers: JAX's defaults for them
-        from gpugrad.dtypes import result_type
-
-        weak = result_type(*args)
-    if weak.kind == "b" and any(d is None for d in known):  # a number among booleans
-        from gpugrad.dtypes import result_type
-
-        weak = result_type(*[a for a, d in zip(args, known) if d is None])
+    dtypes = argument_dtypes(args)
     prepared: list[Any] = []
-    dtypes: list[np.dtype[Any]] = []
-    for a, d in zip(args, known):
-        dtype = weak if d is None else d
+    for a, dtype in zip(args, dtypes):
         if isinstance(a, cupy.ndarray):
             prepared.append(a)
         elif isinstance(a, np.ndarray) and a.ndim > 0:
             prepared.append(cupy.asarray(a))
         else:  # a scalar (Python, NumPy, or a 0-d NumPy array): a kernel scalar, no copy
             prepared.append(dtype.type(a[()] if isinstance(a, np.ndarray) else a))
-        dtypes.append(dtype)
     return prepared, dtypes
 
 

@@ -263,13 +263,43 @@ def _render(e: Expr, names: dict[Expr, str], literal: Callable[[Any], str]) -> s
     return names[e]
 
 
+def _untyped_nodes(nodes: list[Expr]) -> set[Expr]:
+    """The numeric nodes (of ``nodes``, in evaluation order) that read no variable and no
+    numeric node that does: only constants and booleans, from which NumPy alone would
+    compute in float64 (``where(eq(x0, x1), 1.0, 0.5)``), whatever the inputs' dtype."""
+    untyped: set[Expr] = set()
+    for node in nodes:
+        assert isinstance(node.op, OpSpec)
+        if node.op.out_kind != "bool" and all(
+                a.op == "const" or (isinstance(a.op, OpSpec)
+                                    and (a.op.out_kind == "bool" or a in untyped))
+                for a in node.args):
+            untyped.add(node)
+    return untyped
+
+
+def _typed_literal(value: Any) -> str:
+    return f"T({value!r})"
+
+
 def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> str:
     """Python source of ``def name(xp, x0, ..., x{nargs-1})`` evaluating ``e`` with ufuncs;
     for a tuple of expressions, a function returning the tuple of their values, each shared
     subexpression computed once (all the cotangents of one VJP, say).
 
+    A node computed from constants and booleans alone has its constants typed by
+    ``T = compute_type(x0, ...)`` (:func:`gpugrad.dtypes.compute_type`, which the namespace
+    the source runs in provides): NumPy would compute it in float64, a kernel in ``T``.
+
     Example:
         >>> from gpugrad.primitives import catalog as C
+        >>> print(to_python(C.select(C.gt(var(0), 0.0), 1.0, 0.5) * var(1), 2))
+        def _eval(xp, x0, x1):
+            T = compute_type(x0, x1)
+            t0 = xp.greater(x0, 0.0)
+            t1 = xp.where(t0, T(1.0), T(0.5))
+            del t0
+            return xp.multiply(t1, x1)
         >>> print(to_python(C.sin(var(0)) * 2.0, 1))
         def _eval(xp, x0):
             t0 = xp.sin(x0)
@@ -296,9 +326,13 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
         for a in node.args:
             if isinstance(a.op, OpSpec):
                 last_use[a] = k
+    untyped = _untyped_nodes(nodes)
+    if untyped:  # their constants take the dtype a CUDA kernel computes in (its T)
+        lines.append(f"    T = compute_type({', '.join(f'x{i}' for i in range(nargs))})")
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
-        args = [_render(a, names, repr) for a in node.args]
+        literal = _typed_literal if node in untyped else repr
+        args = [_render(a, names, literal) for a in node.args]
         text = node.op.numpy.format(*args)
         if not many and node is nodes[-1]:
             lines.append(f"    return {text}")

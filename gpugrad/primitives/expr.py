@@ -293,13 +293,13 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
 
     Example:
         >>> from gpugrad.primitives import catalog as C
-        >>> print(to_python(C.select(C.gt(var(0), 0.0), 1.0, 0.5) * var(1), 2))
+        >>> print(to_python(C.select(C.gt(var(0), 0.0), 1.0, 0.5) + var(1), 2))
         def _eval(xp, x0, x1):
             T = compute_type(x0, x1)
             t0 = xp.greater(x0, 0.0)
             t1 = xp.where(t0, T(1.0), T(0.5))
             del t0
-            return xp.multiply(t1, x1)
+            return xp.add(t1, x1)
         >>> print(to_python(C.sin(var(0)) * 2.0, 1))
         def _eval(xp, x0):
             t0 = xp.sin(x0)

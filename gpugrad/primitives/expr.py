@@ -351,11 +351,26 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     return "\n".join(lines)
 
 
+class _CLiteral(str):
+    """A constant's C text, ``(T)3``; a template's ``{k:int}`` renders it as a plain C int
+    (an integer parameter such as ``gg_ipow``'s exponent, which a complex T would not fill).
+    """
+
+    value: int
+
+    def __format__(self, spec: str) -> str:
+        if spec == "int":
+            return str(self.value)
+        return str.__format__(self, spec)
+
+
 def _c_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"(T){value}"
+        literal = _CLiteral(f"(T){value}")
+        literal.value = value
+        return literal
     text = repr(float(value))
     if text in ("inf", "-inf", "nan"):
         return {"inf": "(T)(1.0/0.0)", "-inf": "(T)(-1.0/0.0)", "nan": "(T)(0.0/0.0)"}[text]

@@ -18,6 +18,7 @@ from gpugrad.kernel import check, codegen
 from gpugrad.primitives import catalog as C
 from gpugrad.primitives import elementwise
 from gpugrad.primitives.elementwise import numpy_function
+from gpugrad.primitives.expr import const, var
 
 
 def _args(dtypes: list[np.dtype], n: int = 9) -> list[np.ndarray]:
@@ -83,3 +84,15 @@ def test_argument_dtypes_type_python_numbers_weakly() -> None:
     assert argument_dtypes([np.ones(2, bool), 3]) == [np.dtype(bool), np.dtype(np.int32)]
     assert compute_dtype([np.dtype(bool)]) == np.dtype(bool)
     assert compute_dtype([np.dtype(np.float16), np.dtype(np.float32)]) == np.float32
+
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "complex64"])
+def test_constant_result_has_the_compute_dtype(dtype: str) -> None:
+    """An expression that is one constant (the derivative of ``x**1``, say) evaluates in
+    the inputs' compute dtype, as its kernel writes ``out0 = (T)1.0``."""
+    x = np.array([0.5, 2.0], dtype)
+    alone = numpy_function(const(1.0), 1)(np, x)
+    beside = elementwise._many_function((var(0) * 2.0, const(0.0)), 1)(np, x)[1]
+    assert np.asarray(alone).dtype == np.asarray(beside).dtype == np.dtype(dtype)
+    assert alone == 1 and beside == 0

@@ -176,9 +176,10 @@ def _result(out: Any, args: Sequence[Any]) -> Any:
 
 
 def _narrowed(out: Any, args: Sequence[Any]) -> Any:
-    """``out`` in its arguments' precision. NumPy computes a node built from constants
-    alone (``where(c, 1.0, 0.5)`` in a derivative) in float64, which would widen a float32
-    result; the catalog's formulas are meant in the precision of their inputs."""
+    """``out`` in its arguments' precision: the catalog's formulas are meant in the
+    precision of their inputs. The generated evaluators already type constant-only values
+    by the kernels' compute dtype (``expr.to_python``), so this is a guard for a template
+    that would still widen (none of the catalog's, in the test suite)."""
     precision = None
     for a in args:
         dtype = getattr(a, "dtype", None)

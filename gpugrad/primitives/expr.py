@@ -287,9 +287,10 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     for a tuple of expressions, a function returning the tuple of their values, each shared
     subexpression computed once (all the cotangents of one VJP, say).
 
-    A node computed from constants and booleans alone has its constants typed by
-    ``T = compute_type(x0, ...)`` (:func:`gpugrad.dtypes.compute_type`, which the namespace
-    the source runs in provides): NumPy would compute it in float64, a kernel in ``T``.
+    A node computed from constants and booleans alone, and a constant result, have their
+    constants typed by ``T = compute_type(x0, ...)`` (:func:`gpugrad.dtypes.compute_type`,
+    which the namespace the source runs in provides): NumPy would compute them in float64,
+    a kernel in ``T``.
 
     Example:
         >>> from gpugrad.primitives import catalog as C
@@ -326,9 +327,11 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
         for a in node.args:
             if isinstance(a.op, OpSpec):
                 last_use[a] = k
-    untyped = _untyped_nodes(nodes)
-    if untyped:  # their constants take the dtype a CUDA kernel computes in (its T)
+    untyped = _untyped_nodes(nodes) if nargs else set()
+    typed_roots = nargs > 0 and any(r.op == "const" for r in outputs)  # d(x**0)/dx, say
+    if untyped or typed_roots:  # their constants take the dtype a kernel computes in (its T)
         lines.append(f"    T = compute_type({', '.join(f'x{i}' for i in range(nargs))})")
+    result_literal = _typed_literal if typed_roots else repr
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
         literal = _typed_literal if node in untyped else repr
@@ -344,10 +347,10 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
         if dead:
             lines.append(f"    del {', '.join(dead)}")
     if many:
-        values = ", ".join(_render(r, names, repr) for r in outputs)
+        values = ", ".join(_render(r, names, result_literal) for r in outputs)
         lines.append(f"    return ({values}{',' if len(outputs) == 1 else ''})")
     elif not nodes:  # a bare variable or constant
-        lines.append(f"    return {_render(outputs[0], names, repr)}")
+        lines.append(f"    return {_render(outputs[0], names, result_literal)}")
     return "\n".join(lines)
 
 

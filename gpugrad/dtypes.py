@@ -21,18 +21,23 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from gpugrad.config import config
 
-__all__ = ["default_float", "default_int", "dtype_of", "is_float", "result_type"]
+__all__ = [
+    "argument_dtypes", "compute_dtype", "compute_type", "default_float", "default_int",
+    "dtype_of", "is_float", "result_type",
+]
 
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 _WEAK_KIND = {bool: _BOOL, int: _INT, float: _FLOAT, complex: _COMPLEX}
 _KIND_OF_CHAR = {"b": _BOOL, "i": _INT, "u": _INT, "f": _FLOAT, "c": _COMPLEX}
 _cache: dict[tuple[Any, ...], np.dtype[Any]] = {}
+_PY_NUMBERS = (bool, int, float, complex)
 
 
 def default_float() -> np.dtype[Any]:
@@ -137,3 +142,52 @@ def result_type(*args: Any) -> np.dtype[Any]:
                 result = _default_of_kind(weak_kind)
     _cache[key] = result
     return result
+
+
+def compute_dtype(dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
+    """The dtype an elementwise expression computes in: that of its non-boolean inputs
+    (bool if none). The one rule for a CUDA kernel's ``T`` and for the dtype NumPy gives a
+    value built from constants alone (``where(c, 1.0, 0.5)`` in a derivative).
+
+    Example:
+        >>> compute_dtype([np.dtype(bool), np.dtype("float32"), np.dtype("float32")])
+        dtype('float32')
+    """
+    numeric = [d for d in dtypes if d.kind != "b"]
+    return np.result_type(*numeric) if numeric else np.dtype(bool)
+
+
+def _typed_dtype(a: Any) -> np.dtype[Any] | None:
+    """An argument's own dtype, or None for a Python number (a Python bool is bool)."""
+    if isinstance(a, _PY_NUMBERS) and not isinstance(a, np.generic):
+        return np.dtype(bool) if isinstance(a, bool) else None
+    return np.dtype(a.dtype)
+
+
+def argument_dtypes(args: Sequence[Any]) -> list[np.dtype[Any]]:
+    """Each argument's dtype in an elementwise evaluation: its own for arrays and NumPy
+    scalars; for a Python number, the compute dtype of the typed arguments (a weak scalar),
+    or JAX's default for its kind where no typed argument fixes one.
+
+    Example:
+        >>> argument_dtypes([np.ones(2, np.float32), 0.5, True])
+        [dtype('float32'), dtype('float32'), dtype('bool')]
+    """
+    known = [_typed_dtype(a) for a in args]
+    typed = [d for d in known if d is not None]
+    weak = compute_dtype(typed) if typed else result_type(*args)
+    if weak.kind == "b" and any(d is None for d in known):  # a number among booleans
+        weak = result_type(*[a for a, d in zip(args, known) if d is None])
+    return [weak if d is None else d for d in known]
+
+
+def compute_type(*args: Any) -> type[Any]:
+    """The scalar type of :func:`compute_dtype` over ``args`` (typed by
+    :func:`argument_dtypes`): the generated NumPy evaluators call it to give constants the
+    dtype a CUDA kernel gives them.
+
+    Example:
+        >>> compute_type(np.ones(2, np.float32), np.ones(2, bool), 2.0)
+        <class 'numpy.float32'>
+    """
+    return compute_dtype(argument_dtypes(args)).type

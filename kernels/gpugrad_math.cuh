@@ -3,7 +3,9 @@
 // inlined into the kernel's preamble, so CuPy's on-disk cache key covers it).
 //
 // The helpers exist where the CUDA device library's semantics differ from NumPy's:
-//   gg_ipow          x**n for an integer n, by repeated squaring (exact for integers)
+//   gg_ipow          x**n for an integer n, by repeated squaring (exact for integers;
+//                    also for complex x, which CuPy's complex.cuh has no integer pow for)
+//   gg_exp2          2**x; for complex x exp(x * ln 2) (complex.cuh has no complex exp2)
 //   gg_maximum/min   NaN-propagating, like np.maximum / np.minimum (fmax/fmin drop NaNs)
 //   gg_floor_divide  Python's sign convention (round towards -inf), like np.floor_divide
 //   gg_remainder     the result takes the divisor's sign, like np.remainder (fmod does not)
@@ -38,6 +40,15 @@ template <typename T> struct gg_is_signed { static const bool value = T(-1) < T(
 // The overload tag of a kind: `const bool*` selects the floating versions, `const int*` the
 // integer ones. Tag dispatch rather than C++17's `if constexpr` keeps the header plain
 // C++11, so that any host compiler can unit-test it.
+// The integer types: gg_ipow's integer power truncates, every other type (float, double,
+// thrust::complex) takes the reciprocal for a negative exponent.
+template <typename T> struct gg_is_int { static const bool value = false; };
+#define GG_INT_TYPE(T) template <> struct gg_is_int<T> { static const bool value = true; }
+GG_INT_TYPE(char); GG_INT_TYPE(signed char); GG_INT_TYPE(unsigned char); GG_INT_TYPE(short);
+GG_INT_TYPE(unsigned short); GG_INT_TYPE(int); GG_INT_TYPE(unsigned int); GG_INT_TYPE(long);
+GG_INT_TYPE(unsigned long); GG_INT_TYPE(long long); GG_INT_TYPE(unsigned long long);
+#undef GG_INT_TYPE
+
 template <bool is_float> struct gg_select_tag { typedef int type; };
 template <> struct gg_select_tag<true> { typedef bool type; };
 
@@ -74,7 +85,7 @@ template <typename T> GG_FN T gg_ipow_impl(T x, int n, const int* /*is_int*/) {
 }
 
 template <typename T> GG_FN T gg_ipow(T x, int n) {
-    typedef typename gg_select_tag<gg_is_float<T>::value>::type tag;  // overload by kind
+    typedef typename gg_select_tag<!gg_is_int<T>::value>::type tag;  // overload by kind
     return gg_ipow_impl(x, n, (const tag*)0);
 }
 
@@ -166,6 +177,18 @@ template <typename T> GG_FN T gg_remainder(T a, T b) {
 }
 
 // --- logarithms and exponentials -----------------------------------------------------
+
+// 2**x: the device library's exp2 for float and double; any other type (thrust::complex,
+// whose header has exp but no exp2) as exp(x * ln 2).
+template <typename T> GG_FN T gg_exp2_impl(T x, const bool* /*is_float*/) { return exp2(x); }
+template <typename T> GG_FN T gg_exp2_impl(T x, const int* /*other*/) {
+    return exp(x * T(0.693147180559945309417232121458176568));
+}
+
+template <typename T> GG_FN T gg_exp2(T x) {
+    typedef typename gg_select_tag<gg_is_float<T>::value>::type tag;
+    return gg_exp2_impl(x, (const tag*)0);
+}
 
 // log(exp(a) + exp(b)) = max + log1p(exp(-|a - b|)). Equal arguments (including equal
 // infinities, where a - b is NaN) give a + log(2), as in NumPy.

@@ -74,7 +74,8 @@ def _expected_catalog_count() -> int:
         if is_bool and all(is_bool):
             total += 1  # logic on booleans: the value only
         else:
-            total += 3 * per_float + (2 if op.name in check.INT_OPS else 0)
+            complex_dtypes = 0 if op.name in check.REAL_ONLY_OPS else 2
+            total += (3 + complex_dtypes) * per_float + (2 if op.name in check.INT_OPS else 0)
     return total
 
 

@@ -200,3 +200,22 @@ def test_gammaln_matches_jax(jax_x64: Any) -> None:
     theirs = np.asarray(jax_x64.scipy.special.gammaln(x))
     np.testing.assert_allclose(ours, theirs, rtol=1e-14)
     assert np.signbit(ours).tolist() == np.signbit(theirs).tolist()
+
+
+def test_cache_key_covers_the_included_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited host_shim.h (or a header it includes) gives another cached library: the
+    text read for the header is part of the key, with nothing on disk changed."""
+    from gpugrad.kernel import host
+
+    source = host.host_source([build_spec(C.sin(var(0)), [np.dtype("float64")])])
+    assert host.included_headers(source) == ["host_shim.h"]
+    before = host.cache_path(source)
+    assert host.cache_path(source) == before  # the same text: the same key
+    real = host.header_text
+
+    def edited(name: str = "gpugrad_math.cuh") -> str:
+        text = real(name)
+        return text + "\n// edited\n" if name == "host_shim.h" else text
+
+    monkeypatch.setattr(host, "header_text", edited)
+    assert host.cache_path(source) != before

@@ -9,13 +9,25 @@ tracer). Turning it into a Python number or a NumPy array (``float(x)``, ``x.ite
 instead, as JAX's do, whatever the tangent (JAX raises for a zero tangent too). Integer and
 bool tracers carry no derivative, so they convert freely (indices, counts, shapes), and
 ``bool()`` of any tracer reads its value, so Python control flow on values keeps working.
+
+The library's own code asks for a value in one place, :func:`concrete_value`: where a value
+decides a shape or a static index (``nonzero``, ``unique``, ``arange``'s length, the indices
+a gather reads), and nowhere else. Today every trace carries concrete values, so it returns
+them; under a trace whose values are abstract (a staging trace such as ``jit`` will be, which
+sets ``Trace.abstract``) it raises :class:`ConcretizationError`, naming the function, the
+argument and the fix. Metadata (shape, dtype, the array's backend) needs no value: read it
+with ``.shape``, ``.dtype`` and :func:`array_namespace`.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
-__all__ = ["convertible", "index_value"]
+from gpugrad.backend import namespace_of
+
+__all__ = ["ConcretizationError", "array_namespace", "concrete_value", "convertible",
+           "index_value"]
 
 _WAY_OUT = (
     "Use gpugrad.numpy functions on the traced value instead (gnp.exp(x), not math.exp(x)), "
@@ -60,3 +72,56 @@ def index_value(x: Any) -> int:
             "still works: bool() and comparisons such as `if x > 0:` read the value."
         )
     return int(_raw(x).__index__())
+
+
+class ConcretizationError(TypeError):
+    """A function needed the value of an argument whose value is not known while tracing
+    (it is abstract: only its shape and dtype are)."""
+
+
+_STATIC = ("Pass it as a static argument (its value is then known while tracing), or compute "
+           "it outside the traced function.")
+
+
+def concrete_value(x: Any, function: str, argument: str, needed_for: str,
+                   fix: str = _STATIC) -> Any:
+    """The concrete NumPy/CuPy value under ``x`` (any number of tracers deep), for the one
+    purpose that truly needs a value: deciding a shape or a static index.
+
+    ``function`` and ``argument`` name the public call and its argument, ``needed_for``
+    says what the value decides (``"the number of nonzero elements, which is the result's
+    shape"``), and ``fix`` how to avoid needing it (a ``size=`` argument where NumPy or JAX
+    has one). A value is refused only by a trace whose values are abstract
+    (``Trace.abstract``, set by a staging trace); the error then carries these words.
+
+    Example:
+        >>> import numpy as np, gpugrad
+        >>> from gpugrad.core.concrete import concrete_value
+        >>> def f(x):
+        ...     n = int(concrete_value(x > 0, "f", "x", "a count").sum())
+        ...     return x[:n].sum()
+        >>> gpugrad.grad(f)(np.array([1.0, 2.0, -1.0]))
+        array([1., 1., 0.])
+    """
+    from gpugrad.core.trace import Tracer
+
+    while isinstance(x, Tracer):
+        if x._trace.abstract:
+            raise ConcretizationError(
+                f"{function}() needs the value of its argument {argument!r} to decide "
+                f"{needed_for}, but here it is traced abstractly (only its shape "
+                f"{tuple(x.shape)} and dtype {x.dtype} are known until the computation "
+                f"runs). {fix}"
+            )
+        x = x.primal
+    return x
+
+
+def array_namespace(x: Any) -> ModuleType:
+    """NumPy or CuPy: the module of the array under ``x`` (tracers included). Metadata, like
+    ``.shape`` and ``.dtype``: no value is read, so it never needs :func:`concrete_value`."""
+    from gpugrad.core.trace import Tracer
+
+    while isinstance(x, Tracer):
+        x = x.primal
+    return namespace_of(x)

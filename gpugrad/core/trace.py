@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from gpugrad.core.array_methods import ArrayMethods
 
@@ -38,6 +38,9 @@ class Trace:
     """Interprets primitives applied to this level's tracers (one subclass per transform)."""
 
     __slots__ = ("main",)
+    # True for a trace whose tracers hold no values, only shapes and dtypes (staging, as jit
+    # will): gpugrad.core.concrete.concrete_value refuses to read a value from them.
+    abstract: ClassVar[bool] = False
 
     def __init__(self, main: MainTrace) -> None:
         self.main = main

@@ -1,8 +1,9 @@
 """``python -m gpugrad kernels``: compile-check every CUDA kernel gpugrad can emit, no GPU needed.
 
 ``--check`` builds, for every operation of the elementwise catalog and every dtype it
-supports, the kernels of its value, its JVP, its VJP for each input, and the VJP of each
-VJP (second order), and compiles their full CUDA source with NVRTC for each ``--arch``;
+supports (complex64 and complex128 included, :func:`op_complex_dtypes`), the kernels of
+its value, its JVP, its VJP for each input, and the VJP of each VJP (second order), and
+compiles their full CUDA source with NVRTC for each ``--arch``;
 plus one translation unit per hand-written header in ``kernels/`` (instantiating every
 ``gg_*`` helper for float, double and the integer types) and the sources of
 ``gpugrad.random._cuda.kernel_sources()`` when that module exists. A typo in a catalog
@@ -55,6 +56,14 @@ __all__ = ["CheckItem", "CheckResult", "catalog_items", "main", "run_check"]
 DEFAULT_ARCHS = ("80", "90")
 FLOAT_DTYPES = ("float16", "float32", "float64")
 INT_DTYPES = ("int32", "int64")
+COMPLEX_DTYPES = ("complex64", "complex128")
+# Operations without complex kernels: NumPy refuses complex inputs to them, or (the special
+# functions) evaluates them on the real part only. Every other one is compiled for complex
+# too, each role, with CuPy's complex.cuh as the only source of complex functions.
+REAL_ONLY_OPS = frozenset({
+    "arctan2", "cbrt", "ceil", "digamma", "erf", "erfc", "erfinv", "floor", "floor_divide",
+    "gammaln", "hypot", "logaddexp", "polygamma", "remainder", "trunc",
+})
 # Arguments that are constants, not inputs: an integer exponent, polygamma's order.
 CONST_ARGS: dict[str, dict[int, int]] = {"ipow": {1: 3}, "polygamma": {0: 1}}
 # Boolean inputs: where's condition and the logic operations' operands.
@@ -123,7 +132,7 @@ def _op_roles(op: OpSpec, dtype: str
     n = len(is_bool)
     dtypes = [np.dtype(bool) if b else np.dtype(dtype) for b in is_bool]
     yield "value", expr, dtypes
-    if np.dtype(dtype).kind != "f":
+    if np.dtype(dtype).kind not in "fc":
         return
     out = out_dtype(expr, dtypes)
     diffable = tuple(i for i in range(n) if not is_bool[i])
@@ -157,6 +166,14 @@ def op_dtypes(op: OpSpec) -> tuple[str, ...]:
     return FLOAT_DTYPES + (INT_DTYPES if op.name in INT_OPS else ())
 
 
+def op_complex_dtypes(op: OpSpec) -> tuple[str, ...]:
+    """The complex dtypes ``op``'s kernels are checked in (none for :data:`REAL_ONLY_OPS`
+    and the logic operations). Only NVRTC checks them: the host shim has no complex type."""
+    if op.name in REAL_ONLY_OPS or op_dtypes(op) == ("bool",):
+        return ()
+    return COMPLEX_DTYPES
+
+
 def catalog_items(
     ops: Iterable[OpSpec] | None = None, dtypes: Sequence[str] | None = None
 ) -> list[CheckItem]:
@@ -164,7 +181,7 @@ def catalog_items(
     items: list[CheckItem] = []
     chosen = sorted(catalog.OPS.values(), key=lambda o: o.name) if ops is None else ops
     for op in chosen:
-        for dtype in op_dtypes(op):
+        for dtype in (*op_dtypes(op), *op_complex_dtypes(op)):
             if dtypes is not None and dtype not in dtypes:
                 continue
             for role, expr, in_dtypes in _op_roles(op, dtype):

@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.dtypes import compute_dtype
 from gpugrad.primitives.expr import Expr, OpSpec, _linearize, num_vars, to_cuda
 
 __all__ = [
     "KernelSpec",
-    "arg_dtypes",
     "build_spec",
     "cupy_includes",
     "compute_dtype",
@@ -124,44 +124,6 @@ def ctype(dtype: np.dtype[Any]) -> str:
         return _CTYPES[dtype.name]
     except KeyError:
         raise TypeError(f"gpugrad has no CUDA kernels for dtype {dtype}") from None
-
-
-def compute_dtype(dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
-    """The dtype an expression computes in: that of its non-boolean inputs (bool if none).
-
-    Example:
-        >>> compute_dtype([np.dtype(bool), np.dtype("float32"), np.dtype("float32")])
-        dtype('float32')
-    """
-    numeric = [d for d in dtypes if d.kind != "b"]
-    return np.result_type(*numeric) if numeric else np.dtype(bool)
-
-
-_PY_SCALARS = (bool, int, float, complex)
-
-
-def arg_dtypes(args: Sequence[Any]) -> list[np.dtype[Any]]:
-    """The dtype each of ``args`` has inside a kernel: its own for arrays and NumPy scalars;
-    for a Python number (a weak type, as in JAX) the compute dtype of the typed arguments,
-    or JAX's default for the numbers themselves when there are none (or only booleans).
-
-    Example:
-        >>> arg_dtypes([np.ones(2, np.float32), 2.0, True])
-        [dtype('float32'), dtype('float32'), dtype('bool')]
-    """
-    known: list[np.dtype[Any] | None] = []
-    for a in args:
-        if isinstance(a, _PY_SCALARS) and not isinstance(a, np.generic):
-            known.append(np.dtype(bool) if isinstance(a, bool) else None)
-        else:
-            known.append(np.dtype(a.dtype))
-    typed = [d for d in known if d is not None]
-    weak = compute_dtype(typed) if typed else None
-    if weak is None or (weak.kind == "b" and None in known):
-        from gpugrad.dtypes import result_type
-
-        weak = result_type(*[a for a, d in zip(args, known) if d is None])
-    return [weak if d is None else d for d in known]
 
 
 def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:

@@ -10,7 +10,8 @@ The preamble's ``gpugrad_math.cuh`` is included once per translation unit, after
 
 Many kernels go into one shared library (one compiler call), loaded with ``ctypes``; the
 library is cached on disk under :func:`cache_dir`, keyed by the SHA-256 of its source, the
-compiler's version and the flags, so a second run compiles nothing.
+text of the headers it includes, the compiler's version and the flags, so a second run
+compiles nothing.
 
 Example:
     >>> import numpy as np
@@ -28,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -114,10 +116,35 @@ def host_source(specs: Sequence[KernelSpec]) -> str:
     return "\n".join(parts)
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def included_headers(source: str) -> list[str]:
+    """The headers of :func:`kernel_dir` that ``source`` reaches through ``#include "..."``
+    (directly or from another such header), in the order first reached.
+
+    Example:
+        >>> included_headers('#include "host_shim.h"')
+        ['host_shim.h']
+    """
+    found: list[str] = []
+    pending = [source]
+    while pending:
+        for name in _INCLUDE.findall(pending.pop()):
+            if name not in found and (kernel_dir() / name).is_file():
+                found.append(name)
+                pending.append(header_text(name))
+    return found
+
+
 def cache_path(source: str, extra_flags: Sequence[str] = ()) -> Path:
-    """The cached library of ``source``: its key covers the compiler's version and flags."""
+    """The cached library of ``source``: its key covers the compiler's version and flags,
+    and the text of every header of ``kernels/`` the source includes (an edited
+    ``host_shim.h`` must not reuse a library built with the old one)."""
     version = compiler()[1]
-    key = hashlib.sha256("\0".join([source, version, *FLAGS, *extra_flags]).encode()).hexdigest()
+    headers = [f"{name}\0{header_text(name)}" for name in included_headers(source)]
+    key = hashlib.sha256("\0".join([source, version, *FLAGS, *extra_flags, *headers]).encode()
+                         ).hexdigest()
     return cache_dir() / f"k_{key[:24]}.so"
 
 

@@ -2,7 +2,8 @@
 
 The kernels are those ``--check`` compiles (:func:`~gpugrad.kernel.check.catalog_items`:
 every catalog operation's value, JVP, VJPs, multi-output VJP and second-order VJPs, in
-each dtype) and the ``gg_*`` helpers called directly (:func:`helper_items`),
+each real dtype: ``kernels/host_shim.h`` has no ``thrust::complex``, so the complex kernels
+are compiled by NVRTC only) and the ``gg_*`` helpers called directly (:func:`helper_items`),
 built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets, plus the
 PRNG kernels of ``gpugrad.random`` against its NumPy path (:mod:`gpugrad.kernel.host_random`),
 compiled with the host C++ compiler (:mod:`gpugrad.kernel.host`), run on sampled inputs

@@ -20,11 +20,13 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
-from gpugrad.kernel.codegen import KernelSpec, arg_dtypes, build_spec, dump_source
+from gpugrad.dtypes import argument_dtypes
+from gpugrad.kernel.codegen import KernelSpec, build_spec, dump_source
 from gpugrad.kernel.compiler import KernelCompileError
 from gpugrad.primitives.expr import Expr
 
 __all__ = ["LaunchCounter", "count_launches", "get_kernel", "launch_count", "run_elementwise"]
+
 
 # (expression, dtype names, device id) -> (spec, cupy.ElementwiseKernel).
 _kernels: dict[tuple[Expr | tuple[Expr, ...], tuple[str, ...], int], tuple[KernelSpec, Any]] = {}
@@ -123,7 +125,7 @@ def _prepare_args(args: Sequence[Any]) -> tuple[list[Any], list[np.dtype[Any]]]:
     """Device arrays and typed scalars for the kernel, and their dtypes."""
     import cupy
 
-    dtypes = arg_dtypes(args)
+    dtypes = argument_dtypes(args)
     prepared: list[Any] = []
     for a, dtype in zip(args, dtypes):
         if isinstance(a, cupy.ndarray):

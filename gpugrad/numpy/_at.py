@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.backend import is_cupy_array
+from gpugrad.core.concrete import array_namespace
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
@@ -63,21 +63,22 @@ class _IndexUpdateRef:
     def _apply(self, y: Any, combine: Callable[[Any, Any], Any]) -> Any:
         """Apply ``combine(current, update)`` where updates land, round by round."""
         y = self._updates(y)
-        raw = raw_value(self.x)
-        host_index = tuple(k.get() if hasattr(k, "__cuda_array_interface__") else k
-                           for k in self.index)
-        positions = np.asarray(np.arange(raw.size).reshape(raw.shape)[host_index])
+        # The index is already concrete (normalize_index read it); only the shape, size and
+        # dtype of x are needed here.
+        x = self.x
+        host_index = tuple(k.get() if is_cupy_array(k) else k for k in self.index)
+        positions = np.asarray(np.arange(x.size).reshape(x.shape)[host_index])
         flat_y = S.reshape(y, (int(np.prod(y.shape, dtype=np.int64)),))
-        out = S.reshape(self.x, (raw.size,))
-        xp = namespace_of(raw)
+        out = S.reshape(x, (x.size,))
+        xp = array_namespace(x)
         for members in _rounds(positions):
             where_to = positions.ravel()[members]
-            mask = np.zeros(raw.size, bool)
+            mask = np.zeros(x.size, bool)
             mask[where_to] = True
-            spread = scatter_add(xp.zeros(raw.size, raw.dtype), (where_to,),
+            spread = scatter_add(xp.zeros(x.size, x.dtype), (where_to,),
                                  gather(flat_y, (members,), True), True)
             out = where(xp.asarray(mask), combine(out, spread), out)
-        return S.reshape(out, raw.shape)
+        return S.reshape(out, x.shape)
 
     def set(self, y: Any) -> Any:
         return self._apply(y, lambda current, update: update)

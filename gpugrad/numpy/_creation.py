@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import get_xp, namespace_of
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, default_int, dtype_of, result_type
 from gpugrad.primitives.structural import convert
 
@@ -143,10 +144,11 @@ def _traced_fill(shape: tuple[int, ...], fill_value: Any, dtype: Any) -> Any:
 
 
 def _like(x: Any) -> tuple[Any, Any]:
-    raw = raw_value(x)
-    if not hasattr(raw, "shape"):
-        raw = asarray(raw)
-    return namespace_of(raw), raw
+    """The backend module of ``x`` and ``x`` itself (an array if it was a number or list):
+    only its shape and dtype are read."""
+    if not hasattr(x, "shape"):
+        x = asarray(x)
+    return array_namespace(x), x
 
 
 def zeros_like(x: Any, dtype: Any = None) -> Any:
@@ -207,7 +209,9 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None) ->
         >>> gnp.arange(3)
         array([0, 1, 2], dtype=int32)
     """
-    args = [raw_value(a) for a in (start, stop, step) if a is not None]
+    # The bounds decide the length of the result, a shape: they are read as values.
+    args = [concrete_value(a, "arange", name, "the length of the result")
+            for a, name in ((start, "start"), (stop, "stop"), (step, "step")) if a is not None]
     if dtype is None:
         is_int = all(isinstance(a, (int, np.integer)) for a in args)
         dtype = default_int() if is_int else default_float()

@@ -26,8 +26,8 @@ import numpy as np
 
 from gpugrad import tree_util
 from gpugrad.core.array_methods import register_numpy_dispatch
-from gpugrad.core.concrete import carries_derivative
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.core.concrete import carries_derivative, concrete_value
+from gpugrad.core.trace import Tracer
 
 __all__ = ["install"]
 
@@ -206,7 +206,15 @@ def _numpy_itself(name: str, func: Callable[..., Any], args: tuple[Any, ...],
     if any(isinstance(o, Tracer) for o in tree_util.tree_leaves(kwargs.get("out"))):
         raise TypeError(f"{name} was given a traced value as out=, but traced values "
                         "are immutable: use the returned value, or x.at[idx].set(y)")
-    args, kwargs = tree_util.tree_map(raw_value, (args, kwargs))
+    # NumPy's own code runs on values, so it needs them (under a trace whose values are
+    # abstract there are none, and the error says which function asked).
+    def value_of(leaf: Any) -> Any:
+        return concrete_value(leaf, name, "its traced arguments",
+                              "running NumPy's own implementation",
+                              "Use a gpugrad.numpy function instead of NumPy's, or call it "
+                              "outside the traced function.")
+
+    args, kwargs = tree_util.tree_map(value_of, (args, kwargs))
     return func(*args, **kwargs)
 
 

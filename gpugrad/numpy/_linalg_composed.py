@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._shape import broadcast_to, expand_dims, squeeze
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import power as _power
 from gpugrad.numpy.products import dot, matmul
+from gpugrad.primitives import discrete as D
+from gpugrad.primitives.structural import stop_gradient
 
 __all__ = ["lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm"]
 
@@ -151,8 +152,7 @@ def matrix_power(a: Any, n: int) -> Any:
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         _matrices(a, square=True)  # raises NumPy's LinAlgError
     if n == 0:
-        raw = raw_value(a)
-        return broadcast_to(namespace_of(raw).eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return broadcast_to(array_namespace(a).eye(a.shape[-1], dtype=a.dtype), a.shape)
     if n < 0:
         a, n = inv(a), -n
     result = None
@@ -245,15 +245,17 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, An
     if rcond is None:
         rcond = float(np.finfo(a.dtype).eps) * max(m, n)
     s = svd(a, compute_uv=False)
-    raw_s = raw_value(s)
-    rank = int((raw_s > rcond * raw_s.max()).sum()) if raw_s.size else 0
+    # The rank decides the residuals' shape (empty unless a has full column rank) and is a
+    # Python int, as NumPy's: it is read as a value.
+    rank = int(concrete_value(_count_above(s, rcond), "lstsq", "a",
+                              "the rank, which decides the shape of the residuals"))
     x = matmul(pinv(a, rcond), b)
     if rank == n and m > n:
         r = matmul(a, x) - b
         residuals = _sum_squares(r, 0, keepdims=b.ndim == 1)
     else:
         # Empty, of the real dtype of x (NumPy's, also for complex x).
-        residuals = namespace_of(raw_value(x)).zeros((0,), np.finfo(x.dtype).dtype)
+        residuals = array_namespace(x).zeros((0,), np.finfo(x.dtype).dtype)
     return x, residuals, rank, s
 
 
@@ -266,7 +268,24 @@ def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> An
         >>> gnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]]))
         array(1)
     """
-    raw = raw_value(R._array(A))
-    tol = None if tol is None else raw_value(tol)  # an integer result: no derivative in tol
-    out = namespace_of(raw).linalg.matrix_rank(raw, tol)
-    return np.asarray(out) if isinstance(out, (int, np.generic)) else out
+    from gpugrad.numpy.linalg import svd
+
+    # NumPy's count, with its integer dtype; an integer result: no derivative in A or tol.
+    A = stop_gradient(R._array(A))
+    if A.ndim < 2:  # a vector or number has rank 1 unless it is all zeros
+        return D.reduce_discrete("any", FUNCTIONS["not_equal"](A, 0), None, None, False,
+                                 np.intp)
+    s = svd(A, compute_uv=False)
+    if tol is None:
+        return _count_above(s, max(A.shape[-2:]) * float(np.finfo(s.dtype).eps))
+    tol = expand_dims(stop_gradient(R._array(tol)), -1)
+    return D.count_nonzero(FUNCTIONS["greater"](s, tol), -1, False, np.intp)
+
+
+def _count_above(s: Any, rtol: float) -> Any:
+    """How many of the singular values ``s`` (descending, last axis) exceed ``rtol`` times
+    the largest one (an integer array, no derivative)."""
+    if s.shape[-1] == 0:
+        return D.count_nonzero(s, -1, False, np.intp)  # zero singular values: rank 0
+    largest = R.max(stop_gradient(s), axis=-1, keepdims=True)
+    return D.count_nonzero(FUNCTIONS["greater"](s, largest * rtol), -1, False, np.intp)

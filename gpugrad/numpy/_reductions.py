@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Tracer, bind, raw_value
+from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand
 from gpugrad.numpy._ufuncs import where as _where
+from gpugrad.primitives.discrete import reduce_discrete
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
 from gpugrad.primitives.structural import (
     broadcast_to,
@@ -287,20 +287,12 @@ def _check_nonempty(x: Any, axes: tuple[int, ...], name: str) -> None:
 
 def _concrete(name: str) -> Any:
     def fn(x: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
-        raw = raw_value(_array(x))
-        xp = namespace_of(raw)
         mask = kwargs.pop("where", None)
         if kwargs or (mask is not None and name not in ("any", "all")):
             raise TypeError(f"{name}() got unexpected arguments {sorted(kwargs)}")
-        if mask is not None:  # a masked-out entry cannot change the result
-            raw = xp.where(xp.broadcast_to(raw_value(_array(mask)), raw.shape), raw,
-                           name == "all")
-        if name in ("argmax", "argmin"):
-            out = getattr(xp, name)(raw, axis=axis, keepdims=keepdims)
-            out = out.astype(default_int())
-        else:
-            out = getattr(xp, name)(raw, axis=axis, keepdims=keepdims)
-        return np.asarray(out) if isinstance(out, np.generic) else out
+        dtype = default_int() if name in ("argmax", "argmin") else None
+        return reduce_discrete(name, _array(x), None if mask is None else _array(mask), axis,
+                               keepdims, dtype)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"``{name}`` over ``axis`` (no derivative: the result is a constant).\n\n"

@@ -12,7 +12,8 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.config import config
-from gpugrad.core.trace import Tracer, bind, raw_value
+from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer, bind
 from gpugrad.numpy._complex import angle
 from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
@@ -44,8 +45,7 @@ def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
     def fn(x: Any) -> Any:
         x = _array(x)
         if x.dtype.kind not in "fc":  # integers are never NaN or infinite
-            raw = raw_value(x)
-            return namespace_of(raw).full(raw.shape, fill, dtype=bool)
+            return array_namespace(x).full(x.shape, fill, dtype=bool)
         return bind(elementwise_p, x, expr=expr)
 
     fn.__name__ = fn.__qualname__ = name
@@ -96,8 +96,7 @@ def sinc(x: Any) -> Any:
         array([1.        , 0.63661975], dtype=float32)
     """
     x = _float(x)
-    raw = raw_value(x)
-    small = namespace_of(raw).abs(raw) < 1e-3
+    small = FUNCTIONS["less"](FUNCTIONS["absolute"](x), 1e-3)
     safe = math.pi * where(small, 1.0, x)
     quotient = FUNCTIONS["sin"](safe) / safe
     y2 = (math.pi * x) * (math.pi * x)
@@ -115,10 +114,9 @@ def heaviside(x1: Any, x2: Any) -> Any:
         array([0. , 0.5, 1. ], dtype=float32)
     """
     a, b = _prepare((x1, x2), to_float=True)
-    raw = raw_value(a)
-    out = where(raw > 0, 1.0, b)
-    out = where(raw < 0, 0.0, out)
-    return where(namespace_of(raw).isnan(raw), np.nan, out)
+    # (sign(x1) + 1) / 2 is 0 below 0, 1 above, NaN at NaN; sign has no derivative.
+    step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
+    return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 
 def _nan_aware(name: str) -> Any:
@@ -161,11 +159,12 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None
     if x.dtype.kind not in "fc":
         return x
     info = np.finfo(x.dtype)
-    raw = raw_value(x)
-    xp = namespace_of(raw)
-    x = where(xp.isnan(raw), nan, x)
-    x = where(xp.isposinf(raw), info.max if posinf is None else posinf, x)
-    return where(xp.isneginf(raw), -info.max if neginf is None else neginf, x)
+    # The masks are taken from x before any replacement (so an infinite `nan` stays).
+    equal = FUNCTIONS["equal"]
+    is_nan, is_posinf, is_neginf = isnan(x), equal(x, np.inf), equal(x, -np.inf)
+    x = where(is_nan, nan, x)
+    x = where(is_posinf, info.max if posinf is None else posinf, x)
+    return where(is_neginf, -info.max if neginf is None else neginf, x)
 
 
 def float_power(x1: Any, x2: Any) -> Any:
@@ -247,11 +246,15 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         return x
     if tol > 1:
         tol = tol * float(np.finfo(x.dtype).eps)
-    # The result's dtype depends on the values, so they are read (concretely) here.
-    imag_parts = namespace_of(raw_value(x)).abs(raw_value(x).imag)
-    close = bool((imag_parts < tol).all())
-    from gpugrad.numpy._complex import real
+    from gpugrad.numpy._complex import imag, real
+    from gpugrad.numpy._reductions import all as all_of
 
+    # The result's dtype depends on the values: whether all imaginary parts are small is
+    # read as a concrete value.
+    small = all_of(FUNCTIONS["less"](FUNCTIONS["absolute"](imag(x)), tol))
+    close = bool(concrete_value(small, "real_if_close", "a", "the result's dtype (real or "
+                                "complex)", "Take gpugrad.numpy.real(a) where the imaginary "
+                                "parts are known to be negligible."))
     return real(x) if close else x
 
 

@@ -62,8 +62,7 @@ def _as_real(x: Any, name: str) -> Any:
 
 def _resize(x: Any, axis: int, size: int) -> Any:
     """Crop ``x`` along ``axis`` to ``size``, or pad it with zeros there (NumPy's n/s)."""
-    from gpugrad.backend import namespace_of
-    from gpugrad.core.trace import raw_value
+    from gpugrad.core.concrete import array_namespace
     from gpugrad.numpy._shape import getitem
 
     have = x.shape[axis]
@@ -71,9 +70,8 @@ def _resize(x: Any, axis: int, size: int) -> Any:
         return x
     if have > size:
         return getitem(x, (slice(None),) * axis + (slice(0, size),))
-    raw = raw_value(x)
     shape = tuple(size - have if i == axis else d for i, d in enumerate(x.shape))
-    return concatenate([x, namespace_of(raw).zeros(shape, raw.dtype)], axis)
+    return concatenate([x, array_namespace(x).zeros(shape, x.dtype)], axis)
 
 
 def _plan(x: Any, s: Sequence[int] | None, axes: Sequence[int] | None, kind: str

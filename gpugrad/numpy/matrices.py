@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp, namespace_of, on_one_backend
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.backend import get_xp, on_one_backend
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
 from gpugrad.numpy._reductions import _array, sum
@@ -47,8 +48,8 @@ def _triangle(m: Any, k: int, lower: bool) -> Any:
     mask = np.tri(*shape, k=k if lower else k - 1, dtype=np.bool_)  # type: ignore[call-overload, misc]
     if not lower:
         mask = ~mask
-    raw = raw_value(m)
-    mask = namespace_of(raw).asarray(mask) if namespace_of(raw) is not np else mask
+    xp = array_namespace(m)
+    mask = xp.asarray(mask) if xp is not np else mask
     return where(mask, m, np.zeros((), m.dtype).item())
 
 
@@ -134,8 +135,7 @@ def diag(v: Any, k: int = 0) -> Any:
         raise ValueError("diag: input must be 1-D or 2-D")
     n = v.shape[0] + abs(k)
     rows, cols = _diagonal_indices(n, n, k)
-    raw = raw_value(v)
-    zeros = namespace_of(raw).zeros((n, n), raw.dtype)
+    zeros = array_namespace(v).zeros((n, n), v.dtype)
     return scatter_add(zeros, (rows, cols), v, True)
 
 
@@ -183,9 +183,9 @@ def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> Any:
         >>> gnp.empty_like(gnp.ones(2))
         array([0., 0.], dtype=float32)
     """
-    raw = raw_value(_array(prototype))
-    out_shape = raw.shape if shape is None else shape
-    return namespace_of(raw).zeros(out_shape, dtype or raw.dtype)
+    prototype = _array(prototype)
+    out_shape = prototype.shape if shape is None else shape
+    return array_namespace(prototype).zeros(out_shape, dtype or prototype.dtype)
 
 
 def kron(a: Any, b: Any) -> Any:

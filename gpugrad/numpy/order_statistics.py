@@ -2,7 +2,7 @@
 finite differences (``diff``, ``ediff1d``, ``gradient``).
 
 An order statistic sorts (a gather; NaN sorts last) and interpolates between the two
-neighbouring order statistics at the concrete position ``q * (n - 1)``, so its derivative
+neighbouring order statistics at the position ``q * (n - 1)``, so its derivative
 flows to the one or two elements that determine the result, with weights ``1 - frac`` and
 ``frac``.
 """
@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.backend import is_cupy_array
+from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
-from gpugrad.numpy.sorting import as_array, sort
+from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.sorting import as_array, count_nonzero, sort
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -31,19 +33,23 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
 def _host(x: Any) -> Any:
-    x = raw_value(x)
-    return x.get() if hasattr(x, "get") else np.asarray(x)
+    """A concrete array (never a tracer) or a nesting of numbers, as a NumPy array."""
+    return x.get() if is_cupy_array(x) else np.asarray(x)
+
+
+_POSITIONS = "the positions of the order statistics that are gathered"
 
 
 def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan: bool) -> Any:
     if method not in _METHODS:
         raise ValueError(f"quantile: method must be one of {_METHODS}, got {method!r}")
     x = inexact_array(a)
-    # The positions q * (n - 1) pick which order statistics to gather, so they are read
-    # as concrete values; the interpolation weight is recomputed from q itself below, so
-    # that the derivative in q (the slope between the two neighbours) flows.
+    # The positions q * (n - 1) pick which order statistics to gather (the gather
+    # primitive takes its indices as static values), so they are read as values; the
+    # interpolation weight is recomputed from q itself below, so that the derivative in q
+    # (the slope between the two neighbours) flows.
     q = _traced_list(q)
-    qs = np.asarray(_host(q), dtype=np.float64)
+    qs = np.asarray(_host(concrete_value(q, "quantile", "q", _POSITIONS)), dtype=np.float64)
     if ((qs < 0) | (qs > 1)).any():
         raise ValueError("quantiles must be in the range [0, 1]")
     axes = _axes(x, axis)
@@ -54,10 +60,12 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     if n == 0:
         raise ValueError("quantile of an empty array")
     s = sort(flat, axis=-1)
-    raw = raw_value(flat)
-    xp = namespace_of(raw)
-    nan = xp.isnan(raw)
-    count = (n - nan.sum(axis=-1)) if ignore_nan else xp.full(lead, n)
+    xp = array_namespace(flat)
+    if ignore_nan:  # the number of non-NaN elements moves the positions too
+        nans = count_nonzero(isnan(flat), axis=-1)
+        count = n - concrete_value(nans, "nanquantile", "a", _POSITIONS)
+    else:
+        count = xp.full(lead, n)
     pos = xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))) * (count - 1)
     lo = xp.clip(xp.floor(pos), 0, n - 1).astype(np.intp)
     hi = xp.clip(xp.ceil(pos), 0, n - 1).astype(np.intp)
@@ -82,8 +90,8 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
             frac = q_col * xp.asarray(count - 1, dtype=x.dtype) - xp.floor(pos).astype(x.dtype)
         s_lo = at(lo)
         out = s_lo + frac * (at(hi) - s_lo)
-    if not ignore_nan and bool(nan.any()):
-        out = where(broadcast_to(nan.any(axis=-1), out.shape), np.nan, out)
+    if not ignore_nan:  # a NaN anywhere in a slice (sorted last) makes its quantiles NaN
+        out = where(broadcast_to(isnan(s[..., -1]), out.shape), np.nan, out)
     if keepdims:
         out = reshape(out, qs.shape + tuple(1 if i in axes else d for i, d in
                                              enumerate(x.shape)))
@@ -254,7 +262,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         axes = tuple(int(a) % x.ndim for a in axis)
     if len(varargs) == 0:
         spacing: list[Any] = [1.0] * len(axes)
-    elif len(varargs) == 1 and np.ndim(raw_value(varargs[0])) == 0:
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
         spacing = [varargs[0]] * len(axes)
     elif len(varargs) == len(axes):
         spacing = list(varargs)
@@ -269,7 +277,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         if n < edge_order + 1:
             raise ValueError("gradient: each dimension must have at least edge_order + 1 "
                              "points")
-        if np.ndim(raw_value(h)) == 0:
+        if np.ndim(h) == 0:
             outs.append(_uniform_gradient(x, ax, h, edge_order))
             continue
         coords = S.convert(_array(h), x.dtype)

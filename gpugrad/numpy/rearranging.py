@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.backend import is_cupy_array, namespace_of
+from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._shape import (
@@ -167,14 +168,17 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
     if axis is None:
         a, axis = ravel(a), 0
     axis = int(axis) % a.ndim
-    reps = raw_value(repeats)
+    # The counts decide the length of the result, a shape (JAX's repeat takes
+    # total_repeat_length= for this): they are read as values.
+    reps = concrete_value(repeats, "repeat", "repeats", "the length of the result",
+                          "Pass it as a static argument (a Python int or list).")
     if np.ndim(reps) == 0 or np.size(reps) == 1:
         r = int(np.asarray(reps).reshape(()))
         expanded = reshape(a, a.shape[: axis + 1] + (1,) + a.shape[axis + 1 :])
         target = a.shape[: axis + 1] + (r,) + a.shape[axis + 1 :]
         out_shape = a.shape[:axis] + (a.shape[axis] * r,) + a.shape[axis + 1 :]
         return reshape(broadcast_to(expanded, target), out_shape)
-    reps = np.asarray(reps.get() if hasattr(reps, "get") else reps)
+    reps = np.asarray(reps.get() if is_cupy_array(reps) else reps)
     return _take(a, axis, np.repeat(np.arange(a.shape[axis]), reps))
 
 
@@ -195,7 +199,9 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         array([1., 1., 2., 2., 2.], dtype=float32)
     """
     x = _array(array)
-    widths = np.broadcast_to(np.asarray(raw_value(pad_width), dtype=np.int64), (x.ndim, 2))
+    # The widths are the result's shape: they are read as values.
+    widths = concrete_value(pad_width, "pad", "pad_width", "the shape of the result")
+    widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), (x.ndim, 2))
     if (widths < 0).any():
         raise ValueError("pad: pad widths must be non-negative")
     if mode == "empty":
@@ -251,17 +257,17 @@ def _constant_pair(values: Any, ndim: int, ax: int) -> tuple[Any, Any]:
 
 
 def _values_of(nested: Any) -> Any:
-    """``nested`` with each tracer replaced by its value (to read the nesting's shape)."""
+    """``nested`` with each tracer replaced by a stand-in of its shape (to read the nesting's
+    shape; no value is read)."""
     if isinstance(nested, (list, tuple)):
         return [_values_of(v) for v in nested]
-    return raw_value(nested)
+    return np.broadcast_to(False, nested.shape) if isinstance(nested, Tracer) else nested
 
 
 def _block(value: Any, shape: tuple[int, ...], like: Any) -> Any:
     if isinstance(value, Tracer):
         return broadcast_to(S.convert(value, like.dtype), shape)
-    raw = raw_value(like)
-    return namespace_of(raw).full(shape, raw_value(value), dtype=raw.dtype)
+    return array_namespace(like).full(shape, value, dtype=like.dtype)
 
 
 def copy(a: Any, order: str = "K") -> Any:

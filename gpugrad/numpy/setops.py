@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._reductions import _array, all
 from gpugrad.numpy._shape import broadcast_to, concatenate, moveaxis, ravel
@@ -81,8 +80,14 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
             raise ValueError(f"unique: axis {axis} is out of bounds for an array of "
                              f"dimension {x.ndim}")
         axis = int(axis) % x.ndim
-    index, inverse, counts = _host_unique(raw_value(x), axis, equal_nan)
-    xp = namespace_of(raw_value(x))
+    # The unique elements, their number (the result's length, without size=) and the
+    # indices that gather them all come from the values.
+    values_of_x = concrete_value(x, "unique", "ar", "which elements are unique (the indices "
+                                 "that gather them, and their number)",
+                                 "Compute it outside the traced function, or pass ar as a "
+                                 "static argument.")
+    index, inverse, counts = _host_unique(values_of_x, axis, equal_nan)
+    xp = array_namespace(x)
     ints = default_int()
     if axis is None:
         values = take(ravel(x), index)

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of, on_one_backend
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.backend import on_one_backend
+from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._reductions import sum as _sum
@@ -29,7 +30,7 @@ from gpugrad.numpy._shape import (
     ravel,
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
-from gpugrad.numpy.sorting import as_array
+from gpugrad.numpy.sorting import as_array, searchsorted
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -44,9 +45,8 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
     n, m = a.shape[0], v.shape[0]
     left = {"full": m - 1, "same": m // 2, "valid": 0}[mode]
     right = {"full": m - 1, "same": m - 1 - m // 2, "valid": 0}[mode]
-    raw = raw_value(a)
-    xp = namespace_of(raw)
-    pieces = [xp.zeros(left, raw.dtype), a, xp.zeros(right, raw.dtype)]
+    xp = array_namespace(a)
+    pieces = [xp.zeros(left, a.dtype), a, xp.zeros(right, a.dtype)]
     padded = concatenate([p for p in pieces if p.shape[0]], 0)
     length = n + left + right - m + 1
     windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],), True)
@@ -127,15 +127,17 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     n = xk.shape[0]
     if n == 1:
         return S.broadcast_to(fk[0], x.shape) + x * 0.0
-    raw_x, raw_k = raw_value(x), raw_value(xk)
-    ns = namespace_of(raw_x, raw_k)
-    hi = ns.clip(ns.searchsorted(raw_k, raw_x, side="right"), 1, n - 1)
+    # The interval of each point is an index of the gathers below, which take their indices
+    # as static values: it is read as a value.
+    hi = concrete_value(searchsorted(xk, x, side="right"), "interp", "x",
+                        "which interval each point falls in (an index)")
+    hi = array_namespace(hi).clip(hi, 1, n - 1)
     x0, x1 = xk[hi - 1], xk[hi]
     f0, f1 = fk[hi - 1], fk[hi]
     out = f0 + (x - x0) * FUNCTIONS["true_divide"](f1 - f0, x1 - x0)
     if period is None:
-        out = where(raw_x < raw_k[0], fk[0] if left is None else left, out)
-        out = where(raw_x > raw_k[-1], fk[-1] if right is None else right, out)
+        out = where(FUNCTIONS["less"](x, xk[0]), fk[0] if left is None else left, out)
+        out = where(FUNCTIONS["greater"](x, xk[-1]), fk[-1] if right is None else right, out)
     return as_array(out)
 
 

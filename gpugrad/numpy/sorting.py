@@ -2,10 +2,12 @@
 ``partition``, and the functions with concrete integer or boolean results (``argsort``, ``nonzero``,
 ``searchsorted``, ``isclose``, ...).
 
-Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``
-with the permutation computed from the concrete value, so its derivative is the same gather
-applied to the tangent (and a scatter-add of the cotangent), to any order. Integer results
-are computed on concrete values: they carry no derivative, as in JAX.
+Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``,
+so its derivative is the same gather applied to the tangent (and a scatter-add of the
+cotangent), to any order. Integer and boolean results are the primitives of
+``gpugrad.primitives.discrete``: they carry no derivative, as in JAX. The gather primitive
+takes its indices as a static parameter, and ``nonzero`` and its kin have a shape that
+depends on the values: those few places ask for the values with ``concrete_value``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of, on_one_backend
-from gpugrad.core.trace import raw_value
+from gpugrad.backend import namespace_of
+from gpugrad.core.concrete import concrete_value
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._reductions import _array
 from gpugrad.numpy._shape import broadcast_to, ravel, stack
+from gpugrad.primitives import discrete as D
 from gpugrad.primitives.indexing import gather
 
 __all__ = [
@@ -28,9 +31,21 @@ __all__ = [
 ]
 
 
-def _raw(x: Any) -> Any:
-    """The concrete array under ``x`` (an array on its backend, never a tracer)."""
-    return raw_value(_array(x))
+_SIZE_FIX = ("Pass it as a static argument, or compute the indices outside the traced "
+             "function (JAX's nonzero, argwhere and flatnonzero take size= for this).")
+
+
+def _static_indices(indices: Any, function: str, argument: str = "indices") -> Any:
+    # The gather primitive takes its index arrays as a static parameter (a part of the
+    # operation, not an operand), so they are read as values here.
+    return concrete_value(indices, function, argument, "which elements are gathered")
+
+
+def _result_shape_from(a: Any, function: str) -> Any:
+    # The number of nonzero elements is the length of the result: a value decides a shape.
+    return concrete_value(_array(a), function, "a",
+                          "the number of nonzero elements, which is the result's shape",
+                          _SIZE_FIX)
 
 
 def _ints(out: Any) -> Any:
@@ -68,7 +83,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
         a, axis = ravel(a), 0
     axis = _axis(axis, a.ndim)
     n = a.shape[axis]
-    idx = raw_value(indices)
+    idx = _static_indices(indices, "take")
     xp = namespace_of(idx) if hasattr(idx, "__cuda_array_interface__") else np
     idx = xp.asarray(idx)
     if idx.dtype.kind not in "iu":
@@ -96,7 +111,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
                [2., 5.]], dtype=float32)
     """
     arr = _array(arr)
-    idx = raw_value(indices)
+    idx = _static_indices(indices, "take_along_axis")
     if axis is None:
         arr, axis = ravel(arr), 0
     if not hasattr(idx, "ndim"):
@@ -127,7 +142,7 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
         >>> gnp.choose(gnp.array([0, 1, 0]), [gnp.zeros(3), gnp.ones(3)])
         array([0., 1., 0.], dtype=float32)
     """
-    idx = raw_value(_array(a))
+    idx = _static_indices(_array(a), "choose", "a")
     n = len(choices)
     xp = namespace_of(idx)
     if mode == "wrap":
@@ -152,15 +167,7 @@ def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any =
         >>> gnp.argsort(gnp.array([3.0, 1.0, 2.0]))
         array([1, 2, 0], dtype=int32)
     """
-    raw = _raw(a)
-    xp = namespace_of(raw)
-    if axis is None:
-        raw, axis = raw.ravel(), 0
-    if descending:
-        flipped = xp.flip(raw, axis)
-        n = raw.shape[axis]
-        return _ints(n - 1 - xp.flip(xp.argsort(flipped, axis=axis, kind="stable"), axis))
-    return _ints(xp.argsort(raw, axis=axis, kind="stable"))
+    return D.argsort(_array(a), axis, descending, default_int())
 
 
 def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = None,
@@ -192,10 +199,7 @@ def argpartition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introsele
         >>> int(gnp.argpartition(gnp.array([3.0, 1.0, 2.0]), 0)[0])
         1
     """
-    raw = _raw(a)
-    if axis is None:
-        raw, axis = raw.ravel(), -1
-    return _ints(namespace_of(raw).argpartition(raw, kth, axis=axis))
+    return D.argpartition(_array(a), kth, axis, default_int())
 
 
 def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
@@ -222,7 +226,7 @@ def nonzero(a: Any) -> tuple[Any, ...]:
         >>> gnp.nonzero(gnp.array([0.0, 2.0, 3.0]))
         (array([1, 2], dtype=int32),)
     """
-    raw = _raw(a)
+    raw = _result_shape_from(a, "nonzero")
     if raw.ndim == 0:
         raise ValueError("nonzero of a 0-d array is not defined; use atleast_1d first")
     return tuple(_ints(i) for i in raw.nonzero())
@@ -237,7 +241,7 @@ def argwhere(a: Any) -> Any:
         array([[0, 1],
                [1, 0]], dtype=int32)
     """
-    raw = _raw(a)
+    raw = _result_shape_from(a, "argwhere")
     return _ints(namespace_of(raw).argwhere(raw))
 
 
@@ -249,7 +253,7 @@ def flatnonzero(a: Any) -> Any:
         >>> gnp.flatnonzero(gnp.array([[0.0, 1.0], [2.0, 0.0]]))
         array([1, 2], dtype=int32)
     """
-    raw = _raw(a)
+    raw = _result_shape_from(a, "flatnonzero")
     return _ints(raw.ravel().nonzero()[0])
 
 
@@ -261,9 +265,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
         >>> gnp.searchsorted(gnp.array([1.0, 2.0, 3.0]), gnp.array([2.5, 0.0]))
         array([2, 0], dtype=int32)
     """
-    sorter = None if sorter is None else raw_value(sorter)
-    xp, (raw_a, raw_v, sorter) = on_one_backend(_raw(a), _raw(v), sorter)
-    return _ints(xp.searchsorted(raw_a, raw_v, side=side, sorter=sorter))
+    return D.searchsorted(_array(a), _array(v), sorter, side, default_int())
 
 
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
@@ -274,9 +276,7 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
         >>> int(gnp.count_nonzero(gnp.array([0.0, 2.0, 3.0])))
         2
     """
-    raw = _raw(a)
-    out = namespace_of(raw).sum(raw != 0, axis=axis, keepdims=keepdims)
-    return _ints(out)
+    return D.count_nonzero(_array(a), axis, keepdims, default_int())
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -288,11 +288,8 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
         >>> gnp.isclose(gnp.array([1.0, 2.0]), gnp.array([1.0, 2.1]))
         array([ True, False])
     """
-    xp, (ra, rb) = on_one_backend(_raw(a), _raw(b))
-    # The result is boolean (no derivative), so traced tolerances are read as values.
-    rtol, atol = raw_value(rtol), raw_value(atol)
-    out = xp.isclose(ra, rb, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return np.asarray(out) if isinstance(out, np.generic) else out
+    # The result is boolean (no derivative), so traced tolerances are plain operands.
+    return D.isclose(_array(a), _array(b), rtol, atol, equal_nan)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -317,6 +314,4 @@ def signbit(x: Any) -> Any:
         >>> gnp.signbit(gnp.array([-1.0, -0.0, 2.0]))
         array([ True,  True, False])
     """
-    raw = _raw(x)
-    out = namespace_of(raw).signbit(raw)
-    return np.asarray(out) if isinstance(out, np.generic) else out
+    return D.signbit(_array(x))

@@ -1,7 +1,8 @@
 """Statistics: the ``nan*`` reductions, ``average``, ``cov``, ``corrcoef``, ``ptp``.
 
 NaN-ignoring reductions replace NaNs with the operation's identity through ``where`` (with
-a concrete mask), whose derivative routes nothing to the replaced elements.
+an ``isnan`` mask, which has no derivative), whose derivative routes nothing to the replaced
+elements.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of, on_one_backend
-from gpugrad.core.trace import raw_value
+from gpugrad.backend import on_one_backend
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._reductions import _array, _axes, inexact_array
 from gpugrad.numpy._shape import (
@@ -24,7 +24,9 @@ from gpugrad.numpy._shape import (
     transpose,
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
+from gpugrad.numpy.elementwise_math import isnan
 from gpugrad.numpy.sorting import as_array
+from gpugrad.primitives import discrete as D
 from gpugrad.primitives import structural as S
 
 __all__ = [
@@ -41,9 +43,8 @@ _float = inexact_array  # integers and bools become JAX's float for them
 
 
 def _nan_mask(x: Any) -> Any:
-    """Concrete boolean mask of the NaNs in ``x`` (no derivative)."""
-    raw = raw_value(x)
-    return namespace_of(raw).isnan(raw)
+    """Boolean mask of the NaNs in ``x`` (no derivative)."""
+    return isnan(x)
 
 
 def _fill_nan(x: Any, value: float) -> Any:
@@ -53,14 +54,16 @@ def _fill_nan(x: Any, value: float) -> Any:
     return where(_nan_mask(x), value, x)
 
 
-def _count(x: Any, axis: Any, keepdims: bool, where: Any = None) -> Any:
-    """Number of non-NaN elements over ``axis``, of those selected by the mask ``where``
-    (concrete, in ``x``'s float dtype)."""
-    valid = ~_nan_mask(x)
-    raw = raw_value(x)
-    if where is not None:
-        valid = valid & namespace_of(raw).broadcast_to(raw_value(_array(where)), raw.shape)
-    return namespace_of(raw).sum(valid, axis=_axes(x, axis), keepdims=keepdims).astype(x.dtype)
+def _count(nan: Any, axis: Any, keepdims: bool, where: Any, dtype: Any) -> Any:
+    """Number of non-NaN elements over ``axis`` (``nan`` is the mask of the NaNs), of those
+    selected by the mask ``where``, in the float ``dtype`` (no derivative)."""
+    axes = _axes(nan, axis)
+    if where is None:  # the slice's size less its NaNs: one pass over the mask
+        size = float(np.prod([nan.shape[a] for a in axes]))
+        return size - D.count_nonzero(nan, axes, keepdims, dtype)
+    valid = FUNCTIONS["logical_and"](FUNCTIONS["logical_not"](nan),
+                                     broadcast_to(_array(where), nan.shape))
+    return D.count_nonzero(valid, axes, keepdims, dtype)
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
@@ -99,8 +102,9 @@ def nanmean(a: Any, axis: Any = None, keepdims: bool = False, *, where: Any = No
         array(1.5, dtype=float32)
     """
     x = _float(a)
-    return _div(nansum(x, axis=axis, keepdims=keepdims, where=where),
-                _count(x, axis, keepdims, where))
+    nan = _nan_mask(x)
+    total = R.sum(_select(nan, 0.0, x), axis=axis, keepdims=keepdims, where=where)
+    return _div(total, _count(nan, axis, keepdims, where, x.dtype))
 
 
 def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
@@ -113,14 +117,19 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
         array(1., dtype=float32)
     """
     x = _float(a)
-    centered = _fill_nan(x, 0.0) - nanmean(x, axis=axis, keepdims=True, where=where)
-    squares = _select(_nan_mask(x), 0.0, centered * centered)
-    dof = _count(x, axis, keepdims, where) - ddof  # concrete: counts of non-NaN elements
+    nan = _nan_mask(x)  # computed once: the mean, the squares and the count all use it
+    filled = _select(nan, 0.0, x)
+    count = _count(nan, axis, True, where, x.dtype)
+    centered = filled - _div(R.sum(filled, axis=axis, keepdims=True, where=where), count)
+    squares = _select(nan, 0.0, centered * centered)
+    if not keepdims:
+        count = squeeze(count, _axes(x, axis))
+    dof = count - ddof  # counts of non-NaN elements
     # No degrees of freedom left: NaN, selected before dividing by 1 instead of 0 (JAX's
     # way), so that the derivatives there are 0 rather than 0 / 0.
     none_left = dof <= 0
     total = _select(none_left, np.nan, R.sum(squares, axis=axis, keepdims=keepdims, where=where))
-    return _div(total, namespace_of(dof).where(none_left, 1, dof).astype(dof.dtype))
+    return _div(total, _select(none_left, 1.0, dof))
 
 
 def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
@@ -144,8 +153,7 @@ def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any,
     out = reduce(_fill_nan(x, fill), axis=axis, keepdims=keepdims, **extra)
     if initial is not None:  # a slice with nothing left gives initial, never NaN
         return out
-    all_nan = _count(x, axis, keepdims) == 0
-    return where(all_nan, np.nan, out) if bool(all_nan.any()) else out
+    return where(R.all(_nan_mask(x), axis=axis, keepdims=keepdims), np.nan, out)
 
 
 def nanmax(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,

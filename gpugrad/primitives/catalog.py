@@ -56,7 +56,9 @@ div = _op("div", "xp.true_divide({0}, {1})", "({0} / {1})", lambda a, b, o: 1.0 
           lambda a, b, o: -o / b)
 neg = _op("neg", "xp.negative({0})", "(-{0})", lambda a, o: const(-1.0))
 # x**n for a Python int n (the exponent is a constant argument, not differentiated).
-ipow = _op("ipow", "xp.power({0}, {1})", "gg_ipow({0}, {1})",
+# The CUDA template asks for the exponent as a C int ("{1:int}"): cast to T, a complex T
+# would not convert to gg_ipow's int parameter.
+ipow = _op("ipow", "xp.power({0}, {1})", "gg_ipow({0}, {1:int})",
            lambda x, n, o: n.value * ipow(x, n.value - 1), None)
 # x**y with a floating exponent, JAX's rules: d/dx = y * x**(y - 1) with no guard, so at
 # x == 0 it is NaN for y == 0 (0 * inf) and inf for 0 < y < 1; d/dy = log(x) * x**y with
@@ -89,7 +91,7 @@ remainder = _op("remainder", "xp.remainder({0}, {1})", "gg_remainder({0}, {1})",
 
 # Exponentials and logarithms.
 exp = _op("exp", "xp.exp({0})", "exp({0})", lambda x, o: o)
-exp2 = _op("exp2", "xp.exp2({0})", "exp2({0})", lambda x, o: o * LN2)
+exp2 = _op("exp2", "xp.exp2({0})", "gg_exp2({0})", lambda x, o: o * LN2)
 expm1 = _op("expm1", "xp.expm1({0})", "expm1({0})", lambda x, o: o + 1.0)
 log = _op("log", "xp.log({0})", "log({0})", lambda x, o: 1.0 / x)
 log2 = _op("log2", "xp.log2({0})", "log2({0})", lambda x, o: 1.0 / (x * LN2))

@@ -24,6 +24,7 @@ from gpugrad.config import config
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
+from gpugrad.dtypes import compute_type
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
@@ -63,13 +64,18 @@ class quiet_floating_point:
             self._errstate.__exit__(*exc)
 
 
+# The names the generated evaluators read besides ``xp``: special functions the catalog's
+# templates call, and the compute dtype that types their constant-only values.
+_EVAL_NAMES: dict[str, Any] = {"special": special_math, "compute_type": compute_type}
+
+
 def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
     """The Python function (generated once per expression) that evaluates ``expr``."""
     fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
     if fn is None:
         source = to_python(expr, nargs, name="elementwise")
         # Catalog templates may call NumPy-less special functions as ``special.<name>``.
-        namespace: dict[str, Any] = {"special": special_math}
+        namespace = dict(_EVAL_NAMES)
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
         fn = expr._cache[nargs] = namespace["elementwise"]
     return fn  # type: ignore[no-any-return]
@@ -170,9 +176,10 @@ def _result(out: Any, args: Sequence[Any]) -> Any:
 
 
 def _narrowed(out: Any, args: Sequence[Any]) -> Any:
-    """``out`` in its arguments' precision. NumPy computes a node built from constants
-    alone (``where(c, 1.0, 0.5)`` in a derivative) in float64, which would widen a float32
-    result; the catalog's formulas are meant in the precision of their inputs."""
+    """``out`` in its arguments' precision: the catalog's formulas are meant in the
+    precision of their inputs. The generated evaluators already type constant-only values
+    by the kernels' compute dtype (``expr.to_python``), so this is a guard for a template
+    that would still widen (none of the catalog's, in the test suite)."""
     precision = None
     for a in args:
         dtype = getattr(a, "dtype", None)
@@ -375,7 +382,7 @@ def _many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
     key = (exprs, nargs)
     fn = _many.get(key)
     if fn is None:
-        namespace: dict[str, Any] = {"special": special_math}
+        namespace = dict(_EVAL_NAMES)
         source = to_python(exprs, nargs, name="elementwise")
         exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
         fn = _many[key] = namespace["elementwise"]

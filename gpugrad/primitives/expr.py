@@ -263,13 +263,44 @@ def _render(e: Expr, names: dict[Expr, str], literal: Callable[[Any], str]) -> s
     return names[e]
 
 
+def _untyped_nodes(nodes: list[Expr]) -> set[Expr]:
+    """The numeric nodes (of ``nodes``, in evaluation order) that read no variable and no
+    numeric node that does: only constants and booleans, from which NumPy alone would
+    compute in float64 (``where(eq(x0, x1), 1.0, 0.5)``), whatever the inputs' dtype."""
+    untyped: set[Expr] = set()
+    for node in nodes:
+        assert isinstance(node.op, OpSpec)
+        if node.op.out_kind != "bool" and all(
+                a.op == "const" or (isinstance(a.op, OpSpec)
+                                    and (a.op.out_kind == "bool" or a in untyped))
+                for a in node.args):
+            untyped.add(node)
+    return untyped
+
+
+def _typed_literal(value: Any) -> str:
+    return f"T({value!r})"
+
+
 def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> str:
     """Python source of ``def name(xp, x0, ..., x{nargs-1})`` evaluating ``e`` with ufuncs;
     for a tuple of expressions, a function returning the tuple of their values, each shared
     subexpression computed once (all the cotangents of one VJP, say).
 
+    A node computed from constants and booleans alone, and a constant result, have their
+    constants typed by ``T = compute_type(x0, ...)`` (:func:`gpugrad.dtypes.compute_type`,
+    which the namespace the source runs in provides): NumPy would compute them in float64,
+    a kernel in ``T``.
+
     Example:
         >>> from gpugrad.primitives import catalog as C
+        >>> print(to_python(C.select(C.gt(var(0), 0.0), 1.0, 0.5) + var(1), 2))
+        def _eval(xp, x0, x1):
+            T = compute_type(x0, x1)
+            t0 = xp.greater(x0, 0.0)
+            t1 = xp.where(t0, T(1.0), T(0.5))
+            del t0
+            return xp.add(t1, x1)
         >>> print(to_python(C.sin(var(0)) * 2.0, 1))
         def _eval(xp, x0):
             t0 = xp.sin(x0)
@@ -296,9 +327,15 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
         for a in node.args:
             if isinstance(a.op, OpSpec):
                 last_use[a] = k
+    untyped = _untyped_nodes(nodes) if nargs else set()
+    typed_roots = nargs > 0 and any(r.op == "const" for r in outputs)  # d(x**0)/dx, say
+    if untyped or typed_roots:  # their constants take the dtype a kernel computes in (its T)
+        lines.append(f"    T = compute_type({', '.join(f'x{i}' for i in range(nargs))})")
+    result_literal = _typed_literal if typed_roots else repr
     for k, node in enumerate(nodes):
         assert isinstance(node.op, OpSpec)
-        args = [_render(a, names, repr) for a in node.args]
+        literal = _typed_literal if node in untyped else repr
+        args = [_render(a, names, literal) for a in node.args]
         text = node.op.numpy.format(*args)
         if not many and node is nodes[-1]:
             lines.append(f"    return {text}")
@@ -310,18 +347,33 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
         if dead:
             lines.append(f"    del {', '.join(dead)}")
     if many:
-        values = ", ".join(_render(r, names, repr) for r in outputs)
+        values = ", ".join(_render(r, names, result_literal) for r in outputs)
         lines.append(f"    return ({values}{',' if len(outputs) == 1 else ''})")
     elif not nodes:  # a bare variable or constant
-        lines.append(f"    return {_render(outputs[0], names, repr)}")
+        lines.append(f"    return {_render(outputs[0], names, result_literal)}")
     return "\n".join(lines)
+
+
+class _CLiteral(str):
+    """A constant's C text, ``(T)3``; a template's ``{k:int}`` renders it as a plain C int
+    (an integer parameter such as ``gg_ipow``'s exponent, which a complex T would not fill).
+    """
+
+    value: int
+
+    def __format__(self, spec: str) -> str:
+        if spec == "int":
+            return str(self.value)
+        return str.__format__(self, spec)
 
 
 def _c_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"(T){value}"
+        literal = _CLiteral(f"(T){value}")
+        literal.value = value
+        return literal
     text = repr(float(value))
     if text in ("inf", "-inf", "nan"):
         return {"inf": "(T)(1.0/0.0)", "-inf": "(T)(-1.0/0.0)", "nan": "(T)(0.0/0.0)"}[text]

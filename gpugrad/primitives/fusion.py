@@ -243,7 +243,8 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     else:
         return None
     from gpugrad.core.reverse import LazyVJPTracer, Node
-    from gpugrad.kernel.codegen import arg_dtypes, out_dtype
+    from gpugrad.dtypes import argument_dtypes
+    from gpugrad.kernel.codegen import out_dtype
     from gpugrad.primitives.elementwise import elementwise_p
 
     shapes = [value.shape for value in primals if not _scalar(value)]
@@ -257,7 +258,7 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None
     node = Node(elementwise_p, saved, params, None, parents)
-    dtype = out_dtype(full, arg_dtypes(args))
+    dtype = out_dtype(full, argument_dtypes(args))
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
     return LazyVJPTracer(trace, node)
 

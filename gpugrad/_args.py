@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
+from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of
 from gpugrad.numpy._creation import asarray
@@ -174,6 +175,15 @@ def _mismatch(kind: str, of: str, given: Any, expected: Any) -> ValueError:
     )
 
 
+def _beside(leaf: Any, like: Any) -> Any:
+    """``leaf`` on the device when ``like`` (its primal or output) is there: a host tangent or
+    cotangent moves to the device (api.md: host to device, as JAX does), else the derivative
+    would come back on the host."""
+    if is_cupy_array(like) and not is_cupy_array(leaf) and not isinstance(leaf, Tracer):
+        return namespace_of(like).asarray(leaf)
+    return leaf
+
+
 def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -> list[Any]:
     """Tangent leaves matching ``primals`` leaf for leaf, or a ValueError naming both."""
     leaves, tree = tree_util.tree_flatten(tangents)
@@ -188,7 +198,7 @@ def check_tangent(tangents: tuple[Any, ...], in_tree: Any, primals: list[Any]) -
             continue
         if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
             raise _mismatch("jvp: tangent", f"leaf {k}", t, p)
-        out.append(t)
+        out.append(_beside(t, p))
     return out
 
 
@@ -204,5 +214,5 @@ def check_ct(ct: Any, out_tree: Any, values: list[Any]) -> list[Any]:
             c = asarray(c, dtype=v.dtype) if isinstance(c, _SCALARS) else asarray(c)
         if tuple(c.shape) != tuple(v.shape) or (c.dtype != v.dtype and v.dtype.kind in "fc"):
             raise _mismatch("vjp: cotangent", f"for output leaf {k}", c, v)
-        out.append(c)
+        out.append(_beside(c, v))
     return out

@@ -119,7 +119,10 @@ def default_backend() -> str:
 
 
 def backend_reason() -> str:
-    """Why the process default backend was chosen (for ``print_environment_info``)."""
+    """Why the default backend was chosen (for ``print_environment_info``)."""
+    stack = getattr(_local, "stack", None)
+    if stack:  # inside use_backend: the process default's reason would not explain it
+        return f"use_backend({stack[-1]!r})"
     default_backend()
     return _process_reason
 

@@ -36,6 +36,18 @@ def xp(request: pytest.FixtureRequest) -> Any:
     return np
 
 
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def backend(request: pytest.FixtureRequest) -> Any:
+    """The default backend under test, set with ``gpugrad.use_backend`` for the whole test:
+    ``"numpy"``, or ``"cupy"`` (gpu marker; skips without a device)."""
+    if request.param == "cupy":
+        _cupy_or_skip()
+    from gpugrad import use_backend
+
+    with use_backend(request.param):
+        yield request.param
+
+
 @pytest.fixture
 def cupy_module() -> Any:
     """CuPy, for tests that only make sense on a GPU (skips cleanly without one)."""

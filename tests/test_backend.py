@@ -237,3 +237,11 @@ def test_scipy_imports_on_first_use():
                 "print(float(gpugrad.scipy.special.erf(0.5)))")
     assert proc.returncode == 0, proc.stderr
     assert abs(float(proc.stdout) - 0.5204998778130465) < 1e-6
+
+
+def test_backend_reason_names_use_backend_inside_its_block():
+    from gpugrad.backend import backend_reason
+
+    with gpugrad.use_backend("numpy"):
+        assert backend_reason() == "use_backend('numpy')"
+    assert not backend_reason().startswith("use_backend")

@@ -8,6 +8,7 @@ results; the comparison walks both trees. Only what gpugrad has is used (no ``vm
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -222,6 +223,21 @@ def nested_perturbations(jax, jnp):
     return [jax.grad(f)(2.0), g]
 
 
+@program
+def newton_iterates_collected(jax, jnp):
+    # Scalars gathered with jnp.array: 0-d results of grad beside Python floats, nested too.
+    def f(x):
+        return x**3 - 2.0 * x - 5.0
+
+    x = jnp.array(2.0)
+    iterates = [x]
+    for _ in range(3):
+        x = x - f(x) / jax.grad(f)(x)
+        iterates.append(x)
+    return [jnp.array(iterates), jnp.array([x, 1.0, f(x)]),
+            jnp.array([[x, 0.0], [0.0, jax.grad(f)(x)]]), jnp.array((x, 2, True))]
+
+
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:
     # JAX spells it jax.lax.stop_gradient, gpugrad (which has no lax yet) gpugrad.stop_gradient:
     # the programs call jax.stop_gradient, pointed here at each library's own.
@@ -246,13 +262,39 @@ def prng_layout(request: pytest.FixtureRequest) -> Any:
     gpugrad.config.update("threefry_partitionable", saved[1])
 
 
+_JAX_RESULTS: dict[tuple[str, bool], list[np.ndarray[Any, Any]]] = {}
+
+
+def _jax_leaves(name: str, prng_layout: bool) -> list[np.ndarray[Any, Any]]:
+    """JAX's results, computed once per program and layout, or once per program where it
+    draws no random numbers (both backends compare with them; JAX's op-by-op dispatch is
+    most of this file's time)."""
+    key = (name, prng_layout and "jax.random" in inspect.getsource(PROGRAMS[name]))
+    if key not in _JAX_RESULTS:
+        leaves = jax_mod.tree_util.tree_leaves(_run(PROGRAMS[name], jax_mod, jax_numpy))
+        _JAX_RESULTS[key] = [np.asarray(leaf) for leaf in leaves]
+    return _JAX_RESULTS[key]
+
+
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_program_prints_jax_numbers(name: str, prng_layout: bool) -> None:
+def test_program_prints_jax_numbers(name: str, prng_layout: bool, backend: str) -> None:
     ours = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
-    theirs = jax_mod.tree_util.tree_leaves(_run(PROGRAMS[name], jax_mod, jax_numpy))
+    theirs = _jax_leaves(name, prng_layout)
     assert len(ours) == len(theirs)
+    if backend == "cupy":
+        # The same program with NumPy arrays: the CuPy run must agree with it to a few
+        # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's, and
+        # on a GPU CUB's summation order against NumPy's pairwise one (up to log2(64) = 6
+        # ulp for linear regression's 64-sample mean).
+        with gpugrad.use_backend("numpy"):
+            on_host = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
     for i, (a, b) in enumerate(zip(ours, theirs)):
         b = np.asarray(b)
+        if backend == "cupy":
+            # Results stay on the device (0-d arrays where NumPy gives scalars).
+            assert gpugrad.backend.is_cupy_array(a), f"{name}: result {i} is {type(a)}"
+            a = gpugrad.device_get(a)
+            _close_ulps(a, on_host[i], f"{name}[{i}] CuPy against NumPy")
         # Outside transformations operators on plain arrays are NumPy's own, and NumPy gives
         # a scalar for an operator on 0-d arrays (`p - 0.1 * g`): an array or a NumPy scalar.
         assert isinstance(a, (np.ndarray, np.generic)), f"{name}: result {i} is {type(a)}"
@@ -262,3 +304,15 @@ def test_program_prints_jax_numbers(name: str, prng_layout: bool) -> None:
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"{name}[{i}]")
         else:
             np.testing.assert_array_equal(a, b, err_msg=f"{name}[{i}]")
+
+
+def _close_ulps(a: Any, b: Any, what: str, ulps: int = 8) -> None:
+    """``a`` and ``b`` equal in dtype and shape, and in value to ``ulps`` units in the last
+    place of their dtype (exactly, for integers and booleans)."""
+    b = np.asarray(b)
+    assert (a.dtype, a.shape) == (b.dtype, b.shape), what
+    if np.issubdtype(b.dtype, np.inexact):
+        eps = np.finfo(b.dtype).eps
+        np.testing.assert_allclose(a, b, rtol=ulps * eps, atol=ulps * eps, err_msg=what)
+    else:
+        np.testing.assert_array_equal(a, b, err_msg=what)

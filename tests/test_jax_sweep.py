@@ -279,11 +279,22 @@ def _leaves(tree: Any) -> list[np.ndarray[Any, Any]]:
     return [np.asarray(tree)]
 
 
+def _on_host(tree: Any, backend: str) -> Any:
+    """gpugrad's results as NumPy arrays; on CuPy every leaf must have stayed on the device."""
+    if backend == "cupy":
+        for leaf in gpugrad.tree_util.tree_leaves(tree):
+            assert gpugrad.backend.is_cupy_array(leaf), f"a result is {type(leaf)}, not CuPy's"
+        return gpugrad.device_get(tree)
+    return tree
+
+
 def _close(what: str, ours: Any, theirs: Any) -> None:
     a, b = _leaves(ours), _leaves(theirs)
     assert len(a) == len(b), f"{what}: {len(a)} leaves against JAX's {len(b)}"
     for x, y in zip(a, b):
         assert x.shape == y.shape, f"{what}: shape {x.shape} against JAX's {y.shape}"
+        # float64 on both backends: the device's libm (or the CuPy stand-in's host libm)
+        # differs from NumPy's by an ulp or so, far inside this tolerance.
         np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-10, err_msg=what)
 
 
@@ -293,7 +304,7 @@ def test_sweep_size() -> None:
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.name for call in CALLS])
-def test_matches_jax(call: Call, jax_ns: SimpleNamespace) -> None:
+def test_matches_jax(call: Call, jax_ns: SimpleNamespace, backend: str) -> None:
     if call.name in DIFFERENCES:
         pytest.fail(f"listed as a difference ({DIFFERENCES[call.name]}) but still swept")
     jax, jl = jax_ns.jax, jax_ns.L
@@ -308,15 +319,17 @@ def test_matches_jax(call: Call, jax_ns: SimpleNamespace) -> None:
         out = call.fun(jl, *a)
         return tuple(out) if isinstance(out, (tuple, list)) else out
 
-    value, vjp_fn = gpugrad.vjp(ours, *args)
+    # The default backend is `backend` (the fixture): inputs, cotangents and tangents go there.
+    value, vjp_fn = gpugrad.vjp(ours, *gpugrad.device_put(args))
     j_value, j_vjp_fn = jax.vjp(theirs, *args)
-    _close("value", value, j_value)
-    for leaf in _leaves(value):
+    _close("value", _on_host(value, backend), j_value)
+    for leaf in _leaves(_on_host(value, backend)):
         assert leaf.dtype == np.float64, f"result dtype {leaf.dtype}"
     cotangent = jax.tree_util.tree_map(
         lambda y: rng.standard_normal(np.shape(y)), j_value)
-    _close("vjp", vjp_fn(cotangent), j_vjp_fn(cotangent))
+    _close("vjp", _on_host(vjp_fn(gpugrad.device_put(cotangent)), backend),
+           j_vjp_fn(cotangent))
     tangents = tuple(rng.standard_normal(a.shape) for a in args)
-    _, t_out = gpugrad.jvp(ours, args, tangents)
+    _, t_out = gpugrad.jvp(ours, gpugrad.device_put(args), gpugrad.device_put(tangents))
     _, j_t_out = jax.jvp(theirs, args, tangents)
-    _close("jvp", t_out, j_t_out)
+    _close("jvp", _on_host(t_out, backend), j_t_out)

@@ -3,7 +3,11 @@ asserted to float32 precision."""
 
 from __future__ import annotations
 
+import importlib
+import re
+
 import numpy as np
+import pytest
 
 import gpugrad as jax
 import gpugrad.numpy as jnp
@@ -90,3 +94,69 @@ def test_seed_002_pipeline():
     assert (str(x), str(y)) == ("4.0", "1.8")  # print() uses str
     assert f"{jacrev(multi, argnums=0)(x, y)}" == "8.0"
     assert str(jacrev(multi, argnums=1)(x, y)) == "1.5999999"
+
+
+_NUMBER = re.compile(r"-?\d+\.?\d*(?:e[-+]?\d+)?")
+
+
+def _quickstart_output(capsys: pytest.CaptureFixture[str], backend: str) -> str:
+    from gpugrad.examples import grad_and_argnums, grad_jacrev_pipelines, higher_order_and_logistic
+    from gpugrad.examples.quickstart import main
+
+    # The seeds make their data at import (`inputs = jnp.array(...)`), on the default backend
+    # of that moment, as a fresh `python -m gpugrad quickstart` process would: imported again
+    # here, or the other run's arrays would meet this run's, and again after, so later tests
+    # find them on the process default.
+    seeds = (grad_and_argnums, higher_order_and_logistic, grad_jacrev_pipelines)
+    try:
+        with jax.use_backend(backend):
+            for module in seeds:
+                importlib.reload(module)
+            assert main(["--no-bench"]) == 0
+    finally:
+        for module in seeds:
+            importlib.reload(module)
+    out = capsys.readouterr().out
+    first, rest = out.split("\n", 1)
+    assert first == f"gpugrad backend: {backend} (use_backend({backend!r}))"
+    return rest
+
+
+@pytest.mark.gpu
+def test_seed_programs_print_numpys_numbers_on_cupy(cupy_module, capsys):
+    """`python -m gpugrad quickstart --no-bench` (the three seed programs) with CuPy as the
+    default backend prints the NumPy run's text, and its numbers to float32 precision: the
+    last digits may differ (0.9092974 against 0.90929735), as CUDA's libm differs from
+    NumPy's (the CPU stand-in's host libm too)."""
+    on_host = _quickstart_output(capsys, "numpy").splitlines()
+    on_device = _quickstart_output(capsys, "cupy").splitlines()
+    assert "Gradient of sum of squares: [2. 4. 6. 8.]" in on_device
+    assert len(on_device) == len(on_host)
+    eps = float(np.finfo(np.float32).eps)
+    count = 0
+    for device_line, host_line in zip(on_device, on_host):
+        # The text between the numbers is the same, up to the spaces NumPy pads arrays with
+        # to their longest number ([-0.16965583, -0.8774644 , ...] against [-0.87746453, ...]).
+        assert ([t.replace(" ", "") for t in _NUMBER.split(device_line)]
+                == [t.replace(" ", "") for t in _NUMBER.split(host_line)]), device_line
+        # Seed 001's finite differences divide a difference of losses by 1e-4: an ulp of a
+        # float32 intermediate (the predictions, about 0.5) moves them by about eps / 1e-4.
+        atol = 4 * eps / 1e-4 if "_numerical:" in host_line else 4 * eps
+        np.testing.assert_allclose([float(n) for n in _NUMBER.findall(device_line)],
+                                   [float(n) for n in _NUMBER.findall(host_line)],
+                                   rtol=4 * eps, atol=atol, err_msg=device_line)
+        count += len(_NUMBER.findall(host_line))
+    assert count > 40
+
+
+@pytest.mark.gpu
+def test_quickstart_benchmark_runs_on_cupy(cupy_module, capsys):
+    """The short benchmark times the CuPy backend (its results checked against closed forms
+    inside) and reports CuPy's forward beside gpugrad."""
+    from gpugrad.examples.quickstart import benchmark
+
+    with jax.use_backend("cupy"):
+        rows = benchmark(budget_s=0.005, large=False)
+    out = capsys.readouterr().out
+    assert len(rows) == 4 and all(row["gpugrad"] > 0 for row in rows)
+    assert "| cupy forward |" in out

@@ -272,3 +272,22 @@ def test_jvp_of_a_product_with_both_tangents_is_an_array() -> None:
     out, tangent = gpugrad.jvp(lambda m: m @ b, (m,), (np.ones((2, 3)),))
     np.testing.assert_allclose(out, m @ b)
     np.testing.assert_allclose(tangent, np.ones((2, 3)) @ b)
+
+
+@pytest.mark.gpu
+def test_host_cotangents_and_tangents_move_to_the_device(cupy_module):
+    # api.md: host values beside device arrays go to the device; a host cotangent used to
+    # give the gradient of a device input back on the host (b * ct ran in NumPy).
+    x = gpugrad.device_put(np.array([0.5, -1.0], np.float32), "cupy")
+    b = np.array([3.0, 4.0], np.float32)
+    _, f_vjp = gpugrad.vjp(lambda x: x * b, x)
+    (ct,) = f_vjp(np.array([1.0, 2.0], np.float32))
+    assert isinstance(ct, cupy_module.ndarray)
+    np.testing.assert_array_equal(gpugrad.device_get(ct), [3.0, 8.0])
+    _, f_vjp = gpugrad.vjp(lambda x: gnp.sum(x * b), x)
+    (ct,) = f_vjp(2.0)
+    assert isinstance(ct, cupy_module.ndarray)
+    np.testing.assert_array_equal(gpugrad.device_get(ct), [6.0, 8.0])
+    _, t_out = gpugrad.jvp(lambda x: b * x, (x,), (np.array([1.0, -1.0], np.float32),))
+    assert isinstance(t_out, cupy_module.ndarray)
+    np.testing.assert_array_equal(gpugrad.device_get(t_out), [3.0, -4.0])

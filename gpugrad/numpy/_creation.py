@@ -11,7 +11,7 @@ import numpy as np
 from gpugrad.backend import get_xp, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
-from gpugrad.dtypes import default_float, default_int, dtype_of
+from gpugrad.dtypes import default_float, default_int, dtype_of, result_type
 from gpugrad.primitives.structural import convert
 
 __all__ = [
@@ -20,12 +20,23 @@ __all__ = [
 ]
 
 
-def _contains_tracer(obj: Any) -> bool:
-    if isinstance(obj, Tracer):
-        return True
+def _leaves(obj: Any) -> list[Any]:
+    """The leaves of a nested list or tuple (``obj`` itself when it is neither)."""
     if isinstance(obj, (list, tuple)):
-        return any(_contains_tracer(o) for o in obj)
-    return False
+        return [leaf for o in obj for leaf in _leaves(o)]
+    return [obj]
+
+
+def _contains_tracer(obj: Any) -> bool:
+    return any(isinstance(leaf, Tracer) for leaf in _leaves(obj))
+
+
+def _stack_on_device(obj: Any, dtype: Any, xp: Any) -> Any:
+    # CuPy refuses np.asarray on its arrays, so a list holding them is stacked level by level
+    # on the device.
+    if isinstance(obj, (list, tuple)):
+        return xp.stack([_stack_on_device(o, dtype, xp) for o in obj])
+    return xp.asarray(obj, dtype=dtype)
 
 
 def array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
@@ -53,13 +64,18 @@ def array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
         if xp is np:
             return np.array(obj, dtype=dtype, copy=copy)
         return xp.asarray(obj, dtype=dtype)
+    if isinstance(obj, (list, tuple)):
+        leaves = _leaves(obj)
+        if dtype is None and any(hasattr(leaf, "dtype") for leaf in leaves):
+            # JAX's promotion, with Python numbers weak: [x, 1.0] keeps float32 x's dtype
+            # (NumPy's np.asarray would give float64).
+            dtype = result_type(*leaves)
+        on_device = [leaf for leaf in leaves if hasattr(leaf, "__cuda_array_interface__")]
+        if on_device:  # e.g. jnp.array([x, y]) of CuPy 0-d results
+            return _stack_on_device(obj, dtype, namespace_of(*on_device))
     if dtype is None:
         dtype = dtype_of(obj)
     xp = get_xp()
-    if isinstance(obj, (list, tuple)) and any(
-        hasattr(o, "__cuda_array_interface__") for o in obj
-    ):
-        return xp.stack([xp.asarray(o, dtype=dtype) for o in obj])
     return xp.asarray(np.asarray(obj, dtype=dtype))
 
 

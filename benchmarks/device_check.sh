@@ -20,8 +20,12 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv \
     | tee "$OUT/gpu.txt"
 python3 -m gpugrad info | tee "$OUT/info.txt"
 echo "== GPU tests (pytest -m gpu) =="
-timeout "${GPU_TESTS_SECONDS:-300}" python3 -m pytest -q -m gpu -p no:cacheprovider tests \
-    > "$OUT/gpu-tests.log" 2>&1
+# About 1,400 tests, most of which compile a kernel with NVRTC at first launch: spread them
+# over the machine's cores when pytest-xdist came in .whl/ (one GPU serves all workers).
+parallel=()
+if python3 -c "import xdist" 2>/dev/null; then parallel=(-n "${GPU_TEST_WORKERS:-8}"); fi
+timeout "${GPU_TESTS_SECONDS:-300}" python3 -m pytest -q -m gpu -p no:cacheprovider -rfE \
+    "${parallel[@]}" tests > "$OUT/gpu-tests.log" 2>&1
 echo "pytest exit status: $?"
 tail -n 15 "$OUT/gpu-tests.log"
 echo "== benchmarks on CuPy =="

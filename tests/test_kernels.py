@@ -19,10 +19,10 @@ import pytest
 
 import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import OpSpec, var
 from gpugrad.kernel import check, codegen
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr, evaluate_many, numpy_function
-from gpugrad.primitives.expr import OpSpec, var
 from gpugrad.primitives.numpy_eval import (
     CHUNK,
     FUSED_MIN_SIZE,
@@ -130,8 +130,8 @@ class TestNames:
         expr = C.tanh(var(0)) * var(1)
         name = K.kernel_name(expr, [np.dtype("float32")] * 2)
         code = (
-            "import numpy as np; from gpugrad.primitives import catalog as C;"
-            "from gpugrad.primitives.expr import var; import gpugrad.kernel as K;"
+            "import numpy as np; from gpugrad.expr import catalog as C;"
+            "from gpugrad.expr.language import var; import gpugrad.kernel as K;"
             "print(K.kernel_name(C.tanh(var(0)) * var(1), [np.dtype('float32')] * 2))"
         )
         env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -281,9 +281,9 @@ def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
     their common subexpressions (arctan2's 1/(x**2 + y**2))."""
     import gpugrad
     import gpugrad.numpy as gnp
-    from gpugrad.primitives import catalog as C
+    from gpugrad.expr import catalog as C
+    from gpugrad.expr.language import var
     from gpugrad.primitives import elementwise
-    from gpugrad.primitives.expr import var
 
     calls = []
     original = elementwise._many_function

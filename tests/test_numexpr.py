@@ -15,11 +15,11 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad.config import OPTIONS
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import _linearize, const, substitute, var
 from gpugrad.kernel import check
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives import numexpr_eval
 from gpugrad.primitives.elementwise import elementwise_p, numpy_function
-from gpugrad.primitives.expr import _linearize, const, substitute, var
 from gpugrad.primitives.numexpr_eval import VOCABULARY, numexpr_function, to_numexpr
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, numpy_function_for
 
@@ -238,8 +238,8 @@ def test_without_numexpr_everything_runs_on_numpy() -> None:
     code = (
         "import sys; sys.modules['numexpr'] = None\n"
         "import numpy as np, gpugrad, gpugrad.numpy as gnp\n"
-        "from gpugrad.primitives import numexpr_eval, catalog as C\n"
-        "from gpugrad.primitives.expr import var\n"
+        "from gpugrad.expr import catalog as C\nfrom gpugrad.primitives import numexpr_eval\n"
+        "from gpugrad.expr.language import var\n"
         "from gpugrad.primitives.numpy_eval import numpy_function_for\n"
         "assert gpugrad.config.numexpr and not numexpr_eval.available()\n"
         "x = np.linspace(-1, 1, 1 << 17)\n"

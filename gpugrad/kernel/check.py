@@ -36,6 +36,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from gpugrad.expr import catalog
+from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.kernel.codegen import (
     KernelSpec,
     build_spec,
@@ -46,9 +48,7 @@ from gpugrad.kernel.codegen import (
     out_dtype,
 )
 from gpugrad.kernel.compiler import KernelCompileError, compile_to_ptx
-from gpugrad.primitives import catalog
 from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
 
 __all__ = ["CheckItem", "CheckResult", "catalog_items", "main", "run_check"]
 
@@ -288,7 +288,7 @@ def run_check(
     not help).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> result = run_check(catalog_items([C.OPS["exp"]], ["float32"]), archs=["80"])
         >>> result.summary
         'kernels: 5 compiled, 0 failed'

@@ -14,9 +14,9 @@ compiler's version and the flags, so a second run compiles nothing.
 
 Example:
     >>> import numpy as np
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr import catalog as C
     >>> from gpugrad.kernel.codegen import build_spec
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr.language import var
     >>> spec = build_spec(C.sin(var(0)) * 2.0, [np.dtype("float64")])
     >>> lib = HostLibrary([spec])
     >>> lib.run(spec, [np.array([0.0, 0.5])])[0].round(6).tolist()

@@ -15,7 +15,7 @@ source, hence its cache key, does not depend on ``--jobs``), one shared library 
 the groups spread over a process pool.
 
 Example:
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr import catalog as C
     >>> result = run_host_check(host_items([C.OPS["exp"]], ["float32"]))
     >>> result.summary
     'kernels on host: 5 run, 0 differ'
@@ -34,13 +34,14 @@ from typing import Any, TextIO
 import numpy as np
 
 from gpugrad.config import config
+from gpugrad.expr import catalog
+from gpugrad.expr.language import Expr, OpSpec, _linearize
 from gpugrad.kernel.check import _op_roles, op_dtypes
 from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype, header_text
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
-from gpugrad.primitives import catalog, special_math
+from gpugrad.primitives import special_math
 from gpugrad.primitives.elementwise import _many_function, numpy_function
-from gpugrad.primitives.expr import Expr, OpSpec, _linearize
 
 __all__ = ["HostItem", "HostResult", "helper_items", "host_items", "main_on_host",
            "run_host_check"]

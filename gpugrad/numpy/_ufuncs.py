@@ -11,9 +11,9 @@ import numpy as np
 from gpugrad.backend import get_xp
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import result_type, to_inexact
-from gpugrad.primitives import catalog as C
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.primitives.elementwise import apply, elementwise_p
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
 from gpugrad.primitives.structural import convert
 
 _SCALARS = (bool, int, float, complex)

@@ -14,13 +14,13 @@ from gpugrad.backend import namespace_of
 from gpugrad.config import config
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import var
 from gpugrad.numpy._complex import angle
 from gpugrad.numpy._reductions import _array, inexact_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.expr import var
 
 # angle is defined in _complex (complex-aware) and exported here for the star import.
 __all__ = [

@@ -24,8 +24,8 @@ from gpugrad.config import config
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
+from gpugrad.expr.language import Expr, diff, substitute, to_python, var
 from gpugrad.primitives import fusion, special_math
-from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, unbroadcast
 

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import bind, raw_value
-from gpugrad.primitives import catalog as C
-from gpugrad.primitives.expr import Expr, depends_on, substitute, var
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, depends_on, substitute, var
 
 __all__ = [
     "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "inline", "materialize", "remat",
@@ -354,7 +354,7 @@ def _residuals(node: Any) -> list[Deferred]:
 def _costly(n: Any) -> bool:
     cached = n.params["expr"]._cache.get("costly")
     if cached is None:
-        from gpugrad.primitives.expr import OpSpec, _linearize
+        from gpugrad.expr.language import OpSpec, _linearize
 
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
                      for e in _linearize(n.params["expr"]))

@@ -18,8 +18,8 @@ option on (off by default) and numexpr installed, such expressions within numexp
 vocabulary run on numexpr instead (:mod:`gpugrad.primitives.numexpr_eval`).
 
 Example:
-    >>> from gpugrad.primitives import catalog as C
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr import catalog as C
+    >>> from gpugrad.expr.language import var
     >>> print(fused_source(C.exp(-C.square(var(0))) * var(1), 2, (True, True)))
     def _fused(xp, x0, x1):
         t0 = xp.square(x0)
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
+from gpugrad.expr.language import Expr, OpSpec, _linearize, depends_on
 from gpugrad.primitives import numexpr_eval
-from gpugrad.primitives.expr import Expr, OpSpec, _linearize, depends_on
 
 __all__ = [
     "FUSED_MIN_SIZE",
@@ -372,8 +372,8 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
 
     Example:
         >>> import numpy as np
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> e = C.sin(var(0)) * 3.0 + var(0)
         >>> x = np.linspace(0.0, 1.0, 1 << 17)
         >>> fn = numpy_function_for(e, (x,))

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import bind
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.numpy._reductions import _array, _axes
 from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
 from gpugrad.primitives.structural import reduce_sum, reshape, stop_gradient
 
 __all__ = [

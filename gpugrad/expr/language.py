@@ -13,8 +13,8 @@ again gives the next order: no formula is ever written twice. Rendering a node t
 C is a lookup of its operation's template (see ``catalog.py``).
 
 Example:
-    >>> from gpugrad.primitives.expr import var, diff
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr.language import var, diff
+    >>> from gpugrad.expr import catalog as C
     >>> x = var(0)
     >>> str(diff(C.sin(x) * x, 0))
     'add(mul(x0, cos(x0)), sin(x0))'
@@ -130,7 +130,7 @@ class Expr:
 
 
 def _cat() -> Any:
-    from gpugrad.primitives import catalog
+    from gpugrad.expr import catalog
 
     return catalog
 
@@ -175,7 +175,7 @@ def diff(e: Expr, index: int) -> Expr:
     """``d e / d var(index)`` by the chain rule, memoised per tree.
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> str(diff(C.exp(var(0)) * var(1), 1))
         'exp(x0)'
     """
@@ -269,7 +269,7 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     subexpression computed once (all the cotangents of one VJP, say).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> print(to_python(C.sin(var(0)) * 2.0, 1))
         def _eval(xp, x0):
             t0 = xp.sin(x0)
@@ -334,7 +334,7 @@ def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     subexpressions computed once).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> print(to_cuda(C.sin(var(0)) * 2.0))
         T t0 = sin(x0);
         out0 = (t0 * (T)2.0);

@@ -18,9 +18,10 @@ from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.numpy._complex import angle
 from gpugrad.numpy._reductions import _array, inexact_array
-from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.operations import make_elementwise, promote
 
 # angle is defined in _complex (complex-aware) and exported here for the star import.
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "positive", "rad2deg", "radians", "real_if_close", "shape", "sinc", "size",
 ]
 
-hypot = _make("hypot", C.hypot, True, (
+hypot = make_elementwise("hypot", C.hypot, True, (
     "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (at the origin each partial\n"
     "derivative is 1/2, as in JAX).\n\n"
     "Example:\n    >>> import gpugrad.numpy as gnp\n"
@@ -113,7 +114,7 @@ def heaviside(x1: Any, x2: Any) -> Any:
         >>> gnp.heaviside(gnp.array([-1.0, 0.0, 2.0]), 0.5)
         array([0. , 0.5, 1. ], dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     # (sign(x1) + 1) / 2 is 0 below 0, 1 above, NaN at NaN; sign has no derivative.
     step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
@@ -124,7 +125,7 @@ def _nan_aware(name: str) -> Any:
     beats = FUNCTIONS["greater" if name == "fmax" else "less"]
 
     def fn(x1: Any, x2: Any) -> Any:
-        a, b = _prepare((x1, x2), to_float=False)
+        a, b = promote((x1, x2), to_float=False)
         out = reduce(a, b)
         if out.dtype.kind not in "fc":
             return out
@@ -175,7 +176,7 @@ def float_power(x1: Any, x2: Any) -> Any:
         >>> gnp.float_power(gnp.array([2, 3]), 2)
         array([4., 9.], dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     if config.enable_x64:
         a = S.convert(a, np.float64) if hasattr(a, "shape") else np.float64(a)
         b = S.convert(b, np.float64) if hasattr(b, "shape") else np.float64(b)
@@ -224,7 +225,7 @@ def logaddexp2(x1: Any, x2: Any) -> Any:
         >>> gnp.logaddexp2(gnp.array(1.0), 1.0)
         array(2., dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     ln2 = math.log(2.0)
     return FUNCTIONS["true_divide"](FUNCTIONS["logaddexp"](a * ln2, b * ln2), ln2)
 

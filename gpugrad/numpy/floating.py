@@ -17,9 +17,10 @@ import numpy as np
 
 from gpugrad.backend import on_one_backend
 from gpugrad.numpy._reductions import _array, inexact_array
-from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives import structural as S
+from gpugrad.primitives.operations import promote
 
 __all__ = ["around", "copysign", "fmod", "frexp", "i0", "ldexp", "round"]
 
@@ -71,7 +72,7 @@ def fmod(x1: Any, x2: Any) -> Any:
         >>> gnp.fmod(gnp.array([7.5, -7.5]), 2.0)
         array([ 1.5, -1.5], dtype=float32)
     """
-    a, b = on_one_backend(*_prepare((x1, x2), to_float=False))[1]  # host operand to device
+    a, b = on_one_backend(*promote((x1, x2), to_float=False))[1]  # host operand to device
     r = FUNCTIONS["remainder"](a, b)
     # remainder takes the divisor's sign; where that differs from the dividend's, fmod is one
     # divisor less (exact in floating point, and its x2-partial becomes -trunc(x1 / x2)).
@@ -87,7 +88,7 @@ def copysign(x1: Any, x2: Any) -> Any:
         >>> gnp.copysign(gnp.array([1.5, -2.0, 3.0]), gnp.array([-1.0, 1.0, -0.0]))
         array([-1.5,  2. , -3. ], dtype=float32)
     """
-    a, b = on_one_backend(*_prepare((x1, x2), to_float=True))[1]  # host operand to device
+    a, b = on_one_backend(*promote((x1, x2), to_float=True))[1]  # host operand to device
     # x1 or its negation, chosen by the sign bits (no abs: the derivative at x1 = 0 is
     # then -1 or 1, as in JAX, instead of abs's 0).
     return where(signbit(a) != signbit(b), -a, a)

@@ -20,6 +20,7 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.primitives.operations import add
 
 __all__ = ["einsum_p", "contract"]
 
@@ -136,8 +137,6 @@ def _matmul(a: Any, b: Any) -> Any:
 
 
 def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     out = contract(spec, *primals)
     total = None
     for k, t in enumerate(tangents):
@@ -146,7 +145,7 @@ def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
         operands = list(primals)
         operands[k] = t
         term = contract(spec, *operands)
-        total = term if total is None else gnp.add(total, term)
+        total = term if total is None else add(total, term)
     return out, total
 
 

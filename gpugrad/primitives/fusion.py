@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.reverse import register_lazy_evaluation
 from gpugrad.core.trace import bind, raw_value
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, substitute, var
@@ -170,7 +171,8 @@ def accumulate(previous: Any, contribution: Any) -> Any:
         total = previous + contribution  # the common case: no promotion, no tracing
         return total if type(total) is np.ndarray else np.asarray(total)
     if type(previous) is not Deferred and type(contribution) is not Deferred:
-        from gpugrad.numpy import add
+        # elementwise (which operations builds on) imports this module
+        from gpugrad.primitives.operations import add
 
         return add(previous, contribution)
     expr, args = inline(_ADD, [previous, contribution])
@@ -360,3 +362,6 @@ def _costly(n: Any) -> bool:
                      for e in _linearize(n.params["expr"]))
         n.params["expr"]._cache["costly"] = cached
     return bool(cached)
+
+
+register_lazy_evaluation(accumulate, materialize, evaluate_lazy)

@@ -30,8 +30,9 @@ from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.numpy._reductions import _array, _axes
-from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.operations import promote
 from gpugrad.primitives.structural import reduce_sum, reshape, stop_gradient
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
 
 
 def _real_args(name: str, *args: Any) -> list[Any]:
-    out = _prepare(args, to_float=True)
+    out = promote(args, to_float=True)
     if any(getattr(a, "dtype", np.dtype(float)).kind == "c" for a in out):
         raise TypeError(f"{name} is defined for real inputs only, got a complex one")
     return out

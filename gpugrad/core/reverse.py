@@ -22,9 +22,9 @@ from gpugrad.core.trace import (
     Primitive,
     Trace,
     Tracer,
-    _sequence,
     bind,
     escaped_tracer_error,
+    node_sequence,
 )
 
 __all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward"]
@@ -71,7 +71,7 @@ class Node:
         self.params = params
         self.out = out
         self.parents = parents
-        self.seq = next(_sequence)
+        self.seq = next(node_sequence)
         # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None

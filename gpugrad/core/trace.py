@@ -106,7 +106,7 @@ class _State(threading.local):
 
 
 _state = _State()
-_sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
+node_sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
 
 
 class new_main:

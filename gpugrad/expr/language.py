@@ -236,7 +236,7 @@ def num_vars(e: Expr) -> int:
 # Rendering: one statement per distinct node (common subexpressions computed once)
 
 
-def _linearize(e: Expr | tuple[Expr, ...]) -> list[Expr]:
+def evaluation_order(e: Expr | tuple[Expr, ...]) -> list[Expr]:
     """The distinct operation nodes of ``e`` (or of several expressions together) in
     evaluation order (children first)."""
     order: list[Expr] = []
@@ -287,7 +287,7 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     params = ", ".join(["xp"] + [f"x{i}" for i in range(nargs)])
     lines = [f"def {name}({params}):"]
     names: dict[Expr, str] = {}
-    nodes = _linearize(e)
+    nodes = evaluation_order(e)
     roots = set(outputs) if many else set()
     # The position of each temporary's last use, so it can be freed right after: large
     # fused expressions would otherwise hold every intermediate array until they return.
@@ -347,7 +347,7 @@ def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     roots = list(e) if isinstance(e, tuple) else [e]
     lines: list[str] = []
     names: dict[Expr, str] = {}
-    nodes = _linearize(e)
+    nodes = evaluation_order(e)
     # Every output a root is written to: the same expression may be several outputs (the
     # cotangents of add are both ``ct``), and each must be assigned.
     final: dict[Expr, list[str]] = {}

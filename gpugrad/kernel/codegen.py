@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.expr.language import Expr, OpSpec, _linearize, num_vars, to_cuda
+from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars, to_cuda
 
 __all__ = [
     "KernelSpec",
@@ -184,7 +184,7 @@ def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
 def short_form(expr: Expr | tuple[Expr, ...]) -> str:
     """A few operation names of ``expr``, root first, for a kernel's readable name."""
     names: list[str] = []
-    for node in reversed(_linearize(expr)):
+    for node in reversed(evaluation_order(expr)):
         assert isinstance(node.op, OpSpec)
         if node.op.name not in names:
             names.append(node.op.name)
@@ -278,7 +278,7 @@ def build_spec(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) -
     )
 
 
-def _param_list(params: str) -> list[tuple[str, str]]:
+def param_list(params: str) -> list[tuple[str, str]]:
     return [(p.split()[0], p.split()[1]) for p in params.split(",")]
 
 
@@ -292,8 +292,8 @@ def kernel_function(spec: KernelSpec) -> str:
     """
     params: list[str] = []
     binds: list[str] = []
-    ins = [(p, True) for p in _param_list(spec.in_params)]
-    outs = [(p, False) for p in _param_list(spec.out_params)]
+    ins = [(p, True) for p in param_list(spec.in_params)]
+    outs = [(p, False) for p in param_list(spec.out_params)]
     for (dtype_name, name), is_input in [*ins, *outs]:
         c = ctype(np.dtype(dtype_name))
         qualifier = "const " if is_input else ""

@@ -17,7 +17,7 @@ from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.numpy._complex import angle
-from gpugrad.numpy._reductions import _array, inexact_array
+from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import elementwise_p
@@ -44,7 +44,7 @@ def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
     expr = spec(var(0))
 
     def fn(x: Any) -> Any:
-        x = _array(x)
+        x = to_array(x)
         if x.dtype.kind not in "fc":  # integers are never NaN or infinite
             return array_namespace(x).full(x.shape, fill, dtype=bool)
         return bind(elementwise_p, x, expr=expr)
@@ -156,7 +156,7 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None
         >>> gnp.nan_to_num(gnp.array([gnp.nan, 1.0]))
         array([0., 1.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if x.dtype.kind not in "fc":
         return x
     info = np.finfo(x.dtype)
@@ -213,7 +213,7 @@ def positive(x: Any) -> Any:
         >>> gnp.positive(gnp.array([-2.0]))
         array([-2.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     return x if isinstance(x, Tracer) else namespace_of(x).positive(x)
 
 
@@ -242,7 +242,7 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         >>> gnp.real_if_close(gnp.array([1.0 + 0.5j]))
         array([1.+0.5j], dtype=complex64)
     """
-    x = _array(a)
+    x = to_array(a)
     if x.dtype.kind != "c":
         return x
     if tol > 1:
@@ -267,7 +267,7 @@ def size(a: Any, axis: int | None = None) -> int:
         >>> gnp.size(gnp.ones((2, 3)))
         6
     """
-    shp = _array(a).shape
+    shp = to_array(a).shape
     return int(np.prod(shp, dtype=np.int64)) if axis is None else int(shp[axis])
 
 
@@ -279,7 +279,7 @@ def shape(a: Any) -> tuple[int, ...]:
         >>> gnp.shape([[1.0, 2.0]])
         (1, 2)
     """
-    return tuple(_array(a).shape)
+    return tuple(to_array(a).shape)
 
 
 def ndim(a: Any) -> int:
@@ -290,4 +290,4 @@ def ndim(a: Any) -> int:
         >>> gnp.ndim(gnp.ones((2, 3)))
         2
     """
-    return len(_array(a).shape)
+    return len(to_array(a).shape)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import on_one_backend
-from gpugrad.numpy._reductions import _array, inexact_array
+from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives import structural as S
@@ -44,7 +44,7 @@ def round(a: Any, decimals: int = 0, out: None = None) -> Any:
     """
     if out is not None:
         raise TypeError("gpugrad.numpy.round does not write into out=; use its return value")
-    a = _array(a)
+    a = to_array(a)
     if a.dtype.kind in "biu":
         if decimals >= 0:  # already whole: NumPy and JAX return it with its dtype
             return a
@@ -102,7 +102,7 @@ def ldexp(x1: Any, x2: Any) -> Any:
         >>> gnp.ldexp(gnp.array([1.5, 3.0]), gnp.array([2, -1]))
         array([6. , 1.5], dtype=float32)
     """
-    x, n = on_one_backend(_float(x1), _array(x2))[1]  # a host operand moves to the device
+    x, n = on_one_backend(_float(x1), to_array(x2))[1]  # a host operand moves to the device
     if n.dtype.kind not in "iub":
         raise TypeError(f"ldexp: the exponent must be an integer array, got dtype {n.dtype}; "
                         "round it and cast it with astype(int)")

@@ -13,7 +13,7 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.primitives import structural as S
@@ -35,7 +35,7 @@ def _promote(*xs: Any) -> Any:
     if all((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype == first.dtype
            for x in xs) and first.dtype.kind in "fciu":
         return list(xs)  # the common case: arrays of one dtype, nothing to promote
-    arrays = [_array(x) for x in xs]
+    arrays = [to_array(x) for x in xs]
     dtype = result_type(*arrays)
     return [S.convert(a, dtype) for a in arrays]
 

@@ -326,7 +326,7 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
 
 def _residuals(node: Any) -> list[Deferred]:
     """Recipes, among those inlined in ``node``'s, of costly values the VJPs read."""
-    from gpugrad.primitives.elementwise import _vjp_expr
+    from gpugrad.primitives.elementwise import vjp_expr
 
     chain, stack, seen = [], [node], {id(node)}
     while stack:  # the nodes whose recipes are inlined in this one (not checkpoints)
@@ -342,7 +342,7 @@ def _residuals(node: Any) -> list[Deferred]:
         expr = n.params["expr"]
         count = len(n.parents)
         for i, p in enumerate(n.parents):
-            vexpr = _vjp_expr(expr, count, i) if p is not None else None
+            vexpr = vjp_expr(expr, count, i) if p is not None else None
             if vexpr is None:
                 continue
             for k, q in enumerate(n.parents):  # a primal the rule reads
@@ -356,10 +356,10 @@ def _residuals(node: Any) -> list[Deferred]:
 def _costly(n: Any) -> bool:
     cached = n.params["expr"]._cache.get("costly")
     if cached is None:
-        from gpugrad.expr.language import OpSpec, _linearize
+        from gpugrad.expr.language import OpSpec, evaluation_order
 
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
-                     for e in _linearize(n.params["expr"]))
+                     for e in evaluation_order(n.params["expr"]))
         n.params["expr"]._cache["costly"] = cached
     return bool(cached)
 

@@ -2,6 +2,8 @@
 ``gpugrad.expr``).
 
 * ``elementwise.py``: the one elementwise primitive, its rules derived from the catalog;
+* ``operations.py``: the array operations rules are written in (elementwise arithmetic with
+  JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
 * ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, concatenate,
   cumsum, stop_gradient;
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;

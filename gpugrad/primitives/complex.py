@@ -113,6 +113,16 @@ def conj(z: Any) -> Any:
     return bind(conj_p, z)
 
 
+def real_part(x: Any) -> Any:
+    """The real part of ``x``, which may be real (then it is ``x`` itself)."""
+    return real(x) if x.dtype.kind == "c" else x
+
+
+def conjugate(x: Any) -> Any:
+    """The complex conjugate of ``x``, which may be real (then it is ``x`` itself)."""
+    return conj(x) if x.dtype.kind == "c" else x
+
+
 # ---------------------------------------------------------------------------------------
 # complex(re, im): two real arrays of one shape and dtype into one complex array
 

@@ -4,6 +4,7 @@ Elementwise arithmetic with JAX's dtype promotion (weak Python scalars take the 
 dtype), bound to the elementwise primitive with the catalog's expression. ``gpugrad.numpy``
 builds its ufuncs from the same two pieces (``promote`` and ``make_elementwise``), so a rule
 computes exactly what the user-facing function would, without importing the layer above.
+Below them, the shape operations rules need, on arrays and tracers only (axes as integers).
 
 Example:
     >>> import numpy as np
@@ -19,17 +20,21 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp
-from gpugrad.core.trace import Tracer
+from gpugrad.backend import get_xp, namespace_of
+from gpugrad.core.trace import Tracer, raw_value
 from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
+from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import apply
-from gpugrad.primitives.structural import convert
+from gpugrad.primitives.indexing import gather, normalize_index
+from gpugrad.primitives.structural import convert, reduce_sum, reshape, transpose
 
 __all__ = [
-    "SCALARS", "add", "equal", "make_elementwise", "multiply", "negative", "promote",
-    "register_operand_conversion", "subtract", "true_divide", "where",
+    "SCALARS", "add", "concatenate", "equal", "expand_dims", "flip", "getitem",
+    "make_elementwise", "multiply", "negative", "ones_like", "promote",
+    "register_operand_conversion", "stack", "subtract", "sum_over", "swapaxes", "true_divide",
+    "where",
 ]
 
 SCALARS = (bool, int, float, complex)
@@ -175,3 +180,99 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     if isinstance(c, bool):
         c = get_xp().asarray(c)
     return apply((c, a, b), _SELECT)
+
+
+def sum_over(x: Any, axes: tuple[int, ...], keepdims: bool = False) -> Any:
+    """The sum of a floating ``x`` over ``axes`` (negative ones count from the end).
+
+    Example:
+        >>> sum_over(np.ones((2, 3)), (-1,), keepdims=True)
+        array([[3.],
+               [3.]])
+    """
+    axes = tuple(sorted(a % x.ndim for a in axes))
+    out = reduce_sum(x, axes)
+    if keepdims:
+        out = reshape(out, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return out
+
+
+def expand_dims(x: Any, axis: int) -> Any:
+    """``x`` with an axis of length one inserted at ``axis``.
+
+    Example:
+        >>> expand_dims(np.ones(3), -2).shape
+        (1, 3)
+    """
+    shape = list(x.shape)
+    shape.insert(axis % (x.ndim + 1), 1)
+    return reshape(x, tuple(shape))
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
+    """``x`` with two axes exchanged.
+
+    Example:
+        >>> swapaxes(np.ones((2, 3)), -1, -2).shape
+        (3, 2)
+    """
+    perm = list(range(x.ndim))
+    a, b = axis1 % x.ndim, axis2 % x.ndim
+    perm[a], perm[b] = perm[b], perm[a]
+    return transpose(x, tuple(perm))
+
+
+def concatenate(xs: list[Any], axis: int) -> Any:
+    """The arrays ``xs`` joined along ``axis``, promoted to one dtype.
+
+    Example:
+        >>> concatenate([np.zeros(1), np.ones(2, np.float32)], 0)
+        array([0., 1., 1.])
+    """
+    dtype = result_type(*xs)
+    return S.concatenate([convert(x, dtype) for x in xs], axis % max(xs[0].ndim, 1))
+
+
+def stack(xs: list[Any], axis: int) -> Any:
+    """The arrays ``xs`` (of one shape) joined along a new axis.
+
+    Example:
+        >>> stack([np.zeros(2), np.ones(2)], -1)
+        array([[0., 1.],
+               [0., 1.]])
+    """
+    return concatenate([expand_dims(x, axis) for x in xs], axis)
+
+
+def getitem(x: Any, index: Any) -> Any:
+    """``x[index]`` (NumPy's indexing) as a gather.
+
+    Example:
+        >>> getitem(np.arange(4.0), (Ellipsis, slice(0, 2)))
+        array([0., 1.])
+    """
+    idx, advanced = normalize_index(index, x.ndim)
+    return gather(x, idx, advanced)
+
+
+def flip(x: Any, axis: int) -> Any:
+    """``x`` reversed along ``axis``.
+
+    Example:
+        >>> flip(np.arange(3.0), -1)
+        array([2., 1., 0.])
+    """
+    axis %= x.ndim
+    return gather(x, tuple(slice(None, None, -1) if i == axis else slice(None)
+                           for i in range(x.ndim)))
+
+
+def ones_like(x: Any) -> Any:
+    """Concrete ones with the shape and dtype of ``x`` on its backend (a constant).
+
+    Example:
+        >>> ones_like(np.zeros(2, np.float32))
+        array([1., 1.], dtype=float32)
+    """
+    raw = raw_value(x)
+    return namespace_of(raw).ones(raw.shape, raw.dtype)

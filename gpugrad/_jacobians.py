@@ -62,7 +62,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from gpugrad.api import _Recorded, check_complex_inputs, check_complex_output
+    from gpugrad.api import Recorded, check_complex_inputs, check_complex_output
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
@@ -71,7 +71,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         if holomorphic:
             check_complex_inputs(dyn, "jacrev")
         with quiet_floating_point():
-            rec = _Recorded(f, dyn, has_aux, "jacrev")
+            rec = Recorded(f, dyn, has_aux, "jacrev")
             out_leaves = rec.values
             out_tree = rec.out_tree if rec.out_tree is not None else tree_util.tree_structure(
                 rec.out)
@@ -113,7 +113,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[1., 0.],
                [0., 1.]], dtype=float32)
     """
-    from gpugrad.api import _push, check_complex_inputs, check_complex_output
+    from gpugrad.api import check_complex_inputs, check_complex_output, push_forward
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
@@ -135,7 +135,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
             for k in range(int(raw_value(x).size)):
                 # One input's basis tangent; the other inputs are constants (zero tangents).
                 t = [_basis(x, k) if m == i else None for m in range(len(in_leaves))]
-                out_leaves, t_leaves, out_tree, aux = _push(f, in_leaves, in_tree, constant,
+                out_leaves, t_leaves, out_tree, aux = push_forward(f, in_leaves, in_tree, constant,
                                                             t, has_aux, "jacfwd")
                 if not per_out:
                     per_out = [[] for _ in t_leaves]
@@ -143,7 +143,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
                     per_out[j].append(tl)
             columns.append(per_out)
         if out_leaves is None:  # every input empty: evaluate once for shapes
-            out_leaves, _, out_tree, aux = _push(f, in_leaves, in_tree, constant,
+            out_leaves, _, out_tree, aux = push_forward(f, in_leaves, in_tree, constant,
                                                  [None] * len(in_leaves), has_aux, "jacfwd")
         if holomorphic:
             for o in out_leaves:

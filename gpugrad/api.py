@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class _Recorded:
+class Recorded:
     """``fun`` run once on reverse-mode tracers: what its pullback needs."""
 
     __slots__ = ("aux", "in_tree", "leaves", "nodes", "out", "out_tree", "tracers", "values")
@@ -96,7 +96,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
         (array(2., dtype=float32),)
     """
     with quiet_floating_point():
-        rec = _Recorded(fun, primals, has_aux, "vjp")
+        rec = Recorded(fun, primals, has_aux, "vjp")
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         value = rec.values[0]
@@ -130,7 +130,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         if holomorphic:
             check_complex_inputs(dyn, "grad")
         with quiet_floating_point():  # entered once for both passes
-            rec = _Recorded(f, dyn, has_aux, "grad")
+            rec = Recorded(f, dyn, has_aux, "grad")
             out = rec.out
             _check_scalar_output(out, holomorphic)
             seed = np.array(1, out.dtype) if type(out) is np.ndarray else ones_like(out)
@@ -235,7 +235,7 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
         if in_tree is None:  # flat: every primal an array
             in_tree = tree_util.tree_structure(tuple(leaves))
         t_leaves = check_tangent(tuple(tangents), in_tree, leaves)
-    values, out_tangents, out_tree, aux = _push(fun, leaves, in_tree, constant, t_leaves,
+    values, out_tangents, out_tree, aux = push_forward(fun, leaves, in_tree, constant, t_leaves,
                                                 has_aux, "jvp")
     if out_tree is None:
         result = (values[0], out_tangents[0])
@@ -245,7 +245,7 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     return result + (aux,) if has_aux else result
 
 
-def _push(fun: Callable[..., Any], leaves: list[Any], in_tree: Any, constant: list[bool],
+def push_forward(fun: Callable[..., Any], leaves: list[Any], in_tree: Any, constant: list[bool],
           t_leaves: list[Any], has_aux: bool, what: str) -> tuple[list[Any], list[Any], Any, Any]:
     """The forward-mode core, on checked input leaves (``in_tree`` None: the arguments
     themselves): (output leaves, their tangents, the output tree or None for one array, aux).

@@ -190,21 +190,26 @@ def namespace_of(*arrays: Any) -> ModuleType:
     return np
 
 
+# The class of tracers, registered by gpugrad.core.trace on import (``register_tracer_class``):
+# the backend sits below the core and does not import it; before then no tracer exists.
+_tracer_classes: tuple[type, ...] = ()
+
+
+def register_tracer_class(cls: type) -> None:
+    """Tell the backend the class of tracers, whose ``traced_inputs()`` it looks into to find
+    the backend of a traced value (the core does, on import)."""
+    global _tracer_classes
+    _tracer_classes = (cls,)
+
+
 def _traced_on_cupy(values: tuple[Any, ...]) -> bool:
     """Whether a tracer among ``values`` is over a CuPy array, found without computing a
-    lazy elementwise value (reading its primal would: its recipe's inputs tell instead)."""
-    from gpugrad.core.reverse import LazyVJPTracer
-    from gpugrad.core.trace import Tracer
-
-    pending = [v for v in values if isinstance(v, Tracer)]
+    lazy elementwise value (its ``traced_inputs()`` are its recipe's inputs)."""
+    pending: list[Any] = [v for v in values if isinstance(v, _tracer_classes)]
     while pending:
         v = pending.pop()
-        if isinstance(v, LazyVJPTracer) and v._value is None:
-            inputs = v.node.recipe.args  # not computed yet: the recipe's inputs
-        else:
-            inputs = (v.primal,)
-        for x in inputs:
-            if isinstance(x, Tracer):
+        for x in v.traced_inputs():
+            if isinstance(x, _tracer_classes):
                 pending.append(x)
             elif is_cupy_array(x):
                 return True
@@ -234,9 +239,7 @@ def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
 
 
 def _leaf_to(leaf: Any, name: str) -> Any:
-    from gpugrad.core.trace import Tracer
-
-    if isinstance(leaf, Tracer):
+    if isinstance(leaf, _tracer_classes):
         raise TypeError(
             "device_put/device_get got a value being traced by a transformation; "
             "call it outside grad/jvp/..., or use gpugrad.stop_gradient"

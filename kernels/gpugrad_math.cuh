@@ -1,5 +1,5 @@
 // gpugrad_math.cuh: device helpers for the CUDA templates of gpugrad's elementwise catalog
-// (gpugrad/primitives/catalog.py). Every generated kernel includes this file (its text is
+// (gpugrad/expr/catalog.py). Every generated kernel includes this file (its text is
 // inlined into the kernel's preamble, so CuPy's on-disk cache key covers it).
 //
 // The helpers exist where the CUDA device library's semantics differ from NumPy's:

@@ -14,11 +14,11 @@ import pytest
 import gpugrad as gg
 import gpugrad.numpy as gnp
 from gpugrad.dtypes import argument_dtypes, compute_dtype
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import const, var
 from gpugrad.kernel import check, codegen
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives import elementwise
 from gpugrad.primitives.elementwise import numpy_function
-from gpugrad.primitives.expr import const, var
 
 
 def _args(dtypes: list[np.dtype], n: int = 9) -> list[np.ndarray]:
@@ -42,7 +42,7 @@ def test_numpy_evaluation_has_the_kernels_dtype(op_name: str, dtype: str) -> Non
     if dtype not in check.op_dtypes(op):
         dtype = check.op_dtypes(op)[0]
     with np.errstate(all="ignore"):
-        for role, expr, dtypes in check._op_roles(op, dtype):
+        for role, expr, dtypes in check.op_roles(op, dtype):
             args = _args(dtypes)
             for e in expr if isinstance(expr, tuple) else (expr,):
                 got = np.asarray(numpy_function(e, len(args))(np, *args))
@@ -93,6 +93,6 @@ def test_constant_result_has_the_compute_dtype(dtype: str) -> None:
     the inputs' compute dtype, as its kernel writes ``out0 = (T)1.0``."""
     x = np.array([0.5, 2.0], dtype)
     alone = numpy_function(const(1.0), 1)(np, x)
-    beside = elementwise._many_function((var(0) * 2.0, const(0.0)), 1)(np, x)[1]
+    beside = elementwise.many_function((var(0) * 2.0, const(0.0)), 1)(np, x)[1]
     assert np.asarray(alone).dtype == np.asarray(beside).dtype == np.dtype(dtype)
     assert alone == 1 and beside == 0

@@ -292,10 +292,10 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 def test_gpugrad_kernels_match_the_host_library_bit_for_bit() -> None:
     # The same specs the CuPy path launches (launch.get_kernel), on the sampled inputs with
     # edge values of `python -m gpugrad kernels --run-on-host`, against its host library.
+    from gpugrad.expr import catalog as C
     from gpugrad.kernel.host import HostLibrary
     from gpugrad.kernel.host_check import host_items
     from gpugrad.kernel.host_samples import sample_inputs
-    from gpugrad.primitives import catalog as C
 
     items = host_items([C.OPS[n] for n in ("log1p", "power", "maximum")],
                        ["float16", "float32", "float64", "int32"])

@@ -19,10 +19,10 @@ import pytest
 
 import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import OpSpec, var
 from gpugrad.kernel import check, codegen
-from gpugrad.primitives import catalog as C
-from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr, evaluate_many, numpy_function
-from gpugrad.primitives.expr import OpSpec, var
+from gpugrad.primitives.elementwise import evaluate_many, jvp_expr, numpy_function, vjp_expr
 from gpugrad.primitives.numpy_eval import (
     CHUNK,
     FUSED_MIN_SIZE,
@@ -58,17 +58,17 @@ def _expected_catalog_count() -> int:
         n = len(is_bool)
         diffable = tuple(i for i in range(n) if not is_bool[i])
         per_float = 1  # the value
-        jvp = _jvp_expr(expr, n, diffable) if diffable else None
+        jvp = jvp_expr(expr, n, diffable) if diffable else None
         if jvp is not None and jvp.op != "const":  # a constant (zero) tangent needs no kernel
             per_float += 1
-        if sum(_vjp_expr(expr, n, i) is not None for i in diffable) > 1:
+        if sum(vjp_expr(expr, n, i) is not None for i in diffable) > 1:
             per_float += 1  # the unfused VJP: every input's cotangent in one kernel
         for i in diffable:
-            v = _vjp_expr(expr, n, i)
+            v = vjp_expr(expr, n, i)
             if v is not None:
                 # first order, then one second-order kernel per non-boolean input of it
                 per_float += 1 + sum(
-                    _vjp_expr(v, n + 2, j) is not None
+                    vjp_expr(v, n + 2, j) is not None
                     for j in range(n + 2) if j >= n or not is_bool[j]
                 )
         if is_bool and all(is_bool):
@@ -131,8 +131,8 @@ class TestNames:
         expr = C.tanh(var(0)) * var(1)
         name = K.kernel_name(expr, [np.dtype("float32")] * 2)
         code = (
-            "import numpy as np; from gpugrad.primitives import catalog as C;"
-            "from gpugrad.primitives.expr import var; import gpugrad.kernel as K;"
+            "import numpy as np; from gpugrad.expr import catalog as C;"
+            "from gpugrad.expr.language import var; import gpugrad.kernel as K;"
             "print(K.kernel_name(C.tanh(var(0)) * var(1), [np.dtype('float32')] * 2))"
         )
         env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -141,7 +141,7 @@ class TestNames:
         assert other == name == "gg_mul_tanh_f32_def6d22b"
 
     def test_readable_and_distinct_per_dtype(self) -> None:
-        e = _vjp_expr(C.logaddexp(var(0), var(1)), 2, 0)
+        e = vjp_expr(C.logaddexp(var(0), var(1)), 2, 0)
         assert e is not None
         n32 = K.kernel_name(e, [np.dtype("float32")] * 4)
         n64 = K.kernel_name(e, [np.dtype("float64")] * 4)
@@ -173,7 +173,7 @@ class TestFusedNumpy:
         op = C.OPS[op_name]
         dtype = "bool" if check.op_dtypes(op) == ("bool",) else "float64"
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check._op_roles(op, dtype):
+            for role, expr, dtypes in check.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 257)
                 if isinstance(expr, tuple):  # every cotangent at once: each as computed alone
                     together = evaluate_many(expr, list(args))
@@ -197,7 +197,7 @@ class TestFusedNumpy:
     def test_composite_vjp_is_fused_above_the_threshold(self) -> None:
         x = var(0)
         f = C.exp(-(x**2)) * C.sin(3.0 * x) + C.log1p(x**2)
-        vjp = _vjp_expr(f, 1, 0)
+        vjp = vjp_expr(f, 1, 0)
         assert vjp is not None
         xs = np.linspace(-2.0, 2.0, FUSED_MIN_SIZE)
         out = numpy_function(f, 1)(np, xs)
@@ -267,7 +267,7 @@ def test_vjp_kernel_writes_every_cotangent() -> None:
     from gpugrad.kernel.codegen import build_spec, full_source
 
     x, y = var(0), var(1)
-    exprs = (_vjp_expr(x * y, 2, 0), _vjp_expr(x * y, 2, 1))
+    exprs = (vjp_expr(x * y, 2, 0), vjp_expr(x * y, 2, 1))
     spec = build_spec(exprs, [np.dtype("float32")] * 4)
     assert spec.out_params == "float32 out0, float32 out1"
     assert re.fullmatch(r"gg_mul_f32_x2_[0-9a-f]{8}", spec.name)
@@ -282,12 +282,12 @@ def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
     their common subexpressions (arctan2's 1/(x**2 + y**2))."""
     import gpugrad
     import gpugrad.numpy as gnp
-    from gpugrad.primitives import catalog as C
+    from gpugrad.expr import catalog as C
+    from gpugrad.expr.language import var
     from gpugrad.primitives import elementwise
-    from gpugrad.primitives.expr import var
 
     calls = []
-    original = elementwise._many_function
+    original = elementwise.many_function
 
     def spy(exprs, nargs):
         fn = original(exprs, nargs)
@@ -298,7 +298,7 @@ def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
 
         return counted
 
-    monkeypatch.setattr(elementwise, "_many_function", spy)
+    monkeypatch.setattr(elementwise, "many_function", spy)
     # A fresh expression object: no rule cached by another test is reused.
     expr = C.arctan2(var(0), var(1))
     x, y = np.linspace(0.5, 1.0, 5), np.linspace(-1.0, 1.0, 5)
@@ -334,7 +334,7 @@ class TestOnDevice:
             dtype = check.op_dtypes(op)[0]
         tol = {"float32": 1e-4, "float64": 1e-10}.get(dtype, 0)
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check._op_roles(op, dtype):
+            for role, expr, dtypes in check.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 1000, seed=1)
                 exprs = expr if isinstance(expr, tuple) else (expr,)
                 with K.count_launches() as launches:
@@ -358,7 +358,7 @@ class TestOnDevice:
 
     def test_one_launch_per_fused_expression(self, cp) -> None:
         x = var(0)
-        vjp = _vjp_expr(C.exp(-(x**2)) * C.sin(3.0 * x) + C.log1p(x**2), 1, 0)
+        vjp = vjp_expr(C.exp(-(x**2)) * C.sin(3.0 * x) + C.log1p(x**2), 1, 0)
         args = [cp.linspace(-1, 1, 100)] * 3
         with K.count_launches() as launches:
             K.run_elementwise(vjp, args)

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 
 from gpugrad.config import config
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import to_cuda, var
 from gpugrad.kernel.codegen import build_spec
 from gpugrad.kernel.host import HostLibrary, cache_dir
 from gpugrad.kernel.host_check import (
@@ -27,9 +29,7 @@ from gpugrad.kernel.host_check import (
 )
 from gpugrad.kernel.host_random import random_cases, run_random
 from gpugrad.kernel.host_samples import accept, sample_inputs, ulp_distance
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives import special_math
-from gpugrad.primitives.expr import to_cuda, var
 
 
 @pytest.fixture

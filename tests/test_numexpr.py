@@ -15,11 +15,11 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad.config import OPTIONS
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import const, evaluation_order, substitute, var
 from gpugrad.kernel import check
-from gpugrad.primitives import catalog as C
 from gpugrad.primitives import numexpr_eval
 from gpugrad.primitives.elementwise import elementwise_p, numpy_function
-from gpugrad.primitives.expr import _linearize, const, substitute, var
 from gpugrad.primitives.numexpr_eval import VOCABULARY, numexpr_function, to_numexpr
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, numpy_function_for
 
@@ -52,10 +52,10 @@ def _close(got: np.ndarray, want: np.ndarray, dtype: str, msg: str = "") -> None
 
 
 def _float_roles(op_name: str, dtype: str):
-    """The value, JVP, VJP and second-order VJP expressions of ``op_name`` (check._op_roles),
+    """The value, JVP, VJP and second-order VJP expressions of ``op_name`` (check.op_roles),
     each boolean input replaced by a comparison of a floating one: numexpr_eval sees only
     floating inputs."""
-    for role, expr, dtypes in check._op_roles(C.OPS[op_name], dtype):
+    for role, expr, dtypes in check.op_roles(C.OPS[op_name], dtype):
         if isinstance(expr, tuple):  # every cotangent at once: each is a role of its own too
             continue
         mapping = {var(i): C.gt(var(i), 0.55) for i, d in enumerate(dtypes) if d.kind == "b"}
@@ -76,7 +76,7 @@ def test_every_op_of_the_vocabulary_agrees_with_numpy(op_name: str, dtype: str) 
             args = _uniform(op_name, dtype, nargs)
             want = np.asarray(numpy_function(expr, nargs)(np, *args))
             run = numexpr_function(expr, np.dtype(dtype))
-            nodes = _linearize(expr)
+            nodes = evaluation_order(expr)
             if not nodes or not all(node.op.name in VOCABULARY for node in nodes):
                 # Nothing to compute (add's VJP is the cotangent), or an operation numexpr
                 # lacks (maximum's derivative in a JVP, say): NumPy evaluates it.
@@ -238,8 +238,8 @@ def test_without_numexpr_everything_runs_on_numpy() -> None:
     code = (
         "import sys; sys.modules['numexpr'] = None\n"
         "import numpy as np, gpugrad, gpugrad.numpy as gnp\n"
-        "from gpugrad.primitives import numexpr_eval, catalog as C\n"
-        "from gpugrad.primitives.expr import var\n"
+        "from gpugrad.expr import catalog as C\nfrom gpugrad.primitives import numexpr_eval\n"
+        "from gpugrad.expr.language import var\n"
         "from gpugrad.primitives.numpy_eval import numpy_function_for\n"
         "assert gpugrad.config.numexpr and not numexpr_eval.available()\n"
         "x = np.linspace(-1, 1, 1 << 17)\n"

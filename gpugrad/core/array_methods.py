@@ -25,11 +25,11 @@ _gnp: ModuleType | None = None
 
 
 def _np() -> ModuleType:
-    global _gnp
+    """The module whose functions the operators call: gpugrad.numpy, registered on its import
+    (the core sits below it and does not import it)."""
     if _gnp is None:
-        import gpugrad.numpy
-
-        _gnp = gpugrad.numpy
+        raise RuntimeError("an operator was used on a tracer before gpugrad.numpy registered "
+                           "its functions with the core; import gpugrad first")
     return _gnp
 
 
@@ -52,11 +52,14 @@ _dispatch = _Dispatch()
 
 
 def register_numpy_dispatch(ufunc: UfuncHandler, function: FunctionHandler,
-                            ufuncs: dict[Any, Callable[..., Any]]) -> None:
+                            ufuncs: dict[Any, Callable[..., Any]], namespace: ModuleType) -> None:
     """Install the handlers of NumPy ufuncs ``(ufunc, method, inputs, kwargs)`` and NumPy
     functions ``(func, args, kwargs)`` called on tracers (gpugrad.numpy does, on import),
-    and the table of plain ufunc calls, which ``__array_ufunc__`` looks up itself."""
+    the table of plain ufunc calls, which ``__array_ufunc__`` looks up itself, and the module
+    whose functions the operators and methods call (``x + y`` is ``namespace.add(x, y)``)."""
+    global _gnp
     _dispatch.ufunc, _dispatch.function, _dispatch.ufuncs = ufunc, function, ufuncs
+    _gnp = namespace
 
 
 def _concrete(x: Any) -> Any:
@@ -202,13 +205,13 @@ class ArrayMethods:
             if target is not None:
                 return target(*inputs)
         if _dispatch.ufunc is None:
-            _np()  # importing gpugrad.numpy registers its dispatch
+            _np()  # raises: gpugrad.numpy has not registered its dispatch
         return _dispatch.ufunc(ufunc, method, inputs, kwargs)  # type: ignore[misc]
 
     def __array_function__(self, func: Any, types: Any, args: tuple[Any, ...],
                            kwargs: dict[str, Any]) -> Any:
         if _dispatch.function is None:
-            _np()
+            _np()  # raises, as above
         return _dispatch.function(func, args, kwargs)  # type: ignore[misc]
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ that is how ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` work.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,23 +22,41 @@ from gpugrad.core.trace import (
     Primitive,
     Trace,
     Tracer,
-    _sequence,
     bind,
     escaped_tracer_error,
+    node_sequence,
 )
 
 __all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward"]
 
-accumulate: Any = None
-materialize: Any = None
+def _add(a: Any, b: Any) -> Any:
+    return a + b
 
 
-def _load_fusion() -> None:
-    # Imported on first use: fusion imports the primitives, which import this module.
-    global accumulate, materialize
-    from gpugrad.primitives import fusion
+def _same(ct: Any) -> Any:
+    return ct
 
-    accumulate, materialize = fusion.accumulate, fusion.materialize
+
+def _no_lazy_values(node: Node) -> Any:
+    raise RuntimeError("a lazy elementwise value exists but no fusion layer registered how "
+                       "to evaluate it (see register_lazy_evaluation)")
+
+
+# How cotangents are summed and made concrete, and how a lazy value is computed: registered
+# by the layer that makes lazy values (gpugrad.primitives.fusion, on import), since the core
+# sits below it and does not import it. Without lazy values these defaults are exact.
+accumulate: Callable[[Any, Any], Any] = _add
+materialize: Callable[[Any], Any] = _same
+evaluate_lazy: Callable[[Node], Any] = _no_lazy_values
+
+
+def register_lazy_evaluation(accumulate_ct: Callable[[Any, Any], Any],
+                             materialize_ct: Callable[[Any], Any],
+                             evaluate: Callable[[Node], Any]) -> None:
+    """Install how the backward pass sums two cotangents (either may be lazy), how it makes
+    one concrete, and how a :class:`LazyVJPTracer` computes its value from its node."""
+    global accumulate, materialize, evaluate_lazy
+    accumulate, materialize, evaluate_lazy = accumulate_ct, materialize_ct, evaluate
 
 
 class Node:
@@ -52,7 +71,7 @@ class Node:
         self.params = params
         self.out = out
         self.parents = parents
-        self.seq = next(_sequence)
+        self.seq = next(node_sequence)
         # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
@@ -91,10 +110,13 @@ class LazyVJPTracer(VJPTracer):
     def primal(self) -> Any:
         value = self._value
         if value is None:
-            from gpugrad.primitives.fusion import evaluate_lazy
-
             value = self._value = evaluate_lazy(self.node)
         return value
+
+    def traced_inputs(self) -> tuple[Any, ...]:
+        if self._value is None:
+            return tuple(self.node.recipe.args)  # not computed yet: the recipe's inputs
+        return (self._value,)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -186,8 +208,6 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    if accumulate is None:
-        _load_fusion()
     fuse = config.fuse_backward
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from gpugrad.backend import register_tracer_class
 from gpugrad.core.array_methods import ArrayMethods
 
 __all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "new_main", "raw_value"]
@@ -64,6 +65,11 @@ class Tracer(ArrayMethods):
     _trace: Trace
     primal: Any
 
+    def traced_inputs(self) -> tuple[Any, ...]:
+        """The values this tracer is made of, one level down (its primal; a lazy value's
+        recipe inputs instead, so that looking does not compute it)."""
+        return (self.primal,)
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.primal.shape  # type: ignore[no-any-return]
@@ -84,6 +90,9 @@ class Tracer(ArrayMethods):
         return size
 
 
+register_tracer_class(Tracer)  # the backend looks into tracers without importing the core
+
+
 def raw_value(x: Any) -> Any:
     """The concrete array under any number of tracers (no derivative information)."""
     while isinstance(x, Tracer):
@@ -97,7 +106,7 @@ class _State(threading.local):
 
 
 _state = _State()
-_sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
+node_sequence = itertools.count()  # creation order of reverse-mode nodes, shared by all threads
 
 
 class new_main:

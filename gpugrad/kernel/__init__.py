@@ -17,8 +17,8 @@ Set ``GPUGRAD_DUMP_KERNELS=DIR`` to keep every generated source, or run
 
 Example:
     >>> import numpy as np
-    >>> from gpugrad.primitives import catalog as C
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr import catalog as C
+    >>> from gpugrad.expr.language import var
     >>> kernel_name(C.exp(var(0)), [np.dtype("float64")])
     'gg_exp_f64_4062e934'
 """

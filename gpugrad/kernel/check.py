@@ -37,6 +37,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from gpugrad.expr import catalog
+from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.kernel.codegen import (
     KernelSpec,
     build_spec,
@@ -47,9 +49,7 @@ from gpugrad.kernel.codegen import (
     out_dtype,
 )
 from gpugrad.kernel.compiler import KernelCompileError, compile_to_ptx
-from gpugrad.primitives import catalog
-from gpugrad.primitives.elementwise import _jvp_expr, _vjp_expr
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
+from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
 
 __all__ = ["CheckItem", "CheckResult", "catalog_items", "main", "run_check"]
 
@@ -124,7 +124,7 @@ def op_value_expr(op: OpSpec) -> tuple[Expr, list[bool]]:
     return op(*args), is_bool
 
 
-def _op_roles(op: OpSpec, dtype: str
+def op_roles(op: OpSpec, dtype: str
               ) -> Iterable[tuple[str, Expr | tuple[Expr, ...], list[np.dtype[Any]]]]:
     """(role, expression, input dtypes) of every kernel of ``op`` in ``dtype``; the role
     ``vjp`` (operations of several inputs) has a tuple: every input's cotangent at once."""
@@ -136,15 +136,15 @@ def _op_roles(op: OpSpec, dtype: str
         return
     out = out_dtype(expr, dtypes)
     diffable = tuple(i for i in range(n) if not is_bool[i])
-    texpr = _jvp_expr(expr, n, diffable) if diffable else None
+    texpr = jvp_expr(expr, n, diffable) if diffable else None
     if texpr is not None and texpr.op != "const":  # a zero tangent: no kernel
         yield "jvp", texpr, [*dtypes, *(dtypes[i] for i in diffable), out]
     vdtypes = [*dtypes, out, out]
-    every = tuple(e for e in (_vjp_expr(expr, n, i) for i in diffable) if e is not None)
+    every = tuple(e for e in (vjp_expr(expr, n, i) for i in diffable) if e is not None)
     if len(every) > 1:  # the unfused VJP: all the inputs' cotangents from one launch
         yield "vjp", every, vdtypes
     for i in diffable:
-        vexpr = _vjp_expr(expr, n, i)
+        vexpr = vjp_expr(expr, n, i)
         if vexpr is None:
             continue
         yield f"vjp{i}", vexpr, vdtypes
@@ -153,7 +153,7 @@ def _op_roles(op: OpSpec, dtype: str
         for j, d in enumerate(vdtypes):
             if d.kind == "b":
                 continue
-            v2 = _vjp_expr(vexpr, len(vdtypes), j)
+            v2 = vjp_expr(vexpr, len(vdtypes), j)
             if v2 is not None:
                 yield f"vjp{i}.vjp{j}", v2, [*vdtypes, vout, vout]
 
@@ -184,7 +184,7 @@ def catalog_items(
         for dtype in (*op_dtypes(op), *op_complex_dtypes(op)):
             if dtypes is not None and dtype not in dtypes:
                 continue
-            for role, expr, in_dtypes in _op_roles(op, dtype):
+            for role, expr, in_dtypes in op_roles(op, dtype):
                 spec = build_spec(expr, in_dtypes)
                 items.append(CheckItem(f"{op.name}/{role}/{dtype}", spec.name, "", spec))
     return items
@@ -305,7 +305,7 @@ def run_check(
     not help).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> result = run_check(catalog_items([C.OPS["exp"]], ["float32"]), archs=["80"])
         >>> result.summary
         'kernels: 5 compiled, 0 failed'
@@ -348,7 +348,7 @@ def show(name: str, dtype: str, full: bool, stream: TextIO) -> int:
         print(f"unknown operation {name!r}; known: {', '.join(sorted(catalog.OPS))}",
               file=sys.stderr)
         return 2
-    for role, expr, dtypes in _op_roles(op, dtype):
+    for role, expr, dtypes in op_roles(op, dtype):
         if "." in role and not full:
             continue  # second order only with -v
         spec = build_spec(expr, dtypes)

@@ -18,8 +18,8 @@ reuse stale binaries; inlined, any change to it recompiles.
 
 Example:
     >>> import numpy as np
-    >>> from gpugrad.primitives import catalog as C
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr import catalog as C
+    >>> from gpugrad.expr.language import var
     >>> spec = build_spec(C.sin(var(0)) * 2.0, (np.dtype("float32"),))
     >>> spec.in_params, spec.out_params
     ('float32 x0', 'float32 out0')
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import compute_dtype
-from gpugrad.primitives.expr import Expr, OpSpec, _linearize, num_vars, to_cuda
+from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars, to_cuda
 
 __all__ = [
     "KernelSpec",
@@ -131,8 +131,8 @@ def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
     (an input read as it is keeps its own).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> out_dtype(C.sin(var(0)) * var(1), [np.dtype("float32"), np.dtype("float64")])
         dtype('float64')
     """
@@ -146,7 +146,7 @@ def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
 def short_form(expr: Expr | tuple[Expr, ...]) -> str:
     """A few operation names of ``expr``, root first, for a kernel's readable name."""
     names: list[str] = []
-    for node in reversed(_linearize(expr)):
+    for node in reversed(evaluation_order(expr)):
         assert isinstance(node.op, OpSpec)
         if node.op.name not in names:
             names.append(node.op.name)
@@ -164,8 +164,8 @@ def kernel_name(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) 
     string changes per process, so SHA-1 of the printed expression is used).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> kernel_name(C.tanh(var(0)) * var(1), [np.dtype("float32")] * 2)
         'gg_mul_tanh_f32_def6d22b'
     """
@@ -199,8 +199,8 @@ def build_spec(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) -
     VJP writes every input's cotangent in one launch.
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> s = build_spec(C.select(var(0), var(1), 0.0), [np.dtype(bool), np.dtype("float16")])
         >>> s.in_params, s.out_params
         ('bool x0, float16 in1', 'float16 out0')
@@ -240,7 +240,7 @@ def build_spec(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]) -
     )
 
 
-def _param_list(params: str) -> list[tuple[str, str]]:
+def param_list(params: str) -> list[tuple[str, str]]:
     return [(p.split()[0], p.split()[1]) for p in params.split(",")]
 
 
@@ -254,8 +254,8 @@ def kernel_function(spec: KernelSpec) -> str:
     """
     params: list[str] = []
     binds: list[str] = []
-    ins = [(p, True) for p in _param_list(spec.in_params)]
-    outs = [(p, False) for p in _param_list(spec.out_params)]
+    ins = [(p, True) for p in param_list(spec.in_params)]
+    outs = [(p, False) for p in param_list(spec.out_params)]
     for (dtype_name, name), is_input in [*ins, *outs]:
         c = ctype(np.dtype(dtype_name))
         qualifier = "const " if is_input else ""
@@ -292,8 +292,8 @@ def full_source(spec: KernelSpec) -> str:
     printed by ``python -m gpugrad kernels --show``.
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> src = full_source(build_spec(C.cos(var(0)), [np.dtype("float64")]))
         >>> "typedef double T;" in src and "out0 = cos(x0);" in src
         True

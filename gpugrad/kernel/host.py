@@ -15,9 +15,9 @@ compiles nothing.
 
 Example:
     >>> import numpy as np
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr import catalog as C
     >>> from gpugrad.kernel.codegen import build_spec
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr.language import var
     >>> spec = build_spec(C.sin(var(0)) * 2.0, [np.dtype("float64")])
     >>> lib = HostLibrary([spec])
     >>> lib.run(spec, [np.array([0.0, 0.5])])[0].round(6).tolist()
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
-from gpugrad.kernel.codegen import KernelSpec, _param_list, ctype, header_text, kernel_dir
+from gpugrad.kernel.codegen import KernelSpec, ctype, header_text, kernel_dir, param_list
 
 __all__ = ["HostCompileError", "HostLibrary", "build_library", "cache_dir", "compiler",
            "host_source"]
@@ -95,8 +95,8 @@ def host_function(spec: KernelSpec) -> str:
     """``extern "C" void NAME(long long n, void** args)``: ``spec``'s operation per element."""
     t = split_preamble(spec)
     binds: list[str] = []
-    params = [(p, True) for p in _param_list(spec.in_params)]
-    params += [(p, False) for p in _param_list(spec.out_params)]
+    params = [(p, True) for p in param_list(spec.in_params)]
+    params += [(p, False) for p in param_list(spec.out_params)]
     for k, ((dtype_name, name), is_input) in enumerate(params):
         c = ctype(np.dtype(dtype_name))
         qualifier = "const " if is_input else ""

@@ -16,7 +16,7 @@ source, hence its cache key, does not depend on ``--jobs``), one shared library 
 the groups spread over a process pool.
 
 Example:
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr import catalog as C
     >>> result = run_host_check(host_items([C.OPS["exp"]], ["float32"]))
     >>> result.summary
     'kernels on host: 5 run, 0 differ'
@@ -35,13 +35,14 @@ from typing import Any, TextIO
 import numpy as np
 
 from gpugrad.config import config
-from gpugrad.kernel.check import _op_roles, op_dtypes
+from gpugrad.expr import catalog
+from gpugrad.expr.language import Expr, OpSpec, evaluation_order
+from gpugrad.kernel.check import op_dtypes, op_roles
 from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype, header_text
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
-from gpugrad.primitives import catalog, special_math
-from gpugrad.primitives.elementwise import _many_function, numpy_function
-from gpugrad.primitives.expr import Expr, OpSpec, _linearize
+from gpugrad.primitives import special_math
+from gpugrad.primitives.elementwise import many_function, numpy_function
 
 __all__ = ["HostItem", "HostResult", "helper_items", "host_items", "main_on_host",
            "run_host_check"]
@@ -94,7 +95,7 @@ def host_items(ops: Iterable[OpSpec] | None = None,
     for op in chosen:
         for dtype in op_dtypes(op):
             if dtypes is None or dtype in dtypes:
-                for role, expr, in_dtypes in _op_roles(op, dtype):
+                for role, expr, in_dtypes in op_roles(op, dtype):
                     label = f"{op.name}/{role}/{dtype}"
                     items.append(HostItem(label, expr, build_spec(expr, in_dtypes)))
     return items
@@ -180,7 +181,7 @@ def _evaluate(item: HostItem, inputs: Sequence[Array]) -> list[Array]:
             assert item.reference is not None, f"{item.label}: no expression, no reference"
             values = [item.reference(*inputs)]
         elif isinstance(item.expr, tuple):
-            values = list(_many_function(item.expr, len(inputs))(np, *inputs))
+            values = list(many_function(item.expr, len(inputs))(np, *inputs))
         else:
             values = [numpy_function(item.expr, len(inputs))(np, *inputs)]
     return [np.broadcast_to(np.asarray(v), (n,)) for v in values]
@@ -193,7 +194,7 @@ def _scale(item: HostItem, wide: Sequence[Array]) -> Array:
     if item.expr is None:
         return scale
     roots = item.expr if isinstance(item.expr, tuple) else (item.expr,)
-    for node in _linearize(roots if len(roots) > 1 else roots[0]):
+    for node in evaluation_order(roots if len(roots) > 1 else roots[0]):
         with np.errstate(all="ignore"):
             value = np.broadcast_to(numpy_function(node, len(wide))(np, *wide), (n,))
         magnitude = np.abs(np.asarray(value, dtype=np.float64))

@@ -21,9 +21,9 @@ import numpy as np
 
 from gpugrad.config import config
 from gpugrad.dtypes import argument_dtypes
+from gpugrad.expr.language import Expr
 from gpugrad.kernel.codegen import KernelSpec, build_spec, dump_source
 from gpugrad.kernel.compiler import KernelCompileError
-from gpugrad.primitives.expr import Expr
 
 __all__ = ["LaunchCounter", "count_launches", "get_kernel", "launch_count", "run_elementwise"]
 
@@ -146,8 +146,8 @@ def run_elementwise(expr: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
 
     Example (needs a GPU):
         >>> import cupy  # doctest: +SKIP
-        >>> from gpugrad.primitives import catalog as C  # doctest: +SKIP
-        >>> from gpugrad.primitives.expr import var  # doctest: +SKIP
+        >>> from gpugrad.expr import catalog as C  # doctest: +SKIP
+        >>> from gpugrad.expr.language import var  # doctest: +SKIP
         >>> run_elementwise(C.exp(var(0)) * var(1), [cupy.zeros(3), 2.0])  # doctest: +SKIP
         array([2., 2., 2.])
     """

@@ -19,7 +19,7 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.concrete import array_namespace
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
@@ -51,7 +51,7 @@ class _IndexUpdateRef:
 
     def _updates(self, y: Any) -> Any:
         target_shape = gather(S.stop_gradient(self.x), self.index, self.advanced).shape
-        y = S.convert(_array(y), self.x.dtype)
+        y = S.convert(to_array(y), self.x.dtype)
         return S.broadcast_to(y, target_shape)
 
     def get(self) -> Any:
@@ -117,7 +117,7 @@ class IndexUpdateHelper:
         self.x = x
 
     def __getitem__(self, index: Any) -> _IndexUpdateRef:
-        return _IndexUpdateRef(_array(self.x), index)
+        return _IndexUpdateRef(to_array(self.x), index)
 
 
 def at(x: Any) -> IndexUpdateHelper:

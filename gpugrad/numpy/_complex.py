@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from gpugrad.dtypes import default_float
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.primitives import complex as P
 from gpugrad.primitives.structural import convert
 
@@ -26,7 +26,7 @@ def real(x: Any) -> Any:
         >>> gnp.real(gnp.array([1.0 + 2.0j]))
         array([1.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     return P.real(x) if x.dtype.kind == "c" else x
 
 
@@ -38,7 +38,7 @@ def imag(x: Any) -> Any:
         >>> gnp.imag(gnp.array([1.0 + 2.0j]))
         array([2.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if x.dtype.kind == "c":
         return P.imag(x)
     from gpugrad.numpy._creation import zeros_like
@@ -54,7 +54,7 @@ def conj(x: Any) -> Any:
         >>> gnp.conj(gnp.array([1.0 + 2.0j]))
         array([1.-2.j], dtype=complex64)
     """
-    x = _array(x)
+    x = to_array(x)
     return P.conj(x) if x.dtype.kind == "c" else x
 
 
@@ -74,7 +74,7 @@ def angle(z: Any, deg: bool = False) -> Any:
     """
     from gpugrad.numpy._ufuncs import FUNCTIONS
 
-    z = _array(z)
+    z = to_array(z)
     if z.dtype.kind not in "fc":  # JAX's angle of an integer is the default float
         z = convert(z, default_float())
     out = FUNCTIONS["arctan2"](imag(z), real(z))

@@ -12,6 +12,7 @@ from gpugrad.backend import get_xp, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, default_int, dtype_of, result_type
+from gpugrad.primitives.operations import register_operand_conversion
 from gpugrad.primitives.structural import convert
 
 __all__ = [
@@ -96,6 +97,10 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
         return obj.astype(dtype)
     return array(obj, dtype=dtype, copy=False)
 
+
+
+# Rules promote their operands below this layer; NumPy scalars and lists become arrays here.
+register_operand_conversion(asarray)
 
 def _shape(shape: Any) -> tuple[int, ...]:
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)

@@ -224,4 +224,4 @@ def install() -> None:
     from gpugrad import numpy as gnp
 
     _build(gnp)
-    register_numpy_dispatch(ufunc_call, function_call, _UFUNCS)
+    register_numpy_dispatch(ufunc_call, function_call, _UFUNCS, gnp)

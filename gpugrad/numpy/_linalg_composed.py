@@ -109,7 +109,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     if isinstance(ord, Tracer):  # ord picks the formula; JAX also requires it static
         raise TypeError("norm: ord must be a concrete number or string, not a traced value "
                         "(its derivative is not defined); pass a Python number")
-    x = R._array(x)
+    x = R.to_array(x)
     if x.dtype.kind not in "fc":
         from gpugrad.dtypes import to_inexact
         from gpugrad.primitives.structural import convert
@@ -143,14 +143,14 @@ def matrix_power(a: Any, n: int) -> Any:
         array([[1., 3.],
                [0., 1.]])
     """
-    from gpugrad.numpy.linalg import _matrices, inv
+    from gpugrad.numpy.linalg import as_matrices, inv
 
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: exponent must be an integer, got {type(n).__name__}")
     n = int(n)
-    a = R._array(a)
+    a = R.to_array(a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-        _matrices(a, square=True)  # raises NumPy's LinAlgError
+        as_matrices(a, square=True)  # raises NumPy's LinAlgError
     if n == 0:
         return broadcast_to(array_namespace(a).eye(a.shape[-1], dtype=a.dtype), a.shape)
     if n < 0:
@@ -191,7 +191,7 @@ def multi_dot(arrays: Any) -> Any:
         >>> gnp.linalg.multi_dot([np.ones(2), np.ones((2, 3)), np.ones((3, 4)), np.ones(4)])
         array(24.)
     """
-    xs = [R._array(x) for x in arrays]
+    xs = [R.to_array(x) for x in arrays]
     if len(xs) < 2:
         raise ValueError("Expecting at least two arrays.")
     if len(xs) == 2:
@@ -235,12 +235,12 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, An
         >>> x.round(6), res.round(6), rank
         (array([1.166667, 0.5     ]), array([0.166667]), 2)
     """
-    from gpugrad.numpy.linalg import _inexact, _matrices, pinv, svd
+    from gpugrad.numpy.linalg import as_inexact, as_matrices, pinv, svd
 
-    a = _matrices(a)
+    a = as_matrices(a)
     if a.ndim != 2:
         raise np.linalg.LinAlgError(f"lstsq: a must be 2-D, got shape {a.shape}")
-    b = _inexact(b)
+    b = as_inexact(b)
     m, n = a.shape
     if rcond is None:
         rcond = float(np.finfo(a.dtype).eps) * max(m, n)
@@ -271,14 +271,14 @@ def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> An
     from gpugrad.numpy.linalg import svd
 
     # NumPy's count, with its integer dtype; an integer result: no derivative in A or tol.
-    A = stop_gradient(R._array(A))
+    A = stop_gradient(R.to_array(A))
     if A.ndim < 2:  # a vector or number has rank 1 unless it is all zeros
         return D.reduce_discrete("any", FUNCTIONS["not_equal"](A, 0), None, None, False,
                                  np.intp)
     s = svd(A, compute_uv=False)
     if tol is None:
         return _count_above(s, max(A.shape[-2:]) * float(np.finfo(s.dtype).eps))
-    tol = expand_dims(stop_gradient(R._array(tol)), -1)
+    tol = expand_dims(stop_gradient(R.to_array(tol)), -1)
     return D.count_nonzero(FUNCTIONS["greater"](s, tol), -1, False, np.intp)
 
 

@@ -27,7 +27,7 @@ from gpugrad.primitives.structural import (
 __all__ = ["all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var"]
 
 
-def _array(x: Any) -> Any:
+def to_array(x: Any) -> Any:
     x = operand(x)
     if not hasattr(x, "shape"):
         from gpugrad.numpy._creation import asarray
@@ -39,11 +39,11 @@ def _array(x: Any) -> Any:
 def inexact_array(x: Any) -> Any:
     """``x`` as a floating or complex array: integers and bools become JAX's float for them
     (``gpugrad.dtypes.to_inexact``), differentiably where ``x`` is traced."""
-    x = _array(x)
+    x = to_array(x)
     return x if x.dtype.kind in "fc" else convert(x, to_inexact(x.dtype))
 
 
-def _axes(x: Any, axis: Any) -> tuple[int, ...]:
+def normalize_axes(x: Any, axis: Any) -> tuple[int, ...]:
     ndim = x.ndim
     if axis is None:
         return tuple(range(ndim))
@@ -86,7 +86,7 @@ def _masked(x: Any, where: Any, fill: Any) -> Any:
     """``x`` with ``fill`` where the mask ``where`` is false (the mask broadcast to x)."""
     if where is None:
         return x
-    mask = _array(where)
+    mask = to_array(where)
     if mask.dtype.kind != "b":
         raise TypeError(f"where= must be a boolean mask, got dtype {mask.dtype}")
     return _where(broadcast_to(mask, x.shape), x, fill)
@@ -110,12 +110,12 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
             and (type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
         ndim = x.ndim  # the common case, a full sum of a floating array: straight to the rule
         return bind(reduce_sum_p, x, axes=_ALL_AXES[ndim]) if ndim else x
-    x = _array(x)
+    x = to_array(x)
     want = _sum_dtype(x.dtype, dtype, promote_integers)
     if x.dtype != want:
         x = convert(x, want)
     x = _masked(x, where, 0)
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     out = reduce_sum(x, axes)
     if out.dtype != want:  # NumPy's integer sums widen to int64: back to JAX's dtype
         out = convert(out, want)
@@ -131,7 +131,7 @@ def _count(x: Any, axes: tuple[int, ...], keepdims: bool, where: Any) -> Any:
     """How many entries each reduction averages: a number, or per slice with a mask."""
     if where is None:
         return float(math.prod([x.shape[a] for a in axes]))
-    mask = broadcast_to(_array(where), x.shape)
+    mask = broadcast_to(to_array(where), x.shape)
     return convert(sum(mask, axis=axes, keepdims=keepdims), x.dtype)
 
 
@@ -147,10 +147,10 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         >>> gnp.mean(gnp.array([1.0, 2.0, 6.0]), where=gnp.array([True, True, False]))
         array(1.5, dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if x.dtype.kind not in "fc" or dtype is not None:
         x = convert(x, dtype or to_inexact(x.dtype))
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     total = sum(x, axis=axes, keepdims=keepdims, where=where)
     return FUNCTIONS["true_divide"](total, _count(x, axes, keepdims, where))
 
@@ -166,7 +166,7 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
         array(1., dtype=float32)
     """
     x = inexact_array(x)
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     centered = FUNCTIONS["subtract"](x, mean(x, axis=axes, keepdims=True, where=where))
     squares = FUNCTIONS["square"](FUNCTIONS["abs"](centered) if x.dtype.kind == "c" else centered)
     count = _count(x, axes, keepdims, where)
@@ -204,12 +204,12 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         >>> gnp.prod(gnp.array([2.0, 3.0]))
         array(6., dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     want = _sum_dtype(x.dtype, dtype, promote_integers)
     if x.dtype != want:
         x = convert(x, want)
     x = _masked(x, where, 1)
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     out = reduce_prod(x, axes)
     if out.dtype != want:
         out = convert(out, want)
@@ -247,8 +247,8 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None
 
 
 def _extremum(x: Any, axis: Any, keepdims: bool, initial: Any, where: Any, name: str) -> Any:
-    x = _array(x)
-    axes = _axes(x, axis)
+    x = to_array(x)
+    axes = normalize_axes(x, axis)
     if initial is None:
         if where is not None:
             raise ValueError(f"{name} with where= needs initial= (the value of a slice "
@@ -275,7 +275,7 @@ def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
         from gpugrad.numpy._creation import asarray
 
         return asarray(value, dtype=dtype)  # on the default backend
-    value = _array(value)
+    value = to_array(value)
     return value if value.dtype == dtype else convert(value, dtype)
 
 
@@ -291,7 +291,7 @@ def _concrete(name: str) -> Any:
         if kwargs or (mask is not None and name not in ("any", "all")):
             raise TypeError(f"{name}() got unexpected arguments {sorted(kwargs)}")
         dtype = default_int() if name in ("argmax", "argmin") else None
-        return reduce_discrete(name, _array(x), None if mask is None else _array(mask), axis,
+        return reduce_discrete(name, to_array(x), None if mask is None else to_array(mask), axis,
                                keepdims, dtype)
 
     fn.__name__ = fn.__qualname__ = name

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import _array, _axes
+from gpugrad.numpy._reductions import normalize_axes, to_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index
 
@@ -28,7 +28,7 @@ def reshape(x: Any, shape: Any, order: str = "C") -> Any:
         >>> gnp.reshape(gnp.arange(4), (2, -1)).shape
         (2, 2)
     """
-    x = _array(x)
+    x = to_array(x)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) or np.ndim(shape) == 0 else (
         tuple(int(d) for d in shape))
     if shape.count(-1) > 1:
@@ -55,7 +55,7 @@ def ravel(x: Any) -> Any:
         >>> gnp.ravel(gnp.ones((2, 2))).shape
         (4,)
     """
-    x = _array(x)
+    x = to_array(x)
     return S.reshape(x, (x.size,))
 
 
@@ -67,7 +67,7 @@ def transpose(x: Any, axes: Any = None) -> Any:
         >>> gnp.transpose(gnp.ones((2, 3))).shape
         (3, 2)
     """
-    x = _array(x)
+    x = to_array(x)
     perm = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % x.ndim for a in axes)
     if sorted(perm) != list(range(x.ndim)):
         raise ValueError(f"axes {axes} are not a permutation of the {x.ndim} axes")
@@ -82,7 +82,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
         >>> gnp.swapaxes(gnp.ones((2, 3)), 0, 1).shape
         (3, 2)
     """
-    x = _array(x)
+    x = to_array(x)
     perm = list(range(x.ndim))
     a, b = axis1 % x.ndim, axis2 % x.ndim
     perm[a], perm[b] = perm[b], perm[a]
@@ -97,7 +97,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Any:
         >>> gnp.moveaxis(gnp.ones((2, 3, 4)), 0, -1).shape
         (3, 4, 2)
     """
-    x = _array(x)
+    x = to_array(x)
     src = [int(s) % x.ndim for s in np.atleast_1d(source)]
     dst = [int(d) % x.ndim for d in np.atleast_1d(destination)]
     order = [i for i in range(x.ndim) if i not in src]
@@ -114,7 +114,7 @@ def expand_dims(x: Any, axis: Any) -> Any:
         >>> gnp.expand_dims(gnp.ones(3), 0).shape
         (1, 3)
     """
-    x = _array(x)
+    x = to_array(x)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     ndim = x.ndim + len(axes)
     positions = sorted(int(a) % ndim for a in axes)
@@ -132,11 +132,11 @@ def squeeze(x: Any, axis: Any = None) -> Any:
         >>> gnp.squeeze(gnp.ones((1, 3, 1))).shape
         (3,)
     """
-    x = _array(x)
+    x = to_array(x)
     if axis is None:
         axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
     else:
-        axes = _axes(x, axis)
+        axes = normalize_axes(x, axis)
         for a in axes:
             if x.shape[a] != 1:
                 raise ValueError(f"cannot squeeze axis {a}: it has length {x.shape[a]}, not 1")
@@ -151,7 +151,7 @@ def broadcast_to(x: Any, shape: Any) -> Any:
         >>> gnp.broadcast_to(gnp.ones(3), (2, 3)).shape
         (2, 3)
     """
-    x = _array(x)
+    x = to_array(x)
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
     np.broadcast_shapes(x.shape, shape)  # raises NumPy's clear error when incompatible
     return S.broadcast_to(x, shape)
@@ -165,7 +165,7 @@ def broadcast_arrays(*xs: Any) -> list[Any]:
         >>> [a.shape for a in gnp.broadcast_arrays(gnp.ones(3), gnp.ones((2, 1)))]
         [(2, 3), (2, 3)]
     """
-    arrays = [_array(x) for x in xs]
+    arrays = [to_array(x) for x in xs]
     shape = np.broadcast_shapes(*[a.shape for a in arrays])
     return [S.broadcast_to(a, shape) for a in arrays]
 
@@ -178,7 +178,7 @@ def astype(x: Any, dtype: Any) -> Any:
         >>> gnp.astype(gnp.array([1.5]), "int32")
         array([1], dtype=int32)
     """
-    return S.convert(_array(x), dtype)
+    return S.convert(to_array(x), dtype)
 
 
 def concatenate(arrays: Any, axis: int | None = 0) -> Any:
@@ -189,7 +189,7 @@ def concatenate(arrays: Any, axis: int | None = 0) -> Any:
         >>> gnp.concatenate([gnp.ones(2), gnp.zeros(1)])
         array([1., 1., 0.], dtype=float32)
     """
-    xs = [_array(x) for x in arrays]
+    xs = [to_array(x) for x in arrays]
     if not xs:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -208,7 +208,7 @@ def stack(arrays: Any, axis: int = 0) -> Any:
         >>> gnp.stack([gnp.ones(2), gnp.zeros(2)]).shape
         (2, 2)
     """
-    xs = [_array(x) for x in arrays]
+    xs = [to_array(x) for x in arrays]
     if not xs:
         raise ValueError("need at least one array to stack")
     if len({x.shape for x in xs}) != 1:
@@ -227,7 +227,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
         >>> [p.shape for p in gnp.split(gnp.ones(4), 2)]
         [(2,), (2,)]
     """
-    x = _array(x)
+    x = to_array(x)
     axis = int(axis) % x.ndim
     n = x.shape[axis]
     if np.ndim(indices_or_sections) == 0:
@@ -250,8 +250,8 @@ def flip(x: Any, axis: Any = None) -> Any:
         >>> gnp.flip(gnp.arange(3))
         array([2, 1, 0], dtype=int32)
     """
-    x = _array(x)
-    axes = _axes(x, axis)
+    x = to_array(x)
+    axes = normalize_axes(x, axis)
     return gather(x, tuple(slice(None, None, -1) if i in axes else slice(None)
                            for i in range(x.ndim)))
 
@@ -264,7 +264,7 @@ def getitem(x: Any, index: Any) -> Any:
         >>> gnp.getitem(gnp.arange(5), slice(1, 3))
         array([1, 2], dtype=int32)
     """
-    x = _array(x)
+    x = to_array(x)
     idx, advanced = normalize_index(index, x.ndim)
     return gather(x, idx, advanced)
 
@@ -277,7 +277,7 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
         >>> gnp.cumsum(gnp.array([1.0, 2.0, 3.0]))
         array([1., 3., 6.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if axis is None:
         x, axis = ravel(x), 0
     if x.dtype.kind == "b":
@@ -297,7 +297,7 @@ def cumprod(x: Any, axis: int | None = None) -> Any:
     """
     from gpugrad.primitives.reductions import cumprod_last
 
-    x = _array(x)
+    x = to_array(x)
     if axis is None:
         x, axis = ravel(x), 0
     if x.dtype.kind == "b":

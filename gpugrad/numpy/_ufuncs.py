@@ -10,105 +10,25 @@ import numpy as np
 
 from gpugrad.backend import get_xp
 from gpugrad.core.trace import Tracer, bind
-from gpugrad.dtypes import result_type, to_inexact
-from gpugrad.primitives import catalog as C
+from gpugrad.dtypes import result_type
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.primitives import operations as ops
 from gpugrad.primitives.elementwise import apply, elementwise_p
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
+from gpugrad.primitives.operations import SCALARS, make_elementwise, promote
 from gpugrad.primitives.structural import convert
-
-_SCALARS = (bool, int, float, complex)
 
 
 def operand(x: Any) -> Any:
     """Accept what NumPy accepts: arrays and tracers as they are, Python scalars as weak
     scalars, NumPy scalars and (nested) lists as arrays of the default backend."""
-    if isinstance(x, Tracer) or isinstance(x, _SCALARS):
+    if isinstance(x, Tracer) or isinstance(x, SCALARS):
         return x
     if type(x) is np.ndarray or hasattr(x, "__cuda_array_interface__"):
         return x
     from gpugrad.numpy._creation import asarray
 
     return asarray(x)
-
-
-_PY_RANK = {bool: 0, int: 1, float: 2, complex: 3}
-_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
-
-
-def _prepare(args: tuple[Any, ...], to_float: bool) -> Any:
-    """The arguments of an elementwise operation, promoted to one dtype (JAX's rules).
-
-    The common cases (one array dtype, perhaps with weak Python scalars) are decided here
-    without building a promotion key: this runs once per operation.
-    """
-    dtype = None
-    scalar_rank = -1
-    for a in args:
-        t = type(a)
-        rank = _PY_RANK.get(t)
-        if rank is not None:
-            if rank > scalar_rank:
-                scalar_rank = rank
-            continue
-        if t is not np.ndarray and not isinstance(a, (Tracer, np.generic)):
-            return _prepare_general(args, to_float)
-        if dtype is None:
-            dtype = a.dtype
-        elif a.dtype != dtype:
-            return _prepare_general(args, to_float)
-    if (dtype is None or scalar_rank > _KIND_RANK[dtype.kind]
-            or (to_float and dtype.kind not in "fc")):
-        return _prepare_general(args, to_float)
-    if scalar_rank < 0:
-        return args
-    # A weak scalar takes the operation's dtype. Typing it now matters: NumPy would turn an
-    # all-scalar intermediate such as 1.0 / 2 into a float64 scalar, which widens float32.
-    if len(args) == 2:  # an array and a scalar, the commonest case, without a comprehension
-        a, b = args
-        return (dtype.type(a), b) if type(a) in _PY_RANK else (a, dtype.type(b))
-    return [dtype.type(a) if type(a) in _PY_RANK else a for a in args]
-
-
-def _prepare_general(args: tuple[Any, ...], to_float: bool) -> list[Any]:
-    args = tuple([a if type(a) is np.ndarray or isinstance(a, Tracer) else operand(a)
-                  for a in args])
-    dtype = result_type(*args)
-    if to_float and dtype.kind not in "fc":
-        dtype = to_inexact(dtype)
-    out = []
-    has_array = False
-    for a in args:
-        if isinstance(a, _SCALARS):
-            out.append(dtype.type(a))
-            continue
-        has_array = True
-        if a.dtype == dtype:
-            out.append(a)
-        elif type(a) is np.ndarray and a.dtype.kind != "c":
-            out.append(a.astype(dtype))  # a constant: what convert would compute
-        else:
-            out.append(convert(a, dtype))
-    if not has_array:  # every argument a Python scalar: make the first an array
-        out[0] = get_xp().asarray(out[0])
-    return out
-
-
-def _make(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
-    expr = spec(*[var(i) for i in range(spec.arity)])
-
-    def fn(*args: Any) -> Any:
-        if len(args) != spec.arity:
-            raise TypeError(f"{name}() takes {spec.arity} argument(s), got {len(args)}")
-        if len(args) == 1:  # unary fast path: an array or tracer of a fitting dtype
-            (x,) = args
-            if (type(x) is np.ndarray or isinstance(x, Tracer)) and (
-                    not to_float or x.dtype.kind in "fc"):
-                return apply((x,), expr)
-        return apply(_prepare(args, to_float), expr)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
 
 
 # Functions that compute in floating point (integer inputs become the default float).
@@ -175,11 +95,11 @@ def _doc_for(name: str) -> str:
 
 FUNCTIONS: dict[str, Any] = {}
 for _name, _spec in _FLOAT_UNARY.items():
-    FUNCTIONS[_name] = _make(_name, _spec, True, _doc_for(_name))
+    FUNCTIONS[_name] = make_elementwise(_name, _spec, True, _doc_for(_name))
 for _name, _spec in {**_SAME_UNARY, **_SAME_BINARY, **_COMPARE}.items():
-    FUNCTIONS[_name] = _make(_name, _spec, False, _doc_for(_name))
+    FUNCTIONS[_name] = make_elementwise(_name, _spec, False, _doc_for(_name))
 for _name, _spec in _FLOAT_BINARY.items():
-    FUNCTIONS[_name] = _make(_name, _spec, True, _doc_for(_name))
+    FUNCTIONS[_name] = make_elementwise(_name, _spec, True, _doc_for(_name))
 
 
 def _complex_aware_abs(name: str, real_abs: Any) -> Any:
@@ -187,7 +107,7 @@ def _complex_aware_abs(name: str, real_abs: Any) -> Any:
 
     def fn(x: Any) -> Any:
         x = operand(x)
-        if isinstance(x, complex) or (not isinstance(x, _SCALARS) and x.dtype.kind == "c"):
+        if isinstance(x, complex) or (not isinstance(x, SCALARS) and x.dtype.kind == "c"):
             from gpugrad.primitives.complex import complex_abs
 
             if isinstance(x, complex):
@@ -205,11 +125,11 @@ for _name in ("abs", "absolute"):
 
 
 def _rounding(name: str, spec: OpSpec) -> Any:
-    inner = _make(name, spec, False, "")
+    inner = make_elementwise(name, spec, False, "")
 
     def fn(x: Any) -> Any:
         x = operand(x)
-        if not isinstance(x, _SCALARS) and x.dtype.kind in "biu":
+        if not isinstance(x, SCALARS) and x.dtype.kind in "biu":
             return x  # already integral
         return inner(x)
 
@@ -232,7 +152,7 @@ def _logical(name: str, spec: OpSpec) -> Any:
     expr = spec(*[var(i) for i in range(spec.arity)])
 
     def fn(*args: Any) -> Any:
-        bools = [convert(a, bool) if not isinstance(a, _SCALARS) else bool(a)
+        bools = [convert(a, bool) if not isinstance(a, SCALARS) else bool(a)
                  for a in map(operand, args)]
         if all(isinstance(b, bool) for b in bools):
             bools[0] = get_xp().asarray(bools[0])
@@ -271,16 +191,13 @@ def power(x: Any, y: Any) -> Any:
         if expr is None:
             expr = _IPOW[n] = C.ipow(var(0), const(n))
         x = operand(x)
-        if isinstance(x, _SCALARS):
+        if isinstance(x, SCALARS):
             x = get_xp().asarray(x, dtype=result_type(x))
         if n < 0 and x.dtype.kind in "biu":
             raise ValueError("integers cannot be raised to negative integer powers; "
                              "convert the base to a floating dtype first")
         return apply((x,), expr)
-    return apply(_prepare((x, y), to_float=False), _POWER)
-
-
-_SELECT = C.select(var(0), var(1), var(2))
+    return apply(promote((x, y), to_float=False), _POWER)
 
 
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:
@@ -306,12 +223,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None or y is None:
         raise ValueError("gpugrad.numpy.where takes condition, x and y, or condition alone "
                          f"(for nonzero); got only {'y' if x is None else 'x'}")
-    c = operand(condition)
-    c = bool(c) if isinstance(c, _SCALARS) else convert(c, bool)
-    a, b = _prepare((x, y), to_float=False)
-    if isinstance(c, bool):
-        c = get_xp().asarray(c)
-    return apply((c, a, b), _SELECT)
+    return ops.where(condition, x, y)
 
 
 def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import concatenate, ravel
 from gpugrad.numpy._ufuncs import where
 from gpugrad.numpy.sorting import take
@@ -31,7 +31,7 @@ def append(arr: Any, values: Any, axis: int | None = None) -> Any:
         >>> gnp.append(gnp.array([1.0, 2.0]), gnp.array([[3.0], [4.0]]))
         array([1., 2., 3., 4.], dtype=float32)
     """
-    a, v = _array(arr), _array(values)
+    a, v = to_array(arr), to_array(values)
     if axis is None:
         return concatenate([ravel(a), ravel(v)], axis=0)
     return concatenate([a, v], axis=axis)
@@ -62,8 +62,8 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Any:
                [7., 8.],
                [2., 3.]], dtype=float32)
     """
-    a = _array(arr)
-    v = _array(values)
+    a = to_array(arr)
+    v = to_array(values)
     if v.dtype != a.dtype:
         v = S.convert(v, a.dtype)
     # Tag every element with where it comes from: k >= 0 is a's flat element k,
@@ -93,7 +93,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None, *,
         array([[1.],
                [4.]], dtype=float32)
     """
-    a = _array(arr)
+    a = to_array(arr)
     tags = np.arange(a.size, dtype=np.int64).reshape(a.shape)
     try:
         kept = np.delete(tags, _static_obj(obj, "delete"), axis=axis)
@@ -117,12 +117,12 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
                          f"{len(choices)}; give one choice per condition")
     if not conds:
         raise ValueError("select: condlist is empty; give at least one condition")
-    choices = [_array(c) for c in choices]
+    choices = [to_array(c) for c in choices]
     dtype = result_type(*choices, default)
-    out = _array(default)
+    out = to_array(default)
     out = S.convert(out, dtype) if out.dtype != dtype else out
     # The last condition is applied first, so that earlier ones overwrite it.
     for cond, choice in zip(reversed(conds), reversed(choices)):
-        c = _array(cond)
+        c = to_array(cond)
         out = where(c if c.dtype.kind == "b" else c != 0, choice, out)
     return out

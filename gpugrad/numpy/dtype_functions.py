@@ -17,7 +17,7 @@ import numpy as np
 
 from gpugrad import dtypes
 from gpugrad.numpy._complex import imag
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 
 __all__ = [
     "finfo", "iinfo", "iscomplex", "iscomplexobj", "isreal", "isrealobj", "issubdtype",
@@ -102,7 +102,7 @@ def iscomplex(x: Any) -> Any:
         >>> gnp.iscomplex(gnp.array([1.0 + 1j, 2.0]))
         array([ True, False])
     """
-    return imag(_array(x)) != 0
+    return imag(to_array(x)) != 0
 
 
 def isreal(x: Any) -> Any:
@@ -113,4 +113,4 @@ def isreal(x: Any) -> Any:
         >>> gnp.isreal(gnp.array([1.0 + 1j, 2.0]))
         array([False,  True])
     """
-    return imag(_array(x)) == 0
+    return imag(to_array(x)) == 0

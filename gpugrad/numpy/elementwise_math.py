@@ -14,13 +14,14 @@ from gpugrad.backend import namespace_of
 from gpugrad.config import config
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import var
 from gpugrad.numpy._complex import angle
-from gpugrad.numpy._reductions import _array, inexact_array
-from gpugrad.numpy._ufuncs import FUNCTIONS, _make, _prepare, power, where
-from gpugrad.primitives import catalog as C
+from gpugrad.numpy._reductions import inexact_array, to_array
+from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.expr import var
+from gpugrad.primitives.operations import make_elementwise, promote
 
 # angle is defined in _complex (complex-aware) and exported here for the star import.
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "positive", "rad2deg", "radians", "real_if_close", "shape", "sinc", "size",
 ]
 
-hypot = _make("hypot", C.hypot, True, (
+hypot = make_elementwise("hypot", C.hypot, True, (
     "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (at the origin each partial\n"
     "derivative is 1/2, as in JAX).\n\n"
     "Example:\n    >>> import gpugrad.numpy as gnp\n"
@@ -43,7 +44,7 @@ def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
     expr = spec(var(0))
 
     def fn(x: Any) -> Any:
-        x = _array(x)
+        x = to_array(x)
         if x.dtype.kind not in "fc":  # integers are never NaN or infinite
             return array_namespace(x).full(x.shape, fill, dtype=bool)
         return bind(elementwise_p, x, expr=expr)
@@ -113,7 +114,7 @@ def heaviside(x1: Any, x2: Any) -> Any:
         >>> gnp.heaviside(gnp.array([-1.0, 0.0, 2.0]), 0.5)
         array([0. , 0.5, 1. ], dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     # (sign(x1) + 1) / 2 is 0 below 0, 1 above, NaN at NaN; sign has no derivative.
     step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
@@ -124,7 +125,7 @@ def _nan_aware(name: str) -> Any:
     beats = FUNCTIONS["greater" if name == "fmax" else "less"]
 
     def fn(x1: Any, x2: Any) -> Any:
-        a, b = _prepare((x1, x2), to_float=False)
+        a, b = promote((x1, x2), to_float=False)
         out = reduce(a, b)
         if out.dtype.kind not in "fc":
             return out
@@ -155,7 +156,7 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: float | None
         >>> gnp.nan_to_num(gnp.array([gnp.nan, 1.0]))
         array([0., 1.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if x.dtype.kind not in "fc":
         return x
     info = np.finfo(x.dtype)
@@ -175,7 +176,7 @@ def float_power(x1: Any, x2: Any) -> Any:
         >>> gnp.float_power(gnp.array([2, 3]), 2)
         array([4., 9.], dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     if config.enable_x64:
         a = S.convert(a, np.float64) if hasattr(a, "shape") else np.float64(a)
         b = S.convert(b, np.float64) if hasattr(b, "shape") else np.float64(b)
@@ -212,7 +213,7 @@ def positive(x: Any) -> Any:
         >>> gnp.positive(gnp.array([-2.0]))
         array([-2.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     return x if isinstance(x, Tracer) else namespace_of(x).positive(x)
 
 
@@ -224,7 +225,7 @@ def logaddexp2(x1: Any, x2: Any) -> Any:
         >>> gnp.logaddexp2(gnp.array(1.0), 1.0)
         array(2., dtype=float32)
     """
-    a, b = _prepare((x1, x2), to_float=True)
+    a, b = promote((x1, x2), to_float=True)
     ln2 = math.log(2.0)
     return FUNCTIONS["true_divide"](FUNCTIONS["logaddexp"](a * ln2, b * ln2), ln2)
 
@@ -241,7 +242,7 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         >>> gnp.real_if_close(gnp.array([1.0 + 0.5j]))
         array([1.+0.5j], dtype=complex64)
     """
-    x = _array(a)
+    x = to_array(a)
     if x.dtype.kind != "c":
         return x
     if tol > 1:
@@ -266,7 +267,7 @@ def size(a: Any, axis: int | None = None) -> int:
         >>> gnp.size(gnp.ones((2, 3)))
         6
     """
-    shp = _array(a).shape
+    shp = to_array(a).shape
     return int(np.prod(shp, dtype=np.int64)) if axis is None else int(shp[axis])
 
 
@@ -278,7 +279,7 @@ def shape(a: Any) -> tuple[int, ...]:
         >>> gnp.shape([[1.0, 2.0]])
         (1, 2)
     """
-    return tuple(_array(a).shape)
+    return tuple(to_array(a).shape)
 
 
 def ndim(a: Any) -> int:
@@ -289,4 +290,4 @@ def ndim(a: Any) -> int:
         >>> gnp.ndim(gnp.ones((2, 3)))
         2
     """
-    return len(_array(a).shape)
+    return len(to_array(a).shape)

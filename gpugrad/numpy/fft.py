@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import default_float, to_inexact
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.primitives.complex import complex_dtype
 from gpugrad.primitives.fft import NORMS, fft_transform
 from gpugrad.primitives.structural import concatenate, convert
@@ -103,7 +103,7 @@ def _plan(x: Any, s: Sequence[int] | None, axes: Sequence[int] | None, kind: str
 
 def _transform(kind: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] | None,
                norm: str | None, name: str) -> Any:
-    x = _array(a)
+    x = to_array(a)
     norm = _norm(norm)
     axes_t, lengths = _plan(x, s, axes, kind)
     x = _as_real(x, name) if kind == "rfft" else _as_complex(x)
@@ -294,7 +294,7 @@ def fftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
         >>> gnp.fft.fftshift(gnp.array([0.0, 1.0, 2.0, -2.0, -1.0]))
         array([-2., -1.,  0.,  1.,  2.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     return _roll(x, [(a, x.shape[a] // 2) for a in _shift_axes(x, axes)])
 
 
@@ -306,7 +306,7 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
         >>> gnp.fft.ifftshift(gnp.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
         array([ 0.,  1.,  2., -2., -1.], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     return _roll(x, [(a, -(x.shape[a] // 2)) for a in _shift_axes(x, axes)])
 
 

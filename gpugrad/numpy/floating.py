@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import on_one_backend
-from gpugrad.numpy._reductions import _array, inexact_array
-from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
+from gpugrad.numpy._reductions import inexact_array, to_array
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives import structural as S
+from gpugrad.primitives.operations import promote
 
 __all__ = ["around", "copysign", "fmod", "frexp", "i0", "ldexp", "round"]
 
@@ -43,7 +44,7 @@ def round(a: Any, decimals: int = 0, out: None = None) -> Any:
     """
     if out is not None:
         raise TypeError("gpugrad.numpy.round does not write into out=; use its return value")
-    a = _array(a)
+    a = to_array(a)
     if a.dtype.kind in "biu":
         if decimals >= 0:  # already whole: NumPy and JAX return it with its dtype
             return a
@@ -71,7 +72,7 @@ def fmod(x1: Any, x2: Any) -> Any:
         >>> gnp.fmod(gnp.array([7.5, -7.5]), 2.0)
         array([ 1.5, -1.5], dtype=float32)
     """
-    a, b = on_one_backend(*_prepare((x1, x2), to_float=False))[1]  # host operand to device
+    a, b = on_one_backend(*promote((x1, x2), to_float=False))[1]  # host operand to device
     r = FUNCTIONS["remainder"](a, b)
     # remainder takes the divisor's sign; where that differs from the dividend's, fmod is one
     # divisor less (exact in floating point, and its x2-partial becomes -trunc(x1 / x2)).
@@ -87,7 +88,7 @@ def copysign(x1: Any, x2: Any) -> Any:
         >>> gnp.copysign(gnp.array([1.5, -2.0, 3.0]), gnp.array([-1.0, 1.0, -0.0]))
         array([-1.5,  2. , -3. ], dtype=float32)
     """
-    a, b = on_one_backend(*_prepare((x1, x2), to_float=True))[1]  # host operand to device
+    a, b = on_one_backend(*promote((x1, x2), to_float=True))[1]  # host operand to device
     # x1 or its negation, chosen by the sign bits (no abs: the derivative at x1 = 0 is
     # then -1 or 1, as in JAX, instead of abs's 0).
     return where(signbit(a) != signbit(b), -a, a)
@@ -101,7 +102,7 @@ def ldexp(x1: Any, x2: Any) -> Any:
         >>> gnp.ldexp(gnp.array([1.5, 3.0]), gnp.array([2, -1]))
         array([6. , 1.5], dtype=float32)
     """
-    x, n = on_one_backend(_float(x1), _array(x2))[1]  # a host operand moves to the device
+    x, n = on_one_backend(_float(x1), to_array(x2))[1]  # a host operand moves to the device
     if n.dtype.kind not in "iub":
         raise TypeError(f"ldexp: the exponent must be an integer array, got dtype {n.dtype}; "
                         "round it and cast it with astype(int)")

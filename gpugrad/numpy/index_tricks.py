@@ -14,7 +14,7 @@ import numpy as np
 
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._creation import arange, linspace
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import concatenate, reshape, transpose
 
 __all__ = [
@@ -86,7 +86,7 @@ class _AxisConcatenator:
             if isinstance(item, str):
                 raise ValueError(f"{self._name}: a string directive must come first, got "
                                  f"{item!r} later")
-            piece = _slice_piece(item) if isinstance(item, slice) else _array(item)
+            piece = _slice_piece(item) if isinstance(item, slice) else to_array(item)
             if piece.ndim == 0:
                 piece = reshape(piece, (1,))
             pieces.append(_raise_rank(piece, ndmin, trans1d))
@@ -157,7 +157,7 @@ def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Any, Any]:
 
 
 def _matrix_shape(arr: Any, name: str) -> tuple[int, int]:
-    shape = tuple(_array(arr).shape)
+    shape = tuple(to_array(arr).shape)
     if len(shape) != 2:
         raise ValueError(f"{name}: the input must be 2-D, got shape {shape}")
     return shape[0], shape[1]

@@ -88,7 +88,7 @@ class QRResult(NamedTuple):
     R: Any
 
 
-_inexact = inexact_array  # integers and bools become JAX's float for them
+as_inexact = inexact_array  # integers and bools become JAX's float for them
 
 
 def _real_part(x: Any) -> Any:
@@ -96,8 +96,8 @@ def _real_part(x: Any) -> Any:
     return real(x) if x.dtype.kind == "c" else x
 
 
-def _matrices(a: Any, square: bool = False) -> Any:
-    a = _inexact(a)
+def as_matrices(a: Any, square: bool = False) -> Any:
+    a = as_inexact(a)
     if a.ndim < 2:
         raise LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least "
                           "two-dimensional")
@@ -141,8 +141,8 @@ def solve(a: Any, b: Any) -> Any:
         >>> gpugrad.grad(lambda b: gnp.linalg.solve(a, b).sum())(np.array([9.0, 8.0]))
         array([0.2, 0.4])
     """
-    a = _matrices(a, square=True)
-    b = _inexact(b)
+    a = as_matrices(a, square=True)
+    b = as_inexact(b)
     dtype = np.result_type(a.dtype, b.dtype)
     a, b = convert(a, dtype), convert(b, dtype)
     vector = b.ndim == 1
@@ -162,7 +162,7 @@ def inv(a: Any) -> Any:
         array([[0.5 , 0.  ],
                [0.  , 0.25]])
     """
-    return L.inv(_matrices(a, square=True))
+    return L.inv(as_matrices(a, square=True))
 
 
 def slogdet(a: Any) -> SlogdetResult:
@@ -180,7 +180,7 @@ def slogdet(a: Any) -> SlogdetResult:
         array([[ 0.6, -0.2],
                [-0.2,  0.4]])
     """
-    packed = L.slogdet(_matrices(a, square=True))
+    packed = L.slogdet(as_matrices(a, square=True))
     # getitem, not packed[...]: a NumPy array would give NumPy scalars for one matrix.
     logabsdet = _real_part(getitem(packed, (Ellipsis, 1)))
     return SlogdetResult(getitem(packed, (Ellipsis, 0)), logabsdet)
@@ -229,7 +229,7 @@ def cholesky(a: Any, upper: bool = False, *, symmetrize_input: bool = True) -> A
         array([[2., 0.],
                [1., 2.]])
     """
-    factor = L.cholesky(_symmetric(_matrices(a, square=True), symmetrize_input))
+    factor = L.cholesky(_symmetric(as_matrices(a, square=True), symmetrize_input))
     return L.mH(factor) if upper else factor
 
 
@@ -247,7 +247,7 @@ def pinv(a: Any, rcond: float | None = None, hermitian: bool = False) -> Any:
         array([[1. , 0. , 0. ],
                [0. , 0.5, 0. ]])
     """
-    return L.pinv(_matrices(a), 1e-15 if rcond is None else rcond)
+    return L.pinv(as_matrices(a), 1e-15 if rcond is None else rcond)
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def eigh(a: Any, UPLO: str = "L", *, symmetrize_input: bool = True) -> EighResul
     """
     if UPLO not in ("L", "U"):
         raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
-    a = _symmetric(_matrices(a, square=True), symmetrize_input, lower=UPLO == "L")
+    a = _symmetric(as_matrices(a, square=True), symmetrize_input, lower=UPLO == "L")
     w, v = D.unpack_eigh(D.eigh(a))
     return EighResult(_real_part(w), v)
 
@@ -314,7 +314,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
         array([[0., 0.],
                [0., 1.]])
     """
-    a = _matrices(a)
+    a = as_matrices(a)
     m, n = a.shape[-2:]
     if compute_uv and full_matrices and m != n:
         if _is_traced(a):
@@ -345,7 +345,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     """
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
-    a = _matrices(a)
+    a = as_matrices(a)
     m, n = a.shape[-2:]
     if mode == "complete" and m > n:
         if _is_traced(a):

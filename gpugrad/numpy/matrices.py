@@ -17,7 +17,7 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
-from gpugrad.numpy._reductions import _array, sum
+from gpugrad.numpy._reductions import sum, to_array
 from gpugrad.numpy._shape import moveaxis, ravel, reshape, stack
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.sorting import as_array
@@ -43,7 +43,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:
 
 
 def _triangle(m: Any, k: int, lower: bool) -> Any:
-    m = _array(m)
+    m = to_array(m)
     shape = m.shape[-2:]
     mask = np.tri(*shape, k=k if lower else k - 1, dtype=np.bool_)  # type: ignore[call-overload, misc]
     if not lower:
@@ -95,7 +95,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         >>> gnp.diagonal(gnp.array([[1.0, 2.0], [3.0, 4.0]]))
         array([1., 4.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if a.ndim < 2:
         raise ValueError("diagonal requires an array of at least two dimensions")
     a1, a2 = int(axis1) % a.ndim, int(axis2) % a.ndim
@@ -127,7 +127,7 @@ def diag(v: Any, k: int = 0) -> Any:
         array([[1., 0.],
                [0., 2.]], dtype=float32)
     """
-    v = _array(v)
+    v = to_array(v)
     k = int(k)
     if v.ndim == 2:
         return diagonal(v, k)
@@ -147,7 +147,7 @@ def diagflat(v: Any, k: int = 0) -> Any:
         >>> gnp.diagflat(gnp.array([[1.0, 2.0]])).shape
         (2, 2)
     """
-    return diag(ravel(_array(v)), k)
+    return diag(ravel(to_array(v)), k)
 
 
 def identity(n: int, dtype: Any = None) -> Any:
@@ -183,7 +183,7 @@ def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> Any:
         >>> gnp.empty_like(gnp.ones(2))
         array([0., 0.], dtype=float32)
     """
-    prototype = _array(prototype)
+    prototype = to_array(prototype)
     out_shape = prototype.shape if shape is None else shape
     return array_namespace(prototype).zeros(out_shape, dtype or prototype.dtype)
 
@@ -196,7 +196,7 @@ def kron(a: Any, b: Any) -> Any:
         >>> gnp.kron(gnp.array([1.0, 2.0]), gnp.array([1.0, 10.0]))
         array([ 1., 10.,  2., 20.], dtype=float32)
     """
-    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
+    a, b = on_one_backend(to_array(a), to_array(b))[1]  # a host operand moves to the device
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + a.shape
     sb = (1,) * (nd - b.ndim) + b.shape
@@ -217,7 +217,7 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     """
     if axis is not None:
         axisa = axisb = axisc = axis
-    a, b = on_one_backend(_array(a), _array(b))[1]  # a host operand moves to the device
+    a, b = on_one_backend(to_array(a), to_array(b))[1]  # a host operand moves to the device
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
         raise ValueError("cross: incompatible dimensions for cross product (must be 2 or 3)")
@@ -263,7 +263,7 @@ def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: 
     dtype = dtype or default_float()
     if _any_traced(start, stop, base):  # composed, so the derivatives in all three flow
         exponents = traced_linspace(start, stop, num, endpoint, dtype)
-        out = power(S.convert(_array(base), dtype), exponents)
+        out = power(S.convert(to_array(base), dtype), exponents)
         return moveaxis(out, 0, axis)
     out = get_xp().logspace(start, stop, num, endpoint=endpoint, base=base, axis=axis)
     return out.astype(dtype)
@@ -286,7 +286,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     if _any_traced(start, stop) or get_xp() is not np:  # CuPy 14 has no geomspace
         # sign * exp(linspace(log|start|, log|stop|)): the sign has no derivative (NumPy
         # asks for start and stop of one sign), the magnitudes carry the derivatives.
-        first, last = S.convert(_array(start), dtype), S.convert(_array(stop), dtype)
+        first, last = S.convert(to_array(start), dtype), S.convert(to_array(stop), dtype)
         sign = FUNCTIONS["sign"](S.stop_gradient(first))
         logs = [FUNCTIONS["log"](FUNCTIONS["abs"](v)) for v in (first, last)]
         # multiply, not `*`: host endpoints meet a ramp made on the (device) default backend

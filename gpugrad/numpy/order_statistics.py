@@ -16,7 +16,7 @@ import numpy as np
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
-from gpugrad.numpy._reductions import _array, _axes, inexact_array
+from gpugrad.numpy._reductions import inexact_array, normalize_axes, to_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.elementwise_math import isnan
@@ -52,7 +52,7 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     qs = np.asarray(_host(concrete_value(q, "quantile", "q", _POSITIONS)), dtype=np.float64)
     if ((qs < 0) | (qs > 1)).any():
         raise ValueError("quantiles must be in the range [0, 1]")
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     kept = [i for i in range(x.ndim) if i not in axes]
     lead = tuple(x.shape[i] for i in kept)
     flat = reshape(transpose(x, kept + list(axes)), (*lead, -1))
@@ -204,7 +204,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
         >>> gnp.diff(gnp.array([1.0, 4.0, 9.0]))
         array([3., 5.], dtype=float32)
     """
-    x = _array(a)
+    x = to_array(a)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative, got {n}")
     if x.ndim == 0:
@@ -214,7 +214,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     for extra in (prepend, x, append):
         if extra is None:
             continue
-        e = _array(extra)
+        e = to_array(extra)
         if e is not x and e.ndim == 0:
             e = broadcast_to(e, x.shape[:axis] + (1,) + x.shape[axis + 1 :])
         pieces.append(e)
@@ -234,11 +234,11 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
         >>> gnp.ediff1d(gnp.array([1.0, 4.0, 9.0]), to_begin=0.0)
         array([0., 3., 5.], dtype=float32)
     """
-    x = ravel(_array(ary))
+    x = ravel(to_array(ary))
     d = _along(x, 0, 1, None) - _along(x, 0, None, -1)
-    pieces = [ravel(S.convert(_array(v), d.dtype)) for v in (to_begin,) if v is not None]
+    pieces = [ravel(S.convert(to_array(v), d.dtype)) for v in (to_begin,) if v is not None]
     pieces.append(d)
-    pieces += [ravel(S.convert(_array(v), d.dtype)) for v in (to_end,) if v is not None]
+    pieces += [ravel(S.convert(to_array(v), d.dtype)) for v in (to_end,) if v is not None]
     return concatenate(pieces, 0) if len(pieces) > 1 else d
 
 
@@ -257,7 +257,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         array([3.       , 2.8333333, 2.5      ], dtype=float32)
     """
     x = inexact_array(f)
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     if axis is not None and not isinstance(axis, (int, np.integer)):
         axes = tuple(int(a) % x.ndim for a in axis)
     if len(varargs) == 0:
@@ -280,7 +280,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         if np.ndim(h) == 0:
             outs.append(_uniform_gradient(x, ax, h, edge_order))
             continue
-        coords = S.convert(_array(h), x.dtype)
+        coords = S.convert(to_array(h), x.dtype)
         if coords.shape != (n,):
             raise ValueError(f"gradient: the coordinates along axis {ax} must have shape "
                              f"({n},), got {coords.shape}")

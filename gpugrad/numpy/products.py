@@ -13,11 +13,11 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.primitives import structural as S
-from gpugrad.primitives.contraction import contract
+from gpugrad.primitives.contraction import contract, matrix_product
 
 __all__ = ["dot", "einsum", "inner", "matmul", "outer", "tensordot", "vdot"]
 
@@ -35,7 +35,7 @@ def _promote(*xs: Any) -> Any:
     if all((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype == first.dtype
            for x in xs) and first.dtype.kind in "fciu":
         return list(xs)  # the common case: arrays of one dtype, nothing to promote
-    arrays = [_array(x) for x in xs]
+    arrays = [to_array(x) for x in xs]
     dtype = result_type(*arrays)
     return [S.convert(a, dtype) for a in arrays]
 
@@ -82,14 +82,7 @@ def matmul(a: Any, b: Any) -> Any:
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                          f"({a.shape[-1]} != {b.shape[-2]})")
-    if a.ndim == 2 and b.ndim == 2:  # no batch (np.broadcast_shapes is slow to ask)
-        return contract("ab,bc->ac", a, b)
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = S.broadcast_to(a, batch + a.shape[-2:])
-    b = S.broadcast_to(b, batch + b.shape[-2:])
-    lead = _LETTERS[: len(batch)]
-    i, j, k = list(_LETTERS[len(batch) : len(batch) + 3])
-    return contract(f"{lead}{i}{j},{lead}{j}{k}->{lead}{i}{k}", a, b)
+    return matrix_product(a, b)
 
 
 def vdot(a: Any, b: Any) -> Any:

@@ -13,7 +13,7 @@ from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -46,7 +46,7 @@ def fliplr(m: Any) -> Any:
         >>> gnp.fliplr(gnp.array([[1.0, 2.0]]))
         array([[2., 1.]], dtype=float32)
     """
-    m = _array(m)
+    m = to_array(m)
     if m.ndim < 2:
         raise ValueError("fliplr needs an array of at least 2 dimensions")
     return flip(m, 1)
@@ -60,7 +60,7 @@ def flipud(m: Any) -> Any:
         >>> gnp.flipud(gnp.array([1.0, 2.0]))
         array([2., 1.], dtype=float32)
     """
-    m = _array(m)
+    m = to_array(m)
     if m.ndim < 1:
         raise ValueError("flipud needs an array of at least 1 dimension")
     return flip(m, 0)
@@ -74,7 +74,7 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
         >>> gnp.roll(gnp.array([1.0, 2.0, 3.0]), 1)
         array([3., 1., 2.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), a.shape)
     shifts: dict[int, int] = {}
@@ -97,7 +97,7 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
         >>> gnp.rollaxis(gnp.ones((2, 3, 4)), 2).shape
         (4, 2, 3)
     """
-    a = _array(a)
+    a = to_array(a)
     n = a.ndim
     axis = int(axis) % n
     start = int(start) + n if start < 0 else int(start)
@@ -121,7 +121,7 @@ def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
         array([[2., 4.],
                [1., 3.]], dtype=float32)
     """
-    m = _array(m)
+    m = to_array(m)
     a0, a1 = (int(ax) % m.ndim for ax in axes)
     if a0 == a1:
         raise ValueError("rot90: axes must be different")
@@ -145,7 +145,7 @@ def tile(A: Any, reps: Any) -> Any:
         >>> gnp.tile(gnp.array([1.0, 2.0]), 2)
         array([1., 2., 1., 2.], dtype=float32)
     """
-    A = _array(A)
+    A = to_array(A)
     reps_t = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
     d = max(len(reps_t), A.ndim)
     shape = (1,) * (d - A.ndim) + A.shape
@@ -164,7 +164,7 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
         >>> gnp.repeat(gnp.array([1.0, 2.0]), 2)
         array([1., 1., 2., 2.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = int(axis) % a.ndim
@@ -198,7 +198,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         >>> gnp.pad(gnp.array([1.0, 2.0]), (1, 2), mode="edge")
         array([1., 1., 2., 2., 2.], dtype=float32)
     """
-    x = _array(array)
+    x = to_array(array)
     # The widths are the result's shape: they are read as values.
     widths = concrete_value(pad_width, "pad", "pad_width", "the shape of the result")
     widths = np.broadcast_to(np.asarray(widths, dtype=np.int64), (x.ndim, 2))
@@ -278,7 +278,7 @@ def copy(a: Any, order: str = "K") -> Any:
         >>> gnp.copy(gnp.array([1.0]))
         array([1.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if isinstance(a, Tracer):
         return a
     return namespace_of(a).array(a, copy=True)

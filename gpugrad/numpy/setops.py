@@ -15,7 +15,7 @@ import numpy as np
 
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.dtypes import default_int
-from gpugrad.numpy._reductions import _array, all
+from gpugrad.numpy._reductions import all, to_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, moveaxis, ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy.sorting import take
@@ -74,7 +74,7 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         raise NotImplementedError("unique(sorted=False) is not supported (nor in JAX)")
     if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
         raise ValueError(f"unique: size must be a positive integer, got {size!r}")
-    x = _array(ar)
+    x = to_array(ar)
     if axis is not None:
         if not -x.ndim <= axis < x.ndim:
             raise ValueError(f"unique: axis {axis} is out of bounds for an array of "
@@ -118,7 +118,7 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
         >>> bool(gnp.array_equal(gnp.array([1, 2]), gnp.array([1, 2, 3])))
         False
     """
-    x, y = _array(a1), _array(a2)
+    x, y = to_array(a1), to_array(a2)
     if x.shape != y.shape:
         return np.asarray(False)
     same = FUNCTIONS["equal"](x, y)

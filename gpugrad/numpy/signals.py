@@ -18,7 +18,7 @@ from gpugrad.backend import on_one_backend
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import _array, inexact_array
+from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._reductions import sum as _sum
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -58,7 +58,7 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
 def _signals(a: Any, v: Any, mode: str, name: str) -> tuple[Any, Any]:
     if mode not in ("full", "same", "valid"):
         raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid', got {mode!r}")
-    a, v = ravel(_array(a)), ravel(_array(v))
+    a, v = ravel(to_array(a)), ravel(to_array(v))
     if a.shape[0] == 0 or v.shape[0] == 0:
         raise ValueError(f"{name}: inputs cannot be empty")
     dtype = result_type(a, v)
@@ -150,7 +150,7 @@ def polyval(p: Any, x: Any) -> Any:
         >>> gnp.polyval(gnp.array([1.0, 0.0, -1.0]), gnp.array(3.0))
         array(8., dtype=float32)
     """
-    p, x = on_one_backend(_array(operand(p)), _array(operand(x)))[1]
+    p, x = on_one_backend(to_array(operand(p)), to_array(operand(x)))[1]
     y = x * 0
     for k in range(p.shape[0]):
         y = y * x + p[k]
@@ -169,7 +169,7 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
                [4., 2., 1.],
                [9., 3., 1.]], dtype=float32)
     """
-    x = _array(x)
+    x = to_array(x)
     if x.ndim != 1:
         raise ValueError(f"vander: x must be 1-D, got shape {tuple(x.shape)}")
     n = x.shape[0] if N is None else int(N)
@@ -200,9 +200,9 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     y = moveaxis(_float(y), axis, -1)
     if x is None:
         # A Python number stays weak, as in JAX: dx=1.0 keeps a float32 y float32.
-        spacing = dx if type(dx) in (int, float) else _array(dx)
+        spacing = dx if type(dx) in (int, float) else to_array(dx)
     else:
-        xs = _array(x)
+        xs = to_array(x)
         if xs.ndim != 1:
             xs = moveaxis(xs, axis, -1)
         elif xs.shape[0] != y.shape[-1]:

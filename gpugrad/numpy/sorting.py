@@ -19,7 +19,7 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.concrete import concrete_value
 from gpugrad.dtypes import default_int
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import broadcast_to, ravel, stack
 from gpugrad.primitives import discrete as D
 from gpugrad.primitives.indexing import gather
@@ -43,7 +43,7 @@ def _static_indices(indices: Any, function: str, argument: str = "indices") -> A
 
 def _result_shape_from(a: Any, function: str) -> Any:
     # The number of nonzero elements is the length of the result: a value decides a shape.
-    return concrete_value(_array(a), function, "a",
+    return concrete_value(to_array(a), function, "a",
                           "the number of nonzero elements, which is the result's shape",
                           _SIZE_FIX)
 
@@ -78,7 +78,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
         >>> gnp.take(gnp.array([[1.0, 2.0], [3.0, 4.0]]), [3, 0])
         array([4., 1.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = _axis(axis, a.ndim)
@@ -110,7 +110,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
         array([[1., 3.],
                [2., 5.]], dtype=float32)
     """
-    arr = _array(arr)
+    arr = to_array(arr)
     idx = _static_indices(indices, "take_along_axis")
     if axis is None:
         arr, axis = ravel(arr), 0
@@ -142,7 +142,7 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
         >>> gnp.choose(gnp.array([0, 1, 0]), [gnp.zeros(3), gnp.ones(3)])
         array([0., 1., 0.], dtype=float32)
     """
-    idx = _static_indices(_array(a), "choose", "a")
+    idx = _static_indices(to_array(a), "choose", "a")
     n = len(choices)
     xp = namespace_of(idx)
     if mode == "wrap":
@@ -151,7 +151,7 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
         idx = xp.clip(idx, 0, n - 1)
     elif idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
         raise ValueError("choose: invalid entry in choice array")
-    arrays = [_array(c) for c in choices]
+    arrays = [to_array(c) for c in choices]
     shape = np.broadcast_shapes(idx.shape, *[c.shape for c in arrays])
     stacked = stack([broadcast_to(c, shape) for c in arrays])
     idx = xp.broadcast_to(idx, shape)[None]
@@ -167,7 +167,7 @@ def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any =
         >>> gnp.argsort(gnp.array([3.0, 1.0, 2.0]))
         array([1, 2, 0], dtype=int32)
     """
-    return D.argsort(_array(a), axis, descending, default_int())
+    return D.argsort(to_array(a), axis, descending, default_int())
 
 
 def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = None,
@@ -182,7 +182,7 @@ def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any = No
         >>> gnp.sort(gnp.array([3.0, 1.0, 2.0]))
         array([1., 2., 3.], dtype=float32)
     """
-    a = _array(a)
+    a = to_array(a)
     if axis is None:
         a, axis = ravel(a), -1
     if a.ndim == 0:
@@ -199,7 +199,7 @@ def argpartition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introsele
         >>> int(gnp.argpartition(gnp.array([3.0, 1.0, 2.0]), 0)[0])
         1
     """
-    return D.argpartition(_array(a), kth, axis, default_int())
+    return D.argpartition(to_array(a), kth, axis, default_int())
 
 
 def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect",
@@ -212,7 +212,7 @@ def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect"
         >>> float(gnp.partition(gnp.array([3.0, 1.0, 2.0]), 1)[1])
         2.0
     """
-    a = _array(a)
+    a = to_array(a)
     if axis is None:
         a, axis = ravel(a), -1
     return take_along_axis(a, argpartition(a, kth, axis), axis)
@@ -265,7 +265,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
         >>> gnp.searchsorted(gnp.array([1.0, 2.0, 3.0]), gnp.array([2.5, 0.0]))
         array([2, 0], dtype=int32)
     """
-    return D.searchsorted(_array(a), _array(v), sorter, side, default_int())
+    return D.searchsorted(to_array(a), to_array(v), sorter, side, default_int())
 
 
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
@@ -276,7 +276,7 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
         >>> int(gnp.count_nonzero(gnp.array([0.0, 2.0, 3.0])))
         2
     """
-    return D.count_nonzero(_array(a), axis, keepdims, default_int())
+    return D.count_nonzero(to_array(a), axis, keepdims, default_int())
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -289,7 +289,7 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
         array([ True, False])
     """
     # The result is boolean (no derivative), so traced tolerances are plain operands.
-    return D.isclose(_array(a), _array(b), rtol, atol, equal_nan)
+    return D.isclose(to_array(a), to_array(b), rtol, atol, equal_nan)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
@@ -314,4 +314,4 @@ def signbit(x: Any) -> Any:
         >>> gnp.signbit(gnp.array([-1.0, -0.0, 2.0]))
         array([ True,  True, False])
     """
-    return D.signbit(_array(x))
+    return D.signbit(to_array(x))

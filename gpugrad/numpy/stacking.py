@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.numpy._reductions import _array
+from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import broadcast_arrays, concatenate, ravel, reshape, split
 from gpugrad.primitives.indexing import gather
 
@@ -30,7 +30,7 @@ def atleast_1d(*arys: Any) -> Any:
         >>> gnp.atleast_1d(1.0).shape
         (1,)
     """
-    out = [reshape(a, (1,)) if a.ndim == 0 else a for a in map(_array, arys)]
+    out = [reshape(a, (1,)) if a.ndim == 0 else a for a in map(to_array, arys)]
     return out[0] if len(out) == 1 else out
 
 
@@ -43,7 +43,7 @@ def atleast_2d(*arys: Any) -> Any:
         (1, 3)
     """
     out = [reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a
-           for a in map(_array, arys)]
+           for a in map(to_array, arys)]
     return out[0] if len(out) == 1 else out
 
 
@@ -57,7 +57,7 @@ def atleast_3d(*arys: Any) -> Any:
         (2, 3, 1)
     """
     out = []
-    for a in map(_array, arys):
+    for a in map(to_array, arys):
         shape = {0: (1, 1, 1), 1: (1,) + a.shape + (1,), 2: a.shape + (1,)}.get(a.ndim, a.shape)
         out.append(reshape(a, shape))
     return out[0] if len(out) == 1 else out
@@ -81,7 +81,7 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
         shape[i] = -1
         if indexing == "xy" and n > 1 and i < 2:
             shape[0], shape[1] = shape[1], shape[0]
-        out.append(reshape(ravel(_array(x)), tuple(shape)))
+        out.append(reshape(ravel(to_array(x)), tuple(shape)))
     return out if sparse else broadcast_arrays(*out)
 
 
@@ -128,7 +128,7 @@ def column_stack(tup: Any) -> Any:
         (2, 2)
     """
     arrs = []
-    for a in map(_array, tup):
+    for a in map(to_array, tup):
         arrs.append(reshape(a, (-1, 1)) if a.ndim < 2 else a)
     return concatenate(arrs, 1)
 
@@ -141,7 +141,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
         >>> [p.shape for p in gnp.array_split(gnp.ones(5), 2)]
         [(3,), (2,)]
     """
-    x = _array(ary)
+    x = to_array(ary)
     axis = int(axis) % x.ndim
     if np.ndim(indices_or_sections) != 0:
         return split(x, indices_or_sections, axis)
@@ -162,7 +162,7 @@ def hsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
         >>> len(gnp.hsplit(gnp.ones((2, 4)), 2))
         2
     """
-    x = _array(ary)
+    x = to_array(ary)
     if x.ndim == 0:
         raise ValueError("hsplit only works on arrays of 1 or more dimensions")
     return split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
@@ -176,7 +176,7 @@ def vsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
         >>> len(gnp.vsplit(gnp.ones((4, 2)), 2))
         2
     """
-    x = _array(ary)
+    x = to_array(ary)
     if x.ndim < 2:
         raise ValueError("vsplit only works on arrays of 2 or more dimensions")
     return split(x, indices_or_sections, 0)
@@ -190,7 +190,7 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
         >>> len(gnp.dsplit(gnp.ones((1, 2, 4)), 2))
         2
     """
-    x = _array(ary)
+    x = to_array(ary)
     if x.ndim < 3:
         raise ValueError("dsplit only works on arrays of 3 or more dimensions")
     return split(x, indices_or_sections, 2)

@@ -13,7 +13,7 @@ import numpy as np
 
 from gpugrad.backend import on_one_backend
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._reductions import _array, _axes, inexact_array
+from gpugrad.numpy._reductions import inexact_array, normalize_axes, to_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -48,7 +48,7 @@ def _nan_mask(x: Any) -> Any:
 
 
 def _fill_nan(x: Any, value: float) -> Any:
-    x = _array(x)
+    x = to_array(x)
     if x.dtype.kind not in "fc":
         return x
     return where(_nan_mask(x), value, x)
@@ -57,12 +57,12 @@ def _fill_nan(x: Any, value: float) -> Any:
 def _count(nan: Any, axis: Any, keepdims: bool, where: Any, dtype: Any) -> Any:
     """Number of non-NaN elements over ``axis`` (``nan`` is the mask of the NaNs), of those
     selected by the mask ``where``, in the float ``dtype`` (no derivative)."""
-    axes = _axes(nan, axis)
+    axes = normalize_axes(nan, axis)
     if where is None:  # the slice's size less its NaNs: one pass over the mask
         size = float(np.prod([nan.shape[a] for a in axes]))
         return size - D.count_nonzero(nan, axes, keepdims, dtype)
     valid = FUNCTIONS["logical_and"](FUNCTIONS["logical_not"](nan),
-                                     broadcast_to(_array(where), nan.shape))
+                                     broadcast_to(to_array(where), nan.shape))
     return D.count_nonzero(valid, axes, keepdims, dtype)
 
 
@@ -123,7 +123,7 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     centered = filled - _div(R.sum(filled, axis=axis, keepdims=True, where=where), count)
     squares = _select(nan, 0.0, centered * centered)
     if not keepdims:
-        count = squeeze(count, _axes(x, axis))
+        count = squeeze(count, normalize_axes(x, axis))
     dof = count - ddof  # counts of non-NaN elements
     # No degrees of freedom left: NaN, selected before dividing by 1 instead of 0 (JAX's
     # way), so that the derivatives there are 0 rather than 0 / 0.
@@ -146,7 +146,7 @@ def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
 
 def _nan_extremum(a: Any, axis: Any, keepdims: bool, fill: float, reduce: Any,
                   initial: Any, mask: Any) -> Any:
-    x = _array(a)
+    x = to_array(a)
     extra = {"initial": initial, "where": mask}
     if x.dtype.kind not in "fc":
         return reduce(x, axis=axis, keepdims=keepdims, **extra)
@@ -190,7 +190,7 @@ def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         >>> int(gnp.nanargmax(gnp.array([1.0, gnp.nan, 2.0])))
         2
     """
-    return R.argmax(_fill_nan(S.stop_gradient(_array(a)), -np.inf), axis=axis,
+    return R.argmax(_fill_nan(S.stop_gradient(to_array(a)), -np.inf), axis=axis,
                     keepdims=keepdims)
 
 
@@ -202,7 +202,7 @@ def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         >>> int(gnp.nanargmin(gnp.array([1.0, gnp.nan, 0.0])))
         2
     """
-    return R.argmin(_fill_nan(S.stop_gradient(_array(a)), np.inf), axis=axis,
+    return R.argmin(_fill_nan(S.stop_gradient(to_array(a)), np.inf), axis=axis,
                     keepdims=keepdims)
 
 
@@ -249,13 +249,13 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         array(1.5, dtype=float32)
     """
     x = _float(a)
-    axes = _axes(x, axis)
+    axes = normalize_axes(x, axis)
     if weights is None:
         avg = R.mean(x, axis=axis, keepdims=keepdims)
         scale = float(np.prod([x.shape[i] for i in axes]))
-        scl = broadcast_to(S.convert(_array(scale), avg.dtype), avg.shape)
+        scl = broadcast_to(S.convert(to_array(scale), avg.dtype), avg.shape)
     else:
-        x, w = on_one_backend(x, _array(weights))[1]  # host weights move to the device
+        x, w = on_one_backend(x, to_array(weights))[1]  # host weights move to the device
         if w.shape != x.shape:
             if axis is None:
                 raise TypeError("average: axis must be given when the shapes of a and "
@@ -290,11 +290,11 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
 
     # Host arrays beside device arrays move to the device.
     m, y, fweights, aweights = on_one_backend(m, y, fweights, aweights)[1]
-    X = atleast_2d(_float(m) if dtype is None else S.convert(_array(m), dtype))
+    X = atleast_2d(_float(m) if dtype is None else S.convert(to_array(m), dtype))
     if not rowvar and X.shape[0] != 1:
         X = X.T
     if y is not None:
-        Y = atleast_2d(S.convert(_array(y), X.dtype))
+        Y = atleast_2d(S.convert(to_array(y), X.dtype))
         if not rowvar and Y.shape[0] != 1:
             Y = Y.T
         X = concatenate([X, Y], 0)
@@ -304,9 +304,9 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     # (JAX's fweights are integers: no derivative).
     w = None
     if fweights is not None:
-        w = S.convert(_array(fweights), X.dtype)
+        w = S.convert(to_array(fweights), X.dtype)
     if aweights is not None:
-        aw = S.convert(_array(aweights), X.dtype)
+        aw = S.convert(to_array(aweights), X.dtype)
         w = aw if w is None else w * aw
     if w is None:
         avg = R.mean(X, axis=1)

@@ -1,8 +1,9 @@
-"""The closed set of primitives and their rules.
+"""The closed set of primitives and their rules (their elementwise formulas come from
+``gpugrad.expr``).
 
-* ``expr.py`` / ``catalog.py``: the scalar expression language and the elementwise catalog,
-  the single source of every elementwise formula and its derivatives;
 * ``elementwise.py``: the one elementwise primitive, its rules derived from the catalog;
+* ``operations.py``: the array operations rules are written in (elementwise arithmetic with
+  JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
 * ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, concatenate,
   cumsum, stop_gradient;
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;

@@ -38,6 +38,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.operations import equal, multiply, negative, true_divide, where
 from gpugrad.primitives.structural import convert, zeros_like
 
 __all__ = [
@@ -90,8 +91,6 @@ imag_p.jvp = _linear_jvp(lambda z: imag(z))
 
 
 def _imag_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    from gpugrad.numpy import negative
-
     return [make_complex(zeros_like(ct), negative(ct))]
 
 
@@ -114,6 +113,16 @@ def conj(z: Any) -> Any:
     return bind(conj_p, z)
 
 
+def real_part(x: Any) -> Any:
+    """The real part of ``x``, which may be real (then it is ``x`` itself)."""
+    return real(x) if x.dtype.kind == "c" else x
+
+
+def conjugate(x: Any) -> Any:
+    """The complex conjugate of ``x``, which may be real (then it is ``x`` itself)."""
+    return conj(x) if x.dtype.kind == "c" else x
+
+
 # ---------------------------------------------------------------------------------------
 # complex(re, im): two real arrays of one shape and dtype into one complex array
 
@@ -134,8 +143,6 @@ def _complex_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
 
 
 def _complex_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    from gpugrad.numpy import negative
-
     return [real(ct) if wanted[0] else None, negative(imag(ct)) if wanted[1] else None]
 
 
@@ -161,23 +168,17 @@ complex_abs_p.impl = lambda z: _array(namespace_of(z).abs(z))
 
 def _abs_factor(z: Any, out: Any) -> Any:
     """``conj(z) / |z|`` with ``|z| = 0`` replaced by 1: ``d|z| = real(factor * dz)``."""
-    from gpugrad.numpy import equal, true_divide, where
-
     safe = where(equal(out, 0), 1.0, out)
     return true_divide(conj(z), convert(safe, z.dtype))
 
 
 def _abs_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
-    from gpugrad.numpy import multiply
-
     (z,), (t,) = primals, tangents
     out = complex_abs(z)
     return out, real(multiply(t, _abs_factor(z, out)))
 
 
 def _abs_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    from gpugrad.numpy import multiply
-
     (z,) = primals
     return [multiply(convert(ct, z.dtype), _abs_factor(z, out))]
 

@@ -12,6 +12,7 @@ transposes and reshapes planned once per (spec, shapes).
 
 from __future__ import annotations
 
+import string
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,8 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.primitives.operations import add
+from gpugrad.primitives.structural import broadcast_to
 
 __all__ = ["einsum_p", "contract"]
 
@@ -136,8 +139,6 @@ def _matmul(a: Any, b: Any) -> Any:
 
 
 def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     out = contract(spec, *primals)
     total = None
     for k, t in enumerate(tangents):
@@ -146,7 +147,7 @@ def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
         operands = list(primals)
         operands[k] = t
         term = contract(spec, *operands)
-        total = term if total is None else gnp.add(total, term)
+        total = term if total is None else add(total, term)
     return out, total
 
 
@@ -246,3 +247,22 @@ def contract(spec: str, *operands: Any) -> Any:
         if inputs[0] == output:
             return operands[0]
     return bind(einsum_p, *operands, spec=spec)
+
+
+def matrix_product(a: Any, b: Any) -> Any:
+    """The product of two stacks of matrices of one dtype, ``(..., n, k) @ (..., k, m)``,
+    their batch axes broadcast.
+
+    Example:
+        >>> matrix_product(np.ones((2, 3)), np.ones((3, 1)))
+        array([[3.],
+               [3.]])
+    """
+    if a.ndim == 2 and b.ndim == 2:  # no batch (np.broadcast_shapes is slow to ask)
+        return contract("ab,bc->ac", a, b)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = broadcast_to(a, batch + a.shape[-2:])
+    b = broadcast_to(b, batch + b.shape[-2:])
+    letters = string.ascii_letters[: len(batch) + 3]
+    lead, (i, j, k) = letters[: len(batch)], list(letters[len(batch):])
+    return contract(f"{lead}{i}{j},{lead}{j}{k}->{lead}{i}{k}", a, b)

@@ -25,8 +25,8 @@ from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
 from gpugrad.dtypes import compute_type
+from gpugrad.expr.language import Expr, diff, substitute, to_python, var
 from gpugrad.primitives import fusion, special_math
-from gpugrad.primitives.expr import Expr, diff, substitute, to_python, var
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import broadcast_to, unbroadcast
 
@@ -195,7 +195,7 @@ def _narrowed(out: Any, args: Sequence[Any]) -> Any:
     return out.astype(precision, copy=False)
 
 
-def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
+def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
     """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
     key = ("jvp", nargs, with_tangent)
     cached = expr._cache.get(key)
@@ -208,7 +208,7 @@ def _jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | N
     return cached  # type: ignore[no-any-return,return-value]
 
 
-def _vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
+def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
     """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
     key = ("vjp", nargs, i)
     if key not in expr._cache:
@@ -223,7 +223,7 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     if not isinstance(expr.op, str) and expr.op.out_kind == "bool":
         return out, None
     with_tangent = tuple(i for i, t in enumerate(tangents) if t is not None)
-    texpr = _jvp_expr(expr, len(primals), with_tangent)
+    texpr = jvp_expr(expr, len(primals), with_tangent)
     if texpr is None or (texpr.op == "const" and texpr.value == 0):
         return out, None
     tangent = bind(elementwise_p, *primals, *[tangents[i] for i in with_tangent], out,
@@ -283,11 +283,11 @@ def _jvp_function(expr: Expr, n: int, with_tangent: tuple[int, ...]) -> Any:
     or False where the tangent is zero."""
     if not isinstance(expr.op, str) and expr.op.out_kind == "bool":
         return False
-    texpr = _jvp_expr(expr, n, with_tangent)
+    texpr = jvp_expr(expr, n, with_tangent)
     if texpr is None or (texpr.op == "const" and texpr.value == 0):
         return False
     m = len(with_tangent)
-    return _many_function((expr, substitute(texpr, {var(n + m): expr})), n + m)
+    return many_function((expr, substitute(texpr, {var(n + m): expr})), n + m)
 
 
 def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
@@ -299,7 +299,7 @@ def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
     if plan is None:
         evaluated, exprs, identity = [], [], []
         for i, w in enumerate(wanted):
-            vexpr = _vjp_expr(expr, n, i) if w else None
+            vexpr = vjp_expr(expr, n, i) if w else None
             if vexpr is None:
                 continue
             if vexpr.op == "var" and vexpr.value == n + 1:
@@ -338,7 +338,7 @@ def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any
     calls it straight from the backward pass."""
     evaluated, exprs, identity = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
                                                           for i in range(n)))
-    fn = _many_function(exprs, n + 2) if exprs else None
+    fn = many_function(exprs, n + 2) if exprs else None
     rule = _rule_maker(n, evaluated, identity)(fn)
     expr._cache[key] = rule
     return rule
@@ -377,7 +377,7 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
 _many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}
 
 
-def _many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
+def many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
     """The generated NumPy function returning the tuple of the values of ``exprs``."""
     key = (exprs, nargs)
     fn = _many.get(key)
@@ -404,7 +404,7 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
             return list(run_elementwise(exprs, args))
     if large:
         return [evaluate(*args, expr=e) for e in exprs]
-    return [_result(v, args) for v in _call(_many_function(exprs, len(args)), args)]
+    return [_result(v, args) for v in _call(many_function(exprs, len(args)), args)]
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
@@ -428,7 +428,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     shape = tuple(out.shape)
     cts: list[Any] = [None] * n
     for i in wanted_at:
-        vexpr = _vjp_expr(expr, n, i)
+        vexpr = vjp_expr(expr, n, i)
         if vexpr is None:
             continue
         if vexpr.op == "var" and vexpr.value == n + 1:

@@ -31,6 +31,7 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.primitives.complex import complex_dtype, conj, real, real_dtype
+from gpugrad.primitives.operations import multiply
 
 __all__ = ["fft_p", "fft_transform", "KINDS", "NORMS"]
 
@@ -78,8 +79,6 @@ def hermitian_weights(n: int, dtype: Any, like: Any) -> Any:
 
 def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], kind: str,
          axes: tuple[int, ...], lengths: tuple[int, ...], norm: str) -> list[Any]:
-    from gpugrad.numpy import multiply
-
     if kind in ("fft", "ifft"):
         return [fft_transform(ct, kind, axes, lengths, norm)]
     if kind == "rfft":

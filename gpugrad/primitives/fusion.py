@@ -40,9 +40,10 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.reverse import register_lazy_evaluation
 from gpugrad.core.trace import bind, raw_value
-from gpugrad.primitives import catalog as C
-from gpugrad.primitives.expr import Expr, depends_on, substitute, var
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, depends_on, substitute, var
 
 __all__ = [
     "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "inline", "materialize", "remat",
@@ -170,7 +171,8 @@ def accumulate(previous: Any, contribution: Any) -> Any:
         total = previous + contribution  # the common case: no promotion, no tracing
         return total if type(total) is np.ndarray else np.asarray(total)
     if type(previous) is not Deferred and type(contribution) is not Deferred:
-        from gpugrad.numpy import add
+        # elementwise (which operations builds on) imports this module
+        from gpugrad.primitives.operations import add
 
         return add(previous, contribution)
     expr, args = inline(_ADD, [previous, contribution])
@@ -325,7 +327,7 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
 
 def _residuals(node: Any) -> list[Deferred]:
     """Recipes, among those inlined in ``node``'s, of costly values the VJPs read."""
-    from gpugrad.primitives.elementwise import _vjp_expr
+    from gpugrad.primitives.elementwise import vjp_expr
 
     chain, stack, seen = [], [node], {id(node)}
     while stack:  # the nodes whose recipes are inlined in this one (not checkpoints)
@@ -341,7 +343,7 @@ def _residuals(node: Any) -> list[Deferred]:
         expr = n.params["expr"]
         count = len(n.parents)
         for i, p in enumerate(n.parents):
-            vexpr = _vjp_expr(expr, count, i) if p is not None else None
+            vexpr = vjp_expr(expr, count, i) if p is not None else None
             if vexpr is None:
                 continue
             for k, q in enumerate(n.parents):  # a primal the rule reads
@@ -355,9 +357,12 @@ def _residuals(node: Any) -> list[Deferred]:
 def _costly(n: Any) -> bool:
     cached = n.params["expr"]._cache.get("costly")
     if cached is None:
-        from gpugrad.primitives.expr import OpSpec, _linearize
+        from gpugrad.expr.language import OpSpec, evaluation_order
 
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
-                     for e in _linearize(n.params["expr"]))
+                     for e in evaluation_order(n.params["expr"]))
         n.params["expr"]._cache["costly"] = cached
     return bool(cached)
+
+
+register_lazy_evaluation(accumulate, materialize, evaluate_lazy)

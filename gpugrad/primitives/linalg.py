@@ -28,8 +28,19 @@ from typing import Any
 
 from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.trace import Primitive, bind, raw_value
-from gpugrad.primitives.complex import make_complex
-from gpugrad.primitives.structural import convert
+from gpugrad.primitives.complex import conjugate, imag, make_complex, real_part
+from gpugrad.primitives.contraction import matrix_product
+from gpugrad.primitives.operations import (
+    equal,
+    expand_dims,
+    multiply,
+    promote,
+    stack,
+    sum_over,
+    swapaxes,
+    where,
+)
+from gpugrad.primitives.structural import broadcast_to, convert, zeros_like
 
 __all__ = [
     "adjoint_vjp",
@@ -53,20 +64,14 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------
 # Helpers shared by the rules (also used by linalg_decomp.py). They take tracers or arrays.
-# gpugrad.numpy is imported lazily: it imports this module while it is being initialised.
-
-
 def matmul(a: Any, b: Any) -> Any:
-    import gpugrad.numpy as gnp
-
-    return gnp.matmul(a, b)
+    """The product of two stacks of matrices, promoted to one dtype (batch axes broadcast)."""
+    return matrix_product(*promote((a, b), False))
 
 
 def mT(x: Any) -> Any:
     """The matrix transpose of a stack of matrices (swap the last two axes)."""
-    import gpugrad.numpy as gnp
-
-    return gnp.swapaxes(x, -1, -2)
+    return swapaxes(x, -1, -2)
 
 
 def is_complex(x: Any) -> bool:
@@ -75,21 +80,17 @@ def is_complex(x: Any) -> bool:
 
 def mH(x: Any) -> Any:
     """The conjugate transpose of a stack of matrices (``mT`` for real ones)."""
-    import gpugrad.numpy as gnp
-
-    return gnp.conj(mT(x)) if is_complex(x) else mT(x)
+    return conjugate(mT(x)) if is_complex(x) else mT(x)
 
 
 def adjoint_vjp(adjoint: Any) -> Any:
     """A VJP rule in JAX's convention, ``ct -> conj(adjoint(conj(ct)))``, from ``adjoint``,
     the adjoint of the JVP for the real inner product ``Re tr(X^H Y)`` (for real arrays the
     two are the same and nothing is conjugated)."""
-    import gpugrad.numpy as gnp
-
     def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], **params: Any
             ) -> list[Any]:
-        cts = adjoint(gnp.conj(ct), primals, out, wanted, **params)
-        return [None if c is None else gnp.conj(c) for c in cts]
+        cts = adjoint(conjugate(ct), primals, out, wanted, **params)
+        return [None if c is None else conjugate(c) for c in cts]
 
     return vjp
 
@@ -117,16 +118,12 @@ def tril(x: Any, k: int = 0) -> Any:
 
 def diagonal(x: Any) -> Any:
     """The main diagonal of each square matrix, ``(..., n, n) -> (..., n)``."""
-    import gpugrad.numpy as gnp
-
-    return gnp.sum(x * eye_like(x), axis=-1)
+    return sum_over(x * eye_like(x), (-1,))
 
 
 def diag_embed(v: Any) -> Any:
     """Diagonal matrices with ``v`` on the diagonal, ``(..., n) -> (..., n, n)``."""
-    import gpugrad.numpy as gnp
-
-    return gnp.expand_dims(v, -2) * eye_like(v)
+    return expand_dims(v, -2) * eye_like(v)
 
 
 def divide_defined(x: Any, d: Any) -> Any:
@@ -140,9 +137,7 @@ def divide_defined(x: Any, d: Any) -> Any:
     stays finite. The inner ``where`` keeps the derivative of ``x / d`` finite where ``d`` is
     0 (JAX's NaN trap); the NaN mask is a constant, computed from the values.
     """
-    import gpugrad.numpy as gnp
-
-    quotient = x / gnp.where(gnp.equal(d, 0), 1.0, d)
+    quotient = x / where(equal(d, 0), 1.0, d)
     raw_x, raw_d = raw_value(x), raw_value(d)
     xp = namespace_of(raw_x, raw_d)
     undefined = (raw_d == 0) & (raw_x != 0)
@@ -152,18 +147,14 @@ def divide_defined(x: Any, d: Any) -> Any:
 def divide_by_gaps(x: Any, w: Any) -> Any:
     """``F o x`` with ``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal and 0 on it, where
     a zero gap is undefined (see ``divide_defined``)."""
-    import gpugrad.numpy as gnp
-
     # 1 on the diagonal of the gaps; ``w`` is real, ``x`` may be complex.
-    gaps = gnp.expand_dims(w, -2) - gnp.expand_dims(w, -1) + eye_like(w)
+    gaps = expand_dims(w, -2) - expand_dims(w, -1) + eye_like(w)
     return divide_defined(x * (1 - eye_like(x)), gaps)
 
 
 def inv(a: Any) -> Any:
     """The inverse of each matrix, as ``solve(a, I)``."""
-    import gpugrad.numpy as gnp
-
-    return solve(a, gnp.broadcast_to(eye_like(a), a.shape))
+    return solve(a, broadcast_to(eye_like(a), a.shape))
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,24 +218,20 @@ def _slogdet_impl(a: Any) -> Any:
 
 
 def _slogdet_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     (a,), (ta,) = primals, tangents
     out = slogdet(a)
     tau = diagonal(solve(a, ta)).sum(axis=-1)
     if not is_complex(a):
-        return out, gnp.stack([gnp.zeros_like(tau), tau], axis=-1)
-    d_logabsdet = convert(gnp.real(tau), a.dtype)
-    return out, gnp.stack([gnp.multiply(out[..., 0], tau - d_logabsdet), d_logabsdet], axis=-1)
+        return out, stack([zeros_like(tau), tau], axis=-1)
+    d_logabsdet = convert(real_part(tau), a.dtype)
+    return out, stack([multiply(out[..., 0], tau - d_logabsdet), d_logabsdet], axis=-1)
 
 
 def _slogdet_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    import gpugrad.numpy as gnp
-
     (a,) = primals
     ct_tau = ct[..., 1]
     if is_complex(a):
-        ct_tau = make_complex(gnp.real(ct_tau), gnp.imag(gnp.multiply(out[..., 0], ct[..., 0])))
+        ct_tau = make_complex(real_part(ct_tau), imag(multiply(out[..., 0], ct[..., 0])))
     return [ct_tau[..., None, None] * mT(inv(a))]
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.complex import real_part
 from gpugrad.primitives.linalg import (
     adjoint_vjp,
     diag_embed,
@@ -50,30 +51,25 @@ from gpugrad.primitives.linalg import (
     solve,
     tril,
 )
+from gpugrad.primitives.operations import concatenate, equal, expand_dims, where
 from gpugrad.primitives.structural import convert
 
 __all__ = ["eigh", "qr", "svd", "unpack_eigh", "unpack_qr", "unpack_svd"]
 
 
 def _concat(parts: list[Any]) -> Any:
-    import gpugrad.numpy as gnp
-
-    return gnp.concatenate(parts, axis=-2)
+    return concatenate(parts, axis=-2)
 
 
 def _real_row(x: Any, dtype: Any) -> Any:
     """The real part of ``x`` (a tangent of real factors) as a row in the packed ``dtype``."""
-    import gpugrad.numpy as gnp
-
-    return gnp.expand_dims(convert(gnp.real(x), dtype), -2)
+    return expand_dims(convert(real_part(x), dtype), -2)
 
 
 def _imag_diagonal(x: Any) -> Any:
     """``i Im(diag(x))`` as a diagonal matrix (the projection that is its own adjoint)."""
-    import gpugrad.numpy as gnp
-
     d = diagonal(x)
-    return diag_embed(d - convert(gnp.real(d), d.dtype))
+    return diag_embed(d - convert(real_part(d), d.dtype))
 
 
 # ---------------------------------------------------------------------------------------
@@ -97,22 +93,18 @@ def unpack_eigh(packed: Any) -> tuple[Any, Any]:
 
 
 def _eigh_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     (a,), (ta,) = primals, tangents
     out = eigh(a)
     w, v = unpack_eigh(out)
     m = matmul(matmul(mH(v), ta), v)
-    v_dot = matmul(v, divide_by_gaps(m, gnp.real(w)))
+    v_dot = matmul(v, divide_by_gaps(m, real_part(w)))
     return out, _concat([_real_row(diagonal(m), a.dtype), v_dot])
 
 
 def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    import gpugrad.numpy as gnp
-
     w, v = unpack_eigh(out)
     ct_w, ct_v = unpack_eigh(ct)
-    inner = diag_embed(gnp.real(ct_w)) + divide_by_gaps(matmul(mH(v), ct_v), gnp.real(w))
+    inner = diag_embed(real_part(ct_w)) + divide_by_gaps(matmul(mH(v), ct_v), real_part(w))
     return [matmul(matmul(v, inner), mH(v))]
 
 
@@ -158,24 +150,20 @@ def unpack_svd(packed: Any, m: int) -> tuple[Any, Any, Any]:
 
 def _phase_term(x: Any, s: Any) -> Any:
     """``i Im(diag(x)) S^{-1}``, 0 where ``s_i = 0`` (JAX's choice of phase for ``U``)."""
-    import gpugrad.numpy as gnp
-
-    zero = gnp.equal(s, 0)
-    inverse = gnp.where(zero, 0.0, 1 / gnp.where(zero, 1.0, s))
-    return _imag_diagonal(x) * convert(gnp.expand_dims(inverse, -2), x.dtype)
+    zero = equal(s, 0)
+    inverse = where(zero, 0.0, 1 / where(zero, 1.0, s))
+    return _imag_diagonal(x) * convert(expand_dims(inverse, -2), x.dtype)
 
 
 def _svd_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     (a,), (ta,) = primals, tangents
     m, n = a.shape[-2:]
     out = svd(a)
     u, s, v = unpack_svd(out, m)
-    s = gnp.real(s)
+    s = real_part(s)
     ta_v = matmul(ta, v)
     dp = matmul(mH(u), ta_v)
-    s_row, s_col = gnp.expand_dims(s, -2), gnp.expand_dims(s, -1)
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
     dp_s = dp * s_row  # dP S
     s_dp = s_col * dp  # S dP
     u_inner = divide_by_gaps(dp_s + mH(dp_s), s * s)
@@ -191,17 +179,15 @@ def _svd_jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
 
 
 def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    import gpugrad.numpy as gnp
-
     (a,) = primals
     m, n = a.shape[-2:]
     u, s, v = unpack_svd(out, m)
-    s = gnp.real(s)
+    s = real_part(s)
     ct_u, ct_s, ct_v = unpack_svd(ct, m)
     g = matmul(mH(u), ct_u)
     h = matmul(mH(v), ct_v)
-    s_row, s_col = gnp.expand_dims(s, -2), gnp.expand_dims(s, -1)
-    core = (diag_embed(gnp.real(ct_s)) + divide_by_gaps(g - mH(g), s * s) * s_row
+    s_row, s_col = expand_dims(s, -2), expand_dims(s, -1)
+    core = (diag_embed(real_part(ct_s)) + divide_by_gaps(g - mH(g), s * s) * s_row
             + s_col * divide_by_gaps(h - mH(h), s * s))
     if is_complex(a):
         core = core + _phase_term(g, s)

@@ -18,8 +18,8 @@ and integer powers up to 4 become products. numexpr's thread settings are left a
 
 Example:
     >>> import numpy as np
-    >>> from gpugrad.primitives import catalog as C
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr import catalog as C
+    >>> from gpugrad.expr.language import var
     >>> e = C.exp(-C.square(var(0))) * 2.5 + var(1)
     >>> to_numexpr(e)
     ('((exp((-(x0 ** 2))) * c0) + x1)', (0, 1), (2.5,))
@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.primitives.expr import Expr, OpSpec
+from gpugrad.expr.language import Expr, OpSpec
 
 __all__ = ["MAX_INPUTS", "VOCABULARY", "available", "numexpr_function", "to_numexpr"]
 

@@ -18,8 +18,8 @@ option on (off by default) and numexpr installed, such expressions within numexp
 vocabulary run on numexpr instead (:mod:`gpugrad.primitives.numexpr_eval`).
 
 Example:
-    >>> from gpugrad.primitives import catalog as C
-    >>> from gpugrad.primitives.expr import var
+    >>> from gpugrad.expr import catalog as C
+    >>> from gpugrad.expr.language import var
     >>> print(fused_source(C.exp(-C.square(var(0))) * var(1), 2, (True, True)))
     def _fused(xp, x0, x1):
         t0 = xp.square(x0)
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
+from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
 from gpugrad.primitives import numexpr_eval
-from gpugrad.primitives.expr import Expr, OpSpec, _linearize, depends_on
 
 __all__ = [
     "FUSED_MIN_SIZE",
@@ -70,7 +70,7 @@ def fusable(expr: Expr) -> bool:
     cached = expr._cache.get("fusable")
     if cached is None:
         cached = expr._cache["fusable"] = all(
-            isinstance(n.op, OpSpec) and _ufunc_name(n.op) for n in _linearize(expr)
+            isinstance(n.op, OpSpec) and _ufunc_name(n.op) for n in evaluation_order(expr)
         )
     return bool(cached)
 
@@ -100,7 +100,7 @@ def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chu
     Chunked, ``out`` is a list: the result goes to ``out[0]`` and the value of the
     subexpression ``exports[j]`` (floating, of the full shape) to ``out[j + 1]``.
     """
-    nodes = _linearize(expr)
+    nodes = evaluation_order(expr)
     export_at = {e: j + 1 for j, e in enumerate(exports)}
     if len(export_at) < len(exports) or expr in export_at:  # each output written once
         raise ValueError("exported values must differ from each other and from the result")
@@ -220,7 +220,7 @@ def _fused_or_plain(
             return with_numexpr
         if not fusable(expr):
             return plain
-    if contiguous and len(_linearize(expr)) > 1:
+    if contiguous and len(evaluation_order(expr)) > 1:
         chunked = _chunked_function(expr, len(args), pattern)
         if chunked is not None:
             compiled = chunked
@@ -372,8 +372,8 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
 
     Example:
         >>> import numpy as np
-        >>> from gpugrad.primitives import catalog as C
-        >>> from gpugrad.primitives.expr import var
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
         >>> e = C.sin(var(0)) * 3.0 + var(0)
         >>> x = np.linspace(0.0, 1.0, 1 << 17)
         >>> fn = numpy_function_for(e, (x,))

@@ -8,13 +8,24 @@ itself, so it is right when some elements are zero.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
-from gpugrad.primitives.structural import reshape, stop_gradient
+from gpugrad.primitives.operations import (
+    concatenate,
+    equal,
+    flip,
+    getitem,
+    multiply,
+    ones_like,
+    sum_over,
+    true_divide,
+)
+from gpugrad.primitives.structural import convert, reshape, stop_gradient, transpose
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod"]
 
@@ -35,27 +46,22 @@ def _extremum(name: str, reducer: str) -> Primitive:
 
     def weights(x: Any, out: Any, axes: tuple[int, ...]) -> Any:
         """1/k at each of the k positions attaining the extremum, 0 elsewhere."""
-        import gpugrad.numpy as gnp
-
         x = stop_gradient(x)
-        hit = gnp.equal(x, reshape(stop_gradient(out), _keepdims_shape(x.shape, axes)))
-        mask = gnp.astype(hit, x.dtype)
-        return gnp.true_divide(mask, gnp.sum(mask, axis=axes, keepdims=True))
+        hit = equal(x, reshape(stop_gradient(out), _keepdims_shape(x.shape, axes)))
+        mask = convert(hit, x.dtype)
+        return true_divide(mask, sum_over(mask, axes, keepdims=True))
 
     def jvp(primals: list[Any], tangents: list[Any], axes: tuple[int, ...]
             ) -> tuple[Any, Any]:
-        import gpugrad.numpy as gnp
-
         (x,), (t,) = primals, tangents
         out = bind(prim, x, axes=axes)
-        return out, gnp.sum(gnp.multiply(t, weights(x, out, axes)), axis=axes)
+        return out, sum_over(multiply(t, weights(x, out, axes)), axes)
 
     def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], axes: tuple[int, ...]
             ) -> list[Any]:
-        import gpugrad.numpy as gnp
         (x,) = primals
         kept = reshape(ct, _keepdims_shape(x.shape, axes))
-        return [gnp.multiply(kept, weights(x, out, axes))]
+        return [multiply(kept, weights(x, out, axes))]
 
     prim.impl, prim.jvp, prim.vjp = impl, jvp, vjp
     return prim
@@ -87,34 +93,30 @@ def reduce_min(x: Any, axes: tuple[int, ...]) -> Any:
 
 def cumprod_last(x: Any) -> Any:
     """Inclusive cumulative product along the last axis, as a Hillis-Steele scan."""
-    import gpugrad.numpy as gnp
-
     n = x.shape[-1]
     shift = 1
     while shift < n:
-        ones = gnp.ones_like(gnp.getitem(x, (Ellipsis, slice(0, shift))))
-        shifted = gnp.getitem(x, (Ellipsis, slice(0, n - shift)))
-        x = gnp.multiply(x, gnp.concatenate([ones, shifted], axis=-1))
+        ones = ones_like(getitem(x, (Ellipsis, slice(0, shift))))
+        shifted = getitem(x, (Ellipsis, slice(0, n - shift)))
+        x = multiply(x, concatenate([ones, shifted], axis=-1))
         shift *= 2
     return x
 
 
 def _prod_except_self(x: Any, axes: tuple[int, ...]) -> Any:
     """Same shape as ``x``: each element replaced by the product of the others in ``axes``."""
-    import gpugrad.numpy as gnp
-
     kept = [i for i in range(x.ndim) if i not in axes]
-    moved = gnp.transpose(x, kept + list(axes))
+    moved = transpose(x, tuple(kept + list(axes)))
     lead = moved.shape[: len(kept)]
-    flat = gnp.reshape(moved, lead + (-1,))
+    flat = reshape(moved, lead + (math.prod(moved.shape[len(kept):]),))
     head = (Ellipsis, slice(0, -1))
-    ones = gnp.ones_like(gnp.getitem(flat, (Ellipsis, slice(0, 1))))
-    prefix = gnp.concatenate([ones, gnp.getitem(cumprod_last(flat), head)], axis=-1)
-    suffix = gnp.flip(
-        gnp.concatenate([ones, gnp.getitem(cumprod_last(gnp.flip(flat, -1)), head)], axis=-1), -1
+    ones = ones_like(getitem(flat, (Ellipsis, slice(0, 1))))
+    prefix = concatenate([ones, getitem(cumprod_last(flat), head)], axis=-1)
+    suffix = flip(
+        concatenate([ones, getitem(cumprod_last(flip(flat, -1)), head)], axis=-1), -1
     )
-    others = gnp.reshape(gnp.multiply(prefix, suffix), moved.shape)
-    return gnp.transpose(others, list(np.argsort(kept + list(axes))))
+    others = reshape(multiply(prefix, suffix), moved.shape)
+    return transpose(others, tuple(int(i) for i in np.argsort(kept + list(axes))))
 
 
 reduce_prod_p = Primitive("reduce_prod")
@@ -123,18 +125,15 @@ reduce_prod_p.impl = lambda x, axes: _as_array(namespace_of(x).prod(x, axis=axes
 
 def _prod_jvp(primals: list[Any], tangents: list[Any], axes: tuple[int, ...]
               ) -> tuple[Any, Any]:
-    import gpugrad.numpy as gnp
-
     (x,), (t,) = primals, tangents
-    return reduce_prod(x, axes), gnp.sum(gnp.multiply(t, _prod_except_self(x, axes)), axis=axes)
+    return reduce_prod(x, axes), sum_over(
+        multiply(t, _prod_except_self(x, axes)), axes)
 
 
 def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
               axes: tuple[int, ...]) -> list[Any]:
     (x,) = primals
-    import gpugrad.numpy as gnp
-
-    return [gnp.multiply(reshape(ct, _keepdims_shape(x.shape, axes)), _prod_except_self(x, axes))]
+    return [multiply(reshape(ct, _keepdims_shape(x.shape, axes)), _prod_except_self(x, axes))]
 
 
 reduce_prod_p.jvp = _prod_jvp

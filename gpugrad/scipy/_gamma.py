@@ -12,15 +12,15 @@ import math
 from typing import Any
 
 import gpugrad.numpy as gnp
-from gpugrad.numpy._ufuncs import _prepare
 from gpugrad.numpy.elementwise_math import isnan
 from gpugrad.numpy.sorting import signbit
+from gpugrad.primitives.operations import promote
 
 __all__ = ["beta", "betaln", "gamma", "gammasgn", "multigammaln", "psi", "rgamma"]
 
 
 def _real(name: str, *args: Any) -> list[Any]:
-    out = _prepare(args, to_float=True)
+    out = promote(args, to_float=True)
     if any(a.dtype.kind == "c" for a in out):
         raise TypeError(f"{name} is defined for real inputs only, got a complex one")
     return out

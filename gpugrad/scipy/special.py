@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import bind
-from gpugrad.numpy._reductions import _array, _axes
-from gpugrad.numpy._ufuncs import FUNCTIONS, _prepare, where
-from gpugrad.primitives import catalog as C
+from gpugrad.expr import catalog as C
+from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.numpy._reductions import normalize_axes, to_array
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.expr import Expr, OpSpec, const, var
+from gpugrad.primitives.operations import promote
 from gpugrad.primitives.structural import reduce_sum, reshape, stop_gradient
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
 
 
 def _real_args(name: str, *args: Any) -> list[Any]:
-    out = _prepare(args, to_float=True)
+    out = promote(args, to_float=True)
     if any(getattr(a, "dtype", np.dtype(float)).kind == "c" for a in out):
         raise TypeError(f"{name} is defined for real inputs only, got a complex one")
     return out
@@ -201,14 +202,14 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
         (a,) = _real_args("logsumexp", a)
     else:
         a, b = _real_args("logsumexp", a, b)
-        a, b = (_array(v) for v in (a, b))
+        a, b = (to_array(v) for v in (a, b))
         shape = np.broadcast_shapes(a.shape, b.shape)
         from gpugrad.numpy import broadcast_to
 
         a, b = broadcast_to(a, shape), broadcast_to(b, shape)
         a = where(FUNCTIONS["not_equal"](b, 0), a, -np.inf)
-    a = _array(a)
-    axes = _axes(a, axis)
+    a = to_array(a)
+    axes = normalize_axes(a, axis)
     shift = _finite_shift(a, axes)
     terms = FUNCTIONS["exp"](FUNCTIONS["subtract"](a, shift))
     if b is not None:
@@ -234,8 +235,8 @@ def softmax(x: Any, axis: Any = None) -> Any:
                [0.25, 0.75]])
     """
     (x,) = _real_args("softmax", x)
-    x = _array(x)
-    axes = _axes(x, axis)
+    x = to_array(x)
+    axes = normalize_axes(x, axis)
     unnormalized = FUNCTIONS["exp"](FUNCTIONS["subtract"](x, _finite_shift(x, axes)))
     return FUNCTIONS["true_divide"](unnormalized, _sum_kept(unnormalized, axes))
 
@@ -249,8 +250,8 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
         array([-0.69314718, -0.69314718])
     """
     (x,) = _real_args("log_softmax", x)
-    x = _array(x)
-    axes = _axes(x, axis)
+    x = to_array(x)
+    axes = normalize_axes(x, axis)
     shifted = FUNCTIONS["subtract"](x, _finite_shift(x, axes))
     total = _sum_kept(FUNCTIONS["exp"](shifted), axes)
     return FUNCTIONS["subtract"](shifted, FUNCTIONS["log"](total))

@@ -13,8 +13,8 @@ again gives the next order: no formula is ever written twice. Rendering a node t
 C is a lookup of its operation's template (see ``catalog.py``).
 
 Example:
-    >>> from gpugrad.primitives.expr import var, diff
-    >>> from gpugrad.primitives import catalog as C
+    >>> from gpugrad.expr.language import var, diff
+    >>> from gpugrad.expr import catalog as C
     >>> x = var(0)
     >>> str(diff(C.sin(x) * x, 0))
     'add(mul(x0, cos(x0)), sin(x0))'
@@ -130,7 +130,7 @@ class Expr:
 
 
 def _cat() -> Any:
-    from gpugrad.primitives import catalog
+    from gpugrad.expr import catalog
 
     return catalog
 
@@ -175,7 +175,7 @@ def diff(e: Expr, index: int) -> Expr:
     """``d e / d var(index)`` by the chain rule, memoised per tree.
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> str(diff(C.exp(var(0)) * var(1), 1))
         'exp(x0)'
     """
@@ -236,7 +236,7 @@ def num_vars(e: Expr) -> int:
 # Rendering: one statement per distinct node (common subexpressions computed once)
 
 
-def _linearize(e: Expr | tuple[Expr, ...]) -> list[Expr]:
+def evaluation_order(e: Expr | tuple[Expr, ...]) -> list[Expr]:
     """The distinct operation nodes of ``e`` (or of several expressions together) in
     evaluation order (children first)."""
     order: list[Expr] = []
@@ -293,7 +293,7 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     a kernel in ``T``.
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> print(to_python(C.select(C.gt(var(0), 0.0), 1.0, 0.5) + var(1), 2))
         def _eval(xp, x0, x1):
             T = compute_type(x0, x1)
@@ -318,7 +318,7 @@ def to_python(e: Expr | tuple[Expr, ...], nargs: int, name: str = "_eval") -> st
     params = ", ".join(["xp"] + [f"x{i}" for i in range(nargs)])
     lines = [f"def {name}({params}):"]
     names: dict[Expr, str] = {}
-    nodes = _linearize(e)
+    nodes = evaluation_order(e)
     roots = set(outputs) if many else set()
     # The position of each temporary's last use, so it can be freed right after: large
     # fused expressions would otherwise hold every intermediate array until they return.
@@ -386,7 +386,7 @@ def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     subexpressions computed once).
 
     Example:
-        >>> from gpugrad.primitives import catalog as C
+        >>> from gpugrad.expr import catalog as C
         >>> print(to_cuda(C.sin(var(0)) * 2.0))
         T t0 = sin(x0);
         out0 = (t0 * (T)2.0);
@@ -399,7 +399,7 @@ def to_cuda(e: Expr | tuple[Expr, ...], out: str = "out0") -> str:
     roots = list(e) if isinstance(e, tuple) else [e]
     lines: list[str] = []
     names: dict[Expr, str] = {}
-    nodes = _linearize(e)
+    nodes = evaluation_order(e)
     # Every output a root is written to: the same expression may be several outputs (the
     # cotangents of add are both ``ct``), and each must be assigned.
     final: dict[Expr, list[str]] = {}

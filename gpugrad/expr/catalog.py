@@ -11,7 +11,7 @@ NumPy's, and ``gg_*`` helpers from ``kernels/gpugrad_math.cuh`` where they do no
 propagation in ``maximum``, Python's sign convention in ``remainder``, stable ``logaddexp``).
 
 Example:
-    >>> from gpugrad.primitives.expr import var, diff
+    >>> from gpugrad.expr.language import var, diff
     >>> str(diff(tanh(var(0)), 0))
     'sub(1.0, mul(tanh(x0), tanh(x0)))'
 """
@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from gpugrad.primitives.expr import Expr, OpSpec, const, is_const, make
+from gpugrad.expr.language import Expr, OpSpec, const, is_const, make
 
 OPS: dict[str, OpSpec] = {}
 

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from gpugrad import tree_util
+from gpugrad._vmap import vmap
 from gpugrad.api import (
     grad,
     hessian,
@@ -52,6 +53,7 @@ __all__ = [
     "use_backend",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]
 
 

@@ -24,7 +24,7 @@ from gpugrad._args import (
     split_aux,
 )
 from gpugrad.core import forward, reverse
-from gpugrad.core.trace import Tracer, new_main, raw_value
+from gpugrad.core.trace import Tracer, new_main, strip_derivatives
 from gpugrad.dtypes import dtype_of
 from gpugrad.numpy._creation import ones_like, zeros_like
 from gpugrad.primitives.elementwise import quiet_floating_point
@@ -296,7 +296,7 @@ def stop_gradient(x: Any) -> Any:
         >>> gpugrad.grad(lambda x: x * gpugrad.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """
-    return tree_util.tree_map(raw_value, x)
+    return tree_util.tree_map(strip_derivatives, x)
 
 
 from gpugrad._jacobians import hessian, jacfwd, jacobian, jacrev  # noqa: E402

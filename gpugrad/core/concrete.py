@@ -24,7 +24,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from gpugrad.backend import namespace_of
+from gpugrad.backend import on_one_backend
 
 __all__ = ["ConcretizationError", "array_namespace", "concrete_value", "convertible",
            "index_value"]
@@ -120,8 +120,4 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
 def array_namespace(x: Any) -> ModuleType:
     """NumPy or CuPy: the module of the array under ``x`` (tracers included). Metadata, like
     ``.shape`` and ``.dtype``: no value is read, so it never needs :func:`concrete_value`."""
-    from gpugrad.core.trace import Tracer
-
-    while isinstance(x, Tracer):
-        x = x.primal
-    return namespace_of(x)
+    return on_one_backend(x)[0]  # looks through tracers without reading a value

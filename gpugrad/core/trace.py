@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 from gpugrad.backend import register_tracer_class
 from gpugrad.core.array_methods import ArrayMethods
 
-__all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "new_main", "raw_value"]
+__all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "has_rule", "new_main", "raw_value",
+           "strip_derivatives", "underlying"]
 
 
 class MainTrace:
@@ -70,6 +71,11 @@ class Tracer(ArrayMethods):
         recipe inputs instead, so that looking does not compute it)."""
         return (self.primal,)
 
+    def without_derivatives(self) -> Any:
+        """The value with no derivative information (a transformation that only batches
+        keeps its tracer: see ``strip_derivatives``)."""
+        return strip_derivatives(self.primal)
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.primal.shape  # type: ignore[no-any-return]
@@ -98,6 +104,20 @@ def raw_value(x: Any) -> Any:
     while isinstance(x, Tracer):
         x = x.primal
     return x
+
+
+def underlying(x: Any) -> Any:
+    """An array under ``x``, for its type and size alone (a heuristic's input), reading no
+    value: a lazy value's first recipe input, or a batched value's whole batch."""
+    while isinstance(x, Tracer):
+        x = x.traced_inputs()[0]
+    return x
+
+
+def strip_derivatives(x: Any) -> Any:
+    """``x`` with every derivative dropped: the value under the differentiating tracers,
+    still batched where a ``vmap`` batches it (``Tracer.without_derivatives``)."""
+    return x.without_derivatives() if isinstance(x, Tracer) else x
 
 
 class _State(threading.local):
@@ -158,9 +178,13 @@ class Primitive:
       planned once when the node is recorded, or None.
     * ``direct_jvp(trace, args, params)`` (optional): forward mode's result computed at once
       for concrete NumPy values (value and tangent together), or None for the ``jvp`` rule.
+    * ``batch(values, dims, **params) -> (out, out_dim)``: the batching rule of ``vmap``.
+      ``dims[i]`` is the axis of ``values[i]`` that holds the batch, or None for an argument
+      that is the same for every example; ``out_dim`` likewise for the result. Written in
+      gpugrad's own operations, so batched code is differentiable and runs on CuPy too.
     """
 
-    __slots__ = ("defer", "direct_jvp", "direct_vjp", "fused_vjp", "impl", "jvp", "name",
+    __slots__ = ("batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp", "impl", "jvp", "name",
                  "remat", "vjp")
 
     def __init__(self, name: str) -> None:
@@ -168,6 +192,7 @@ class Primitive:
         self.impl: Callable[..., Any] = _missing(name, "impl")
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
+        self.batch: Callable[..., Any] = _missing(name, "batching")
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None
@@ -192,7 +217,13 @@ def _missing(name: str, what: str) -> Callable[..., Any]:
     def rule(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"primitive {name!r} has no {what} rule")
 
+    rule.missing = True  # type: ignore[attr-defined]  # what a registry check looks for
     return rule
+
+
+def has_rule(prim: Primitive, what: str) -> bool:
+    """Whether ``prim`` defines its ``what`` rule (``"jvp"``, ``"vjp"``, ``"batch"``...)."""
+    return not getattr(getattr(prim, what), "missing", False)
 
 
 def bind(prim: Primitive, *args: Any, **params: Any) -> Any:

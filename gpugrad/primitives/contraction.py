@@ -233,11 +233,21 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     return JVPTracer(trace, run(a, b), tangent)
 
 
+def _batch(values: list[Any], dims: list[int | None], spec: str) -> tuple[Any, int]:
+    """The batch is one more index of the contraction: a letter the spec does not use,
+    written where each batched operand has its batch axis and first in the output."""
+    inputs, output = parse(spec)
+    letter = next(c for c in string.ascii_letters if c not in spec)
+    subscripts = [s if d is None else s[:d] + letter + s[d:] for s, d in zip(inputs, dims)]
+    return bind(einsum_p, *values, spec=f"{','.join(subscripts)}->{letter}{output}"), 0
+
+
 einsum_p.impl = _impl
 einsum_p.direct_jvp = _direct_jvp
 einsum_p.direct_vjp = _direct_vjp
 einsum_p.jvp = _jvp
 einsum_p.vjp = _vjp
+einsum_p.batch = _batch
 
 
 def contract(spec: str, *operands: Any) -> Any:

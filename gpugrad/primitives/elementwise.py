@@ -23,12 +23,12 @@ import numpy as np
 from gpugrad.config import config
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
-from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error
+from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import compute_type
 from gpugrad.expr.language import Expr, diff, substitute, to_python, var
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
-from gpugrad.primitives.structural import broadcast_to, unbroadcast
+from gpugrad.primitives.structural import aligned, broadcast_to, unbroadcast
 
 __all__ = ["apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point"]
 
@@ -416,9 +416,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     the work); a cotangent that must be summed down to a broadcast input's shape is
     evaluated then."""
     if type(ct) is not fusion.Deferred:
-        value = out
-        while isinstance(value, Tracer):  # under an outer transformation: its value
-            value = value.primal
+        value = underlying(out)  # under an outer transformation: an array of its size
         if type(value) is np.ndarray and value.size < fusion.MIN_NUMPY_SIZE:
             return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
@@ -441,6 +439,11 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     return cts
 
 
+def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, int]:
+    args, dim = aligned(values, dims)
+    return bind(elementwise_p, *args, expr=expr), dim
+
+
 elementwise_p.impl = evaluate
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
@@ -448,3 +451,4 @@ elementwise_p.fused_vjp = _fused_vjp
 elementwise_p.remat = fusion.remat
 elementwise_p.defer = fusion.defer
 elementwise_p.direct_jvp = _direct_jvp
+elementwise_p.batch = _batch

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Primitive, bind, raw_value
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.complex import complex_dtype, conj, real, real_dtype
 from gpugrad.primitives.operations import multiply
 
@@ -62,9 +63,8 @@ def _pad_last(ct: Any, axis: int, size: int) -> Any:
     missing = size - ct.shape[axis]
     if missing <= 0:
         return ct
-    raw = raw_value(ct)
     shape = tuple(missing if i == axis else d for i, d in enumerate(ct.shape))
-    return concatenate([ct, namespace_of(raw).zeros(shape, raw.dtype)], axis)
+    return concatenate([ct, array_namespace(ct).zeros(shape, ct.dtype)], axis)
 
 
 def hermitian_weights(n: int, dtype: Any, like: Any) -> Any:
@@ -74,7 +74,7 @@ def hermitian_weights(n: int, dtype: Any, like: Any) -> Any:
     w[0] = 1.0
     if n % 2 == 0:
         w[-1] = 1.0
-    return namespace_of(raw_value(like)).asarray(w.astype(dtype))
+    return array_namespace(like).asarray(w.astype(dtype))
 
 
 def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], kind: str,

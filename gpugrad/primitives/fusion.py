@@ -40,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import register_lazy_evaluation
-from gpugrad.core.trace import bind, raw_value
+from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, substitute, var
 
@@ -183,7 +184,7 @@ _ADD = C.add(var(0), var(1))
 
 
 def on_gpu(x: Any) -> bool:
-    return type(raw_value(x)).__module__.startswith("cupy")
+    return array_namespace(x) is not np
 
 
 def pays(value: Any, min_numpy_size: int) -> bool:

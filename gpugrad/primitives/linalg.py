@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from gpugrad.backend import namespace_of, on_one_backend
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.primitives.complex import conjugate, imag, make_complex, real_part
 from gpugrad.primitives.contraction import matrix_product
@@ -97,17 +98,15 @@ def adjoint_vjp(adjoint: Any) -> Any:
 
 def eye_like(x: Any, n: int | None = None) -> Any:
     """A concrete identity on ``x``'s backend with its dtype (a constant, no derivative)."""
-    raw = raw_value(x)
-    return namespace_of(raw).eye(raw.shape[-1] if n is None else n, dtype=raw.dtype)
+    return array_namespace(x).eye(x.shape[-1] if n is None else n, dtype=x.dtype)
 
 
 def _mask(x: Any, k: int, diagonal_weight: float | None = None) -> Any:
     """Concrete lower-triangular 0/1 mask below the ``k``-th diagonal (``x``'s last 2 dims)."""
-    raw = raw_value(x)
-    xp = namespace_of(raw)
-    mask = xp.tril(xp.ones(raw.shape[-2:], dtype=raw.dtype), k)
+    xp = array_namespace(x)
+    mask = xp.tril(xp.ones(x.shape[-2:], dtype=x.dtype), k)
     if diagonal_weight is not None:
-        mask = mask + diagonal_weight * xp.eye(*raw.shape[-2:], dtype=raw.dtype)
+        mask = mask + diagonal_weight * xp.eye(*x.shape[-2:], dtype=x.dtype)
     return mask
 
 

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp, namespace_of
-from gpugrad.core.trace import Tracer, raw_value
+from gpugrad.backend import get_xp
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
@@ -274,5 +275,4 @@ def ones_like(x: Any) -> Any:
         >>> ones_like(np.zeros(2, np.float32))
         array([1., 1.], dtype=float32)
     """
-    raw = raw_value(x)
-    return namespace_of(raw).ones(raw.shape, raw.dtype)
+    return array_namespace(x).ones(tuple(x.shape), x.dtype)

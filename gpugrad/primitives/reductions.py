@@ -25,7 +25,13 @@ from gpugrad.primitives.operations import (
     sum_over,
     true_divide,
 )
-from gpugrad.primitives.structural import convert, reshape, stop_gradient, transpose
+from gpugrad.primitives.structural import (
+    convert,
+    reduce_batch,
+    reshape,
+    stop_gradient,
+    transpose,
+)
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod"]
 
@@ -64,6 +70,7 @@ def _extremum(name: str, reducer: str) -> Primitive:
         return [multiply(kept, weights(x, out, axes))]
 
     prim.impl, prim.jvp, prim.vjp = impl, jvp, vjp
+    prim.batch = reduce_batch(prim)
     return prim
 
 
@@ -138,6 +145,7 @@ def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
 
 reduce_prod_p.jvp = _prod_jvp
 reduce_prod_p.vjp = _prod_vjp
+reduce_prod_p.batch = reduce_batch(reduce_prod_p)
 
 
 def reduce_prod(x: Any, axes: tuple[int, ...]) -> Any:

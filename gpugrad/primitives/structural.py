@@ -14,15 +14,22 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
-from gpugrad.core.trace import Primitive, bind, raw_value
+from gpugrad.core.trace import Primitive, bind
 from gpugrad.dtypes import is_float
 
 __all__ = [
+    "aligned",
+    "at_front",
+    "batch_size",
     "broadcast_to",
     "concatenate",
     "convert",
     "cumsum",
+    "example_axis",
+    "move_axis",
+    "reduce_batch",
     "reduce_sum",
     "reshape",
     "stop_gradient",
@@ -38,8 +45,8 @@ def _asarray(x: Any) -> Any:
 
 def zeros_like(x: Any, dtype: Any = None) -> Any:
     """Concrete zeros with the shape of ``x`` on its backend (tracers: of their value)."""
-    raw = raw_value(x)
-    return namespace_of(raw).zeros(raw.shape, dtype or raw.dtype)
+    # Read from metadata, not the value: under vmap an example's shape is what is wanted.
+    return array_namespace(x).zeros(tuple(x.shape), dtype or x.dtype)
 
 
 def _instantiate(tangent: Any, primal: Any) -> Any:
@@ -72,6 +79,77 @@ def _linear_direct_jvp(prim: Primitive) -> Any:
         return JVPTracer(trace, impl(value, **params), impl(tangent, **params))
 
     return direct
+
+
+# ---------------------------------------------------------------------------------------
+# Batching (vmap): a rule receives each argument's batch axis (None: not batched) and says
+# where the batch axis of its result is. These move that axis where a rule needs it.
+
+
+def move_axis(x: Any, source: int, destination: int) -> Any:
+    """``x`` with its axis ``source`` moved to ``destination`` (one transpose, or none)."""
+    if source == destination:
+        return x
+    perm = [i for i in range(x.ndim) if i != source]
+    perm.insert(destination, source)
+    return transpose(x, tuple(perm))
+
+
+def batch_size(values: list[Any], dims: list[int | None]) -> int:
+    """The number of examples, read from the first batched argument."""
+    for x, d in zip(values, dims):
+        if d is not None:
+            return int(x.shape[d])
+    raise ValueError("no batched argument")
+
+
+def at_front(x: Any, dim: int | None, size: int) -> Any:
+    """``x`` with its batch axis first; an unbatched ``x`` is broadcast to ``size`` examples."""
+    if dim is None:
+        return broadcast_to(x, (size, *x.shape))
+    return move_axis(x, dim, 0)
+
+
+def example_axis(axis: int, dim: int) -> int:
+    """Where an example's (non-negative) ``axis`` is in a value batched along ``dim``."""
+    return axis if axis < dim else axis + 1
+
+
+def aligned(values: list[Any], dims: list[int | None]) -> tuple[list[Any], int]:
+    """Arguments of an operation with NumPy broadcasting, laid out so that they broadcast as
+    the examples do, and the batch axis of the result.
+
+    The batch axis stays where the first batched argument has it when that argument has the
+    result's rank (the common case: no transpose at all); other batched arguments are moved
+    there, and an unbatched one gets a length-1 axis there if its axes reach that far.
+    """
+    rank = max((len(x.shape) - (d is not None) for x, d in zip(values, dims)
+                if hasattr(x, "shape")), default=0)
+    first = next(i for i, d in enumerate(dims) if d is not None)
+    target = dims[first] if values[first].ndim - 1 == rank else 0
+    assert target is not None
+    out = []
+    for x, d in zip(values, dims):
+        if d is not None:
+            if x.ndim - 1 < rank or d != target:
+                x = move_axis(x, d, 0)
+                x = reshape(x, (x.shape[0], *(1,) * (rank + 1 - x.ndim), *x.shape[1:]))
+                x = move_axis(x, 0, target)
+        elif hasattr(x, "shape") and rank - len(x.shape) < target:
+            # Its leading axes would meet the batch axis: give it a length-1 axis there.
+            example = (1,) * (rank - len(x.shape)) + tuple(x.shape)
+            x = reshape(x, (*example[:target], 1, *example[target:]))
+        out.append(x)
+    return out, target
+
+
+def _same_dim_rule(prim: Primitive) -> Any:
+    """The batching rule of a one-operand primitive applied to each element's position
+    alike (convert, stop_gradient): the batch axis stays where it is."""
+    def rule(values: list[Any], dims: list[int | None], **params: Any) -> tuple[Any, int]:
+        return bind(prim, values[0], **params), dims[0]  # type: ignore[return-value]
+
+    return rule
 
 
 # ---------------------------------------------------------------------------------------
@@ -108,6 +186,7 @@ def _convert_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], dtyp
 
 convert_p.jvp = _convert_jvp
 convert_p.vjp = _convert_vjp
+convert_p.batch = _same_dim_rule(convert_p)
 
 
 def convert(x: Any, dtype: Any) -> Any:
@@ -125,6 +204,8 @@ reshape_p.impl = lambda x, shape: _asarray(x).reshape(shape)
 reshape_p.jvp = _linear_jvp(reshape_p)
 reshape_p.direct_jvp = _linear_direct_jvp(reshape_p)
 reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
+reshape_p.batch = lambda values, dims, shape: (
+    reshape(move_axis(values[0], dims[0], 0), (values[0].shape[dims[0]], *shape)), 0)
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
@@ -141,6 +222,9 @@ transpose_p.direct_jvp = _linear_direct_jvp(transpose_p)
 transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
     transpose(ct, tuple(int(i) for i in np.argsort(perm)))
 ]
+# One transpose that also brings the batch axis first.
+transpose_p.batch = lambda values, dims, perm: (transpose(values[0], (
+    dims[0], *(example_axis(p, dims[0]) for p in perm))), 0)
 
 
 def transpose(x: Any, perm: tuple[int, ...]) -> Any:
@@ -182,6 +266,18 @@ def _broadcast_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
 broadcast_p.vjp = _broadcast_vjp
 
 
+def _broadcast_batch(values: list[Any], dims: list[int | None], shape: tuple[int, ...]
+                     ) -> tuple[Any, int]:
+    x = move_axis(values[0], dims[0], 0)  # type: ignore[arg-type]
+    n, example = x.shape[0], tuple(x.shape[1:])
+    # NumPy aligns shapes from the right; the batch axis must stay in front of the new ones.
+    x = reshape(x, (n, *(1,) * (len(shape) - len(example)), *example))
+    return broadcast_to(x, (n, *shape)), 0
+
+
+broadcast_p.batch = _broadcast_batch
+
+
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     if type(shape) is not tuple or not all(type(d) is int for d in shape):
         shape = tuple(int(d) for d in shape)
@@ -215,6 +311,23 @@ def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
 
 
 reduce_sum_p.vjp = _reduce_sum_vjp
+
+
+def reduce_batch(prim: Primitive) -> Any:
+    """The batching rule of a reduction over ``axes`` (``**params`` passed on): the same
+    reduction over those axes of the batched value; the batch axis stays, shifted left by
+    the reduced axes before it."""
+    def rule(values: list[Any], dims: list[int | None], axes: tuple[int, ...], **params: Any
+             ) -> tuple[Any, int]:
+        d = dims[0]
+        assert d is not None
+        moved = tuple(example_axis(a, d) for a in axes)
+        return bind(prim, values[0], axes=moved, **params), d - sum(a < d for a in axes)
+
+    return rule
+
+
+reduce_sum_p.batch = reduce_batch(reduce_sum_p)
 
 
 @lru_cache(maxsize=1024)
@@ -287,6 +400,16 @@ def _concatenate_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], 
 concatenate_p.vjp = _concatenate_vjp
 
 
+def _concatenate_batch(values: list[Any], dims: list[int | None], axis: int
+                       ) -> tuple[Any, int]:
+    n = batch_size(values, dims)
+    xs = [at_front(x, d, n) for x, d in zip(values, dims)]
+    return concatenate(xs, axis % (xs[0].ndim - 1) + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
+
+
 def concatenate(xs: list[Any], axis: int) -> Any:
     if len(xs) == 1:
         return xs[0]
@@ -311,6 +434,8 @@ cumsum_p.jvp = _linear_jvp(cumsum_p)
 cumsum_p.vjp = lambda ct, primals, out, wanted, axis, reverse: [
     cumsum(ct, axis, not reverse)
 ]
+cumsum_p.batch = lambda values, dims, axis, reverse: (cumsum(
+    values[0], example_axis(axis % (values[0].ndim - 1), dims[0]), reverse), dims[0])
 
 
 def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:
@@ -324,6 +449,7 @@ stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.impl = lambda x: x
 stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient(primals[0]), None)
 stop_gradient_p.vjp = lambda ct, primals, out, wanted: [None]
+stop_gradient_p.batch = _same_dim_rule(stop_gradient_p)
 
 
 def stop_gradient(x: Any) -> Any:

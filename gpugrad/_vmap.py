@@ -1,0 +1,202 @@
+"""``vmap``: a function of one example, applied to a batch of them in one pass.
+
+The arguments' mapped axes become :class:`~gpugrad.core.batching.BatchTracer` values, the
+function runs once on them, and each primitive it applies runs its batching rule on the
+whole batch. ``in_axes`` and ``out_axes`` are pytree prefixes of the arguments and outputs, as
+in JAX; every check of them happens before the function runs, so a bad call leaves nothing
+behind.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import optree
+
+from gpugrad import tree_util
+from gpugrad.core import batching
+from gpugrad.core.trace import new_main
+from gpugrad.numpy._creation import asarray
+from gpugrad.primitives.elementwise import quiet_floating_point
+from gpugrad.primitives.structural import at_front, move_axis
+
+__all__ = ["vmap"]
+
+
+class _Unmapped:
+    """``None`` in an axes tree, as a leaf (``None`` is an empty subtree in pytrees)."""
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+_UNMAPPED = _Unmapped()
+
+
+def _check_axes_spec(spec: Any, what: str) -> None:
+    for leaf in tree_util.tree_leaves(spec):
+        if not (isinstance(leaf, int) and not isinstance(leaf, bool)):
+            raise TypeError(
+                f"vmap: {what} must be an int, None, or a pytree of them, got {leaf!r} of "
+                f"type {type(leaf).__name__} in {what}={spec!r}"
+            )
+
+
+def _axes_per_leaf(spec: Any, tree: Any, what: str) -> list[int | None]:
+    """The axis of each leaf of ``tree``, ``spec`` being a pytree prefix of it."""
+    marked = optree.tree_map(lambda a: _UNMAPPED if a is None else a, spec, none_is_leaf=True,
+                             namespace=tree_util.NAMESPACE)
+    try:
+        axes = optree.broadcast_prefix(marked, tree, namespace=tree_util.NAMESPACE)
+    except ValueError as e:
+        raise ValueError(
+            f"vmap: {what} must be a pytree prefix of the corresponding value (the same "
+            f"structure, or a single axis standing for a whole subtree), but {what}={spec!r} "
+            f"does not match the structure {tree_util.tree_structure(tree)} ({e})"
+        ) from None
+    return [None if a is _UNMAPPED else a for a in axes]  # type: ignore[misc]
+
+
+def _name(path: tuple[Any, ...], positional: int) -> str:
+    """``args[0]['w']`` or ``kwargs['x']``: where a leaf is among the arguments."""
+    head, *rest = path
+    where = f"args[{head}]" if head < positional else f"kwargs[{rest[0]!r}]"
+    if head >= positional:
+        rest = rest[1:]
+    return where + "".join(f"[{k!r}]" for k in rest)
+
+
+def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
+         axis_size: int | None = None) -> Callable[..., Any]:
+    """``fun`` mapped over an axis of its arguments, vectorized: one call on the batch.
+
+    ``in_axes`` says which axis of each positional argument holds the batch: an int for all
+    of them, ``None`` for an argument shared by every example, or a tuple with one entry per
+    argument, each entry itself a pytree prefix of its argument. Keyword arguments are
+    batched along axis 0. ``out_axes`` says where the batch axis goes in each output (a
+    pytree prefix of the output; ``None`` only for an output that does not depend on the
+    batch). ``axis_size`` gives the batch size when no argument is batched. ``vmap``
+    composes with itself and with every other transformation.
+
+    Example:
+        >>> import gpugrad, gpugrad.numpy as gnp
+        >>> x = gnp.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> gpugrad.vmap(lambda row, w: gnp.dot(row, w), in_axes=(0, None))(
+        ...     x, gnp.array([1.0, 1.0]))
+        array([3., 7.], dtype=float32)
+        >>> gpugrad.vmap(gpugrad.grad(lambda x: gnp.sum(x ** 3)))(x)
+        array([[ 3., 12.],
+               [27., 48.]], dtype=float32)
+    """
+    if isinstance(in_axes, list):
+        raise TypeError(
+            "vmap: in_axes must be an int, None, or a tuple with one entry per positional "
+            f"argument, got the list {in_axes!r}; write it as a tuple"
+        )
+    _check_axes_spec(in_axes, "in_axes")
+    _check_axes_spec(out_axes, "out_axes")
+    if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
+        raise TypeError(f"vmap: axis_size must be a non-negative int or None, got "
+                        f"{axis_size!r}")
+
+    @functools.wraps(fun)
+    def batched(*args: Any, **kwargs: Any) -> Any:
+        spec = in_axes
+        if isinstance(spec, tuple) and len(spec) != len(args):
+            raise ValueError(
+                f"vmap: in_axes is a tuple of {len(spec)} entries, but the function was called "
+                f"with {len(args)} positional argument{'s' if len(args) != 1 else ''}; give "
+                "one entry per positional argument (keyword arguments are batched along "
+                "axis 0)"
+            )
+        if not isinstance(spec, tuple):
+            spec = (spec,) * len(args)
+        paths, leaves, tree = tree_util.tree_flatten_with_path((*args, *kwargs.values()))
+        kw_paths = [(len(args) + i, k) for i, k in enumerate(kwargs)]
+        paths = [p if p[0] < len(args) else kw_paths[p[0] - len(args)] + p[1:] for p in paths]
+        axes = _axes_per_leaf((*spec, *(0,) * len(kwargs)), (*args, *kwargs.values()),
+                              "in_axes")
+        size, leaves, axes = _prepare(leaves, axes, paths, len(args), axis_size)
+        with quiet_floating_point(), new_main(batching.BatchTrace) as main:
+            traced = [x if a is None else batching.BatchTracer(main.trace, x, a)
+                      for x, a in zip(leaves, axes)]
+            rebuilt = tree_util.tree_unflatten(tree, traced)
+            out = fun(*rebuilt[:len(args)], **dict(zip(kwargs, rebuilt[len(args):])))
+            out_leaves, out_tree = tree_util.tree_flatten(out)
+            unpacked = [batching.unpack(o, main) for o in out_leaves]
+        targets = _axes_per_leaf(out_axes, out, "out_axes")
+        results = [_place(v, d, t, size, k) for k, ((v, d), t) in enumerate(zip(unpacked,
+                                                                                targets))]
+        return tree_util.tree_unflatten(out_tree, results)
+
+    return batched
+
+
+def _prepare(leaves: list[Any], axes: list[int | None], paths: list[Any], positional: int,
+             axis_size: int | None) -> tuple[int, list[Any], list[int | None]]:
+    """The batch size, the leaves (mapped ones as arrays) and their non-negative axes."""
+    sizes: list[tuple[str, int, int, tuple[int, ...]]] = []
+    out_leaves, out_axes = [], []
+    for x, a, path in zip(leaves, axes, paths):
+        if a is not None:
+            if not hasattr(x, "shape"):
+                x = asarray(x)
+            ndim = len(x.shape)
+            if not -ndim <= a < ndim:
+                raise ValueError(
+                    f"vmap: in_axes asks to map {_name(path, positional)} along axis {a}, but "
+                    f"it has {ndim} ax{'is' if ndim == 1 else 'es'} (shape {tuple(x.shape)}); "
+                    f"the axis must be in [{-ndim}, {ndim})" if ndim else
+                    f"vmap: in_axes asks to map {_name(path, positional)} along axis {a}, but "
+                    "it is a scalar (shape ()), which has no axis to map; pass None for it "
+                    "in in_axes"
+                )
+            a %= ndim
+            sizes.append((_name(path, positional), int(x.shape[a]), a, tuple(x.shape)))
+        out_leaves.append(x)
+        out_axes.append(a)
+    found = {s for _, s, _, _ in sizes}
+    if axis_size is not None:
+        found.add(axis_size)
+    if len(found) > 1:
+        listed = "; ".join(f"{name} has size {s} along axis {a} (shape {shape})"
+                           for name, s, a, shape in sizes)
+        given = f"; axis_size={axis_size}" if axis_size is not None else ""
+        raise ValueError(
+            f"vmap got inconsistent sizes for the mapped axes: {listed}{given}. Every mapped "
+            "axis must have the same size (the number of examples)"
+        )
+    if not found:
+        raise ValueError(
+            "vmap needs at least one argument mapped along an axis (in_axes is None for all "
+            "of them, and there are no keyword arguments), or axis_size to say how many "
+            "examples there are"
+        )
+    return found.pop(), out_leaves, out_axes
+
+
+def _place(value: Any, dim: int | None, target: int | None, size: int, k: int) -> Any:
+    """An output's batched value with its batch axis at ``target`` (broadcast if the output
+    is the same for every example), or the value itself for ``target`` None."""
+    if target is None:
+        if dim is not None:
+            raise ValueError(
+                f"vmap: out_axes is None for output {k}, which depends on the batch (it "
+                "differs between examples); give it an axis in out_axes, or return only "
+                "values that are the same for every example there"
+            )
+        return value
+    if not hasattr(value, "shape"):
+        value = asarray(value)
+    ndim = len(value.shape) + (dim is None)
+    if not -ndim <= target < ndim:
+        raise ValueError(
+            f"vmap: out_axes asks to put the batch of output {k} at axis {target}, but with "
+            f"the batch it has {ndim} ax{'is' if ndim == 1 else 'es'}; the axis must be in "
+            f"[{-ndim}, {ndim})"
+        )
+    if dim is None:
+        value, dim = at_front(value, None, size), 0
+    return move_axis(value, dim, target % ndim)

@@ -53,6 +53,10 @@ class BatchTracer(Tracer):
             "decide shapes or indices as unbatched arguments (in_axes=None)"
         )
 
+    def __repr__(self) -> str:
+        return (f"BatchTracer(an example of shape {tuple(self.shape)} and dtype {self.dtype}, "
+                f"batched along axis {self.batch_dim} of:\n{self.value!r})")
+
     def traced_inputs(self) -> tuple[Any, ...]:
         return (self.value,)
 

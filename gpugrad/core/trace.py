@@ -189,6 +189,7 @@ class Primitive:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        registry.append(self)
         self.impl: Callable[..., Any] = _missing(name, "impl")
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
@@ -211,6 +212,10 @@ class Primitive:
 
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
+
+
+# Every primitive ever made, in creation order: a test holds each to having all its rules.
+registry: list[Primitive] = []
 
 
 def _missing(name: str, what: str) -> Callable[..., Any]:

@@ -24,7 +24,6 @@ from gpugrad.core.trace import (
     Trace,
     Tracer,
     escaped_tracer_error,
-    has_rule,
     strip_derivatives,
 )
 
@@ -93,18 +92,14 @@ class BatchTrace(Trace):
         values = []
         dims: list[int | None] = []
         for a in args:
-            if isinstance(a, BatchTracer) and a._trace.main is main:
+            if isinstance(a, BatchTracer) and a._trace is self:
                 values.append(a.value)
                 dims.append(a.batch_dim)
             else:
-                _check_lower(a, main)
+                if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+                    raise escaped_tracer_error()
                 values.append(a)
                 dims.append(None)
-        if not has_rule(prim, "batch"):
-            raise NotImplementedError(
-                f"vmap: the primitive {prim.name!r} has no batching rule, so it cannot be "
-                "applied to a batched array; this is a bug in gpugrad, please report it"
-            )
         out, out_dim = prim.batch(values, dims, **params)
         if out_dim is None:
             return out

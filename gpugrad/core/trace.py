@@ -220,6 +220,10 @@ registry: list[Primitive] = []
 
 def _missing(name: str, what: str) -> Callable[..., Any]:
     def rule(*args: Any, **kwargs: Any) -> Any:
+        if what == "batching":
+            raise NotImplementedError(
+                f"vmap: the primitive {name!r} has no batching rule, so it cannot be applied "
+                "to a batched array; this is a bug in gpugrad, please report it")
         raise NotImplementedError(f"primitive {name!r} has no {what} rule")
 
     rule.missing = True  # type: ignore[attr-defined]  # what a registry check looks for

@@ -129,6 +129,64 @@ def test_vmap_of_jacobian_with_an_unbatched_argument() -> None:
         np.testing.assert_allclose(J, expected, rtol=1e-12)
 
 
+def _loop(fun: Any, w: Any, X: np.ndarray) -> Any:
+    """``fun(w, x)`` for each row x of X, stacked leaf by leaf."""
+    outs = [fun(w, x) for x in X]
+    return gpugrad.tree_util.tree_map(lambda *xs: np.stack([host(a) for a in xs]), *outs)
+
+
+def _assert_trees_close(got: Any, want: Any) -> None:
+    leaves = gpugrad.tree_util.tree_leaves
+    got_leaves, want_leaves = leaves(got), leaves(want)
+    assert len(got_leaves) == len(want_leaves)
+    for a, b in zip(got_leaves, want_leaves):
+        np.testing.assert_allclose(host(a), b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["jacrev argnums", "jacfwd argnums", "jacrev has_aux",
+                                  "jacfwd has_aux", "jacrev pytrees", "hessian argnums",
+                                  "value_and_grad has_aux"])
+def test_vmap_keeps_the_jacobians_layout(name: str) -> None:
+    """argnums, has_aux and pytrees under vmap: each example's result is the unbatched one."""
+    def h(w: Any, x: Any) -> Any:
+        return gnp.tanh(w @ x)
+
+    def with_aux(w: Any, x: Any) -> Any:
+        return h(w, x), gnp.sum(x)
+
+    funs = {
+        "jacrev argnums": gpugrad.jacrev(h, argnums=(0, 1)),
+        "jacfwd argnums": gpugrad.jacfwd(h, argnums=(0, 1)),
+        "jacrev has_aux": gpugrad.jacrev(with_aux, has_aux=True),
+        "jacfwd has_aux": gpugrad.jacfwd(with_aux, has_aux=True),
+        "jacrev pytrees": gpugrad.jacrev(
+            lambda d, x: {"a": d["w"] @ x, "b": gnp.sum(d["w"]) * x}),
+        "hessian argnums": gpugrad.hessian(lambda w, x: gnp.sum(h(w, x) ** 2), argnums=(0, 1)),
+        "value_and_grad has_aux": gpugrad.value_and_grad(
+            lambda w, x: (gnp.sum(h(w, x)), x), has_aux=True),
+    }
+    W, X = _rand(np, 2, 3, seed=24), _rand(np, 5, 3, seed=25)
+    w = {"w": W} if "pytrees" in name else W
+    fun = funs[name]
+    _assert_trees_close(gpugrad.vmap(fun, in_axes=(None, 0))(w, X), _loop(fun, w, X))
+
+
+def test_derivatives_through_vmap_of_a_shared_argument() -> None:
+    W, X = _rand(np, 2, 3, seed=26), _rand(np, 5, 3, seed=27)
+
+    def h(w: Any, x: Any) -> Any:
+        return gnp.tanh(w @ x)
+
+    def batch(w: Any) -> Any:
+        return gpugrad.vmap(h, in_axes=(None, 0))(w, X)
+
+    g = gpugrad.grad(lambda w: gnp.sum(batch(w)))(W)
+    _assert_trees_close(g, sum(_loop(lambda w, x: gpugrad.grad(
+        lambda w: gnp.sum(h(w, x)))(w), W, X)))
+    for jac in (gpugrad.jacrev, gpugrad.jacfwd):
+        _assert_trees_close(jac(batch)(W), _loop(jac(h), W, X))
+
+
 def test_nested_vmap_of_grad_and_jacobian() -> None:
     X = _rand(np, 2, 4, 3, seed=11)
     per = gpugrad.vmap(gpugrad.vmap(gpugrad.grad(f)))(X)

@@ -19,7 +19,7 @@ from typing import Any
 
 from gpugrad import tree_util
 from gpugrad._args import partial_over, prepare_primals
-from gpugrad._vmap import vmap
+from gpugrad._vmap import map_rows
 from gpugrad.core.concrete import array_namespace
 from gpugrad.primitives.elementwise import quiet_floating_point
 
@@ -44,6 +44,12 @@ def _arrays(tree: Any) -> Any:
     from gpugrad.numpy._creation import asarray
 
     return tree_util.tree_map(lambda x: x if hasattr(x, "shape") else asarray(x), tree)
+
+
+def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
+    import gpugrad.numpy as gnp
+
+    return x if tuple(x.shape) == shape else gnp.reshape(x, shape)
 
 
 def _zeros(shape: tuple[int, ...], like: Any) -> Any:
@@ -94,7 +100,6 @@ def _rows(rec: Any, j: int, o: Any, in_leaves: list[Any]) -> list[Any]:
     """Output leaf ``j``'s block for each input leaf: the pullback of all of ``o``'s basis
     cotangents in one backward pass, batched by ``vmap``. The other outputs' cotangents are
     zero and left out of the backward pass altogether."""
-    import gpugrad.numpy as gnp
 
     out_shape = tuple(o.shape)
     if _size(out_shape) == 0:
@@ -107,8 +112,8 @@ def _rows(rec: Any, j: int, o: Any, in_leaves: list[Any]) -> list[Any]:
         return rec.pull(cts, release=False, flat=True)
 
     # One cotangent per output element along axis 0: row k is the gradient of element k.
-    rows = vmap(pull)(_basis(o))
-    return [gnp.reshape(r, out_shape + tuple(x.shape)) for r, x in zip(rows, in_leaves)]
+    rows = map_rows(pull, _basis(o))
+    return [_reshaped(r, out_shape + tuple(x.shape)) for r, x in zip(rows, in_leaves)]
 
 
 jacobian = jacrev
@@ -168,7 +173,6 @@ def _columns(f: Callable[..., Any], in_leaves: list[Any], in_tree: Any, constant
     """Input leaf ``i``'s columns of every output's block: the pushforward of all of its basis
     tangents in one forward pass, batched by ``vmap`` (the other inputs are constants, zero
     tangents). ``(output values, blocks, output tree, aux)``, or None for an empty input."""
-    import gpugrad.numpy as gnp
     from gpugrad.api import push_forward
 
     in_shape = tuple(in_leaves[i].shape)
@@ -186,9 +190,9 @@ def _columns(f: Callable[..., Any], in_leaves: list[Any], in_tree: Any, constant
         return t_leaves
 
     # One tangent per input element along axis 0, whose image is put last: column k.
-    columns = vmap(push, out_axes=-1)(_basis(in_leaves[i]))
+    columns = map_rows(push, _basis(in_leaves[i]), out_axis=-1)
     values, out_tree, aux = primal
-    blocks = [gnp.reshape(c, tuple(o.shape) + in_shape) for c, o in zip(columns, values)]
+    blocks = [_reshaped(c, tuple(o.shape) + in_shape) for c, o in zip(columns, values)]
     return values, blocks, out_tree, aux
 
 

@@ -22,7 +22,7 @@ from gpugrad.numpy._creation import asarray
 from gpugrad.primitives.elementwise import quiet_floating_point
 from gpugrad.primitives.structural import at_front, move_axis
 
-__all__ = ["vmap"]
+__all__ = ["map_rows", "vmap"]
 
 
 class _Unmapped:
@@ -136,6 +136,23 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
         return tree_util.tree_unflatten(out_tree, results)
 
     return batched
+
+
+def map_rows(fun: Callable[[Any], Any], rows: Any, out_axis: int = 0) -> list[Any]:
+    """``fun`` applied to every row of ``rows`` (an array batched along axis 0) in one
+    batched call: ``vmap(fun, out_axes=out_axis)(rows)`` for a ``fun`` returning a list of
+    arrays, without the argument handling (the Jacobians call it on every evaluation).
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> map_rows(lambda r: [gnp.sum(r * 2), gnp.ones(())], np.eye(2))
+        [array([2., 2.]), array([1., 1.], dtype=float32)]
+    """
+    size = int(rows.shape[0])
+    with quiet_floating_point(), new_main(batching.BatchTrace) as main:
+        outs = fun(batching.BatchTracer(main.trace, rows, 0))
+        unpacked = [batching.unpack(o, main) for o in outs]
+    return [_place(v, d, out_axis, size, k) for k, (v, d) in enumerate(unpacked)]
 
 
 def _cached_axes(spec: Any, tree: Any, treedef: Any, what: str) -> list[int | None]:

@@ -450,7 +450,9 @@ def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, 
     if not all(reads):
         for i, d in enumerate(dims):
             if d is not None and not reads[i]:
-                values[i], dims[i] = array_namespace(values[i]).zeros((), values[i].dtype), None
+                v = values[i]
+                xp = np if type(v) is np.ndarray else array_namespace(v)
+                values[i], dims[i] = xp.zeros((), v.dtype), None
         if all(d is None for d in dims):
             return bind(elementwise_p, *values, expr=expr), None
     args, dim = aligned(values, dims)

@@ -145,3 +145,149 @@ def test_gather_and_scatter_match_jax(jax_x64: Any) -> None:
             want = jax_x64.vmap(fj, in_axes=in_axes)(*map(jnp.asarray, args))
             got = gpugrad.vmap(fg, in_axes=in_axes)(*args)
             np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# The discrete primitives (orders, searches, counts, tests) and the functions built on
+# gathers, each in every layout. Arguments: examples along axis 0.
+
+def _discrete_args(xp: Any) -> dict[str, Any]:
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(N, 4, 5)).round(1)
+    x[0, 1, 2] = np.nan
+    return {name: xp.asarray(a) for name, a in {
+        "x": x, "y": rng.normal(size=(N, 4, 5)).round(1),
+        "sq": rng.normal(size=(N, 4, 4)),
+        "sorted": np.sort(rng.integers(-3, 4, size=(N, 6)), axis=-1).astype(float),
+        "v": rng.integers(-4, 5, size=(N, 2, 3)).astype(float),
+        "ints": rng.integers(0, 3, size=(N, 4, 5)),
+        "mask": rng.random((N, 4, 5)) > 0.5,
+        "idx": rng.integers(0, 4, size=(N, 6)),
+        "idx2": rng.integers(0, 4, size=(N, 4, 5)),
+        "upd": rng.normal(size=(N, 6, 5)),
+    }.items()}
+
+
+DISCRETE: dict[str, tuple[Callable[..., Any], str]] = {
+    "argsort": (lambda x: gnp.argsort(x), "x"),
+    "argsort_axis0_descending": (lambda x: gnp.argsort(x, axis=0, descending=True), "x"),
+    "argsort_flat": (lambda x: gnp.argsort(x, axis=None), "x"),
+    "argpartition": (lambda x: gnp.argpartition(gnp.nan_to_num(x), 2, axis=0), "x"),
+    "argpartition_flat": (lambda x: gnp.argpartition(gnp.nan_to_num(x), 3, axis=None), "x"),
+    "searchsorted": (lambda a, v: gnp.searchsorted(a, v), "sorted v"),
+    "searchsorted_right": (lambda a, v: gnp.searchsorted(a, v, side="right"), "sorted v"),
+    "searchsorted_sorter": (lambda a, v: gnp.searchsorted(
+        a[::-1], v, sorter=gnp.argsort(a[::-1])), "sorted v"),
+    "searchsorted_nan": (lambda x, v: gnp.searchsorted(gnp.sort(x[0]), v[0]), "x v"),
+    "count_nonzero": (lambda i: gnp.count_nonzero(i), "ints"),
+    "count_nonzero_axis_keepdims": (lambda i: gnp.count_nonzero(i, axis=1, keepdims=True),
+                                    "ints"),
+    "count_nonzero_axes": (lambda i: gnp.count_nonzero(i, axis=(0, 1)), "ints"),
+    "isclose": (lambda x, y: gnp.isclose(x, y, atol=0.5), "x y"),
+    "isclose_traced_tolerance": (lambda x, y: gnp.isclose(x, 0.0, atol=gnp.abs(y)), "x y"),
+    "allclose": (lambda x, y: gnp.allclose(x, y, atol=3.0), "x y"),
+    "signbit": (gnp.signbit, "x"),
+    "argmax": (gnp.argmax, "x"),
+    "argmax_axis": (lambda x: gnp.argmax(x, axis=1), "x"),
+    "argmin_keepdims": (lambda x: gnp.argmin(x, axis=0, keepdims=True), "x"),
+    "argmax_flat_keepdims": (lambda x: gnp.argmax(x, keepdims=True), "x"),
+    "any": (gnp.any, "mask"),
+    "all_axis": (lambda m: gnp.all(m, axis=1), "mask"),
+    "any_where": (lambda x, m: gnp.any(x > 0, where=m), "x mask"),
+    "all_where_axis_keepdims": (lambda x, m: gnp.all(x > 0, axis=0, where=m[0],
+                                                     keepdims=True), "x mask"),
+    # functions built on gathers and scatters
+    "take": (lambda x, i: gnp.take(x, i), "x idx"),
+    "take_axis_wrap": (lambda x, i: gnp.take(x, i + 7, axis=0, mode="wrap"), "x idx"),
+    "take_clip": (lambda x, i: gnp.take(x, i - 2, axis=1, mode="clip"), "x idx"),
+    "take_along_axis": (lambda x, i: gnp.take_along_axis(x, i, axis=0), "x idx2"),
+    "choose": (lambda i, x, y: gnp.choose(i % 2, [x, y]), "idx2 x y"),
+    "at_get": (lambda x, i: gnp.at(x)[:, i].get(), "x idx"),
+    "at_set": (lambda x, i, u: gnp.at(x)[i].set(u), "y idx upd"),
+    "at_multiply": (lambda x, i, u: gnp.at(x)[i].multiply(u), "y idx upd"),
+    "at_divide": (lambda x, i, u: gnp.at(x)[i].divide(u), "y idx upd"),
+    "at_min": (lambda x, i, u: gnp.at(x)[i].min(u), "y idx upd"),
+    "at_max": (lambda x, i, u: gnp.at(x)[i].max(u), "y idx upd"),
+    "at_power": (lambda x, i, u: gnp.at(gnp.abs(x))[i].power(u), "y idx upd"),
+    "sort": (lambda x: gnp.sort(x, axis=0), "x"),
+    "sort_flat": (lambda x: gnp.sort(x, axis=None), "x"),
+    "partition": (lambda y: gnp.partition(y, 2, axis=0), "y"),
+    "median": (lambda y: gnp.median(y, axis=1), "y"),
+    "where": (lambda m, x, y: gnp.where(m, x, y), "mask x y"),
+    "unique_size": (lambda i: gnp.unique(i, size=5, fill_value=-1), "idx"),
+    "unique_all": (lambda x: gnp.unique(x, size=25, return_index=True, return_inverse=True,
+                                        return_counts=True), "x"),
+    "diag": (gnp.diag, "sq"),
+    "diag_of_vector": (lambda x: gnp.diag(x[0], 1), "sq"),
+    "diagonal": (lambda x: gnp.diagonal(x, -1), "sq"),
+    "tril": (lambda x: gnp.tril(x, -1), "sq"),
+    "triu": (lambda x: gnp.triu(x, 1), "x"),
+    "roll": (lambda x: gnp.roll(x, 2, axis=1), "x"),
+    "roll_flat": (lambda x: gnp.roll(x, 3), "x"),
+    "flip": (lambda x: gnp.flip(x, 0), "x"),
+    "flip_all": (gnp.flip, "x"),
+}
+
+
+@pytest.mark.parametrize("name", list(DISCRETE))
+def test_discrete_and_gathering_functions(xp: Any, name: str) -> None:
+    f, arg_names = DISCRETE[name]
+    args = _discrete_args(xp)
+    check_layouts(f, [args[a] for a in arg_names.split()])
+
+
+def test_nested_vmap_of_batched_indices_and_searches(xp: Any) -> None:
+    args = _discrete_args(xp)
+    x, i, a, v = args["x"], args["idx"], args["sorted"], args["v"]
+    hx, hi = host(x), host(i)
+
+    def column(x: Any, i: Any) -> Any:
+        return gnp.getitem(x, (ALL, i))
+
+    # every array with every index row: got[b, m] = x[b][:, i[m]]
+    got = gpugrad.vmap(gpugrad.vmap(column, in_axes=(None, 0)), in_axes=(0, None))(x, i)
+    want = np.stack([np.stack([hx[b][:, hi[m]] for m in range(N)]) for b in range(N)])
+    np.testing.assert_array_equal(host(got), want)
+    # both batched twice: got[p, b] = x2[p, b][:, i2[p, b]]
+    got = gpugrad.vmap(gpugrad.vmap(column))(xp.stack([x, x[::-1]]), xp.stack([i, i[::-1]]))
+    pairs = np.stack([hx[b][:, hi[b]] for b in range(N)])
+    want = np.stack([pairs, pairs[::-1]])
+    np.testing.assert_array_equal(host(got), want)
+    searches = gpugrad.vmap(gpugrad.vmap(gnp.searchsorted))(xp.stack([a, a]), xp.stack([v[:, 0],
+                                                                                        v[:, 1]]))
+    for b in range(2):
+        for k in range(N):
+            np.testing.assert_array_equal(host(searches)[b, k],
+                                          np.searchsorted(host(a)[k], host(v)[k, b]))
+
+
+def test_gradients_of_updates_with_batched_indices() -> None:
+    args = _discrete_args(np)
+    i, u = args["idx"], args["upd"]
+    y = np.random.default_rng(8).normal(size=(N, 4, 5))  # not rounded: no ties to sort
+    for method in ("set", "multiply", "min", "max"):
+        check_grads(lambda y, u: gpugrad.vmap(
+            lambda y, i, u: getattr(gnp.at(y)[i], method)(u) ** 2)(y, i, u), (y, u),
+            order=2, modes=("fwd", "rev"))
+    rows = np.argsort(np.random.default_rng(7).random((N, 4)), axis=1)  # no repeats: no ties
+    check_grads(lambda y: gpugrad.vmap(lambda y, i: gnp.sort(y[i], axis=0))(y, rows),
+                (y,), order=2, modes=("fwd", "rev"))
+
+
+def test_searches_and_orders_match_jax(jax_x64: Any) -> None:
+    jnp = jax_x64.numpy
+    args = _discrete_args(np)
+    a, v, x = args["sorted"], args["v"], args["x"]
+    for side in ("left", "right"):
+        want = jax_x64.vmap(lambda a, v: jnp.searchsorted(a, v, side=side))(a, v)
+        got = gpugrad.vmap(lambda a, v: gnp.searchsorted(a, v, side=side))(a, v)
+        np.testing.assert_array_equal(got, want)
+    for fg, fj in [(lambda x: gnp.argsort(x, axis=0), lambda x: jnp.argsort(x, axis=0)),
+                   (gnp.argmax, jnp.argmax), (lambda x: gnp.count_nonzero(x > 0, axis=1),
+                                              lambda x: jnp.count_nonzero(x > 0, axis=1))]:
+        np.testing.assert_array_equal(gpugrad.vmap(fg, in_axes=1)(x),
+                                      jax_x64.vmap(fj, in_axes=1)(x))
+    i, u = args["idx"], args["upd"]
+    got = gpugrad.vmap(lambda y, i, u: gnp.at(y)[i].max(u))(args["y"], i, u)
+    want = jax_x64.vmap(lambda y, i, u: y.at[i].max(u))(args["y"], i, u)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -96,6 +96,14 @@ def test_unbatched_table_batched_indices_reads_no_copy_of_the_table(xp: Any) -> 
     np.testing.assert_array_equal(host(out), [[15, 0], [5, 5], [15, 10]])
 
 
+def test_numpy_table_indexed_by_a_batched_index_names_the_fix() -> None:
+    # NumPy's own indexing reads the index's value; the error says how to index instead.
+    table = np.arange(5.0)
+    for idxs in (np.array([1, 3]), np.array([[1, 2], [0, 4]])):
+        with pytest.raises(ConcretizationError, match=r"gpugrad\.numpy\.getitem\(table, i\)"):
+            gpugrad.vmap(lambda i: table[i])(idxs)
+
+
 @pytest.mark.parametrize("name, index, spec", [r for r in INDICES if r[0] in (
     "second_axis", "separated", "int_then_slice_then_array", "broadcast_pair")])
 def test_gradients_with_batched_indices(name: str, index: Callable[..., Any],

@@ -173,6 +173,8 @@ def _discrete_args(xp: Any) -> dict[str, Any]:
         "idx": rng.integers(0, 4, size=(N, 6)),
         "idx2": rng.integers(0, 4, size=(N, 4, 5)),
         "upd": rng.normal(size=(N, 6, 5)),
+        "knots": np.sort(rng.normal(size=(N, 6)), axis=-1),
+        "points": rng.normal(size=(N, 5)) * 2,
     }.items()}
 
 
@@ -234,6 +236,8 @@ DISCRETE: dict[str, tuple[Callable[..., Any], str]] = {
     "roll_flat": (lambda x: gnp.roll(x, 3), "x"),
     "flip": (lambda x: gnp.flip(x, 0), "x"),
     "flip_all": (gnp.flip, "x"),
+    "interp": (lambda p, k, f: gnp.interp(p, k, f[:, 0]), "points knots upd"),
+    "interp_periodic": (lambda p, k, f: gnp.interp(p, k, f[:, 0], period=3.0), "points knots upd"),
 }
 
 

@@ -223,6 +223,8 @@ DISCRETE: dict[str, tuple[Callable[..., Any], str]] = {
     "sort_flat": (lambda x: gnp.sort(x, axis=None), "x"),
     "partition": (lambda y: gnp.partition(y, 2, axis=0), "y"),
     "median": (lambda y: gnp.median(y, axis=1), "y"),
+    "nanquantile": (lambda x: gnp.nanquantile(x, [0.2, 0.7], axis=1, method="nearest"), "x"),
+    "nanmedian": (lambda x: gnp.nanmedian(x, axis=0), "x"),
     "where": (lambda m, x, y: gnp.where(m, x, y), "mask x y"),
     "unique_size": (lambda i: gnp.unique(i, size=5, fill_value=-1), "idx"),
     "unique_all": (lambda x: gnp.unique(x, size=25, return_index=True, return_inverse=True,

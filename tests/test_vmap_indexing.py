@@ -238,6 +238,13 @@ DISCRETE: dict[str, tuple[Callable[..., Any], str]] = {
     "roll_flat": (lambda x: gnp.roll(x, 3), "x"),
     "flip": (lambda x: gnp.flip(x, 0), "x"),
     "flip_all": (gnp.flip, "x"),
+    "nanargmax": (lambda x: gnp.nanargmax(x, axis=1), "x"),
+    "delete_insert": (lambda x, y: gnp.insert(gnp.delete(x, [0, 2], axis=1), 1, y[0, :3], axis=0),
+                      "x y"),
+    "rot90_diagflat_trace": (lambda s: gnp.diagflat(gnp.rot90(s)[0]) + gnp.trace(s, 1), "sq"),
+    "pad_reflect_wrap": (lambda y: gnp.pad(gnp.pad(y, 1, mode="reflect"), 2, mode="wrap"), "y"),
+    "convolve": (lambda k, p: gnp.convolve(k, p, mode="same"), "knots points"),
+    "index_from_argmax": (lambda x, y: gnp.getitem(x, (ALL, gnp.argmax(y, axis=1))), "x y"),
     "interp": (lambda p, k, f: gnp.interp(p, k, f[:, 0]), "points knots upd"),
     "interp_periodic": (lambda p, k, f: gnp.interp(p, k, f[:, 0], period=3.0), "points knots upd"),
 }

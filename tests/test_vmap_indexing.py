@@ -14,6 +14,7 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad.core.concrete import ConcretizationError
+from gpugrad.primitives.indexing import ARRAY, SliceBounds, normalize_index, split_index
 from gpugrad.test_util import check_grads
 from tools.batching_check import check_layouts, check_vmap, host
 
@@ -37,6 +38,15 @@ INDICES: list[tuple[str, Callable[..., Any], list[tuple[tuple[int, ...], int]]]]
     ("zero_d_separated", lambda i, j: (i, ALL, j), [((), 4), ((), 6)]),
     ("broadcast_pair", lambda i, j: (i[:, None], j[None, :]), [((3,), 4), ((2,), 5)]),
 ]
+
+
+def test_index_arrays_are_operands_and_the_rest_a_hashable_template() -> None:
+    i = np.array([0, 1])
+    index, advanced = normalize_index((1, slice(0, 2), None, Ellipsis, i), 4)
+    template, arrays = split_index(index)
+    assert advanced and arrays == [i]
+    assert template == (1, SliceBounds(0, 2, None), None, Ellipsis, ARRAY)
+    assert hash(template) == hash((1, SliceBounds(0, 2, None), None, Ellipsis, ARRAY))
 
 
 def _x(xp: Any, rng: np.random.Generator) -> Any:

@@ -267,6 +267,16 @@ def test_discrete_and_gathering_functions(xp: Any, name: str) -> None:
     check_layouts(f, [args[a] for a in arg_names.split()])
 
 
+@pytest.mark.parametrize("f", [
+    gnp.argsort, lambda x: gnp.argpartition(x, 0), gnp.argmax,
+    lambda x: gnp.argmin(x, axis=-1, keepdims=True), gnp.count_nonzero, gnp.any, gnp.sort,
+], ids=["argsort", "argpartition", "argmax", "argmin_keepdims", "count_nonzero", "any",
+        "sort"])
+def test_scalar_examples(xp: Any, f: Callable[..., Any]) -> None:
+    # NumPy orders a 0-d array as a 1-d one; each example of a vector is 0-d.
+    check_vmap(f, [xp.asarray([2.0, 0.0, -1.0])])
+
+
 def test_nested_vmap_of_batched_indices_and_searches(xp: Any) -> None:
     args = _discrete_args(xp)
     x, i, a, v = args["x"], args["idx"], args["sorted"], args["v"]

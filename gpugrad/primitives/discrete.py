@@ -150,7 +150,7 @@ def _along_axis_batch(prim: Primitive) -> Callable[..., Any]:
              ) -> tuple[Any, int]:
         (x,), (d,) = values, dims
         assert d is not None
-        if axis is None:
+        if axis is None or x.ndim == 1:  # NumPy orders a 0-d example as a 1-d one
             return bind(prim, _flat_rows(x, d), axis=1, **params), 0
         return bind(prim, x, axis=example_axis(_axes(axis, x.ndim - 1)[0], d), **params), d
 
@@ -176,7 +176,7 @@ def _reduce_batch(values: list[Any], dims: list[int | None], name: str, axis: An
     x, d = values[0], dims[0]
     ndim = x.ndim - (d is not None)
     params = {"name": name, "keepdims": keepdims, "dtype": dtype}
-    if name in ("argmax", "argmin") and axis is None:  # an index into the flattened example
+    if name in ("argmax", "argmin") and (axis is None or ndim == 0):  # flattened example
         assert d is not None
         out = bind(reduce_discrete_p, _flat_rows(x, d), axis=1, **params)
         return (reshape(out, (out.shape[0],) + (1,) * ndim) if keepdims else out), 0

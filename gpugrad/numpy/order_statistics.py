@@ -44,10 +44,10 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     if method not in _METHODS:
         raise ValueError(f"quantile: method must be one of {_METHODS}, got {method!r}")
     x = inexact_array(a)
-    # The positions q * (n - 1) pick which order statistics to gather (the gather
-    # primitive takes its indices as static values), so they are read as values; the
-    # interpolation weight is recomputed from q itself below, so that the derivative in q
-    # (the slope between the two neighbours) flows.
+    # q is read as a value: it must be checked to lie in [0, 1] and it shapes the result.
+    # The positions q * (n - 1) are index operands of the gathers; the interpolation weight
+    # is recomputed from q itself below, so that the derivative in q (the slope between the
+    # two neighbours) flows.
     q = _traced_list(q)
     qs = np.asarray(_host(concrete_value(q, "quantile", "q", _POSITIONS)), dtype=np.float64)
     if ((qs < 0) | (qs > 1)).any():
@@ -61,14 +61,17 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
         raise ValueError("quantile of an empty array")
     s = sort(flat, axis=-1)
     xp = array_namespace(flat)
-    if ignore_nan:  # the number of non-NaN elements moves the positions too
-        nans = count_nonzero(isnan(flat), axis=-1)
-        count = n - concrete_value(nans, "nanquantile", "a", _POSITIONS)
+    F = FUNCTIONS
+    if ignore_nan:  # the number of non-NaN elements moves the positions (traced under vmap)
+        count = n - count_nonzero(isnan(flat), axis=-1)
     else:
         count = xp.full(lead, n)
-    pos = xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))) * (count - 1)
-    lo = xp.clip(xp.floor(pos), 0, n - 1).astype(np.intp)
-    hi = xp.clip(xp.ceil(pos), 0, n - 1).astype(np.intp)
+    pos = F["multiply"](xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))), count - 1)
+
+    def index(p: Any) -> Any:  # an index operand of the gathers
+        return S.convert(F["minimum"](F["maximum"](p, 0), n - 1), np.intp)
+
+    lo, hi = index(F["floor"](pos)), index(F["ceil"](pos))
     grids = [np.arange(d).reshape((1,) * (qs.ndim + k) + (d,) + (1,) * (len(lead) - k - 1))
              for k, d in enumerate(lead)]
 
@@ -80,14 +83,15 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     elif method == "higher":
         out = at(hi)
     elif method == "nearest":
-        out = at(xp.clip(xp.around(pos), 0, n - 1).astype(np.intp))
+        out = at(index(F["rint"](pos)))
     elif method == "midpoint":
         out = (at(lo) + at(hi)) * 0.5
     else:
-        frac = (pos - xp.floor(pos)).astype(x.dtype)
+        floor = S.convert(F["floor"](pos), x.dtype)
+        frac = S.convert(pos, x.dtype) - floor
         if isinstance(q, Tracer):
             q_col = reshape(S.convert(q, x.dtype), qs.shape + (1,) * len(lead))
-            frac = q_col * xp.asarray(count - 1, dtype=x.dtype) - xp.floor(pos).astype(x.dtype)
+            frac = q_col * S.convert(count - 1, x.dtype) - floor
         s_lo = at(lo)
         out = s_lo + frac * (at(hi) - s_lo)
     if not ignore_nan:  # a NaN anywhere in a slice (sorted last) makes its quantiles NaN

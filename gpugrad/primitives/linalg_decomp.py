@@ -46,6 +46,7 @@ from gpugrad.primitives.linalg import (
     divide_defined,
     is_complex,
     matmul,
+    matrix_batch,
     mH,
     mT,
     solve,
@@ -111,6 +112,7 @@ def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> 
 eigh_p.impl = _eigh_impl
 eigh_p.jvp = _eigh_jvp
 eigh_p.vjp = adjoint_vjp(_eigh_adjoint)
+eigh_p.batch = matrix_batch(eigh_p)
 
 
 def eigh(a: Any) -> Any:
@@ -202,6 +204,7 @@ def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> l
 svd_p.impl = _svd_impl
 svd_p.jvp = _svd_jvp
 svd_p.vjp = adjoint_vjp(_svd_adjoint)
+svd_p.batch = matrix_batch(svd_p)
 
 
 def svd(a: Any) -> Any:
@@ -270,6 +273,7 @@ def _qr_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> li
 qr_p.impl = _qr_impl
 qr_p.jvp = _qr_jvp
 qr_p.vjp = adjoint_vjp(_qr_adjoint)
+qr_p.batch = matrix_batch(qr_p)
 
 
 def qr(a: Any) -> Any:

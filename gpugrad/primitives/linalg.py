@@ -19,7 +19,8 @@ through ``real``.
 
 Inverses are never formed where a solve does: ``A^{-1} B`` is ``solve(A, B)`` and
 ``B A^{-1}`` is ``solve(A^T, B^T)^T``. Only the matrix dimensions are handled here; the
-public functions in ``gpugrad.numpy.linalg`` broadcast the batch dimensions first.
+public functions in ``gpugrad.numpy.linalg`` broadcast the batch dimensions first. Under
+``vmap`` the examples are one more leading dimension of the stack (``matrix_batch``).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_batched_function_derivatives(name: str) -> None:
 
 def test_every_primitive_has_a_batching_rule() -> None:
     # Importing the package's layers makes every primitive.
-    import gpugrad.random  # noqa: F401
+    import gpugrad.random
     import gpugrad.scipy.special  # noqa: F401
 
     missing = [p.name for p in core_trace.registry if not core_trace.has_rule(p, "batch")]
@@ -211,7 +211,7 @@ def test_value_of_a_batched_array_is_refused() -> None:
     def f(x: Any) -> Any:
         return x * 2 if x > 0 else x
 
-    with pytest.raises(ConcretizationError, match="batched by vmap.*gpugrad.numpy.where"):
+    with pytest.raises(ConcretizationError, match=r"batched by vmap.*gpugrad.numpy.where"):
         gpugrad.vmap(f)(np.array([1.0, -1.0]))
     _no_state_left()
     with pytest.raises(ConcretizationError):

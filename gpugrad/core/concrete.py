@@ -115,7 +115,12 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
                 f"{tuple(x.shape)} and dtype {x.dtype} are known until the computation "
                 f"runs). {fix}"
             )
-        x = x.primal
+        try:
+            x = x.primal
+        except ConcretizationError as e:  # a value per example (vmap): say who needed it
+            raise ConcretizationError(
+                f"{function}() needs the value of its argument {argument!r} to decide "
+                f"{needed_for}, but {e}. {fix}") from None
     return x
 
 

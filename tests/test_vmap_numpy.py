@@ -20,9 +20,6 @@ import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.scipy.special as gsp
 from gpugrad.core.concrete import ConcretizationError
-from gpugrad.core.trace import has_rule
-from gpugrad.primitives import discrete as D
-from gpugrad.primitives.indexing import gather_p, scatter_add_p
 from tools.batching_check import check_layouts
 
 _B = 3  # examples per batch
@@ -277,53 +274,16 @@ _ROWS = (_ufunc_rows() + _special_rows() + _reduction_rows() + _shape_rows()
          + _matrix_rows() + _creation_rows() + _derivative_rows())
 
 
-# Rows that use a primitive whose batching rule sits with indexing and sorting (gather for
-# slices and gathers, the discrete primitives for orders, counts and signs). While that rule is
-# missing, such a row must stop at it with vmap's error; once it exists, the row is checked
-# like every other.
-_NEEDS = {
-    "gather": """array_split convolve convolve_same corrcoef correlate_full correlate_valid cov
-        cov_weights cross cross_rows cumprod delete delete_flat diag_of_matrix diagonal diff
-        diff_2_axis0 dsplit ediff1d einsum_trace flip flip_all fliplr flipud gradient
-        gradient_2d gradient_coords hsplit insert insert_scalar nancumprod pad_edge pad_reflect
-        polyval repeat_list roll roll_flat pad_wrap rot90 rot90_3 split trace trace_offset trapezoid
-        trapezoid_dx trapezoid_x vander vander_n vsplit median median_axis percentile_axis
-        quantile quantile_traced_q interp interp_period nanmedian nanmedian_axis nanpercentile
-        nanquantile tril_indices_from triu_indices grad_prod_axis grad_concatenate""",
-    "scatter_add": "diag diag_k diagflat",
-    "signbit": "copysign gamma rgamma gammasgn beta",
-    "argsort": """median median_axis percentile_axis quantile quantile_traced_q interp_period
-        nanmedian nanmedian_axis nanpercentile nanquantile""",
-    "searchsorted": "interp interp_period",
-    "count_nonzero": """nanmean nanmean_axis nanstd nanstd_axis nanvar nanvar_axis nanmedian
-        nanmedian_axis nanpercentile nanquantile""",
-    "reduce_discrete": """all all_axis any any_axis argmax argmax_axis argmin argmin_axis
-        array_equal nanargmax nanargmax_axis nanargmin nanargmin_axis nanmax nanmax_axis nanmin
-        nanmin_axis""",
-}
-_PRIMITIVES = {"gather": gather_p, "scatter_add": scatter_add_p, "signbit": D.signbit_p,
-               "argsort": D.argsort_p, "searchsorted": D.searchsorted_p,
-               "count_nonzero": D.count_nonzero_p, "reduce_discrete": D.reduce_discrete_p}
-
-
 @pytest.mark.parametrize(("name", "f", "kinds"), _ROWS)
 def test_vmap_matches_loop(name: str, f: Callable[..., Any], kinds: tuple[str, ...],
                            xp: Any) -> None:
     batch = _kinds(np.random.default_rng(0))
     args = [xp.asarray(batch[k]) for k in kinds]
-    missing = [p for p, rows in _NEEDS.items()
-               if name in rows.split() and not has_rule(_PRIMITIVES[p], "batch")]
-    if missing:  # a batched value reaches the missing rule, or a read of its indices
-        with pytest.raises((NotImplementedError, ConcretizationError)):
-            check_layouts(f, args)
-        return
     check_layouts(f, args, atol=1e-6)
 
 
-def test_needs_names_rows_of_the_table() -> None:
-    names = {p.values[0] for p in _ROWS}
-    assert len(names) == len(_ROWS)
-    assert {n for rows in _NEEDS.values() for n in rows.split()} <= names
+def test_rows_have_distinct_names() -> None:
+    assert len({p.values[0] for p in _ROWS}) == len(_ROWS)
 
 
 @pytest.mark.parametrize(("f", "arg", "message"), [
@@ -347,9 +307,5 @@ def test_values_that_decide_shapes_cannot_be_batched(f: Any, arg: Any, message: 
 def test_real_if_close_of_a_batch_needs_a_value() -> None:
     # Whether the result is real depends on every imaginary part of the example.
     z = np.ones((3, 2), np.complex64)
-    if not has_rule(D.reduce_discrete_p, "batch"):  # the test of the parts comes first
-        with pytest.raises(NotImplementedError, match="reduce_discrete"):
-            gpugrad.vmap(gnp.real_if_close)(z)
-        return
     with pytest.raises(ConcretizationError, match=r"real_if_close\(\) needs the value"):
         gpugrad.vmap(gnp.real_if_close)(z)

@@ -21,9 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad import tree_util
 from gpugrad.backend import get_xp, is_cupy_array
 from gpugrad.config import config
+from gpugrad.core.trace import Tracer, strip_derivatives
+from gpugrad.primitives.structural import convert
 from gpugrad.random import _threefry
+from gpugrad.random._sampling import draw, kernel
 
 __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_data"]
 
@@ -51,7 +55,7 @@ class Key:
     __hash__ = None  # type: ignore[assignment]  # == is elementwise, as for arrays
 
     def __init__(self, data: Any) -> None:
-        if not is_cupy_array(data):
+        if not (is_cupy_array(data) or isinstance(data, Tracer)):  # a tracer under vmap
             data = np.array(data, dtype=np.uint32, copy=True)
             data.flags.writeable = False  # immutable, like a JAX array
         if data.dtype != np.uint32 or data.ndim < 1 or data.shape[-1] != 2:
@@ -120,10 +124,25 @@ class Key:
         )
 
     def __repr__(self) -> str:
+        if isinstance(self._data, Tracer):
+            return f"Key({self.shape}, traced: {self._data!r})"
         data = self._data.get() if is_cupy_array(self._data) else self._data
         return f"Array({self.shape}, dtype={_KEY_DTYPE}) overlaying:\n{data}"
 
     __str__ = __repr__
+
+
+def _unflatten_key(aux: Any, children: Any) -> Key:
+    """A Key around a transformation's leaf, unchecked: pytree utilities also rebuild trees
+    of other leaves (the axes of ``in_axes``, say)."""
+    k = object.__new__(Key)
+    object.__setattr__(k, "_data", children[0])
+    return k
+
+
+# A pytree node whose one leaf is its data, so that transformations (vmap) see the array:
+# vmap maps an axis of the data (the key axes come first, so in_axes 0 is a key axis).
+tree_util.register_pytree_node(Key, lambda k: ((k._data,), None), _unflatten_key)
 
 
 def _seed_words(seed: Any) -> tuple[int, int]:
@@ -133,7 +152,7 @@ def _seed_words(seed: Any) -> tuple[int, int]:
     if isinstance(seed, np.ndarray):
         if seed.ndim != 0:
             raise TypeError(f"key accepts a scalar seed, but was given an array of "
-                            f"shape {seed.shape} != (). Use jax.vmap for batching.")
+                            f"shape {seed.shape} != (). Use gpugrad.vmap for batching.")
         seed = seed[()]
     if isinstance(seed, (bool, np.bool_)):
         seed = int(seed)
@@ -184,22 +203,23 @@ def _as_data(k: Any, name: str) -> tuple[Any, bool]:
     """``(data, typed)`` for a typed or raw key of any key shape."""
     if isinstance(k, Key):
         return k._data, True
-    if isinstance(k, np.ndarray) or is_cupy_array(k):
+    if isinstance(k, (np.ndarray, Tracer)) or is_cupy_array(k):
         if k.dtype != np.uint32 or k.ndim < 1 or k.shape[-1] != 2:
             raise TypeError(f"{name}: a raw PRNG key must be a uint32 array of shape "
                             f"(..., 2), got {k.dtype}{list(k.shape)}; create keys with "
                             "gpugrad.random.key(seed) or PRNGKey(seed)")
-        return k, False
+        return strip_derivatives(k), False
     raise TypeError(f"unexpected PRNG key type {type(k)}")
 
 
 def single_key_data(k: Any, name: str) -> Any:
-    """The ``uint32[2]`` data of one key; a batch of keys raises ``ValueError`` as in JAX."""
+    """The ``uint32[2]`` data of one key (under vmap, a tracer of one example's key); a
+    batch of keys raises ``ValueError`` as in JAX."""
     data, typed = _as_data(k, name)
     if data.ndim != 1:
         shape = tuple(data.shape[:-1]) if typed else tuple(data.shape)
         raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
-                         f"{shape} != (). Use jax.vmap for batching.")
+                         f"{shape} != (). Use gpugrad.vmap for batching.")
     return data
 
 
@@ -247,22 +267,41 @@ def split(k: Any, num: Any = 2) -> Any:
         [[4146024105, 967050713], [2718843009, 1272950319]]
     """
     data = single_key_data(k, "split")
-    new = _threefry.split_data(data, _split_shape(num), config.threefry_partitionable)
+    new = draw("split", data, shape=_split_shape(num), partitionable=config.threefry_partitionable)
     return Key(new) if isinstance(k, Key) else new
 
 
 def fold_in(k: Any, data: Any) -> Any:
     """A new key from ``k`` and a uint32 integer ``data``, as ``jax.random.fold_in``.
 
+    Under ``vmap`` ``data`` may be batched too (an integer array converted to uint32).
+
     Example:
         >>> key_data(fold_in(key(42), 7)).tolist()
         [2547012911, 1371500959]
     """
     kd = single_key_data(k, "fold_in")
-    if is_cupy_array(data):
-        data = data.get()
-    value = operator.index(np.asarray(data)[()] if isinstance(data, np.ndarray) else data)
-    if not 0 <= value < 2**32:
-        raise OverflowError(f"fold_in: data {value} does not fit in uint32")
-    new = _threefry.fold_in_data(kd, value)
+    if isinstance(data, Tracer):
+        if data.shape != () or np.dtype(data.dtype).kind not in "iub":
+            raise TypeError(f"fold_in: data must be an integer scalar, got {data.dtype}"
+                            f"{list(data.shape)}")
+        value = convert(strip_derivatives(data), np.dtype(np.uint32))
+    else:
+        if is_cupy_array(data):
+            data = data.get()
+        value = operator.index(np.asarray(data)[()] if isinstance(data, np.ndarray) else data)
+        if not 0 <= value < 2**32:
+            raise OverflowError(f"fold_in: data {value} does not fit in uint32")
+        value = np.asarray(value, np.uint32)
+    new = draw("fold_in", kd, value)
     return Key(new) if isinstance(k, Key) else new
+
+
+@kernel("split")
+def _split_kernel(keys: Any, *, shape: tuple[int, ...], partitionable: bool) -> Any:
+    return _threefry.split_data(keys, shape, partitionable)
+
+
+@kernel("fold_in")
+def _fold_in_kernel(keys: Any, value: Any) -> Any:
+    return _threefry.fold_in_data(keys, value)

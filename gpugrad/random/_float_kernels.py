@@ -147,6 +147,7 @@ def truncated_normal_kernel(keys: Any, lower: Any, upper: Any, *, shape: tuple[i
 def bernoulli_kernel(keys: Any, p: Any, *, shape: tuple[int, ...], mode: str,
                      partitionable: bool) -> Any:
     xp = namespace_of(keys, p)
+    p = xp.asarray(p)
     dt = p.dtype
     (p,) = lead_params(keys, len(shape), p)
     gpu = _gpu(keys)

@@ -151,6 +151,7 @@ def permutation_kernel(keys: Any, *x: Any, n: int, axis: int, independent: bool,
                        partitionable: bool) -> Any:
     """A shuffle of ``arange(n)`` (no ``x``) or of array ``x`` along ``axis``."""
     xp = namespace_of(keys, *x)
+    x = tuple(xp.asarray(v) for v in x)
     nk = keys.ndim - 1
     if not x:
         idt = np.int64 if config.enable_x64 else np.int32
@@ -192,6 +193,7 @@ def choice_kernel(keys: Any, *arrays: Any, n_inputs: int, shape: tuple[int, ...]
     """Indices into ``n_inputs`` items, or the items of ``a`` (the first of ``arrays``
     when ``has_a``) they pick along ``axis``; ``p`` is the next array, if any."""
     xp = namespace_of(keys, *arrays)
+    arrays = tuple(xp.asarray(v) for v in arrays)
     nk = keys.ndim - 1
     a = arrays[0] if has_a else None
     p = arrays[1 if has_a else 0] if len(arrays) > has_a else None
@@ -227,6 +229,7 @@ def categorical_kernel(keys: Any, logits: Any, *, axis: int, shape: tuple[int, .
                        replace: bool, mode: str | None, partitionable: bool) -> Any:
     """Gumbel-max (or Gumbel top-k without replacement) over ``logits`` along ``axis``."""
     xp = namespace_of(keys, logits)
+    logits = xp.asarray(logits)
     nk = keys.ndim - 1
     own = tuple(logits.shape[nk:])
     batch_shape = own[:axis] + own[axis + 1:]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.backend import get_xp, is_cupy_array
+from gpugrad.backend import get_xp, is_cupy_array, namespace_of
 from gpugrad.config import config
 from gpugrad.core.trace import Tracer, strip_derivatives
 from gpugrad.primitives.structural import convert
@@ -175,8 +175,29 @@ def _seed_words(seed: Any) -> tuple[int, int]:
 
 
 def _seed_data(seed: Any) -> Any:
+    if isinstance(seed, Tracer):  # under vmap, a batch of seeds
+        dt = np.dtype(seed.dtype)
+        if seed.shape != () or dt.kind not in "iub":
+            raise TypeError(f"key seed must be an integer scalar, got {dt}{list(seed.shape)}")
+        return draw("seed", strip_derivatives(seed), wide=bool(config.enable_x64
+                                                               and dt.itemsize == 8))
     xp = get_xp()
     return xp.asarray(np.array(_seed_words(seed), dtype=np.uint32))
+
+
+@kernel("seed")
+def _seed_kernel(seeds: Any, *, wide: bool) -> Any:
+    """Key data ``[hi, lo]`` of integer ``seeds`` (any shape) by :func:`_seed_words`'s
+    rules: a 64-bit seed in x64 mode is split into its two words, any other keeps its low
+    32 bits (casts to unsigned wrap, as two's complement does)."""
+    xp = namespace_of(seeds)
+    if wide:
+        pattern = seeds.astype(xp.uint64)
+        hi, lo = (pattern >> xp.uint64(32)).astype(xp.uint32), pattern.astype(xp.uint32)
+    else:
+        lo = seeds.astype(xp.uint32)
+        hi = xp.zeros_like(lo)
+    return xp.stack([hi, lo], axis=-1)
 
 
 def key(seed: Any) -> Key:
@@ -244,7 +265,7 @@ def wrap_key_data(key_bits_array: Any, *, impl: Any = None) -> Key:
     if impl not in (None, "threefry2x32", "threefry"):
         raise ValueError(f"gpugrad.random supports only the threefry2x32 impl, got {impl!r}")
     data = key_bits_array
-    if not (isinstance(data, np.ndarray) or is_cupy_array(data)):
+    if not (isinstance(data, (np.ndarray, Tracer)) or is_cupy_array(data)):
         data = np.asarray(data)
     if data.dtype != np.uint32:
         raise TypeError(f"wrap_key_data expects uint32 data, got {data.dtype}")
@@ -286,10 +307,14 @@ def fold_in(k: Any, data: Any) -> Any:
             raise TypeError(f"fold_in: data must be an integer scalar, got {data.dtype}"
                             f"{list(data.shape)}")
         value = convert(strip_derivatives(data), np.dtype(np.uint32))
+    elif isinstance(data, (np.ndarray, np.generic)) or is_cupy_array(data):
+        # An integer array converts to uint32 as JAX converts it: wrapping (-1 -> 2**32 - 1).
+        if data.shape != () or np.dtype(data.dtype).kind not in "iub":
+            raise TypeError(f"fold_in: data must be an integer scalar, got {data.dtype}"
+                            f"{list(data.shape)}")
+        value = data.astype(np.uint32)
     else:
-        if is_cupy_array(data):
-            data = data.get()
-        value = operator.index(np.asarray(data)[()] if isinstance(data, np.ndarray) else data)
+        value = operator.index(data)
         if not 0 <= value < 2**32:
             raise OverflowError(f"fold_in: data {value} does not fit in uint32")
         value = np.asarray(value, np.uint32)

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
 from gpugrad.config import config
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import strip_derivatives
 from gpugrad.random._key import single_key_data
 from gpugrad.random._sampling import draw, has_derivatives
@@ -80,7 +80,7 @@ def uniform(key: Any, shape: Any = (), dtype: Any = None, minval: Any = 0.0,
         f = draw("unit", data, shape=shape, dtype=dt, partitionable=layout)
         lo, hi = minval, maxval
         return gnp.maximum(lo, f * (hi - lo) + lo)
-    xp = namespace_of(data)
+    xp = array_namespace(data)
     return draw("uniform", data, _param(minval, xp), _param(maxval, xp), shape=shape,
                 dtype=dt, partitionable=layout)
 
@@ -115,7 +115,7 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
     else:
         shape = canonical_shape(shape)
         check_shape("truncated_normal", shape, shape_of(lower), shape_of(upper))
-    xp = namespace_of(data)
+    xp = array_namespace(data)
     exact = draw("truncated_normal", data, _param(lower, xp), _param(upper, xp),
                  shape=tuple(shape), dtype=dt, partitionable=config.threefry_partitionable)
     if has_derivatives(lower) or has_derivatives(upper):
@@ -159,7 +159,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
     if dt.kind != "f":
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dt}.")
     # The result is boolean: it carries no derivative in p (JAX's is zero).
-    p_arr = _param(p, namespace_of(data, p)).astype(dt)
+    p_arr = _param(p, array_namespace(data)).astype(dt)
     if shape is None:
         shape = tuple(p_arr.shape)
     else:

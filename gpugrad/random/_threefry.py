@@ -196,7 +196,9 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
         shifts = xp.arange(per, dtype=xp.uint32) * xp.uint32(width)
         pieces = (flat[..., :, None] >> shifts).reshape((*flat.shape[:-1], -1))
         out = pieces[..., :n].astype(out_dtype)
-    return out.reshape((*lead, *shape))
+    # Contiguous (a batch's rows cut to n words are not): the samplers work in place on a
+    # flat view of the bits.
+    return xp.ascontiguousarray(out.reshape((*lead, *shape)))
 
 
 def split_data(data: Any, shape: tuple[int, ...], partitionable: bool) -> Any:

@@ -165,13 +165,14 @@ def test_nested_vmap_over_a_grid_of_keys(layout: bool) -> None:
     jax = pytest.importorskip("jax")
     keys = np.asarray(gr.split(gr.PRNGKey(2), (3, 4)))
     lo = np.linspace(-1, 0, 4, dtype=np.float32)
-    for m, vmap in ((gr, gpugrad.vmap), (jax.random, jax.vmap)):
-        def row(ks: Any, m: Any = m, vmap: Any = vmap) -> Any:
+
+    def grid(m: Any, vmap: Callable[..., Any]) -> Any:
+        """Rows of keys against a shared row of lower bounds, then each row's keys."""
+        def row(ks: Any) -> Any:
             return vmap(lambda k, a: m.uniform(k, (2,), minval=a, maxval=1.0))(ks, lo)
-        out = vmap(row)(keys)
-        if m is gr:
-            got = out
-    _same(got, out)
+        return vmap(row)(keys)
+
+    _same(grid(gr, gpugrad.vmap), grid(jax.random, jax.vmap))
 
 
 # float64 draws through log1p/erf/erfinv, which gpugrad computes in NumPy's or its own
@@ -250,6 +251,15 @@ def test_typed_keys_go_in_and_out_of_vmap() -> None:
     assert all(bool(out[i, j] == gr.split(keys[i], 2)[j]) for i in range(4) for j in range(2))
     draws = gpugrad.vmap(lambda k: gr.normal(gr.fold_in(k, 3), (2,)))(keys)
     _same(draws, np.stack([gr.normal(gr.fold_in(k, 3), (2,)) for k in keys]))
+
+
+def test_typed_keys_batched_along_a_later_key_axis() -> None:
+    keys = gr.split(gr.key(1), (2, 3))  # key shape (2, 3): map its axis 1
+    got = gpugrad.vmap(gpugrad.vmap(lambda k: gr.normal(k, (4,))), in_axes=1)(keys)
+    _same(got, np.stack([np.stack([gr.normal(keys[i, j], (4,)) for i in range(2)])
+                         for j in range(3)]))
+    with pytest.raises(ValueError, match="mapped the key words of a typed key"):
+        gpugrad.vmap(lambda k: gr.normal(k, (4,)), in_axes=-1)(keys)
 
 
 def test_the_batch_is_drawn_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:

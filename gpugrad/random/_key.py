@@ -223,6 +223,13 @@ def PRNGKey(seed: Any) -> Any:
 def _as_data(k: Any, name: str) -> tuple[Any, bool]:
     """``(data, typed)`` for a typed or raw key of any key shape."""
     if isinstance(k, Key):
+        if isinstance(k._data, Tracer) and (k._data.ndim < 1 or k._data.shape[-1] != 2):
+            # vmap counts a typed key's axes on its data, uint32[*shape, 2]: a negative
+            # axis there is counted from the pair of words.
+            raise ValueError(f"{name}: vmap mapped the key words of a typed key (data of "
+                             f"example shape {tuple(k._data.shape)}); give typed keys "
+                             "non-negative in_axes/out_axes (a key axis, not the data's "
+                             "last), or pass key_data(keys) with in_axes counted on the data")
         return k._data, True
     if isinstance(k, (np.ndarray, Tracer)) or is_cupy_array(k):
         if k.dtype != np.uint32 or k.ndim < 1 or k.shape[-1] != 2:

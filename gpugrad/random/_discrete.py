@@ -23,7 +23,7 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import strip_derivatives
 from gpugrad.random._int_kernels import int_bound
 from gpugrad.random._key import single_key_data
-from gpugrad.random._sampling import draw, has_derivatives
+from gpugrad.random._sampling import as_param, draw, has_derivatives
 from gpugrad.random._util import (
     canonical_shape,
     check_shape,
@@ -34,12 +34,6 @@ from gpugrad.random._util import (
 )
 
 __all__ = ["categorical", "choice", "permutation", "randint"]
-
-
-def _param(value: Any, xp: Any) -> Any:
-    """An array parameter: a tracer without its derivatives (the draw has none in it), or
-    an array of the keys' backend."""
-    return strip_derivatives(value) if is_tracer(value) else xp.asarray(value)
 
 
 def _int_param(value: Any, name: str, xp: Any) -> Any:
@@ -100,7 +94,7 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
                             "an integer x must be unbatched)")
         return draw("permutation", data, n=int(x), axis=0, independent=False,
                     partitionable=layout)
-    arr = _param(x, xp)
+    arr = as_param(x, xp)
     ndim = len(arr.shape)
     axis = axis + ndim if axis < 0 else axis
     if not 0 <= axis < ndim:
@@ -142,9 +136,9 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
     if not replace and n_draws > n_inputs:
         raise ValueError(f"Cannot take a larger sample (size {n_draws}) than population "
                          f"(size {n_inputs}) when 'replace=False'")
-    arrays = [_param(a, xp)] if a_shape else []
+    arrays = [as_param(a, xp)] if a_shape else []
     if p is not None:
-        p_arr = _param(p, xp).astype(default_float_of(p))
+        p_arr = as_param(p, xp).astype(default_float_of(p))
         if tuple(p_arr.shape) != (n_inputs,):
             raise ValueError("p must be None or a 1D vector with the same size as "
                              f"a.shape[axis]. p has shape {tuple(p_arr.shape)} and "
@@ -170,7 +164,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
     """
     data = single_key_data(key, "categorical")
     # The samples are indices: no derivative in logits (JAX's is zero).
-    logits_arr = _param(logits, array_namespace(data))
+    logits_arr = as_param(logits, array_namespace(data))
     if np.dtype(logits_arr.dtype).kind != "f":
         logits_arr = logits_arr.astype(default_float_of(1.0))
     elif logits_arr.dtype == np.float64 and not config.enable_x64:

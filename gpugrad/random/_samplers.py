@@ -19,27 +19,19 @@ import numpy as np
 
 from gpugrad.config import config
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.trace import strip_derivatives
 from gpugrad.random._key import single_key_data
-from gpugrad.random._sampling import draw, has_derivatives
+from gpugrad.random._sampling import as_param, draw, has_derivatives
 from gpugrad.random._util import (
     canonical_shape,
     check_shape,
     default_float_of,
     float_dtype,
-    is_tracer,
     shape_of,
     uint_dtype,
 )
 
 __all__ = ["bernoulli", "bits", "exponential", "gumbel", "laplace", "normal",
            "truncated_normal", "uniform"]
-
-
-def _param(value: Any, xp: Any) -> Any:
-    """A sampler's array parameter: a tracer as it is (without its derivatives: the draw
-    has none in it), anything else as an array of the keys' backend."""
-    return strip_derivatives(value) if is_tracer(value) else xp.asarray(value)
 
 
 def bits(key: Any, shape: Any = (), dtype: Any = None) -> Any:
@@ -81,7 +73,7 @@ def uniform(key: Any, shape: Any = (), dtype: Any = None, minval: Any = 0.0,
         lo, hi = minval, maxval
         return gnp.maximum(lo, f * (hi - lo) + lo)
     xp = array_namespace(data)
-    return draw("uniform", data, _param(minval, xp), _param(maxval, xp), shape=shape,
+    return draw("uniform", data, as_param(minval, xp), as_param(maxval, xp), shape=shape,
                 dtype=dt, partitionable=layout)
 
 
@@ -116,7 +108,7 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
         shape = canonical_shape(shape)
         check_shape("truncated_normal", shape, shape_of(lower), shape_of(upper))
     xp = array_namespace(data)
-    exact = draw("truncated_normal", data, _param(lower, xp), _param(upper, xp),
+    exact = draw("truncated_normal", data, as_param(lower, xp), as_param(upper, xp),
                  shape=tuple(shape), dtype=dt, partitionable=config.threefry_partitionable)
     if has_derivatives(lower) or has_derivatives(upper):
         return _with_bound_derivatives(exact, data, lower, upper, dt)
@@ -159,7 +151,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
     if dt.kind != "f":
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dt}.")
     # The result is boolean: it carries no derivative in p (JAX's is zero).
-    p_arr = _param(p, array_namespace(data)).astype(dt)
+    p_arr = as_param(p, array_namespace(data)).astype(dt)
     if shape is None:
         shape = tuple(p_arr.shape)
     else:

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 from gpugrad.core.batching import BatchTracer
-from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.core.trace import Primitive, Tracer, bind, strip_derivatives
 from gpugrad.primitives.structural import at_front, batch_size, move_axis, reshape
 
-__all__ = ["KERNELS", "draw", "has_derivatives", "kernel", "lead_params", "random_p"]
+__all__ = ["KERNELS", "as_param", "draw", "has_derivatives", "kernel", "lead_params", "random_p"]
 
 # name -> kernel(keys uint32[*K, 2], *params, **static) -> (*K, *result)
 KERNELS: dict[str, Callable[..., Any]] = {}
@@ -67,6 +67,12 @@ def lead_params(keys: Any, result_ndim: int, *params: Any) -> list[Any]:
         own = tuple(p.shape[nk:])
         out.append(p.reshape((*p.shape[:nk], *(1,) * (result_ndim - len(own)), *own)))
     return out
+
+
+def as_param(value: Any, xp: Any) -> Any:
+    """A kernel's array parameter: a tracer without its derivatives (a draw has none in
+    its parameters), or anything else as an array of ``xp``, the keys' backend."""
+    return strip_derivatives(value) if isinstance(value, Tracer) else xp.asarray(value)
 
 
 def has_derivatives(x: Any) -> bool:

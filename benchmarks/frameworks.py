@@ -2,8 +2,9 @@
 
 Every workload is written once, as a forward function of a NumPy-like namespace (``ns.sum``,
 ``ns.tanh``, ``@``, ``**``) and a transformation spelled with JAX's names (``T.grad``,
-``T.value_and_grad``, ``T.jacrev``, ``T.jacfwd``, ``T.hessian``). A :class:`Framework` supplies
-the namespace, those five transformations (or ``None`` where it has no such thing), how to move
+``T.value_and_grad``, ``T.jacrev``, ``T.jacfwd``, ``T.hessian``, ``T.vmap``). A
+:class:`Framework` supplies the namespace, those transformations (``None`` or absent where it
+has no such thing), how to move
 NumPy inputs onto it (``put``) and results back (``get``), and how to wait for its device
 (``sync``), so every peer runs the same computation on the same data.
 
@@ -47,7 +48,7 @@ class Framework:
     device: str  # "cpu" or "cuda": where its arrays live
     version: str
     ns: Any  # the NumPy-like namespace the forward code calls
-    T: Any = None  # grad, value_and_grad, jacrev, jacfwd, hessian (None where unsupported)
+    T: Any = None  # grad, value_and_grad, jacrev, jacfwd, hessian, vmap (None where unsupported)
     put: Callable[[Any], Any] = _identity  # NumPy pytree -> this framework's arrays
     get: Callable[[Any], Any] = _identity  # result pytree -> NumPy arrays
     sync: Callable[[Any], None] = _no_sync  # block until the device has finished `out`
@@ -275,6 +276,7 @@ def _make_torch_func() -> Framework:
         jacrev=tf.jacrev,
         jacfwd=tf.jacfwd,
         hessian=tf.hessian,
+        vmap=lambda f, in_axes=0: tf.vmap(f, in_dims=in_axes),  # torch names them in_dims
     )
     device = _torch_device()
     return Framework(

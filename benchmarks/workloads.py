@@ -98,6 +98,17 @@ def logistic_loss(ns: Any) -> Callable[..., Any]:
     return loss
 
 
+def logistic_losses(ns: Any) -> Callable[..., Any]:
+    """Seed 001's loss per example (a vector over a batch, a scalar for one example), for
+    per-example gradients: ``vmap(grad)`` beside one ``grad`` of the batch's sum."""
+
+    def losses(W: Any, b: Any, inputs: Any, targets: Any) -> Any:
+        preds = 0.5 * (ns.tanh((inputs @ W + b) / 2) + 1)
+        return -ns.log(preds * targets + (1 - preds) * (1 - targets))
+
+    return losses
+
+
 def sin_squared(ns: Any) -> Callable[..., Any]:
     return lambda x: ns.sum(ns.sin(x) ** 2)  # seed 002's pipeline
 
@@ -140,6 +151,20 @@ def _logistic_ref(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) ->
     value = -np.sum(np.log(p * y + (1 - p) * (1 - y)))
     r = p - y  # d loss / d logits, for a sigmoid with the log-likelihood
     return value, (X.T @ r, np.sum(r))
+
+
+def _logit_residuals(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> Any:
+    return 1 / (1 + np.exp(-(X @ W + b))) - y.astype(np.float64)  # d loss / d logit
+
+
+def _per_example_ref(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> Any:
+    r = _logit_residuals(W, b, X, y)
+    return r[:, None] * X, r
+
+
+def _batch_grad_ref(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> Any:
+    r = _logit_residuals(W, b, X, y)
+    return X.T @ r, np.sum(r)
 
 
 def _hessian_ref(x: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -227,6 +252,15 @@ def _value_and_grad_01(T: Any, f: Callable[..., Any]) -> Callable[..., Any]:
     return T.value_and_grad(f, (0, 1))
 
 
+def _per_example_grads(T: Any, f: Callable[..., Any]) -> Callable[..., Any]:
+    # The parameters are shared by every example; inputs and targets are batched.
+    return T.vmap(T.grad(f, (0, 1)), in_axes=(None, None, 0, 0))
+
+
+def _batch_grad(T: Any, f: Callable[..., Any]) -> Callable[..., Any]:
+    return T.grad(lambda *args: f(*args).sum(), (0, 1))
+
+
 def _jacobian(mode: str) -> Callable[[Any, Callable[..., Any]], Callable[..., Any]]:
     return lambda T, f: getattr(T, mode)(f)
 
@@ -277,6 +311,14 @@ def _suite() -> list[Workload]:
           tanh_quadratic, lambda T, f: T.hessian(f), _hessian_ref),
         W("grad MLP 784-512-512-10", "batch=256", large, "grad",
           _mlp_inputs((784, 512, 512, 10), 256), mlp_loss, _grad, _mlp_ref),
+    ]
+    # Per-example gradients beside one gradient of the whole batch's loss (the goal: vmap's
+    # per-example gradients at most 3x the batch gradient's time).
+    cases += [
+        W("per-example grad logistic", "batch=256", large, "vmap", _logistic_inputs(256, 100),
+          logistic_losses, _per_example_grads, _per_example_ref),
+        W("grad logistic, whole batch", "batch=256", large, "grad",
+          _logistic_inputs(256, 100), logistic_losses, _batch_grad, _batch_grad_ref),
     ]
     for n in (1_000_000, 10_000_000):
         cases.append(W("grad exp/sin/log1p chain", _sized(n), large, "grad", _vector(n),

@@ -1,4 +1,8 @@
-"""Jacobians and Hessians, composed from ``vjp`` and ``jvp`` over basis vectors.
+"""Jacobians and Hessians: ``vjp`` and ``jvp`` over every basis vector at once, by ``vmap``.
+
+The basis is an identity matrix reshaped to each leaf's shape, and ``vmap`` pushes all of its
+rows through one backward (``jacrev``) or forward (``jacfwd``) pass: the rules batch, so an
+``n``-element Jacobian costs one pass over arrays ``n`` times as large, not ``n`` passes.
 
 Layout (api.md): for each output leaf of shape ``S_out`` and input leaf of shape ``S_in`` a
 block of shape ``S_out + S_in``, nested as the output pytree of the input pytree; with a
@@ -9,24 +13,30 @@ with gpugrad operations, so these compose (``hessian = jacfwd(jacrev(f))``).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
 from gpugrad import tree_util
 from gpugrad._args import partial_over, prepare_primals
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import raw_value
+from gpugrad._vmap import map_rows
+from gpugrad.core.concrete import array_namespace
 from gpugrad.primitives.elementwise import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 
 
-def _basis(like: Any, k: int) -> Any:
-    """The k-th standard basis array with the shape and dtype of ``like`` (a constant)."""
-    raw = raw_value(like)
-    e = namespace_of(raw).zeros(raw.size, raw.dtype)
-    e[k] = 1
-    return e.reshape(raw.shape)
+def _size(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def _basis(like: Any) -> Any:
+    """Every standard basis array of ``like``'s shape and dtype at once, along a new axis 0:
+    the identity, reshaped, on ``like``'s backend. Reads only metadata, so ``like`` may be a
+    tracer (under ``vmap(jacrev(f))`` the output of ``f`` is batched)."""
+    shape = tuple(like.shape)
+    n = _size(shape)
+    return array_namespace(like).eye(n, dtype=like.dtype).reshape((n, *shape))
 
 
 def _arrays(tree: Any) -> Any:
@@ -36,25 +46,21 @@ def _arrays(tree: Any) -> Any:
     return tree_util.tree_map(lambda x: x if hasattr(x, "shape") else asarray(x), tree)
 
 
-def _block(columns: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...],
-           rows_first: bool, like: Any) -> Any:
-    """Assemble one Jacobian block of shape ``out_shape + in_shape`` from its slices."""
+def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
     import gpugrad.numpy as gnp
 
-    if not columns:
-        raw = raw_value(like)
-        return namespace_of(raw).zeros(out_shape + in_shape, raw.dtype)
-    if len(columns) == 1:  # one output (or input) element: nothing to stack
-        return gnp.reshape(columns[0], out_shape + in_shape)
-    if rows_first:  # reverse mode: one slice per output element, each of in_shape
-        return gnp.reshape(gnp.stack(columns), out_shape + in_shape)
-    # forward mode: one slice per input element, each of out_shape
-    return gnp.reshape(gnp.stack(columns, axis=-1), out_shape + in_shape)
+    return x if tuple(x.shape) == shape else gnp.reshape(x, shape)
+
+
+def _zeros(shape: tuple[int, ...], like: Any) -> Any:
+    """A block with no entries to compute (an empty input or output), on ``like``'s
+    backend."""
+    return array_namespace(like).zeros(shape, like.dtype)
 
 
 def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
            holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
-    """The Jacobian of ``fun`` by reverse mode: one VJP per output element.
+    """The Jacobian of ``fun`` by reverse mode: the VJPs of every output element, batched.
 
     Example:
         >>> import gpugrad, gpugrad.numpy as gnp
@@ -81,17 +87,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
             in_leaves, in_tree = tree_util.tree_flatten(dyn)
             blocks: list[Any] = []
             for j, o in enumerate(out_leaves):
-                rows: list[list[Any]] = [[] for _ in in_leaves]
-                for k in range(int(raw_value(o).size)):
-                    # One output's basis cotangent; the other outputs' are zero, left out
-                    # of the backward pass altogether.
-                    ct = [_basis(o, k) if i == j else None for i in range(len(out_leaves))]
-                    for i, c in enumerate(rec.pull(ct, release=False, flat=True)):
-                        rows[i].append(c)
-                per_input = [
-                    _block(rows[i], tuple(o.shape), tuple(x.shape), True, x)
-                    for i, x in enumerate(in_leaves)
-                ]
+                per_input = _rows(rec, j, o, in_leaves)
                 tree = tree_util.tree_unflatten(in_tree, per_input)
                 blocks.append(tree[0] if single else tree)
         jac = tree_util.tree_unflatten(out_tree, blocks)
@@ -100,12 +96,32 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
     return jacfun
 
 
+def _rows(rec: Any, j: int, o: Any, in_leaves: list[Any]) -> list[Any]:
+    """Output leaf ``j``'s block for each input leaf: the pullback of all of ``o``'s basis
+    cotangents in one backward pass, batched by ``vmap``. The other outputs' cotangents are
+    zero and left out of the backward pass altogether."""
+
+    out_shape = tuple(o.shape)
+    if _size(out_shape) == 0:
+        return [_zeros(out_shape + tuple(x.shape), x) for x in in_leaves]
+    others = [None] * len(rec.values)
+
+    def pull(ct: Any) -> Any:
+        cts = list(others)
+        cts[j] = ct
+        return rec.pull(cts, release=False, flat=True)
+
+    # One cotangent per output element along axis 0: row k is the gradient of element k.
+    rows = map_rows(pull, _basis(o))
+    return [_reshaped(r, out_shape + tuple(x.shape)) for r, x in zip(rows, in_leaves)]
+
+
 jacobian = jacrev
 
 
 def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
            holomorphic: bool = False) -> Callable[..., Any]:
-    """The Jacobian of ``fun`` by forward mode: one JVP per input element.
+    """The Jacobian of ``fun`` by forward mode: the JVPs of every input element, batched.
 
     Example:
         >>> import gpugrad, gpugrad.numpy as gnp
@@ -126,34 +142,23 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
             check_complex_inputs(dyn, "jacfwd")
         else:
             _check_real_inputs(in_leaves)
-        columns: list[list[list[Any]]] = []  # [input leaf][output leaf] -> slices
-        out_leaves: list[Any] | None = None
-        aux: Any = None
-        out_tree: Any = None
-        for i, x in enumerate(in_leaves):
-            per_out: list[list[Any]] = []
-            for k in range(int(raw_value(x).size)):
-                # One input's basis tangent; the other inputs are constants (zero tangents).
-                t = [_basis(x, k) if m == i else None for m in range(len(in_leaves))]
-                out_leaves, t_leaves, out_tree, aux = push_forward(f, in_leaves, in_tree, constant,
-                                                            t, has_aux, "jacfwd")
-                if not per_out:
-                    per_out = [[] for _ in t_leaves]
-                for j, tl in enumerate(t_leaves):
-                    per_out[j].append(tl)
-            columns.append(per_out)
-        if out_leaves is None:  # every input empty: evaluate once for shapes
+        pushed = [_columns(f, in_leaves, in_tree, constant, i, has_aux)
+                  for i in range(len(in_leaves))]
+        found = next((p for p in pushed if p is not None), None)
+        if found is None:  # every input empty: evaluate once for the outputs' shapes
             out_leaves, _, out_tree, aux = push_forward(f, in_leaves, in_tree, constant,
-                                                 [None] * len(in_leaves), has_aux, "jacfwd")
+                                                        [None] * len(in_leaves), has_aux,
+                                                        "jacfwd")
+        else:
+            out_leaves, _, out_tree, aux = found
         if holomorphic:
             for o in out_leaves:
                 check_complex_output(o, "jacfwd", True)
         blocks = []
         for j, o in enumerate(out_leaves):
             per_input = [
-                _block(columns[i][j] if columns[i] else [], tuple(o.shape), tuple(x.shape),
-                       False, o)
-                for i, x in enumerate(in_leaves)
+                _zeros(tuple(o.shape) + tuple(x.shape), o) if p is None else p[1][j]
+                for p, x in zip(pushed, in_leaves)
             ]
             tree = tree_util.tree_unflatten(in_tree, per_input)
             blocks.append(tree[0] if single else tree)
@@ -161,6 +166,34 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         return (jac, aux) if has_aux else jac
 
     return jacfun
+
+
+def _columns(f: Callable[..., Any], in_leaves: list[Any], in_tree: Any, constant: list[bool],
+             i: int, has_aux: bool) -> tuple[list[Any], list[Any], Any, Any] | None:
+    """Input leaf ``i``'s columns of every output's block: the pushforward of all of its basis
+    tangents in one forward pass, batched by ``vmap`` (the other inputs are constants, zero
+    tangents). ``(output values, blocks, output tree, aux)``, or None for an empty input."""
+    from gpugrad.api import push_forward
+
+    in_shape = tuple(in_leaves[i].shape)
+    if _size(in_shape) == 0:
+        return None
+    primal: list[Any] = []
+
+    def push(t: Any) -> list[Any]:
+        tangents = [t if m == i else None for m in range(len(in_leaves))]
+        values, t_leaves, out_tree, aux = push_forward(f, in_leaves, in_tree, constant,
+                                                       tangents, has_aux, "jacfwd")
+        # The outputs and aux are the same for every basis tangent (not batched): kept
+        # from the one run rather than returned through vmap, which would broadcast them.
+        primal[:] = [values, out_tree, aux]
+        return t_leaves
+
+    # One tangent per input element along axis 0, whose image is put last: column k.
+    columns = map_rows(push, _basis(in_leaves[i]), out_axis=-1)
+    values, out_tree, aux = primal
+    blocks = [_reshaped(c, tuple(o.shape) + in_shape) for c, o in zip(columns, values)]
+    return values, blocks, out_tree, aux
 
 
 def _check_real_inputs(leaves: list[Any]) -> None:

@@ -22,7 +22,7 @@ from gpugrad.numpy._creation import asarray
 from gpugrad.primitives.elementwise import quiet_floating_point
 from gpugrad.primitives.structural import at_front, move_axis
 
-__all__ = ["vmap"]
+__all__ = ["map_rows", "vmap"]
 
 
 class _Unmapped:
@@ -91,10 +91,8 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
                [27., 48.]], dtype=float32)
     """
     if isinstance(in_axes, list):
-        raise TypeError(
-            "vmap: in_axes must be an int, None, or a tuple with one entry per positional "
-            f"argument, got the list {in_axes!r}; write it as a tuple"
-        )
+        # A tuple over the positional arguments; a list reads the same to users (as in JAX).
+        in_axes = tuple(in_axes)
     _check_axes_spec(in_axes, "in_axes")
     _check_axes_spec(out_axes, "out_axes")
     if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 0):
@@ -113,12 +111,18 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
             )
         if not isinstance(spec, tuple):
             spec = (spec,) * len(args)
-        paths, leaves, tree = tree_util.tree_flatten_with_path((*args, *kwargs.values()))
-        kw_paths = [(len(args) + i, k) for i, k in enumerate(kwargs)]
-        paths = [p if p[0] < len(args) else kw_paths[p[0] - len(args)] + p[1:] for p in paths]
-        axes = _axes_per_leaf((*spec, *(0,) * len(kwargs)), (*args, *kwargs.values()),
-                              "in_axes")
-        size, leaves, axes = _prepare(leaves, axes, paths, len(args), axis_size)
+        everything = (*args, *kwargs.values())
+        leaves, tree = tree_util.tree_flatten(everything)
+        axes = _cached_axes((*spec, *(0,) * len(kwargs)), everything, tree, "in_axes")
+
+        def name(k: int) -> str:  # where leaf k is, for an error message
+            path = tree_util.tree_flatten_with_path(everything)[0][k]
+            head = path[0]
+            if head >= len(args):  # a keyword argument
+                path = (head, list(kwargs)[head - len(args)], *path[1:])
+            return _name(path, len(args))
+
+        size, leaves, axes = _prepare(leaves, axes, name, axis_size)
         with quiet_floating_point(), new_main(batching.BatchTrace) as main:
             traced = [x if a is None else batching.BatchTracer(main.trace, x, a)
                       for x, a in zip(leaves, axes)]
@@ -126,7 +130,7 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
             out = fun(*rebuilt[:len(args)], **dict(zip(kwargs, rebuilt[len(args):])))
             out_leaves, out_tree = tree_util.tree_flatten(out)
             unpacked = [batching.unpack(o, main) for o in out_leaves]
-        targets = _axes_per_leaf(out_axes, out, "out_axes")
+        targets = _cached_axes(out_axes, out, out_tree, "out_axes")
         results = [_place(v, d, t, size, k) for k, ((v, d), t) in enumerate(zip(unpacked,
                                                                                 targets))]
         return tree_util.tree_unflatten(out_tree, results)
@@ -134,35 +138,70 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
     return batched
 
 
-def _prepare(leaves: list[Any], axes: list[int | None], paths: list[Any], positional: int,
+def map_rows(fun: Callable[[Any], Any], rows: Any, out_axis: int = 0) -> list[Any]:
+    """``fun`` applied to every row of ``rows`` (an array batched along axis 0) in one
+    batched call: ``vmap(fun, out_axes=out_axis)(rows)`` for a ``fun`` returning a list of
+    arrays, without the argument handling (the Jacobians call it on every evaluation).
+
+    Example:
+        >>> import numpy as np, gpugrad.numpy as gnp
+        >>> map_rows(lambda r: [gnp.sum(r * 2), gnp.ones(())], np.eye(2))
+        [array([2., 2.]), array([1., 1.], dtype=float32)]
+    """
+    size = int(rows.shape[0])
+    with quiet_floating_point(), new_main(batching.BatchTrace) as main:
+        outs = fun(batching.BatchTracer(main.trace, rows, 0))
+        unpacked = [batching.unpack(o, main) for o in outs]
+    return [_place(v, d, out_axis, size, k) for k, (v, d) in enumerate(unpacked)]
+
+
+def _cached_axes(spec: Any, tree: Any, treedef: Any, what: str) -> list[int | None]:
+    """:func:`_axes_per_leaf`, remembered per (spec, structure): a batched function is
+    called many times with the same structures."""
+    try:
+        key = (spec, treedef)
+        hit = _AXES.get(key)
+    except TypeError:  # an unhashable spec (a dict): worked out each time
+        return _axes_per_leaf(spec, tree, what)
+    if hit is None:
+        hit = _AXES[key] = _axes_per_leaf(spec, tree, what)
+        if len(_AXES) > 4096:
+            _AXES.clear()
+    return hit
+
+
+_AXES: dict[Any, list[int | None]] = {}
+
+
+def _prepare(leaves: list[Any], axes: list[int | None], name: Callable[[int], str],
              axis_size: int | None) -> tuple[int, list[Any], list[int | None]]:
     """The batch size, the leaves (mapped ones as arrays) and their non-negative axes."""
     sizes: list[tuple[str, int, int, tuple[int, ...]]] = []
     out_leaves, out_axes = [], []
-    for x, a, path in zip(leaves, axes, paths):
+    for k, (x, a) in enumerate(zip(leaves, axes)):
         if a is not None:
             if not hasattr(x, "shape"):
                 x = asarray(x)
             ndim = len(x.shape)
             if not -ndim <= a < ndim:
                 raise ValueError(
-                    f"vmap: in_axes asks to map {_name(path, positional)} along axis {a}, but "
+                    f"vmap: in_axes asks to map {name(k)} along axis {a}, but "
                     f"it has {ndim} ax{'is' if ndim == 1 else 'es'} (shape {tuple(x.shape)}); "
                     f"the axis must be in [{-ndim}, {ndim})" if ndim else
-                    f"vmap: in_axes asks to map {_name(path, positional)} along axis {a}, but "
+                    f"vmap: in_axes asks to map {name(k)} along axis {a}, but "
                     "it is a scalar (shape ()), which has no axis to map; pass None for it "
                     "in in_axes"
                 )
             a %= ndim
-            sizes.append((_name(path, positional), int(x.shape[a]), a, tuple(x.shape)))
+            sizes.append((str(k), int(x.shape[a]), a, tuple(x.shape)))
         out_leaves.append(x)
         out_axes.append(a)
     found = {s for _, s, _, _ in sizes}
     if axis_size is not None:
         found.add(axis_size)
     if len(found) > 1:
-        listed = "; ".join(f"{name} has size {s} along axis {a} (shape {shape})"
-                           for name, s, a, shape in sizes)
+        listed = "; ".join(f"{name(int(k))} has size {s} along axis {a} (shape {shape})"
+                           for k, s, a, shape in sizes)
         given = f"; axis_size={axis_size}" if axis_size is not None else ""
         raise ValueError(
             f"vmap got inconsistent sizes for the mapped axes: {listed}{given}. Every mapped "

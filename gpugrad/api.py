@@ -1,7 +1,8 @@
 """The transformations: ``vjp`` and ``jvp`` are the cores; everything else is composed.
 
 ``grad`` is ``value_and_grad`` without the value, ``value_and_grad`` is one ``vjp`` with a
-unit cotangent, ``jacrev``/``jacfwd`` apply ``vjp``/``jvp`` to each basis vector, and
+unit cotangent, ``jacrev``/``jacfwd`` apply ``vjp``/``jvp`` to every basis vector in one
+``vmap``-batched pass, and
 ``hessian`` is ``jacfwd(jacrev(f))``. Argument handling (``argnums``, pytrees, input checks)
 lives in ``_args.py``.
 """

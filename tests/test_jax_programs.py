@@ -3,7 +3,7 @@ once as ``jax``/``jax.numpy``, once as ``gpugrad``/``gpugrad.numpy``. Every numb
 produce must agree (random draws included), in JAX's default 32-bit mode.
 
 Each program is a function of the two modules (``jax``, ``jnp``) that returns a pytree of
-results; the comparison walks both trees. Only what gpugrad has is used (no ``vmap``, ``jit``).
+results; the comparison walks both trees. Only what gpugrad has is used (no ``jit`` yet).
 """
 
 from __future__ import annotations
@@ -236,6 +236,45 @@ def newton_iterates_collected(jax, jnp):
         iterates.append(x)
     return [jnp.array(iterates), jnp.array([x, 1.0, f(x)]),
             jnp.array([[x, 0.0], [0.0, jax.grad(f)(x)]]), jnp.array((x, 2, True))]
+
+
+@program
+def automatic_vectorization(jax, jnp):
+    x = jnp.arange(5.0)
+    w = jnp.array([2.0, 3.0, 4.0])
+
+    def convolve(x, w):
+        output = []
+        for i in range(1, len(x) - 1):
+            output.append(jnp.dot(x[i - 1:i + 2], w))
+        return jnp.array(output)
+
+    xs = jnp.stack([x, x * 2])
+    ws = jnp.stack([w, w - 1])
+    by_rows = jax.vmap(convolve)(xs, ws)
+    shared_w = jax.vmap(convolve, in_axes=[0, None])(xs, w)
+    by_columns = jax.vmap(convolve, in_axes=1, out_axes=1)(jnp.transpose(xs),
+                                                             jnp.transpose(ws))
+    return [by_rows, shared_w, by_columns]
+
+
+@program
+def per_example_gradients(jax, jnp):
+    key = jax.random.PRNGKey(1)
+    k1, k2, k3 = jax.random.split(key, 3)
+    params = {"W": jax.random.normal(k1, (3, 2)), "b": jnp.zeros(2)}
+    xs = jax.random.normal(k2, (8, 3))
+    ys = jax.random.normal(k3, (8, 2))
+
+    def loss(params, x, y):
+        pred = jnp.tanh(x @ params["W"] + params["b"])
+        return jnp.sum((pred - y) ** 2)
+
+    per_example = jax.vmap(jax.grad(loss), in_axes=(None, 0, 0))(params, xs, ys)
+    values, grads = jax.vmap(jax.value_and_grad(loss), in_axes=(None, 0, 0))(params, xs, ys)
+    batch_total = jax.grad(lambda p: jnp.sum(jax.vmap(loss, (None, 0, 0))(p, xs, ys)))(params)
+    hessians = jax.vmap(jax.hessian(lambda x, y: loss(params, x, y)))(xs, ys)
+    return [per_example, values, grads, batch_total, hessians]
 
 
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:

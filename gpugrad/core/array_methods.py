@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.core.concrete import convertible, index_value
+from gpugrad.core.concrete import ConcretizationError, convertible, index_value
+
+# NumPy's own indexing (table[i] with a NumPy table) reads the index's value; gpugrad's does not.
+_INDEXING_HINT = ("If this came from indexing a NumPy array with a traced index (table[i]), "
+                  "index with gpugrad instead: gpugrad.numpy.getitem(table, i) or "
+                  "gpugrad.numpy.take(table, i, axis=0)")
 
 _gnp: ModuleType | None = None
 
@@ -189,14 +194,20 @@ class ArrayMethods:
         return _np().round(self, ndigits or 0)
 
     def __index__(self) -> int:
-        return index_value(self)
+        try:
+            return index_value(self)
+        except ConcretizationError as e:
+            raise ConcretizationError(f"{e}. {_INDEXING_HINT}") from None
 
     def __complex__(self) -> complex:
         return complex(convertible(self, "complex(x)"))
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        value = convertible(self, "np.asarray(x) (converting to a NumPy array, as indexing a NumPy "
-                                  "array with x or storing x into one also does)")
+        try:
+            value = convertible(self, "np.asarray(x) (converting to a NumPy array, as indexing "
+                                      "a NumPy array with x or storing x into one also does)")
+        except ConcretizationError as e:
+            raise ConcretizationError(f"{e}. {_INDEXING_HINT}") from None
         return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -24,7 +24,6 @@ from gpugrad.core.trace import (
     Trace,
     Tracer,
     escaped_tracer_error,
-    has_rule,
     strip_derivatives,
 )
 
@@ -52,6 +51,10 @@ class BatchTracer(Tracer):
             "value: use gpugrad.numpy.where(x > 0, a, b) for a choice, and pass values that "
             "decide shapes or indices as unbatched arguments (in_axes=None)"
         )
+
+    def __repr__(self) -> str:
+        return (f"BatchTracer(an example of shape {tuple(self.shape)} and dtype {self.dtype}, "
+                f"batched along axis {self.batch_dim} of:\n{self.value!r})")
 
     def traced_inputs(self) -> tuple[Any, ...]:
         return (self.value,)
@@ -89,18 +92,14 @@ class BatchTrace(Trace):
         values = []
         dims: list[int | None] = []
         for a in args:
-            if isinstance(a, BatchTracer) and a._trace.main is main:
+            if isinstance(a, BatchTracer) and a._trace is self:
                 values.append(a.value)
                 dims.append(a.batch_dim)
             else:
-                _check_lower(a, main)
+                if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+                    raise escaped_tracer_error()
                 values.append(a)
                 dims.append(None)
-        if not has_rule(prim, "batch"):
-            raise NotImplementedError(
-                f"vmap: the primitive {prim.name!r} has no batching rule, so it cannot be "
-                "applied to a batched array; this is a bug in gpugrad, please report it"
-            )
         out, out_dim = prim.batch(values, dims, **params)
         if out_dim is None:
             return out

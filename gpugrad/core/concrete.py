@@ -51,17 +51,19 @@ def carries_derivative(x: Any) -> bool:
 def convertible(x: Any, what: str) -> Any:
     """The concrete array under the tracer ``x``, for ``what`` (a conversion to a Python
     number or a NumPy array); a ``TypeError`` if ``x`` carries a derivative."""
+    value = _raw(x)  # first: a value batched by vmap is refused whatever its dtype
     if carries_derivative(x):
         raise TypeError(
             f"{what} would drop the derivative of this traced value (dtype {x.dtype}, shape "
             f"{tuple(x.shape)}): it depends on an input being differentiated, and a Python "
             "number or NumPy array cannot carry a derivative. " + _WAY_OUT
         )
-    return _raw(x)
+    return value
 
 
 def index_value(x: Any) -> int:
     """``operator.index`` of the tracer ``x``: only integer and bool tracers are indices."""
+    value = _raw(x)  # first: a value batched by vmap is refused whatever its dtype
     if carries_derivative(x):
         raise TypeError(
             f"an integer was needed (an index, a slice bound, range(), operator.index()), but "
@@ -71,7 +73,7 @@ def index_value(x: Any) -> int:
             "through it) or int(gpugrad.stop_gradient(x)). Python control flow on values "
             "still works: bool() and comparisons such as `if x > 0:` read the value."
         )
-    return int(_raw(x).__index__())
+    return int(value.__index__())
 
 
 class ConcretizationError(TypeError):
@@ -113,7 +115,12 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
                 f"{tuple(x.shape)} and dtype {x.dtype} are known until the computation "
                 f"runs). {fix}"
             )
-        x = x.primal
+        try:
+            x = x.primal
+        except ConcretizationError as e:  # a value per example (vmap): say who needed it
+            raise ConcretizationError(
+                f"{function}() needs the value of its argument {argument!r} to decide "
+                f"{needed_for}, but {e}. {fix}") from None
     return x
 
 

@@ -189,6 +189,7 @@ class Primitive:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        registry.append(self)
         self.impl: Callable[..., Any] = _missing(name, "impl")
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
@@ -213,8 +214,16 @@ class Primitive:
         return bind(self, *args, **params)
 
 
+# Every primitive ever made, in creation order: a test holds each to having all its rules.
+registry: list[Primitive] = []
+
+
 def _missing(name: str, what: str) -> Callable[..., Any]:
     def rule(*args: Any, **kwargs: Any) -> Any:
+        if what == "batching":
+            raise NotImplementedError(
+                f"vmap: the primitive {name!r} has no batching rule, so it cannot be applied "
+                "to a batched array; this is a bug in gpugrad, please report it")
         raise NotImplementedError(f"primitive {name!r} has no {what} rule")
 
     rule.missing = True  # type: ignore[attr-defined]  # what a registry check looks for

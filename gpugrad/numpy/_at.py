@@ -1,13 +1,15 @@
 """Functional index updates: ``x.at[idx].set/add/multiply/divide/min/max/power/get``.
 
-Indices are concrete (they carry no derivative), so the flat position each update lands
-on is known: indexing ``arange(x.size).reshape(x.shape)`` with the same index gives it.
-``add`` is one scatter-add (repeated indices accumulate). The other updates combine
+Indices carry no derivative; the flat position each update lands on is the same index
+applied to ``arange(x.size).reshape(x.shape)``. ``add`` is one scatter-add (repeated indices
+accumulate), ``get`` one gather: neither reads the index's value. The other updates combine
 repeated indices in order of appearance: the updates are split into *rounds* in which
 every position occurs at most once (the k-th occurrence of each position goes to round k),
 and each round is applied with a gather-free ``where`` over the whole array. So ``set``
 keeps the last update, ``multiply`` multiplies them all, and ``min``/``max``/``power``
-apply each in turn — all differentiable, since every step is a gpugrad operation.
+apply each in turn — all differentiable, since every step is a gpugrad operation. Planning
+the rounds reads the positions; where they have no value yet (an index batched by ``vmap``)
+one dense step compares every update with every element instead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import is_cupy_array
-from gpugrad.core.concrete import array_namespace
+from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete_value
+from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.primitives import structural as S
@@ -60,19 +63,22 @@ class _IndexUpdateRef:
     def add(self, y: Any) -> Any:
         return scatter_add(self.x, self.index, self._updates(y), self.advanced)
 
-    def _apply(self, y: Any, combine: Callable[[Any, Any], Any]) -> Any:
+    def _apply(self, y: Any, combine: Callable[[Any, Any], Any], dense: str) -> Any:
         """Apply ``combine(current, update)`` where updates land, round by round."""
         y = self._updates(y)
-        # The index is already concrete (normalize_index read it); only the shape, size and
-        # dtype of x are needed here.
         x = self.x
-        host_index = tuple(k.get() if is_cupy_array(k) else k for k in self.index)
-        positions = np.asarray(np.arange(x.size).reshape(x.shape)[host_index])
+        xp = array_namespace(x)
+        # The flat position of each update: the same gather of the element numbers.
+        positions = gather(xp.arange(x.size).reshape(x.shape), self.index, self.advanced)
+        try:  # the rounds are planned from the positions' values (a static plan)...
+            known = concrete_value(positions, "at", "index", "which updates land together")
+        except ConcretizationError:  # ...unknown under vmap or staging: one dense step
+            return self._dense(y, positions, combine, dense)
+        host = np.asarray(known.get() if is_cupy_array(known) else known)
         flat_y = S.reshape(y, (int(np.prod(y.shape, dtype=np.int64)),))
         out = S.reshape(x, (x.size,))
-        xp = array_namespace(x)
-        for members in _rounds(positions):
-            where_to = positions.ravel()[members]
+        for members in _rounds(host):
+            where_to = host.ravel()[members]
             mask = np.zeros(x.size, bool)
             mask[where_to] = True
             spread = scatter_add(xp.zeros(x.size, x.dtype), (where_to,),
@@ -80,25 +86,49 @@ class _IndexUpdateRef:
             out = where(xp.asarray(mask), combine(out, spread), out)
         return S.reshape(out, x.shape)
 
+    def _dense(self, y: Any, positions: Any, combine: Callable[[Any, Any], Any], dense: str
+               ) -> Any:
+        """The update without the positions' values: a (updates, elements) table of which
+        update lands where, reduced over the updates (memory: their product)."""
+        x = self.x
+        xp = array_namespace(x)
+        k = int(np.prod(y.shape, dtype=np.int64))
+        flat_x = S.reshape(x, (1, x.size))
+        hits = FUNCTIONS["equal"](S.reshape(positions, (k, 1)), xp.arange(x.size)[None])
+        updates = S.reshape(y, (k, 1))
+        if dense == "set":  # the last update at each element wins
+            order = xp.arange(k).reshape(k, 1)
+            last = R.max(where(hits, order, -1), axis=0, keepdims=True)
+            wins = FUNCTIONS["logical_and"](hits, FUNCTIONS["equal"](order, last))
+            landed = S.convert(R.sum(where(wins, updates, 0), axis=0), x.dtype)
+            out = where(FUNCTIONS["greater_equal"](last[0], 0), landed, flat_x[0])
+        elif dense in ("min", "max"):  # x itself is among the candidates
+            out = getattr(R, dense)(where(hits, updates, flat_x), axis=0)
+        else:  # the updates at an element multiply before combining (an empty product: 1)
+            factor = S.convert(R.prod(where(hits, updates, 1), axis=0), x.dtype)
+            out = combine(flat_x[0], factor)
+        return S.reshape(out, x.shape)
+
     def set(self, y: Any) -> Any:
-        return self._apply(y, lambda current, update: update)
+        return self._apply(y, lambda current, update: update, "set")
 
     def multiply(self, y: Any) -> Any:
-        return self._apply(y, FUNCTIONS["multiply"])
+        return self._apply(y, FUNCTIONS["multiply"], "product")
 
     def divide(self, y: Any) -> Any:
-        return self._apply(y, FUNCTIONS["true_divide"])
+        return self._apply(y, FUNCTIONS["true_divide"], "product")
 
     def min(self, y: Any) -> Any:
-        return self._apply(y, FUNCTIONS["minimum"])
+        return self._apply(y, FUNCTIONS["minimum"], "min")
 
     def max(self, y: Any) -> Any:
-        return self._apply(y, FUNCTIONS["maximum"])
+        return self._apply(y, FUNCTIONS["maximum"], "max")
 
     def power(self, y: Any) -> Any:
         from gpugrad.numpy._ufuncs import power
 
-        return self._apply(y, power)
+        # Dense (under vmap): x ** (y1 * y2), which is (x ** y1) ** y2 wherever that is real.
+        return self._apply(y, power, "product")
 
 
 class IndexUpdateHelper:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.concrete import concrete_value
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import concatenate, ravel
@@ -42,6 +43,7 @@ def _static_obj(obj: Any, name: str) -> Any:
         return obj
     if hasattr(obj, "dtype") or isinstance(obj, (int, np.integer, list, tuple)):
         # The positions fix the output's shape: they must be known, integer values.
+        obj = concrete_value(obj, name, "obj", "the positions, which fix the result's shape")
         host = np.asarray(obj.get() if hasattr(obj, "get") else obj)
         if host.dtype.kind not in "iub" and host.size:
             raise TypeError(f"{name}: obj must be integer indices or a slice, got dtype "

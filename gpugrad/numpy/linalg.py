@@ -28,8 +28,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Tracer
 from gpugrad.numpy._reductions import inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -104,10 +102,6 @@ def as_matrices(a: Any, square: bool = False) -> Any:
     if square and a.shape[-1] != a.shape[-2]:
         raise LinAlgError("Last 2 dimensions of the array must be square")
     return a
-
-
-def _is_traced(x: Any) -> bool:
-    return isinstance(x, Tracer)
 
 
 def _symmetric(a: Any, symmetrize_input: bool, lower: bool = True) -> Any:
@@ -317,12 +311,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     a = as_matrices(a)
     m, n = a.shape[-2:]
     if compute_uv and full_matrices and m != n:
-        if _is_traced(a):
-            raise NotImplementedError("the derivative of svd(full_matrices=True) of a "
-                                      "non-square matrix is not defined; use "
-                                      "full_matrices=False")
-        u, s, vh = namespace_of(a).linalg.svd(a, full_matrices=True)
-        return SVDResult(u, s, vh)
+        u, s, vh = D.svd_full(a)  # no derivative: its rules raise
+        return SVDResult(u, _real_part(s), vh)
     u, s, v = D.unpack_svd(D.svd(a), m)
     s = _real_part(s)
     return SVDResult(u, s, L.mH(v)) if compute_uv else s
@@ -348,11 +338,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     a = as_matrices(a)
     m, n = a.shape[-2:]
     if mode == "complete" and m > n:
-        if _is_traced(a):
-            raise NotImplementedError("the derivative of qr(mode='complete') of a tall "
-                                      "matrix is not defined; use mode='reduced'")
-        q, r = namespace_of(a).linalg.qr(a, mode="complete")
-        return QRResult(q, r)
+        return QRResult(*D.qr_complete(a))  # no derivative: its rules raise
     if m >= n:
         q, r = D.unpack_qr(D.qr(a), m)
     else:

@@ -14,13 +14,12 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import is_cupy_array
-from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy._reductions import inexact_array, normalize_axes, to_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
-from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
-from gpugrad.numpy.sorting import as_array, count_nonzero, sort
+from gpugrad.numpy.sorting import as_array, count_nonzero, sort, take_along_axis
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -37,21 +36,18 @@ def _host(x: Any) -> Any:
     return x.get() if is_cupy_array(x) else np.asarray(x)
 
 
-_POSITIONS = "the positions of the order statistics that are gathered"
-
 
 def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan: bool) -> Any:
     if method not in _METHODS:
         raise ValueError(f"quantile: method must be one of {_METHODS}, got {method!r}")
     x = inexact_array(a)
-    # The positions q * (n - 1) pick which order statistics to gather (the gather
-    # primitive takes its indices as static values), so they are read as values; the
-    # interpolation weight is recomputed from q itself below, so that the derivative in q
-    # (the slope between the two neighbours) flows.
     q = _traced_list(q)
-    qs = np.asarray(_host(concrete_value(q, "quantile", "q", _POSITIONS)), dtype=np.float64)
-    if ((qs < 0) | (qs > 1)).any():
-        raise ValueError("quantiles must be in the range [0, 1]")
+    if isinstance(q, Tracer):  # its derivative flows through the interpolation weight
+        qs = S.convert(q, x.dtype)
+    else:  # a plain q is checked on the host; a traced one is not read
+        qs = np.asarray(_host(q), dtype=np.float64)
+        if ((qs < 0) | (qs > 1)).any():
+            raise ValueError("quantiles must be in the range [0, 1]")
     axes = normalize_axes(x, axis)
     kept = [i for i in range(x.ndim) if i not in axes]
     lead = tuple(x.shape[i] for i in kept)
@@ -60,41 +56,39 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     if n == 0:
         raise ValueError("quantile of an empty array")
     s = sort(flat, axis=-1)
-    xp = array_namespace(flat)
-    if ignore_nan:  # the number of non-NaN elements moves the positions too
-        nans = count_nonzero(isnan(flat), axis=-1)
-        count = n - concrete_value(nans, "nanquantile", "a", _POSITIONS)
-    else:
-        count = xp.full(lead, n)
-    pos = xp.asarray(qs.reshape(qs.shape + (1,) * len(lead))) * (count - 1)
-    lo = xp.clip(xp.floor(pos), 0, n - 1).astype(np.intp)
-    hi = xp.clip(xp.ceil(pos), 0, n - 1).astype(np.intp)
-    grids = [np.arange(d).reshape((1,) * (qs.ndim + k) + (d,) + (1,) * (len(lead) - k - 1))
-             for k, d in enumerate(lead)]
+    # The positions q * (count - 1) of the order statistics, in gpugrad's operations: the
+    # non-NaN count of nanquantile (and a traced q) may differ from one example to the next
+    # under vmap, so no value is read here.
+    count: Any = n
+    if ignore_nan:
+        count = FUNCTIONS["subtract"](n, count_nonzero(isnan(flat), axis=-1))
+    q_col = reshape(qs, tuple(qs.shape) + (1,) * len(lead))
+    pos = FUNCTIONS["multiply"](q_col, FUNCTIONS["subtract"](count, 1))
+    pos = broadcast_to(pos, tuple(qs.shape) + lead)
+    below = FUNCTIONS["floor"](pos)
+    s = broadcast_to(s, tuple(pos.shape) + (n,))
 
-    def at(idx: Any) -> Any:
-        return gather(s, (*grids, idx), True)
+    def at(position: Any) -> Any:
+        idx = S.convert(clip(position, 0, n - 1), np.intp)
+        return take_along_axis(s, reshape(idx, (*idx.shape, 1)), -1)[..., 0]
 
     if method == "lower":
-        out = at(lo)
+        out = at(below)
     elif method == "higher":
-        out = at(hi)
+        out = at(FUNCTIONS["ceil"](pos))
     elif method == "nearest":
-        out = at(xp.clip(xp.around(pos), 0, n - 1).astype(np.intp))
+        out = at(FUNCTIONS["rint"](pos))
     elif method == "midpoint":
-        out = (at(lo) + at(hi)) * 0.5
+        out = (at(below) + at(FUNCTIONS["ceil"](pos))) * 0.5
     else:
-        frac = (pos - xp.floor(pos)).astype(x.dtype)
-        if isinstance(q, Tracer):
-            q_col = reshape(S.convert(q, x.dtype), qs.shape + (1,) * len(lead))
-            frac = q_col * xp.asarray(count - 1, dtype=x.dtype) - xp.floor(pos).astype(x.dtype)
-        s_lo = at(lo)
-        out = s_lo + frac * (at(hi) - s_lo)
+        frac = S.convert(FUNCTIONS["subtract"](pos, below), x.dtype)
+        s_lo = at(below)
+        out = s_lo + frac * (at(FUNCTIONS["ceil"](pos)) - s_lo)
     if not ignore_nan:  # a NaN anywhere in a slice (sorted last) makes its quantiles NaN
         out = where(broadcast_to(isnan(s[..., -1]), out.shape), np.nan, out)
     if keepdims:
-        out = reshape(out, qs.shape + tuple(1 if i in axes else d for i, d in
-                                             enumerate(x.shape)))
+        out = reshape(out, tuple(qs.shape) + tuple(1 if i in axes else d for i, d in
+                                                   enumerate(x.shape)))
     return as_array(out)
 
 

@@ -4,7 +4,10 @@
 ``unique`` finds the distinct values on the concrete array (which elements are equal is a
 fact about values, not something to differentiate) and then gathers them from the input, so
 the unique values carry derivatives to any order: each one is the first element equal to it,
-and padding repeats the first unique element (as in JAX) or is ``fill_value``.
+and padding repeats the first unique element (as in JAX) or is ``fill_value``. With
+``size=`` and values that are not known while tracing (an array batched by ``vmap``), the
+same results come from gpugrad's own operations instead: a stable sort, group starts, and
+``searchsorted`` of the slot numbers among the group numbers.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete_value
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._reductions import all, to_array
-from gpugrad.numpy._shape import broadcast_to, concatenate, moveaxis, ravel
-from gpugrad.numpy._ufuncs import FUNCTIONS
-from gpugrad.numpy.sorting import take
+from gpugrad.numpy._reductions import sum as sum_
+from gpugrad.numpy._shape import broadcast_to, concatenate, cumsum, moveaxis, ravel
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.sorting import argsort, searchsorted, take
+from gpugrad.primitives import structural as S
 
 __all__ = ["array_equal", "unique"]
 
@@ -45,6 +51,32 @@ def _pad(values: Any, size: int, fill: Any) -> Any:
         return values[:size]
     tail = broadcast_to(fill, (size - n, *values.shape[1:]))
     return concatenate([values, tail.astype(values.dtype)], axis=0)
+
+
+def _traced_unique(x: Any, size: int, fill_value: Any, equal_nan: bool
+                   ) -> tuple[Any, Any, Any, Any]:
+    """``unique`` of the flattened ``x`` with ``size=``, in gpugrad operations (no value read):
+    values, first indices, inverse and counts."""
+    flat = ravel(x)
+    n = flat.shape[0]
+    order = argsort(flat)  # stable: a group's first element is its first occurrence
+    ordered = take(flat, order)
+    new = FUNCTIONS["not_equal"](ordered[1:], ordered[:-1])
+    if equal_nan and x.dtype.kind in "fc":  # NaNs form one group
+        both_nan = FUNCTIONS["logical_and"](isnan(ordered[1:]), isnan(ordered[:-1]))
+        new = FUNCTIONS["logical_and"](new, FUNCTIONS["logical_not"](both_nan))
+    starts = concatenate([broadcast_to(True, (min(n, 1),)), new])
+    group = cumsum(starts) - 1  # the group number of each sorted element
+    slots = array_namespace(x).arange(size + 1)
+    bounds = searchsorted(group, slots)  # where each group starts (n past the last one)
+    first = FUNCTIONS["minimum"](bounds[:-1], n - 1)
+    present = FUNCTIONS["less"](slots[:-1], sum_(starts))
+    values = take(ordered, first)
+    fill = values[0] if fill_value is None else fill_value
+    values = where(present, values, S.convert(to_array(fill), values.dtype))
+    index = where(present, take(order, first), take(order, first[:1]))
+    inverse = take(group, argsort(order)).reshape(x.shape)  # argsort inverts a permutation
+    return values, index, inverse, bounds[1:] - bounds[:-1]
 
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
@@ -82,10 +114,19 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         axis = int(axis) % x.ndim
     # The unique elements, their number (the result's length, without size=) and the
     # indices that gather them all come from the values.
-    values_of_x = concrete_value(x, "unique", "ar", "which elements are unique (the indices "
-                                 "that gather them, and their number)",
-                                 "Compute it outside the traced function, or pass ar as a "
-                                 "static argument.")
+    try:
+        values_of_x = concrete_value(x, "unique", "ar", "which elements are unique (the "
+                                     "indices that gather them, and their number)",
+                                     "Pass size= (its length), compute it outside the traced "
+                                     "function, or pass ar as a static argument.")
+    except ConcretizationError:
+        if size is None or axis is not None:
+            raise
+        results = _traced_unique(x, int(size), fill_value, equal_nan)
+        ints = default_int()
+        extras = [S.convert(a, ints) for a, wanted in zip(
+            results[1:], (return_index, return_inverse, return_counts)) if wanted]
+        return (results[0], *extras) if extras else results[0]
     index, inverse, counts = _host_unique(values_of_x, axis, equal_nan)
     xp = array_namespace(x)
     ints = default_int()

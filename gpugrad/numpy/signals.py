@@ -4,8 +4,8 @@
 ``convolve`` and ``correlate`` gather the zero-padded signal into sliding windows (one
 gather with a ``(length, taps)`` index) and contract the windows with the taps, so both
 derivatives are a gather/scatter-add and a contraction. ``interp`` locates each point with
-``searchsorted`` on concrete values, gathers the bracketing knots and interpolates with
-arithmetic: it is differentiable in ``x``, ``xp`` and ``fp``.
+``searchsorted`` (an index operand, no value read), gathers the bracketing knots and
+interpolates with arithmetic: it is differentiable in ``x``, ``xp`` and ``fp``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import on_one_backend
-from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import inexact_array, to_array
@@ -121,19 +121,16 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         x = FUNCTIONS["remainder"](x, period)
         xk = FUNCTIONS["remainder"](xk, period)
         order = argsort(xk)
-        xk, fk = xk[order], fk[order]
+        xk, fk = gather(xk, (order,)), gather(fk, (order,))
         xk = concatenate([xk[-1:] - period, xk, xk[:1] + period], 0)
         fk = concatenate([fk[-1:], fk, fk[:1]], 0)
     n = xk.shape[0]
     if n == 1:
         return S.broadcast_to(fk[0], x.shape) + x * 0.0
-    # The interval of each point is an index of the gathers below, which take their indices
-    # as static values: it is read as a value.
-    hi = concrete_value(searchsorted(xk, x, side="right"), "interp", "x",
-                        "which interval each point falls in (an index)")
-    hi = array_namespace(hi).clip(hi, 1, n - 1)
-    x0, x1 = xk[hi - 1], xk[hi]
-    f0, f1 = fk[hi - 1], fk[hi]
+    # The interval of each point: an index operand of the gathers below (no value is read).
+    hi = FUNCTIONS["minimum"](FUNCTIONS["maximum"](searchsorted(xk, x, side="right"), 1), n - 1)
+    x0, x1 = gather(xk, (hi - 1,)), gather(xk, (hi,))
+    f0, f1 = gather(fk, (hi - 1,)), gather(fk, (hi,))
     out = f0 + (x - x0) * FUNCTIONS["true_divide"](f1 - f0, x1 - x0)
     if period is None:
         out = where(FUNCTIONS["less"](x, xk[0]), fk[0] if left is None else left, out)

@@ -5,9 +5,10 @@
 Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``,
 so its derivative is the same gather applied to the tangent (and a scatter-add of the
 cotangent), to any order. Integer and boolean results are the primitives of
-``gpugrad.primitives.discrete``: they carry no derivative, as in JAX. The gather primitive
-takes its indices as a static parameter, and ``nonzero`` and its kin have a shape that
-depends on the values: those few places ask for the values with ``concrete_value``.
+``gpugrad.primitives.discrete``: they carry no derivative, as in JAX. Integer index arrays
+are operands of the gather, so traced (or ``vmap``-batched) indices need no value; only
+``nonzero`` and its kin, whose shape depends on the values, ask for them with
+``concrete_value``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.concrete import concrete_value
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._reductions import to_array
-from gpugrad.numpy._shape import broadcast_to, ravel, stack
+from gpugrad.numpy._shape import broadcast_to, ravel, reshape, stack
+from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.primitives import discrete as D
 from gpugrad.primitives.indexing import gather
 
@@ -35,10 +38,29 @@ _SIZE_FIX = ("Pass it as a static argument, or compute the indices outside the t
              "function (JAX's nonzero, argwhere and flatnonzero take size= for this).")
 
 
-def _static_indices(indices: Any, function: str, argument: str = "indices") -> Any:
-    # The gather primitive takes its index arrays as a static parameter (a part of the
-    # operation, not an operand), so they are read as values here.
-    return concrete_value(indices, function, argument, "which elements are gathered")
+def _index_array(indices: Any, function: str, argument: str = "indices") -> Any:
+    """An integer index array (an operand of the gather: its value is not read)."""
+    idx = to_array(indices)
+    if idx.dtype.kind not in "iu":
+        raise IndexError(f"{function}: {argument} must be integers, got {idx.dtype}")
+    return idx
+
+
+def _check_range(idx: Any, low: int, high: int, error: Exception) -> None:
+    """Raise ``error`` for an index outside ``[low, high)``; a traced index is checked by
+    the gather itself when it runs (its value is not known here under ``vmap``)."""
+    if isinstance(idx, Tracer) or not idx.size:
+        return
+    if int(idx.max()) >= high or int(idx.min()) < low:
+        raise error
+
+
+def _wrap_or_clip(idx: Any, n: int, mode: str | None) -> Any:
+    if mode == "wrap":
+        return FUNCTIONS["remainder"](idx, n)
+    if mode == "clip":
+        return FUNCTIONS["minimum"](FUNCTIONS["maximum"](idx, 0), n - 1)
+    return idx
 
 
 def _result_shape_from(a: Any, function: str) -> Any:
@@ -83,20 +105,13 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
         a, axis = ravel(a), 0
     axis = _axis(axis, a.ndim)
     n = a.shape[axis]
-    idx = _static_indices(indices, "take")
-    xp = namespace_of(idx) if hasattr(idx, "__cuda_array_interface__") else np
-    idx = xp.asarray(idx)
-    if idx.dtype.kind not in "iu":
-        raise IndexError(f"take: indices must be integers, got {idx.dtype}")
-    if mode == "wrap":
-        idx = idx % n
-    elif mode == "clip":
-        idx = xp.clip(idx, 0, n - 1)
-    elif mode in (None, "raise"):
-        if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
-            raise IndexError(f"take: index out of range for axis {axis} of size {n}")
-    else:
+    idx = _index_array(indices, "take")
+    if mode not in (None, "raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if mode in (None, "raise"):
+        _check_range(idx, -n, n,
+                     IndexError(f"take: index out of range for axis {axis} of size {n}"))
+    idx = _wrap_or_clip(idx, n, mode)
     return gather(a, (slice(None),) * axis + (idx,), True)
 
 
@@ -111,16 +126,12 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
                [2., 5.]], dtype=float32)
     """
     arr = to_array(arr)
-    idx = _static_indices(indices, "take_along_axis")
+    idx = _index_array(indices, "take_along_axis")
     if axis is None:
         arr, axis = ravel(arr), 0
-    if not hasattr(idx, "ndim"):
-        idx = np.asarray(idx)
     if idx.ndim != arr.ndim:
         raise ValueError(f"take_along_axis: indices has {idx.ndim} dimensions but the array "
                          f"has {arr.ndim}")
-    if idx.dtype.kind not in "iu":
-        raise IndexError(f"take_along_axis: indices must be integers, got {idx.dtype}")
     axis = _axis(axis, arr.ndim)
     index: list[Any] = []
     for d in range(arr.ndim):
@@ -142,19 +153,15 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Any:
         >>> gnp.choose(gnp.array([0, 1, 0]), [gnp.zeros(3), gnp.ones(3)])
         array([0., 1., 0.], dtype=float32)
     """
-    idx = _static_indices(to_array(a), "choose", "a")
+    idx = _index_array(a, "choose", "a")
     n = len(choices)
-    xp = namespace_of(idx)
-    if mode == "wrap":
-        idx = idx % n
-    elif mode == "clip":
-        idx = xp.clip(idx, 0, n - 1)
-    elif idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):
-        raise ValueError("choose: invalid entry in choice array")
+    if mode not in ("wrap", "clip"):
+        _check_range(idx, 0, n, ValueError("choose: invalid entry in choice array"))
+    idx = _wrap_or_clip(idx, n, mode)
     arrays = [to_array(c) for c in choices]
     shape = np.broadcast_shapes(idx.shape, *[c.shape for c in arrays])
     stacked = stack([broadcast_to(c, shape) for c in arrays])
-    idx = xp.broadcast_to(idx, shape)[None]
+    idx = reshape(broadcast_to(idx, shape), (1, *shape))
     return take_along_axis(stacked, idx, 0)[0]
 
 

@@ -320,7 +320,8 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
             fact = total - ddof
         else:
             fact = total - ddof * R.sum(w * aw) / total
-    fact = max(fact, 0.0)
+    # A traced factor is clamped with an operation (a Python max would read its value).
+    fact = max(fact, 0.0) if isinstance(fact, float) else FUNCTIONS["maximum"](fact, 0.0)
     Xc = X - avg[:, None]
     Xw = Xc if w is None else Xc * w
     return squeeze(_div(dot(Xc, Xw.T), fact))

@@ -39,7 +39,7 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.operations import equal, multiply, negative, true_divide, where
-from gpugrad.primitives.structural import convert, zeros_like
+from gpugrad.primitives.structural import at_front, batch_size, convert, zeros_like
 
 __all__ = [
     "complex_abs", "complex_dtype", "conj", "imag", "make_complex", "real", "real_dtype",
@@ -64,6 +64,11 @@ def _array(out: Any) -> Any:
     return np.asarray(out) if isinstance(out, np.generic) else out
 
 
+def _same_dim(fn: Any) -> Any:
+    """The batching rule (vmap) of an elementwise one-operand ``fn``: the batch axis stays."""
+    return lambda values, dims: (fn(values[0]), dims[0])
+
+
 def _linear_jvp(fn: Any) -> Any:
     def jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
         return fn(primals[0]), fn(tangents[0])
@@ -78,6 +83,7 @@ real_p = Primitive("real")
 real_p.impl = lambda z: _array(namespace_of(z).real(z))
 real_p.jvp = _linear_jvp(lambda z: real(z))
 real_p.vjp = lambda ct, primals, out, wanted: [convert(ct, primals[0].dtype)]
+real_p.batch = _same_dim(lambda z: real(z))
 
 
 def real(z: Any) -> Any:
@@ -95,6 +101,7 @@ def _imag_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list
 
 
 imag_p.vjp = _imag_vjp
+imag_p.batch = _same_dim(lambda z: imag(z))
 
 
 def imag(z: Any) -> Any:
@@ -106,6 +113,7 @@ conj_p = Primitive("conj")
 conj_p.impl = lambda z: _array(namespace_of(z).conj(z))
 conj_p.jvp = _linear_jvp(lambda z: conj(z))
 conj_p.vjp = lambda ct, primals, out, wanted: [conj(ct)]
+conj_p.batch = _same_dim(lambda z: conj(z))
 
 
 def conj(z: Any) -> Any:
@@ -151,6 +159,19 @@ complex_p.jvp = _complex_jvp
 complex_p.vjp = _complex_vjp
 
 
+def _complex_batch(values: list[Any], dims: list[int | None]) -> tuple[Any, int]:
+    (re, im), (d_re, d_im) = values, dims
+    if d_re == d_im:
+        return make_complex(re, im), d_re  # type: ignore[return-value]
+    # The parts must have one shape: both get the batch axis in front (an unbatched one is
+    # broadcast to every example).
+    size = batch_size(values, dims)
+    return make_complex(at_front(re, d_re, size), at_front(im, d_im, size)), 0
+
+
+complex_p.batch = _complex_batch
+
+
 def make_complex(re: Any, im: Any) -> Any:
     """``re + i im`` for real arrays of the same shape and dtype."""
     if re.shape != im.shape or re.dtype != im.dtype:
@@ -185,6 +206,7 @@ def _abs_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[
 
 complex_abs_p.jvp = _abs_jvp
 complex_abs_p.vjp = _abs_vjp
+complex_abs_p.batch = _same_dim(lambda z: complex_abs(z))
 
 
 def complex_abs(z: Any) -> Any:

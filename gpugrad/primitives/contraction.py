@@ -236,10 +236,15 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
 def _batch(values: list[Any], dims: list[int | None], spec: str) -> tuple[Any, int]:
     """The batch is one more index of the contraction: a letter the spec does not use,
     written where each batched operand has its batch axis and first in the output."""
+    return bind(einsum_p, *values, spec=_batched_spec(spec, tuple(dims))), 0
+
+
+@lru_cache(maxsize=4096)
+def _batched_spec(spec: str, dims: tuple[int | None, ...]) -> str:
     inputs, output = parse(spec)
     letter = next(c for c in string.ascii_letters if c not in spec)
     subscripts = [s if d is None else s[:d] + letter + s[d:] for s, d in zip(inputs, dims)]
-    return bind(einsum_p, *values, spec=f"{','.join(subscripts)}->{letter}{output}"), 0
+    return f"{','.join(subscripts)}->{letter}{output}"
 
 
 einsum_p.impl = _impl

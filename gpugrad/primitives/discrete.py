@@ -13,13 +13,24 @@ Only results whose *shape* is fixed by the input shapes are here (``argsort``, n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gpugrad.backend import namespace_of, on_one_backend
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.indexing import ARRAY, gather_p
+from gpugrad.primitives.structural import (
+    aligned,
+    at_front,
+    batch_size,
+    example_axis,
+    move_axis,
+    reshape,
+)
 
 __all__ = [
     "argpartition", "argsort", "count_nonzero", "isclose", "reduce_discrete", "searchsorted",
@@ -87,6 +98,25 @@ def _reduce(x: Any, *where: Any, name: str, axis: Any, keepdims: bool, dtype: An
     return _array(getattr(xp, name)(x, axis=axis, keepdims=keepdims), dtype)
 
 
+def _searchsorted_rows(a: Any, v: Any, *, side: str, dtype: Any) -> Any:
+    """``searchsorted`` of each row of ``a`` (sorted along its last axis) for the values of
+    ``v`` with the same leading axes, by one merged stable sort per row: a value's result is
+    the number of elements of ``a`` before it in the merged order."""
+    xp, (a, v) = on_one_backend(a, v)
+    n = a.shape[-1]
+    rows_a = a.reshape(-1, n)
+    rows_v = v.reshape(rows_a.shape[0], -1)
+    m = rows_v.shape[1]
+    # Stable sort: "left" puts a value before the elements equal to it, "right" after them.
+    parts = [rows_v, rows_a] if side == "left" else [rows_a, rows_v]
+    order = xp.argsort(xp.concatenate(parts, axis=1), axis=1, kind="stable")
+    of_a = order >= m if side == "left" else order < n
+    a_before = xp.cumsum(of_a, axis=1) - of_a  # elements of a strictly before each place
+    where = xp.argsort(order, axis=1)  # the place of each merged element
+    v_places = where[:, :m] if side == "left" else where[:, n:]
+    return _array(xp.take_along_axis(a_before, v_places, axis=1).reshape(v.shape), dtype)
+
+
 argsort_p = _discrete("argsort", _argsort)
 argpartition_p = _discrete("argpartition", _argpartition)
 searchsorted_p = _discrete("searchsorted", _searchsorted)
@@ -94,6 +124,115 @@ count_nonzero_p = _discrete("count_nonzero", _count_nonzero)
 isclose_p = _discrete("isclose", _isclose)
 signbit_p = _discrete("signbit", _signbit)
 reduce_discrete_p = _discrete("reduce_discrete", _reduce)
+searchsorted_rows_p = _discrete("searchsorted_rows", _searchsorted_rows)
+
+
+# ---------------------------------------------------------------------------------------
+# Batching (vmap): an axis of an example becomes an axis of the batched value; a flattening
+# (axis=None) flattens each example, with the batch axis in front.
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(int(a) % max(ndim, 1) for a in axes)
+
+
+def _flat_rows(x: Any, dim: int) -> Any:
+    x = move_axis(x, dim, 0)
+    return reshape(x, (x.shape[0], math.prod(x.shape[1:])))
+
+
+def _along_axis_batch(prim: Primitive) -> Callable[..., Any]:
+    """argsort, argpartition: an order along one axis of each example (None: flattened)."""
+    def rule(values: list[Any], dims: list[int | None], axis: Any, **params: Any
+             ) -> tuple[Any, int]:
+        (x,), (d,) = values, dims
+        assert d is not None
+        if axis is None or x.ndim == 1:  # NumPy orders a 0-d example as a 1-d one
+            return bind(prim, _flat_rows(x, d), axis=1, **params), 0
+        return bind(prim, x, axis=example_axis(_axes(axis, x.ndim - 1)[0], d), **params), d
+
+    return rule
+
+
+def _reduced_dim(d: int, axes: tuple[int, ...], keepdims: bool) -> int:
+    return d if keepdims else d - sum(a < d for a in axes)
+
+
+def _count_nonzero_batch(values: list[Any], dims: list[int | None], axis: Any,
+                         keepdims: bool, dtype: Any) -> tuple[Any, int]:
+    (x,), (d,) = values, dims
+    assert d is not None
+    axes = _axes(axis, x.ndim - 1)
+    moved = tuple(example_axis(a, d) for a in axes)
+    return (bind(count_nonzero_p, x, axis=moved, keepdims=keepdims, dtype=dtype),
+            _reduced_dim(d, axes, keepdims))
+
+
+def _reduce_batch(values: list[Any], dims: list[int | None], name: str, axis: Any,
+                  keepdims: bool, dtype: Any) -> tuple[Any, int]:
+    x, d = values[0], dims[0]
+    ndim = x.ndim - (d is not None)
+    params = {"name": name, "keepdims": keepdims, "dtype": dtype}
+    if name in ("argmax", "argmin") and (axis is None or ndim == 0):  # flattened example
+        assert d is not None
+        out = bind(reduce_discrete_p, _flat_rows(x, d), axis=1, **params)
+        return (reshape(out, (out.shape[0],) + (1,) * ndim) if keepdims else out), 0
+    axes = _axes(axis, ndim)
+    if len(values) == 1:
+        assert d is not None
+        moved: Any = tuple(example_axis(a, d) for a in axes)
+        if name in ("argmax", "argmin"):
+            moved = moved[0]
+        return (bind(reduce_discrete_p, x, axis=moved, **params),
+                _reduced_dim(d, axes, keepdims))
+    # any/all with a where mask: both with every example in front, the mask as x's shape
+    size = batch_size(values, dims)
+    x = at_front(x, d, size)
+    where = at_front(values[1], dims[1], size)
+    where = reshape(where, (size,) + (1,) * (x.ndim - where.ndim) + tuple(where.shape[1:]))
+    return bind(reduce_discrete_p, x, where, axis=tuple(a + 1 for a in axes), **params), 0
+
+
+def _searchsorted_batch(values: list[Any], dims: list[int | None], side: str, dtype: Any
+                        ) -> tuple[Any, int]:
+    a, v, *sorter = values
+    if dims[0] is None and all(d is None for d in dims[2:]):  # one sorted array for all
+        assert dims[1] is not None
+        return bind(searchsorted_p, a, v, *sorter, side=side, dtype=dtype), dims[1]
+    size = batch_size(values, dims)
+    a = at_front(a, dims[0], size)
+    if sorter:  # each example's a in its sorted order: a[b, sorter[b]]
+        rows = array_namespace(a).arange(size).reshape(size, 1)
+        a = bind(gather_p, a, rows, at_front(sorter[0], dims[2], size), index=(ARRAY, ARRAY))
+    v = at_front(v, dims[1], size)
+    return bind(searchsorted_rows_p, a, v, side=side, dtype=dtype), 0
+
+
+def _rows_batch(values: list[Any], dims: list[int | None], **params: Any) -> tuple[Any, int]:
+    size = batch_size(values, dims)
+    a, v = (at_front(x, d, size) for x, d in zip(values, dims))
+    return bind(searchsorted_rows_p, a, v, **params), 0
+
+
+def _elementwise_batch(prim: Primitive) -> Callable[..., Any]:
+    def rule(values: list[Any], dims: list[int | None], **params: Any) -> tuple[Any, int]:
+        values, out_dim = aligned(values, dims)
+        return bind(prim, *values, **params), out_dim
+
+    return rule
+
+
+argsort_p.batch = _along_axis_batch(argsort_p)
+argpartition_p.batch = _along_axis_batch(argpartition_p)
+searchsorted_p.batch = _searchsorted_batch
+searchsorted_rows_p.batch = _rows_batch
+count_nonzero_p.batch = _count_nonzero_batch
+isclose_p.batch = _elementwise_batch(isclose_p)
+signbit_p.batch = _elementwise_batch(signbit_p)
+reduce_discrete_p.batch = _reduce_batch
 
 
 def argsort(x: Any, axis: int | None, descending: bool, dtype: Any) -> Any:

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config
+from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import compute_type
-from gpugrad.expr.language import Expr, diff, substitute, to_python, var
+from gpugrad.expr.language import Expr, depends_on, diff, substitute, to_python, var
 from gpugrad.primitives import fusion, special_math
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 from gpugrad.primitives.structural import aligned, broadcast_to, unbroadcast
@@ -439,7 +440,21 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     return cts
 
 
-def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, int]:
+def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, int | None]:
+    # An argument the expression does not read (a VJP rule's ``out`` or ``x``) does not shape
+    # the result either: a batch axis there must not count, so it becomes a 0-d stand-in.
+    key = ("reads", len(values))
+    reads = expr._cache.get(key)
+    if reads is None:
+        reads = expr._cache[key] = tuple(depends_on(expr, i) for i in range(len(values)))
+    if not all(reads):
+        for i, d in enumerate(dims):
+            if d is not None and not reads[i]:
+                v = values[i]
+                xp = np if type(v) is np.ndarray else array_namespace(v)
+                values[i], dims[i] = xp.zeros((), v.dtype), None
+        if all(d is None for d in dims):
+            return bind(elementwise_p, *values, expr=expr), None
     args, dim = aligned(values, dims)
     return bind(elementwise_p, *args, expr=expr), dim
 

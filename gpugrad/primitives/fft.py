@@ -33,6 +33,7 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.complex import complex_dtype, conj, real, real_dtype
 from gpugrad.primitives.operations import multiply
+from gpugrad.primitives.structural import example_axis
 
 __all__ = ["fft_p", "fft_transform", "KINDS", "NORMS"]
 
@@ -94,6 +95,10 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], kind: str,
 fft_p.impl = _impl
 fft_p.jvp = _jvp
 fft_p.vjp = _vjp
+# The same transform over the examples' axes, shifted past the batch axis, which stays.
+fft_p.batch = lambda values, dims, axes, **params: (bind(
+    fft_p, values[0], axes=tuple(example_axis(a % (values[0].ndim - 1), dims[0]) for a in axes),
+    **params), dims[0])
 
 
 def fft_transform(x: Any, kind: str, axes: tuple[int, ...], lengths: tuple[int, ...],

@@ -19,17 +19,19 @@ through ``real``.
 
 Inverses are never formed where a solve does: ``A^{-1} B`` is ``solve(A, B)`` and
 ``B A^{-1}`` is ``solve(A^T, B^T)^T``. Only the matrix dimensions are handled here; the
-public functions in ``gpugrad.numpy.linalg`` broadcast the batch dimensions first.
+public functions in ``gpugrad.numpy.linalg`` broadcast the batch dimensions first. Under
+``vmap`` the examples are one more leading dimension of the stack (``matrix_batch``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.trace import Primitive, bind, raw_value
-from gpugrad.primitives.complex import conjugate, imag, make_complex, real_part
+from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.complex import conjugate, imag, make_complex, real_dtype, real_part
 from gpugrad.primitives.contraction import matrix_product
 from gpugrad.primitives.operations import (
     equal,
@@ -41,7 +43,15 @@ from gpugrad.primitives.operations import (
     swapaxes,
     where,
 )
-from gpugrad.primitives.structural import broadcast_to, convert, zeros_like
+from gpugrad.primitives.structural import (
+    at_front,
+    batch_size,
+    broadcast_to,
+    convert,
+    move_axis,
+    reshape,
+    zeros_like,
+)
 
 __all__ = [
     "adjoint_vjp",
@@ -52,6 +62,7 @@ __all__ = [
     "inv",
     "is_complex",
     "matmul",
+    "matrix_batch",
     "mH",
     "mT",
     "pinv",
@@ -134,13 +145,14 @@ def divide_defined(x: Any, d: Any) -> Any:
     quantity built from their derivative is NaN, as in JAX; but a function of the
     eigenvalues alone sends an exactly zero cotangent (or tangent) there, and its derivative
     stays finite. The inner ``where`` keeps the derivative of ``x / d`` finite where ``d`` is
-    0 (JAX's NaN trap); the NaN mask is a constant, computed from the values.
+    0 (JAX's NaN trap). The NaN mask is a constant (``where`` passes no derivative to its
+    condition, and its branches here are constants) computed with gpugrad's comparisons, so
+    it is batched under ``vmap`` like the rest.
     """
-    quotient = x / where(equal(d, 0), 1.0, d)
-    raw_x, raw_d = raw_value(x), raw_value(d)
-    xp = namespace_of(raw_x, raw_d)
-    undefined = (raw_d == 0) & (raw_x != 0)
-    return quotient + xp.where(undefined, xp.nan, 0.0).astype(raw_x.dtype)
+    zero_divisor = equal(d, 0)
+    quotient = x / where(zero_divisor, 1.0, d)
+    undefined = where(zero_divisor, where(equal(x, 0), 0.0, math.nan), 0.0)
+    return quotient + convert(undefined, real_dtype(quotient.dtype))
 
 
 def divide_by_gaps(x: Any, w: Any) -> Any:
@@ -154,6 +166,20 @@ def divide_by_gaps(x: Any, w: Any) -> Any:
 def inv(a: Any) -> Any:
     """The inverse of each matrix, as ``solve(a, I)``."""
     return solve(a, broadcast_to(eye_like(a), a.shape))
+
+
+def matrix_batch(prim: Primitive) -> Any:
+    """The batching rule (vmap) of a one-operand primitive on stacks of matrices whose
+    result keeps the operand's leading axes: the batch axis stays where it is when it is one
+    of those leading axes, else it is moved to the front."""
+    def rule(values: list[Any], dims: list[int | None], **params: Any) -> tuple[Any, int]:
+        (x,), (d,) = values, dims
+        assert d is not None
+        if d >= x.ndim - 2:  # among the matrix axes
+            x, d = move_axis(x, d, 0), 0
+        return bind(prim, x, **params), d
+
+    return rule
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,6 +218,24 @@ def _solve_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> lis
 
 solve_p.jvp = _solve_jvp
 solve_p.vjp = _solve_vjp
+
+
+def _solve_batch(values: list[Any], dims: list[int | None]) -> tuple[Any, int]:
+    (a, b), (da, db) = values, dims
+    if da is None:
+        # One matrix for every example: the examples' right sides become more columns of
+        # one solve, (..., n, B, k) -> (..., n, B * k), with no copy of the matrix.
+        assert db is not None
+        b = move_axis(b, db, b.ndim - 2)
+        size, k = b.shape[-2:]
+        x = solve(a, reshape(b, (*b.shape[:-2], size * k)))
+        return reshape(x, b.shape), b.ndim - 2
+    # Otherwise both get the batch axis in front (the primitive wants equal batch shapes).
+    size = batch_size(values, dims)
+    return solve(at_front(a, da, size), at_front(b, db, size)), 0
+
+
+solve_p.batch = _solve_batch
 
 
 def solve(a: Any, b: Any) -> Any:
@@ -237,6 +281,7 @@ def _slogdet_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> l
 slogdet_p.impl = _slogdet_impl
 slogdet_p.jvp = _slogdet_jvp
 slogdet_p.vjp = _slogdet_vjp
+slogdet_p.batch = matrix_batch(slogdet_p)
 
 
 def slogdet(a: Any) -> Any:
@@ -279,6 +324,7 @@ def _cholesky_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool])
 
 cholesky_p.jvp = _cholesky_jvp
 cholesky_p.vjp = adjoint_vjp(_cholesky_adjoint)
+cholesky_p.batch = matrix_batch(cholesky_p)
 
 
 def cholesky(a: Any) -> Any:
@@ -319,6 +365,7 @@ def _pinv_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool], rco
 
 pinv_p.jvp = _pinv_jvp
 pinv_p.vjp = adjoint_vjp(_pinv_adjoint)
+pinv_p.batch = matrix_batch(pinv_p)
 
 
 def pinv(a: Any, rcond: float) -> Any:

@@ -46,6 +46,7 @@ from gpugrad.primitives.linalg import (
     divide_defined,
     is_complex,
     matmul,
+    matrix_batch,
     mH,
     mT,
     solve,
@@ -54,7 +55,9 @@ from gpugrad.primitives.linalg import (
 from gpugrad.primitives.operations import concatenate, equal, expand_dims, where
 from gpugrad.primitives.structural import convert
 
-__all__ = ["eigh", "qr", "svd", "unpack_eigh", "unpack_qr", "unpack_svd"]
+__all__ = [
+    "eigh", "qr", "qr_complete", "svd", "svd_full", "unpack_eigh", "unpack_qr", "unpack_svd",
+]
 
 
 def _concat(parts: list[Any]) -> Any:
@@ -111,6 +114,7 @@ def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> 
 eigh_p.impl = _eigh_impl
 eigh_p.jvp = _eigh_jvp
 eigh_p.vjp = adjoint_vjp(_eigh_adjoint)
+eigh_p.batch = matrix_batch(eigh_p)
 
 
 def eigh(a: Any) -> Any:
@@ -202,6 +206,7 @@ def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> l
 svd_p.impl = _svd_impl
 svd_p.jvp = _svd_jvp
 svd_p.vjp = adjoint_vjp(_svd_adjoint)
+svd_p.batch = matrix_batch(svd_p)
 
 
 def svd(a: Any) -> Any:
@@ -221,14 +226,19 @@ def svd(a: Any) -> Any:
 qr_p = Primitive("qr")
 
 
-def _qr_impl(a: Any) -> Any:
+def _qr_of_stack(a: Any, mode: str) -> tuple[Any, Any]:
     xp = namespace_of(a)
-    if xp is not np and a.ndim > 2:
-        # cupy.linalg.qr (up to CuPy 13) takes one matrix: factor a stack one by one.
-        flat = a.reshape((-1,) + a.shape[-2:])
-        return xp.stack([_qr_impl(m) for m in flat]).reshape(a.shape[:-2] + (-1, a.shape[-1]))
-    q, r = xp.linalg.qr(a)
-    return xp.concatenate([q, xp.swapaxes(r, -1, -2)], axis=-2)
+    if xp is np or a.ndim == 2:
+        return xp.linalg.qr(a, mode=mode)  # type: ignore[no-any-return]
+    # cupy.linalg.qr (up to CuPy 13) takes one matrix: factor a stack one by one.
+    flat = [xp.linalg.qr(m, mode=mode) for m in a.reshape((-1,) + a.shape[-2:])]
+    q, r = (xp.stack(parts) for parts in zip(*flat))
+    return q.reshape(a.shape[:-2] + q.shape[-2:]), r.reshape(a.shape[:-2] + r.shape[-2:])
+
+
+def _qr_impl(a: Any) -> Any:
+    q, r = _qr_of_stack(a, "reduced")
+    return namespace_of(a).concatenate([q, r.swapaxes(-1, -2)], axis=-2)
 
 
 def unpack_qr(packed: Any, m: int) -> tuple[Any, Any]:
@@ -270,7 +280,70 @@ def _qr_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> li
 qr_p.impl = _qr_impl
 qr_p.jvp = _qr_jvp
 qr_p.vjp = adjoint_vjp(_qr_adjoint)
+qr_p.batch = matrix_batch(qr_p)
 
 
 def qr(a: Any) -> Any:
     return bind(qr_p, a)
+
+
+# ---------------------------------------------------------------------------------------
+# The complete factors of a non-square matrix: svd(full_matrices=True) and qr('complete') of
+# a tall one. Their extra columns are an arbitrary basis of a complement, so they have no
+# derivative (both rules raise, as JAX's); they are primitives so that vmap batches them.
+#   svd_full: (..., m + 1 + n, p) = [U; s; Vh], each padded with zeros to p = max(m, n)
+#   qr_complete: (..., m, m + n) = [Q, R]
+
+
+def _no_derivative(message: str) -> Any:
+    def rule(*args: Any, **params: Any) -> Any:
+        raise NotImplementedError(message)
+
+    return rule
+
+
+def _pad_columns(xp: Any, x: Any, width: int) -> Any:
+    pad = [(0, 0)] * (x.ndim - 1) + [(0, width - x.shape[-1])]
+    return xp.pad(x, pad)
+
+
+def _svd_full_impl(a: Any) -> Any:
+    xp = namespace_of(a)
+    u, s, vh = xp.linalg.svd(a, full_matrices=True)
+    p = max(a.shape[-2:])
+    parts = [u, s.astype(u.dtype)[..., None, :], vh]
+    return xp.concatenate([_pad_columns(xp, x, p) for x in parts], axis=-2)
+
+
+svd_full_p = Primitive("svd_full")
+svd_full_p.impl = _svd_full_impl
+svd_full_p.jvp = svd_full_p.vjp = _no_derivative(
+    "the derivative of svd(full_matrices=True) of a non-square matrix is not defined; use "
+    "full_matrices=False")
+svd_full_p.batch = matrix_batch(svd_full_p)
+
+
+def svd_full(a: Any) -> tuple[Any, Any, Any]:
+    """``(U, s, Vh)`` with square ``U`` and ``Vh`` (``s`` in their dtype), no derivative."""
+    m, n = a.shape[-2:]
+    packed = bind(svd_full_p, a)
+    return packed[..., :m, :m], packed[..., m, :min(m, n)], packed[..., m + 1:, :n]
+
+
+def _qr_complete_impl(a: Any) -> Any:
+    return namespace_of(a).concatenate(_qr_of_stack(a, "complete"), axis=-1)
+
+
+qr_complete_p = Primitive("qr_complete")
+qr_complete_p.impl = _qr_complete_impl
+qr_complete_p.jvp = qr_complete_p.vjp = _no_derivative(
+    "the derivative of qr(mode='complete') of a tall matrix is not defined; use "
+    "mode='reduced'")
+qr_complete_p.batch = matrix_batch(qr_complete_p)
+
+
+def qr_complete(a: Any) -> tuple[Any, Any]:
+    """``(Q, R)`` with square ``Q``, no derivative."""
+    m = a.shape[-2]
+    packed = bind(qr_complete_p, a)
+    return packed[..., :m], packed[..., m:]

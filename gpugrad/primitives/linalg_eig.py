@@ -22,7 +22,7 @@ diagonal and 0 on it:
         ct_A  = V^{-T} (diag(ct_w) + F o (V^T ct_U)) V^T.
 
 Both are written in gpugrad's operations (``solve`` for ``V^{-1}``), so higher derivatives
-work. The index ``k_j`` is a constant taken from the values.
+work. The index ``k_j`` is a constant (a comparison with the column's maximum).
 
 Degenerate cases: at a repeated eigenvalue ``F`` divides by a zero gap, so derivatives that
 go through the eigenvectors are NaN (inf-like growth near it), as in JAX, while terms with an
@@ -40,11 +40,20 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.core.trace import Primitive, bind, raw_value
-from gpugrad.primitives.complex import complex_dtype, conj, imag, make_complex, real
-from gpugrad.primitives.linalg import diag_embed, diagonal, divide_by_gaps, matmul, mT, solve
-from gpugrad.primitives.operations import concatenate, expand_dims, sum_over
-from gpugrad.primitives.structural import convert
+from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.complex import complex_abs, complex_dtype, conj, imag, make_complex, real
+from gpugrad.primitives.linalg import (
+    diag_embed,
+    diagonal,
+    divide_by_gaps,
+    matmul,
+    matrix_batch,
+    mT,
+    solve,
+)
+from gpugrad.primitives.operations import concatenate, equal, expand_dims, sum_over
+from gpugrad.primitives.reductions import reduce_max
+from gpugrad.primitives.structural import convert, cumsum, stop_gradient
 
 __all__ = ["eig", "eig_p", "unpack_eig"]
 
@@ -82,12 +91,14 @@ def unpack_eig(packed: Any) -> tuple[Any, Any]:
 
 
 def _top_mask(v: Any) -> Any:
-    """The 0/1 mask ``E_k`` of each column's largest-magnitude component: a constant, taken
-    from the values of ``V`` (piecewise constant, so it has no derivative)."""
-    raw = raw_value(v)
-    xp = namespace_of(raw)
-    k = xp.argmax(xp.abs(raw), axis=-2)[..., None, :]
-    return (xp.arange(raw.shape[-2])[:, None] == k).astype(raw.dtype)
+    """The 0/1 mask ``E_k`` of each column's largest-magnitude component (the first of
+    equals, as ``argmax``): a constant (comparisons have no derivative), made with gpugrad's
+    operations so that it is batched under ``vmap`` like the rest."""
+    magnitude = complex_abs(stop_gradient(v))
+    top = expand_dims(reduce_max(magnitude, (magnitude.ndim - 2,)), -2)
+    hit = convert(equal(magnitude, top), magnitude.dtype)
+    first = equal(cumsum(hit, hit.ndim - 2), 1.0)  # ones up to and at the first maximum
+    return convert(hit * convert(first, hit.dtype), v.dtype)
 
 
 def _column_sum(x: Any) -> Any:
@@ -125,6 +136,7 @@ def _eig_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[
 eig_p.impl = _eig_impl
 eig_p.jvp = _eig_jvp
 eig_p.vjp = _eig_vjp
+eig_p.batch = matrix_batch(eig_p)
 
 
 def eig(a: Any) -> Any:

@@ -123,11 +123,35 @@ def aligned(values: list[Any], dims: list[int | None]) -> tuple[list[Any], int]:
     result's rank (the common case: no transpose at all); other batched arguments are moved
     there, and an unbatched one gets a length-1 axis there if its axes reach that far.
     """
-    rank = max((len(x.shape) - (d is not None) for x, d in zip(values, dims)
-                if hasattr(x, "shape")), default=0)
-    first = next(i for i, d in enumerate(dims) if d is not None)
-    target = dims[first] if values[first].ndim - 1 == rank else 0
-    assert target is not None
+    # The commonest case first, in one pass: every batched argument has the same rank and
+    # batch axis, and every unbatched one is too short to reach that axis.
+    target = rank = -1
+    for x, d in zip(values, dims):
+        if d is not None:
+            if target < 0:
+                target, rank = d, len(x.shape) - 1
+            elif d != target or len(x.shape) - 1 != rank:
+                break
+    else:
+        for x, d in zip(values, dims):
+            if d is None and len(getattr(x, "shape", ())) > rank - target:
+                break
+        else:
+            return values, target
+    shapes = [getattr(x, "shape", None) for x in values]  # None: a Python scalar
+    rank = 0
+    first = -1
+    for i, (s, d) in enumerate(zip(shapes, dims)):
+        if s is not None:
+            rank = max(rank, len(s) - (d is not None))
+            if first < 0 and d is not None:
+                first = i
+    first_dim = dims[first] if len(shapes[first]) - 1 == rank else 0  # type: ignore[arg-type]
+    assert first_dim is not None
+    target = first_dim
+    if all(s is None or (len(s) - 1 == rank and d == target if d is not None
+                         else rank - len(s) >= target) for s, d in zip(shapes, dims)):
+        return values, target  # they broadcast as they are (the common case)
     out = []
     for x, d in zip(values, dims):
         if d is not None:

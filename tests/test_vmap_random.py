@@ -32,6 +32,7 @@ def _cases(m: Any) -> dict[str, Callable[[Any], Any]]:
     return {
         "split": lambda k: m.key_data(m.split(k, 3)),
         "split_shape": lambda k: m.key_data(m.split(k, (2, 3))),
+        "split_unpacked": lambda k: _unpacked(m, k),
         "fold_in": lambda k: m.key_data(m.fold_in(k, 7)),
         "bits": lambda k: m.bits(k, (4,)),
         "bits8": lambda k: m.bits(k, (5,), np.uint8),
@@ -63,6 +64,12 @@ def _cases(m: Any) -> dict[str, Callable[[Any], Any]]:
         "categorical_no_replace": lambda k: m.categorical(
             k, np.asarray(LOGITS[1], f32), shape=(2,), replace=False),
     }
+
+
+def _unpacked(m: Any, k: Any) -> Any:
+    """JAX's idiom: unpack a split (indexing keys), then draw from each part."""
+    k1, k2 = m.split(k)
+    return m.normal(k2, (2,)) + m.uniform(k1, ())
 
 
 CASES = sorted(_cases(gr))
@@ -249,8 +256,10 @@ def test_typed_keys_go_in_and_out_of_vmap() -> None:
     out = gpugrad.vmap(lambda k: gr.split(k, 2))(keys)
     assert isinstance(out, gr.Key) and out.shape == (4, 2)
     assert all(bool(out[i, j] == gr.split(keys[i], 2)[j]) for i in range(4) for j in range(2))
-    draws = gpugrad.vmap(lambda k: gr.normal(gr.fold_in(k, 3), (2,)))(keys)
-    _same(draws, np.stack([gr.normal(gr.fold_in(k, 3), (2,)) for k in keys]))
+    draws = gpugrad.vmap(lambda k: gr.normal(gr.split(k)[1], (2,)))(keys)
+    _same(draws, np.stack([gr.normal(gr.split(k)[1], (2,)) for k in keys]))
+    same = gpugrad.vmap(lambda k: gr.split(k)[0] == gr.fold_in(k, 0))(keys)
+    _same(same, np.asarray([bool(gr.split(k)[0] == gr.fold_in(k, 0)) for k in keys]))
 
 
 def test_typed_keys_batched_along_a_later_key_axis() -> None:
@@ -305,6 +314,8 @@ def test_grads_through_batched_truncated_normal_bounds() -> None:
 
     want = [gpugrad.grad(one, argnums=1)(k, h) for k, h in zip(keys, hi)]
     np.testing.assert_allclose(gpugrad.grad(total)(hi), want, rtol=1e-6)
+    np.testing.assert_allclose(gpugrad.vmap(gpugrad.grad(one, argnums=1))(keys, hi), want,
+                               rtol=1e-6)
     assert float(np.min(want)) > 0.1  # the derivative is there to compare
 
 

@@ -231,7 +231,12 @@ def fold_in_data(data: Any, value: Any) -> Any:
     """
     xp = namespace_of(data)
     lead = tuple(data.shape[:-1])
-    x1 = xp.broadcast_to(xp.asarray(value, dtype=xp.uint32), lead).reshape(-1)
-    y0, y1 = threefry2x32(data[..., 0].reshape(-1), data[..., 1].reshape(-1),
-                          xp.zeros_like(x1), x1)
+    x1 = xp.asarray(value, dtype=xp.uint32)
+    if lead:  # a key per block
+        x1 = xp.broadcast_to(x1, lead).reshape(-1)
+        k0, k1 = data[..., 0].reshape(-1), data[..., 1].reshape(-1)
+    else:  # one key: its words as scalars (the cheaper path of threefry2x32)
+        x1 = x1.reshape(1)
+        k0, k1 = _key_words(data)
+    y0, y1 = threefry2x32(k0, k1, xp.zeros_like(x1), x1)
     return xp.stack([y0, y1], axis=-1).reshape((*lead, 2))

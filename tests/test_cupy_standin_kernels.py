@@ -316,7 +316,8 @@ def test_gpugrad_kernels_match_the_host_library_bit_for_bit() -> None:
 
 def test_gpugrad_random_kernel_matches_the_host_path() -> None:
     # gg_uniform_f32 as gpugrad.random._cuda builds it: a raw key, typed scalars (uint64
-    # count, uint32 legacy flag) and float32 bounds broadcast from 0-d arrays.
+    # count, uint32 legacy flag, uint64 numbers per key) and float32 bounds broadcast from
+    # 0-d arrays.
     from gpugrad.kernel import host_random
     from gpugrad.random import _cuda
 
@@ -328,10 +329,11 @@ def test_gpugrad_random_kernel_matches_the_host_path() -> None:
     lo, hi = (wrap(np.array(v, np.float32)) for v in (-2.0, 3.0))
     for legacy in (0, 1):
         out = wrap(np.empty(n, np.float32))
-        kernel(wrap(key), lo, hi, np.uint64(n), np.uint32(legacy), out)
+        kernel(wrap(key), lo, hi, np.uint64(n), np.uint32(legacy), np.uint64(n), out)
         draw = host_random._library()
         args = [key, np.full(n, -2.0, np.float32), np.full(n, 3.0, np.float32),
-                np.array([n], np.uint64), np.array([legacy], np.uint32)]
+                np.array([n], np.uint64), np.array([legacy], np.uint32),
+                np.array([n], np.uint64)]
         expected = np.zeros(n, np.float32)
         draw.call("gg_uniform_f32", n, [*args, expected])
         assert _same(host(out), expected)

@@ -208,11 +208,11 @@ def test_discrete_samplers():
 
 def test_randint_wrapping_quirk():
     # span > 65536 makes the uint32 multiplier wrap to 0: only the second key's bits matter
-    from gpugrad.random._discrete import _split2
+    from gpugrad.random._int_kernels import _split2
     from gpugrad.random._threefry import random_bits
 
     k = jr.key(13)
-    _, k2 = _split2(jr.key_data(k))
+    _, k2 = _split2(jr.key_data(k), config.threefry_partitionable)
     lo_bits = random_bits(k2, 32, (6,), config.threefry_partitionable)
     span = 1_000_008
     expected = (-5 + (lo_bits % span).astype(np.int64)).astype(np.int32)
@@ -247,6 +247,7 @@ def test_scalar_sample_is_a_0d_array_on_the_keys_backend(xp, name, sample, expec
     "gpugrad.random", "gpugrad.random._key", "gpugrad.random._threefry",
     "gpugrad.random._xla_float32", "gpugrad.random._xla_float64", "gpugrad.random._samplers",
     "gpugrad.random._discrete", "gpugrad.random._util", "gpugrad.random._cuda",
+    "gpugrad.random._sampling", "gpugrad.random._float_kernels", "gpugrad.random._int_kernels",
 ])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

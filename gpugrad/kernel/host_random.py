@@ -101,8 +101,8 @@ def _counters(n: int) -> tuple[Array, Array]:
 
 def _host_function(name: str) -> str:
     """``extern "C" void name(long long n, void** args)``: the kernel's body per element;
-    args are the key, each input (``count`` and ``legacy`` as one-element arrays), then
-    the outputs."""
+    args are the key, each input (the scalars ``count``, ``legacy``, ``per`` as one-element
+    arrays), then the outputs."""
     from gpugrad.random import _cuda
 
     inputs, outputs, body = _cuda._SPECS[name]
@@ -111,7 +111,7 @@ def _host_function(name: str) -> str:
     k = 1
     for typ, var in inputs:
         c = _cuda._CTYPES[typ]
-        if var in ("count", "legacy"):
+        if var in _cuda._SCALARS:
             head.append(f"  const {c} {var} = *(const {c}*)_args[{k}];")
         else:
             binds.append(f"const {c} {var} = ((const {c}*)_args[{k}])[i];")
@@ -146,6 +146,10 @@ def _draw(library: HostLibrary, case: RandomCase, key: Any, n: int, legacy: bool
             args.append(np.array([2 * n if "gumbel_high" in case.name else n], np.uint64))
         elif var == "legacy":
             args.append(np.array([int(legacy)], np.uint32))
+        elif var == "per":  # one key: all n elements are its draw
+            args.append(np.array([n], np.uint64))
+        elif var in ("k0", "k1"):  # the block function's key words, one per block
+            args.append(np.full(n, data[0 if var == "k0" else 1], np.uint32))
         elif typ == "uint32":  # the block function's counters
             args.append(_counters(n)[0 if var == "x0" else 1])
         else:

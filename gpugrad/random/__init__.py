@@ -13,6 +13,11 @@ Keys: :func:`key` gives a typed :class:`Key` (shape ``()``); :func:`PRNGKey` giv
 ``uint32[2]`` array. Every function accepts both and gives the same numbers for both.
 Keys are not differentiable; the samplers return plain ``numpy``/``cupy`` arrays.
 
+Under :func:`gpugrad.vmap` a batch of keys (along any axis), of seeds, or of the samplers'
+parameters (bounds, ``p``, logits, items, ``fold_in``'s data) gives the numbers of
+``jax.vmap``: every function draws through one primitive whose batching rule hashes all the
+keys in one vectorised pass (one fused kernel on CuPy), never in a loop over the batch.
+
 Example:
     >>> from gpugrad import random
     >>> k = random.key(0)
@@ -21,6 +26,9 @@ Example:
     array([-0.36838785, -2.275689  ,  0.01144757], dtype=float32)
     >>> random.normal(b_key, ())
     array(0.8535516, dtype=float32)
+    >>> import gpugrad
+    >>> gpugrad.vmap(lambda k: random.normal(k, (2,)))(random.split(random.key(0), 3)).shape
+    (3, 2)
 """
 
 from __future__ import annotations

@@ -35,19 +35,24 @@ __all__ = ["check_kernels", "kernel_dir", "kernel_sources", "sample", "threefry_
 
 _CTYPES = {"uint32": "unsigned int", "uint64": "unsigned long long", "float32": "float",
            "float64": "double", "bool": "bool"}
-_KEY = "const unsigned int k0 = key[0], k1 = key[1];\n"
-_B32 = _KEY + "const unsigned int b = gg_bits32(k0, k1, i, count, legacy);\n"
-_B64 = _KEY + "const unsigned long long b = gg_bits64(k0, k1, i, count, legacy);\n"
-_LAYOUT = [("uint64", "count"), ("uint32", "legacy")]
+# Element i of the output belongs to key i / per (a batch of keys under vmap draws `per`
+# numbers each) and is element e of that key's draw.
+_KEY = ("const unsigned long long kj = (unsigned long long)i / per, e = i - kj * per;\n"
+        "const unsigned int k0 = key[2 * kj], k1 = key[2 * kj + 1];\n")
+_B32 = _KEY + "const unsigned int b = gg_bits32(k0, k1, e, count, legacy);\n"
+_B64 = _KEY + "const unsigned long long b = gg_bits64(k0, k1, e, count, legacy);\n"
+_LAYOUT = [("uint64", "count"), ("uint32", "legacy"), ("uint64", "per")]
+_SCALARS = ("count", "legacy", "per")
 _NLO = "__uint_as_float(0xBF7FFFFFu)"  # nextafter(-1, 0): the low end of normal's uniform
 _NLO64 = "__longlong_as_double(0xBFEFFFFFFFFFFFFFll)"
 _SQRT2 = "__uint_as_float(0x3FB504F3u)"
 
 # name -> (inputs besides the key: (type, name) with "raw" ones first, output type, body)
 _SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
-    "gg_threefry_block": (
-        [("uint32", "x0"), ("uint32", "x1")], "uint32 y0, uint32 y1",
-        _KEY + "unsigned int a = x0, c = x1;\ngg_threefry2x32(k0, k1, a, c);\ny0 = a; y1 = c;"),
+    "gg_threefry_block": (  # the key words are inputs too: one key per block
+        [("uint32", "k0"), ("uint32", "k1"), ("uint32", "x0"), ("uint32", "x1")],
+        "uint32 y0, uint32 y1",
+        "unsigned int a = x0, c = x1;\ngg_threefry2x32(k0, k1, a, c);\ny0 = a; y1 = c;"),
     "gg_uniform_f32": (
         [("float32", "lo"), ("float32", "hi"), *_LAYOUT], "float32 out",
         _B32 + "out = gg_uniform_f32(gg_unit_f32(b), lo, hi);"),
@@ -91,8 +96,8 @@ _SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
     "gg_gumbel_high_f32": (
         # shape (2, *shape): element i is `high`, count/2 + i is `low`; count counts both.
         _LAYOUT, "float32 out",
-        _KEY + "const float high = gg_unit_f32(gg_bits32(k0, k1, i, count, legacy));\n"
-        "const float low = gg_unit_f32(gg_bits32(k0, k1, count / 2 + i, count, legacy));\n"
+        _KEY + "const float high = gg_unit_f32(gg_bits32(k0, k1, e, count, legacy));\n"
+        "const float low = gg_unit_f32(gg_bits32(k0, k1, count / 2 + e, count, legacy));\n"
         "const float x = high >= 0.5f ? high\n"
         "    : __fadd_rn(__fadd_rn(high, __fmul_rn(1.1920929e-07f, low)), 1.17549435e-38f);\n"
         "out = -gg_log_f32(-gg_log1p_f32(-x));"),
@@ -145,7 +150,7 @@ def _source(name: str) -> str:
     params = ["const unsigned int* key"]
     binds = []
     for typ, var in inputs:
-        if var in ("count", "legacy"):
+        if var in _SCALARS:
             params.append(f"const {_CTYPES[typ]} {var}")
         else:
             params.append(f"const {_CTYPES[typ]}* {var}_")
@@ -225,22 +230,26 @@ def _kernel(name: str) -> Any:
 
 
 def threefry_blocks(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
-    """The block function on CuPy counter arrays (key words as 0-d CuPy arrays or ints)."""
+    """The block function on CuPy arrays: key words and counters broadcast together (a
+    key per block), the words as CuPy arrays or ints."""
     import cupy
 
-    key = cupy.stack([cupy.asarray(k0, dtype=cupy.uint32), cupy.asarray(k1, dtype=cupy.uint32)])
-    x0, x1 = cupy.broadcast_arrays(cupy.asarray(x0, cupy.uint32), cupy.asarray(x1, cupy.uint32))
+    k0, k1, x0, x1 = cupy.broadcast_arrays(*(cupy.asarray(v, cupy.uint32)
+                                             for v in (k0, k1, x0, x1)))
     y0 = cupy.empty(x0.shape, cupy.uint32)
     y1 = cupy.empty(x0.shape, cupy.uint32)
     if y0.size:
-        _kernel("gg_threefry_block")(key, x0, x1, y0, y1)
+        unused = cupy.empty(2, cupy.uint32)  # the kernels' raw key; this one reads k0, k1
+        _kernel("gg_threefry_block")(unused, k0, k1, x0, x1, y0, y1)
     return y0, y1
 
 
 def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args: Any) -> Any:
     """Run sampler ``kind`` ("uniform", "normal", ...) for ``shape`` in one fused kernel.
 
-    ``args`` are the sampler's float parameters (bounds, ``p``), broadcast by CuPy.
+    ``data`` is key data ``uint32[*K, 2]``: a batch of keys gives ``(*K, *shape)``, each
+    key drawing its own ``shape``. ``args`` are the sampler's float parameters (bounds,
+    ``p``), broadcast by CuPy against that result.
     """
     import cupy
 
@@ -249,11 +258,12 @@ def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args:
     if name not in _SPECS:
         raise NotImplementedError(f"{kind} in {np.dtype(dtype)} has no CuPy kernel")
     n = math.prod(shape)
-    out = cupy.empty(shape, dtype=bool if kind == "bernoulli" else dtype)
-    if n == 0:
+    out = cupy.empty((*data.shape[:-1], *shape), dtype=bool if kind == "bernoulli" else dtype)
+    if out.size == 0:
         return out
     params = [cupy.asarray(a, dtype=dtype) for a in args]
     count = 2 * n if kind == "gumbel_high" else n  # gumbel 'high' draws (2, *shape)
     legacy = np.uint32(0 if config.threefry_partitionable else 1)
-    _kernel(name)(data, *params, np.uint64(count), legacy, out)
+    keys = cupy.ascontiguousarray(data)
+    _kernel(name)(keys, *params, np.uint64(count), legacy, np.uint64(n), out)
     return out

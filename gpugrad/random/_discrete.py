@@ -18,60 +18,30 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
 from gpugrad.config import config
-from gpugrad.random import _threefry, _xla_float32
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import strip_derivatives
+from gpugrad.random._int_kernels import int_bound
 from gpugrad.random._key import single_key_data
-from gpugrad.random._samplers import gumbel, uniform
+from gpugrad.random._sampling import as_param, draw, has_derivatives
 from gpugrad.random._util import (
     canonical_shape,
     check_shape,
     default_float_of,
     int_dtype,
     is_tracer,
+    shape_of,
 )
 
 __all__ = ["categorical", "choice", "permutation", "randint"]
 
 
-def _split2(data: Any) -> tuple[Any, Any]:
-    pair = _threefry.split_data(data, (2,), config.threefry_partitionable)
-    return pair[0], pair[1]
-
-
-def _bits(data: Any, width: int, shape: tuple[int, ...]) -> Any:
-    return _threefry.random_bits(data, width, shape, config.threefry_partitionable)
-
-
-def _rem(a: Any, b: Any, xp: Any) -> Any:
-    """XLA's unsigned remainder: ``a % b``, and ``a`` itself where ``b == 0``."""
-    zero = b == 0
-    return xp.where(zero, a, a % xp.where(zero, b.dtype.type(1), b))
-
-
-def _int_bound(value: Any, name: str, xp: Any) -> Any:
-    """An integer bound as an array; Python ints outside the default int dtype overflow."""
-    if isinstance(value, (bool, int)) and not isinstance(value, bool):
-        info = np.iinfo(np.int64 if config.enable_x64 else np.int32)
-        if not info.min <= value <= info.max:
-            raise OverflowError(f"Python int {value} too large to convert to {info.dtype}")
-        return xp.asarray(value, dtype=info.dtype)
-    arr = xp.asarray(value)
-    if arr.dtype.kind == "f":  # JAX casts float bounds to the default int
-        arr = arr.astype(np.int64 if config.enable_x64 else np.int32)
-    if arr.dtype.kind not in "iub":
-        raise TypeError(f"randint {name} must be an integer, got {arr.dtype}")
-    if arr.dtype.itemsize == 8 and not config.enable_x64:
-        arr = arr.astype(arr.dtype.kind + "4")
-    return arr
-
-
-def _clip_to(arr: Any, dtype: np.dtype, xp: Any) -> Any:
-    """Convert integer ``arr`` to ``dtype`` by clipping to its range (never wrapping)."""
-    src, dst = np.iinfo(arr.dtype), np.iinfo(dtype)
-    lo, hi = max(src.min, dst.min), min(src.max, dst.max)
-    wide = arr.astype(np.int64) if arr.dtype != np.uint64 else arr
-    return xp.clip(wide, lo, hi).astype(dtype)
+def _int_param(value: Any, name: str, xp: Any) -> Any:
+    if not is_tracer(value):
+        return int_bound(value, name, xp)
+    if np.dtype(value.dtype).kind not in "iubf":
+        raise TypeError(f"randint {name} must be an integer, got {value.dtype}")
+    return strip_derivatives(value)
 
 
 def randint(key: Any, shape: Any, minval: Any, maxval: Any, dtype: Any = None) -> Any:
@@ -85,59 +55,11 @@ def randint(key: Any, shape: Any, minval: Any, maxval: Any, dtype: Any = None) -
     data = single_key_data(key, "randint")
     dt = int_dtype("randint", dtype)
     shape = canonical_shape(shape)
-    xp = namespace_of(data)
-    minval, maxval = _int_bound(minval, "minval", xp), _int_bound(maxval, "maxval", xp)
-    check_shape("randint", shape, tuple(minval.shape), tuple(maxval.shape))
-    info = np.iinfo(dt)
-    sdt = dt
-    if info.bits < 32:  # 8/16-bit dtypes are sampled in int32, then cast
-        sdt = np.dtype(np.int32)
-        minval = xp.clip(minval.astype(np.int32), int(info.min), int(info.max))
-        maxval = xp.clip(maxval.astype(np.int32), int(info.min), int(info.max) + 1)
-    sinfo = np.iinfo(sdt)
-    nbits = sinfo.bits
-    udt = np.dtype(f"uint{nbits}")
-    out_of_range = maxval > _clip_to(xp.asarray(sinfo.max, dtype=sdt), maxval.dtype, xp)
-    lo, hi = _clip_to(minval, sdt, xp), _clip_to(maxval, sdt, xp)
-    k1, k2 = _split2(data)
-    higher, lower = _bits(k1, nbits, shape), _bits(k2, nbits, shape)
-    with np.errstate(over="ignore"):
-        span = (hi - lo).astype(udt)  # wrapping subtraction, reinterpreted as unsigned
-        span = xp.where(hi <= lo, udt.type(1), span)
-        span = xp.where(out_of_range & (hi > lo), span + udt.type(1), span)
-        mult = _rem(xp.full_like(span, 2 ** (nbits // 2)), span, xp)
-        mult = _rem(mult * mult, span, xp)  # wraps to 0 in uint32 for spans > 65536
-        offset = _rem(_rem(higher, span, xp) * mult + _rem(lower, span, xp), span, xp)
-        out = lo + offset.astype(sdt)
-    return xp.asarray(out, dtype=sdt).astype(dt).reshape(shape)
-
-
-def _sort_order(sort_keys: Any, axis: int, xp: Any) -> Any:
-    """Indices of a stable ascending sort of uint32 ``sort_keys`` along ``axis``."""
-    if xp is np:
-        return np.argsort(sort_keys, axis=axis, kind="stable")
-    # Any sort is stable on unique keys: append the position below the 32 key bits.
-    moved = xp.moveaxis(sort_keys, axis, -1)
-    pos = xp.arange(moved.shape[-1], dtype=xp.uint64)
-    combined = xp.sort((moved.astype(xp.uint64) << 32) | pos, axis=-1)
-    return xp.moveaxis((combined & 0xFFFFFFFF).astype(xp.int64), -1, axis)
-
-
-def _shuffle(data: Any, x: Any, axis: int) -> Any:
-    """JAX's shuffle: a few rounds of stable sorts on fresh 32-bit keys."""
-    xp = namespace_of(data, x)
-    rounds = math.ceil(3 * math.log(max(1, x.size)) / math.log(2**32 - 1))
-    for _ in range(rounds):
-        data, sub = _split2(data)
-        order = _sort_order(_bits(sub, 32, tuple(x.shape)), axis, xp)
-        x = xp.take_along_axis(x, order, axis=axis)
-    return x
-
-
-def _concrete(x: Any) -> Any:
-    from gpugrad.core.trace import raw_value  # lazily: the core imports this package
-
-    return raw_value(x)
+    xp = array_namespace(data)
+    minval, maxval = _int_param(minval, "minval", xp), _int_param(maxval, "maxval", xp)
+    check_shape("randint", shape, shape_of(minval), shape_of(maxval))
+    return draw("randint", data, minval, maxval, shape=shape, dtype=dt,
+                partitionable=config.threefry_partitionable)
 
 
 def _axis_length(x: Any, axis: int) -> int:
@@ -161,22 +83,24 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
         [0, 1, 2, 3, 4]
     """
     data = single_key_data(key, "permutation")
-    if is_tracer(x):  # shuffle the indices, then gather: the derivative flows to x
+    layout = config.threefry_partitionable
+    if has_derivatives(x):  # shuffle the indices, then gather: the derivative flows to x
         return _traced_take(x, permutation(data, _axis_length(x, axis)), axis)
-    xp = namespace_of(data, x)
-    if np.ndim(x) == 0:
-        if np.asarray(x).dtype.kind not in "iu":
-            raise TypeError("x must be an integer or at least 1-dimensional")
-        idt = np.int64 if config.enable_x64 else np.int32
-        return _shuffle(data, xp.arange(int(x), dtype=idt), 0)
-    arr = xp.asarray(x)
-    axis = axis + arr.ndim if axis < 0 else axis
-    if not 0 <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an array of {arr.ndim} dims")
-    if independent or arr.ndim == 1:
-        return _shuffle(data, arr, axis)
-    ind = _shuffle(data, xp.arange(arr.shape[axis], dtype=np.int32), 0)
-    return xp.take(arr, ind, axis=axis)
+    xp = array_namespace(data)
+    if len(shape_of(x)) == 0:
+        if is_tracer(x) or np.asarray(x).dtype.kind not in "iu":
+            # The length of the result is its value: it cannot differ between examples.
+            raise TypeError("x must be an integer or at least 1-dimensional (under vmap, "
+                            "an integer x must be unbatched)")
+        return draw("permutation", data, n=int(x), axis=0, independent=False,
+                    partitionable=layout)
+    arr = as_param(x, xp)
+    ndim = len(arr.shape)
+    axis = axis + ndim if axis < 0 else axis
+    if not 0 <= axis < ndim:
+        raise ValueError(f"axis {axis} is out of bounds for an array of {ndim} dims")
+    return draw("permutation", data, arr, n=int(arr.shape[axis]), axis=axis,
+                independent=bool(independent), partitionable=layout)
 
 
 def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
@@ -193,67 +117,39 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
     if not isinstance(shape, Sequence):
         raise TypeError(f"shape argument of choice must be a sequence, got {shape}")
     shape = canonical_shape(shape)
-    if is_tracer(p):  # p only picks indices: the samples carry no derivative in it (JAX: 0)
-        p = _concrete(p)
-    if is_tracer(a):  # draw the indices, then gather: the derivative flows to a
+    if has_derivatives(a):  # draw the indices, then gather: the derivative flows to a
         ind = choice(data, _axis_length(a, axis), shape, replace, p, 0, mode)
         return _traced_take(a, ind, axis)
-    xp = namespace_of(data, a, p)
-    arr = xp.asarray(a)
-    if arr.ndim == 0:
+    xp = array_namespace(data)
+    a_shape = shape_of(a)
+    if not a_shape:
+        if is_tracer(a):  # the number of items is a shape: the same for every example
+            raise TypeError("choice: an integer `a` must be unbatched under vmap (it sets "
+                            "the number of items); pass an array of items instead")
         n_inputs = int(a)
     else:
-        axis = axis + arr.ndim if axis < 0 else axis
-        n_inputs = arr.shape[axis]
+        axis = axis + len(a_shape) if axis < 0 else axis
+        n_inputs = a_shape[axis]
     n_draws = math.prod(shape)
-    if n_draws == 0:
-        return xp.zeros(shape, dtype=arr.dtype)
-    if n_inputs <= 0:
+    if n_inputs <= 0 and n_draws:
         raise ValueError("a must be greater than 0 unless no samples are taken")
     if not replace and n_draws > n_inputs:
         raise ValueError(f"Cannot take a larger sample (size {n_draws}) than population "
                          f"(size {n_inputs}) when 'replace=False'")
-    idt = np.int64 if config.enable_x64 else np.int32
-    if p is None:
-        if replace:
-            ind = randint(data, shape, 0, n_inputs)
-            result = ind if arr.ndim == 0 else xp.take(arr, ind, axis=axis)
-        else:
-            perm = permutation(data, n_inputs if arr.ndim == 0 else arr, axis)
-            result = perm[(slice(None),) * (0 if arr.ndim == 0 else axis) + (slice(n_draws),)]
-    else:
-        p_arr = xp.asarray(p).astype(default_float_of(p))
+    arrays = [as_param(a, xp)] if a_shape else []
+    if p is not None:
+        p_arr = as_param(p, xp).astype(default_float_of(p))
         if tuple(p_arr.shape) != (n_inputs,):
             raise ValueError("p must be None or a 1D vector with the same size as "
                              f"a.shape[axis]. p has shape {tuple(p_arr.shape)} and "
                              f"a.shape[axis] is {n_inputs}.")
-        if replace:
-            p_cuml = xp.cumsum(p_arr, dtype=p_arr.dtype)
-            one = p_cuml.dtype.type(1)
-            r = p_cuml[-1] * (one - uniform(data, shape, p_cuml.dtype))
-            ind = xp.searchsorted(p_cuml, r).astype(idt)
-        else:
-            log = _xla_float32.log_f32 if p_arr.dtype == np.float32 and xp is np else xp.log
-            with np.errstate(divide="ignore"):
-                g = gumbel(data, (n_inputs,), p_arr.dtype, mode=mode) + log(p_arr)
-            ind = _top_k_indices(g, n_draws, xp).astype(idt)  # Gumbel top-k
-        result = ind if arr.ndim == 0 else xp.take(arr, ind, axis=axis)
-    out_shape = shape if arr.ndim == 0 else (*arr.shape[:axis], *shape, *arr.shape[axis + 1:])
-    return xp.asarray(result.reshape(out_shape))  # NumPy gives a scalar for shape ()
-
-
-def _desc_keys(g: Any, xp: Any) -> Any:
-    """uint32 keys whose ascending order is ``g``'s descending order (float32 ``g``)."""
-    b = g.astype(xp.float32).view(xp.uint32)
-    asc = xp.where(b >> 31, ~b, b | xp.uint32(0x80000000))  # monotone float -> uint map
-    return ~asc
-
-
-def _top_k_indices(values: Any, k: int, xp: Any) -> Any:
-    """Indices of the ``k`` largest entries along the last axis, ties to the lower index."""
-    if xp is np:
-        return np.argsort(-values, axis=-1, kind="stable")[..., :k]
-    return _sort_order(_desc_keys(values, xp), values.ndim - 1, xp)[..., :k]
+        arrays.append(p_arr)
+    if n_draws == 0:
+        return xp.zeros(shape, dtype=arrays[0].dtype if a_shape else np.asarray(a).dtype)
+    out = draw("choice", data, *arrays, n_inputs=n_inputs, shape=shape, replace=bool(replace),
+               has_a=bool(a_shape), axis=axis, mode=mode,
+               partitionable=config.threefry_partitionable)
+    return out if is_tracer(out) else xp.asarray(out)  # NumPy gives a scalar for shape ()
 
 
 def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
@@ -267,31 +163,21 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
         [1, 1, 1]
     """
     data = single_key_data(key, "categorical")
-    if is_tracer(logits):  # the samples are indices: no derivative in logits (JAX: 0)
-        logits = _concrete(logits)
-    xp = namespace_of(data, logits)
-    logits_arr = xp.asarray(logits)
-    if logits_arr.dtype.kind != "f":
+    # The samples are indices: no derivative in logits (JAX's is zero).
+    logits_arr = as_param(logits, array_namespace(data))
+    if np.dtype(logits_arr.dtype).kind != "f":
         logits_arr = logits_arr.astype(default_float_of(1.0))
     elif logits_arr.dtype == np.float64 and not config.enable_x64:
         logits_arr = logits_arr.astype(np.float32)
-    axis = axis + logits_arr.ndim if axis < 0 else axis
-    batch_shape = tuple(np.delete(np.array(logits_arr.shape), axis).tolist())
+    lshape = tuple(logits_arr.shape)
+    axis = axis + len(lshape) if axis < 0 else axis
+    batch_shape = lshape[:axis] + lshape[axis + 1:]
     shape = batch_shape if shape is None else canonical_shape(shape)
     if shape != batch_shape:
         check_shape("categorical", shape, batch_shape)
     prefix = shape[:len(shape) - len(batch_shape)]
-    idt = np.int64 if config.enable_x64 else np.int32
-    if replace:
-        logits_shape = list(shape[len(shape) - len(batch_shape):])
-        logits_shape.insert(axis, logits_arr.shape[axis])
-        g = gumbel(data, (*prefix, *logits_shape), logits_arr.dtype, mode=mode)
-        vals = g + logits_arr.reshape((1,) * len(prefix) + tuple(logits_arr.shape))
-        return xp.asarray(xp.argmax(vals, axis=len(prefix) + axis).astype(idt))  # 0-d: array
-    k = math.prod(prefix)
-    if k > logits_arr.shape[axis]:
-        raise ValueError(f"Number of samples without replacement ({k}) cannot exceed "
-                         f"number of categories ({logits_arr.shape[axis]}).")
-    vals = logits_arr + gumbel(data, tuple(logits_arr.shape), logits_arr.dtype, mode=mode)
-    idx = _top_k_indices(xp.moveaxis(vals, axis, -1), k, xp)  # batch_shape + (k,)
-    return xp.moveaxis(idx, -1, 0).reshape(shape).astype(idt)
+    if not replace and math.prod(prefix) > lshape[axis]:
+        raise ValueError(f"Number of samples without replacement ({math.prod(prefix)}) "
+                         f"cannot exceed number of categories ({lshape[axis]}).")
+    return draw("categorical", data, logits_arr, axis=axis, shape=shape, replace=bool(replace),
+                mode=mode, partitionable=config.threefry_partitionable)

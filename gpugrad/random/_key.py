@@ -21,9 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import get_xp, is_cupy_array
+from gpugrad import tree_util
+from gpugrad.backend import get_xp, is_cupy_array, namespace_of
 from gpugrad.config import config
+from gpugrad.core.trace import Tracer, strip_derivatives
+from gpugrad.primitives.structural import convert
 from gpugrad.random import _threefry
+from gpugrad.random._sampling import draw, kernel
 
 __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_data"]
 
@@ -51,7 +55,7 @@ class Key:
     __hash__ = None  # type: ignore[assignment]  # == is elementwise, as for arrays
 
     def __init__(self, data: Any) -> None:
-        if not is_cupy_array(data):
+        if not (is_cupy_array(data) or isinstance(data, Tracer)):  # a tracer under vmap
             data = np.array(data, dtype=np.uint32, copy=True)
             data.flags.writeable = False  # immutable, like a JAX array
         if data.dtype != np.uint32 or data.ndim < 1 or data.shape[-1] != 2:
@@ -120,10 +124,25 @@ class Key:
         )
 
     def __repr__(self) -> str:
+        if isinstance(self._data, Tracer):
+            return f"Key({self.shape}, traced: {self._data!r})"
         data = self._data.get() if is_cupy_array(self._data) else self._data
         return f"Array({self.shape}, dtype={_KEY_DTYPE}) overlaying:\n{data}"
 
     __str__ = __repr__
+
+
+def _unflatten_key(aux: Any, children: Any) -> Key:
+    """A Key around a transformation's leaf, unchecked: pytree utilities also rebuild trees
+    of other leaves (the axes of ``in_axes``, say)."""
+    k = object.__new__(Key)
+    object.__setattr__(k, "_data", children[0])
+    return k
+
+
+# A pytree node whose one leaf is its data, so that transformations (vmap) see the array:
+# vmap maps an axis of the data (the key axes come first, so in_axes 0 is a key axis).
+tree_util.register_pytree_node(Key, lambda k: ((k._data,), None), _unflatten_key)
 
 
 def _seed_words(seed: Any) -> tuple[int, int]:
@@ -133,7 +152,7 @@ def _seed_words(seed: Any) -> tuple[int, int]:
     if isinstance(seed, np.ndarray):
         if seed.ndim != 0:
             raise TypeError(f"key accepts a scalar seed, but was given an array of "
-                            f"shape {seed.shape} != (). Use jax.vmap for batching.")
+                            f"shape {seed.shape} != (). Use gpugrad.vmap for batching.")
         seed = seed[()]
     if isinstance(seed, (bool, np.bool_)):
         seed = int(seed)
@@ -156,8 +175,29 @@ def _seed_words(seed: Any) -> tuple[int, int]:
 
 
 def _seed_data(seed: Any) -> Any:
+    if isinstance(seed, Tracer):  # under vmap, a batch of seeds
+        dt = np.dtype(seed.dtype)
+        if seed.shape != () or dt.kind not in "iub":
+            raise TypeError(f"key seed must be an integer scalar, got {dt}{list(seed.shape)}")
+        return draw("seed", strip_derivatives(seed), wide=bool(config.enable_x64
+                                                               and dt.itemsize == 8))
     xp = get_xp()
     return xp.asarray(np.array(_seed_words(seed), dtype=np.uint32))
+
+
+@kernel("seed")
+def _seed_kernel(seeds: Any, *, wide: bool) -> Any:
+    """Key data ``[hi, lo]`` of integer ``seeds`` (any shape) by :func:`_seed_words`'s
+    rules: a 64-bit seed in x64 mode is split into its two words, any other keeps its low
+    32 bits (casts to unsigned wrap, as two's complement does)."""
+    xp = namespace_of(seeds)
+    if wide:
+        pattern = seeds.astype(xp.uint64)
+        hi, lo = (pattern >> xp.uint64(32)).astype(xp.uint32), pattern.astype(xp.uint32)
+    else:
+        lo = seeds.astype(xp.uint32)
+        hi = xp.zeros_like(lo)
+    return xp.stack([hi, lo], axis=-1)
 
 
 def key(seed: Any) -> Key:
@@ -183,23 +223,31 @@ def PRNGKey(seed: Any) -> Any:
 def _as_data(k: Any, name: str) -> tuple[Any, bool]:
     """``(data, typed)`` for a typed or raw key of any key shape."""
     if isinstance(k, Key):
+        if isinstance(k._data, Tracer) and (k._data.ndim < 1 or k._data.shape[-1] != 2):
+            # vmap counts a typed key's axes on its data, uint32[*shape, 2]: a negative
+            # axis there is counted from the pair of words.
+            raise ValueError(f"{name}: vmap mapped the key words of a typed key (data of "
+                             f"example shape {tuple(k._data.shape)}); give typed keys "
+                             "non-negative in_axes/out_axes (a key axis, not the data's "
+                             "last), or pass key_data(keys) with in_axes counted on the data")
         return k._data, True
-    if isinstance(k, np.ndarray) or is_cupy_array(k):
+    if isinstance(k, (np.ndarray, Tracer)) or is_cupy_array(k):
         if k.dtype != np.uint32 or k.ndim < 1 or k.shape[-1] != 2:
             raise TypeError(f"{name}: a raw PRNG key must be a uint32 array of shape "
                             f"(..., 2), got {k.dtype}{list(k.shape)}; create keys with "
                             "gpugrad.random.key(seed) or PRNGKey(seed)")
-        return k, False
+        return strip_derivatives(k), False
     raise TypeError(f"unexpected PRNG key type {type(k)}")
 
 
 def single_key_data(k: Any, name: str) -> Any:
-    """The ``uint32[2]`` data of one key; a batch of keys raises ``ValueError`` as in JAX."""
+    """The ``uint32[2]`` data of one key (under vmap, a tracer of one example's key); a
+    batch of keys raises ``ValueError`` as in JAX."""
     data, typed = _as_data(k, name)
     if data.ndim != 1:
         shape = tuple(data.shape[:-1]) if typed else tuple(data.shape)
         raise ValueError(f"{name} accepts a single key, but was given a key array of shape "
-                         f"{shape} != (). Use jax.vmap for batching.")
+                         f"{shape} != (). Use gpugrad.vmap for batching.")
     return data
 
 
@@ -224,7 +272,7 @@ def wrap_key_data(key_bits_array: Any, *, impl: Any = None) -> Key:
     if impl not in (None, "threefry2x32", "threefry"):
         raise ValueError(f"gpugrad.random supports only the threefry2x32 impl, got {impl!r}")
     data = key_bits_array
-    if not (isinstance(data, np.ndarray) or is_cupy_array(data)):
+    if not (isinstance(data, (np.ndarray, Tracer)) or is_cupy_array(data)):
         data = np.asarray(data)
     if data.dtype != np.uint32:
         raise TypeError(f"wrap_key_data expects uint32 data, got {data.dtype}")
@@ -247,22 +295,45 @@ def split(k: Any, num: Any = 2) -> Any:
         [[4146024105, 967050713], [2718843009, 1272950319]]
     """
     data = single_key_data(k, "split")
-    new = _threefry.split_data(data, _split_shape(num), config.threefry_partitionable)
+    new = draw("split", data, shape=_split_shape(num), partitionable=config.threefry_partitionable)
     return Key(new) if isinstance(k, Key) else new
 
 
 def fold_in(k: Any, data: Any) -> Any:
     """A new key from ``k`` and a uint32 integer ``data``, as ``jax.random.fold_in``.
 
+    Under ``vmap`` ``data`` may be batched too (an integer array converted to uint32).
+
     Example:
         >>> key_data(fold_in(key(42), 7)).tolist()
         [2547012911, 1371500959]
     """
     kd = single_key_data(k, "fold_in")
-    if is_cupy_array(data):
-        data = data.get()
-    value = operator.index(np.asarray(data)[()] if isinstance(data, np.ndarray) else data)
-    if not 0 <= value < 2**32:
-        raise OverflowError(f"fold_in: data {value} does not fit in uint32")
-    new = _threefry.fold_in_data(kd, value)
+    if isinstance(data, Tracer):
+        if data.shape != () or np.dtype(data.dtype).kind not in "iub":
+            raise TypeError(f"fold_in: data must be an integer scalar, got {data.dtype}"
+                            f"{list(data.shape)}")
+        value = convert(strip_derivatives(data), np.dtype(np.uint32))
+    elif isinstance(data, (np.ndarray, np.generic)) or is_cupy_array(data):
+        # An integer array converts to uint32 as JAX converts it: wrapping (-1 -> 2**32 - 1).
+        if data.shape != () or np.dtype(data.dtype).kind not in "iub":
+            raise TypeError(f"fold_in: data must be an integer scalar, got {data.dtype}"
+                            f"{list(data.shape)}")
+        value = data.astype(np.uint32)
+    else:
+        value = operator.index(data)
+        if not 0 <= value < 2**32:
+            raise OverflowError(f"fold_in: data {value} does not fit in uint32")
+        value = np.asarray(value, np.uint32)
+    new = draw("fold_in", kd, value)
     return Key(new) if isinstance(k, Key) else new
+
+
+@kernel("split")
+def _split_kernel(keys: Any, *, shape: tuple[int, ...], partitionable: bool) -> Any:
+    return _threefry.split_data(keys, shape, partitionable)
+
+
+@kernel("fold_in")
+def _fold_in_kernel(keys: Any, value: Any) -> Any:
+    return _threefry.fold_in_data(keys, value)

@@ -33,15 +33,23 @@ _MASK32 = 0xFFFFFFFF
 _CHUNK = 1 << 15
 
 
-def _threefry_np(k0: int, k1: int, x0: np.ndarray, x1: np.ndarray) -> None:
-    """Threefry-2x32-20 in place on uint32 NumPy arrays ``x0``, ``x1`` (one chunk)."""
-    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
-    # Key injections as uint32 scalars, precomputed mod 2**32 in Python ints so that NumPy
-    # never sees a scalar overflow (it warns on those, and warnings are errors in tests).
-    inject = [(np.uint32(ks[g % 3]), np.uint32((ks[(g + 1) % 3] + g) & _MASK32))
-              for g in range(1, 6)]
-    x0 += np.uint32(ks[0])
-    x1 += np.uint32(ks[1])
+def _threefry_np(k0: Any, k1: Any, x0: np.ndarray, x1: np.ndarray) -> None:
+    """Threefry-2x32-20 in place on uint32 NumPy arrays ``x0``, ``x1`` (one chunk).
+
+    ``k0``, ``k1`` are Python ints (one key) or uint32 arrays broadcasting against the
+    counters (a key per block, for a batch of keys)."""
+    if isinstance(k0, int):
+        ks: tuple[Any, ...] = (k0, k1, k0 ^ k1 ^ _PARITY)
+        # Key injections as uint32 scalars, precomputed mod 2**32 in Python ints so that
+        # NumPy never sees a scalar overflow (it warns on those; warnings are test errors).
+        inject = [(np.uint32(ks[g % 3]), np.uint32((ks[(g + 1) % 3] + g) & _MASK32))
+                  for g in range(1, 6)]
+        ks = (np.uint32(k0), np.uint32(k1))
+    else:  # arrays wrap silently
+        ks = (k0, k1, k0 ^ k1 ^ np.uint32(_PARITY))
+        inject = [(ks[g % 3], ks[(g + 1) % 3] + np.uint32(g)) for g in range(1, 6)]
+    x0 += ks[0]
+    x1 += ks[1]
     tmp = np.empty_like(x1)
     for g in range(1, 6):
         for r in _ROT_A if g % 2 else _ROT_B:
@@ -66,15 +74,21 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
         >>> [hex(int(v[0])) for v in y]
         ['0x3d7b32d', '0xadd083f4']
     """
-    if is_cupy_array(x0) or is_cupy_array(x1) or is_cupy_array(k0):
+    if any(is_cupy_array(v) for v in (k0, k1, x0, x1)):
         from gpugrad.random import _cuda
 
         return _cuda.threefry_blocks(k0, k1, x0, x1)
+    if np.ndim(k0) or np.ndim(k1):  # a key per block: hash the broadcast arrays flat
+        k0, k1, x0, x1 = np.broadcast_arrays(*(np.asarray(v, np.uint32) for v in (k0, k1, x0, x1)))
+        keys: tuple[Any, Any] = (np.ravel(k0), np.ravel(k1))
+    else:
+        keys = (int(k0) & _MASK32, int(k1) & _MASK32)
     a = np.array(x0, dtype=np.uint32, copy=True).reshape(-1)
     b = np.array(x1, dtype=np.uint32, copy=True).reshape(-1)
-    k0, k1 = int(k0) & _MASK32, int(k1) & _MASK32
     for start in range(0, a.size, _CHUNK):
-        _threefry_np(k0, k1, a[start:start + _CHUNK], b[start:start + _CHUNK])
+        part = slice(start, start + _CHUNK)
+        w0, w1 = (k if isinstance(k, int) else k[part] for k in keys)
+        _threefry_np(w0, w1, a[part], b[part])
     shape = np.shape(x0)
     return a.reshape(shape), b.reshape(shape)
 
@@ -114,14 +128,18 @@ def _bits32_np(k0: int, k1: int, n: int, partitionable: bool) -> np.ndarray:
 
 
 def _key_words(data: Any) -> tuple[Any, Any]:
-    """The two key words of ``uint32[2]`` key data, kept on the data's device."""
+    """The two key words of key data ``uint32[*K, 2]``, kept on the data's device: scalars
+    for one key, ``(M, 1)`` columns for a batch of ``M`` keys (each row hashes its own)."""
+    if data.ndim > 1:
+        return data[..., 0].reshape(-1, 1), data[..., 1].reshape(-1, 1)
     if is_cupy_array(data):
         return data[0], data[1]
     return int(data[0]), int(data[1])
 
 
 def _hash_flat(data: Any, count: int) -> Any:
-    """JAX's legacy ``threefry_2x32(key, arange(count))``: halves as the two counters."""
+    """JAX's legacy ``threefry_2x32(key, arange(count))``: halves as the two counters (one
+    row of ``count`` words per key of a batch)."""
     xp = namespace_of(data)
     half = (count + 1) // 2  # an odd count is padded with one 0 counter
     x0 = xp.arange(half, dtype=xp.uint32)
@@ -129,7 +147,7 @@ def _hash_flat(data: Any, count: int) -> Any:
     if count % 2:
         x1[-1] = 0
     y0, y1 = threefry2x32(*_key_words(data), x0, x1)
-    return xp.concatenate([y0, y1])[:count]
+    return xp.concatenate([y0, y1], axis=-1)[..., :count]
 
 
 def _counters(xp: Any, n: int) -> tuple[Any, Any]:
@@ -141,7 +159,8 @@ def _counters(xp: Any, n: int) -> tuple[Any, Any]:
 
 
 def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bool) -> Any:
-    """``bits`` of ``width`` (8, 16, 32 or 64) for ``shape`` from ``uint32[2]`` key data.
+    """``bits`` of ``width`` (8, 16, 32 or 64) for ``shape`` from key data ``uint32[*K, 2]``:
+    shape ``(*K, *shape)``, every key of a batch hashed in the same vectorised pass.
 
     Example:
         >>> import numpy as np
@@ -150,10 +169,11 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
     """
     xp = namespace_of(data)
     n = math.prod(shape)
+    lead = tuple(data.shape[:-1])
     out_dtype = {8: xp.uint8, 16: xp.uint16, 32: xp.uint32, 64: xp.uint64}[width]
-    if n == 0:
-        return xp.zeros(shape, dtype=out_dtype)
-    if width == 32 and xp is np and n <= _MASK32:
+    if n == 0 or 0 in lead:
+        return xp.zeros((*lead, *shape), dtype=out_dtype)
+    if width == 32 and xp is np and n <= _MASK32 and not lead:
         return _bits32_np(*_key_words(data), n, partitionable).reshape(shape)
     if partitionable:
         y0, y1 = threefry2x32(*_key_words(data), *_counters(xp, n))
@@ -162,11 +182,11 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
         else:
             # 8 and 16 bits keep the low bits of the xor of the two output words.
             out = (y0 ^ y1).astype(out_dtype)
-        return out.reshape(shape)
+        return out.reshape((*lead, *shape))
     words = -(-width * n // 32)
     flat = _hash_flat(data, words)
     if width == 64:
-        out = (flat[:n].astype(xp.uint64) << 32) | flat[n:].astype(xp.uint64)
+        out = (flat[..., :n].astype(xp.uint64) << 32) | flat[..., n:].astype(xp.uint64)
     elif width == 32:
         out = flat
     else:
@@ -174,12 +194,15 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
         # the result does not depend on the machine's byte order).
         per = 32 // width
         shifts = xp.arange(per, dtype=xp.uint32) * xp.uint32(width)
-        out = ((flat[:, None] >> shifts[None, :]).reshape(-1)[:n]).astype(out_dtype)
-    return out.reshape(shape)
+        pieces = (flat[..., :, None] >> shifts).reshape((*flat.shape[:-1], -1))
+        out = pieces[..., :n].astype(out_dtype)
+    # Contiguous (a batch's rows cut to n words are not): the samplers work in place on a
+    # flat view of the bits.
+    return xp.ascontiguousarray(out.reshape((*lead, *shape)))
 
 
 def split_data(data: Any, shape: tuple[int, ...], partitionable: bool) -> Any:
-    """Key data ``uint32[*shape, 2]`` of ``split(key, shape)``.
+    """Key data ``uint32[*K, *shape, 2]`` of ``split(key, shape)`` for keys ``uint32[*K, 2]``.
 
     Example:
         >>> import numpy as np
@@ -188,16 +211,18 @@ def split_data(data: Any, shape: tuple[int, ...], partitionable: bool) -> Any:
     """
     xp = namespace_of(data)
     n = math.prod(shape)
-    if n == 0:
-        return xp.zeros((*shape, 2), dtype=xp.uint32)
+    lead = tuple(data.shape[:-1])
+    if n == 0 or 0 in lead:
+        return xp.zeros((*lead, *shape, 2), dtype=xp.uint32)
     if partitionable:
         y0, y1 = threefry2x32(*_key_words(data), *_counters(xp, n))
-        return xp.stack([y0, y1], axis=-1).reshape((*shape, 2))
-    return _hash_flat(data, 2 * n).reshape((*shape, 2))
+        return xp.stack([y0, y1], axis=-1).reshape((*lead, *shape, 2))
+    return _hash_flat(data, 2 * n).reshape((*lead, *shape, 2))
 
 
-def fold_in_data(data: Any, value: int) -> Any:
-    """Key data of ``fold_in(key, value)``: the block at counter ``(0, value)``.
+def fold_in_data(data: Any, value: Any) -> Any:
+    """Key data of ``fold_in(key, value)``: the block at counter ``(0, value)``; for keys
+    ``uint32[*K, 2]``, ``value`` is an int or a uint32 array broadcasting against ``K``.
 
     Example:
         >>> import numpy as np
@@ -205,7 +230,13 @@ def fold_in_data(data: Any, value: int) -> Any:
         [928981903, 3453687069]
     """
     xp = namespace_of(data)
-    x0 = xp.zeros(1, dtype=xp.uint32)
-    x1 = xp.full(1, value, dtype=xp.uint32)
-    y0, y1 = threefry2x32(*_key_words(data), x0, x1)
-    return xp.concatenate([y0, y1])
+    lead = tuple(data.shape[:-1])
+    x1 = xp.asarray(value, dtype=xp.uint32)
+    if lead:  # a key per block
+        x1 = xp.broadcast_to(x1, lead).reshape(-1)
+        k0, k1 = data[..., 0].reshape(-1), data[..., 1].reshape(-1)
+    else:  # one key: its words as scalars (the cheaper path of threefry2x32)
+        x1 = x1.reshape(1)
+        k0, k1 = _key_words(data)
+    y0, y1 = threefry2x32(k0, k1, xp.zeros_like(x1), x1)
+    return xp.stack([y0, y1], axis=-1).reshape((*lead, 2))

@@ -22,6 +22,7 @@ __all__ = [
     "float_dtype",
     "int_dtype",
     "is_tracer",
+    "shape_of",
     "uint_dtype",
 ]
 
@@ -132,3 +133,9 @@ def default_float_of(value: Any) -> np.dtype:
     if dt == np.float64 and not config.enable_x64:
         return np.dtype(np.float32)
     return dt
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a parameter: an array's, a tracer's (one example's under vmap), or
+    ``()`` for a Python number."""
+    return tuple(value.shape) if hasattr(value, "shape") else tuple(np.shape(value))

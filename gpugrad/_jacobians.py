@@ -21,7 +21,7 @@ from gpugrad import tree_util
 from gpugrad._args import partial_over, prepare_primals
 from gpugrad._vmap import map_rows
 from gpugrad.core.concrete import array_namespace
-from gpugrad.primitives.elementwise import quiet_floating_point
+from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
 

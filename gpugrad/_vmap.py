@@ -19,7 +19,7 @@ from gpugrad import tree_util
 from gpugrad.core import batching
 from gpugrad.core.trace import new_main
 from gpugrad.numpy._creation import asarray
-from gpugrad.primitives.elementwise import quiet_floating_point
+from gpugrad.primitives.elementwise_eval import quiet_floating_point
 from gpugrad.primitives.structural import at_front, move_axis
 
 __all__ = ["map_rows", "vmap"]

@@ -17,8 +17,8 @@ from gpugrad.dtypes import argument_dtypes, compute_dtype
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import const, var
 from gpugrad.kernel import check, codegen
-from gpugrad.primitives import elementwise
-from gpugrad.primitives.elementwise import numpy_function
+from gpugrad.primitives import elementwise_eval
+from gpugrad.primitives.elementwise_eval import numpy_function
 
 
 def _args(dtypes: list[np.dtype], n: int = 9) -> list[np.ndarray]:
@@ -54,14 +54,14 @@ def test_second_derivative_of_maximum_stays_in_float32(monkeypatch: pytest.Monke
     """The Hessian of a float32 maximum computes no float64 array along the way (each was
     narrowed back to float32 after the fact), and its values are JAX's."""
     widened: list[np.dtype] = []
-    narrowed = elementwise._narrowed
+    narrowed = elementwise_eval._narrowed
 
     def spy(out, args):
         if out.dtype == np.float64:
             widened.append(out.dtype)
         return narrowed(out, args)
 
-    monkeypatch.setattr(elementwise, "_narrowed", spy)
+    monkeypatch.setattr(elementwise_eval, "_narrowed", spy)
     x = np.array([0.5, -1.0, 2.0, 0.25], np.float32)
     y = np.array([0.5, 1.0, 1.5, -2.0], np.float32)  # a tie at x[0]
 
@@ -93,6 +93,6 @@ def test_constant_result_has_the_compute_dtype(dtype: str) -> None:
     the inputs' compute dtype, as its kernel writes ``out0 = (T)1.0``."""
     x = np.array([0.5, 2.0], dtype)
     alone = numpy_function(const(1.0), 1)(np, x)
-    beside = elementwise.many_function((var(0) * 2.0, const(0.0)), 1)(np, x)[1]
+    beside = elementwise_eval.many_function((var(0) * 2.0, const(0.0)), 1)(np, x)[1]
     assert np.asarray(alone).dtype == np.asarray(beside).dtype == np.dtype(dtype)
     assert alone == 1 and beside == 0

@@ -19,7 +19,8 @@ from gpugrad.expr import catalog as C
 from gpugrad.expr.language import const, evaluation_order, substitute, var
 from gpugrad.kernel import check
 from gpugrad.primitives import numexpr_eval
-from gpugrad.primitives.elementwise import elementwise_p, numpy_function
+from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.elementwise_eval import numpy_function
 from gpugrad.primitives.numexpr_eval import VOCABULARY, numexpr_function, to_numexpr
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, numpy_function_for
 

@@ -302,7 +302,7 @@ def _hypot_partial(a: Expr, o: Expr) -> Expr:
 # ---------------------------------------------------------------------------------------
 # Appended entries: special functions (gpugrad.scipy.special). NumPy has no ufunc for these,
 # so their NumPy templates call ``special.<name>`` (gpugrad/primitives/special_math.py, put
-# in the generated code's namespace by elementwise.numpy_function). On CUDA: the device math
+# in the generated code's namespace by elementwise_eval.numpy_function). On CUDA: the device math
 # library's erf, erfc, erfinv and lgamma, and the gg_digamma / gg_polygamma helpers.
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)

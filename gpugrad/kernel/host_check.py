@@ -42,7 +42,7 @@ from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype,
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
 from gpugrad.primitives import special_math
-from gpugrad.primitives.elementwise import many_function, numpy_function
+from gpugrad.primitives.elementwise_eval import many_function, numpy_function
 
 __all__ = ["HostItem", "HostResult", "helper_items", "host_items", "main_on_host",
            "run_host_check"]

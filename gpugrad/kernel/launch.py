@@ -140,7 +140,7 @@ def _prepare_args(args: Sequence[Any]) -> tuple[list[Any], list[np.dtype[Any]]]:
 def run_elementwise(expr: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
     """Evaluate ``expr`` elementwise over ``args`` with one fused CUDA kernel.
 
-    At least one argument must be a CuPy array (which is how ``elementwise.evaluate``
+    At least one argument must be a CuPy array (which is how ``elementwise_eval.evaluate``
     decides to call this). Returns a CuPy array of the broadcast shape; for a tuple of
     expressions, a tuple of arrays from the same launch.
 

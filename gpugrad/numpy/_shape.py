@@ -9,6 +9,7 @@ import numpy as np
 
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import normalize_axes, to_array
+from gpugrad.primitives import along_axis
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index
 
@@ -197,7 +198,7 @@ def concatenate(arrays: Any, axis: int | None = 0) -> Any:
     dtype = result_type(*xs)
     xs = [S.convert(x, dtype) for x in xs]
     axis = int(axis) % max(xs[0].ndim, 1)
-    return S.concatenate(xs, axis)
+    return along_axis.concatenate(xs, axis)
 
 
 def stack(arrays: Any, axis: int = 0) -> Any:
@@ -282,7 +283,7 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
         x, axis = ravel(x), 0
     if x.dtype.kind == "b":
         x = S.convert(x, result_type(x, 1))
-    out = S.cumsum(x, int(axis) % x.ndim)
+    out = along_axis.cumsum(x, int(axis) % x.ndim)
     # NumPy's running sums widen small integers to int64; JAX keeps the input's dtype.
     return out if out.dtype == x.dtype else S.convert(out, x.dtype)
 

@@ -24,9 +24,10 @@ import numpy as np
 
 from gpugrad.dtypes import default_float, to_inexact
 from gpugrad.numpy._reductions import to_array
+from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype
 from gpugrad.primitives.fft import NORMS, fft_transform
-from gpugrad.primitives.structural import concatenate, convert
+from gpugrad.primitives.structural import convert
 
 __all__ = [
     "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift",

@@ -2,10 +2,13 @@
 ``gpugrad.expr``).
 
 * ``elementwise.py``: the one elementwise primitive, its rules derived from the catalog;
+* ``elementwise_eval.py``: evaluating a catalog expression on concrete arrays (generated
+  NumPy code, or a CUDA kernel);
 * ``operations.py``: the array operations rules are written in (elementwise arithmetic with
   JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
-* ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, concatenate,
-  cumsum, stop_gradient;
+* ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, stop_gradient, and
+  the helpers batching rules lay out their operands with;
+* ``along_axis.py``: concatenate and cumsum;
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;
 * ``indexing.py``: gather and scatter_add;
 * ``contraction.py``: einsum of one or two operands (every product);

@@ -6,15 +6,15 @@ the VJP for input ``i`` is ``ct * de/dx_i`` (then summed back to the input's sha
 symbolically from ``e`` and evaluated by this same primitive, so every order of derivative
 stays a single elementwise evaluation per rule.
 
-On NumPy an expression runs as Python code generated from it once (ufunc calls, common
-subexpressions computed once). On CuPy it runs as one generated CUDA kernel
-(``gpugrad.kernel``).
+This file holds the primitive, its rules (JVP, VJP, fused VJP, batching) and their shortcuts
+for small concrete NumPy arrays (:func:`apply`, the direct JVP, VJP rules generated as
+straight-line code). Evaluating an expression on concrete arrays (generated NumPy code, CUDA
+kernels) is ``elementwise_eval.py``'s.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,80 +25,22 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
-from gpugrad.dtypes import compute_type
-from gpugrad.expr.language import Expr, depends_on, diff, substitute, to_python, var
-from gpugrad.primitives import fusion, special_math
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
+from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
+from gpugrad.primitives import fusion
+from gpugrad.primitives.elementwise_eval import (
+    call_quiet,
+    evaluate,
+    evaluate_many,
+    many_function,
+    numpy_function,
+    quiet_state,
+    typed_result,
+)
 from gpugrad.primitives.structural import aligned, broadcast_to, unbroadcast
 
-__all__ = ["apply", "elementwise_p", "evaluate", "evaluate_many", "quiet_floating_point"]
+__all__ = ["apply", "elementwise_p", "jvp_expr", "vjp_expr"]
 
 elementwise_p = Primitive("elementwise")
-
-
-class _Quiet(threading.local):
-    depth = 0
-
-
-_quiet = _Quiet()
-
-
-class quiet_floating_point:
-    """Silence NumPy's floating-point warnings for a whole transformation at once.
-
-    Like JAX, gpugrad returns inf/nan without warning (``sqrt'(0) = inf`` is a documented
-    value, not an accident). Entering ``np.errstate`` once per outermost transformation
-    instead of once per operation keeps per-call overhead low.
-    """
-
-    __slots__ = ("_errstate",)
-
-    def __enter__(self) -> None:
-        if _quiet.depth == 0:
-            self._errstate = np.errstate(all="ignore")
-            self._errstate.__enter__()
-        _quiet.depth += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        _quiet.depth -= 1
-        if _quiet.depth == 0:
-            self._errstate.__exit__(*exc)
-
-
-# The names the generated evaluators read besides ``xp``: special functions the catalog's
-# templates call, and the compute dtype that types their constant-only values.
-_EVAL_NAMES: dict[str, Any] = {"special": special_math, "compute_type": compute_type}
-
-
-def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
-    """The Python function (generated once per expression) that evaluates ``expr``."""
-    fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
-    if fn is None:
-        source = to_python(expr, nargs, name="elementwise")
-        # Catalog templates may call NumPy-less special functions as ``special.<name>``.
-        namespace = dict(_EVAL_NAMES)
-        exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
-        fn = expr._cache[nargs] = namespace["elementwise"]
-    return fn  # type: ignore[no-any-return]
-
-
-def evaluate(*args: Any, expr: Expr) -> Any:
-    """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel).
-
-    This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
-    """
-    large = False
-    for a in args:
-        if type(a) is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
-        elif type(a).__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            return run_elementwise(expr, args)
-    fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
-    if large:  # the same expression with buffers reused, or slice by slice
-        fn = maybe_fused(expr, args, fn)
-    return _result(_call(fn, args), args)
 
 
 def apply(args: Sequence[Any], expr: Expr) -> Any:
@@ -144,10 +86,10 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         raise escaped_tracer_error()
     n = len(primals)
     fn = expr._cache.get(n) or numpy_function(expr, n)
-    # _call and _result, inlined for their common case: this runs once per operation.
-    out = fn(np, *primals) if _quiet.depth else _call(fn, primals)
+    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
+    out = fn(np, *primals) if quiet_state.depth else call_quiet(fn, primals)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
-        out = _result(out, primals)
+        out = typed_result(out, primals)
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
         if config.fuse_backward:
@@ -158,42 +100,6 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         key = -(wanted | bit)
         node.rule = expr._cache.get(key) or _concrete_vjp(expr, n, key)
     return VJPTracer(trace, out, node)
-
-
-def _call(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
-    """``fn(np, *args)`` with floating-point warnings silenced (once per transformation)."""
-    if _quiet.depth:
-        return fn(np, *args)
-    with np.errstate(all="ignore"):
-        return fn(np, *args)
-
-
-def _result(out: Any, args: Sequence[Any]) -> Any:
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
-    if out.dtype.char in "dD":
-        return _narrowed(out, args)
-    return out
-
-
-def _narrowed(out: Any, args: Sequence[Any]) -> Any:
-    """``out`` in its arguments' precision: the catalog's formulas are meant in the
-    precision of their inputs. The generated evaluators already type constant-only values
-    by the kernels' compute dtype (``expr.to_python``), so this is a guard for a template
-    that would still widen (none of the catalog's, in the test suite)."""
-    precision = None
-    for a in args:
-        dtype = getattr(a, "dtype", None)
-        if dtype is None or dtype.kind not in "fc":
-            continue
-        if dtype.itemsize == (8 if dtype.kind == "f" else 16):
-            return out  # a float64 (complex128) input: float64 is right
-        precision = dtype if precision is None else np.promote_types(precision, dtype)
-    if precision is None:
-        return out
-    if out.dtype.kind == "c":
-        precision = np.result_type(precision, np.complex64)
-    return out.astype(precision, copy=False)
 
 
 def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
@@ -269,11 +175,11 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     if fn is False:  # no derivative (a comparison, a zero partial): the value alone
         return evaluate(*primals, expr=expr)
     values = [*primals, *tangents]
-    out, tangent = fn(np, *values) if _quiet.depth else _call(fn, values)
+    out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
-        out = _result(out, primals)
+        out = typed_result(out, primals)
     if type(tangent) is not np.ndarray or tangent.dtype.char in "dD":
-        tangent = _result(tangent, values)
+        tangent = typed_result(tangent, values)
     if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
         tangent = broadcast_to(tangent, out.shape)
     return JVPTracer(trace, out, tangent)
@@ -356,56 +262,23 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
              f"        {', '.join(xs)}, = primals"]
     if evaluated:
         lines += [f"        args = ({', '.join(xs)}, out, ct)",
-                  "        values = fn(np, *args) if _quiet.depth else _call(fn, args)"]
+                  "        values = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)"]
     for k, i in enumerate(evaluated):
         lines += [f"        c{i} = values[{k}]",
                   f"        if type(c{i}) is not ndarray or c{i}.dtype.char in 'dD':",
-                  f"            c{i} = _result(c{i}, args)",
+                  f"            c{i} = typed_result(c{i}, args)",
                   f"        if c{i}.shape != x{i}.shape:",
                   f"            c{i} = unbroadcast(c{i}, x{i}.shape)"]
     for i in identity:
         lines += [f"        c{i} = ct if ct.shape == x{i}.shape else unbroadcast(ct, x{i}.shape)"]
     outs = [f"c{i}" if i in evaluated or i in identity else "None" for i in range(n)]
     lines += [f"        return ({', '.join(outs)},)", "    return rule"]
-    namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "_quiet": _quiet,
-                                 "_call": _call, "_result": _result,
+    namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "quiet_state": quiet_state,
+                                 "call_quiet": call_quiet, "typed_result": typed_result,
                                  "unbroadcast": unbroadcast}
     exec(compile("\n".join(lines), f"<gpugrad vjp rule {n} {evaluated} {identity}>", "exec"),
          namespace)
     return namespace["make"]  # type: ignore[no-any-return]
-
-
-_many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}
-
-
-def many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
-    """The generated NumPy function returning the tuple of the values of ``exprs``."""
-    key = (exprs, nargs)
-    fn = _many.get(key)
-    if fn is None:
-        namespace = dict(_EVAL_NAMES)
-        source = to_python(exprs, nargs, name="elementwise")
-        exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
-        fn = _many[key] = namespace["elementwise"]
-    return fn
-
-
-def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
-    """The values of several expressions over the same concrete ``args``, each shared
-    subexpression computed once: one CUDA kernel with an output per expression on CuPy,
-    one generated function on NumPy (large NumPy arrays take each expression's chunked
-    evaluation instead)."""
-    large = False
-    for a in args:
-        if type(a) is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
-        elif type(a).__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            return list(run_elementwise(exprs, args))
-    if large:
-        return [evaluate(*args, expr=e) for e in exprs]
-    return [_result(v, args) for v in _call(many_function(exprs, len(args)), args)]
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr

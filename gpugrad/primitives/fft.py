@@ -59,7 +59,7 @@ def _jvp(primals: list[Any], tangents: list[Any], **params: Any) -> tuple[Any, A
 
 def _pad_last(ct: Any, axis: int, size: int) -> Any:
     """``ct`` padded with zeros along ``axis`` to ``size`` (a constant block, no derivative)."""
-    from gpugrad.primitives.structural import concatenate
+    from gpugrad.primitives.along_axis import concatenate
 
     missing = size - ct.shape[axis]
     if missing <= 0:

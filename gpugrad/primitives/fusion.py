@@ -318,7 +318,7 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
     ``parts`` being subexpressions of ``expr``: one kernel with an output each on CuPy, one
     chunked pass on NumPy; None where that does not apply (small, broadcast or mixed-dtype
     NumPy arrays; no parts on CuPy, where the value alone is one kernel anyway)."""
-    from gpugrad.primitives.elementwise import evaluate_many
+    from gpugrad.primitives.elementwise_eval import evaluate_many
     from gpugrad.primitives.numpy_eval import evaluate_with_exports
 
     if any(on_gpu(a) for a in args):

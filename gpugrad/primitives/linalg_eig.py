@@ -41,6 +41,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.along_axis import cumsum
 from gpugrad.primitives.complex import complex_abs, complex_dtype, conj, imag, make_complex, real
 from gpugrad.primitives.linalg import (
     diag_embed,
@@ -53,7 +54,7 @@ from gpugrad.primitives.linalg import (
 )
 from gpugrad.primitives.operations import concatenate, equal, expand_dims, sum_over
 from gpugrad.primitives.reductions import reduce_max
-from gpugrad.primitives.structural import convert, cumsum, stop_gradient
+from gpugrad.primitives.structural import convert, stop_gradient
 
 __all__ = ["eig", "eig_p", "unpack_eig"]
 

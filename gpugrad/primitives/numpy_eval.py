@@ -194,7 +194,7 @@ def maybe_fused(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]) -> C
     """``plain`` (the ``to_python`` evaluator of ``expr``), or the fused one when it pays.
 
     The common case — small arrays — returns after one size test: this sits on
-    ``elementwise.evaluate``'s hot path.
+    ``elementwise_eval.evaluate``'s hot path.
     """
     for a in args:
         if type(a) is np.ndarray and a.ndim:
@@ -368,7 +368,7 @@ def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, 
 def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
     """The evaluator of ``expr`` for NumPy ``args``: for large same-shape floating arrays,
     chunked (contiguous arrays) or fused with buffer reuse; else the plain one
-    (``elementwise.numpy_function``).
+    (``elementwise_eval.numpy_function``).
 
     Example:
         >>> import numpy as np
@@ -382,6 +382,6 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
         >>> bool(np.array_equal(fn(np, x), np.sin(x) * 3.0 + x))
         True
     """
-    from gpugrad.primitives.elementwise import numpy_function
+    from gpugrad.primitives.elementwise_eval import numpy_function
 
     return maybe_fused(expr, args, numpy_function(expr, len(args)))

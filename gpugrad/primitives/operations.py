@@ -26,7 +26,7 @@ from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
-from gpugrad.primitives import structural as S
+from gpugrad.primitives import along_axis
 from gpugrad.primitives.elementwise import apply
 from gpugrad.primitives.indexing import gather, normalize_index
 from gpugrad.primitives.structural import convert, reduce_sum, reshape, transpose
@@ -231,7 +231,7 @@ def concatenate(xs: list[Any], axis: int) -> Any:
         array([0., 1., 1.])
     """
     dtype = result_type(*xs)
-    return S.concatenate([convert(x, dtype) for x in xs], axis % max(xs[0].ndim, 1))
+    return along_axis.concatenate([convert(x, dtype) for x in xs], axis % max(xs[0].ndim, 1))
 
 
 def stack(xs: list[Any], axis: int) -> Any:

@@ -1,8 +1,10 @@
-"""Structural primitives: dtype conversion, shape, broadcasting, concatenation, cumsum.
+"""Structural primitives: dtype conversion, reshape, transpose, broadcasting and its
+transpose reduce_sum, stop_gradient; and the helpers every batching rule lays its operands
+out with (move_axis, at_front, aligned...). Concatenate and cumsum are in ``along_axis.py``.
 
 Each is linear in its array arguments, so its JVP applies the primitive itself to the
-tangents and its VJP is the transpose (reshape back, sum what was broadcast, slice what was
-concatenated). Rules call the binding functions below, so they are differentiable too.
+tangents and its VJP is the transpose (reshape back, sum what was broadcast). Rules call the
+binding functions below, so they are differentiable too.
 """
 
 from __future__ import annotations
@@ -20,21 +22,9 @@ from gpugrad.core.trace import Primitive, bind
 from gpugrad.dtypes import is_float
 
 __all__ = [
-    "aligned",
-    "at_front",
-    "batch_size",
-    "broadcast_to",
-    "concatenate",
-    "convert",
-    "cumsum",
-    "example_axis",
-    "move_axis",
-    "reduce_batch",
-    "reduce_sum",
-    "reshape",
-    "stop_gradient",
-    "transpose",
-    "zeros_like",
+    "aligned", "at_front", "batch_size", "broadcast_to", "convert", "example_axis", "linear_jvp",
+    "move_axis", "reduce_batch", "reduce_sum", "reshape", "stop_gradient", "transpose",
+    "unbroadcast", "zeros_like",
 ]
 
 
@@ -53,7 +43,9 @@ def _instantiate(tangent: Any, primal: Any) -> Any:
     return zeros_like(primal) if tangent is None else tangent
 
 
-def _linear_jvp(prim: Primitive) -> Any:
+def linear_jvp(prim: Primitive) -> Any:
+    """The JVP rule of a primitive linear in all its operands: itself applied to the tangents
+    (a missing tangent counts as zeros)."""
     def jvp(primals: list[Any], tangents: list[Any], **params: Any) -> tuple[Any, Any]:
         out = bind(prim, *primals, **params)
         ts = [_instantiate(t, p) for t, p in zip(tangents, primals)]
@@ -225,7 +217,7 @@ def convert(x: Any, dtype: Any) -> Any:
 
 reshape_p = Primitive("reshape")
 reshape_p.impl = lambda x, shape: _asarray(x).reshape(shape)
-reshape_p.jvp = _linear_jvp(reshape_p)
+reshape_p.jvp = linear_jvp(reshape_p)
 reshape_p.direct_jvp = _linear_direct_jvp(reshape_p)
 reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
 reshape_p.batch = lambda values, dims, shape: (
@@ -241,7 +233,7 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
 
 transpose_p = Primitive("transpose")
 transpose_p.impl = lambda x, perm: _asarray(x).transpose(perm)
-transpose_p.jvp = _linear_jvp(transpose_p)
+transpose_p.jvp = linear_jvp(transpose_p)
 transpose_p.direct_jvp = _linear_direct_jvp(transpose_p)
 transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
     transpose(ct, tuple(int(i) for i in np.argsort(perm)))
@@ -278,7 +270,7 @@ _SMALL = 4096  # elements
 
 
 broadcast_p.impl = _broadcast_impl
-broadcast_p.jvp = _linear_jvp(broadcast_p)
+broadcast_p.jvp = linear_jvp(broadcast_p)
 broadcast_p.direct_jvp = _linear_direct_jvp(broadcast_p)
 
 
@@ -321,7 +313,7 @@ def _reduce_sum_impl(x: Any, axes: tuple[int, ...]) -> Any:
 
 
 reduce_sum_p.impl = _reduce_sum_impl
-reduce_sum_p.jvp = _linear_jvp(reduce_sum_p)
+reduce_sum_p.jvp = linear_jvp(reduce_sum_p)
 reduce_sum_p.direct_jvp = _linear_direct_jvp(reduce_sum_p)
 
 
@@ -390,80 +382,6 @@ def unbroadcast(x: Any, shape: tuple[int, ...]) -> Any:
             summed).reshape(shape)
     summed = reduce_sum(x, axes) if axes else x
     return reshape(summed, shape) if summed.shape != shape else summed
-
-
-# ---------------------------------------------------------------------------------------
-# concatenate along one axis; its transpose slices the cotangent back into pieces
-
-concatenate_p = Primitive("concatenate")
-def _concatenate_impl(*xs: Any, axis: int) -> Any:
-    xp = namespace_of(*xs)
-    if xp is not np:  # host arrays among device arrays move to the device (as in JAX)
-        xs = tuple(xp.asarray(x) for x in xs)
-    return xp.concatenate(xs, axis=axis)
-
-
-concatenate_p.impl = _concatenate_impl
-concatenate_p.jvp = _linear_jvp(concatenate_p)
-
-
-def _concatenate_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], axis: int
-                     ) -> list[Any]:
-    from gpugrad.primitives.indexing import gather
-
-    cts: list[Any] = []
-    start = 0
-    for x, w in zip(primals, wanted):
-        stop = start + x.shape[axis]
-        index = (slice(None),) * axis + (slice(start, stop),)
-        cts.append(gather(ct, index) if w else None)
-        start = stop
-    return cts
-
-
-concatenate_p.vjp = _concatenate_vjp
-
-
-def _concatenate_batch(values: list[Any], dims: list[int | None], axis: int
-                       ) -> tuple[Any, int]:
-    n = batch_size(values, dims)
-    xs = [at_front(x, d, n) for x, d in zip(values, dims)]
-    return concatenate(xs, axis % (xs[0].ndim - 1) + 1), 0
-
-
-concatenate_p.batch = _concatenate_batch
-
-
-def concatenate(xs: list[Any], axis: int) -> Any:
-    if len(xs) == 1:
-        return xs[0]
-    return bind(concatenate_p, *xs, axis=axis)
-
-
-# ---------------------------------------------------------------------------------------
-# cumsum along one axis (optionally from the end); its transpose is the reverse cumsum
-
-cumsum_p = Primitive("cumsum")
-
-
-def _cumsum_impl(x: Any, axis: int, reverse: bool) -> Any:
-    xp = namespace_of(x)
-    if reverse:
-        return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis), axis)
-    return xp.cumsum(x, axis=axis)
-
-
-cumsum_p.impl = _cumsum_impl
-cumsum_p.jvp = _linear_jvp(cumsum_p)
-cumsum_p.vjp = lambda ct, primals, out, wanted, axis, reverse: [
-    cumsum(ct, axis, not reverse)
-]
-cumsum_p.batch = lambda values, dims, axis, reverse: (cumsum(
-    values[0], example_axis(axis % (values[0].ndim - 1), dims[0]), reverse), dims[0])
-
-
-def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:
-    return bind(cumsum_p, x, axis=axis, reverse=reverse)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""Evaluating a catalog expression on concrete arrays: the elementwise primitive's ``impl``.
+
+On NumPy an expression runs as Python code generated from it once (ufunc calls, common
+subexpressions computed once; large arrays take ``numpy_eval``'s fused form). On CuPy it runs
+as one generated CUDA kernel (``gpugrad.kernel``). Several expressions over the same
+arguments (the cotangents of one VJP) evaluate together, sharing their subexpressions.
+Results are 0-d arrays rather than NumPy scalars, in their arguments' precision, and NumPy's
+floating-point warnings are silenced once per transformation (:class:`quiet_floating_point`).
+
+The primitive and its rules are in ``elementwise.py``; nothing here knows of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gpugrad.dtypes import compute_type
+from gpugrad.expr.language import Expr, to_python
+from gpugrad.primitives import special_math
+from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
+
+__all__ = [
+    "call_quiet", "evaluate", "evaluate_many", "many_function", "numpy_function",
+    "quiet_floating_point", "quiet_state", "typed_result",
+]
+
+
+class _Quiet(threading.local):
+    depth = 0
+
+
+# How many quiet_floating_point blocks this thread is inside: above 0, warnings are already
+# off, and the hot paths call generated code without entering np.errstate themselves.
+quiet_state = _Quiet()
+
+
+class quiet_floating_point:
+    """Silence NumPy's floating-point warnings for a whole transformation at once.
+
+    Like JAX, gpugrad returns inf/nan without warning (``sqrt'(0) = inf`` is a documented
+    value, not an accident). Entering ``np.errstate`` once per outermost transformation
+    instead of once per operation keeps per-call overhead low.
+    """
+
+    __slots__ = ("_errstate",)
+
+    def __enter__(self) -> None:
+        if quiet_state.depth == 0:
+            self._errstate = np.errstate(all="ignore")
+            self._errstate.__enter__()
+        quiet_state.depth += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        quiet_state.depth -= 1
+        if quiet_state.depth == 0:
+            self._errstate.__exit__(*exc)
+
+
+# The names the generated evaluators read besides ``xp``: special functions the catalog's
+# templates call, and the compute dtype that types their constant-only values.
+_EVAL_NAMES: dict[str, Any] = {"special": special_math, "compute_type": compute_type}
+
+
+def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
+    """The Python function (generated once per expression) that evaluates ``expr``."""
+    fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
+    if fn is None:
+        source = to_python(expr, nargs, name="elementwise")
+        # Catalog templates may call NumPy-less special functions as ``special.<name>``.
+        namespace = dict(_EVAL_NAMES)
+        exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
+        fn = expr._cache[nargs] = namespace["elementwise"]
+    return fn  # type: ignore[no-any-return]
+
+
+def evaluate(*args: Any, expr: Expr) -> Any:
+    """Evaluate ``expr`` on concrete arrays (NumPy, or CuPy through a fused kernel).
+
+    This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
+    """
+    large = False
+    for a in args:
+        if type(a) is np.ndarray:
+            large = large or a.size >= FUSED_MIN_SIZE
+        elif type(a).__module__.startswith("cupy"):
+            from gpugrad.kernel import run_elementwise
+
+            return run_elementwise(expr, args)
+    fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
+    if large:  # the same expression with buffers reused, or slice by slice
+        fn = maybe_fused(expr, args, fn)
+    return typed_result(call_quiet(fn, args), args)
+
+
+def call_quiet(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``fn(np, *args)`` with floating-point warnings silenced (once per transformation)."""
+    if quiet_state.depth:
+        return fn(np, *args)
+    with np.errstate(all="ignore"):
+        return fn(np, *args)
+
+
+def typed_result(out: Any, args: Sequence[Any]) -> Any:
+    """A generated function's value as the primitive returns it: a 0-d array for a NumPy
+    scalar, in its arguments' precision (float64 only from float64 arguments)."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)  # NumPy returns scalars for 0-d inputs; we return 0-d arrays
+    if out.dtype.char in "dD":
+        return _narrowed(out, args)
+    return out
+
+
+def _narrowed(out: Any, args: Sequence[Any]) -> Any:
+    """``out`` in its arguments' precision: the catalog's formulas are meant in the
+    precision of their inputs. The generated evaluators already type constant-only values
+    by the kernels' compute dtype (``expr.to_python``), so this is a guard for a template
+    that would still widen (none of the catalog's, in the test suite)."""
+    precision = None
+    for a in args:
+        dtype = getattr(a, "dtype", None)
+        if dtype is None or dtype.kind not in "fc":
+            continue
+        if dtype.itemsize == (8 if dtype.kind == "f" else 16):
+            return out  # a float64 (complex128) input: float64 is right
+        precision = dtype if precision is None else np.promote_types(precision, dtype)
+    if precision is None:
+        return out
+    if out.dtype.kind == "c":
+        precision = np.result_type(precision, np.complex64)
+    return out.astype(precision, copy=False)
+
+
+_many: dict[tuple[tuple[Expr, ...], int], Callable[..., Any]] = {}
+
+
+def many_function(exprs: tuple[Expr, ...], nargs: int) -> Callable[..., Any]:
+    """The generated NumPy function returning the tuple of the values of ``exprs``."""
+    key = (exprs, nargs)
+    fn = _many.get(key)
+    if fn is None:
+        namespace = dict(_EVAL_NAMES)
+        source = to_python(exprs, nargs, name="elementwise")
+        exec(compile(source, f"<gpugrad elementwise {exprs}>", "exec"), namespace)
+        fn = _many[key] = namespace["elementwise"]
+    return fn
+
+
+def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
+    """The values of several expressions over the same concrete ``args``, each shared
+    subexpression computed once: one CUDA kernel with an output per expression on CuPy,
+    one generated function on NumPy (large NumPy arrays take each expression's chunked
+    evaluation instead)."""
+    large = False
+    for a in args:
+        if type(a) is np.ndarray:
+            large = large or a.size >= FUSED_MIN_SIZE
+        elif type(a).__module__.startswith("cupy"):
+            from gpugrad.kernel import run_elementwise
+
+            return list(run_elementwise(exprs, args))
+    if large:
+        return [evaluate(*args, expr=e) for e in exprs]
+    return [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]

@@ -92,7 +92,7 @@ class BatchTrace(Trace):
         values = []
         dims: list[int | None] = []
         for a in args:
-            if isinstance(a, BatchTracer) and a._trace is self:
+            if type(a) is BatchTracer and a._trace is self:  # (no subclasses)
                 values.append(a.value)
                 dims.append(a.batch_dim)
             else:

@@ -329,7 +329,10 @@ def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, 
         if all(d is None for d in dims):
             return bind(elementwise_p, *values, expr=expr), None
     args, dim = aligned(values, dims)
-    return bind(elementwise_p, *args, expr=expr), dim
+    for a in args:
+        if isinstance(a, Tracer):
+            return bind(elementwise_p, *args, expr=expr), dim
+    return evaluate(*args, expr=expr), dim  # concrete: bind would call it straight
 
 
 elementwise_p.impl = evaluate

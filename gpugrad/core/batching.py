@@ -23,6 +23,7 @@ from gpugrad.core.trace import (
     Primitive,
     Trace,
     Tracer,
+    check_lower,
     escaped_tracer_error,
     strip_derivatives,
 )
@@ -106,15 +107,10 @@ class BatchTrace(Trace):
         return BatchTracer(self, out, out_dim)
 
 
-def _check_lower(a: Any, main: MainTrace) -> None:
-    if isinstance(a, Tracer) and a._trace.main.level >= main.level:
-        raise escaped_tracer_error()
-
-
 def unpack(x: Any, main: MainTrace) -> tuple[Any, int | None]:
     """(value, batch axis or None) of an output of the function being batched."""
     if isinstance(x, BatchTracer) and x._trace.main is main:
         return x.value, x.batch_dim
-    _check_lower(x, main)
+    check_lower(x, main)
     return x, None
 

@@ -13,7 +13,7 @@ from gpugrad.core.trace import (
     Trace,
     Tracer,
     bind,
-    escaped_tracer_error,
+    check_lower,
 )
 
 __all__ = ["JVPTrace", "JVPTracer"]
@@ -47,7 +47,7 @@ class JVPTrace(Trace):
                 tangents.append(a.tangent)
                 any_tangent = any_tangent or a.tangent is not None
             else:
-                _check_lower(a, main)
+                check_lower(a, main)
                 primals.append(a)
                 tangents.append(None)
         if not any_tangent:
@@ -58,14 +58,9 @@ class JVPTrace(Trace):
         return JVPTracer(self, out, tangent_out)
 
 
-def _check_lower(a: Any, main: MainTrace) -> None:
-    if isinstance(a, Tracer) and a._trace.main.level >= main.level:
-        raise escaped_tracer_error()
-
-
 def unpack(x: Any, main: MainTrace) -> tuple[Any, Any]:
     """(primal, tangent or None) of an output of the function being transformed."""
     if isinstance(x, JVPTracer) and x._trace.main is main:
         return x.primal, x.tangent
-    _check_lower(x, main)
+    check_lower(x, main)
     return x, None

@@ -251,6 +251,13 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
     return top.process_primitive(prim, args, params)
 
 
+def check_lower(a: Any, main: MainTrace) -> None:
+    """Refuse ``a`` if it is a tracer of ``main``'s level or above that ``main``'s trace does
+    not own: a value that escaped the transformation which made it."""
+    if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+        raise escaped_tracer_error()
+
+
 def escaped_tracer_error() -> RuntimeError:
     return RuntimeError(
         "a value traced by a transformation (grad, jvp, vjp, ...) was used after that "

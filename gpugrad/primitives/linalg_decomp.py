@@ -295,11 +295,15 @@ def qr(a: Any) -> Any:
 #   qr_complete: (..., m, m + n) = [Q, R]
 
 
-def _no_derivative(message: str) -> Any:
+def _without_derivative(name: str, impl: Any, message: str) -> Primitive:
+    """A matrix primitive whose derivative rules raise ``message`` (vmap batches it)."""
     def rule(*args: Any, **params: Any) -> Any:
         raise NotImplementedError(message)
 
-    return rule
+    prim = Primitive(name)
+    prim.impl, prim.jvp, prim.vjp = impl, rule, rule
+    prim.batch = matrix_batch(prim)
+    return prim
 
 
 def _pad_columns(xp: Any, x: Any, width: int) -> Any:
@@ -315,12 +319,9 @@ def _svd_full_impl(a: Any) -> Any:
     return xp.concatenate([_pad_columns(xp, x, p) for x in parts], axis=-2)
 
 
-svd_full_p = Primitive("svd_full")
-svd_full_p.impl = _svd_full_impl
-svd_full_p.jvp = svd_full_p.vjp = _no_derivative(
-    "the derivative of svd(full_matrices=True) of a non-square matrix is not defined; use "
-    "full_matrices=False")
-svd_full_p.batch = matrix_batch(svd_full_p)
+svd_full_p = _without_derivative(
+    "svd_full", _svd_full_impl, "the derivative of svd(full_matrices=True) of a non-square "
+    "matrix is not defined; use full_matrices=False")
 
 
 def svd_full(a: Any) -> tuple[Any, Any, Any]:
@@ -334,12 +335,9 @@ def _qr_complete_impl(a: Any) -> Any:
     return namespace_of(a).concatenate(_qr_of_stack(a, "complete"), axis=-1)
 
 
-qr_complete_p = Primitive("qr_complete")
-qr_complete_p.impl = _qr_complete_impl
-qr_complete_p.jvp = qr_complete_p.vjp = _no_derivative(
-    "the derivative of qr(mode='complete') of a tall matrix is not defined; use "
-    "mode='reduced'")
-qr_complete_p.batch = matrix_batch(qr_complete_p)
+qr_complete_p = _without_derivative(
+    "qr_complete", _qr_complete_impl, "the derivative of qr(mode='complete') of a tall matrix "
+    "is not defined; use mode='reduced'")
 
 
 def qr_complete(a: Any) -> tuple[Any, Any]:

@@ -42,9 +42,9 @@ INDICES: list[tuple[str, Callable[..., Any], list[tuple[tuple[int, ...], int]]]]
 
 def test_index_arrays_are_operands_and_the_rest_a_hashable_template() -> None:
     i = np.array([0, 1])
-    index, advanced = normalize_index((1, slice(0, 2), None, Ellipsis, i), 4)
+    index = normalize_index((1, slice(0, 2), None, Ellipsis, i), 4)
     template, arrays = split_index(index)
-    assert advanced and arrays == [i]
+    assert arrays == [i]
     assert template == (1, SliceBounds(0, 2, None), None, Ellipsis, ARRAY)
     assert hash(template) == hash((1, SliceBounds(0, 2, None), None, Ellipsis, ARRAY))
 

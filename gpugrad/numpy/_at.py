@@ -50,18 +50,18 @@ def _rounds(positions: np.ndarray[Any, Any]) -> list[np.ndarray[Any, Any]]:
 class _IndexUpdateRef:
     def __init__(self, x: Any, index: Any) -> None:
         self.x = x
-        self.index, self.advanced = normalize_index(index, x.ndim)
+        self.index = normalize_index(index, x.ndim)
 
     def _updates(self, y: Any) -> Any:
-        target_shape = gather(S.stop_gradient(self.x), self.index, self.advanced).shape
+        target_shape = gather(S.stop_gradient(self.x), self.index).shape
         y = S.convert(to_array(y), self.x.dtype)
         return S.broadcast_to(y, target_shape)
 
     def get(self) -> Any:
-        return gather(self.x, self.index, self.advanced)
+        return gather(self.x, self.index)
 
     def add(self, y: Any) -> Any:
-        return scatter_add(self.x, self.index, self._updates(y), self.advanced)
+        return scatter_add(self.x, self.index, self._updates(y))
 
     def _apply(self, y: Any, combine: Callable[[Any, Any], Any], dense: str) -> Any:
         """Apply ``combine(current, update)`` where updates land, round by round."""
@@ -69,7 +69,7 @@ class _IndexUpdateRef:
         x = self.x
         xp = array_namespace(x)
         # The flat position of each update: the same gather of the element numbers.
-        positions = gather(xp.arange(x.size).reshape(x.shape), self.index, self.advanced)
+        positions = gather(xp.arange(x.size).reshape(x.shape), self.index)
         try:  # the rounds are planned from the positions' values (a static plan)...
             known = concrete_value(positions, "at", "index", "which updates land together")
         except ConcretizationError:  # ...unknown under vmap or staging: one dense step
@@ -82,7 +82,7 @@ class _IndexUpdateRef:
             mask = np.zeros(x.size, bool)
             mask[where_to] = True
             spread = scatter_add(xp.zeros(x.size, x.dtype), (where_to,),
-                                 gather(flat_y, (members,), True), True)
+                                 gather(flat_y, (members,)))
             out = where(xp.asarray(mask), combine(out, spread), out)
         return S.reshape(out, x.shape)
 

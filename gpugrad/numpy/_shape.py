@@ -266,8 +266,7 @@ def getitem(x: Any, index: Any) -> Any:
         array([1, 2], dtype=int32)
     """
     x = to_array(x)
-    idx, advanced = normalize_index(index, x.ndim)
-    return gather(x, idx, advanced)
+    return gather(x, normalize_index(index, x.ndim))
 
 
 def cumsum(x: Any, axis: int | None = None) -> Any:

@@ -103,7 +103,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
     x = moveaxis(a, (a1, a2), (-2, -1))
     rows, cols = _diagonal_indices(x.shape[-2], x.shape[-1], int(offset))
-    return gather(x, (slice(None),) * (x.ndim - 2) + (rows, cols), True)
+    return gather(x, (slice(None),) * (x.ndim - 2) + (rows, cols))
 
 
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Any:
@@ -136,7 +136,7 @@ def diag(v: Any, k: int = 0) -> Any:
     n = v.shape[0] + abs(k)
     rows, cols = _diagonal_indices(n, n, k)
     zeros = array_namespace(v).zeros((n, n), v.dtype)
-    return scatter_add(zeros, (rows, cols), v, True)
+    return scatter_add(zeros, (rows, cols), v)
 
 
 def diagflat(v: Any, k: int = 0) -> Any:

@@ -35,7 +35,7 @@ def _slice(x: Any, axis: int, start: int | None, stop: int | None) -> Any:
 
 
 def _take(x: Any, axis: int, idx: Any) -> Any:
-    return gather(x, (slice(None),) * axis + (np.asarray(idx, dtype=np.intp),), True)
+    return gather(x, (slice(None),) * axis + (np.asarray(idx, dtype=np.intp),))
 
 
 def fliplr(m: Any) -> Any:

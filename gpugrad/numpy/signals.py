@@ -49,7 +49,7 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
     pieces = [xp.zeros(left, a.dtype), a, xp.zeros(right, a.dtype)]
     padded = concatenate([p for p in pieces if p.shape[0]], 0)
     length = n + left + right - m + 1
-    windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],), True)
+    windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],))
     from gpugrad.numpy.products import dot
 
     return dot(windows, v)

@@ -112,7 +112,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
         _check_range(idx, -n, n,
                      IndexError(f"take: index out of range for axis {axis} of size {n}"))
     idx = _wrap_or_clip(idx, n, mode)
-    return gather(a, (slice(None),) * axis + (idx,), True)
+    return gather(a, (slice(None),) * axis + (idx,))
 
 
 def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
@@ -141,7 +141,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Any:
             shape = [1] * arr.ndim
             shape[d] = arr.shape[d]
             index.append(np.arange(arr.shape[d]).reshape(shape))
-    return gather(arr, tuple(index), True)
+    return gather(arr, tuple(index))
 
 
 def choose(a: Any, choices: Any, mode: str = "raise") -> Any:

@@ -3,19 +3,27 @@
 
 * ``elementwise.py``: the one elementwise primitive, its rules derived from the catalog;
 * ``elementwise_eval.py``: evaluating a catalog expression on concrete arrays (generated
-  NumPy code, or a CUDA kernel);
+  NumPy code, or a CUDA kernel); for large NumPy arrays ``numpy_eval.py`` runs it with
+  reused buffers or slice by slice, and ``numexpr_eval.py`` hands it to numexpr (optional);
 * ``operations.py``: the array operations rules are written in (elementwise arithmetic with
   JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
 * ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, stop_gradient, and
   the helpers batching rules lay out their operands with;
 * ``along_axis.py``: concatenate and cumsum;
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;
-* ``indexing.py``: gather and scatter_add;
+* ``indexing.py``: gather and scatter_add (their index arrays are operands);
 * ``contraction.py``: einsum of one or two operands (every product);
 * ``fusion.py``: deferred elementwise cotangents, so backward chains fuse;
 * ``linalg.py`` / ``linalg_decomp.py`` / ``linalg_eig.py``: solve, slogdet, cholesky, pinv /
   eigh, svd, qr / eig;
 * ``complex.py``: real, imag, conj, complex construction, modulus and angle;
 * ``fft.py``: the discrete Fourier transforms;
+* ``discrete.py``: integer and boolean results without derivative (argsort, searchsorted,
+  counts, comparisons);
 * ``special_math.py``: NumPy evaluations of special functions the catalog uses.
+
+One more primitive lives with the layer that owns it: ``gpugrad.random``'s ``random_p``
+(threefry bits and the samplers' kernels, batched over keys). Every primitive has its
+evaluation, its JVP and VJP rules and its batching rule (``vmap``),
+side by side; ``tests/test_vmap.py`` checks that none lacks a batching rule.
 """

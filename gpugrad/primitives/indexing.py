@@ -96,13 +96,12 @@ def _entry(k: Any) -> tuple[Any, ...]:
                      f"valid indices, got {type(k).__name__}")
 
 
-def normalize_index(index: Any, ndim: int) -> tuple[Any, bool]:
-    """``(index tuple, has_advanced)`` with masks as integer arrays; integer tracers stay
-    tracers (operands of the gather), slice bounds become ints."""
+def normalize_index(index: Any, ndim: int) -> tuple[Any, ...]:
+    """The index as a tuple, with masks as integer arrays; integer tracers stay tracers
+    (operands of the gather), slice bounds become ints."""
     if not isinstance(index, tuple):
         index = (index,)
-    out = tuple(e for k in index for e in _entry(k))
-    return out, any(_is_array(k) for k in out)
+    return tuple(e for k in index for e in _entry(k))
 
 
 def split_index(index: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[Any]]:
@@ -233,9 +232,9 @@ gather_p.vjp = _gather_vjp
 gather_p.batch = _gather_batch
 
 
-def gather(x: Any, index: tuple[Any, ...], advanced: bool = False) -> Any:
-    """``x[index]`` for a normalised ``index`` (see :func:`normalize_index`); ``advanced``
-    is accepted for the callers that know it, the arrays in ``index`` decide it."""
+def gather(x: Any, index: tuple[Any, ...]) -> Any:
+    """``x[index]`` for a normalised ``index`` (see :func:`normalize_index`): its arrays
+    are the operands, the rest a static template."""
     template, arrays = split_index(index)
     return bind(gather_p, x, *arrays, index=template)
 
@@ -295,7 +294,7 @@ scatter_add_p.vjp = _scatter_add_vjp
 scatter_add_p.batch = _scatter_add_batch
 
 
-def scatter_add(x: Any, index: tuple[Any, ...], y: Any, advanced: bool = False) -> Any:
+def scatter_add(x: Any, index: tuple[Any, ...], y: Any) -> Any:
     """``x`` with ``y`` added at ``index`` (``y`` already has the shape of ``x[index]``)."""
     template, arrays = split_index(index)
     return bind(scatter_add_p, x, y, *arrays, index=template)

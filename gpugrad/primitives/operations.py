@@ -252,8 +252,7 @@ def getitem(x: Any, index: Any) -> Any:
         >>> getitem(np.arange(4.0), (Ellipsis, slice(0, 2)))
         array([0., 1.])
     """
-    idx, advanced = normalize_index(index, x.ndim)
-    return gather(x, idx, advanced)
+    return gather(x, normalize_index(index, x.ndim))
 
 
 def flip(x: Any, axis: int) -> Any:

@@ -259,15 +259,21 @@ def test_against_jax(jax_x64: Any) -> None:
 # The Jacobians' batched passes
 
 
-def test_jacrev_runs_one_backward_pass_per_output_leaf(monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[int]:
+    """A list that grows by one at each call of ``module.name`` during the test."""
     calls: list[int] = []
-    original = reverse.backward
+    original = getattr(module, name)
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(reverse, "backward", counting)
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_jacrev_runs_one_backward_pass_per_output_leaf(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _count_calls(monkeypatch, reverse, "backward")
     x = _rand(np, 6, seed=17)
     jac = gpugrad.jacrev(lambda x: (gnp.sin(x), gnp.sum(x ** 2)))(x)
     assert len(calls) == 2  # six rows and one, not seven passes
@@ -278,14 +284,7 @@ def test_jacrev_runs_one_backward_pass_per_output_leaf(monkeypatch: pytest.Monke
 def test_jacfwd_runs_one_forward_pass_per_input_leaf(monkeypatch: pytest.MonkeyPatch) -> None:
     from gpugrad import api
 
-    calls: list[int] = []
-    original = api.push_forward
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(api, "push_forward", counting)
+    calls = _count_calls(monkeypatch, api, "push_forward")
     x, y = _rand(np, 5, seed=18), _rand(np, 2, seed=19)
     jx, jy = gpugrad.jacfwd(lambda x, y: gnp.sum(x) * y, argnums=(0, 1))(x, y)
     assert len(calls) == 2

@@ -178,14 +178,18 @@ class Primitive:
       planned once when the node is recorded, or None.
     * ``direct_jvp(trace, args, params)`` (optional): forward mode's result computed at once
       for concrete NumPy values (value and tangent together), or None for the ``jvp`` rule.
+    * ``abstract_eval(*avals, **params) -> ShapedArray``: the shape, dtype and weak type of
+      the result for arguments known only by theirs (``gpugrad.core.abstract``), which is
+      what staging (``jit``, ``make_jaxpr``) records a program with. Every argument arrives
+      as a ShapedArray, whatever it was (array, tracer, NumPy or Python scalar).
     * ``batch(values, dims, **params) -> (out, out_dim)``: the batching rule of ``vmap``.
       ``dims[i]`` is the axis of ``values[i]`` that holds the batch, or None for an argument
       that is the same for every example; ``out_dim`` likewise for the result. Written in
       gpugrad's own operations, so batched code is differentiable and runs on CuPy too.
     """
 
-    __slots__ = ("batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp", "impl", "jvp", "name",
-                 "remat", "vjp")
+    __slots__ = ("abstract_eval", "batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp",
+                 "impl", "jvp", "name", "remat", "vjp")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -194,6 +198,7 @@ class Primitive:
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
         self.batch: Callable[..., Any] = _missing(name, "batching")
+        self.abstract_eval: Callable[..., Any] = _missing(name, "abstract evaluation")
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None

@@ -1,0 +1,90 @@
+"""Abstract values: what staging knows of an array before any value exists.
+
+A staged program (``jit``, ``make_jaxpr``) is traced with :class:`ShapedArray` values, an
+array's shape and dtype and whether that dtype is *weak* (it came from a Python scalar, so
+it gives way to the other operand's dtype as a Python scalar would). Each primitive says what
+it returns for such inputs with its ``abstract_eval`` rule, so a whole function can be
+traced into a program without computing anything.
+
+Example:
+    >>> import numpy as np
+    >>> from gpugrad.core.abstract import ShapedArray, abstractify
+    >>> abstractify(np.ones((2, 3), np.float32))
+    ShapedArray(float32[2,3])
+    >>> abstractify(2.0)
+    ShapedArray(float32[], weak_type=True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpugrad.dtypes import dtype_of
+
+__all__ = ["ShapedArray", "abstractify"]
+
+
+class ShapedArray:
+    """An array known by its shape and dtype alone (and whether the dtype is weak)."""
+
+    __slots__ = ("dtype", "shape", "weak_type")
+
+    def __init__(self, shape: tuple[int, ...], dtype: Any, weak_type: bool = False) -> None:
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for d in self.shape:
+            size *= d
+        return size
+
+    def strip_weak_type(self) -> ShapedArray:
+        return ShapedArray(self.shape, self.dtype) if self.weak_type else self
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def short(self) -> str:
+        """``f32[2,3]``: the form a printed program uses."""
+        return f"{_short_dtype(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self) -> str:
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{weak})"
+
+
+def _short_dtype(dtype: np.dtype[Any]) -> str:
+    kind = {"f": "f", "i": "i", "u": "u", "c": "c", "b": "bool"}.get(dtype.kind)
+    if kind is None:
+        return dtype.name
+    if kind == "bool":
+        return "bool"
+    bits = dtype.itemsize * 8 // (2 if kind == "c" else 1)
+    return f"{kind}{bits}" if kind != "c" else f"c{dtype.itemsize * 8}"
+
+
+def abstractify(x: Any) -> ShapedArray:
+    """The abstract value of ``x``: an array, a NumPy or Python scalar (weak), or a tracer.
+
+    A tracer that already knows its abstract value (a staging tracer) gives it (``aval``);
+    any other gives its shape and dtype.
+    """
+    aval = getattr(x, "aval", None)
+    if isinstance(aval, ShapedArray):
+        return aval
+    if isinstance(x, (bool, int, float, complex)):
+        return ShapedArray((), dtype_of(x), weak_type=True)
+    return ShapedArray(tuple(x.shape), x.dtype)

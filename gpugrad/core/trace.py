@@ -65,6 +65,9 @@ class Tracer(ArrayMethods):
 
     _trace: Trace
     primal: Any
+    # Whether the dtype is weak (a Python number traced by jit takes the dtype of the arrays
+    # it meets, as the number would): only staging tracers can be.
+    weak_type: ClassVar[bool] = False
 
     def traced_inputs(self) -> tuple[Any, ...]:
         """The values this tracer is made of, one level down (its primal; a lazy value's

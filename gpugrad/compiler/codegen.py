@@ -76,13 +76,17 @@ def _source(program: Program, namespace: dict[str, Any]) -> str:
         for key, value in eqn.params.items():
             namespace[f"K{k}_{key}"] = value
             args.append(f"{key}=K{k}_{key}")
-        lines.append(f"    {name(eqn.out)} = P{k}({', '.join(args)})")
+        outs = ", ".join(name(v) for v in eqn.outs)
+        if eqn.prim.multiple_results:
+            outs += "," if len(eqn.outs) == 1 else ""
+            outs = outs or "_"
+        lines.append(f"    {outs} = P{k}({', '.join(args)})")
         dead = sorted({name(a) for a in eqn.inputs if type(a) is Var
                        and last_read[id(a)] == k and id(a) not in outputs})
         if dead:
             lines.append(f"    del {', '.join(dead)}")
-    outs = [atom(a, f"OUT{j}") for j, a in enumerate(program.outvars)]
-    lines.append(f"    return [{', '.join(outs)}]")
+    results = [atom(a, f"OUT{j}") for j, a in enumerate(program.outvars)]
+    lines.append(f"    return [{', '.join(results)}]")
     return "\n".join(lines) + "\n"
 
 

@@ -30,7 +30,7 @@ def remove_dead(program: Program) -> Program:
     live = {id(v) for v in program.outvars if type(v) is Var}
     kept = []
     for eqn in reversed(program.eqns):
-        if id(eqn.out) in live:
+        if any(id(v) in live for v in eqn.outs):
             kept.append(eqn)
             live.update(id(a) for a in eqn.inputs if type(a) is Var)
     return Program(program.invars, program.constvars, kept[::-1], program.outvars)
@@ -45,7 +45,7 @@ def _literal_key(lit: Literal) -> Any:
 
 
 def merge_common(program: Program) -> Program:
-    seen: dict[Any, Var] = {}
+    seen: dict[Any, list[Var]] = {}
     renames: dict[Var, Atom] = {}
     eqns = []
     for eqn in program.eqns:
@@ -57,11 +57,11 @@ def merge_common(program: Program) -> Program:
         except TypeError:  # a parameter that cannot be compared: keep the equation
             key = None
         if key is not None and key in seen:
-            renames[eqn.out] = seen[key]
+            renames.update(zip(eqn.outs, seen[key]))
             continue
         if key is not None:
-            seen[key] = eqn.out
-        eqns.append(Equation(eqn.prim, inputs, eqn.params, eqn.out))
+            seen[key] = eqn.outs
+        eqns.append(Equation(eqn.prim, inputs, eqn.params, eqn.outs))
     return Program(program.invars, program.constvars, eqns, _rename(program.outvars, renames))
 
 
@@ -77,7 +77,7 @@ def fold_constants(program: Program, consts: list[Any]) -> tuple[Program, list[A
             if all(type(a) is Literal or a in values for a in eqn.inputs):
                 args = [values[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
                 largest = max([a.aval.size for a in eqn.inputs], default=1)
-                if eqn.out.aval.size <= max(largest, 1):
+                if not eqn.prim.multiple_results and eqn.out.aval.size <= max(largest, 1):
                     out = eqn.prim.impl(*args, **eqn.params)
                     values[eqn.out] = out
                     constvars.append(eqn.out)
@@ -117,7 +117,7 @@ def fuse_elementwise(program: Program) -> Program:
 
     def release(v: Var) -> None:
         expr, args, _ = held.pop(v)
-        eqns.append(Equation(elementwise_p, args, {"expr": expr}, v))
+        eqns.append(Equation(elementwise_p, args, {"expr": expr}, [v]))
 
     for eqn in program.eqns:
         if eqn.prim is not elementwise_p:
@@ -158,7 +158,7 @@ def fuse_elementwise(program: Program) -> Program:
                 by_elementwise[id(out)] == n and fusion.expression_size(expr) <= DUPLICATE_NODES)):
             held[out] = [expr, flat, n]
         else:
-            eqns.append(Equation(elementwise_p, flat, {"expr": expr}, out))
+            eqns.append(Equation(elementwise_p, flat, {"expr": expr}, [out]))
     if held:
         raise AssertionError("an elementwise result kept for its readers was never read")
     return Program(program.invars, program.constvars, eqns, program.outvars)

@@ -58,16 +58,22 @@ Atom = Var | Literal
 
 
 class Equation:
-    """``out = prim(*inputs, **params)``."""
+    """``outs = prim(*inputs, **params)``: one variable, or several for a primitive with
+    ``multiple_results`` (control flow)."""
 
-    __slots__ = ("inputs", "out", "params", "prim")
+    __slots__ = ("inputs", "outs", "params", "prim")
 
     def __init__(self, prim: Primitive, inputs: list[Atom], params: dict[str, Any],
-                 out: Var) -> None:
+                 outs: list[Var]) -> None:
         self.prim = prim
         self.inputs = inputs
         self.params = params
-        self.out = out
+        self.outs = outs
+
+    @property
+    def out(self) -> Var:
+        """The result of a primitive with one."""
+        return self.outs[0]
 
 
 class Program:
@@ -104,8 +110,8 @@ class Program:
                 f"{' '.join(map(binder, self.invars))}. let")
         lines = [pad + head]
         for eqn in self.eqns:
-            params = _params_text(eqn.params)
-            lines.append(f"{pad}    {binder(eqn.out)} = {eqn.prim.name}{params} "
+            params = _params_text(eqn.params, indent + 4)
+            lines.append(f"{pad}    {' '.join(map(binder, eqn.outs))} = {eqn.prim.name}{params} "
                          + " ".join(map(atom, eqn.inputs)))
         outs = ", ".join(map(atom, self.outvars))
         lines.append(f"{pad}  in ({outs}{',' if len(self.outvars) == 1 else ''}) }}")
@@ -147,12 +153,20 @@ def _literal_text(lit: Literal) -> str:
     return f"{value!r}:{lit.aval.short()}"
 
 
-def _params_text(params: dict[str, Any]) -> str:
+def _params_text(params: dict[str, Any], indent: int) -> str:
     if not params:
         return ""
     items = []
     for key, value in params.items():
-        text = value.__name__ if isinstance(value, type) else str(value)
+        if isinstance(value, type):
+            text = value.__name__
+        elif isinstance(value, Program):  # a sub-program (control flow): on its own lines
+            text = "\n" + value.pretty(indent + 4)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Program) for v in value):
+            text = "(\n" + "\n".join(v.pretty(indent + 4) for v in value) + "\n" + (
+                " " * (indent + 2)) + ")"
+        else:
+            text = str(value)
         items.append(f"{key}={text}")
     return "[" + " ".join(items) + "]"
 
@@ -169,5 +183,9 @@ def eval_program(program: Program, consts: Sequence[Any], args: Sequence[Any]) -
     env.update(zip(program.invars, args))
     for eqn in program.eqns:
         values = [env[a] if isinstance(a, Var) else a.value for a in eqn.inputs]
-        env[eqn.out] = bind(eqn.prim, *values, **eqn.params)
+        out = bind(eqn.prim, *values, **eqn.params)
+        if eqn.prim.multiple_results:
+            env.update(zip(eqn.outs, out))
+        else:
+            env[eqn.outs[0]] = out
     return [env[a] if isinstance(a, Var) else a.value for a in program.outvars]

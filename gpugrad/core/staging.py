@@ -136,8 +136,12 @@ class StagingTrace(Trace):
                           ) -> Any:
         inputs = [self.atom(a) for a in args]
         out_aval = prim.abstract_eval(*[a.aval for a in inputs], **params)
+        if prim.multiple_results:
+            outs = [Var(aval) for aval in out_aval]
+            self.builder.eqns.append(Equation(prim, inputs, params, outs))
+            return [StagingTracer(self, v.aval, v) for v in outs]
         var = Var(out_aval)
-        self.builder.eqns.append(Equation(prim, inputs, params, var))
+        self.builder.eqns.append(Equation(prim, inputs, params, [var]))
         return StagingTracer(self, out_aval, var)
 
 

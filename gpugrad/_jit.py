@@ -105,7 +105,7 @@ def _leaf_aval(leaf: Any, where: str) -> ShapedArray:
 
 def _leaf_value(leaf: Any, aval: ShapedArray) -> Any:
     """A Python number becomes a 0-d array of its (default) dtype when the program runs."""
-    if isinstance(leaf, _SCALARS):
+    if isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic):
         return np.asarray(leaf, aval.dtype)
     return leaf
 

@@ -85,6 +85,6 @@ def abstractify(x: Any) -> ShapedArray:
     aval = getattr(x, "aval", None)
     if isinstance(aval, ShapedArray):
         return aval
-    if isinstance(x, (bool, int, float, complex)):
-        return ShapedArray((), dtype_of(x), weak_type=True)
+    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+        return ShapedArray((), dtype_of(x), weak_type=True)  # (np.float64 is a float too)
     return ShapedArray(tuple(x.shape), x.dtype)

@@ -79,7 +79,7 @@ class Equation:
 class Program:
     """Equations between input, constant and output variables (see the module docstring)."""
 
-    __slots__ = ("constvars", "eqns", "invars", "outvars")
+    __slots__ = ("cache", "constvars", "eqns", "invars", "outvars")
 
     def __init__(self, invars: list[Var], constvars: list[Var], eqns: list[Equation],
                  outvars: list[Atom]) -> None:
@@ -87,6 +87,9 @@ class Program:
         self.constvars = constvars
         self.eqns = eqns
         self.outvars = outvars
+        # What the layers above derive from the program once (its compiled form): a program
+        # does not change after it is recorded.
+        self.cache: dict[str, Any] = {}
 
     @property
     def in_avals(self) -> list[ShapedArray]:

@@ -79,8 +79,8 @@ def check_same_outputs(kind: str, names: Sequence[str], funs: Sequence[Any], tre
                 what = "shapes" if a.shape != b.shape else "dtypes"
                 raise TypeError(
                     f"{kind} branches must have equal output types but they differ.\n\n"
-                    f"{where_}\n\nThe output of {first} has type {a.short()} but the "
-                    f"corresponding output of {name} has type {b.short()}, so the {what} do "
+                    f"{where_}\n\nThe output of {first} has type {a.type_text()} but the "
+                    f"corresponding output of {name} has type {b.type_text()}, so the {what} do "
                     f"not match.\n\nRevise {first} and/or {name} so that all output types match.")
 
 
@@ -110,8 +110,10 @@ def _branch_programs(branches: Sequence[Callable[..., Any]], operands: tuple[Any
     avals = avals_of(leaves)
     traced = [trace_function(b, in_tree, avals, xp, f"{kind} {name}")
               for b, name in zip(branches, names)]
-    check_same_outputs(kind, names, branches, [t[2] for t in traced],
-                       [[v.aval for v in t[0].outvars] for t in traced])
+    order = list(range(len(branches)))[::-1] if kind == "cond" else range(len(branches))
+    check_same_outputs(kind, [names[k] for k in order], [branches[k] for k in order],
+                       [traced[k][2] for k in order],  # cond's messages name true_fun first
+                       [[v.aval for v in traced[k][0].outvars] for k in order])
     programs, consts = merge_branches([(t[0], t[1]) for t in traced])
     return programs, consts, leaves, traced[0][2]
 

@@ -62,9 +62,9 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
         array(27, dtype=int32)
     """
     leaves, in_tree = tree_util.tree_flatten(init_val)
+    avals = avals_of(leaves)  # a Python number's is weak: it may widen, as in JAX
     leaves = [asarray(x) for x in leaves]
     xp = xp_of(leaves)
-    avals = avals_of(leaves)
     args_tree = tree_util.tree_structure((init_val,))  # one argument: the carry
     cond_prog, cond_consts, cond_tree = trace_function(cond_fun, args_tree, avals, xp,
                                                        "while_loop cond_fun")
@@ -75,8 +75,15 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
                         f"{out_avals}.")
     body_prog, body_consts, body_tree = trace_function(body_fun, args_tree, avals, xp,
                                                        "while_loop body_fun")
-    carry_types_error("while_loop body function", "c", in_tree, body_tree, avals,
-                      [v.aval for v in body_prog.outvars])
+    out_avals = [v.aval for v in body_prog.outvars]
+    carry_types_error("while_loop body function", "c", in_tree, body_tree, avals, out_avals)
+    if any(a.dtype != b.dtype for a, b in zip(avals, out_avals)):  # weak numbers widen
+        leaves = [x.astype(b.dtype) for x, b in zip(leaves, out_avals)]
+        avals = avals_of(leaves)
+        cond_prog, cond_consts, _ = trace_function(cond_fun, args_tree, avals, xp,
+                                                   "while_loop cond_fun")
+        body_prog, body_consts, _ = trace_function(body_fun, args_tree, avals, xp,
+                                                   "while_loop body_fun")
     outs = bind(while_p, *cond_consts, *body_consts, *leaves, cond=cond_prog, body=body_prog,
                 cond_consts=len(cond_consts), body_consts=len(body_consts))
     return tree_util.tree_unflatten(in_tree, outs)

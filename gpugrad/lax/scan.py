@@ -55,8 +55,9 @@ def carry_types_error(what: str, name: str, in_tree: Any, out_tree: Any,
             kind = "shapes" if a.shape != b.shape else "dtypes"
             raise TypeError(
                 f"{what} carry input and carry output must have equal types, but they differ:"
-                f"\n\nThe input carry {name} has type {a.short()} but the corresponding output "
-                f"carry component has type {b.short()}, so the {kind} do not match.\n\nRevise "
+                f"\n\nThe input carry {name} has type {a.type_text()} but the corresponding "
+                f"output carry component has type {b.type_text()}, so the {kind} do not match."
+                "\n\nRevise "
                 "the function so that all output types match the corresponding input types.")
 
 
@@ -79,7 +80,7 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
         raise ValueError("scan got a value with no leading axis to scan over (a scalar)")
     if len(set(sizes)) > 1:
         raise ValueError(f"scan got values with different leading axis sizes: "
-                         f"{', '.join(map(str, sizes))}.")
+                         f"{', '.join(str(s) for s in sizes)}.")
     if length is not None and sizes and int(length) != sizes[0]:
         raise ValueError(f"scan got `length` argument of {length} which disagrees with leading "
                          f"axis sizes {sizes}.")
@@ -87,6 +88,7 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
         raise ValueError("scan got no values to scan over and `length` not provided.")
     n = int(length) if length is not None else sizes[0]  # type: ignore[assignment]
     c_leaves, c_tree = tree_util.tree_flatten(init)
+    carry_avals = avals_of(c_leaves)  # a Python number's is weak: it may widen, as in JAX
     c_leaves = [asarray(c) for c in c_leaves]
     xp = xp_of([*c_leaves, *x_leaves])
     slice_avals = [ShapedArray(x.shape[1:], x.dtype) for x in x_leaves]
@@ -110,7 +112,6 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
                                             [*carry_avals, *slice_avals], xp, "scan body")
         return program, consts
 
-    carry_avals = avals_of(c_leaves)
     program, consts = traced(carry_avals)
     out_avals = [v.aval for v in program.outvars][:len(c_leaves)]
     carry_types_error("scan body function", "c", c_tree, out_trees[0][0], carry_avals, out_avals)

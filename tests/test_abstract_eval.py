@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import test_grads_table as grads_table
+import test_lax_control_flow as control_flow
 import test_jax_sweep as jax_sweep
 import test_vmap_indexing as vmap_indexing
 import test_vmap_linalg as vmap_linalg
@@ -130,6 +131,24 @@ def _linalg_cases(xp: Any) -> Iterator[Case]:
             gpugrad.grad(f, argnums=argnums))(*args)
 
 
+def _control_flow_cases(xp: Any) -> Iterator[Case]:
+    """cond, switch, while, scan and fori_loop eagerly (their own evaluations run their
+    bodies' programs), differentiated in both modes and batched."""
+    x = xp.asarray(np.array([[0.5, -1.0], [2.0, 0.25], [-0.5, 1.5]]))
+    for name, f in [("cond", control_flow.piecewise), ("scan", control_flow.recurrence),
+                    ("fori", control_flow.power_loop),
+                    ("switch", lambda v: control_flow.three_way(np.int32(1), v))]:
+        yield f"{name} eager", lambda f=f: f(x)
+        yield f"{name} grad", lambda f=f: gpugrad.grad(_total(f))(x)
+        yield f"{name} jvp", lambda f=f: gpugrad.jvp(f, (x,), (x,))
+        yield f"{name} vmap", lambda f=f: gpugrad.vmap(f)(x)
+        yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)  # staged: the primitive runs
+    starts = xp.asarray(np.array([5.0, 0.5, 20.0]))
+    yield "while eager", lambda: control_flow.halving(starts[0])
+    yield "while jvp", lambda: gpugrad.jvp(control_flow.halving, (starts[0],), (starts[1],))
+    yield "while vmap", lambda: gpugrad.vmap(control_flow.halving)(starts)
+
+
 def _random_cases(xp: Any) -> Iterator[Case]:
     """Every sampler batched over keys (random_p is bound only under a transformation), and
     over its array parameters with one key or a key per example."""
@@ -201,6 +220,7 @@ def test_abstract_eval_matches_every_evaluation_of_the_sweep(
         with _x64():
             cases += _run(_jax_sweep_cases(xp))
         cases += _run(_linalg_cases(xp)) + _run(_random_cases(xp)) + _run(_indexing_cases(xp))
+        cases += _run(_control_flow_cases(xp))
     assert cases > (3000 if xp is np else 1500)  # every row of the tables ran
     unchecked = [p.name for p in core_trace.registry if calls[p.name] == 0]
     assert unchecked == [], f"the sweep never evaluated {unchecked}"

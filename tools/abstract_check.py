@@ -50,15 +50,19 @@ def _checked(prim: Primitive, impl: Callable[..., Any], calls: Counter[str]
         out = impl(*args, **params)
         avals = [aval_of(a) for a in args]
         predicted = prim.abstract_eval(*avals, **params)
-        assert isinstance(predicted, ShapedArray), (
-            f"{prim.name}: abstract_eval returned {type(predicted).__name__}, not ShapedArray")
-        got = (tuple(out.shape), np.dtype(out.dtype))
-        if got != (predicted.shape, predicted.dtype):
-            shown = {k: v for k, v in params.items() if k != "expr"} | (
-                {"expr": str(params["expr"])} if "expr" in params else {})
-            raise AssertionError(
-                f"{prim.name}: impl returned {got[1]}{list(got[0])} but abstract_eval says "
-                f"{predicted.dtype}{list(predicted.shape)}, for {avals} and {shown}")
+        outs, predictions = (out, predicted) if prim.multiple_results else ([out], [predicted])
+        assert len(outs) == len(predictions), (
+            f"{prim.name}: {len(outs)} results but abstract_eval predicts {len(predictions)}")
+        for result, aval in zip(outs, predictions):
+            assert isinstance(aval, ShapedArray), (
+                f"{prim.name}: abstract_eval returned {type(aval).__name__}, not ShapedArray")
+            got = (tuple(result.shape), np.dtype(result.dtype))
+            if got != (aval.shape, aval.dtype):
+                shown = {k: v for k, v in params.items() if k != "expr"} | (
+                    {"expr": str(params["expr"])} if "expr" in params else {})
+                raise AssertionError(
+                    f"{prim.name}: impl returned {got[1]}{list(got[0])} but abstract_eval says "
+                    f"{aval.dtype}{list(aval.shape)}, for {avals} and {shown}")
         calls[prim.name] += 1
         return out
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 import test_grads_table as grads_table
-import test_lax_control_flow as control_flow
 import test_jax_sweep as jax_sweep
+import test_lax_control_flow as control_flow
 import test_vmap_indexing as vmap_indexing
 import test_vmap_linalg as vmap_linalg
 import test_vmap_numpy as vmap_numpy

@@ -177,6 +177,10 @@ class VJPTrace(Trace):
         if not traced:
             return out
         node = Node(prim, primals, params, out, parents)
+        if prim.multiple_results:  # a tracer per result, each a projection of the node
+            count = len(out)
+            return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
+                                            [node])) for j, o in enumerate(out)]
         if not lower:
             if prim.remat is not None and config.fuse_backward:
                 prim.remat(node)
@@ -241,9 +245,30 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             if previous is None:
                 cts[parent] = c
                 push(heap, (-parent.seq, parent))
+            elif type(previous) is list:  # the cotangents of a node with several results
+                cts[parent] = [b if a is None else a if b is None else accumulate(a, b)
+                               for a, b in zip(previous, c)]
             else:
                 cts[parent] = accumulate(previous, c)
     return leaves
+
+
+class _Projection:
+    """The reverse-mode node of one result of a primitive with several: its cotangent goes
+    to that result's place in the list of the primitive's cotangents (None elsewhere)."""
+
+    name = "projection"
+    fused_vjp = None
+
+    @staticmethod
+    def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], index: int, count: int
+            ) -> list[Any]:
+        cts: list[Any] = [None] * count
+        cts[index] = ct
+        return [cts]
+
+
+_PROJECTION: Any = _Projection()
 
 
 def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
@@ -252,5 +277,7 @@ def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
     # A node that keeps recipes needs the fused rule, whatever the option says now.
     rule = prim.fused_vjp if fuse or node.recipe is not None else None
     if rule is None:
-        return prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
+        ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
+            materialize(ct))
+        return prim.vjp(ct, node.primals, node.out, wanted, **node.params)
     return rule(ct, node.primals, node.out, wanted, **node.params)

@@ -47,7 +47,9 @@ from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, substitute, var
 
 __all__ = [
-    "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "inline", "materialize", "remat",
+    "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "expression_size",
+    "fits_one_evaluation", "inline",
+    "materialize", "remat",
 ]
 
 # On NumPy, composing expressions costs a few microseconds of Python per node, which only
@@ -158,9 +160,20 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
     return _finish(expr, args, shape, dtype)
 
 
+def expression_size(expr: Expr) -> int:
+    """The number of nodes of ``expr`` (shared subtrees counted each time they occur)."""
+    return _size(expr)
+
+
+def fits_one_evaluation(expr: Expr, nargs: int) -> bool:
+    """Whether an expression of this size over ``nargs`` arrays is evaluated as one (a
+    larger one is split where it was composed)."""
+    return nargs <= MAX_ARGS and _size(expr) <= MAX_NODES
+
+
 def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     deferred = Deferred(expr, args, shape, dtype)
-    if len(args) > MAX_ARGS or _size(expr) > MAX_NODES:
+    if not fits_one_evaluation(expr, len(args)):
         return materialize(deferred)
     return deferred
 

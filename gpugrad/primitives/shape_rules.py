@@ -27,11 +27,11 @@ from gpugrad.core.abstract import ShapedArray
 
 __all__ = [
     "accumulated_dtype", "all_weak", "broadcast_avals", "keep", "linalg_dtype",
-    "matrix_result", "normalize_axes", "reduced_shape", "reduction_rule",
+    "matrix_result", "reduced_shape", "reduction_rule",
 ]
 
 
-def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None: every axis; an int; a tuple) as non-negative axes of an ``ndim``-d
     array; a 0-d array has none."""
     if axis is None:
@@ -42,7 +42,7 @@ def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 def reduced_shape(shape: tuple[int, ...], axis: Any, keepdims: bool) -> tuple[int, ...]:
     """The shape of a reduction of ``shape`` over ``axis`` (NumPy's meaning of ``axis``)."""
-    axes = normalize_axes(axis, len(shape))
+    axes = _normalize_axes(axis, len(shape))
     if keepdims:
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)

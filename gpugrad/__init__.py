@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from gpugrad import tree_util
+from gpugrad import tree, tree_util
 from gpugrad._vmap import vmap
 from gpugrad.api import (
     grad,
@@ -49,6 +49,7 @@ __all__ = [
     "print_environment_info",
     "set_default_backend",
     "stop_gradient",
+    "tree",
     "tree_util",
     "use_backend",
     "value_and_grad",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import gpugrad
+import gpugrad.numpy as gnp
 from gpugrad import nn
 from gpugrad.test_util import check_grads
 
@@ -24,7 +25,8 @@ ACTIVATIONS: dict[str, dict[str, Any]] = {
     "celu": {}, "celu-alpha": {"alpha": 2.0}, "selu": {}, "hard_sigmoid": {}, "hard_silu": {},
     "hard_swish": {}, "soft_sign": {}, "softplus": {}, "log_sigmoid": {}, "sigmoid": {},
     "silu": {}, "swish": {}, "gelu": {}, "gelu-exact": {"approximate": False},
-    "sparse_plus": {}, "squareplus": {}, "mish": {}, "identity": {}, "tanh": {},
+    "sparse_plus": {}, "sparse_sigmoid": {}, "squareplus": {}, "mish": {}, "identity": {},
+    "tanh": {},
 }
 # The kinks of every function above (0, +-1, +-3, 6), -0.0, ordinary points, the large
 # magnitudes where exp overflows in float32, and NaN.
@@ -248,3 +250,22 @@ def test_logsumexp_is_scipy_specials() -> None:
 
     assert nn.logsumexp is special.logsumexp
     assert gpugrad.nn is nn
+
+
+@pytest.mark.gpu
+def test_on_cupy_as_on_numpy(cupy_module: Any) -> None:
+    """Every function keeps CuPy arrays on the device, values and gradients as on NumPy."""
+    x_host = np.array([[-1.5, 0.0, 0.5, 2.0], [1e4, -1e4, 3.0, 6.0]], dtype=np.float32)
+    x = cupy_module.asarray(x_host)
+    for name in [*sorted(ACTIVATIONS), *AXIS_CASES]:
+        f = _fn(nn, name) if name in ACTIVATIONS else _axis_functions(nn)[name]
+        with gpugrad.use_backend("cupy"):
+            y, g = f(x), gpugrad.grad(lambda v: gnp.sum(f(v)))(x)
+        assert gpugrad.backend.is_cupy_array(y) and gpugrad.backend.is_cupy_array(g), name
+        with gpugrad.use_backend("numpy"):
+            y_host, g_host = f(x_host), gpugrad.grad(lambda v: gnp.sum(f(v)))(x_host)
+        for a, b in ((y, y_host), (g, g_host)):
+            np.testing.assert_allclose(gpugrad.device_get(a), b, rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+    with gpugrad.use_backend("cupy"):
+        assert gpugrad.backend.is_cupy_array(nn.one_hot(cupy_module.asarray([0, 2]), 3))

@@ -59,10 +59,10 @@ def _assert_same(ours: Any, theirs: Any, what: str) -> None:
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_initializer_matches_jax_float32(name: str, shape: tuple[int, ...],
                                           prng_layout: bool) -> None:
-    for seed in (0, 7):
-        ours = _make(init, name)(random.key(seed), shape)
-        theirs = _make(jinit, name)(jax.random.key(seed), shape)
-        _assert_same(ours, theirs, f"{name}{shape} seed {seed}")
+    seed = len(shape)  # a different key for each shape
+    ours = _make(init, name)(random.key(seed), shape)
+    theirs = _make(jinit, name)(jax.random.key(seed), shape)
+    _assert_same(ours, theirs, f"{name}{shape} seed {seed}")
 
 
 @pytest.mark.parametrize("name", sorted(FACTORIES) + list(DIRECT))
@@ -155,3 +155,15 @@ def test_bad_arguments_raise_jaxs_errors() -> None:
     with pytest.warns(UserWarning, match="float64"):
         w = init.he_normal()(random.key(0), (2, 2), np.float64)  # not in 64-bit mode
     assert w.dtype == np.float32
+
+
+@pytest.mark.gpu
+def test_on_cupy_as_on_numpy(cupy_module: Any) -> None:
+    for name in sorted(FACTORIES):
+        with gpugrad.use_backend("cupy"):
+            ours = _make(init, name)(random.key(1), (4, 3))
+        assert gpugrad.backend.is_cupy_array(ours), name
+        with gpugrad.use_backend("numpy"):
+            on_host = _make(init, name)(random.key(1), (4, 3))
+        np.testing.assert_allclose(gpugrad.device_get(ours), on_host, rtol=1e-6, atol=1e-7,
+                                   err_msg=name)

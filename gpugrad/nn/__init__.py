@@ -38,6 +38,7 @@ from gpugrad.nn.activations import (
     soft_sign,
     softplus,
     sparse_plus,
+    sparse_sigmoid,
     squareplus,
     swish,
     tanh,
@@ -56,5 +57,6 @@ __all__ = [
     "celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
     "identity", "initializers", "leaky_relu", "log_sigmoid", "log_softmax", "logmeanexp",
     "logsumexp", "mish", "one_hot", "relu", "relu6", "selu", "sigmoid", "silu", "soft_sign",
-    "softmax", "softplus", "sparse_plus", "squareplus", "standardize", "swish", "tanh",
+    "softmax", "softplus", "sparse_plus", "sparse_sigmoid", "squareplus", "standardize",
+    "swish", "tanh",
 ]

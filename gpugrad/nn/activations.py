@@ -33,7 +33,7 @@ from gpugrad.scipy.special import erfc, expit
 __all__ = [
     "celu", "elu", "gelu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "identity",
     "leaky_relu", "log_sigmoid", "mish", "relu", "relu6", "selu", "sigmoid", "silu",
-    "soft_sign", "softplus", "sparse_plus", "squareplus", "swish", "tanh",
+    "soft_sign", "softplus", "sparse_plus", "sparse_sigmoid", "squareplus", "swish", "tanh",
 ]
 
 # SELU's constants (Klambauer et al. 2017): the fixed point of mean 0 and variance 1.
@@ -162,6 +162,17 @@ def sigmoid(x: Any) -> Any:
         array([0. , 0.5, 1. ], dtype=float32)
     """
     return expit(_inexact(x))
+
+
+def sparse_sigmoid(x: Any) -> Any:
+    """``clip(x + 1, 0, 2) / 2``: 0 below -1, 1 above 1, linear between.
+
+    Example:
+        >>> import numpy as np
+        >>> sparse_sigmoid(np.array([-2.0, 0.0, 0.5, 2.0]))
+        array([0.  , 0.5 , 0.75, 1.  ])
+    """
+    return gnp.multiply(0.5, gnp.clip(gnp.add(_inexact(x), 1.0), 0.0, 2.0))
 
 
 def silu(x: Any) -> Any:

@@ -1,7 +1,8 @@
 """Pytrees: nested tuples, lists, dicts, namedtuples, None and registered classes.
 
 A thin layer over optree, with JAX's names. ``None`` is an empty subtree (no leaves), as in
-JAX.
+JAX. Key paths (``tree_flatten_with_path``, ``keystr``, ``DictKey``...) come from
+``tree_paths.py``; ``gpugrad.tree`` gives the same functions JAX's short names.
 
 Example:
     >>> tree_leaves({"a": 1, "b": (2, None)})

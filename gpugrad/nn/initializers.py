@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -41,7 +41,13 @@ __all__ = [
     "xavier_uniform", "zeros",
 ]
 
-Initializer = Callable[..., Any]
+@runtime_checkable
+class Initializer(Protocol):
+    """What every factory here returns: ``init(key, shape, dtype=None) -> array``."""
+
+    def __call__(self, key: Any, shape: Any, dtype: Any = None) -> Any: ...
+
+
 Axes = int | Sequence[int]
 
 # The standard deviation of a unit normal truncated to [-2, 2].

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from gpugrad import tree_util
+from gpugrad import tree, tree_util
 from gpugrad._jit import jit, make_jaxpr
 from gpugrad._vmap import vmap
 from gpugrad.api import (
@@ -56,6 +56,7 @@ __all__ = [
     "print_environment_info",
     "set_default_backend",
     "stop_gradient",
+    "tree",
     "tree_util",
     "use_backend",
     "value_and_grad",
@@ -67,7 +68,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
     # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
-    if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax"):
+    if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax", "nn"):
         import importlib
 
         return importlib.import_module(f"gpugrad.{name}")

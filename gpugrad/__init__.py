@@ -30,7 +30,9 @@ from gpugrad.backend import (
     set_default_backend,
     use_backend,
 )
+from gpugrad.checkpoint import checkpoint, checkpoint_policies, remat
 from gpugrad.config import config
+from gpugrad.custom_derivatives import custom_jvp, custom_vjp
 from gpugrad.devices import block_until_ready, device_count, devices
 from gpugrad.info import print_environment_info
 
@@ -38,7 +40,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "block_until_ready",
+    "checkpoint",
+    "checkpoint_policies",
     "config",
+    "custom_jvp",
+    "custom_vjp",
     "default_backend",
     "device_count",
     "device_get",
@@ -54,6 +60,7 @@ __all__ = [
     "linearize",
     "make_jaxpr",
     "print_environment_info",
+    "remat",
     "set_default_backend",
     "stop_gradient",
     "tree",

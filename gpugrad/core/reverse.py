@@ -27,7 +27,7 @@ from gpugrad.core.trace import (
     node_sequence,
 )
 
-__all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward"]
+__all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward", "record_known"]
 
 def _add(a: Any, b: Any) -> Any:
     return a + b
@@ -172,8 +172,11 @@ class VJPTrace(Trace):
                 return lazy
         if deferred:  # evaluated after all: the lazy arguments' values
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
-        # With no lower-level tracer among the values, evaluate directly (skip a bind).
-        out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
+        if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
+            out, residuals = prim.vjp_forward(primals, **params)
+            params = {**params, "residuals": residuals}
+        else:  # with no lower-level tracer among the values, evaluate directly (skip a bind)
+            out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
         if not traced:
             return out
         node = Node(prim, primals, params, out, parents)
@@ -188,6 +191,20 @@ class VJPTrace(Trace):
                 node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
                                             **params)
         return VJPTracer(self, out, node)
+
+
+def record_known(main: MainTrace, prim: Primitive, args: list[Any], params: dict[str, Any],
+                 out: Any) -> Any:
+    """``prim`` applied to ``args``, recorded for the backward pass of ``main`` with its
+    result ``out`` already known (a value a checkpoint saved), so it is not computed again."""
+    primals, parents = [], []
+    for a in args:
+        mine = isinstance(a, VJPTracer) and a._trace.main is main
+        primals.append(a.primal if mine else a)
+        parents.append(a.node if mine else None)
+    if all(p is None for p in parents):
+        return out
+    return VJPTracer(main.trace, out, Node(prim, primals, params, out, parents))
 
 
 def new_leaf(main: MainTrace, value: Any) -> VJPTracer:

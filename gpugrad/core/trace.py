@@ -193,7 +193,7 @@ class Primitive:
     """
 
     __slots__ = ("abstract_eval", "batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp",
-                 "impl", "jvp", "multiple_results", "name", "remat", "vjp")
+                 "impl", "jvp", "multiple_results", "name", "remat", "vjp", "vjp_forward")
 
     def __init__(self, name: str, multiple_results: bool = False) -> None:
         self.name = name
@@ -208,6 +208,11 @@ class Primitive:
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
         self.batch: Callable[..., Any] = _missing(name, "batching")
         self.abstract_eval: Callable[..., Any] = _missing(name, "abstract evaluation")
+        # Optional, for reverse mode: ``vjp_forward(primals, **params) -> (out, residuals)``
+        # computes the result together with what the vjp rule needs (which then gets
+        # ``residuals=`` among its parameters) instead of evaluating the primitive: how a
+        # user's custom_vjp forward function runs, as in JAX, under any outer transformation.
+        self.vjp_forward: Callable[..., Any] | None = None
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None

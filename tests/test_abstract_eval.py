@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+import test_checkpoint as checkpointing
+import test_custom_derivatives as custom_rules
 import test_grads_table as grads_table
 import test_jax_sweep as jax_sweep
 import test_lax_control_flow as control_flow
@@ -144,6 +146,16 @@ def _control_flow_cases(xp: Any) -> Iterator[Case]:
         yield f"{name} jvp", lambda f=f: gpugrad.jvp(f, (x,), (x,))
         yield f"{name} vmap", lambda f=f: gpugrad.vmap(f)(x)
         yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)  # staged: the primitive runs
+    dots = gpugrad.checkpoint_policies.dots_saveable
+    for name, f in [("custom_jvp", custom_rules.softplus),
+                    ("custom_vjp", custom_rules.clipped_sin),
+                    ("remat", gpugrad.checkpoint(gnp.sin)),
+                    ("remat dots", gpugrad.checkpoint(lambda v: gnp.tanh(v @ v.T), policy=dots))]:
+        yield f"{name} grad", lambda f=f: gpugrad.grad(_total(f))(x)
+        yield f"{name} vmap", lambda f=f: gpugrad.vmap(gpugrad.grad(_total(f)))(x)
+        yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)
+    yield "blocks", lambda: gpugrad.grad(
+        lambda w: checkpointing.stack([w], x.T, gpugrad.checkpoint))(x @ x.T)
     starts = xp.asarray(np.array([5.0, 0.5, 20.0]))
     yield "while eager", lambda: control_flow.halving(starts[0])
     yield "while jvp", lambda: gpugrad.jvp(control_flow.halving, (starts[0],), (starts[1],))

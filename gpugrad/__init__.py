@@ -60,7 +60,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
     # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
-    if name in ("random", "test_util", "numpy", "scipy", "kernel"):
+    if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax"):
         import importlib
 
         return importlib.import_module(f"gpugrad.{name}")

@@ -163,8 +163,9 @@ def _float_to_int(x: Any, dtype: np.dtype[Any]) -> Any:
     high = x >= float(info.max)
     low = x <= float(info.min)
     bad = gnp.logical_or(gnp.logical_or(high, low), gnp.isnan(x))
-    safe = gnp.astype(gnp.where(bad, gnp.zeros((), x.dtype), x), dtype)
-    limits = [gnp.asarray(info.max, dtype=dtype), gnp.asarray(info.min, dtype=dtype)]
+    safe = gnp.astype(gnp.where(bad, np.zeros((), x.dtype), x), dtype)
+    # NumPy scalars: they go to x's backend, whatever the default one is.
+    limits = [np.asarray(info.max, dtype=dtype), np.asarray(info.min, dtype=dtype)]
     return gnp.where(high, limits[0], gnp.where(low, limits[1], safe))
 
 

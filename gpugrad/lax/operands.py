@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy._creation import asarray
 from gpugrad.numpy._reductions import to_array
@@ -58,7 +60,10 @@ def same_dtype(name: str, *args: Any, tip: str | None = None) -> list[Any]:
             " (Convert one with lax.convert_element_type.)")
         raise TypeError(f"lax.{name} requires arguments to have the same dtypes, got "
                         f"{names}.{hint}")
-    return [asarray(a, dtype=dtype) if t is None else t for a, t in zip(args, typed)]
+    # A Python scalar beside arrays becomes a NumPy scalar: it goes wherever they are (the
+    # default backend may be another); alone, it is an array of the default backend.
+    make = np.asarray if dtypes else asarray
+    return [make(a, dtype=dtype) if t is None else t for a, t in zip(args, typed)]
 
 
 def same_shape(name: str, args: list[Any]) -> list[Any]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import gpugrad.numpy as gnp
+from gpugrad.core.concrete import array_namespace
 from gpugrad.lax.operands import same_dtype, static_ints
 from gpugrad.numpy._reductions import to_array
 
@@ -52,8 +53,11 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
         array([7, 7], dtype=int32)
     """
     x = to_array(x)
-    return full(x.shape if shape is None else shape, fill_value,
-                x.dtype if dtype is None else dtype)
+    dtype = x.dtype if dtype is None else np.dtype(dtype)
+    if shape is None:
+        return gnp.full_like(x, fill_value, dtype)
+    shape = static_ints("full_like", "shape", (shape,) if isinstance(shape, int) else shape)
+    return gnp.full_like(array_namespace(x).empty(shape, dtype), fill_value)
 
 
 def iota(dtype: Any, size: int) -> Any:

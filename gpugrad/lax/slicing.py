@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import gpugrad.numpy as gnp
+from gpugrad.core.concrete import array_namespace
 from gpugrad.lax.operands import same_dtype, static_ints
 from gpugrad.numpy._reductions import to_array
 from gpugrad.primitives.indexing import gather, scatter_add
@@ -150,6 +151,7 @@ def _window(name: str, x: Any, start_indices: Any, sizes: tuple[int, ...]) -> tu
                   for s, n, k in zip(known, shape, sizes)]
         return tuple(_slice(b, b + k) for b, k in zip(bounds, sizes))
     index = []
+    xp = array_namespace(x)  # the window's offsets live where x does
     for axis, (s, n, k) in enumerate(zip(starts, shape, sizes)):
         s = to_array(s)
         if s.ndim or s.dtype.kind not in "iu":
@@ -158,7 +160,7 @@ def _window(name: str, x: Any, start_indices: Any, sizes: tuple[int, ...]) -> tu
         s = gnp.clip(gnp.where(s < 0, s + n, s), 0, n - k)  # traced: computed, not read
         mesh = [1] * x.ndim
         mesh[axis] = k
-        index.append(gnp.reshape(s + gnp.arange(k, dtype=s.dtype), mesh))
+        index.append(gnp.reshape(s + xp.arange(k, dtype=s.dtype), mesh))
     return tuple(index)
 
 

@@ -239,3 +239,28 @@ def test_binary_and_select_under_vmap(xp: Any) -> None:
     check_layouts(lax.div, [ints, nonzero])
     check_layouts(lax.bitwise_xor, [ints, nonzero])
     check_layouts(lambda v: lax.bitcast_convert_type(v, np.int8), [ints])
+
+
+def test_unsigned_and_stop_gradient(xp: Any, jax_x64: Any) -> None:
+    u = np.array([0, 3, 200], np.uint8)
+    for name in ("neg", "sign", "square"):
+        got = host(getattr(lax, name)(xp.asarray(u)))
+        np.testing.assert_array_equal(got, np.asarray(getattr(jax_x64.lax, name)(u)))
+        assert got.dtype == np.uint8
+    with pytest.raises(TypeError, match=r"lax.abs does not accept dtype uint8"):
+        lax.abs(u)
+    tree = {"a": np.float64(2.0), "b": [np.ones(2)]}
+    g = gpugrad.grad(lambda t: t["a"] * lax.stop_gradient(t)["a"]
+                     + gnp.sum(lax.stop_gradient(t["b"][0]) * t["b"][0]))(tree)
+    assert g["a"] == 2.0
+    np.testing.assert_array_equal(g["b"][0], [1.0, 1.0])
+
+
+def test_python_scalars_are_weak_in_64_bit_mode_too(x64: None) -> None:
+    # JAX 0.10 in 64-bit mode makes a Python float a float64 and refuses it beside float32;
+    # here it takes the array's dtype in both modes, as it does in JAX's default mode.
+    assert lax.add(np.ones(2, np.float32), 1.0).dtype == np.float32
+    assert lax.mul(np.ones(2, np.int32), 3).dtype == np.int32
+    assert lax.add(1.0, 2.0).dtype == np.float64
+    with pytest.raises(TypeError, match="got int64, float64"):
+        lax.add(1, 2.0)

@@ -41,7 +41,7 @@ __all__ = [
     "stop_gradient", "tan", "tanh",
 ]
 
-_SIGNED = "ifc"  # neg, abs and sign: not of unsigned integers or bools, as in JAX
+_SIGNED = "ifc"  # abs: not of unsigned integers or bools, as in JAX
 
 
 def _bitwise_not(x: Any) -> Any:
@@ -50,9 +50,9 @@ def _bitwise_not(x: Any) -> Any:
 
 # name: (the computation, the dtype kinds accepted, an example argument, its printed result)
 _TABLE: dict[str, tuple[Callable[[Any], Any], str, str, str]] = {
-    "neg": (gnp.negative, _SIGNED, "[1.0, -2.0]", "array([-1.,  2.])"),
+    "neg": (gnp.negative, NUMBER, "[1.0, -2.0]", "array([-1.,  2.])"),
     "abs": (gnp.abs, _SIGNED, "[-1.5, 2.0]", "array([1.5, 2. ])"),
-    "sign": (gnp.sign, _SIGNED, "[-3, 0, 2]", "array([-1,  0,  1])"),
+    "sign": (gnp.sign, NUMBER, "[-3, 0, 2]", "array([-1,  0,  1])"),
     "square": (gnp.square, NUMBER, "[3.0]", "array([9.])"),
     "reciprocal": (gnp.reciprocal, FLOATING, "[4.0]", "array([0.25])"),
     "exp": (gnp.exp, FLOATING, "[0.0, 1.0]", "array([1.        , 2.71828183])"),

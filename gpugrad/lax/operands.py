@@ -30,7 +30,7 @@ __all__ = ["check_kinds", "same_dtype", "same_shape", "static_ints"]
 _SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
 # The names JAX prints for the kinds an operation accepts.
 KIND_NAMES = {"b": "bool", "i": "signedinteger", "u": "unsignedinteger", "f": "floating",
-              "c": "complexfloating"}
+              "c": "complexfloating", "I": "integer"}
 FLOATING = "fc"
 NUMBER = "iufc"
 INTEGRAL = "biu"
@@ -82,7 +82,9 @@ def check_kinds(name: str, args: list[Any], kinds: str) -> None:
     complex), as JAX raises for ``lax.sin`` of integers."""
     for i, a in enumerate(args):
         if a.dtype.kind not in kinds:
-            accepted = ", ".join(dict.fromkeys(KIND_NAMES[k] for k in kinds))
+            names = [KIND_NAMES[k] for k in kinds.replace("iu", "I")] if "iu" in kinds else [
+                KIND_NAMES[k] for k in kinds]
+            accepted = ", ".join(names)
             where = f" at position {i}" if len(args) > 1 else ""
             raise TypeError(f"lax.{name} does not accept dtype {a.dtype}{where}. Accepted "
                             f"dtypes are subtypes of {accepted}; convert with "

@@ -195,6 +195,16 @@ def test_bitcast_convert_type_matches_jax(xp: Any, jax_x64: Any) -> None:
     np.testing.assert_array_equal(lax.bitcast_convert_type(pairs, np.float64), [1.0])
     with pytest.raises(ValueError, match="last axis of length 2"):
         lax.bitcast_convert_type(np.ones(3, np.float32), np.float64)
+    # What staging will record: the shapes and dtypes the evaluation gives.
+    from gpugrad.core.abstract import abstractify
+    from gpugrad.primitives.discrete import bitcast_p, bitwise_p
+
+    for dtype, arg in ((np.int8, x), (np.float64, pairs), (np.int32, x)):
+        out = lax.bitcast_convert_type(arg, dtype)
+        assert bitcast_p.abstract_eval(abstractify(arg), dtype=np.dtype(dtype)) == abstractify(out)
+    ints = np.arange(6, dtype=np.int16).reshape(2, 3)
+    aval = bitwise_p.abstract_eval(abstractify(ints), abstractify(ints[0, 0]), name="bitwise_or")
+    assert aval == abstractify(lax.bitwise_or(ints, np.int16(1)))
 
 
 def test_clamp_select_and_select_n(xp: Any, jax_x64: Any) -> None:

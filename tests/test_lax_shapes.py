@@ -186,6 +186,12 @@ def test_errors_are_jax_like() -> None:
         lax.dot(x, x)
     with pytest.raises(ValueError, match="the same length along axis 0"):
         lax.associative_scan(lambda a, b: a, (np.ones(3), np.ones(4)))
+    with pytest.raises(TypeError, match=r"lax.reduce_sum does not accept dtype bool"):
+        lax.reduce_sum(np.array([True]), (0,))
+    with pytest.raises(TypeError, match=r"lax.cumsum does not accept dtype bool"):
+        lax.cumsum(np.array([True]))
+    with pytest.raises(TypeError, match=r"lax.cumlogsumexp does not accept dtype int32"):
+        lax.cumlogsumexp(np.ones(2, np.int32))
     with pytest.raises(TypeError, match="index_dtype must be an integer dtype"):
         lax.argmax(x, 0, np.float32)
     with pytest.raises(TypeError, match="must be Python ints, not traced values"):

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import gpugrad.numpy as gnp
-from gpugrad.lax.operands import static_ints
+from gpugrad.lax.operands import NUMBER, check_kinds, static_ints
 from gpugrad.numpy._reductions import to_array
 
 __all__ = [
@@ -50,6 +50,7 @@ def reduce_sum(operand: Any, axes: Any) -> Any:
         array([ 3, 12])
     """
     x = to_array(operand)
+    check_kinds("reduce_sum", [x], NUMBER)
     axes = _axes("reduce_sum", x, axes)
     return gnp.sum(x, axis=axes, dtype=x.dtype) if axes else x
 
@@ -64,6 +65,7 @@ def reduce_prod(operand: Any, axes: Any) -> Any:
         array([3., 8.])
     """
     x = to_array(operand)
+    check_kinds("reduce_prod", [x], NUMBER)
     axes = _axes("reduce_prod", x, axes)
     return gnp.prod(x, axis=axes, dtype=x.dtype) if axes else x
 

@@ -26,28 +26,24 @@ from typing import Any
 
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
+from gpugrad.lax.operands import FLOATING, NUMBER, check_kinds
+from gpugrad.lax.slicing import slice_in_dim
 from gpugrad.numpy._reductions import to_array
 
 __all__ = ["associative_scan", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum"]
-
-
-def _strided(x: Any, axis: int, start: int, stop: int | None, step: int = 1) -> Any:
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(start, stop, step)
-    return x[tuple(index)]
 
 
 def _interleave(even: Any, odd: Any, axis: int) -> Any:
     """``even[0], odd[0], even[1], odd[1], ...`` along ``axis`` (``even`` has as many
     elements as ``odd``, or one more)."""
     n_odd = odd.shape[axis]
-    pairs = gnp.stack([_strided(even, axis, 0, n_odd), odd], axis=axis + 1)
+    pairs = gnp.stack([slice_in_dim(even, 0, n_odd, axis=axis), odd], axis=axis + 1)
     shape = list(odd.shape)
     shape[axis] = 2 * n_odd
     merged = gnp.reshape(pairs, shape)
     if even.shape[axis] == n_odd:
         return merged
-    return gnp.concatenate([merged, _strided(even, axis, n_odd, None)], axis=axis)
+    return gnp.concatenate([merged, slice_in_dim(even, n_odd, None, axis=axis)], axis=axis)
 
 
 def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = False,
@@ -93,13 +89,13 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
         n = xs[0].shape[axis]
         if n < 2:
             return xs
-        pairs = combine([_strided(x, axis, 0, n - 1, 2) for x in xs],
-                        [_strided(x, axis, 1, None, 2) for x in xs])
+        pairs = combine([slice_in_dim(x, 0, n - 1, 2, axis=axis) for x in xs],
+                        [slice_in_dim(x, 1, None, 2, axis=axis) for x in xs])
         odd = scan(pairs)  # the prefixes ending at positions 1, 3, 5, ...
         # Positions 2, 4, ...: the prefix just before, combined with the element itself.
-        before = odd if n % 2 else [_strided(o, axis, 0, -1) for o in odd]
-        even = combine(before, [_strided(x, axis, 2, None, 2) for x in xs])
-        even = [gnp.concatenate([_strided(x, axis, 0, 1), e], axis=axis)
+        before = odd if n % 2 else [slice_in_dim(o, 0, -1, axis=axis) for o in odd]
+        even = combine(before, [slice_in_dim(x, 2, None, 2, axis=axis) for x in xs])
+        even = [gnp.concatenate([slice_in_dim(x, 0, 1, axis=axis), e], axis=axis)
                 for x, e in zip(xs, even)]
         return [_interleave(e, o, axis) for e, o in zip(even, odd)]
 
@@ -110,8 +106,9 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
 
 
 def _cumulative(name: str, operand: Any, axis: int, reverse: bool,
-                along: Callable[[Any, int], Any]) -> Any:
+                along: Callable[[Any, int], Any], kinds: str = "biufc") -> Any:
     x = to_array(operand)
+    check_kinds(name, [x], kinds)
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"lax.{name}: axis {axis} is out of range for an operand of shape "
                          f"{tuple(x.shape)}")
@@ -130,7 +127,8 @@ def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
         >>> lax.cumsum(np.arange(5), reverse=True)
         array([10, 10,  9,  7,  4])
     """
-    return _cumulative("cumsum", operand, axis, reverse, lambda x, a: gnp.cumsum(x, axis=a))
+    return _cumulative("cumsum", operand, axis, reverse, lambda x, a: gnp.cumsum(x, axis=a),
+                       NUMBER)
 
 
 def cumprod(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
@@ -142,7 +140,8 @@ def cumprod(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
         >>> lax.cumprod(np.array([1.0, 2.0, 3.0]))
         array([1., 2., 6.])
     """
-    return _cumulative("cumprod", operand, axis, reverse, lambda x, a: gnp.cumprod(x, axis=a))
+    return _cumulative("cumprod", operand, axis, reverse,
+                       lambda x, a: gnp.cumprod(x, axis=a), NUMBER)
 
 
 def _scan_of(combine: Callable[[Any, Any], Any]) -> Callable[[Any, int], Any]:
@@ -182,4 +181,5 @@ def cumlogsumexp(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
         >>> lax.cumlogsumexp(np.array([0.0, 0.0, 1000.0]))[1:]
         array([6.93147181e-01, 1.00000000e+03])
     """
-    return _cumulative("cumlogsumexp", operand, axis, reverse, _scan_of(gnp.logaddexp))
+    return _cumulative("cumlogsumexp", operand, axis, reverse, _scan_of(gnp.logaddexp),
+                       FLOATING)

@@ -22,6 +22,7 @@ import numpy as np
 import gpugrad.numpy as gnp
 from gpugrad.core.concrete import array_namespace
 from gpugrad.lax.operands import same_dtype, static_ints
+from gpugrad.lax.slicing import slice_in_dim
 from gpugrad.numpy._reductions import to_array
 
 __all__ = [
@@ -246,9 +247,7 @@ def _interior(x: Any, axis: int, gap: int, value: Any) -> Any:
 
 def _cut(x: Any, axis: int, low: int, high: int) -> Any:
     """``x`` without its first ``low`` and last ``high`` elements along ``axis``."""
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(low, x.shape[axis] - high)
-    return x[tuple(index)]
+    return slice_in_dim(x, low, x.shape[axis] - high, axis=axis)
 
 
 def _extend(x: Any, axis: int, low: int, high: int, value: Any) -> Any:

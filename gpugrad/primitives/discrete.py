@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of, on_one_backend
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.indexing import ARRAY, gather_p
@@ -260,6 +261,24 @@ def _bitcast_batch(values: list[Any], dims: list[int | None], dtype: Any) -> tup
 
 
 bitcast_p.batch = _bitcast_batch
+
+
+# What staging records for the two (the other primitives get theirs with staging itself).
+def _bitwise_abstract(*avals: ShapedArray, name: str) -> ShapedArray:
+    return ShapedArray(np.broadcast_shapes(*(a.shape for a in avals)), avals[0].dtype)
+
+
+def _bitcast_abstract(aval: ShapedArray, *, dtype: Any) -> ShapedArray:
+    shape = aval.shape
+    if dtype.itemsize < aval.dtype.itemsize:
+        shape = (*shape, aval.dtype.itemsize // dtype.itemsize)
+    elif dtype.itemsize > aval.dtype.itemsize:
+        shape = shape[:-1]
+    return ShapedArray(shape, dtype)
+
+
+bitwise_p.abstract_eval = _bitwise_abstract
+bitcast_p.abstract_eval = _bitcast_abstract
 
 
 def argsort(x: Any, axis: int | None, descending: bool, dtype: Any) -> Any:

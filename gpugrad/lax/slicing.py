@@ -145,23 +145,33 @@ def _window(name: str, x: Any, start_indices: Any, sizes: tuple[int, ...]) -> tu
         raise TypeError(f"lax.{name}: the slice sizes {sizes} must be at most the operand "
                         f"shape {shape}")
     static = [_static_int(s) for s in starts]
-    if all(s is not None for s in static):
-        known = [int(s) for s in static if s is not None]
-        bounds = [min(max(s + n if s < 0 else s, 0), n - k)
-                  for s, n, k in zip(known, shape, sizes)]
-        return tuple(_slice(b, b + k) for b, k in zip(bounds, sizes))
+    bounds = _clamped(static, shape, sizes)
+    if all(b is not None for b in bounds):
+        return tuple(_slice(b, None if b is None else b + k) for b, k in zip(bounds, sizes))
     index = []
     xp = array_namespace(x)  # the window's offsets live where x does
-    for axis, (s, n, k) in enumerate(zip(starts, shape, sizes)):
-        s = to_array(s)
-        if s.ndim or s.dtype.kind not in "iu":
-            raise TypeError(f"lax.{name}: start indices must be integer scalars, got "
-                            f"{s.dtype} of shape {tuple(s.shape)}")
-        s = gnp.clip(gnp.where(s < 0, s + n, s), 0, n - k)  # traced: computed, not read
+    for axis, (s, b, n, k) in enumerate(zip(starts, bounds, shape, sizes)):
+        if b is not None:  # known: a constant run of indices
+            offsets = xp.arange(b, b + k)
+        else:
+            s = to_array(s)
+            if s.ndim or s.dtype.kind not in "iu":
+                raise TypeError(f"lax.{name}: start indices must be integer scalars, got "
+                                f"{s.dtype} of shape {tuple(s.shape)}")
+            s = gnp.clip(gnp.where(s < 0, s + n, s), 0, n - k)  # computed, never read
+            offsets = s + xp.arange(k, dtype=s.dtype)
         mesh = [1] * x.ndim
         mesh[axis] = k
-        index.append(gnp.reshape(s + xp.arange(k, dtype=s.dtype), mesh))
+        index.append(gnp.reshape(offsets, mesh))
     return tuple(index)
+
+
+def _clamped(starts: list[int | None], shape: tuple[int, ...], sizes: tuple[int, ...]
+             ) -> list[int | None]:
+    """The known starts wrapped (a negative one counts from the end) and clamped so that
+    the window fits; None where a start is not known."""
+    return [None if s is None else min(max(s + n if s < 0 else s, 0), n - k)
+            for s, n, k in zip(starts, shape, sizes)]
 
 
 def dynamic_slice(operand: Any, start_indices: Any, slice_sizes: Any) -> Any:

@@ -43,7 +43,9 @@ def _weak(x: Any) -> bool:
 def same_dtype(name: str, *args: Any, tip: str | None = None) -> list[Any]:
     """``args`` as arrays of one dtype: the typed ones must agree, and the Python scalars take
     their dtype; a ``TypeError`` naming every dtype otherwise."""
-    typed = [to_array(a) if not _weak(a) else None for a in args]
+    # NumPy scalars are host values, as typed as arrays: they go where the arrays are.
+    typed = [None if _weak(a) else np.asarray(a) if isinstance(a, np.generic) else to_array(a)
+             for a in args]
     dtypes = [t.dtype for t in typed if t is not None]
     if dtypes:
         dtype = dtypes[0]

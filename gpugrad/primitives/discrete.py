@@ -119,7 +119,8 @@ def _searchsorted_rows(a: Any, v: Any, *, side: str, dtype: Any) -> Any:
 
 
 def _bitwise(*xs: Any, name: str) -> Any:
-    return _array(getattr(namespace_of(*xs), name)(*xs))
+    xp = namespace_of(*xs)
+    return _array(getattr(xp, name)(*(xp.asarray(x) for x in xs)))  # NumPy ones: to the device
 
 
 def _bitcast(x: Any, *, dtype: Any) -> Any:

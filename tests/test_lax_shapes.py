@@ -37,7 +37,7 @@ SHAPE_CASES = [
     ("reduce_max", lambda m, a: m.reduce_max(a, (1,))),
     ("reduce_min", lambda m, a: m.reduce_min(a, (0, 1, 2))),
     ("reduce_prod", lambda m, a: m.reduce_prod(a, (2,))),
-    ("dot", lambda m, a: m.dot(a[0], a[1].T)),
+    ("dot", lambda m, a: m.dot(a[0], a[1].T, precision=m.Precision.HIGHEST)),
     ("dot_vector", lambda m, a: m.dot(a[0, 0], a[1, 1])),
     ("dot_general_batch", lambda m, a: m.dot_general(a, a, (((2,), (2,)), ((0,), (0,))))),
     ("dot_general_mixed", lambda m, a: m.dot_general(
@@ -165,6 +165,8 @@ def test_errors_are_jax_like() -> None:
     with pytest.raises(TypeError, match=r"lax.concatenate requires arguments to have the same "
                                         r"dtypes, got float64, float32"):
         lax.concatenate([x, np.ones((2, 3), np.float32)], 0)
+    with pytest.raises(TypeError, match=r"one number of dimensions, got shapes \(2, 3\), \(3,\)"):
+        lax.concatenate([x, np.ones(3)], 0)
     with pytest.raises(TypeError, match=r"lax.pad requires arguments to have the same dtypes, "
                                         r"got float64, int"):
         lax.pad(x, 0, [(0, 0, 0)] * 2)

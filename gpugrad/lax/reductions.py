@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import enum
 import string
 from typing import Any
 
@@ -26,9 +27,26 @@ from gpugrad.lax.operands import NUMBER, check_kinds, static_ints
 from gpugrad.numpy._reductions import to_array
 
 __all__ = [
-    "argmax", "argmin", "dot", "dot_general", "reduce_max", "reduce_min", "reduce_prod",
-    "reduce_sum",
+    "Precision", "argmax", "argmin", "dot", "dot_general", "reduce_max", "reduce_min",
+    "reduce_prod", "reduce_sum",
 ]
+
+
+class Precision(enum.Enum):
+    """JAX's precision requests for the products of ``dot`` and ``dot_general`` (bfloat16
+    passes on TPUs). Accepted for JAX's signatures; NumPy and CuPy always compute at the
+    operands' own precision, which is ``HIGHEST``.
+
+    Example:
+        >>> import numpy as np
+        >>> from gpugrad import lax
+        >>> lax.dot(np.ones(3), np.ones(3), precision=lax.Precision.HIGHEST)
+        array(3.)
+    """
+
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
 
 
 def _axes(name: str, x: Any, axes: Any) -> tuple[int, ...]:

@@ -231,6 +231,9 @@ def concatenate(operands: Any, dimension: int) -> Any:
     if not operands:
         raise ValueError("lax.concatenate needs at least one operand")
     arrays = same_dtype("concatenate", *operands, tip="gpugrad.numpy.concatenate")
+    if len({a.ndim for a in arrays}) > 1:
+        raise TypeError(f"lax.concatenate: the operands must have one number of dimensions, "
+                        f"got shapes {', '.join(str(tuple(a.shape)) for a in arrays)}")
     return gnp.concatenate(arrays, axis=int(dimension))
 
 

@@ -73,10 +73,20 @@ def test_gradients_match_jax(name: str, f: Any, jax_x64: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["pad_interior", "pad_negative", "dot_general_batch",
-                                  "cumlogsumexp", "cummax", "reshape_dimensions"])
+                                  "dot_general_mixed", "cumlogsumexp", "cummax", "cumsum_reverse",
+                                  "cumprod", "reshape_dimensions", "broadcast_in_dim", "squeeze",
+                                  "rev", "concatenate", "reduce_max", "reduce_prod", "dot"])
 def test_under_vmap(name: str, xp: Any) -> None:
     f = dict(SHAPE_CASES)[name]
     check_layouts(lambda a: f(lax, a), [xp.asarray(RNG.normal(size=(3, 2, 3, 4)))])
+
+
+def test_arg_extrema_and_conversions_under_vmap(xp: Any) -> None:
+    x = xp.asarray(RNG.normal(size=(3, 4, 5)) * 3)
+    check_layouts(lambda a: lax.argmax(a, 1, np.int32), [x])
+    check_layouts(lambda a: lax.argmin(a, 0, np.int64), [x])
+    check_layouts(lambda a: lax.convert_element_type(a, np.int8), [x])
+    check_layouts(lambda a: lax.full_like(a, 2.0, shape=(2,)) * lax.reduce_sum(a, (0, 1)), [x])
 
 
 def test_pad_value_is_differentiable_and_interior_of_short_axes(jax_x64: Any) -> None:

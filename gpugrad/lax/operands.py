@@ -24,7 +24,7 @@ from gpugrad.core.trace import Tracer
 from gpugrad.numpy._creation import asarray
 from gpugrad.numpy._reductions import to_array
 
-__all__ = ["check_kinds", "same_dtype", "same_shape", "static_ints"]
+__all__ = ["check_kinds", "elementwise", "same_dtype", "same_shape", "static_ints"]
 
 # The kind of dtype each Python scalar type may join (bool only joins bools).
 _SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
@@ -51,7 +51,7 @@ def same_dtype(name: str, *args: Any, tip: str | None = None) -> list[Any]:
         dtype = dtypes[0]
         fits = all(d == dtype for d in dtypes) and all(
             dtype.kind in _SCALAR_KINDS[type(a)] for a in args if _weak(a))
-    else:  # Python scalars alone: the default dtype of the widest kind, if all agree
+    else:  # Python scalars alone: all of one type, which gives its default dtype
         kinds = {type(a) for a in args}
         fits = len(kinds) == 1
         dtype = asarray(args[0]).dtype
@@ -84,9 +84,8 @@ def check_kinds(name: str, args: list[Any], kinds: str) -> None:
     complex), as JAX raises for ``lax.sin`` of integers."""
     for i, a in enumerate(args):
         if a.dtype.kind not in kinds:
-            names = [KIND_NAMES[k] for k in kinds.replace("iu", "I")] if "iu" in kinds else [
-                KIND_NAMES[k] for k in kinds]
-            accepted = ", ".join(names)
+            # Signed and unsigned together are JAX's "integer".
+            accepted = ", ".join(KIND_NAMES[k] for k in kinds.replace("iu", "I"))
             where = f" at position {i}" if len(args) > 1 else ""
             raise TypeError(f"lax.{name} does not accept dtype {a.dtype}{where}. Accepted "
                             f"dtypes are subtypes of {accepted}; convert with "

@@ -31,7 +31,7 @@ import test_vmap_random as vmap_random
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.random as gr
-from gpugrad import tree_util
+from gpugrad import lax, tree_util
 from gpugrad.config import config
 from gpugrad.core import trace as core_trace
 from gpugrad.core.abstract import ShapedArray
@@ -156,6 +156,14 @@ def _control_flow_cases(xp: Any) -> Iterator[Case]:
         yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)
     yield "blocks", lambda: gpugrad.grad(
         lambda w: checkpointing.stack([w], x.T, gpugrad.checkpoint))(x @ x.T)
+    ints = xp.asarray(np.array([[3, 5], [12, 7], [1, 0]], np.int32))
+    for name, f in [("bitwise", lambda v: lax.bitwise_xor(lax.bitwise_and(v, 6), v)),
+                    ("bitwise not", lax.bitwise_not),
+                    ("bitcast", lambda v: lax.bitcast_convert_type(v, np.float32))]:
+        yield f"{name} eager", lambda f=f: f(ints)
+        yield f"{name} vmap", lambda f=f: gpugrad.vmap(f)(ints)
+        yield f"{name} jit", lambda f=f: gpugrad.jit(f)(ints)
+    yield "nextafter", lambda: gpugrad.vmap(lax.nextafter)(x, x * 2.0)
     starts = xp.asarray(np.array([5.0, 0.5, 20.0]))
     yield "while eager", lambda: control_flow.halving(starts[0])
     yield "while jvp", lambda: gpugrad.jvp(control_flow.halving, (starts[0],), (starts[1],))

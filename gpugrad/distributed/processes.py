@@ -1,0 +1,212 @@
+"""The processes of a distributed run: joining them, who is who, and failing together.
+
+gpugrad does not start processes; MPI's launcher does (``mpiexec -n 2 python train.py``),
+and :func:`initialize` joins them through mpi4py. A single process (no launcher, or mpi4py
+not installed) is a world of size one, where every collective returns its input.
+
+A collective waits for every process. If one process raises instead of arriving, the others
+would wait forever; so after :func:`initialize`, an uncaught exception in any process sends
+its rank and message to the others (on a communicator of its own, :data:`ERROR_TAG`), and
+every wait in :mod:`gpugrad.distributed.collectives` polls for such a message and for the
+``distributed_timeout`` deadline (``gpugrad.config``, seconds) instead of blocking.
+
+Example:
+    >>> from gpugrad import distributed
+    >>> distributed.initialize()
+    >>> distributed.rank(), distributed.size(), distributed.local_rank()
+    (0, 1, 0)
+    >>> distributed.barrier()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from types import TracebackType
+from typing import Any
+
+__all__ = ["ERROR_TAG", "DistributedError", "barrier", "initialize", "is_initialized",
+           "local_rank", "rank", "size", "wait"]
+
+# The tag of the messages that carry a failed process's rank and error.
+ERROR_TAG = 7001
+# How long a failing process waits for the others to read its message before it aborts.
+_GRACE_SECONDS = 2.0
+
+
+class DistributedError(RuntimeError):
+    """Another process failed, or a collective did not complete within the timeout."""
+
+
+class _World:
+    """The state of this process's membership: MPI's communicators, or none."""
+
+    def __init__(self) -> None:
+        self.initialized = False
+        self.comm: Any = None  # the collectives' communicator (a duplicate of COMM_WORLD)
+        self.errors: Any = None  # the failure messages' communicator
+        self.rank = 0
+        self.size = 1
+        self.local_rank = 0
+        self.previous_hook: Any = None
+
+
+_world = _World()
+
+
+def _launched_by_mpi() -> bool:
+    # MPICH's hydra, Open MPI, Slurm and PMIx launchers all set one of these.
+    keys = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+    return any(key in os.environ for key in keys)
+
+
+def initialize() -> None:
+    """Join the processes started by ``mpiexec``/``mpirun`` (a no-op for one process).
+
+    Safe to call more than once. Without an MPI launcher's environment, and without mpi4py,
+    the world is this process alone.
+
+    Example:
+        >>> from gpugrad import distributed
+        >>> distributed.initialize(); distributed.size()
+        1
+    """
+    if _world.initialized:
+        return
+    _world.initialized = True
+    if not _launched_by_mpi():
+        return
+    try:
+        from mpi4py import MPI
+    except ImportError as error:
+        raise RuntimeError(
+            "gpugrad.distributed: this process was started by an MPI launcher but mpi4py is "
+            "not installed; install it with `pip install gpugrad[distributed]`") from error
+    world = MPI.COMM_WORLD
+    _world.comm = world.Dup()
+    _world.errors = world.Dup()
+    _world.rank, _world.size = world.Get_rank(), world.Get_size()
+    # The processes that share this machine's memory: their order picks each one's GPU.
+    node = world.Split_type(MPI.COMM_TYPE_SHARED, key=_world.rank)
+    _world.local_rank = node.Get_rank()
+    node.Free()
+    _use_local_gpu()
+    if _world.size > 1:
+        _world.previous_hook = sys.excepthook
+        sys.excepthook = _report_and_abort
+
+
+def _use_local_gpu() -> None:
+    """Make the GPU numbered by the local rank (modulo the GPUs present) CuPy's current one,
+    before anything allocates on the device."""
+    from gpugrad.backend import cupy_status
+
+    if not cupy_status()[0]:
+        return
+    import cupy
+
+    cupy.cuda.Device(_world.local_rank % cupy.cuda.runtime.getDeviceCount()).use()
+
+
+def is_initialized() -> bool:
+    """Whether :func:`initialize` has run in this process."""
+    return _world.initialized
+
+
+def rank() -> int:
+    """This process's index among all processes, from 0 (0 before :func:`initialize`)."""
+    return _world.rank
+
+
+def size() -> int:
+    """The number of processes (1 before :func:`initialize` or without a launcher)."""
+    return _world.size
+
+
+def local_rank() -> int:
+    """This process's index among the processes on its machine (its GPU's index)."""
+    return _world.local_rank
+
+
+def communicator() -> Any:
+    """The mpi4py communicator of the collectives (None for a single process)."""
+    return _world.comm
+
+
+def barrier() -> None:
+    """Wait until every process has reached this call (with the collectives' timeout).
+
+    Example:
+        >>> from gpugrad import distributed
+        >>> distributed.barrier()
+    """
+    if _world.size > 1:
+        wait(_world.comm.Ibarrier(), "barrier")
+
+
+def _timeout() -> float:
+    from gpugrad.config import config
+
+    return float(config.distributed_timeout)
+
+
+def wait(request: Any, what: str) -> None:
+    """Wait for the non-blocking MPI ``request`` of the collective ``what``, failing with a
+    :class:`DistributedError` when another process reports a failure or the timeout passes."""
+    if request.Test():  # small messages are often done already
+        return
+    start = time.monotonic()
+    deadline = start + _timeout()
+    spins = 0
+    while not request.Test():
+        spins += 1
+        if spins < 256:
+            continue  # spinning first keeps a short wait's latency at MPI's own
+        if spins % 32 == 0:
+            _raise_if_a_process_failed(what)
+            now = time.monotonic()
+            if now > deadline:
+                raise DistributedError(
+                    f"{what} on process {_world.rank} did not complete within "
+                    f"{_timeout():g} s (gpugrad.config.distributed_timeout): another process "
+                    "is stuck, slower than the timeout, or calls a different collective")
+            if now - start > 0.01:
+                time.sleep(1e-4)  # a long wait (a slow process): stop burning the core
+                continue
+        # Then yield the core at each test: with more processes than cores (or other work
+        # on them), the process being waited for may need this one's core to arrive.
+        os.sched_yield()
+
+
+def _raise_if_a_process_failed(what: str) -> None:
+    from mpi4py import MPI
+
+    status = MPI.Status()
+    if _world.errors.Iprobe(source=MPI.ANY_SOURCE, tag=ERROR_TAG, status=status):
+        source = status.Get_source()
+        message = _world.errors.recv(source=source, tag=ERROR_TAG)
+        raise DistributedError(f"{what} on process {_world.rank} stopped: process {source} "
+                               f"failed with {message}")
+
+
+def _report_and_abort(kind: type[BaseException], error: BaseException,
+                      tb: TracebackType | None) -> None:
+    """sys.excepthook after initialize: print, tell the other processes, end them all."""
+    traceback.print_exception(kind, error, tb)
+    sys.stderr.flush()
+    if not isinstance(error, DistributedError) or "stopped: process" not in str(error):
+        # The first failure tells the others; a process failing because of another's
+        # failure only exits (its message names the first).
+        text = f"{kind.__name__}: {error}"
+        peers = [r for r in range(_world.size) if r != _world.rank]
+        requests = [_world.errors.isend(text, dest=r, tag=ERROR_TAG) for r in peers]
+        deadline = time.monotonic() + _GRACE_SECONDS
+        # Give the others a moment to read it and print their own error before the abort.
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
+            if all(req.Test() for req in requests) and time.monotonic() > deadline - 1.5:
+                break
+        _world.comm.Abort(1)
+    os._exit(1)  # not MPI_Finalize, which would wait for processes that may be stuck

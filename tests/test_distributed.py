@@ -1,0 +1,104 @@
+"""gpugrad.distributed across real processes: ``mpiexec -n 2`` and ``-n 3`` (pip's mpi4py and
+MPICH wheel) run ``tools/distributed_worker.py``, which checks every collective on pytrees of
+several dtypes and shapes, the differentiable all_reduce against one process's gradient, the
+data-parallel example against one process on the whole batch, and the mismatched-tree error;
+a process that raises, or never arrives, must end the run with its rank named, not hang.
+The single-process behaviour and the errors of bad calls are checked in this process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import distributed
+from gpugrad.test_util import check_grads
+
+ROOT = Path(__file__).resolve().parent.parent
+# The MPICH wheel puts mpiexec beside the interpreter of the environment it is installed in.
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+LIMIT = 50  # seconds for one launch; a hang would be caught here, not by CI's own timeout
+
+
+def _launch(processes: int, check: str, timeout: float = 20.0
+            ) -> subprocess.CompletedProcess[str]:
+    assert MPIEXEC.exists(), f"{MPIEXEC} is missing: pip install gpugrad[distributed]"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "GPUGRAD_DISTRIBUTED_TIMEOUT": str(timeout)}
+    env.pop("GPUGRAD_CUPY_STANDIN", None)  # the worker uses NumPy arrays: MPI, not NCCL
+    return subprocess.run(
+        [str(MPIEXEC), "-n", str(processes), sys.executable, "-m", "tools.distributed_worker",
+         check], cwd=ROOT, env=env, capture_output=True, text=True, timeout=LIMIT)
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_collectives_derivatives_example_and_mismatch(processes):
+    proc = _launch(processes, "checks")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for check in ("collectives", "derivatives", "example", "mismatch"):
+        for rank in range(processes):
+            assert f"ok {check} on process {rank}" in proc.stdout, proc.stdout + proc.stderr
+    assert "largest difference from one process on the whole batch" in proc.stdout
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_a_process_that_raises_ends_the_others_with_its_rank_and_error(processes):
+    proc = _launch(processes, "failure")
+    assert proc.returncode != 0
+    assert "ValueError: process one broke on purpose" in proc.stderr
+    # Process 0 was waiting in all_reduce: it fails, naming process 1 and its error.
+    assert ("all_reduce on process 0 stopped: process 1 failed with ValueError: process one "
+            "broke on purpose") in proc.stderr, proc.stderr
+
+
+def test_a_process_that_never_arrives_ends_the_run_after_the_timeout():
+    proc = _launch(2, "hang", timeout=2.0)
+    assert proc.returncode != 0
+    assert "all_reduce on process 0 did not complete within 2 s" in proc.stderr, proc.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# One process: every collective returns its input; the rules seen through check_grads.
+
+def test_one_process_is_a_world_of_one():
+    distributed.initialize()
+    assert (distributed.rank(), distributed.size(), distributed.local_rank()) == (0, 1, 0)
+    tree = {"a": np.arange(3.0), "b": [np.int32(4)]}
+    out = distributed.all_reduce(tree, "mean")
+    np.testing.assert_array_equal(out["a"], tree["a"])
+    assert out["b"][0].dtype == np.int32 and out["b"][0].shape == ()
+    gathered = distributed.all_gather(tree)
+    assert gathered["a"].shape == (1, 3) and gathered["b"][0].shape == (1,)
+
+
+def test_the_primitive_differentiates_to_second_order():
+    f = lambda x: distributed.all_reduce({"y": gpugrad.numpy.sin(x) * x}, "sum")["y"]
+    check_grads(f, (np.linspace(-1.0, 1.0, 4),), order=2, modes=("fwd", "rev"))
+    g = lambda x: distributed.all_reduce([x ** 3], "mean")[0]
+    check_grads(g, (np.array([0.5, 2.0]),), order=2, modes=("fwd", "rev"))
+
+
+def test_bad_calls_say_what_is_wrong():
+    with pytest.raises(ValueError, match="op must be one of sum, mean, max, min; got 'prod'"):
+        distributed.all_reduce(np.ones(2), "prod")
+    with pytest.raises(ValueError, match="root must be a process index below 1, got 2"):
+        distributed.broadcast(np.ones(2), root=2)
+    with pytest.raises(TypeError, match=r"op='max' has no derivative"):
+        gpugrad.grad(lambda x: distributed.all_reduce(x, "max"))(1.0)
+
+
+def test_the_timeout_is_a_documented_option():
+    from gpugrad.config import OPTIONS, config
+
+    assert OPTIONS["distributed_timeout"].env == "GPUGRAD_DISTRIBUTED_TIMEOUT"
+    before = config.distributed_timeout
+    config.update("distributed_timeout", "12.5")
+    assert config.distributed_timeout == 12.5
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        config.update("distributed_timeout", "0")
+    config.update("distributed_timeout", before)

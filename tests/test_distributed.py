@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -102,3 +103,103 @@ def test_the_timeout_is_a_documented_option():
     with pytest.raises(ValueError, match="positive number of seconds"):
         config.update("distributed_timeout", "0")
     config.update("distributed_timeout", before)
+
+
+# ---------------------------------------------------------------------------------------
+# The NCCL path without a GPU: CuPy's stand-in (host memory behind ``.data.ptr``) and a
+# stand-in for ``cupy.cuda.nccl``, which the CuPy stand-in lacks. It plays a world of two
+# processes that hold the same values, acting on the memory the pointers name, so the
+# calls' pointers, counts, datatypes and operations are checked by the results.
+
+_NCCL_TYPES = {name: index for index, name in enumerate(
+    ["INT8", "UINT8", "INT32", "UINT32", "INT64", "UINT64", "FLOAT16", "FLOAT32", "FLOAT64"])}
+
+
+class _FakeNcclCommunicator:
+    calls: ClassVar[list[tuple]] = []  # every call of the test, in order
+
+    def __init__(self, ndev, unique_id, rank):
+        assert (ndev, rank, len(unique_id)) == (2, 0, 128)
+
+    @staticmethod
+    def _view(ptr, count, datatype):
+        import ctypes
+
+        dtype = np.dtype(list(_NCCL_TYPES)[datatype].lower())
+        raw = (ctypes.c_char * (count * dtype.itemsize)).from_address(ptr)
+        return np.frombuffer(raw, dtype)
+
+    def allReduce(self, send, recv, count, datatype, op, stream):
+        self.calls.append(("allReduce", send == recv, count, datatype, op))
+        values = self._view(send, count, datatype).copy()
+        self._view(recv, count, datatype)[:] = values * 2 if op == 0 else values
+
+    def broadcast(self, send, recv, count, datatype, root, stream):
+        self.calls.append(("broadcast", send == recv, count, datatype, root))
+
+    def allGather(self, send, recv, count, datatype, stream):
+        self.calls.append(("allGather", send == recv, count, datatype))
+        out = self._view(recv, 2 * count, datatype)
+        out[:count] = out[count:] = self._view(send, count, datatype)
+
+    def abort(self):
+        self.calls.append(("abort",))
+
+
+def _fake_nccl():
+    import types
+
+    module = types.ModuleType("cupy.cuda.nccl")
+    module.get_unique_id = lambda: tuple(range(128))
+    module.NcclCommunicator = _FakeNcclCommunicator
+    for name, index in _NCCL_TYPES.items():
+        setattr(module, f"NCCL_{name}", index)
+    module.NCCL_SUM, module.NCCL_MAX, module.NCCL_MIN = 0, 1, 2
+    return module
+
+
+class _FakeEvent:  # cupy.cuda.Event, absent from the stand-in: the GPU is always done
+    def __init__(self, block=False, disable_timing=False):
+        self.done = False
+
+    def record(self, stream=None):
+        self.done = True
+
+
+def test_cupy_leaves_go_through_nccl_on_their_own_buffers(monkeypatch):
+    from mpi4py import MPI
+
+    from gpugrad.distributed import processes, transports
+    from tools import cupy_standin
+
+    with cupy_standin.installed():
+        import cupy
+
+        monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", _fake_nccl())
+        monkeypatch.setattr(cupy.cuda, "Event", _FakeEvent, raising=False)
+        monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+        monkeypatch.setattr(processes._world, "size", 2)
+        monkeypatch.setattr(transports, "_made", {})
+        _FakeNcclCommunicator.calls = []
+        tree = {"w": cupy.asarray(np.arange(6.0, dtype=np.float32).reshape(2, 3)),
+                "b": cupy.asarray(np.ones(2, np.float32)),
+                "z": cupy.asarray(np.array([1 + 2j])), "n": cupy.asarray(np.arange(3))}
+        summed = distributed.all_reduce(tree, "sum")
+        assert type(summed["w"]).__module__ == "cupy"
+        np.testing.assert_array_equal(cupy.asnumpy(summed["w"]), 2 * np.arange(6.0).reshape(2, 3))
+        np.testing.assert_array_equal(cupy.asnumpy(summed["z"]), [2 + 4j])
+        mean = distributed.all_reduce({"w": tree["w"]}, "mean")["w"]
+        np.testing.assert_array_equal(cupy.asnumpy(mean), np.arange(6.0).reshape(2, 3))
+        gathered = distributed.all_gather({"n": tree["n"]})["n"]
+        np.testing.assert_array_equal(cupy.asnumpy(gathered), [[0, 1, 2], [0, 1, 2]])
+        np.testing.assert_array_equal(cupy.asnumpy(distributed.broadcast(tree)["b"]), [1, 1])
+        with pytest.raises(TypeError, match="NCCL has no type for"):
+            distributed.all_reduce({"h": cupy.asarray(np.ones(2, np.float16)).astype(
+                np.dtype("longdouble"))})
+    f32, f64, i64 = (_NCCL_TYPES[t] for t in ("FLOAT32", "FLOAT64", "INT64"))
+    # One call per dtype, in place: complex128 as twice as many float64.
+    assert _FakeNcclCommunicator.calls == [
+        ("allReduce", True, 2, f64, 0), ("allReduce", True, 8, f32, 0),
+        ("allReduce", True, 3, i64, 0), ("allReduce", True, 6, f32, 0),
+        ("allGather", False, 3, i64), ("broadcast", True, 2, f64, 0),
+        ("broadcast", True, 8, f32, 0), ("broadcast", True, 3, i64, 0)]

@@ -43,8 +43,9 @@ def gradients(seed: int) -> list[dict[str, np.ndarray]]:
 
 
 def _time_blocks(kinds: dict[str, Callable[[], Any]], calls: int, blocks: int
-                 ) -> dict[str, float]:
-    """The median over ``blocks`` of the mean time per call of each kind (interleaved)."""
+                 ) -> dict[str, tuple[float, float]]:
+    """The median and the best over ``blocks`` of the mean time per call of each kind
+    (interleaved)."""
     from gpugrad import distributed
 
     samples: dict[str, list[float]] = {name: [] for name in kinds}
@@ -56,8 +57,7 @@ def _time_blocks(kinds: dict[str, Callable[[], Any]], calls: int, blocks: int
             for _ in range(per_block):
                 call()
             samples[name].append((time.perf_counter() - start) / per_block)
-    # Every process reports what process 0 measured, so that all print the same line.
-    return {name: float(np.median(times)) for name, times in samples.items()}
+    return {name: (float(np.median(times)), min(times)) for name, times in samples.items()}
 
 
 def measure_all_reduce(calls: int) -> None:
@@ -82,13 +82,14 @@ def measure_all_reduce(calls: int) -> None:
         "all_reduce sum": lambda: distributed.all_reduce(tree, "sum"),
         "all_reduce mean": lambda: distributed.all_reduce(tree, "mean"),
     }
-    times = _time_blocks(kinds, calls, blocks=10)
+    times = _time_blocks(kinds, calls, blocks=20)
     if rank == 0:
-        floor = times["mpi4py Allreduce (floor)"]
+        median_floor, best_floor = times["mpi4py Allreduce (floor)"]
         print(f"{distributed.size()} processes, {count} float32 in {2 * len(tree)} leaves, "
-              f"{os.cpu_count()} CPUs")
-        for name, seconds in times.items():
-            print(f"  {name:26s} {seconds * 1e3:8.3f} ms/call  {seconds / floor:5.2f}x floor")
+              f"{os.cpu_count()} CPUs; per call, median (best) of 20 blocks:")
+        for name, (median, best) in times.items():
+            print(f"  {name:26s} {median * 1e3:7.3f} ms ({best * 1e3:7.3f})  "
+                  f"{median / median_floor:5.2f}x ({best / best_floor:4.2f}x) floor")
 
 
 def weak_scaling(processes: int, steps: int) -> None:
@@ -111,7 +112,7 @@ def _run_under_mpiexec(n: int, args: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -63,6 +63,12 @@ def check_collectives() -> str:
     _assert_trees_equal(distributed.all_reduce(floats, "mean"),
                         over_ranks(np.mean, [{"w": t["w"], "layers": t["layers"]}
                                              for t in numeric]))
+    # A result kept alive is never the buffer of a later call (buffers are reused only when
+    # no leaf of the previous result remains).
+    first = distributed.all_reduce(floats, "sum")
+    kept = tree_map(np.copy, first)
+    distributed.all_reduce(tree_map(lambda x: x + 1, floats), "sum")
+    _assert_trees_equal(first, kept)
     root = size - 1
     _assert_trees_equal(distributed.broadcast(trees[rank], root=root), trees[root])
     _assert_trees_equal(distributed.all_gather(trees[rank]),

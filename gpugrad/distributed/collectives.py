@@ -68,7 +68,7 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
         return leaves
     layout = Layout.of(leaves)
     _check_same_tree(layout, "all_reduce")
-    buffers = layout.pack(leaves)
+    buffers = layout.pack_reusing(leaves)
     out = []
     for group, buffer in zip(layout.groups, buffers):
         reduced = _transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))

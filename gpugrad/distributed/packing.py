@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,32 @@ class Layout:
         leaves = tree_flatten(tree)[0]
         return [pack_leaves([leaves[i] for i in group.positions]) for group in self.groups]
 
+    def pack_reusing(self, tree: Any) -> list[Any]:
+        """As :meth:`pack`, but into the buffers of this layout's previous call where nothing
+        outside refers to them any more (no leaf of that result is alive): memory already
+        touched, where a fresh buffer of megabytes costs its page faults (measured: a third
+        of an all_reduce of 2.6 MB between 2 processes)."""
+        leaves = tree_flatten(tree)[0]
+        buffers = []
+        for index, group in enumerate(self.groups):
+            parts = [leaves[i] for i in group.positions]
+            spare = _SPARES.get((self.digest, index))
+            # References: the dict, `spare`, and getrefcount's argument; a leaf view of an
+            # earlier result would add its own (a view keeps its base alive).
+            if (spare is None or sys.getrefcount(spare) > 3 or spare.base is not None
+                    or spare.dtype != group.dtype
+                    or spare.size != group.offsets[-1]
+                    or not all(isinstance(x, np.ndarray) for x in parts)):
+                buffer = pack_leaves(parts)
+                if isinstance(buffer, np.ndarray):
+                    _SPARES[(self.digest, index)] = buffer
+            else:
+                buffer = spare
+                np.concatenate([x.reshape(-1) for x in parts], out=buffer)
+            del spare
+            buffers.append(buffer)
+        return buffers
+
     def unpack(self, buffers: list[Any]) -> Any:
         """The tree again, each leaf a view into ``buffers``."""
         leaves: list[Any] = [None] * len(self.shapes)
@@ -82,11 +109,15 @@ def pack_leaves(leaves: list[Any]) -> Any:
 
     xp = namespace_of(*leaves)
     if len(leaves) == 1:
-        return xp.array(leaves[0], copy=True).reshape(-1)
+        # Copied after the reshape, so the buffer owns its memory: the results' views then
+        # refer to it, which is what pack_reusing counts.
+        return xp.array(xp.reshape(leaves[0], -1), copy=True)
     return xp.concatenate([xp.reshape(leaf, -1) for leaf in leaves])
 
 
 _CACHE: dict[Any, Layout] = {}
+# The last buffer packed for each (layout, dtype group), kept for reuse (pack_reusing).
+_SPARES: dict[tuple[int, int], Any] = {}
 
 
 def _make(treedef: Any, shapes: tuple[tuple[int, ...], ...],

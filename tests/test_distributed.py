@@ -119,7 +119,8 @@ class _FakeNcclCommunicator:
     calls: ClassVar[list[tuple]] = []  # every call of the test, in order
 
     def __init__(self, ndev, unique_id, rank):
-        assert (ndev, rank, len(unique_id)) == (2, 0, 128)
+        assert rank < ndev and len(unique_id) == 128
+        self.ndev = ndev
 
     @staticmethod
     def _view(ptr, count, datatype):
@@ -132,15 +133,15 @@ class _FakeNcclCommunicator:
     def allReduce(self, send, recv, count, datatype, op, stream):
         self.calls.append(("allReduce", send == recv, count, datatype, op))
         values = self._view(send, count, datatype).copy()
-        self._view(recv, count, datatype)[:] = values * 2 if op == 0 else values
+        self._view(recv, count, datatype)[:] = values * self.ndev if op == 0 else values
 
     def broadcast(self, send, recv, count, datatype, root, stream):
         self.calls.append(("broadcast", send == recv, count, datatype, root))
 
     def allGather(self, send, recv, count, datatype, stream):
         self.calls.append(("allGather", send == recv, count, datatype))
-        out = self._view(recv, 2 * count, datatype)
-        out[:count] = out[count:] = self._view(send, count, datatype)
+        out = self._view(recv, self.ndev * count, datatype).reshape(self.ndev, count)
+        out[:] = self._view(send, count, datatype)
 
     def abort(self):
         self.calls.append(("abort",))
@@ -166,10 +167,10 @@ class _FakeEvent:  # cupy.cuda.Event, absent from the stand-in: the GPU is alway
         self.done = True
 
 
-def test_cupy_leaves_go_through_nccl_on_their_own_buffers(monkeypatch):
-    from mpi4py import MPI
-
-    from gpugrad.distributed import processes, transports
+@pytest.fixture
+def fake_nccl(monkeypatch):
+    """CuPy's stand-in as ``cupy``, with the NCCL and Event stand-ins; a fresh transport."""
+    from gpugrad.distributed import transports
     from tools import cupy_standin
 
     with cupy_standin.installed():
@@ -177,25 +178,41 @@ def test_cupy_leaves_go_through_nccl_on_their_own_buffers(monkeypatch):
 
         monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", _fake_nccl())
         monkeypatch.setattr(cupy.cuda, "Event", _FakeEvent, raising=False)
-        monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
-        monkeypatch.setattr(processes._world, "size", 2)
         monkeypatch.setattr(transports, "_made", {})
         _FakeNcclCommunicator.calls = []
-        tree = {"w": cupy.asarray(np.arange(6.0, dtype=np.float32).reshape(2, 3)),
-                "b": cupy.asarray(np.ones(2, np.float32)),
-                "z": cupy.asarray(np.array([1 + 2j])), "n": cupy.asarray(np.arange(3))}
-        summed = distributed.all_reduce(tree, "sum")
-        assert type(summed["w"]).__module__ == "cupy"
-        np.testing.assert_array_equal(cupy.asnumpy(summed["w"]), 2 * np.arange(6.0).reshape(2, 3))
-        np.testing.assert_array_equal(cupy.asnumpy(summed["z"]), [2 + 4j])
-        mean = distributed.all_reduce({"w": tree["w"]}, "mean")["w"]
-        np.testing.assert_array_equal(cupy.asnumpy(mean), np.arange(6.0).reshape(2, 3))
-        gathered = distributed.all_gather({"n": tree["n"]})["n"]
-        np.testing.assert_array_equal(cupy.asnumpy(gathered), [[0, 1, 2], [0, 1, 2]])
-        np.testing.assert_array_equal(cupy.asnumpy(distributed.broadcast(tree)["b"]), [1, 1])
-        with pytest.raises(TypeError, match="NCCL has no type for"):
-            distributed.all_reduce({"h": cupy.asarray(np.ones(2, np.float16)).astype(
-                np.dtype("longdouble"))})
+        yield cupy
+
+
+def test_the_device_checks_nccl_part_runs_on_one_process(fake_nccl):
+    from tools import distributed_worker
+
+    assert distributed_worker.check_nccl() == "nccl"
+    # float32, float64, int32, int64: 3 reductions, a complex sum, a broadcast, a gather each.
+    assert len(_FakeNcclCommunicator.calls) == 4 * 3 + 1 + 4 + 4
+
+
+def test_cupy_leaves_go_through_nccl_on_their_own_buffers(fake_nccl, monkeypatch):
+    from mpi4py import MPI
+
+    from gpugrad.distributed import processes
+
+    cupy = fake_nccl
+    monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+    monkeypatch.setattr(processes._world, "size", 2)
+    tree = {"w": cupy.asarray(np.arange(6.0, dtype=np.float32).reshape(2, 3)),
+            "b": cupy.asarray(np.ones(2, np.float32)),
+            "z": cupy.asarray(np.array([1 + 2j])), "n": cupy.asarray(np.arange(3))}
+    summed = distributed.all_reduce(tree, "sum")
+    assert type(summed["w"]).__module__ == "cupy"
+    np.testing.assert_array_equal(cupy.asnumpy(summed["w"]), 2 * np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(cupy.asnumpy(summed["z"]), [2 + 4j])
+    mean = distributed.all_reduce({"w": tree["w"]}, "mean")["w"]
+    np.testing.assert_array_equal(cupy.asnumpy(mean), np.arange(6.0).reshape(2, 3))
+    gathered = distributed.all_gather({"n": tree["n"]})["n"]
+    np.testing.assert_array_equal(cupy.asnumpy(gathered), [[0, 1, 2], [0, 1, 2]])
+    np.testing.assert_array_equal(cupy.asnumpy(distributed.broadcast(tree)["b"]), [1, 1])
+    with pytest.raises(TypeError, match="NCCL has no type for int16"):
+        distributed.all_reduce({"h": cupy.asarray(np.ones(2, np.int16))})
     f32, f64, i64 = (_NCCL_TYPES[t] for t in ("FLOAT32", "FLOAT64", "INT64"))
     # One call per dtype, in place: complex128 as twice as many float64.
     assert _FakeNcclCommunicator.calls == [

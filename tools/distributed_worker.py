@@ -2,7 +2,9 @@
 
 ``python -m tools.distributed_worker checks`` runs every check below and prints ``ok <name>``
 for each (any failure raises, which makes every process fail); ``failure`` makes process 1
-raise before a collective that the others wait in; ``hang`` makes process 1 never arrive.
+raise before a collective that the others wait in; ``hang`` makes process 1 never arrive;
+``nccl`` (on GPUs, ``benchmarks/device_check.sh``: one process, or one per GPU under
+``mpiexec``) runs NCCL's three collectives on CuPy buffers against NumPy.
 Every process can compute every other's inputs (they depend only on the rank), so each
 checks the collectives' results against NumPy on its own.
 
@@ -25,7 +27,8 @@ import gpugrad.numpy as gnp
 from gpugrad import distributed
 from gpugrad.tree_util import tree_leaves, tree_map
 
-__all__ = ["check_collectives", "check_derivatives", "check_example", "check_mismatch", "main"]
+__all__ = ["check_collectives", "check_derivatives", "check_example", "check_mismatch",
+           "check_nccl", "main"]
 
 
 def _tree(rank: int) -> dict[str, Any]:
@@ -128,6 +131,36 @@ def check_mismatch() -> str:
     raise AssertionError("mismatched trees were not detected")
 
 
+def check_nccl() -> str:
+    """NCCL's all_reduce, broadcast and all_gather on GPU buffers packed from CuPy leaves,
+    against NumPy; through the transport itself, so that one process on one GPU runs it."""
+    import cupy
+
+    from gpugrad.distributed import transports
+    from gpugrad.distributed.packing import Layout
+
+    rank, size = distributed.rank(), distributed.size()
+    trees = [{k: v for k, v in _tree(r).items() if k != "mask"} for r in range(size)]
+    nccl = transports.nccl_transport()
+    layout = Layout.of(trees[rank])
+    on_gpu = tree_map(cupy.asarray, trees[rank])
+    for op, f in (("sum", np.sum), ("max", np.max), ("min", np.min)):
+        got = layout.unpack([nccl.all_reduce(b, op) for b in layout.pack(on_gpu)])
+        want = tree_map(lambda *xs, f=f: f(np.stack(xs), axis=0).astype(xs[0].dtype), *trees)
+        _assert_trees_equal(tree_map(cupy.asnumpy, got), want)
+    z = cupy.asarray(np.array([1 + 2j, -3j]) * (rank + 1))  # complex: pairs of float64
+    np.testing.assert_array_equal(cupy.asnumpy(nccl.all_reduce(z.copy(), "sum")),
+                                  np.array([1 + 2j, -3j]) * sum(range(1, size + 1)))
+    buffers = layout.pack(tree_map(cupy.asarray, trees[rank]))
+    root = size - 1
+    got = layout.unpack([nccl.broadcast(b, root) for b in buffers])
+    _assert_trees_equal(tree_map(cupy.asnumpy, got), trees[root])
+    for b in layout.pack(tree_map(cupy.asarray, trees[rank])):
+        gathered = cupy.asnumpy(nccl.all_gather(b, size))
+        np.testing.assert_array_equal(gathered[rank], cupy.asnumpy(b))
+    return "nccl"
+
+
 def main(argv: list[str]) -> None:
     """Run the checks named by ``argv[0]`` (see the module's docstring)."""
     distributed.initialize()
@@ -135,6 +168,8 @@ def main(argv: list[str]) -> None:
     if what == "checks":
         for check in (check_collectives, check_derivatives, check_example, check_mismatch):
             print(f"ok {check()} on process {distributed.rank()}", flush=True)
+    elif what == "nccl":
+        print(f"ok {check_nccl()} on process {distributed.rank()}", flush=True)
     elif what in ("failure", "hang"):
         if distributed.rank() == 1:
             if what == "failure":

@@ -58,7 +58,8 @@ class NcclTransport:
 
         self.nccl = nccl
         unique_id = nccl.get_unique_id() if processes.rank() == 0 else None
-        unique_id = processes.communicator().bcast(unique_id, root=0)
+        if processes.size() > 1:  # one process (a check on one GPU) needs no MPI
+            unique_id = processes.communicator().bcast(unique_id, root=0)
         self.comm = nccl.NcclCommunicator(processes.size(), unique_id, processes.rank())
         self.ops = {"sum": nccl.NCCL_SUM, "max": nccl.NCCL_MAX, "min": nccl.NCCL_MIN,
                     "lor": nccl.NCCL_MAX, "land": nccl.NCCL_MIN}  # on bools seen as uint8

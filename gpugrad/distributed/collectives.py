@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -67,8 +68,9 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
     if processes.size() == 1 or not leaves:
         return leaves
     layout = Layout.of(leaves)
-    _check_same_tree(layout, "all_reduce")
+    checked = _check_same_tree(layout, "all_reduce")
     buffers = layout.pack_reusing(leaves)
+    checked()
     out = []
     for group, buffer in zip(layout.groups, buffers):
         reduced = _transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))
@@ -98,8 +100,10 @@ def broadcast(tree: Any, root: int = 0) -> Any:
     if processes.size() == 1:
         return tree
     layout = Layout.of(tree)
-    _check_same_tree(layout, "broadcast")
-    buffers = [_transport(b).broadcast(b, root) for b in layout.pack(tree)]
+    checked = _check_same_tree(layout, "broadcast")
+    packed = layout.pack(tree)
+    checked()
+    buffers = [_transport(b).broadcast(b, root) for b in packed]
     return layout.unpack(buffers)
 
 
@@ -117,8 +121,10 @@ def all_gather(tree: Any) -> Any:
     count = processes.size()
     layout = Layout.of(tree)
     if count > 1:
-        _check_same_tree(layout, "all_gather")
-        gathered = [_transport(b).all_gather(b, count) for b in layout.pack(tree)]
+        checked = _check_same_tree(layout, "all_gather")
+        packed = layout.pack(tree)
+        checked()
+        gathered = [_transport(b).all_gather(b, count) for b in packed]
     else:
         gathered = [b.reshape(1, -1) for b in layout.pack(tree)]
     leaves: list[Any] = [None] * len(layout.shapes)
@@ -154,20 +160,27 @@ def _transport(buffer: Any) -> Any:
     return transports.mpi_transport()
 
 
-def _check_same_tree(layout: Layout, what: str) -> None:
-    """Raise, in every process, when the processes' trees differ (one small message when
-    they agree: the maximum of the signature's hash and of its negation)."""
+def _check_same_tree(layout: Layout, what: str) -> Callable[[], None]:
+    """Start checking that every process holds a tree like ``layout`` (one small message:
+    the maximum of the signature's hash and of its negation); the function returned waits
+    for it and raises, in every process, when the trees differ. The caller packs its
+    buffers in between, which hides the message's latency behind the copy."""
     comm = processes.communicator()
     from mpi4py import MPI
 
     mine = np.array([layout.digest, -layout.digest], dtype=np.int64)
     agreed = np.empty_like(mine)
-    processes.wait(comm.Iallreduce(mine, agreed, op=MPI.MAX), what)
-    if (agreed == mine).all():
-        return  # every digest equals the largest and the smallest: all the same
-    descriptions = comm.allgather(layout.description)
-    differing = [f"process {r}: {d}" for r, d in enumerate(descriptions)
-                 if d != descriptions[0]]
-    raise ValueError(
-        f"{what}: the processes passed different trees (structure, shapes or dtypes); "
-        f"process 0: {descriptions[0]}; " + "; ".join(differing))
+    request = comm.Iallreduce(mine, agreed, op=MPI.MAX)
+
+    def finish() -> None:
+        processes.wait(request, what)
+        if (agreed == mine).all():
+            return  # every digest equals the largest and the smallest: all the same
+        descriptions = comm.allgather(layout.description)
+        differing = [f"process {r}: {d}" for r, d in enumerate(descriptions)
+                     if d != descriptions[0]]
+        raise ValueError(
+            f"{what}: the processes passed different trees (structure, shapes or dtypes); "
+            f"process 0: {descriptions[0]}; " + "; ".join(differing))
+
+    return finish

@@ -220,3 +220,32 @@ def test_cupy_leaves_go_through_nccl_on_their_own_buffers(fake_nccl, monkeypatch
         ("allReduce", True, 3, i64, 0), ("allReduce", True, 6, f32, 0),
         ("allGather", False, 3, i64), ("broadcast", True, 2, f64, 0),
         ("broadcast", True, 8, f32, 0), ("broadcast", True, 3, i64, 0)]
+
+
+def test_the_derivative_convention_is_jaxs_psum_under_pmap():
+    """JAX (two host devices, in a child process) differentiates psum under pmap to size()
+    times the gradient of the total, the convention the worker checks every process's
+    all_reduce against; here JAX's numbers against gpugrad's for the worker's function."""
+    pytest.importorskip("jax")
+    from tools.distributed_worker import _local_loss
+
+    script = (
+        "import json, jax, jax.numpy as jnp\n"
+        "jax.config.update('jax_enable_x64', True)\n"
+        "f = lambda x: jnp.sum(jnp.sin(x) * jnp.arange(1.0, 4.0)) ** 2\n"
+        "xs = jnp.stack([jnp.linspace(-1.0, 1.0, 3) * (r + 1) for r in range(2)])\n"
+        "for name, reduce in (('sum', jax.lax.psum), ('mean', jax.lax.pmean)):\n"
+        "    g = jax.pmap(jax.grad(lambda x: reduce(f(x), 'i')), axis_name='i')(xs)\n"
+        "    print(json.dumps([name, g.tolist()]))\n")
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    jax_grads = dict(json.loads(line) for line in proc.stdout.splitlines())
+    xs = [np.linspace(-1.0, 1.0, 3) * (r + 1) for r in range(2)]
+    total = gpugrad.grad(lambda every: _local_loss(every[0]) + _local_loss(every[1]))(xs)
+    np.testing.assert_allclose(jax_grads["sum"], 2 * np.stack(total), rtol=1e-12)
+    np.testing.assert_allclose(jax_grads["mean"], np.stack(total), rtol=1e-12)

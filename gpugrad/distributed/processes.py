@@ -27,7 +27,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-__all__ = ["ERROR_TAG", "DistributedError", "barrier", "initialize", "is_initialized",
+__all__ = ["ACK_TAG", "ERROR_TAG", "DistributedError", "barrier", "initialize", "is_initialized",
            "local_rank", "rank", "size", "wait"]
 
 # The tag of the messages that carry a failed process's rank and error.
@@ -37,12 +37,20 @@ ERROR_TAG = 7001
 # 7.1 spinning 2 ms, 17.9 spinning 20 ms; MPI's own blocking Allreduce 5.1. A spinning
 # process takes the core that the process it waits for needs.
 SPIN_SECONDS = 0.0
-# How long a failing process waits for the others to read its message before it aborts.
-_GRACE_SECONDS = 2.0
+# The tag of a process's answer that it has read a failure message and printed its error.
+ACK_TAG = 7002
+# How long at most a failing process waits for those answers before it aborts them all.
+_GRACE_SECONDS = 10.0
 
 
 class DistributedError(RuntimeError):
-    """Another process failed, or a collective did not complete within the timeout."""
+    """Another process failed, or a collective did not complete within the timeout.
+
+    ``failed_process`` is the rank of the process that failed first, when one did."""
+
+    def __init__(self, message: str, failed_process: int | None = None) -> None:
+        super().__init__(message)
+        self.failed_process = failed_process
 
 
 class _World:
@@ -197,7 +205,7 @@ def _raise_if_a_process_failed(what: str) -> None:
         source = status.Get_source()
         message = _world.errors.recv(source=source, tag=ERROR_TAG)
         raise DistributedError(f"{what} on process {_world.rank} stopped: process {source} "
-                               f"failed with {message}")
+                               f"failed with {message}", failed_process=source)
 
 
 def _report_and_abort(kind: type[BaseException], error: BaseException,
@@ -205,17 +213,38 @@ def _report_and_abort(kind: type[BaseException], error: BaseException,
     """sys.excepthook after initialize: print, tell the other processes, end them all."""
     traceback.print_exception(kind, error, tb)
     sys.stderr.flush()
-    if not isinstance(error, DistributedError) or "stopped: process" not in str(error):
-        # The first failure tells the others; a process failing because of another's
-        # failure only exits (its message names the first).
-        text = f"{kind.__name__}: {error}"
-        peers = [r for r in range(_world.size) if r != _world.rank]
-        requests = [_world.errors.isend(text, dest=r, tag=ERROR_TAG) for r in peers]
-        deadline = time.monotonic() + _GRACE_SECONDS
-        # Give the others a moment to read it and print their own error before the abort.
-        while time.monotonic() < deadline:
-            time.sleep(0.01)
-            if all(req.Test() for req in requests) and time.monotonic() > deadline - 1.5:
-                break
-        _world.comm.Abort(1)
-    os._exit(1)  # not MPI_Finalize, which would wait for processes that may be stuck
+    sys.stdout.flush()
+    errors = _world.errors
+    failed = error.failed_process if isinstance(error, DistributedError) else None
+    if failed is not None:
+        # Failing because another failed: its message is printed; tell that process, which
+        # waits for every answer before it aborts the run. Exiting first would let the
+        # launcher end the run on this exit, before the others have printed theirs.
+        _wait_briefly([errors.isend(None, dest=failed, tag=ACK_TAG)])
+        time.sleep(min(_GRACE_SECONDS, _timeout()) + 1.0)
+        os._exit(1)  # not MPI_Finalize, which would wait for processes that may be stuck
+    text = f"{kind.__name__}: {error}"
+    peers = [r for r in range(_world.size) if r != _world.rank]
+    _wait_briefly([errors.isend(text, dest=r, tag=ERROR_TAG) for r in peers])
+    from mpi4py import MPI
+
+    answered: set[int] = set()
+    deadline = time.monotonic() + min(_GRACE_SECONDS, _timeout())
+    status = MPI.Status()
+    # A process busy computing reads the message only at its next collective: past the
+    # grace period, the abort ends it without its own message.
+    while len(answered) < len(peers) and time.monotonic() < deadline:
+        if errors.Iprobe(source=MPI.ANY_SOURCE, tag=ACK_TAG, status=status):
+            answered.add(status.Get_source())
+            errors.recv(source=status.Get_source(), tag=ACK_TAG)
+        else:
+            time.sleep(0.005)
+    _world.comm.Abort(1)
+    os._exit(1)
+
+
+def _wait_briefly(requests: list[Any]) -> None:
+    """Wait up to a second for small messages to leave (they usually have already)."""
+    deadline = time.monotonic() + 1.0
+    while not all(request.Test() for request in requests) and time.monotonic() < deadline:
+        time.sleep(0.001)

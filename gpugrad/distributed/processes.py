@@ -8,7 +8,12 @@ A collective waits for every process. If one process raises instead of arriving,
 would wait forever; so after :func:`initialize`, an uncaught exception in any process sends
 its rank and message to the others (on a communicator of its own, :data:`ERROR_TAG`), and
 every wait in :mod:`gpugrad.distributed.collectives` polls for such a message and for the
-``distributed_timeout`` deadline (``gpugrad.config``, seconds) instead of blocking.
+``distributed_timeout`` deadline (``gpugrad.config``, seconds) instead of blocking. A process
+stopped by such a message raises :class:`DistributedError` naming the failed rank and its
+error, prints it, and answers (:data:`ACK_TAG`); the failed process waits for every answer
+(at most 10 s or the timeout: a process busy computing reads the message only at its next
+collective) and then ends the run with ``MPI_Abort``, so that nothing is left waiting.
+An exception caught by the user's own code is not reported: it does not end the process.
 
 Example:
     >>> from gpugrad import distributed

@@ -31,7 +31,7 @@ import test_vmap_random as vmap_random
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.random as gr
-from gpugrad import lax, tree_util
+from gpugrad import distributed, lax, tree_util
 from gpugrad.config import config
 from gpugrad.core import trace as core_trace
 from gpugrad.core.abstract import ShapedArray
@@ -170,6 +170,16 @@ def _control_flow_cases(xp: Any) -> Iterator[Case]:
     yield "while vmap", lambda: gpugrad.vmap(control_flow.halving)(starts)
 
 
+def _distributed_cases(xp: Any) -> Iterator[Case]:
+    """all_reduce on one process (its value is its input) under each transformation."""
+    x = xp.asarray(np.array([[0.5, -1.0], [2.0, 0.25]]))
+    f = lambda v: distributed.all_reduce({"a": v * v, "b": [gnp.sin(v)]}, "sum")["a"]
+    yield "all_reduce grad", lambda: gpugrad.grad(_total(f))(x)
+    yield "all_reduce jvp", lambda: gpugrad.jvp(f, (x,), (x,))
+    yield "all_reduce vmap", lambda: gpugrad.vmap(f)(x)
+    yield "all_reduce jit", lambda: gpugrad.jit(f)(x)
+
+
 def _random_cases(xp: Any) -> Iterator[Case]:
     """Every sampler batched over keys (random_p is bound only under a transformation), and
     over its array parameters with one key or a key per example."""
@@ -249,7 +259,7 @@ def test_abstract_eval_matches_every_evaluation_of_the_sweep(
         with _x64():
             cases += _run(_jax_sweep_cases(xp))
         cases += _run(_linalg_cases(xp)) + _run(_random_cases(xp)) + _run(_indexing_cases(xp))
-        cases += _run(_control_flow_cases(xp))
+        cases += _run(_control_flow_cases(xp)) + _run(_distributed_cases(xp))
     assert cases > (2500 if xp is np else 1500)  # the tables ran (3028 and 1943 calls now)
     unchecked = [p.name for p in core_trace.registry if calls[p.name] == 0]
     assert unchecked == [], f"the sweep never evaluated {unchecked}"

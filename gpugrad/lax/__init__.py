@@ -14,7 +14,7 @@ The files hold: ``elementwise.py`` (one operand, dtype conversions included),
 ``slicing.py``, ``scans.py`` (``associative_scan`` and the cumulative reductions);
 ``operands.py`` the operand rules they share. Control flow that ``jit`` stages:
 ``control_flow.py`` (``cond``, ``switch``), ``loops.py`` (``while_loop``, ``fori_loop``),
-``scan.py`` (``scan``, ``map``), over programs traced by ``staged.py``.
+``scan.py`` (``scan``, ``map``), over programs (``gpugrad.compiler.subprograms``).
 
 Example:
     >>> import numpy as np

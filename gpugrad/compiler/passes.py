@@ -168,4 +168,6 @@ def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     """Every pass, in an order where each helps the next."""
     program = merge_common(remove_dead(program))
     program, consts = fold_constants(program, consts)
-    return fuse_elementwise(program), consts
+    # Fusion can leave a result its readers no longer read (a reader whose expression did not
+    # use that input, or that inlined the value's expression): drop it again.
+    return remove_dead(fuse_elementwise(program)), consts

@@ -1,0 +1,99 @@
+"""jit's per-call path and generated code: the fast cache key of NumPy arrays and Python
+numbers, small elementwise equations called inline on NumPy, and no evaluation left whose
+result nothing reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import gpugrad
+import gpugrad.numpy as gnp
+from gpugrad.compiler import compile_program
+from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE
+
+
+def _compiled(jf: Any) -> Any:
+    (entry,) = jf._cache.values()
+    return entry.compiled
+
+
+def test_third_derivative_of_tanh_keeps_only_the_evaluations_it_reads() -> None:
+    jf = gpugrad.jit(gpugrad.grad(gpugrad.grad(gpugrad.grad(gnp.tanh))))
+    for x in (-1.5, 0.3, 2.0):
+        t2 = np.tanh(x) ** 2
+        got = jf(np.float32(x))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, (1 - t2) * (6 * t2 - 2), rtol=2e-5)  # closed form
+    program = _compiled(jf).program
+    read = {id(a) for e in program.eqns for a in e.inputs} | {id(v) for v in program.outvars}
+    assert all(id(v) in read for e in program.eqns for v in e.outs)
+    assert len(program.eqns) == 2  # measured: four fused evaluations before, two of them dead
+
+
+def test_small_elementwise_equations_run_inline_and_return_typed_arrays() -> None:
+    f = lambda x: gnp.sum(gnp.sin(x) ** 2 * 3.0)
+    g = gpugrad.jit(gpugrad.grad(f))
+    x = np.linspace(-1, 1, 5, dtype=np.float32)
+    out = g(x)
+    np.testing.assert_allclose(out, 3.0 * np.sin(2 * x.astype(np.float64)), rtol=1e-6)
+    assert out.dtype == np.float32
+    assert "asarray(E" in _compiled(g).source
+    # A 0-d result is a 0-d array in the argument's precision, as eagerly (not a scalar).
+    h = gpugrad.jit(lambda x: gnp.exp(x) * 2.0)
+    for arg in (np.float32(0.5), np.asarray(0.5, np.float32)):
+        out = h(arg)
+        assert type(out) is np.ndarray and out.shape == () and out.dtype == np.float32
+        assert type(gpugrad.grad(lambda x: gnp.exp(x) * 2.0)(arg)) is np.ndarray
+        np.testing.assert_allclose(out, 2.0 * np.exp(0.5), rtol=1e-6)
+
+
+def test_large_elementwise_equations_keep_the_chunked_evaluation() -> None:
+    x = np.linspace(-1, 1, FUSED_MIN_SIZE)
+    g = gpugrad.jit(gpugrad.grad(lambda x: gnp.sum(gnp.exp(-x ** 2) * gnp.sin(3.0 * x))))
+    ref = np.exp(-x ** 2) * (-2 * x * np.sin(3 * x) + 3 * np.cos(3 * x))
+    np.testing.assert_allclose(g(x), ref, rtol=1e-12, atol=1e-14)
+    assert "asarray(E" not in _compiled(g).source and "expr=K" in _compiled(g).source
+
+
+def test_a_program_for_either_backend_calls_the_primitive() -> None:
+    program = gpugrad.make_jaxpr(lambda x: gnp.sin(x) * 2.0)(np.ones(3))
+    compiled = compile_program(program, [])
+    assert "asarray(E" not in compiled.source
+    np.testing.assert_allclose(compiled([np.zeros(3) + 0.5])[0], 2 * np.sin(0.5), rtol=1e-15)
+
+
+def test_fast_key_hits_and_retraces_as_the_full_one() -> None:
+    traces: list[Any] = []
+
+    def f(a: Any, b: Any) -> Any:
+        traces.append(1)
+        return a * b
+
+    jf = gpugrad.jit(f)
+    half = np.ones(2, np.float16)
+    for _ in range(3):  # the second and third calls take the fast key
+        assert jf(2.0, half).dtype == np.float16
+        assert jf(2, 3.0).dtype == np.float32 and float(jf(2, 3.0)) == 6.0
+    assert len(traces) == 2
+    assert jf(np.float32(2.0), half).dtype == np.float32  # a NumPy scalar is not weak
+    jf(np.ones(3, np.float16), 2.0)  # new shape: traced again
+    gpugrad.config.update("enable_x64", True)
+    try:  # 64-bit mode changes the Python numbers' dtype: traced again, not a fast hit
+        assert jf(2, 3.0).dtype == np.float64
+    finally:
+        gpugrad.config.update("enable_x64", False)
+    assert jf(2, 3.0).dtype == np.float32
+    assert len(traces) == 5
+
+
+def test_static_arguments_with_the_fast_key() -> None:
+    jf = gpugrad.jit(lambda x, n: x ** n, static_argnums=1)
+    x = np.array([1.0, 2.0])
+    for n in (2, 3, 2, 3):
+        np.testing.assert_allclose(jf(x, n), x ** n, rtol=1e-15)
+    assert len(jf._cache) == 2
+    with pytest.raises(TypeError, match="must be hashable"):
+        jf(x, [2])

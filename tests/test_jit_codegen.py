@@ -97,3 +97,32 @@ def test_static_arguments_with_the_fast_key() -> None:
     assert len(jf._cache) == 2
     with pytest.raises(TypeError, match="must be hashable"):
         jf(x, [2])
+
+
+def test_inputs_an_expression_ignores_are_dropped_unless_they_give_the_shape() -> None:
+    from gpugrad.compiler import passes
+    from gpugrad.core.abstract import ShapedArray
+    from gpugrad.core.program import Equation, Program, Var
+    from gpugrad.expr import catalog
+    from gpugrad.expr.language import var
+    from gpugrad.primitives.elementwise import elementwise_p
+
+    def program(shape_y: tuple[int, ...]) -> Program:
+        x, y = Var(ShapedArray((3,), np.float64)), Var(ShapedArray(shape_y, np.float64))
+        s, out = Var(ShapedArray(shape_y, np.float64)), Var(ShapedArray((3,), np.float64))
+        sin_y = Equation(elementwise_p, [y], {"expr": catalog.sin(var(0))}, [s])
+        # reads x, y and sin(y) but uses y alone: x only broadcasts, sin(y) not at all
+        twice = Equation(elementwise_p, [x, y, s], {"expr": catalog.mul(var(1), 2.0)}, [out])
+        return Program([x, y], [], [sin_y, twice], [out])
+
+    # y has the result's shape: x and sin(y) are dropped, and with them the sine.
+    fused = passes.remove_dead(passes.fuse_elementwise(program((3,))))
+    (eqn,) = fused.eqns
+    assert str(eqn.params["expr"]) == "mul(x0, 2.0)" and eqn.inputs == [fused.invars[1]]
+    y = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(compile_program(fused, [])([np.zeros(3), y])[0], 2 * y)
+    # y is a scalar: only x gives the result its shape, so every input stays.
+    kept = passes.remove_dead(passes.fuse_elementwise(program(())))
+    assert len(kept.eqns[1].inputs) == 3
+    out = compile_program(kept, [], "numpy")([np.zeros(3), np.asarray(1.5)])[0]
+    np.testing.assert_allclose(out, [3.0, 3.0, 3.0])

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
 from gpugrad.primitives import fusion
@@ -102,11 +104,30 @@ def _compute_dtype(atoms: list[Atom]) -> Any:
 
 # An elementwise result read by several elementwise equations is recomputed inside each of
 # them when its expression is at most this many nodes: recomputing ``x**2`` costs less than
-# a pass over memory to store and read it again.
+# a pass over memory to store and read it again. Not so for NumPy arrays too small for the
+# chunked evaluator: there each operation costs a ufunc call whatever the size, and a stored
+# value costs nothing more to read.
 DUPLICATE_NODES = 8
 
 
-def fuse_elementwise(program: Program) -> Program:
+def _used_inputs(expr: Any, inputs: list[Atom], out: Var) -> tuple[Any, list[Atom]]:
+    """``expr`` over only the inputs it reads (a derivative's expression often ignores some),
+    so that the equations computing the others can go; all of them where the ones it reads
+    would not give the result its shape."""
+    new_expr, kept = fusion.inline(expr, inputs)
+    if len(kept) == len(inputs) or _shape(kept) != out.aval.shape:
+        return expr, inputs
+    return new_expr, kept
+
+
+def _shape(inputs: list[Atom]) -> tuple[int, ...]:
+    """The shape of an elementwise result over ``inputs``: their broadcast shape."""
+    return tuple(np.broadcast_shapes(*(a.aval.shape for a in inputs)))
+
+
+def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
+    """Elementwise chains as single equations (see the module's docstring); ``backend``
+    "numpy" when the program runs on NumPy arrays only (None: on either backend)."""
     reads = Counter(id(a) for eqn in program.eqns for a in eqn.inputs if type(a) is Var)
     by_elementwise = Counter(id(a) for eqn in program.eqns if eqn.prim is elementwise_p
                              for a in eqn.inputs if type(a) is Var)
@@ -142,8 +163,9 @@ def fuse_elementwise(program: Program) -> Program:
                 release(a)
             args.append(a)
         expr, flat = fusion.inline(eqn.params["expr"], args) if inlined else (
-            eqn.params["expr"], list(eqn.inputs))
-        if inlined and not fusion.fits_one_evaluation(expr, len(flat)):
+            _used_inputs(eqn.params["expr"], list(eqn.inputs), out))
+        if inlined and (not fusion.fits_one_evaluation(expr, len(flat))
+                        or _shape(flat) != out.aval.shape):
             for a in dict.fromkeys(inlined):
                 release(a)
             expr, flat = eqn.params["expr"], list(eqn.inputs)

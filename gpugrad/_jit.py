@@ -148,11 +148,12 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
     # The same compiled entries, keyed by what NumPy arrays and Python numbers show without
     # computing their abstract values: a call of the common kind skips abstractify.
     fast: dict[Any, _Entry] = {}
+    has_statics = bool(static_nums or static_names)
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
         statics, dyn_args, dyn_kwargs = _split(len(args), static_nums, static_names, args,
-                                               kwargs)
+                                               kwargs) if has_statics else ((), args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         signature = _numpy_signature(leaves)
         key = None

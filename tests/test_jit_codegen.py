@@ -126,3 +126,24 @@ def test_inputs_an_expression_ignores_are_dropped_unless_they_give_the_shape() -
     assert len(kept.eqns[1].inputs) == 3
     out = compile_program(kept, [], "numpy")([np.zeros(3), np.asarray(1.5)])[0]
     np.testing.assert_allclose(out, [3.0, 3.0, 3.0])
+
+
+def test_jitted_calls_return_inf_and_nan_without_warnings() -> None:
+    import warnings
+
+    from gpugrad.primitives.elementwise_eval import quiet_state
+
+    f = gpugrad.jit(lambda x: gnp.log(x) * gnp.sqrt(x - 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NumPy RuntimeWarning would fail the test
+        out = f(np.array([0.0, 0.5, 2.0]))
+        inner = gpugrad.grad(lambda x: gnp.sum(f(x)))(np.array([0.5, 2.0]))
+    assert np.isnan(out[0]) and np.isnan(out[1])  # -inf * nan, log(0.5) * nan
+    np.testing.assert_allclose(out[2], np.log(2.0), rtol=1e-15)
+    assert np.isnan(inner[0])
+    np.testing.assert_allclose(inner[1], 0.5 + np.log(2.0) / 2, rtol=1e-15)
+    assert quiet_state.depth == 0
+    with np.errstate(all="raise"):  # the caller's own setting comes back after the call
+        f(np.array([0.0]))
+        with pytest.raises(FloatingPointError):
+            np.log(np.zeros(1))

@@ -31,7 +31,7 @@ import numpy as np
 from gpugrad.config import config
 from gpugrad.core.program import Equation, Program, Var
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.elementwise_eval import numpy_function, quiet_floating_point
+from gpugrad.primitives.elementwise_eval import numpy_function, quiet_state
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE
 
 __all__ = ["Compiled", "compile_program"]
@@ -50,8 +50,16 @@ class Compiled:
         self.source = source
 
     def __call__(self, args: list[Any]) -> list[Any]:
-        with quiet_floating_point():  # as eager transformations: inf and nan, no warnings
+        if quiet_state.depth:  # inside a transformation that silenced warnings already
             return self.fn(*self.consts, *args)
+        # As eager transformations: inf and nan, no warnings (quiet_floating_point's work,
+        # spelled out: this is every jitted call's fixed cost).
+        quiet_state.depth = 1
+        try:
+            with np.errstate(all="ignore"):
+                return self.fn(*self.consts, *args)
+        finally:
+            quiet_state.depth = 0
 
 
 def _inline_numpy(eqn: Equation) -> bool:

@@ -147,3 +147,24 @@ def test_jitted_calls_return_inf_and_nan_without_warnings() -> None:
         f(np.array([0.0]))
         with pytest.raises(FloatingPointError):
             np.log(np.zeros(1))
+
+
+def test_a_constant_of_one_repeated_value_is_read_as_a_scalar() -> None:
+    # grad of a sum seeds its cotangent with ones of x's shape, made while tracing.
+    g = gpugrad.jit(gpugrad.grad(lambda x: gnp.sum(x ** 2)))
+    x = np.linspace(-1, 1, 1000, dtype=np.float32)
+    out = g(x)
+    np.testing.assert_allclose(out, 2 * x, rtol=1e-7)
+    assert out.dtype == np.float32
+    (entry,) = g._cache.values()
+    assert entry.compiled.consts == [] and entry.consts[0].shape == (1000,)
+    # A constant of several values stays; so does one that alone gives the result its shape.
+    ramp = np.arange(4.0)
+    h = gpugrad.jit(lambda x: x * ramp + np.ones(4))
+    np.testing.assert_allclose(h(np.float64(2.0)), 2 * ramp + 1, rtol=1e-15)
+    (kept,) = _compiled(h).consts
+    assert kept is ramp
+    k = gpugrad.jit(lambda x: x + np.full(4, 0.5))
+    np.testing.assert_allclose(k(np.float64(2.0)), np.full(4, 2.5), rtol=1e-15)
+    (kept,) = _compiled(k).consts
+    assert kept.shape == (4,)

@@ -2,6 +2,8 @@
 same outputs with less work.
 
 * :func:`fold_constants`: an equation whose inputs are all constants runs now, once.
+* :func:`uniform_constants`: a constant array of one repeated value is read as a scalar by
+  the elementwise equations it feeds.
 * :func:`merge_common`: two equations applying one primitive, with equal parameters, to the
   same inputs become one.
 * :func:`fuse_elementwise`: an elementwise result read once, by another elementwise
@@ -21,11 +23,13 @@ import numpy as np
 
 from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
+from gpugrad.expr.language import depends_on
 from gpugrad.primitives import fusion
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
-__all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead"]
+__all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead",
+           "uniform_constants"]
 
 
 def remove_dead(program: Program) -> Program:
@@ -96,6 +100,32 @@ def _drop_unused_consts(program: Program, consts: list[Any]) -> tuple[Program, l
     keep = [k for k, v in enumerate(program.constvars) if id(v) in used]
     return (Program(program.invars, [program.constvars[k] for k in keep], program.eqns,
                     program.outvars), [consts[k] for k in keep])
+
+
+def uniform_constants(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
+    """A NumPy constant whose elements are all equal (a broadcast done while tracing, such as
+    the ones that seed a sum's gradient) is read by elementwise equations as one scalar
+    literal of its dtype, where their other inputs give the result its shape: the program
+    neither keeps nor reads the array."""
+    scalars: dict[Var, Literal] = {}
+    for v, c in zip(program.constvars, consts):
+        if type(c) is np.ndarray and c.size > 1 and bool(np.all(c == c.flat[0])):
+            scalars[v] = Literal(c.dtype.type(c.flat[0]))
+    if not scalars:
+        return program, consts
+    eqns = []
+    for eqn in program.eqns:
+        if eqn.prim is elementwise_p and any(type(a) is Var and a in scalars
+                                             for a in eqn.inputs):
+            inputs = [scalars.get(a, a) if type(a) is Var else a for a in eqn.inputs]
+            # The generated evaluation broadcasts the inputs its expression reads, only.
+            expr = eqn.params["expr"]
+            read = [a for k, a in enumerate(inputs) if depends_on(expr, k)]
+            if _shape(read) == eqn.out.aval.shape:
+                eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
+        eqns.append(eqn)
+    program = Program(program.invars, program.constvars, eqns, program.outvars)
+    return _drop_unused_consts(program, consts)
 
 
 def _compute_dtype(atoms: list[Atom]) -> Any:
@@ -189,7 +219,7 @@ def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
 def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     """Every pass, in an order where each helps the next."""
     program = merge_common(remove_dead(program))
-    program, consts = fold_constants(program, consts)
+    program, consts = uniform_constants(*fold_constants(program, consts))
     # Fusion can leave a result its readers no longer read (a reader whose expression did not
     # use that input, or that inlined the value's expression): drop it again.
     return remove_dead(fuse_elementwise(program)), consts

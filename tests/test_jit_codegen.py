@@ -168,3 +168,15 @@ def test_a_constant_of_one_repeated_value_is_read_as_a_scalar() -> None:
     np.testing.assert_allclose(k(np.float64(2.0)), np.full(4, 2.5), rtol=1e-15)
     (kept,) = _compiled(k).consts
     assert kept.shape == (4,)
+
+
+def test_elementwise_equations_read_through_broadcasts() -> None:
+    f = gpugrad.jit(lambda x, s: x * gnp.broadcast_to(gnp.exp(s), x.shape))
+    x, s = np.arange(6.0).reshape(2, 3), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(f(x, s), x * np.exp(s), rtol=1e-15)
+    # exp(s) is made once, at its own shape; the product broadcasts it.
+    assert [e.prim.name for e in _compiled(f).program.eqns] == ["elementwise"] * 2
+    # Where the broadcast alone gives the result its shape, it stays.
+    g = gpugrad.jit(lambda s: gnp.broadcast_to(s, (2, 3)) * 2.0)
+    np.testing.assert_allclose(g(s), np.tile(2 * s, (2, 1)), rtol=1e-15)
+    assert [e.prim.name for e in _compiled(g).program.eqns] == ["broadcast", "elementwise"]

@@ -4,6 +4,7 @@ same outputs with less work.
 * :func:`fold_constants`: an equation whose inputs are all constants runs now, once.
 * :func:`uniform_constants`: a constant array of one repeated value is read as a scalar by
   the elementwise equations it feeds.
+* :func:`read_through_broadcasts`: an elementwise equation reads a broadcast's input.
 * :func:`merge_common`: two equations applying one primitive, with equal parameters, to the
   same inputs become one.
 * :func:`fuse_elementwise`: an elementwise result read once, by another elementwise
@@ -27,9 +28,10 @@ from gpugrad.expr.language import depends_on
 from gpugrad.primitives import fusion
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
+from gpugrad.primitives.structural import broadcast_p
 
 __all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead",
-           "uniform_constants"]
+           "read_through_broadcasts", "uniform_constants"]
 
 
 def remove_dead(program: Program) -> Program:
@@ -118,14 +120,35 @@ def uniform_constants(program: Program, consts: list[Any]) -> tuple[Program, lis
         if eqn.prim is elementwise_p and any(type(a) is Var and a in scalars
                                              for a in eqn.inputs):
             inputs = [scalars.get(a, a) if type(a) is Var else a for a in eqn.inputs]
-            # The generated evaluation broadcasts the inputs its expression reads, only.
-            expr = eqn.params["expr"]
-            read = [a for k, a in enumerate(inputs) if depends_on(expr, k)]
-            if _shape(read) == eqn.out.aval.shape:
+            if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
                 eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
         eqns.append(eqn)
     program = Program(program.invars, program.constvars, eqns, program.outvars)
     return _drop_unused_consts(program, consts)
+
+
+def read_through_broadcasts(program: Program) -> Program:
+    """An elementwise equation reads the input of a ``broadcast`` instead of its result, where
+    the inputs it reads still give its result its shape: NumPy broadcasting does the same
+    work inside the evaluation, the broadcast array is not made (and goes, if nothing else
+    reads it), and the value before it can fuse with the equation."""
+    sources = {eqn.out: eqn.inputs[0] for eqn in program.eqns if eqn.prim is broadcast_p}
+    if not sources:
+        return program
+    eqns = []
+    for eqn in program.eqns:
+        if eqn.prim is elementwise_p and any(type(a) is Var and a in sources
+                                             for a in eqn.inputs):
+            inputs = [sources.get(a, a) if type(a) is Var else a for a in eqn.inputs]
+            if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
+                eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
+        eqns.append(eqn)
+    return remove_dead(Program(program.invars, program.constvars, eqns, program.outvars))
+
+
+def _read(expr: Any, inputs: list[Atom]) -> list[Atom]:
+    """The inputs ``expr`` reads (the generated evaluation broadcasts these only)."""
+    return [a for k, a in enumerate(inputs) if depends_on(expr, k)]
 
 
 def _compute_dtype(atoms: list[Atom]) -> Any:
@@ -220,6 +243,7 @@ def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     """Every pass, in an order where each helps the next."""
     program = merge_common(remove_dead(program))
     program, consts = uniform_constants(*fold_constants(program, consts))
+    program = read_through_broadcasts(program)
     # Fusion can leave a result its readers no longer read (a reader whose expression did not
     # use that input, or that inlined the value's expression): drop it again.
     return remove_dead(fuse_elementwise(program)), consts

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.backend import is_cupy_array, namespace_of
+from gpugrad.backend import get_xp, is_cupy_array, namespace_of
 from gpugrad.compiler import Compiled, compile_program
 from gpugrad.config import config
 from gpugrad.core.abstract import ShapedArray, abstractify
@@ -37,10 +37,11 @@ _SCALARS = (bool, int, float, complex)
 class _Entry:
     """One traced and compiled version of the function."""
 
-    __slots__ = ("compiled", "consts", "out_tree", "program", "traced_consts")
+    __slots__ = ("compiled", "consts", "out_tree", "program", "traced_consts", "xp")
 
-    def __init__(self, program: Program, consts: list[Any], out_tree: Any) -> None:
+    def __init__(self, program: Program, consts: list[Any], out_tree: Any, xp: Any) -> None:
         self.program = program
+        self.xp = xp  # the backend it runs on, where Python numbers become arrays
         self.consts = consts
         self.out_tree = out_tree
         # A tracer of an outer transformation that the function closed over: the program
@@ -103,10 +104,14 @@ def _leaf_aval(leaf: Any, where: str) -> ShapedArray:
         "if it configures the function, or pass arrays")
 
 
-def _leaf_value(leaf: Any, aval: ShapedArray) -> Any:
+def _is_python_number(leaf: Any) -> bool:
+    return isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic)
+
+
+def _leaf_value(leaf: Any, aval: ShapedArray, xp: Any) -> Any:
     """A Python number becomes a 0-d array of its (default) dtype when the program runs."""
-    if isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic):
-        return np.asarray(leaf, aval.dtype)
+    if _is_python_number(leaf):
+        return xp.asarray(leaf, aval.dtype)
     return leaf
 
 
@@ -177,6 +182,10 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
     leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
     avals = [_leaf_aval(leaf, f"argument leaf {i}") for i, leaf in enumerate(leaves)]
     xp = namespace_of(*leaves)
+    if all(_is_python_number(leaf) for leaf in leaves):
+        # No array says where to run: Python numbers go to the default backend, as ``grad``
+        # puts them (and JAX on its default device).
+        xp = get_xp()
     key = (in_tree, tuple(avals), statics, xp.__name__, config.enable_x64,
            config.threefry_partitionable)
     entry = cache.get(key)
@@ -197,14 +206,14 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
         return out_leaves  # type: ignore[no-any-return]
 
     program, consts = trace_to_program(flat_fun, avals, xp)
-    entry = _Entry(program, consts, out_trees[0])
+    entry = _Entry(program, consts, out_trees[0], xp)
     if not entry.traced_consts:
         cache[key] = entry
     return entry, leaves, avals
 
 
 def _run(entry: _Entry, leaves: list[Any], avals: list[ShapedArray]) -> Any:
-    values = [_leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)]
+    values = [_leaf_value(leaf, aval, entry.xp) for leaf, aval in zip(leaves, avals)]
     if entry.traced_consts or any(isinstance(v, Tracer) for v in values):
         outs = eval_program(entry.program, entry.consts, values)
     else:

@@ -3,13 +3,16 @@ once as ``jax``/``jax.numpy``, once as ``gpugrad``/``gpugrad.numpy``. Every numb
 produce must agree (random draws included), in JAX's default 32-bit mode.
 
 Each program is a function of the two modules (``jax``, ``jnp``) that returns a pytree of
-results; the comparison walks both trees. Only what gpugrad has is used (no ``jit`` yet).
+results; the comparison walks both trees. ``test_jax_programs_staged.py`` holds the programs
+that use ``jit``, ``lax`` control flow, custom derivatives, ``checkpoint`` and ``jax.nn``, and
+runs them with ``check_program`` here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -277,55 +280,76 @@ def per_example_gradients(jax, jnp):
 
 
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:
-    # JAX spells it jax.lax.stop_gradient, gpugrad (which has no lax yet) gpugrad.stop_gradient:
-    # the programs call jax.stop_gradient, pointed here at each library's own.
+    # JAX spells it jax.lax.stop_gradient; gpugrad has gpugrad.stop_gradient (its lax holds
+    # control flow only, so far): the programs call jax.stop_gradient, pointed at each
+    # library's own.
     class Namespace:
         def __getattr__(self, name: str) -> Any:
-            if name == "stop_gradient" and hasattr(jax, "lax"):
+            if name == "stop_gradient" and not hasattr(jax, name):
                 return jax.lax.stop_gradient
             return getattr(jax, name)
 
     return fn(Namespace(), jnp)
 
 
-@pytest.fixture(params=[False, True], ids=["legacy_prng", "partitionable_prng"])
-def prng_layout(request: pytest.FixtureRequest) -> Any:
+@contextlib.contextmanager
+def threefry_layout(partitionable: bool) -> Iterator[None]:
     """Both libraries set to the same threefry layout: JAX's legacy one (gpugrad's default,
-    which the seed tutorials print) and the partitionable one (JAX's default since 0.5)."""
+    which the seed tutorials print) or the partitionable one (JAX's default since 0.5)."""
     saved = (jax_mod.config.jax_threefry_partitionable, gpugrad.config.threefry_partitionable)
-    jax_mod.config.update("jax_threefry_partitionable", request.param)
-    gpugrad.config.update("jax_threefry_partitionable", request.param)
-    yield request.param
-    jax_mod.config.update("jax_threefry_partitionable", saved[0])
-    gpugrad.config.update("threefry_partitionable", saved[1])
+    jax_mod.config.update("jax_threefry_partitionable", partitionable)
+    gpugrad.config.update("jax_threefry_partitionable", partitionable)
+    try:
+        yield
+    finally:
+        jax_mod.config.update("jax_threefry_partitionable", saved[0])
+        gpugrad.config.update("threefry_partitionable", saved[1])
 
 
-_JAX_RESULTS: dict[tuple[str, bool], list[np.ndarray[Any, Any]]] = {}
+@pytest.fixture(params=[False, True], ids=["legacy_prng", "partitionable_prng"])
+def prng_layout(request: pytest.FixtureRequest) -> bool:
+    """Whether the program runs in the partitionable threefry layout (else the legacy one)."""
+    return bool(request.param)
 
 
-def _jax_leaves(name: str, prng_layout: bool) -> list[np.ndarray[Any, Any]]:
+def draws_random_numbers(fn: Program) -> bool:
+    return "jax.random" in inspect.getsource(fn)
+
+
+_JAX_RESULTS: dict[tuple[Program, bool], list[np.ndarray[Any, Any]]] = {}
+
+
+def _jax_leaves(fn: Program, prng_layout: bool) -> list[np.ndarray[Any, Any]]:
     """JAX's results, computed once per program and layout, or once per program where it
     draws no random numbers (both backends compare with them; JAX's op-by-op dispatch is
     most of this file's time)."""
-    key = (name, prng_layout and "jax.random" in inspect.getsource(PROGRAMS[name]))
+    key = (fn, prng_layout and draws_random_numbers(fn))
     if key not in _JAX_RESULTS:
-        leaves = jax_mod.tree_util.tree_leaves(_run(PROGRAMS[name], jax_mod, jax_numpy))
+        leaves = jax_mod.tree_util.tree_leaves(_run(fn, jax_mod, jax_numpy))
         _JAX_RESULTS[key] = [np.asarray(leaf) for leaf in leaves]
     return _JAX_RESULTS[key]
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_prints_jax_numbers(name: str, prng_layout: bool, backend: str) -> None:
-    ours = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
-    theirs = _jax_leaves(name, prng_layout)
+    check_program(PROGRAMS[name], prng_layout, backend)
+
+
+def check_program(fn: Program, prng_layout: bool, backend: str) -> None:
+    """Run ``fn`` on gpugrad with ``backend`` the default and on JAX, in the threefry layout
+    ``prng_layout`` (True: partitionable), and compare every result."""
+    name = fn.__name__
+    with threefry_layout(prng_layout):
+        ours = gpugrad.tree_util.tree_leaves(_run(fn, gpugrad, gnp))
+        theirs = _jax_leaves(fn, prng_layout)
+        if backend == "cupy":
+            # The same program with NumPy arrays: the CuPy run must agree with it to a few
+            # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's,
+            # and on a GPU CUB's summation order against NumPy's pairwise one (up to
+            # log2(64) = 6 ulp for linear regression's 64-sample mean).
+            with gpugrad.use_backend("numpy"):
+                on_host = gpugrad.tree_util.tree_leaves(_run(fn, gpugrad, gnp))
     assert len(ours) == len(theirs)
-    if backend == "cupy":
-        # The same program with NumPy arrays: the CuPy run must agree with it to a few
-        # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's, and
-        # on a GPU CUB's summation order against NumPy's pairwise one (up to log2(64) = 6
-        # ulp for linear regression's 64-sample mean).
-        with gpugrad.use_backend("numpy"):
-            on_host = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
     for i, (a, b) in enumerate(zip(ours, theirs)):
         b = np.asarray(b)
         if backend == "cupy":

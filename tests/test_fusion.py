@@ -262,6 +262,27 @@ def test_a_lazy_comparison_is_boolean():
     assert m.dtype == bool and np.array_equal(m, np.sin(x) > 0.3)
 
 
+def test_a_comparison_of_integers_does_not_widen_the_float32_select():
+    """A lazy ``where(i == 1, 3x, x)`` with an int32 ``i`` (a batched ``lax.cond``'s
+    select) composed the comparison into the select's recipe, which was computed in the
+    common dtype of int32 and float32: declared float64 (and computed so on CuPy), where the
+    steps one by one give float32."""
+    x = np.linspace(-1.0, 1.0, 1 << 17, dtype=np.float32)
+    declared = []
+
+    def f(x):
+        i = (x > 0.5).astype(np.int32)
+        y = gnp.where(gnp.equal(i, 1), x * 3.0, x)
+        declared.append(y.dtype)
+        return y
+
+    out, f_vjp = gpugrad.vjp(f, x)
+    (g,) = f_vjp(np.ones_like(x))
+    assert (declared, out.dtype, g.dtype) == ([np.float32], np.float32, np.float32)
+    np.testing.assert_array_equal(out, np.where(x > 0.5, x * np.float32(3.0), x))
+    np.testing.assert_array_equal(g, np.where(x > 0.5, 3.0, 1.0).astype(np.float32))
+
+
 def test_lazy_shape_error_is_raised_at_the_call_that_is_wrong():
     x = np.ones(100_000)
 

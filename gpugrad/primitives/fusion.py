@@ -273,8 +273,13 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     if (len(args) > MAX_ARGS or _size(full) > RECIPE_NODES
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None
-    node = Node(elementwise_p, saved, params, None, parents)
     dtype = out_dtype(full, argument_dtypes(args))
+    if dtype != out_dtype(params["expr"], argument_dtypes(saved)):
+        # The composed recipe would be computed in the common dtype of every input, the
+        # operands of a comparison inside included: `where(i == 1, x, y)` with an int32 `i`
+        # and float32 `x`, `y` would give float64. Evaluate this step on its own instead.
+        return None
+    node = Node(elementwise_p, saved, params, None, parents)
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
     return LazyVJPTracer(trace, node)
 

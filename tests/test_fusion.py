@@ -263,16 +263,12 @@ def test_a_lazy_comparison_is_boolean():
 
 
 def test_a_comparison_of_integers_does_not_widen_the_float32_select():
-    """A lazy ``where(i == 1, 3x, x)`` with an int32 ``i`` (a batched ``lax.cond``'s
-    select) composed the comparison into the select's recipe, which was computed in the
-    common dtype of int32 and float32: declared float64 (and computed so on CuPy), where the
-    steps one by one give float32."""
-    x = np.linspace(-1.0, 1.0, 1 << 17, dtype=np.float32)
-    declared = []
+    """A lazy ``where(i == 1, 3x, x)`` with int32 ``i`` (a batched ``lax.cond``) was declared
+    float64, the common dtype of every input of the composed recipe (and so computed on CuPy)."""
+    x, declared = np.linspace(-1.0, 1.0, 1 << 17, dtype=np.float32), []
 
     def f(x):
-        i = (x > 0.5).astype(np.int32)
-        y = gnp.where(gnp.equal(i, 1), x * 3.0, x)
+        y = gnp.where(gnp.equal((x > 0.5).astype(np.int32), 1), x * 3.0, x)
         declared.append(y.dtype)
         return y
 
@@ -395,3 +391,18 @@ def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch):
     for d, g in zip(direct[1], general[1]):
         assert d.dtype == g.dtype == np.float32
         np.testing.assert_allclose(d, g, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_a_comparison_of_integers_does_not_widen_the_backward_on_cupy(cupy_module):
+    """Its backward pass put the mask's int32 operands in one kernel with the float32
+    cotangent: the gradient was float64 on CuPy."""
+    cp = cupy_module
+    x = cp.linspace(-1.0, 1.0, 1 << 17, dtype=cp.float32)
+
+    def f(x):
+        return gnp.sum(gnp.where(gnp.equal((x > 0.5).astype(np.int32), 1), x * 3.0, x))
+
+    g = gpugrad.grad(f)(x)
+    assert isinstance(g, cp.ndarray) and g.dtype == np.float32
+    np.testing.assert_array_equal(cp.asnumpy(g), np.where(cp.asnumpy(x) > 0.5, 3.0, 1.0))

@@ -156,7 +156,20 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
             dtype: Any) -> Deferred | Any:
     """``outer`` with its variable ``len(outer_args)`` bound to ``inner``, as one Deferred
     (any argument may itself be Deferred); evaluated at once if it would be too big."""
-    expr, args = inline(outer, [*outer_args, inner])
+    return _composed(outer, [*outer_args, inner], shape, dtype)
+
+
+def _composed(outer: Expr, parts: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
+    expr, args = inline(outer, parts)
+    from gpugrad.dtypes import argument_dtypes
+    from gpugrad.kernel.codegen import out_dtype
+
+    if out_dtype(expr, argument_dtypes(args)) != dtype:
+        # A recipe among the parts reads arrays of another dtype (the int32 operands of a
+        # comparison in a select's mask): one kernel over them would compute in their common
+        # dtype (float64 beside float32). Its value, not its recipe, keeps ``dtype``.
+        expr, args = inline(outer, [materialize(p) if type(p) is Deferred else p
+                                    for p in parts])
     return _finish(expr, args, shape, dtype)
 
 
@@ -189,8 +202,7 @@ def accumulate(previous: Any, contribution: Any) -> Any:
         from gpugrad.primitives.operations import add
 
         return add(previous, contribution)
-    expr, args = inline(_ADD, [previous, contribution])
-    return _finish(expr, args, tuple(previous.shape), previous.dtype)
+    return _composed(_ADD, [previous, contribution], tuple(previous.shape), previous.dtype)
 
 
 _ADD = C.add(var(0), var(1))

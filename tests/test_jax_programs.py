@@ -316,6 +316,23 @@ def draws_random_numbers(fn: Program) -> bool:
     return "jax.random" in inspect.getsource(fn)
 
 
+def registry(programs: dict[str, Program]) -> Callable[[Program], Program]:
+    """A decorator that adds a program to ``programs`` under its name (for the other files)."""
+    def add(fn: Program) -> Program:
+        programs[fn.__name__] = fn
+        return fn
+
+    return add
+
+
+def each_program(programs: dict[str, Program]) -> Any:
+    """``name, threefry_partitionable`` for each program: both layouts where it draws random
+    numbers, the legacy one alone otherwise (JAX's time is most of the time)."""
+    return pytest.mark.parametrize("name, threefry_partitionable", [
+        (name, layout) for name in sorted(programs)
+        for layout in ((False, True) if draws_random_numbers(programs[name]) else (False,))])
+
+
 _JAX_RESULTS: dict[tuple[Program, bool], list[np.ndarray[Any, Any]]] = {}
 
 

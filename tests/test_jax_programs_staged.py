@@ -1,23 +1,20 @@
-"""Programs in the style of JAX's documentation that stage and customize: ``jit``,
-``lax`` control flow, ``custom_jvp``/``custom_vjp``, ``checkpoint`` and ``jax.nn``. They run
-under both libraries with only the imports changed and are compared by
-``test_jax_programs.check_program`` (the same rules: JAX's values in 32-bit mode, and on CuPy
-the NumPy run's to 8 float32 ulp).
+"""Programs in the style of JAX's documentation that stage: ``jit`` (with static arguments,
+pytrees, closures, under and over other transformations) and ``lax`` control flow (``cond``,
+``switch``, ``fori_loop``, ``while_loop``, ``scan``, ``map``, differentiated, batched and
+jitted). They run under both libraries with only the imports changed and are compared by
+``test_jax_programs.check_program`` (JAX's values in 32-bit mode; on CuPy also the NumPy
+run's, to 8 float32 ulp). ``test_jax_programs_custom.py`` and ``test_jax_programs_nn.py``
+hold those with custom derivatives and checkpointing, and with ``jax.nn``.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-import pytest
-from test_jax_programs import Program, check_program, draws_random_numbers
+from test_jax_programs import Program, check_program, each_program, registry
 
 STAGED: dict[str, Program] = {}
-
-
-def program(fn: Program) -> Program:
-    STAGED[fn.__name__] = fn
-    return fn
+program = registry(STAGED)
 
 
 # --- jit ------------------------------------------------------------------------------------
@@ -160,201 +157,68 @@ def scans_cumulative_sum_and_rnn(jax, jnp):
     ]
 
 
-# --- custom derivatives ---------------------------------------------------------------------
-
 @program
-def custom_jvp_log1pexp(jax, jnp):
-    def naive(x):
-        return jnp.log(1.0 + jnp.exp(x))
-
-    @jax.custom_jvp
-    def log1pexp(x):
-        return jnp.log(1.0 + jnp.exp(x))
-
-    @log1pexp.defjvp
-    def log1pexp_jvp(primals, tangents):
-        (x,), (x_dot,) = primals, tangents
-        return log1pexp(x), (1.0 - 1.0 / (1.0 + jnp.exp(x))) * x_dot
-
-    xs = jnp.array([-5.0, 0.0, 3.0, 100.0])
-    return [
-        jax.vmap(jax.grad(naive))(xs[:3]),  # the naive one gives nan at 100
-        jax.vmap(jax.grad(log1pexp))(xs), jax.jit(jax.vmap(jax.grad(log1pexp)))(xs),
-        jax.jvp(log1pexp, (3.0,), (2.0,)),
-        jax.grad(jax.grad(log1pexp))(0.5),  # the rule's own derivative
-    ]
-
-
-@program
-def custom_jvp_defjvps(jax, jnp):
-    @jax.custom_jvp
-    def f(x, y):
-        return jnp.sin(x) * y
-
-    f.defjvps(lambda x_dot, primal_out, x, y: jnp.cos(x) * x_dot * y,
-              lambda y_dot, primal_out, x, y: jnp.sin(x) * y_dot)
-
-    @jax.custom_jvp
-    def g(x, y):
-        return x * y
-
-    g.defjvps(None, lambda y_dot, ans, x, y: 3.0 * y_dot)  # ignores x's derivative
-
-    return [f(2.0, 3.0), jax.grad(f, argnums=(0, 1))(2.0, 3.0),
-            jax.jacfwd(f)(jnp.array([0.5, 1.0]), jnp.array([2.0, 3.0])),
-            jax.grad(g, argnums=(0, 1))(2.0, 3.0)]
-
-
-@program
-def custom_vjp_gradient_clipping(jax, jnp):
-    @jax.custom_vjp
-    def clip_gradient(lo, hi, x):
-        return x
-
-    def clip_fwd(lo, hi, x):
-        return x, (lo, hi)
-
-    def clip_bwd(res, g):
-        lo, hi = res
-        return None, None, jnp.clip(g, lo, hi)
-
-    clip_gradient.defvjp(clip_fwd, clip_bwd)
-
-    def f(x):
-        return jnp.sum(clip_gradient(-0.5, 0.75, jnp.sin(3.0 * x) * 4.0))
-
-    x = jnp.array([0.1, 0.6, 1.2, 2.0])
-    return [f(x), jax.grad(f)(x), jax.jit(jax.grad(f))(x),
-            jax.vmap(jax.grad(lambda x: clip_gradient(-1.0, 1.0, x ** 3)))(x)]
-
-
-@program
-def custom_vjp_fixed_point(jax, jnp):
-    # Differentiating a fixed point x* = f(a, x*) by the implicit function theorem: the
-    # solver is a nondiff argument, the backward pass solves another fixed point.
+def scan_over_pytrees_with_a_cond_inside(jax, jnp):
     lax = jax.lax
 
-    def iterate(f, x0):
-        def body(state):
-            _, x = state
-            return x, f(x)
+    def dot_step(carry, x):
+        new = {"s": carry["s"] + x["a"] * x["b"], "n": carry["n"] + 1}
+        return new, (x["a"] ** 2, carry["s"])
 
-        return lax.while_loop(lambda s: jnp.abs(s[0] - s[1]) > 1e-6, body, (x0, f(x0)))[1]
+    xs = {"a": jnp.arange(4.0), "b": jnp.ones(4) * 2.0}
 
-    @partial(jax.custom_vjp, nondiff_argnums=(0,))
-    def fixed_point(f, a, x0):
-        return iterate(partial(f, a), x0)
+    def loss(w, xs):
+        def step(c, x):
+            c = lax.cond(x > 0, lambda c: c * w, lambda c: c + w, c)
+            return c, c
 
-    def fixed_point_fwd(f, a, x0):
-        x_star = fixed_point(f, a, x0)
-        return x_star, (a, x_star)
+        return jnp.sum(lax.scan(step, 1.0, xs)[1])
 
-    def fixed_point_bwd(f, res, x_star_bar):
-        a, x_star = res
-        _, vjp_a = jax.vjp(lambda a: f(a, x_star), a)
-        _, vjp_x = jax.vjp(lambda x: f(a, x), x_star)
-        w = iterate(lambda w: x_star_bar + vjp_x(w)[0], x_star_bar)
-        return vjp_a(w)[0], jnp.zeros_like(x_star)
-
-    fixed_point.defvjp(fixed_point_fwd, fixed_point_bwd)
-
-    def newton_sqrt_step(a, x):
-        return 0.5 * (x + a / x)
-
-    sqrt = partial(fixed_point, newton_sqrt_step)
-    return [sqrt(2.0, 1.0), jax.grad(sqrt)(2.0, 1.0), jax.grad(sqrt)(9.0, 1.0),
-            jax.jit(jax.grad(sqrt))(4.0, 1.0)]
-
-
-# --- checkpoint -----------------------------------------------------------------------------
-
-@program
-def checkpointed_layers(jax, jnp):
-    key = jax.random.PRNGKey(5)
-    keys = jax.random.split(key, 4)
-    weights = [jax.random.normal(k, (6, 6)) / 3.0 for k in keys]
-    x = jnp.linspace(-1.0, 1.0, 6)
-
-    def layer(w, x):
-        return jnp.sin(w @ x) * 0.9
-
-    def net(weights, x, policy=None):
-        for w in weights:
-            x = jax.checkpoint(layer, policy=policy)(w, x)
-        return jnp.sum(x ** 2)
-
-    dots = jax.checkpoint_policies.dots_saveable
+    signs = jnp.array([1.0, -1.0, 2.0, -0.5])
     return [
-        net(weights, x), jax.grad(net)(weights, x),
-        jax.grad(partial(net, policy=dots), argnums=1)(weights, x),
-        jax.jit(jax.grad(partial(net, policy=jax.checkpoint_policies.nothing_saveable)))(
-            weights, x),
-        jax.grad(jax.remat(lambda x: jnp.sum(jnp.exp(jnp.tanh(x)))))(x),
+        lax.scan(dot_step, {"s": 0.0, "n": 0}, xs, unroll=2),
+        jax.grad(loss)(0.9, signs), jax.jit(jax.hessian(loss))(0.9, signs),
+        jax.vmap(loss, (0, None))(jnp.array([0.5, 1.5]), signs),
+        lax.map(lambda x: lax.switch(x.astype(jnp.int32) % 3, [jnp.sin, jnp.cos, jnp.exp], x),
+                jnp.arange(5.0)),
     ]
 
 
-# --- jax.nn ---------------------------------------------------------------------------------
-
 @program
-def mlp_trained_by_sgd(jax, jnp):
-    init_w = jax.nn.initializers.glorot_normal()
-    init_b = jax.nn.initializers.normal(0.01)
-    key = jax.random.PRNGKey(0)
-    sizes = [3, 8, 2]
-    params = []
-    for m, n in zip(sizes[:-1], sizes[1:]):
-        key, kw, kb = jax.random.split(key, 3)
-        params.append({"w": init_w(kw, (m, n)), "b": init_b(kb, (n,))})
-    key, kx = jax.random.split(key)
-    x = jax.random.normal(kx, (10, 3))
-    labels = jnp.arange(10) % 2
+def batched_predicates_and_traced_bounds(jax, jnp):
+    lax = jax.lax
 
-    def forward(params, x):
-        for layer in params[:-1]:
-            x = jax.nn.gelu(x @ layer["w"] + layer["b"])
-        return x @ params[-1]["w"] + params[-1]["b"]
-
-    def loss(params, x, labels):
-        log_probs = jax.nn.log_softmax(forward(params, x))
-        return -jnp.mean(jnp.sum(jax.nn.one_hot(labels, 2) * log_probs, axis=-1))
+    def pick(p, x):  # under vmap a batched predicate runs both branches and selects
+        return lax.cond(p, lambda t: {"a": t[0] * 2, "b": t[1]},
+                        lambda t: {"a": t[0] - 1, "b": t[1] * 3.0}, (x, x + 1))
 
     @jax.jit
-    def sgd_step(params, x, labels):
-        value, grads = jax.value_and_grad(loss)(params, x, labels)
-        return jax.tree.map(lambda p, g: p - 0.5 * g, params, grads), value
+    def power_sum(x, n):  # a traced trip count: a while loop, differentiable forward
+        return lax.fori_loop(0, n, lambda i, c: c * x + i, 1.0)
 
-    losses = []
-    for _ in range(5):
-        params, value = sgd_step(params, x, labels)
-        losses.append(value)
-    return [losses, params, jax.nn.softmax(forward(params, x[:2]))]
+    def compound(x):
+        return lax.while_loop(lambda c: c[0] < 10, lambda c: (c[0] + 1, c[1] * x), (0, 1.0))[1]
 
-
-@program
-def nn_functions_and_cross_entropy(jax, jnp):
-    logits = jnp.array([[1.0, -2.0, 0.5, 3.0], [0.0, 0.1, -0.1, 0.2]])
-    labels = jnp.array([3, 1])
-
-    def cross_entropy(logits):
-        return -jnp.mean(jnp.sum(jax.nn.one_hot(labels, 4) * jax.nn.log_softmax(logits), -1))
-
-    x = jnp.linspace(-2.0, 2.0, 5)
-    acts = [jax.nn.relu, jax.nn.sigmoid, jax.nn.softplus, jax.nn.silu, jax.nn.elu,
-            jax.nn.leaky_relu, partial(jax.nn.gelu, approximate=False)]
+    xs = jnp.arange(3.0)
     return [
-        cross_entropy(logits), jax.grad(cross_entropy)(logits),
-        jax.nn.softmax(logits, axis=0), jax.nn.logsumexp(logits, axis=1),
-        [jax.vmap(jax.grad(f))(x) for f in acts],
-        jax.tree_util.tree_map(lambda a: a * 2, {"p": jax.nn.relu(x), "q": (x, [x[:2]])}),
-        jax.tree.leaves(jax.tree.map(jnp.sum, {"a": x, "b": [x, x]})),
+        jax.vmap(pick)(jnp.array([True, False, True]), xs),
+        jax.grad(lambda x: jnp.sum(jax.vmap(lambda p, x: pick(p, x)["b"])(x > 1, x)))(xs),
+        power_sum(1.1, 5), jax.jvp(lambda x: power_sum(x, 4), (1.1,), (1.0,)),
+        jax.jvp(compound, (1.01,), (1.0,)), jax.jit(jax.jacfwd(compound))(jnp.array(1.02)),
     ]
 
 
-@pytest.mark.parametrize("name, threefry_partitionable", [
-    (name, layout) for name in sorted(STAGED)
-    for layout in ((False, True) if draws_random_numbers(STAGED[name]) else (False,))
-])
-def test_staged_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
-                                           backend: str) -> None:
-    check_program(STAGED[name], threefry_partitionable, backend)
+@program
+def indexed_updates_under_jit(jax, jnp):
+    @jax.jit
+    def f(x):
+        y = x.at[1].set(10.0)
+        return y.at[0].add(x[2]) * 2, x[::2], y.at[jnp.array([0, 0, 3])].add(1.0)
 
+    x = jnp.arange(4.0)
+    return [f(x), jax.grad(lambda x: jnp.sum(f(x)[0] ** 2 + f(x)[2] ** 3))(x)]
+
+@each_program(STAGED)
+def test_staged_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
+        backend: str) -> None:
+    check_program(STAGED[name], threefry_partitionable, backend)

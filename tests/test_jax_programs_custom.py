@@ -192,6 +192,25 @@ def checkpoint_as_a_decorator(jax, jnp):
             jax.hessian(lambda x: jnp.sum(g(x)))(x),
             jax.grad(lambda x: jnp.sum(everything(x)))(x)]
 
+@program
+def custom_jvp_safe_norm(jax, jnp):
+    # The norm's derivative at zero is made zero (the plain rule divides by the norm).
+    @jax.custom_jvp
+    def safe_norm(x):
+        return jnp.sqrt(jnp.sum(x ** 2))
+
+    @safe_norm.defjvp
+    def safe_norm_jvp(primals, tangents):
+        (x,), (x_dot,) = primals, tangents
+        n = safe_norm(x)
+        return n, jnp.where(n == 0, 0.0, jnp.dot(x, x_dot) / jnp.where(n == 0, 1.0, n))
+
+    z = jnp.zeros(3)
+    return [jax.grad(safe_norm)(z), jax.grad(safe_norm)(jnp.array([3.0, 4.0, 0.0])),
+            jax.jit(jax.vmap(jax.grad(safe_norm)))(jnp.stack([z, jnp.ones(3)])),
+            jax.jacrev(jax.jacrev(safe_norm))(jnp.array([1.0, 2.0, 2.0]))]
+
+
 @each_program(CUSTOM)
 def test_custom_rule_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
         backend: str) -> None:

@@ -90,6 +90,7 @@ def normalizing_and_gating(jax, jnp):
             jax.grad(lambda x: jnp.sum(nn.softmax(x) * jnp.arange(3.0)))(x),
             [f(x * 4) for f in (nn.relu6, nn.hard_tanh, nn.celu, nn.selu, nn.mish)]]
 
+
 @each_program(NN)
 def test_nn_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
         backend: str) -> None:

@@ -218,6 +218,56 @@ def indexed_updates_under_jit(jax, jnp):
     x = jnp.arange(4.0)
     return [f(x), jax.grad(lambda x: jnp.sum(f(x)[0] ** 2 + f(x)[2] ** 3))(x)]
 
+@program
+def jit_of_lists_methods_constants_and_nested_jit(jax, jnp):
+    @jax.jit
+    def scaled(xs, scale):
+        return [x * scale for x in xs], 2.0, 3  # Python numbers out become arrays
+
+    class Model:
+        def __init__(self, k):
+            self.k = k
+
+        @partial(jax.jit, static_argnums=0)  # self is static: hashable by its k
+        def apply(self, x):
+            return x * self.k
+
+        def __hash__(self):
+            return hash(self.k)
+
+        def __eq__(self, other):
+            return isinstance(other, Model) and other.k == self.k
+
+    identity = jax.jit(lambda x: x)
+    outer = jax.jit(lambda x: jax.jit(jnp.sin)(x) * 2)
+    return [
+        scaled([jnp.ones(2), jnp.arange(3.0)], 2), identity(jnp.int32(3)), identity(True),
+        jax.jit(lambda: 1.5)(), Model(3).apply(jnp.arange(3.0)), Model(4).apply(jnp.arange(3.0)),
+        outer(jnp.arange(2.0)), jax.jit(partial(jnp.sum, axis=0))(jnp.ones((2, 3))),
+        jax.jit(jnp.where)(jnp.array([True, False]), 1.0, 2.0),
+        jax.vmap(jax.jit(lambda x, y: x @ y))(jnp.ones((2, 3, 4)), jnp.ones((2, 4))),
+        jax.grad(jax.jit(lambda x: (jnp.sum(x ** 2), x[0])), has_aux=True)(jnp.arange(3.0)),
+    ]
+
+
+@program
+def jacobians_through_loops(jax, jnp):
+    lax = jax.lax
+
+    def f(x):
+        return lax.fori_loop(0, 3, lambda i, c: c + jnp.sin(c * i), x)
+
+    def g(init):
+        return lax.scan(lambda c, x: (c * x, c + x), init, jnp.arange(1.0, 4.0))
+
+    x = jnp.array([0.1, 0.2])
+    return [jax.jacrev(f)(x), jax.hessian(lambda x: jnp.sum(f(x)))(x),
+            jax.jacfwd(g)(jnp.array(2.0)), jax.jacrev(g)(jnp.array(2.0)),
+            jax.vmap(g)(jnp.arange(3.0)),
+            lax.cond(jnp.array(1) > 0, lambda: jnp.zeros(2), lambda: jnp.ones(2)),
+            lax.switch(jnp.array(5), [lambda x: x, lambda x: -x], jnp.array(2.0))]
+
+
 @each_program(STAGED)
 def test_staged_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
         backend: str) -> None:

@@ -150,7 +150,7 @@ def stop_gradient_td_update(jax, jnp):
     def td_loss(theta, s_tm1, r_t, s_t):
         v_tm1 = value_fn(theta, s_tm1)
         target = r_t + value_fn(theta, s_t)
-        return -0.5 * (jax.stop_gradient(target) - v_tm1) ** 2
+        return -0.5 * (jax.lax.stop_gradient(target) - v_tm1) ** 2
 
     theta = jnp.array([0.1, -0.1, 0.0])
     s_tm1, r_t, s_t = jnp.array([1.0, 2.0, -1.0]), jnp.array(1.0), jnp.array([2.0, 1.0, 0.0])
@@ -163,8 +163,8 @@ def straight_through_estimator(jax, jnp):
         return jnp.round(x)
 
     def straight_through_f(x):
-        zero = x - jax.stop_gradient(x)
-        return zero + jax.stop_gradient(f(x))
+        zero = x - jax.lax.stop_gradient(x)
+        return zero + jax.lax.stop_gradient(f(x))
 
     x = jnp.array([0.2, 1.7, -2.4])
     return [jax.grad(lambda x: jnp.sum(f(x)))(x),
@@ -280,16 +280,7 @@ def per_example_gradients(jax, jnp):
 
 
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:
-    # JAX spells it jax.lax.stop_gradient; gpugrad has gpugrad.stop_gradient (its lax holds
-    # control flow only, so far): the programs call jax.stop_gradient, pointed at each
-    # library's own.
-    class Namespace:
-        def __getattr__(self, name: str) -> Any:
-            if name == "stop_gradient" and not hasattr(jax, name):
-                return jax.lax.stop_gradient
-            return getattr(jax, name)
-
-    return fn(Namespace(), jnp)
+    return fn(jax, jnp)
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.backend import is_cupy_array, namespace_of
+from gpugrad.backend import default_backend, get_xp, is_cupy_array, namespace_of
 from gpugrad.compiler import Compiled, compile_program
 from gpugrad.config import config
 from gpugrad.core.abstract import ShapedArray, abstractify
@@ -108,10 +108,14 @@ def _leaf_aval(leaf: Any, where: str) -> ShapedArray:
         "if it configures the function, or pass arrays")
 
 
-def _leaf_value(leaf: Any, aval: ShapedArray) -> Any:
+def _is_python_number(leaf: Any) -> bool:
+    return isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic)
+
+
+def _leaf_value(leaf: Any, aval: ShapedArray, xp: Any) -> Any:
     """A Python number becomes a 0-d array of its (default) dtype when the program runs."""
-    if isinstance(leaf, _SCALARS) and not isinstance(leaf, np.generic):
-        return np.asarray(leaf, aval.dtype)
+    if _is_python_number(leaf):
+        return xp.asarray(leaf, aval.dtype)
     return leaf
 
 
@@ -179,21 +183,26 @@ def _numpy_signature(leaves: list[Any]) -> tuple[Any, ...] | None:
     """Each leaf's shape and dtype (a NumPy array) or type (a Python number), or None when
     a leaf is anything else (a tracer, a CuPy array, a NumPy scalar: the full lookup)."""
     signature: list[Any] = []
+    arrays = False
     for leaf in leaves:
         kind = type(leaf)
         if kind is np.ndarray:
             signature.append((leaf.shape, leaf.dtype))
+            arrays = True
         elif kind in _SCALARS:
             signature.append(kind)
         else:
             return None
+    if not arrays:  # Python numbers alone run on the default backend (see _lookup)
+        signature.append(default_backend())
     return tuple(signature)
 
 
 def _run_fast(entry: _Entry, leaves: list[Any]) -> Any:
     """Run the compiled program of an entry found by :func:`_numpy_signature`."""
+    asarray = np.asarray if entry.backend == "numpy" else get_xp(entry.backend).asarray
     for i, dtype in entry.scalars:
-        leaves[i] = np.asarray(leaves[i], dtype)
+        leaves[i] = asarray(leaves[i], dtype)
     assert entry.compiled is not None
     return tree_util.tree_unflatten(entry.out_tree, entry.compiled(leaves))
 
@@ -225,6 +234,10 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
     leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
     avals = [_leaf_aval(leaf, f"argument leaf {i}") for i, leaf in enumerate(leaves)]
     xp = namespace_of(*leaves)
+    if all(_is_python_number(leaf) for leaf in leaves):
+        # No array says where to run: Python numbers go to the default backend, as ``grad``
+        # puts them (and JAX on its default device).
+        xp = get_xp()
     key = (in_tree, tuple(avals), statics, xp.__name__, config.enable_x64,
            config.threefry_partitionable)
     entry = cache.get(key)
@@ -252,7 +265,8 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
 
 
 def _run(entry: _Entry, leaves: list[Any], avals: list[ShapedArray]) -> Any:
-    values = [_leaf_value(leaf, aval) for leaf, aval in zip(leaves, avals)]
+    xp = np if entry.backend == "numpy" else get_xp(entry.backend)
+    values = [_leaf_value(leaf, aval, xp) for leaf, aval in zip(leaves, avals)]
     if entry.traced_consts or any(isinstance(v, Tracer) for v in values):
         outs = eval_program(entry.program, entry.consts, values)
     else:

@@ -10,6 +10,7 @@ import numpy as np
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad.core.abstract import ShapedArray, abstractify
+from gpugrad.tree_paths import keystr, tree_flatten_with_path
 
 __all__ = ["check_bwd_output", "check_jvp_output", "closed_over_derivative"]
 
@@ -64,7 +65,7 @@ def check_bwd_output(rule: Any, cts: Any, call: Any, batch: tuple[int, ...] = ()
             f"function, but got bwd output structure {shown} for primal input structure "
             f"{in_tree}.")
     flat: list[Any] = []
-    for ct, arg in zip(cts, dyn):  # None stands for zeros, for a whole argument
+    for position, (ct, arg) in enumerate(zip(cts, dyn)):  # None: zeros, for a whole arg
         arg_leaves = tree_util.tree_leaves(arg)
         if ct is None:
             flat += [None] * len(arg_leaves)
@@ -75,15 +76,25 @@ def check_bwd_output(rule: Any, cts: Any, call: Any, batch: tuple[int, ...] = ()
                 f"Custom VJP bwd rule {_name(rule.bwd)} must produce cotangents with the "
                 f"structure of the arguments: got {ct_tree} for an argument of structure "
                 f"{tree_util.tree_structure(arg)}.")
-        for c, a in zip(ct_leaves, arg_leaves):
+        paths = [keystr(path) for path, _ in tree_flatten_with_path(arg)[0]]
+        for c, a, path in zip(ct_leaves, arg_leaves, paths):
             if tuple(np.shape(c)) != batch + tuple(np.shape(a)):
-                raise ValueError(
-                    f"Custom VJP bwd rule must produce an output with shapes/dtypes as "
-                    f"expected by the reverse-mode rule: expected {abstractify(a).type_text()}"
-                    f" but got {abstractify(c).type_text()}" + (
-                        f" (for {batch[0]} examples)." if batch else "."))
+                raise ValueError(_bwd_type_error(c, a, f"[{position}]{path}", batch))
         flat += [gnp.asarray(c) for c in ct_leaves]  # NumPy scalars become 0-d arrays
     return flat
+
+
+def _bwd_type_error(ct: Any, arg: Any, where: str, batch: tuple[int, ...]) -> str:
+    """JAX's message for a cotangent whose shape is not its argument's (a float dtype that
+    differs is accepted, as JAX does)."""
+    got, want = abstractify(ct), abstractify(arg)
+    mismatches = [what for what, differ in (("dtypes", got.dtype != want.dtype),
+                                             ("shapes", True)) if differ]
+    return ("Custom VJP bwd rule must produce an output with the same type as the args tuple "
+            f"of the primal function, but at output{where} the bwd rule produced an output of "
+            f"type {got.type_text()} corresponding to an input of type {want.type_text()}"
+            + (f" (for {batch[0]} examples)" if batch else "") + ", so "
+            + ", and ".join(f"the {what} do not match" for what in mismatches))
 
 
 def closed_over_derivative(kind: str, rule: Any) -> TypeError:

@@ -189,3 +189,26 @@ def test_bad_rules_get_jax_errors() -> None:
 def test_eager_calls_run_the_function_itself() -> None:
     assert float(softplus(np.array(0.0))) == pytest.approx(np.log(2.0))
     assert float(clipped_sin(np.array(0.0))) == 0.0
+
+
+def test_a_cotangent_of_the_wrong_shape_gets_jaxs_message() -> None:
+    # Regression: the message was not JAX's (0.10 names the argument's key path and says
+    # what differs); the shapes are those of a bwd that forgot to sum a broadcast scalar.
+    def run(lib: Any, np_: Any) -> str:
+        @lib.custom_vjp
+        def f(p: Any, y: Any) -> Any:
+            return np_.sin(p["w"]) * y
+
+        f.defvjp(lambda p, y: (f(p, y), (p, y)),
+                 lambda res, g: ({"w": g * res[1]}, g.astype(np.int32)))
+        with pytest.raises(ValueError) as info:
+            lib.grad(lambda w, y: np_.sum(f({"w": w}, y)), (0, 1))(np_.ones(3), 1.5)
+        return str(info.value)
+
+    ours = run(gpugrad, gnp)
+    assert ours == ("Custom VJP bwd rule must produce an output with the same type as the args "
+                    "tuple of the primal function, but at output[1] the bwd rule produced an "
+                    "output of type int32[3] corresponding to an input of type float32[], so "
+                    "the dtypes do not match, and the shapes do not match")
+    jax = pytest.importorskip("jax")
+    assert ours == run(jax, jax.numpy)

@@ -262,6 +262,23 @@ def test_a_lazy_comparison_is_boolean():
     assert m.dtype == bool and np.array_equal(m, np.sin(x) > 0.3)
 
 
+def test_a_comparison_of_integers_does_not_widen_the_float32_select():
+    """A lazy ``where(i == 1, 3x, x)`` with int32 ``i`` (a batched ``lax.cond``) was declared
+    float64, the common dtype of every input of the composed recipe (and so computed on CuPy)."""
+    x, declared = np.linspace(-1.0, 1.0, 1 << 17, dtype=np.float32), []
+
+    def f(x):
+        y = gnp.where(gnp.equal((x > 0.5).astype(np.int32), 1), x * 3.0, x)
+        declared.append(y.dtype)
+        return y
+
+    out, f_vjp = gpugrad.vjp(f, x)
+    (g,) = f_vjp(np.ones_like(x))
+    assert (declared, out.dtype, g.dtype) == ([np.float32], np.float32, np.float32)
+    np.testing.assert_array_equal(out, np.where(x > 0.5, x * np.float32(3.0), x))
+    np.testing.assert_array_equal(g, np.where(x > 0.5, 3.0, 1.0).astype(np.float32))
+
+
 def test_lazy_shape_error_is_raised_at_the_call_that_is_wrong():
     x = np.ones(100_000)
 
@@ -374,3 +391,18 @@ def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch):
     for d, g in zip(direct[1], general[1]):
         assert d.dtype == g.dtype == np.float32
         np.testing.assert_allclose(d, g, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_a_comparison_of_integers_does_not_widen_the_backward_on_cupy(cupy_module):
+    """Its backward pass put the mask's int32 operands in one kernel with the float32
+    cotangent: the gradient was float64 on CuPy."""
+    cp = cupy_module
+    x = cp.linspace(-1.0, 1.0, 1 << 17, dtype=cp.float32)
+
+    def f(x):
+        return gnp.sum(gnp.where(gnp.equal((x > 0.5).astype(np.int32), 1), x * 3.0, x))
+
+    g = gpugrad.grad(f)(x)
+    assert isinstance(g, cp.ndarray) and g.dtype == np.float32
+    np.testing.assert_array_equal(cp.asnumpy(g), np.where(cp.asnumpy(x) > 0.5, 3.0, 1.0))

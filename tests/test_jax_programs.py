@@ -3,13 +3,16 @@ once as ``jax``/``jax.numpy``, once as ``gpugrad``/``gpugrad.numpy``. Every numb
 produce must agree (random draws included), in JAX's default 32-bit mode.
 
 Each program is a function of the two modules (``jax``, ``jnp``) that returns a pytree of
-results; the comparison walks both trees. Only what gpugrad has is used (no ``jit`` yet).
+results; the comparison walks both trees. ``test_jax_programs_staged.py`` holds the programs
+that use ``jit``, ``lax`` control flow, custom derivatives, ``checkpoint`` and ``jax.nn``, and
+runs them with ``check_program`` here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -147,7 +150,7 @@ def stop_gradient_td_update(jax, jnp):
     def td_loss(theta, s_tm1, r_t, s_t):
         v_tm1 = value_fn(theta, s_tm1)
         target = r_t + value_fn(theta, s_t)
-        return -0.5 * (jax.stop_gradient(target) - v_tm1) ** 2
+        return -0.5 * (jax.lax.stop_gradient(target) - v_tm1) ** 2
 
     theta = jnp.array([0.1, -0.1, 0.0])
     s_tm1, r_t, s_t = jnp.array([1.0, 2.0, -1.0]), jnp.array(1.0), jnp.array([2.0, 1.0, 0.0])
@@ -160,8 +163,8 @@ def straight_through_estimator(jax, jnp):
         return jnp.round(x)
 
     def straight_through_f(x):
-        zero = x - jax.stop_gradient(x)
-        return zero + jax.stop_gradient(f(x))
+        zero = x - jax.lax.stop_gradient(x)
+        return zero + jax.lax.stop_gradient(f(x))
 
     x = jnp.array([0.2, 1.7, -2.4])
     return [jax.grad(lambda x: jnp.sum(f(x)))(x),
@@ -277,55 +280,84 @@ def per_example_gradients(jax, jnp):
 
 
 def _run(fn: Program, jax: Any, jnp: Any) -> Any:
-    # JAX spells it jax.lax.stop_gradient, gpugrad (which has no lax yet) gpugrad.stop_gradient:
-    # the programs call jax.stop_gradient, pointed here at each library's own.
-    class Namespace:
-        def __getattr__(self, name: str) -> Any:
-            if name == "stop_gradient" and hasattr(jax, "lax"):
-                return jax.lax.stop_gradient
-            return getattr(jax, name)
+    return fn(jax, jnp)
 
-    return fn(Namespace(), jnp)
+
+@contextlib.contextmanager
+def threefry_layout(partitionable: bool) -> Iterator[None]:
+    """Both libraries set to the same threefry layout: JAX's legacy one (gpugrad's default,
+    which the seed tutorials print) or the partitionable one (JAX's default since 0.5)."""
+    saved = (jax_mod.config.jax_threefry_partitionable, gpugrad.config.threefry_partitionable)
+    jax_mod.config.update("jax_threefry_partitionable", partitionable)
+    gpugrad.config.update("jax_threefry_partitionable", partitionable)
+    try:
+        yield
+    finally:
+        jax_mod.config.update("jax_threefry_partitionable", saved[0])
+        gpugrad.config.update("threefry_partitionable", saved[1])
 
 
 @pytest.fixture(params=[False, True], ids=["legacy_prng", "partitionable_prng"])
-def prng_layout(request: pytest.FixtureRequest) -> Any:
-    """Both libraries set to the same threefry layout: JAX's legacy one (gpugrad's default,
-    which the seed tutorials print) and the partitionable one (JAX's default since 0.5)."""
-    saved = (jax_mod.config.jax_threefry_partitionable, gpugrad.config.threefry_partitionable)
-    jax_mod.config.update("jax_threefry_partitionable", request.param)
-    gpugrad.config.update("jax_threefry_partitionable", request.param)
-    yield request.param
-    jax_mod.config.update("jax_threefry_partitionable", saved[0])
-    gpugrad.config.update("threefry_partitionable", saved[1])
+def prng_layout(request: pytest.FixtureRequest) -> bool:
+    """Whether the program runs in the partitionable threefry layout (else the legacy one)."""
+    return bool(request.param)
 
 
-_JAX_RESULTS: dict[tuple[str, bool], list[np.ndarray[Any, Any]]] = {}
+def draws_random_numbers(fn: Program) -> bool:
+    return "jax.random" in inspect.getsource(fn)
 
 
-def _jax_leaves(name: str, prng_layout: bool) -> list[np.ndarray[Any, Any]]:
+def registry(programs: dict[str, Program]) -> Callable[[Program], Program]:
+    """A decorator that adds a program to ``programs`` under its name (for the other files)."""
+    def add(fn: Program) -> Program:
+        programs[fn.__name__] = fn
+        return fn
+
+    return add
+
+
+def each_program(programs: dict[str, Program]) -> Any:
+    """``name, threefry_partitionable`` for each program: both layouts where it draws random
+    numbers, the legacy one alone otherwise (JAX's time is most of the time)."""
+    return pytest.mark.parametrize("name, threefry_partitionable", [
+        (name, layout) for name in sorted(programs)
+        for layout in ((False, True) if draws_random_numbers(programs[name]) else (False,))])
+
+
+_JAX_RESULTS: dict[tuple[Program, bool], list[np.ndarray[Any, Any]]] = {}
+
+
+def _jax_leaves(fn: Program, prng_layout: bool) -> list[np.ndarray[Any, Any]]:
     """JAX's results, computed once per program and layout, or once per program where it
     draws no random numbers (both backends compare with them; JAX's op-by-op dispatch is
     most of this file's time)."""
-    key = (name, prng_layout and "jax.random" in inspect.getsource(PROGRAMS[name]))
+    key = (fn, prng_layout and draws_random_numbers(fn))
     if key not in _JAX_RESULTS:
-        leaves = jax_mod.tree_util.tree_leaves(_run(PROGRAMS[name], jax_mod, jax_numpy))
+        leaves = jax_mod.tree_util.tree_leaves(_run(fn, jax_mod, jax_numpy))
         _JAX_RESULTS[key] = [np.asarray(leaf) for leaf in leaves]
     return _JAX_RESULTS[key]
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_prints_jax_numbers(name: str, prng_layout: bool, backend: str) -> None:
-    ours = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
-    theirs = _jax_leaves(name, prng_layout)
+    check_program(PROGRAMS[name], prng_layout, backend)
+
+
+def check_program(fn: Program, prng_layout: bool, backend: str) -> None:
+    """Run ``fn`` on gpugrad with ``backend`` the default and on JAX, in the threefry layout
+    ``prng_layout`` (True: partitionable), and compare every result."""
+    name = fn.__name__
+    with threefry_layout(prng_layout):
+        ours = gpugrad.tree_util.tree_leaves(_run(fn, gpugrad, gnp))
+        theirs = _jax_leaves(fn, prng_layout)
+        if backend == "cupy":
+            # The same program with NumPy arrays: the CuPy run must agree with it to a few
+            # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's,
+            # and on a GPU CUB's summation order against NumPy's pairwise one (up to
+            # log2(64) = 6 ulp for linear regression's 64-sample mean).
+            with gpugrad.use_backend("numpy"):
+                on_host = gpugrad.tree_util.tree_leaves(_run(fn, gpugrad, gnp))
     assert len(ours) == len(theirs)
-    if backend == "cupy":
-        # The same program with NumPy arrays: the CuPy run must agree with it to a few
-        # float32 ulp: CUDA's libdevice (or the stand-in's host libm) against NumPy's, and
-        # on a GPU CUB's summation order against NumPy's pairwise one (up to log2(64) = 6
-        # ulp for linear regression's 64-sample mean).
-        with gpugrad.use_backend("numpy"):
-            on_host = gpugrad.tree_util.tree_leaves(_run(PROGRAMS[name], gpugrad, gnp))
     for i, (a, b) in enumerate(zip(ours, theirs)):
         b = np.asarray(b)
         if backend == "cupy":

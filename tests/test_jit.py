@@ -239,3 +239,21 @@ def test_jit_on_cupy_arrays(cupy_module: Any) -> None:
     np.testing.assert_allclose(float(value), ref_value, rtol=1e-12)
     assert gpugrad.block_until_ready(g) is g
     assert gpugrad.devices("gpu")[0].platform == "gpu"
+
+
+@pytest.mark.gpu
+def test_python_numbers_alone_run_on_the_default_backend(cupy_module: Any) -> None:
+    # Regression: with no array among the arguments the program ran on NumPy even with CuPy
+    # the default backend, where grad (and JAX's default device) put Python numbers.
+    cp = cupy_module
+    with gpugrad.use_backend("cupy"):
+        for jf, args in [(gpugrad.jit(gpugrad.grad(lambda x: x ** 3)), (2.0,)),
+                         (gpugrad.jit(lambda a, b: (a * b, 1.0)), (3.0, 4)),
+                         (gpugrad.jit(lambda: gnp.ones(2)), ())]:
+            outs = gpugrad.tree_util.tree_leaves(jf(*args))
+            assert all(isinstance(v, cp.ndarray) for v in outs), [type(v) for v in outs]
+        assert float(gpugrad.jit(gpugrad.grad(lambda x: x ** 3))(2.0)) == 12.0
+    f = gpugrad.jit(lambda a: a * 2.0)
+    for name in ("numpy", "cupy", "numpy", "cupy"):  # called again: the fast path
+        with gpugrad.use_backend(name):
+            assert isinstance(f(3.0), cp.ndarray if name == "cupy" else np.ndarray)

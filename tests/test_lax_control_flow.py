@@ -198,6 +198,18 @@ def test_weak_carries_widen_as_in_jax() -> None:
     assert lax.while_loop(lambda c: c < 3, lambda c: c + 1.0, 0).dtype == np.float32
 
 
+def test_python_number_operands_are_default_dtype_arrays() -> None:
+    # Regression: cond and switch ran their branch on the raw Python floats, so 3.0 + 4.0
+    # came out float64 where JAX (and the loops here) give float32.
+    jl = pytest.importorskip("jax.lax")
+    for library in (lax, jl):
+        both = library.cond(True, lambda a, b: (a + b, a * b), lambda a, b: (a - b, a / b),
+                            3.0, 4.0)
+        picked = library.switch(2, [lambda a, b: a, lambda a, b: b, lambda a, b: a - b], 3.0, 4.0)
+        assert [np.asarray(v).dtype for v in (*both, picked)] == [np.float32] * 3
+        assert [float(v) for v in (*both, picked)] == [7.0, 12.0, -1.0]
+
+
 @pytest.mark.gpu
 def test_control_flow_on_cupy(cupy_module: Any) -> None:
     cp = cupy_module

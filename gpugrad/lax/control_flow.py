@@ -106,6 +106,9 @@ def _branch_programs(branches: Sequence[Callable[..., Any]], operands: tuple[Any
                                                                 list[Any], Any]:
     """Every branch as a program over (every branch's constants, the operand leaves)."""
     leaves, in_tree = tree_util.tree_flatten(operands)
+    # Python numbers become arrays of their default dtype (float32 for 3.0, as in JAX), as
+    # the loops' carries do: run raw, the program's arithmetic would widen them to float64.
+    leaves = [asarray(x) for x in leaves]
     xp = xp_of(leaves)
     avals = avals_of(leaves)
     traced = [trace_function(b, in_tree, avals, xp, f"{kind} {name}")

@@ -156,7 +156,20 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
             dtype: Any) -> Deferred | Any:
     """``outer`` with its variable ``len(outer_args)`` bound to ``inner``, as one Deferred
     (any argument may itself be Deferred); evaluated at once if it would be too big."""
-    expr, args = inline(outer, [*outer_args, inner])
+    return _composed(outer, [*outer_args, inner], shape, dtype)
+
+
+def _composed(outer: Expr, parts: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
+    expr, args = inline(outer, parts)
+    from gpugrad.dtypes import argument_dtypes
+    from gpugrad.kernel.codegen import out_dtype
+
+    if out_dtype(expr, argument_dtypes(args)) != dtype:
+        # A recipe among the parts reads arrays of another dtype (the int32 operands of a
+        # comparison in a select's mask): one kernel over them would compute in their common
+        # dtype (float64 beside float32). Its value, not its recipe, keeps ``dtype``.
+        expr, args = inline(outer, [materialize(p) if type(p) is Deferred else p
+                                    for p in parts])
     return _finish(expr, args, shape, dtype)
 
 
@@ -189,8 +202,7 @@ def accumulate(previous: Any, contribution: Any) -> Any:
         from gpugrad.primitives.operations import add
 
         return add(previous, contribution)
-    expr, args = inline(_ADD, [previous, contribution])
-    return _finish(expr, args, tuple(previous.shape), previous.dtype)
+    return _composed(_ADD, [previous, contribution], tuple(previous.shape), previous.dtype)
 
 
 _ADD = C.add(var(0), var(1))
@@ -273,8 +285,13 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     if (len(args) > MAX_ARGS or _size(full) > RECIPE_NODES
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None
-    node = Node(elementwise_p, saved, params, None, parents)
     dtype = out_dtype(full, argument_dtypes(args))
+    if dtype != out_dtype(params["expr"], argument_dtypes(saved)):
+        # The composed recipe would be computed in the common dtype of every input, the
+        # operands of a comparison inside included: `where(i == 1, x, y)` with an int32 `i`
+        # and float32 `x`, `y` would give float64. Evaluate this step on its own instead.
+        return None
+    node = Node(elementwise_p, saved, params, None, parents)
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
     return LazyVJPTracer(trace, node)
 

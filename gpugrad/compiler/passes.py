@@ -18,6 +18,7 @@ same outputs with less work.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -115,16 +116,23 @@ def uniform_constants(program: Program, consts: list[Any]) -> tuple[Program, lis
             scalars[v] = Literal(c.dtype.type(c.flat[0]))
     if not scalars:
         return program, consts
+    eqns = _read_instead(program, scalars)
+    program = Program(program.invars, program.constvars, eqns, program.outvars)
+    return _drop_unused_consts(program, consts)
+
+
+def _read_instead(program: Program, replacements: Mapping[Var, Atom]) -> list[Equation]:
+    """The equations, each elementwise one reading ``replacements[v]`` for its input ``v``
+    wherever the inputs it reads still give its result its shape."""
     eqns = []
     for eqn in program.eqns:
-        if eqn.prim is elementwise_p and any(type(a) is Var and a in scalars
+        if eqn.prim is elementwise_p and any(type(a) is Var and a in replacements
                                              for a in eqn.inputs):
-            inputs = [scalars.get(a, a) if type(a) is Var else a for a in eqn.inputs]
+            inputs = [replacements.get(a, a) if type(a) is Var else a for a in eqn.inputs]
             if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
                 eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
         eqns.append(eqn)
-    program = Program(program.invars, program.constvars, eqns, program.outvars)
-    return _drop_unused_consts(program, consts)
+    return eqns
 
 
 def read_through_broadcasts(program: Program) -> Program:
@@ -135,14 +143,7 @@ def read_through_broadcasts(program: Program) -> Program:
     sources = {eqn.out: eqn.inputs[0] for eqn in program.eqns if eqn.prim is broadcast_p}
     if not sources:
         return program
-    eqns = []
-    for eqn in program.eqns:
-        if eqn.prim is elementwise_p and any(type(a) is Var and a in sources
-                                             for a in eqn.inputs):
-            inputs = [sources.get(a, a) if type(a) is Var else a for a in eqn.inputs]
-            if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
-                eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
-        eqns.append(eqn)
+    eqns = _read_instead(program, sources)
     return remove_dead(Program(program.invars, program.constvars, eqns, program.outvars))
 
 

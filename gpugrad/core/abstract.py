@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -42,10 +43,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.shape:
-            size *= d
-        return size
+        return math.prod(self.shape)
 
     def strip_weak_type(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype) if self.weak_type else self

@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gpugrad import tree_util
@@ -163,6 +163,12 @@ def _abstract_eval(*avals: ShapedArray, body: Any, consts: int, carry: int, leng
     return outs[:carry] + [ShapedArray((length, *a.shape), a.dtype) for a in outs[carry:]]
 
 
+def _groups(values: Sequence[Any], *likes: Sequence[Any]) -> list[list[Any]]:
+    """``values`` cut into consecutive groups, one as long as each of ``likes``."""
+    it = iter(values)
+    return [[next(it) for _ in like] for like in likes]
+
+
 def _retrace(fun: Callable[..., list[Any]], values: list[Any], scanned: int
              ) -> tuple[Any, list[Any]]:
     """``fun`` traced as a body (the last ``scanned`` values are scanned, so sliced), and the
@@ -189,13 +195,7 @@ def _jvp(primals: list[Any], tangents: list[Any], body: Any, consts: int, carry:
         tx_all[j] for j in mx]
 
     def body_jvp(*v: Any) -> list[Any]:
-        it = iter(v)
-        kk = [next(it) for _ in k]
-        kt = [next(it) for _ in tk]
-        cc = [next(it) for _ in c]
-        ct = [next(it) for _ in tc]
-        xx = [next(it) for _ in xs]
-        xt = [next(it) for _ in tx]
+        kk, kt, cc, ct, xx, xt = _groups(v, k, tk, c, tc, xs, tx)
         t_in: list[Any] = [None] * (nk + nc + len(xs))
         for j, t in zip(mk, kt):
             t_in[j] = t
@@ -243,13 +243,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
     acc = [zeros(k[j].shape, k[j].dtype) for j in wk]
 
     def backward(*v: Any) -> list[Any]:
-        it = iter(v)
-        kk = [next(it) for _ in k]
-        cc_ct = [next(it) for _ in fc]
-        kk_acc = [next(it) for _ in wk]
-        xx = [next(it) for _ in xs]
-        c_in = [next(it) for _ in c]
-        y_ct = [next(it) for _ in fy]
+        kk, cc_ct, kk_acc, xx, c_in, y_ct = _groups(v, k, fc, wk, xs, c, fy)
         out_cts: list[Any] = [None] * (nc + len(y_avals))
         for j, g in zip(fc, cc_ct):
             out_cts[j] = g

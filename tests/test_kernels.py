@@ -21,7 +21,9 @@ import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
-from gpugrad.kernel import check, codegen
+from gpugrad.kernel import codegen
+from gpugrad.kernel_check import check
+from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
 from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function
 from gpugrad.primitives.numpy_eval import (
@@ -55,7 +57,7 @@ def _expected_catalog_count() -> int:
     """Items the check must compile, counted straight from the catalog."""
     total = 0
     for op in C.OPS.values():
-        expr, is_bool = check.op_value_expr(op)
+        expr, is_bool = kernel_items.op_value_expr(op)
         n = len(is_bool)
         diffable = tuple(i for i in range(n) if not is_bool[i])
         per_float = 1  # the value
@@ -75,14 +77,15 @@ def _expected_catalog_count() -> int:
         if is_bool and all(is_bool):
             total += 1  # logic on booleans: the value only
         else:
-            complex_dtypes = 0 if op.name in check.REAL_ONLY_OPS else 2
-            total += (3 + complex_dtypes) * per_float + (2 if op.name in check.INT_OPS else 0)
+            complex_dtypes = 0 if op.name in kernel_items.REAL_ONLY_OPS else 2
+            ints = 2 if op.name in kernel_items.INT_OPS else 0
+            total += (3 + complex_dtypes) * per_float + ints
     return total
 
 
 class TestNvrtcCheck:
     def test_every_catalog_kernel_and_helper_compiles(self) -> None:
-        items = check.all_items()
+        items = kernel_items.all_items()
         headers = sorted(p.name for p in K.kernel_dir().glob("*.cuh"))
         assert [i.label for i in items if i.label.startswith("header:")] == [
             f"header:{h}" for h in headers
@@ -119,7 +122,7 @@ class TestCompileErrors:
 
     def test_the_check_reports_a_broken_template(self) -> None:
         broken = OpSpec("broken", 1, "xp.sin({0})", "sinn({0})", (lambda x, o: x,))
-        items = check.catalog_items([broken, C.OPS["cos"]], ["float32"])
+        items = kernel_items.catalog_items([broken, C.OPS["cos"]], ["float32"])
         result = check.run_check(items, archs=["80"])
         failed = dict(result.failed)
         assert set(failed) == {"broken/value/float32"}  # its derivative kernels are fine
@@ -154,7 +157,7 @@ class TestNames:
 
 class TestDump:
     def test_check_dump_writes_every_source(self, tmp_path: Path) -> None:
-        items = check.catalog_items([C.OPS["exp"]], ["float32"])
+        items = kernel_items.catalog_items([C.OPS["exp"]], ["float32"])
         check.run_check(items, archs=["80"], dump=tmp_path)
         written = sorted(p.stem for p in tmp_path.glob("*.cu"))
         assert written == sorted({i.name for i in items})
@@ -172,9 +175,9 @@ class TestFusedNumpy:
     @pytest.mark.parametrize("op_name", sorted(C.OPS))
     def test_equals_plain_evaluation(self, op_name: str) -> None:
         op = C.OPS[op_name]
-        dtype = "bool" if check.op_dtypes(op) == ("bool",) else "float64"
+        dtype = "bool" if kernel_items.op_dtypes(op) == ("bool",) else "float64"
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check.op_roles(op, dtype):
+            for role, expr, dtypes in kernel_items.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 257)
                 if isinstance(expr, tuple):  # every cotangent at once: each as computed alone
                     together = evaluate_many(expr, list(args))
@@ -274,7 +277,7 @@ def test_vjp_kernel_writes_every_cotangent() -> None:
     assert re.fullmatch(r"gg_mul_f32_x2_[0-9a-f]{8}", spec.name)
     assert spec.operation.splitlines() == ["out0 = (x1 * x3);", "out1 = (x0 * x3);"]
     assert f"void {spec.name}(" in full_source(spec)
-    names = {item.name for item in check.catalog_items([C.OPS["mul"]], ["float32"])}
+    names = {item.name for item in kernel_items.catalog_items([C.OPS["mul"]], ["float32"])}
     assert spec.name in names  # compiled by the NVRTC check
 
 
@@ -332,11 +335,11 @@ class TestOnDevice:
     @pytest.mark.parametrize("op_name", sorted(C.OPS))
     def test_kernels_match_numpy(self, cp, op_name: str, dtype: str) -> None:
         op = C.OPS[op_name]
-        if dtype not in check.op_dtypes(op):
-            dtype = check.op_dtypes(op)[0]
+        if dtype not in kernel_items.op_dtypes(op):
+            dtype = kernel_items.op_dtypes(op)[0]
         tol = {"float32": 1e-4, "float64": 1e-10}.get(dtype, 0)
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check.op_roles(op, dtype):
+            for role, expr, dtypes in kernel_items.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 1000, seed=1)
                 exprs = expr if isinstance(expr, tuple) else (expr,)
                 with K.count_launches() as launches:
@@ -417,10 +420,11 @@ def test_wheel_ships_the_kernels(tmp_path: Path) -> None:
     (Path(site) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     code = (
         "import gpugrad, gpugrad.kernel as K\n"
-        "from gpugrad.kernel import check, codegen\n"
+        "from gpugrad.kernel import codegen\n"
+        "from gpugrad.kernel_check import check, items\n"
         "print(gpugrad.__file__)\nprint(K.kernel_dir())\n"
         "assert 'gg_logaddexp' in codegen.header_text()\n"
-        "print(check.run_check(check.header_items(), archs=['80']).summary)\n"
+        "print(check.run_check(items.header_items(), archs=['80']).summary)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, check=True,

@@ -17,7 +17,7 @@ import gpugrad.numpy as gnp
 from gpugrad.config import OPTIONS
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import const, evaluation_order, substitute, var
-from gpugrad.kernel import check
+from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives import numexpr_eval
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import numpy_function
@@ -53,10 +53,10 @@ def _close(got: np.ndarray, want: np.ndarray, dtype: str, msg: str = "") -> None
 
 
 def _float_roles(op_name: str, dtype: str):
-    """The value, JVP, VJP and second-order VJP expressions of ``op_name`` (check.op_roles),
+    """The value, JVP, VJP and second-order VJP expressions of ``op_name`` (kernel_items.op_roles),
     each boolean input replaced by a comparison of a floating one: numexpr_eval sees only
     floating inputs."""
-    for role, expr, dtypes in check.op_roles(C.OPS[op_name], dtype):
+    for role, expr, dtypes in kernel_items.op_roles(C.OPS[op_name], dtype):
         if isinstance(expr, tuple):  # every cotangent at once: each is a role of its own too
             continue
         mapping = {var(i): C.gt(var(i), 0.55) for i, d in enumerate(dtypes) if d.kind == "b"}

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import compute_type
-from gpugrad.expr.language import Expr, to_python
+from gpugrad.expr.language import Expr
+from gpugrad.expr.printers import to_python
 from gpugrad.primitives import special_math
 from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
 

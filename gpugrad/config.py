@@ -92,15 +92,6 @@ OPTIONS: dict[str, Option] = {
             "(one CUDA kernel on CuPy). Off: one evaluation per primitive.",
         ),
         Option(
-            "numexpr",
-            "GPUGRAD_NUMEXPR",
-            False,
-            _parse_bool,
-            "Evaluate large float32/float64 elementwise expressions on NumPy with numexpr "
-            "(the `gpugrad[numexpr]` extra) when it is installed and knows every operation. "
-            "Off by default: measured slower than gpugrad's chunked NumPy evaluator on 2 cores.",
-        ),
-        Option(
             "kernel_cache_dir",
             "GPUGRAD_KERNEL_CACHE_DIR",
             None,

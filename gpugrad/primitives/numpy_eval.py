@@ -13,9 +13,7 @@ Buffer reuse needs every array-valued node to have the same shape and, per kind 
 not), the same dtype: the generated function is specialised to which arguments are arrays
 of the full broadcast shape and which are scalars, and :func:`numpy_function_for` uses it
 only when that holds, the arrays are large (:data:`FUSED_MIN_SIZE`), and every node is a
-plain ufunc call; otherwise it returns the plain ``to_python`` function. With the ``numexpr``
-option on (off by default) and numexpr installed, such expressions within numexpr's
-vocabulary run on numexpr instead (:mod:`gpugrad.primitives.numexpr_eval`).
+plain ufunc call; otherwise it returns the plain ``to_python`` function.
 
 Example:
     >>> from gpugrad.expr import catalog as C
@@ -37,9 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
-from gpugrad.primitives import numexpr_eval
 
 __all__ = [
     "FUSED_MIN_SIZE",
@@ -208,18 +204,12 @@ def _fused_or_plain(
     expr: Expr, args: Sequence[Any], first: Any, plain: Callable[..., Any]
 ) -> Callable[..., Any]:
     shape, dtype = first.shape, first.dtype
-    if dtype.kind != "f" or not (config.numexpr or fusable(expr)):
+    if dtype.kind != "f" or not fusable(expr):
         return plain
     layout = _layout(args, shape, dtype)
     if layout is None:
         return plain
     pattern, contiguous, broadcast_scalar = layout
-    if config.numexpr:  # opt-in: on few cores it measured slower than the chunked path
-        with_numexpr = _numexpr_or_none(expr, pattern, dtype)
-        if with_numexpr is not None:
-            return with_numexpr
-        if not fusable(expr):
-            return plain
     if contiguous and len(evaluation_order(expr)) > 1:
         chunked = _chunked_function(expr, len(args), pattern)
         if chunked is not None:
@@ -261,25 +251,6 @@ def _layout(args: Sequence[Any], shape: tuple[int, ...], dtype: Any
         else:
             return None
     return tuple(arrays), contiguous, broadcast_scalar
-
-
-def _numexpr_or_none(expr: Expr, arrays: tuple[bool, ...], dtype: Any
-                     ) -> Callable[..., Any] | None:
-    """numexpr's evaluator of ``expr`` (see :mod:`numexpr_eval`), when numexpr is installed,
-    knows every node, and the result depends on a full array (``arrays``, as in
-    :func:`fused_source`); else None."""
-    run = numexpr_eval.numexpr_function(expr, dtype)
-    if run is None:
-        return None
-    translated = numexpr_eval.to_numexpr(expr)
-    if translated is None or not any(arrays[i] for i in translated[1]):
-        return None  # numexpr would return one value, not an array of the full shape
-
-    def _numexpr(xp: Any, *values: Any) -> Any:
-        return run([v[(0,) * v.ndim] if not full and type(v) is np.ndarray and v.ndim else v
-                    for v, full in zip(values, arrays)])  # a broadcast value: pass it once
-
-    return _numexpr
 
 
 # Elements per slice of a chunked evaluation: each buffer of a slice (256 KB in float32)

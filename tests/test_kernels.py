@@ -19,6 +19,7 @@ import pytest
 
 import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
+from gpugrad.config import config
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
 from gpugrad.kernel import codegen
@@ -27,14 +28,15 @@ from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
 from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function
 from gpugrad.primitives.numpy_eval import (
-    CHUNK,
-    FUSED_MIN_SIZE,
     fused_function,
     fused_source,
     numpy_function_for,
 )
 
 REPO = Path(__file__).resolve().parent.parent
+# The sizes at which NumPy evaluation changes evaluator (gpugrad.config options).
+CHUNKED_MIN_SIZE = config.chunked_min_size
+CHUNK_SIZE = config.chunk_size
 # Inputs inside every operation's domain (the default is (0.2, 0.9)).
 DOMAINS = {"arccosh": (1.2, 3.0)}
 
@@ -189,7 +191,7 @@ class TestFusedNumpy:
                 try:
                     fused = fused_function(expr, len(args), (True,) * len(args))
                 except ValueError:  # not plain ufuncs: numpy_function_for keeps it plain
-                    big = [np.resize(a, FUSED_MIN_SIZE) for a in args]
+                    big = [np.resize(a, CHUNKED_MIN_SIZE) for a in args]
                     assert numpy_function_for(expr, big) is numpy_function(expr, len(args))
                     continue
                 got = np.asarray(fused(np, *args))
@@ -203,7 +205,7 @@ class TestFusedNumpy:
         f = C.exp(-(x**2)) * C.sin(3.0 * x) + C.log1p(x**2)
         vjp = vjp_expr(f, 1, 0)
         assert vjp is not None
-        xs = np.linspace(-2.0, 2.0, FUSED_MIN_SIZE)
+        xs = np.linspace(-2.0, 2.0, CHUNKED_MIN_SIZE)
         out = numpy_function(f, 1)(np, xs)
         ct = np.cos(xs)
         fn = numpy_function_for(vjp, (xs, out, ct))
@@ -222,14 +224,14 @@ class TestFusedNumpy:
         plain = numpy_function(e, 2)
         small = np.ones(10)
         assert numpy_function_for(e, (small, small)) is plain
-        big = np.ones(FUSED_MIN_SIZE)
-        assert numpy_function_for(e, (big, np.ones((2, FUSED_MIN_SIZE)))) is plain
+        big = np.ones(CHUNKED_MIN_SIZE)
+        assert numpy_function_for(e, (big, np.ones((2, CHUNKED_MIN_SIZE)))) is plain
         assert numpy_function_for(e, (big, np.float32(2.0))) is plain  # would widen
         assert numpy_function_for(e, (big, 2.0)).__name__ == "_chunked"
-        strided = np.ones(2 * FUSED_MIN_SIZE)[::2]
+        strided = np.ones(2 * CHUNKED_MIN_SIZE)[::2]
         assert numpy_function_for(e, (strided, 2.0)).__name__ == "_fused"
 
-    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 3 * CHUNK + 17])
+    @pytest.mark.parametrize("n", [CHUNKED_MIN_SIZE, 3 * CHUNK_SIZE + 17])
     def test_chunked_equals_plain(self, n: int) -> None:
         x = var(0)
         e = C.exp(-(x**2)) * var(1) + C.sin(x) * var(2) * C.gt(x, 0.0)  # a boolean buffer too
@@ -243,7 +245,7 @@ class TestFusedNumpy:
         np.testing.assert_array_equal(got, numpy_function(e, 3)(np, *args))
 
 
-    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 2 * CHUNK + 5])
+    @pytest.mark.parametrize("n", [CHUNKED_MIN_SIZE, 2 * CHUNK_SIZE + 5])
     def test_exports_are_the_subexpressions_values(self, n: int) -> None:
         from gpugrad.primitives.numpy_eval import evaluate_with_exports
 

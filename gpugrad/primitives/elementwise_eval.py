@@ -7,27 +7,69 @@ arguments (the cotangents of one VJP) evaluate together, sharing their subexpres
 Results are 0-d arrays rather than NumPy scalars, in their arguments' precision, and NumPy's
 floating-point warnings are silenced once per transformation (:class:`quiet_floating_point`).
 
+With the ``debug`` option on (``GPUGRAD_DEBUG=1``), every evaluation and every route an
+elementwise operation takes says which evaluator ran and why (:func:`log_route`), on the
+logger ``logging.getLogger("gpugrad")`` at DEBUG level.
+
 The primitive and its rules are in ``elementwise.py``; nothing here knows of them.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from gpugrad.config import config
+from gpugrad.core.trace import underlying
 from gpugrad.dtypes import compute_type
 from gpugrad.expr.language import Expr
 from gpugrad.expr.printers import to_python
 from gpugrad.primitives import special_math
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
+from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "call_quiet", "evaluate", "evaluate_many", "many_function", "numpy_function",
+    "call_quiet", "evaluate", "evaluate_many", "log_route", "many_function", "numpy_function",
     "quiet_floating_point", "quiet_state", "typed_result",
 ]
+
+logger = logging.getLogger("gpugrad")
+
+
+def log_route(route: str, expr: Any, args: Sequence[Any], why: str) -> None:
+    """Say, at DEBUG level on the ``gpugrad`` logger, that the elementwise expression ``expr``
+    over ``args`` took ``route`` (an evaluator, or deferred, recomputed...) because ``why``.
+
+    Callers test ``config.debug`` first, so that nothing is formatted when it is off.
+
+    Example:
+        >>> import logging, sys, numpy as np
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> to_stdout = logging.StreamHandler(sys.stdout)
+        >>> logger.addHandler(to_stdout)
+        >>> logger.setLevel(logging.DEBUG)
+        >>> log_route("plain NumPy", C.sin(var(0)), [np.ones(3)], "3 < chunked_min_size=65536")
+        plain NumPy: sin(x0) | 3 float64 on numpy | 3 < chunked_min_size=65536 | fuse_backward=True
+        >>> logger.removeHandler(to_stdout)
+        >>> logger.setLevel(logging.NOTSET)
+    """
+    size, dtype, backend = 0, None, "numpy"
+    for a in args:
+        value = underlying(a)
+        if type(value).__module__.startswith("cupy"):
+            backend = "cupy"
+        n = getattr(value, "size", 1)
+        if dtype is None or n > size:
+            size, dtype = n, getattr(value, "dtype", type(value).__name__)
+    text = str(expr)
+    if len(text) > 160:  # a fused chain: its head is enough to recognise it
+        text = text[:157] + "..."
+    logger.debug("%s: %s | %s %s on %s | %s | fuse_backward=%s", route, text, size, dtype,
+                 backend, why, config.fuse_backward)
 
 
 class _Quiet(threading.local):
@@ -84,16 +126,23 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
     large = False
+    limit = config.chunked_min_size
     for a in args:
         if type(a) is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
+            large = large or a.size >= limit
         elif type(a).__module__.startswith("cupy"):
             from gpugrad.kernel import run_elementwise
 
+            if config.debug:
+                log_route("CUDA kernel", expr, args, "a CuPy array")
             return run_elementwise(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
-        fn = maybe_fused(expr, args, fn)
+        fn, route, why = large_evaluator(expr, args, fn)
+        if config.debug:
+            log_route(route, expr, args, why)
+    elif config.debug:
+        log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
     return typed_result(call_quiet(fn, args), args)
 
 
@@ -156,13 +205,19 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     one generated function on NumPy (large NumPy arrays take each expression's chunked
     evaluation instead)."""
     large = False
+    limit = config.chunked_min_size
     for a in args:
         if type(a) is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
+            large = large or a.size >= limit
         elif type(a).__module__.startswith("cupy"):
             from gpugrad.kernel import run_elementwise
 
+            if config.debug:
+                log_route("CUDA kernel, one output each", exprs, args, "a CuPy array")
             return list(run_elementwise(exprs, args))
     if large:
         return [evaluate(*args, expr=e) for e in exprs]
+    if config.debug:
+        log_route("plain NumPy, shared subexpressions once", exprs, args,
+                  f"size < chunked_min_size={limit}")
     return [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]

@@ -15,7 +15,7 @@ import pytest
 
 import gpugrad
 import gpugrad.numpy as gnp
-from gpugrad.config import OPTIONS
+from gpugrad.config import OPTIONS, live
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.primitives.elementwise_eval import evaluate
@@ -68,6 +68,7 @@ def test_a_size_option_refuses_what_is_not_a_size(configure: Any) -> None:
             gpugrad.config.update("chunk_size", wrong)
     gpugrad.config.update("chunk_size", "8192")
     assert gpugrad.config.chunk_size == 8192
+    assert live.chunk_size == 8192  # the copy that per-operation code reads follows
 
 
 def test_small_and_large_arrays_name_their_evaluators(routes: Any) -> None:

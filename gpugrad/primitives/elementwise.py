@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
@@ -55,7 +55,7 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
     arrays) goes to ``bind``.
     """
     trace = None
-    limit = config.fusion_min_size  # the smallest size from which fusion does anything
+    limit = live.fusion_min_size  # the smallest size from which fusion does anything
     primals: list[Any] = []
     parents: list[Node | None] = []
     wanted = 0  # bit i set: input i is traced
@@ -94,14 +94,14 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         out = typed_result(out, primals)
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
-        if config.fuse_backward:
+        if live.fuse_backward:
             fusion.remat(node)
     else:
         # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
         # from the evaluators keyed by the input count.
         key = -(wanted | bit)
         node.rule = expr._cache.get(key) or _concrete_vjp(expr, n, key)
-        if config.debug:
+        if live.debug:
             log_route("direct (value now, generated VJP rule)", expr, primals,
                       f"size < fusion_min_size={limit}, one reverse-mode trace")
     return VJPTracer(trace, out, node)
@@ -150,7 +150,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     the value and its tangent from one generated function (shared subexpressions computed
     once), instead of two evaluations through bind. None where it does not apply."""
     expr = params["expr"]
-    limit = config.fusion_min_size
+    limit = live.fusion_min_size
     primals: list[Any] = []
     tangents: list[Any] = []
     with_tangent: list[int] = []
@@ -180,7 +180,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     if fn is False:  # no derivative (a comparison, a zero partial): the value alone
         return evaluate(*primals, expr=expr)
     values = [*primals, *tangents]
-    if config.debug:
+    if live.debug:
         log_route("direct forward (value and tangent from one function)", expr, primals,
                   f"size < fusion_min_size={limit}, one forward-mode trace")
     out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
@@ -270,7 +270,7 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
              f"        {', '.join(xs)}, = primals"]
     if evaluated:
         lines += [f"        args = ({', '.join(xs)}, out, ct)",
-                  "        if config.debug:",
+                  "        if live.debug:",
                   "            log_route('direct VJP rule', exprs, args,",
                   "                      'its node took the direct route')",
                   "        values = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)"]
@@ -286,7 +286,7 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
     lines += [f"        return ({', '.join(outs)},)", "    return rule"]
     namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "quiet_state": quiet_state,
                                  "call_quiet": call_quiet, "typed_result": typed_result,
-                                 "unbroadcast": unbroadcast, "config": config,
+                                 "unbroadcast": unbroadcast, "live": live,
                                  "log_route": log_route}
     exec(compile("\n".join(lines), f"<gpugrad vjp rule {n} {evaluated} {identity}>", "exec"),
          namespace)
@@ -303,7 +303,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     evaluated then."""
     if type(ct) is not fusion.Deferred:
         value = underlying(out)  # under an outer transformation: an array of its size
-        if type(value) is np.ndarray and value.size < config.fusion_min_size:
+        if type(value) is np.ndarray and value.size < live.fusion_min_size:
             return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.trace import underlying
 from gpugrad.dtypes import compute_type
 from gpugrad.expr.language import Expr
@@ -43,7 +43,7 @@ def log_route(route: str, expr: Any, args: Sequence[Any], why: str) -> None:
     """Say, at DEBUG level on the ``gpugrad`` logger, that the elementwise expression ``expr``
     over ``args`` took ``route`` (an evaluator, or deferred, recomputed...) because ``why``.
 
-    Callers test ``config.debug`` first, so that nothing is formatted when it is off.
+    Callers test ``live.debug`` first, so that nothing is formatted when it is off.
 
     Example:
         >>> import logging, sys, numpy as np
@@ -69,7 +69,7 @@ def log_route(route: str, expr: Any, args: Sequence[Any], why: str) -> None:
     if len(text) > 160:  # a fused chain: its head is enough to recognise it
         text = text[:157] + "..."
     logger.debug("%s: %s | %s %s on %s | %s | fuse_backward=%s", route, text, size, dtype,
-                 backend, why, config.fuse_backward)
+                 backend, why, live.fuse_backward)
 
 
 class _Quiet(threading.local):
@@ -126,24 +126,29 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
     large = False
-    limit = config.chunked_min_size
+    limit = live.chunked_min_size
     for a in args:
         if type(a) is np.ndarray:
             large = large or a.size >= limit
         elif type(a).__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            if config.debug:
-                log_route("CUDA kernel", expr, args, "a CuPy array")
-            return run_elementwise(expr, args)
+            return _on_cupy(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
         fn, route, why = large_evaluator(expr, args, fn)
-        if config.debug:
+        if live.debug:
             log_route(route, expr, args, why)
-    elif config.debug:
+    elif live.debug:
         log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
     return typed_result(call_quiet(fn, args), args)
+
+
+def _on_cupy(exprs: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
+    """The value(s) of ``exprs`` from one CUDA kernel (an output per expression)."""
+    from gpugrad.kernel import run_elementwise
+
+    if live.debug:
+        log_route("CUDA kernel", exprs, args, "a CuPy array")
+    return run_elementwise(exprs, args)
 
 
 def call_quiet(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
@@ -204,20 +209,12 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     subexpression computed once: one CUDA kernel with an output per expression on CuPy,
     one generated function on NumPy (large NumPy arrays take each expression's chunked
     evaluation instead)."""
-    large = False
-    limit = config.chunked_min_size
-    for a in args:
-        if type(a) is np.ndarray:
-            large = large or a.size >= limit
-        elif type(a).__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            if config.debug:
-                log_route("CUDA kernel, one output each", exprs, args, "a CuPy array")
-            return list(run_elementwise(exprs, args))
-    if large:
+    if any(type(a).__module__.startswith("cupy") for a in args):
+        return list(_on_cupy(exprs, args))
+    limit = live.chunked_min_size
+    if any(type(a) is np.ndarray and a.size >= limit for a in args):
         return [evaluate(*args, expr=e) for e in exprs]
-    if config.debug:
+    if live.debug:
         log_route("plain NumPy, shared subexpressions once", exprs, args,
                   f"size < chunked_min_size={limit}")
     return [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]

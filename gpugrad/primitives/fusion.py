@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import register_lazy_evaluation
 from gpugrad.core.trace import bind
@@ -160,8 +160,8 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
 
 def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     deferred = Deferred(expr, args, shape, dtype)
-    if len(args) > config.fusion_max_args or _size(expr) > config.fusion_max_nodes:
-        if config.debug:
+    if len(args) > live.fusion_max_args or _size(expr) > live.fusion_max_nodes:
+        if live.debug:
             log_route("evaluated now", expr, args, _too_big(expr, args, "fusion_max_nodes"))
         return materialize(deferred)
     return deferred
@@ -204,18 +204,18 @@ def remat(node: Any) -> None:
     nodes alone, where composing expressions would cost more than it saves.
     """
     out = node.out
-    if not pays(out, config.fusion_min_size):
+    if not pays(out, live.fusion_min_size):
         return
     saved = node.primals = _recipes_of(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
     shape = tuple(out.shape)
-    if len(args) > config.fusion_max_args or _size(expr) > config.recipe_max_nodes:
+    if len(args) > live.fusion_max_args or _size(expr) > live.recipe_max_nodes:
         node.recipe = Deferred(_VALUE, [out], shape, out.dtype)  # a checkpoint
-        if config.debug:
+        if live.debug:
             log_route("kept (checkpoint)", expr, args, _too_big(expr, args))
     else:
         node.recipe = node.out = Deferred(expr, args, shape, out.dtype)
-        if config.debug:
+        if live.debug:
             log_route("recipe (recomputed in the backward pass)", expr, args,
                       _why_fused([out], "fusion_min_size"))
 
@@ -241,7 +241,7 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     that do not broadcast (the error is then the backend's own, at this call), or a recipe
     grown past the ``recipe_max_nodes`` option.
     """
-    lazy_min_size = config.lazy_min_size
+    lazy_min_size = live.lazy_min_size
     for value in primals:  # the common case, small NumPy arrays, returns here
         if type(value) is Deferred or pays(value, lazy_min_size):
             break
@@ -259,15 +259,15 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
         return None
     saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
     full, args = inline(params["expr"], saved)
-    if (len(args) > config.fusion_max_args or _size(full) > config.recipe_max_nodes
+    if (len(args) > live.fusion_max_args or _size(full) > live.recipe_max_nodes
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
-        if config.debug:
+        if live.debug:
             log_route("evaluated now, not deferred", full, args, _too_big(full, args))
         return None
     node = Node(elementwise_p, saved, params, None, parents)
     dtype = out_dtype(full, argument_dtypes(args))
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
-    if config.debug:
+    if live.debug:
         log_route("deferred (lazy)", full, args, _why_fused(primals, "lazy_min_size"))
     return LazyVJPTracer(trace, node)
 
@@ -279,15 +279,15 @@ def _why_fused(values: list[Any], min_size: str) -> str:
     if any(on_gpu(v) for v in values if not _scalar(v)):
         return "CuPy (every launch saved pays)"
     size = max(int(getattr(v, "size", 1)) for v in values)
-    return f"{size} >= {min_size}={getattr(config, min_size)}"
+    return f"{size} >= {min_size}={getattr(live, min_size)}"
 
 
 def _too_big(expr: Expr, args: list[Any], max_nodes: str = "recipe_max_nodes") -> str:
     """Why ``expr`` over ``args`` is not kept unevaluated (for the ``debug`` option)."""
-    if len(args) > config.fusion_max_args:
-        return f"{len(args)} arrays > fusion_max_args={config.fusion_max_args}"
-    if _size(expr) > getattr(config, max_nodes):
-        return f"{_size(expr)} operations > {max_nodes}={getattr(config, max_nodes)}"
+    if len(args) > live.fusion_max_args:
+        return f"{len(args)} arrays > fusion_max_args={live.fusion_max_args}"
+    if _size(expr) > getattr(live, max_nodes):
+        return f"{_size(expr)} operations > {max_nodes}={getattr(live, max_nodes)}"
     return "a constant"
 
 
@@ -329,7 +329,7 @@ def evaluate_lazy(node: Any) -> Any:
         exports = tuple(e for e, k in output.items() if k)
         values = _with_parts(recipe.expr, recipe.args, exports)
         if values is not None and tuple(values[0].shape) == recipe.shape:
-            if config.debug:
+            if live.debug:
                 log_route(f"one pass, saving {len(exports)} value(s) the backward pass reads",
                           recipe.expr, recipe.args, "a lazy chain read")
             for d, k in saved:

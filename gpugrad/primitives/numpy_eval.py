@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
 
 __all__ = [
@@ -206,7 +206,7 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
     pattern, contiguous, broadcast_scalar = layout
     if len(evaluation_order(expr)) < 2:  # one ufunc call, as the plain function makes it
         return plain, "plain NumPy", "a single operation: nothing to fuse"
-    size = f"size >= chunked_min_size={config.chunked_min_size}"
+    size = f"size >= chunked_min_size={live.chunked_min_size}"
     if contiguous:
         chunked = _chunked_function(expr, len(args), pattern)
         if chunked is not None:
@@ -299,7 +299,7 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
     # stays in cache between the ufuncs that write and read it, and a few dozen slices per
     # million elements keep the per-slice Python cost small against the arithmetic. At
     # least eight slices, so that the buffers stay a small fraction of one array.
-    step = max(min(config.chunk_size, max(size // 8, 1024)), 1)
+    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
     scratch = [np.empty(step, bool if k else dtype) for k in kinds]
     for start in range(0, size, step):
         stop = start + step
@@ -318,7 +318,7 @@ def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, 
     or None where that evaluation does not apply (small, broadcast, strided or mixed-dtype
     arrays; an export that is not a floating subexpression of ``expr``)."""
     first = next((a for a in args if type(a) is np.ndarray and a.ndim), None)
-    if first is None or first.size < config.chunked_min_size or first.dtype.kind != "f":
+    if first is None or first.size < live.chunked_min_size or first.dtype.kind != "f":
         return None
     shape, dtype = first.shape, first.dtype
     layout = _layout(args, shape, dtype)
@@ -355,7 +355,7 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
     plain = numpy_function(expr, len(args))
     for a in args:
         if type(a) is np.ndarray and a.ndim:
-            if a.size < config.chunked_min_size:
+            if a.size < live.chunked_min_size:
                 return plain
             return large_evaluator(expr, args, plain)[0]
     return plain

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, bind
@@ -259,7 +259,7 @@ broadcast_p = Primitive("broadcast")
 
 
 def _broadcast_impl(x: Any, shape: tuple[int, ...]) -> Any:
-    if type(x) is np.ndarray and math.prod(shape) <= config.broadcast_copy_max_size:
+    if type(x) is np.ndarray and math.prod(shape) <= live.broadcast_copy_max_size:
         # A small copy is several times cheaper than np.broadcast_to's Python-level checks.
         out = np.empty(shape, x.dtype)
         out[...] = x

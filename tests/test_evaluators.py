@@ -174,3 +174,13 @@ def test_environment_variables_set_debug_and_thresholds() -> None:
     assert proc.stdout.strip() == "[1. 1. 1.]"
     assert "gpugrad deferred (lazy): exp(x0) | 3 float64 on numpy | 3 >= lazy_min_size=2" \
         in proc.stderr
+
+
+@pytest.mark.gpu
+def test_cupy_arrays_name_the_kernel(routes: Any, cupy_module: Any) -> None:
+    x = np.linspace(-1.0, 1.0, 10)
+    g = gpugrad.grad(sin_squared)(cupy_module.asarray(x))
+    np.testing.assert_allclose(cupy_module.asnumpy(g), sin_squared_grad(x), rtol=1e-12)
+    taken = routes()
+    assert taken[0] == ("deferred (lazy)", "CuPy (every launch saved pays)")
+    assert ("CUDA kernel", "a CuPy array") in taken

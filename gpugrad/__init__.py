@@ -8,7 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from gpugrad import tree_util
+from gpugrad import tree, tree_util
+from gpugrad._jit import jit, make_jaxpr
 from gpugrad._vmap import vmap
 from gpugrad.api import (
     grad,
@@ -29,26 +30,40 @@ from gpugrad.backend import (
     set_default_backend,
     use_backend,
 )
+from gpugrad.checkpoint import checkpoint, checkpoint_policies, remat
 from gpugrad.config import config
+from gpugrad.custom_derivatives import custom_jvp, custom_vjp
+from gpugrad.devices import block_until_ready, device_count, devices
 from gpugrad.info import print_environment_info
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "block_until_ready",
+    "checkpoint",
+    "checkpoint_policies",
     "config",
+    "custom_jvp",
+    "custom_vjp",
     "default_backend",
+    "device_count",
     "device_get",
     "device_put",
+    "devices",
     "grad",
     "hessian",
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
     "jvp",
     "linearize",
+    "make_jaxpr",
     "print_environment_info",
+    "remat",
     "set_default_backend",
     "stop_gradient",
+    "tree",
     "tree_util",
     "use_backend",
     "value_and_grad",
@@ -60,7 +75,7 @@ __all__ = [
 def __getattr__(name: str) -> object:
     # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
     # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
-    if name in ("random", "test_util", "numpy", "scipy", "kernel"):
+    if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax", "nn"):
         import importlib
 
         return importlib.import_module(f"gpugrad.{name}")

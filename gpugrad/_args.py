@@ -90,7 +90,7 @@ def _is_array(x: Any) -> bool:
 def check_differentiable(arg: Any, position: int, what: str, allow_int: bool) -> None:
     if _is_array(arg) and (allow_int or arg.dtype.kind in "fc"):
         return  # the common case, without flattening
-    paths, leaves, _ = tree_util.tree_flatten_with_path(arg)
+    paths, leaves, _ = tree_util.flatten_with_raw_paths(arg)
     for path, leaf in zip(paths, leaves):
         dtype = _leaf_dtype(leaf, f"argument {position}{_path_text(path)}", what)
         if dtype.kind in "biu" and not allow_int:
@@ -130,7 +130,7 @@ def prepare_primals(primals: tuple[Any, ...], what: str
             break
     else:
         return flat, None, [p.dtype.kind not in "fc" for p in flat]
-    paths, leaves, treedef = tree_util.tree_flatten_with_path(primals)
+    paths, leaves, treedef = tree_util.flatten_with_raw_paths(primals)
     out = []
     constant = []
     for path, leaf in zip(paths, leaves):

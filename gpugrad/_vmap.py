@@ -116,7 +116,7 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
         axes = _cached_axes((*spec, *(0,) * len(kwargs)), everything, tree, "in_axes")
 
         def name(k: int) -> str:  # where leaf k is, for an error message
-            path = tree_util.tree_flatten_with_path(everything)[0][k]
+            path = tree_util.flatten_with_raw_paths(everything)[0][k]
             head = path[0]
             if head >= len(args):  # a keyword argument
                 path = (head, list(kwargs)[head - len(args)], *path[1:])

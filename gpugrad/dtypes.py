@@ -113,7 +113,7 @@ def result_type(*args: Any) -> np.dtype[Any]:
     parts: list[Any] = [config.enable_x64]
     for a in args:  # a loop, not a generator: this runs once per mixed-dtype operation
         dtype = getattr(a, "dtype", None)
-        parts.append(type(a) if dtype is None else dtype)
+        parts.append(type(a) if dtype is None else _weak_key(a, dtype))
     key = tuple(parts)
     cached = _cache.get(key)
     if cached is not None:
@@ -123,7 +123,10 @@ def result_type(*args: Any) -> np.dtype[Any]:
     for a in args:
         dtype = getattr(a, "dtype", None)
         if dtype is not None:
-            strong.append(np.dtype(dtype))
+            if getattr(a, "weak_type", False):  # a traced Python number (jit's arguments)
+                weak_kind = max(weak_kind, _KIND_OF_CHAR[np.dtype(dtype).kind])
+            else:
+                strong.append(np.dtype(dtype))
             continue
         kind = _WEAK_KIND.get(type(a))
         if kind is None:
@@ -142,6 +145,10 @@ def result_type(*args: Any) -> np.dtype[Any]:
                 result = _default_of_kind(weak_kind)
     _cache[key] = result
     return result
+
+
+def _weak_key(a: Any, dtype: Any) -> Any:
+    return ("weak", dtype) if getattr(a, "weak_type", False) else dtype
 
 
 def compute_dtype(dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:

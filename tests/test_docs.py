@@ -15,7 +15,8 @@ MODULES = sorted(
     if not m.name.startswith("gpugrad.examples")  # scripts: run by their own tests
 )
 # The development tools outside the package (run from the repository root).
-TOOLS = ["tools.config_table", "tools.coverage_table", "tools.verify_fma32"]
+TOOLS = ["tools.abstract_check", "tools.config_table", "tools.coverage_table",
+         "tools.verify_fma32"]
 
 
 @pytest.mark.parametrize("name", MODULES + TOOLS)

@@ -61,9 +61,13 @@ class ShapedArray:
         """``f32[2,3]``: the form a printed program uses."""
         return f"{_short_dtype(self.dtype)}[{','.join(map(str, self.shape))}]"
 
+    def type_text(self) -> str:
+        """``float32[2,3]``: the form error messages use."""
+        return f"{self.dtype.name}[{','.join(map(str, self.shape))}]"
+
     def __repr__(self) -> str:
         weak = ", weak_type=True" if self.weak_type else ""
-        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{weak})"
+        return f"ShapedArray({self.type_text()}{weak})"
 
 
 def _short_dtype(dtype: np.dtype[Any]) -> str:
@@ -85,6 +89,6 @@ def abstractify(x: Any) -> ShapedArray:
     aval = getattr(x, "aval", None)
     if isinstance(aval, ShapedArray):
         return aval
-    if isinstance(x, (bool, int, float, complex)):
-        return ShapedArray((), dtype_of(x), weak_type=True)
+    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+        return ShapedArray((), dtype_of(x), weak_type=True)  # (np.float64 is a float too)
     return ShapedArray(tuple(x.shape), x.dtype)

@@ -102,6 +102,8 @@ class BatchTrace(Trace):
                 values.append(a)
                 dims.append(None)
         out, out_dim = prim.batch(values, dims, **params)
+        if prim.multiple_results:
+            return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
         if out_dim is None:
             return out
         return BatchTracer(self, out, out_dim)

@@ -53,6 +53,8 @@ class JVPTrace(Trace):
         if not any_tangent:
             return bind(prim, *primals, **params)
         out, tangent_out = prim.jvp(primals, tangents, **params)
+        if prim.multiple_results:
+            return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tangent_out)]
         if tangent_out is None:
             return out
         return JVPTracer(self, out, tangent_out)

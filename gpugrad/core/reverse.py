@@ -27,7 +27,7 @@ from gpugrad.core.trace import (
     node_sequence,
 )
 
-__all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward"]
+__all__ = ["LazyVJPTracer", "Node", "VJPTrace", "VJPTracer", "backward", "record_known"]
 
 def _add(a: Any, b: Any) -> Any:
     return a + b
@@ -172,11 +172,18 @@ class VJPTrace(Trace):
                 return lazy
         if deferred:  # evaluated after all: the lazy arguments' values
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
-        # With no lower-level tracer among the values, evaluate directly (skip a bind).
-        out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
+        if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
+            out, residuals = prim.vjp_forward(primals, **params)
+            params = {**params, "residuals": residuals}
+        else:  # with no lower-level tracer among the values, evaluate directly (skip a bind)
+            out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
         if not traced:
             return out
         node = Node(prim, primals, params, out, parents)
+        if prim.multiple_results:  # a tracer per result, each a projection of the node
+            count = len(out)
+            return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
+                                            [node])) for j, o in enumerate(out)]
         if not lower:
             if prim.remat is not None and config.fuse_backward:
                 prim.remat(node)
@@ -184,6 +191,20 @@ class VJPTrace(Trace):
                 node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
                                             **params)
         return VJPTracer(self, out, node)
+
+
+def record_known(main: MainTrace, prim: Primitive, args: list[Any], params: dict[str, Any],
+                 out: Any) -> Any:
+    """``prim`` applied to ``args``, recorded for the backward pass of ``main`` with its
+    result ``out`` already known (a value a checkpoint saved), so it is not computed again."""
+    primals, parents = [], []
+    for a in args:
+        mine = isinstance(a, VJPTracer) and a._trace.main is main
+        primals.append(a.primal if mine else a)
+        parents.append(a.node if mine else None)
+    if all(p is None for p in parents):
+        return out
+    return VJPTracer(main.trace, out, Node(prim, primals, params, out, parents))
 
 
 def new_leaf(main: MainTrace, value: Any) -> VJPTracer:
@@ -241,9 +262,30 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             if previous is None:
                 cts[parent] = c
                 push(heap, (-parent.seq, parent))
+            elif type(previous) is list:  # the cotangents of a node with several results
+                cts[parent] = [b if a is None else a if b is None else accumulate(a, b)
+                               for a, b in zip(previous, c)]
             else:
                 cts[parent] = accumulate(previous, c)
     return leaves
+
+
+class _Projection:
+    """The reverse-mode node of one result of a primitive with several: its cotangent goes
+    to that result's place in the list of the primitive's cotangents (None elsewhere)."""
+
+    name = "projection"
+    fused_vjp = None
+
+    @staticmethod
+    def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], index: int, count: int
+            ) -> list[Any]:
+        cts: list[Any] = [None] * count
+        cts[index] = ct
+        return [cts]
+
+
+_PROJECTION: Any = _Projection()
 
 
 def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
@@ -252,5 +294,7 @@ def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
     # A node that keeps recipes needs the fused rule, whatever the option says now.
     rule = prim.fused_vjp if fuse or node.recipe is not None else None
     if rule is None:
-        return prim.vjp(materialize(ct), node.primals, node.out, wanted, **node.params)
+        ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
+            materialize(ct))
+        return prim.vjp(ct, node.primals, node.out, wanted, **node.params)
     return rule(ct, node.primals, node.out, wanted, **node.params)

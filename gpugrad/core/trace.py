@@ -65,6 +65,9 @@ class Tracer(ArrayMethods):
 
     _trace: Trace
     primal: Any
+    # Whether the dtype is weak (a Python number traced by jit takes the dtype of the arrays
+    # it meets, as the number would): only staging tracers can be.
+    weak_type: ClassVar[bool] = False
 
     def traced_inputs(self) -> tuple[Any, ...]:
         """The values this tracer is made of, one level down (its primal; a lazy value's
@@ -183,22 +186,33 @@ class Primitive:
       what staging (``jit``, ``make_jaxpr``) records a program with. Every argument arrives
       as a ShapedArray, whatever it was (array, tracer, NumPy or Python scalar).
     * ``batch(values, dims, **params) -> (out, out_dim)``: the batching rule of ``vmap``.
+      (With ``multiple_results``, see ``__init__``, results and their axes are lists.)
       ``dims[i]`` is the axis of ``values[i]`` that holds the batch, or None for an argument
       that is the same for every example; ``out_dim`` likewise for the result. Written in
       gpugrad's own operations, so batched code is differentiable and runs on CuPy too.
     """
 
     __slots__ = ("abstract_eval", "batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp",
-                 "impl", "jvp", "name", "remat", "vjp")
+                 "impl", "jvp", "multiple_results", "name", "remat", "vjp", "vjp_forward")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, multiple_results: bool = False) -> None:
         self.name = name
+        # Control flow (cond, while, scan) returns several arrays of their own shapes and
+        # dtypes: then impl and abstract_eval return lists, the jvp rule a list of tangents
+        # (None for zero), the vjp rule gets a list of cotangents (None for zero) and the
+        # batching rule returns a list of batch axes. Every other primitive has one result.
+        self.multiple_results = multiple_results
         registry.append(self)
         self.impl: Callable[..., Any] = _missing(name, "impl")
         self.jvp: Callable[..., Any] = _missing(name, "jvp")
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
         self.batch: Callable[..., Any] = _missing(name, "batching")
         self.abstract_eval: Callable[..., Any] = _missing(name, "abstract evaluation")
+        # Optional, for reverse mode: ``vjp_forward(primals, **params) -> (out, residuals)``
+        # computes the result together with what the vjp rule needs (which then gets
+        # ``residuals=`` among its parameters) instead of evaluating the primitive: how a
+        # user's custom_vjp forward function runs, as in JAX, under any outer transformation.
+        self.vjp_forward: Callable[..., Any] | None = None
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None

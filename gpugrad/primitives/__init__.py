@@ -20,10 +20,12 @@
 * ``fft.py``: the discrete Fourier transforms;
 * ``discrete.py``: integer and boolean results without derivative (argsort, searchsorted,
   counts, comparisons);
-* ``special_math.py``: NumPy evaluations of special functions the catalog uses.
+* ``special_math.py``: NumPy evaluations of special functions the catalog uses;
+* ``shape_rules.py``: the shape and dtype rules several abstract evaluations share.
 
 One more primitive lives with the layer that owns it: ``gpugrad.random``'s ``random_p``
 (threefry bits and the samplers' kernels, batched over keys). Every primitive has its
-evaluation, its JVP and VJP rules and its batching rule (``vmap``),
-side by side; ``tests/test_vmap.py`` checks that none lacks a batching rule.
+evaluation, its JVP and VJP rules, its batching rule (``vmap``) and its abstract evaluation
+(the shape and dtype of its result, for staging), side by side; ``tests/test_vmap.py`` and
+``tests/test_abstract_eval.py`` check that none lacks the last two.
 """

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.indexing import gather
+from gpugrad.primitives.shape_rules import accumulated_dtype, all_weak, keep
 from gpugrad.primitives.structural import at_front, batch_size, example_axis, linear_jvp
 
 __all__ = ["concatenate", "concatenate_p", "cumsum", "cumsum_p"]
@@ -63,6 +65,16 @@ def _concatenate_batch(values: list[Any], dims: list[int | None], axis: int
 concatenate_p.batch = _concatenate_batch
 
 
+def _concatenate_abstract(*xs: ShapedArray, axis: int) -> ShapedArray:
+    axis %= xs[0].ndim
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return ShapedArray(tuple(shape), np.result_type(*(x.dtype for x in xs)), all_weak(xs))
+
+
+concatenate_p.abstract_eval = _concatenate_abstract
+
+
 def concatenate(xs: list[Any], axis: int) -> Any:
     """The arrays ``xs`` joined along ``axis`` (a non-negative axis of each; one array is
     returned as it is).
@@ -97,6 +109,7 @@ cumsum_p.vjp = lambda ct, primals, out, wanted, axis, reverse: [
 ]
 cumsum_p.batch = lambda values, dims, axis, reverse: (cumsum(
     values[0], example_axis(axis % (values[0].ndim - 1), dims[0]), reverse), dims[0])
+cumsum_p.abstract_eval = lambda x, axis, reverse: keep(x, x.shape, accumulated_dtype(x.dtype))
 
 
 def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.operations import equal, multiply, negative, true_divide, where
 from gpugrad.primitives.structural import at_front, batch_size, convert, zeros_like
@@ -84,6 +85,7 @@ real_p.impl = lambda z: _array(namespace_of(z).real(z))
 real_p.jvp = _linear_jvp(lambda z: real(z))
 real_p.vjp = lambda ct, primals, out, wanted: [convert(ct, primals[0].dtype)]
 real_p.batch = _same_dim(lambda z: real(z))
+real_p.abstract_eval = lambda z: ShapedArray(z.shape, real_dtype(z.dtype))
 
 
 def real(z: Any) -> Any:
@@ -102,6 +104,7 @@ def _imag_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list
 
 imag_p.vjp = _imag_vjp
 imag_p.batch = _same_dim(lambda z: imag(z))
+imag_p.abstract_eval = lambda z: ShapedArray(z.shape, real_dtype(z.dtype))
 
 
 def imag(z: Any) -> Any:
@@ -114,6 +117,7 @@ conj_p.impl = lambda z: _array(namespace_of(z).conj(z))
 conj_p.jvp = _linear_jvp(lambda z: conj(z))
 conj_p.vjp = lambda ct, primals, out, wanted: [conj(ct)]
 conj_p.batch = _same_dim(lambda z: conj(z))
+conj_p.abstract_eval = lambda z: ShapedArray(z.shape, z.dtype)
 
 
 def conj(z: Any) -> Any:
@@ -170,6 +174,7 @@ def _complex_batch(values: list[Any], dims: list[int | None]) -> tuple[Any, int]
 
 
 complex_p.batch = _complex_batch
+complex_p.abstract_eval = lambda re, im: ShapedArray(re.shape, complex_dtype(re.dtype))
 
 
 def make_complex(re: Any, im: Any) -> Any:
@@ -207,6 +212,7 @@ def _abs_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[
 complex_abs_p.jvp = _abs_jvp
 complex_abs_p.vjp = _abs_vjp
 complex_abs_p.batch = _same_dim(lambda z: complex_abs(z))
+complex_abs_p.abstract_eval = lambda z: ShapedArray(z.shape, real_dtype(z.dtype))
 
 
 def complex_abs(z: Any) -> Any:

@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.primitives.operations import add
+from gpugrad.primitives.shape_rules import accumulated_dtype
 from gpugrad.primitives.structural import broadcast_to
 
 __all__ = ["einsum_p", "contract"]
@@ -247,7 +249,25 @@ def _batched_spec(spec: str, dims: tuple[int | None, ...]) -> str:
     return f"{','.join(subscripts)}->{letter}{output}"
 
 
+def _abstract(*operands: ShapedArray, spec: str) -> ShapedArray:
+    inputs, output = parse(spec)
+    size: dict[str, int] = {}
+    for term, x in zip(inputs, operands):
+        for c, d in zip(term, x.shape):
+            if size.get(c, 1) == 1:  # a length-1 axis broadcasts (an expanded ellipsis)
+                size[c] = d
+            elif d not in (1, size[c]):
+                raise ValueError(f"einsum {spec!r}: index {c!r} has lengths {size[c]} and {d}")
+    dtypes = [x.dtype for x in operands]
+    if len(operands) == 2:  # _runner sums an index only one operand has first, widening ints
+        dtypes = [accumulated_dtype(x.dtype) if any(c not in output and c not in other
+                                                    for c in term) else x.dtype
+                  for term, other, x in zip(inputs, inputs[::-1], operands)]
+    return ShapedArray(tuple(size[c] for c in output), np.result_type(*dtypes))
+
+
 einsum_p.impl = _impl
+einsum_p.abstract_eval = _abstract
 einsum_p.direct_jvp = _direct_jvp
 einsum_p.direct_vjp = _direct_vjp
 einsum_p.jvp = _jvp

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of, on_one_backend
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.indexing import ARRAY, gather_p
+from gpugrad.primitives.shape_rules import broadcast_avals, reduced_shape
 from gpugrad.primitives.structural import (
     aligned,
     at_front,
@@ -233,6 +235,35 @@ count_nonzero_p.batch = _count_nonzero_batch
 isclose_p.batch = _elementwise_batch(isclose_p)
 signbit_p.batch = _elementwise_batch(signbit_p)
 reduce_discrete_p.batch = _reduce_batch
+
+
+# ---------------------------------------------------------------------------------------
+# Abstract evaluation: the dtype is a param (or bool, or NumPy's index dtype); the shape
+# is the input's, a reduction of it, or that of the values searched for.
+
+
+def _order_abstract(x: ShapedArray, *, axis: int | None, dtype: Any, **params: Any
+                    ) -> ShapedArray:
+    """argsort, argpartition: an index per element (flattened: axis None, or 0-d x)."""
+    return ShapedArray((x.size,) if axis is None or x.ndim == 0 else x.shape, dtype)
+
+
+def _reduce_abstract(x: ShapedArray, *where: ShapedArray, name: str, axis: Any,
+                     keepdims: bool, dtype: Any) -> ShapedArray:
+    if dtype is None:  # argmax/argmin give NumPy's index dtype, any/all booleans
+        dtype = np.intp if name in ("argmax", "argmin") else np.bool_
+    return ShapedArray(reduced_shape(x.shape, axis, keepdims), dtype)
+
+
+argsort_p.abstract_eval = _order_abstract
+argpartition_p.abstract_eval = _order_abstract
+searchsorted_p.abstract_eval = lambda a, v, *sorter, side, dtype: ShapedArray(v.shape, dtype)
+searchsorted_rows_p.abstract_eval = lambda a, v, side, dtype: ShapedArray(v.shape, dtype)
+count_nonzero_p.abstract_eval = lambda x, axis, keepdims, dtype: ShapedArray(
+    reduced_shape(x.shape, axis, keepdims), dtype)
+isclose_p.abstract_eval = lambda *avals, equal_nan: ShapedArray(broadcast_avals(avals), bool)
+signbit_p.abstract_eval = lambda x: ShapedArray(x.shape, bool)
+reduce_discrete_p.abstract_eval = _reduce_abstract
 
 
 def argsort(x: Any, axis: int | None, descending: bool, dtype: Any) -> Any:

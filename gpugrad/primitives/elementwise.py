@@ -21,10 +21,12 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import live
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
+from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
 from gpugrad.primitives import fusion
 from gpugrad.primitives.elementwise_eval import (
@@ -37,6 +39,7 @@ from gpugrad.primitives.elementwise_eval import (
     quiet_state,
     typed_result,
 )
+from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
 from gpugrad.primitives.structural import aligned, broadcast_to, unbroadcast
 
 __all__ = ["apply", "elementwise_p", "jvp_expr", "vjp_expr"]
@@ -347,7 +350,25 @@ def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, 
     return evaluate(*args, expr=expr), dim  # concrete: bind would call it straight
 
 
+# A weak argument stands for a Python scalar, which the evaluation types by its kind alone
+# (gpugrad.dtypes.argument_dtypes): it takes the dtype of the typed arguments.
+_SCALAR_OF_KIND = {"i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
+def _abstract(*avals: ShapedArray, expr: Expr) -> ShapedArray:
+    # The CUDA kernel's rule for its output dtype, which NumPy's evaluation follows (but
+    # for arithmetic on booleans: NumPy's square or remainder of bools is int8, a kernel's
+    # bool). Imported here: only staging needs it, gpugrad.kernel is not otherwise loaded.
+    from gpugrad.kernel.codegen import out_dtype
+
+    args = [_SCALAR_OF_KIND[a.dtype.kind] if a.weak_type and a.dtype.kind != "b" else a
+            for a in avals]
+    dtype = out_dtype(expr, argument_dtypes(args))
+    return ShapedArray(broadcast_avals(avals), dtype, all_weak(avals) and dtype.kind != "b")
+
+
 elementwise_p.impl = evaluate
+elementwise_p.abstract_eval = _abstract
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp

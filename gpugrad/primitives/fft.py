@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.complex import complex_dtype, conj, real, real_dtype
@@ -99,6 +100,20 @@ fft_p.vjp = _vjp
 fft_p.batch = lambda values, dims, axes, **params: (bind(
     fft_p, values[0], axes=tuple(example_axis(a % (values[0].ndim - 1), dims[0]) for a in axes),
     **params), dims[0])
+
+
+def _abstract(x: ShapedArray, kind: str, axes: tuple[int, ...], lengths: tuple[int, ...],
+              norm: str) -> ShapedArray:
+    shape = list(x.shape)
+    for a, n in zip(axes, lengths):
+        shape[a] = n
+    if kind == "rfft":  # the non-negative frequencies of the last transformed axis
+        shape[axes[-1]] = lengths[-1] // 2 + 1
+    dtype = real_dtype(x.dtype) if kind == "irfft" else complex_dtype(x.dtype)
+    return ShapedArray(tuple(shape), dtype)
+
+
+fft_p.abstract_eval = _abstract
 
 
 def fft_transform(x: Any, kind: str, axes: tuple[int, ...], lengths: tuple[int, ...],

@@ -30,7 +30,9 @@ one kernel on CuPy, one chunked pass on NumPy. ``sum(exp(-x**2) * sin(3x) + log1
 then runs its forward pass as one evaluation (and the sum) and its backward pass as
 another. The values that the backward pass reads and would be costly to recompute
 (``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are written out by the forward
-evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`).
+evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`). The
+sizes and bounds are ``gpugrad.config`` options: ``fusion_min_size``, ``lazy_min_size``,
+``fusion_max_args``, ``fusion_max_nodes``, ``recipe_max_nodes``.
 """
 
 
@@ -49,14 +51,10 @@ from gpugrad.expr.language import Expr, depends_on, substitute, var
 from gpugrad.primitives.elementwise_eval import log_route
 
 __all__ = [
-    "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "inline", "materialize", "remat",
+    "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "expression_size",
+    "fits_one_evaluation", "inline",
+    "materialize", "remat",
 ]
-
-# The sizes that decide the routes are gpugrad.config options: on NumPy, composing
-# expressions costs a few microseconds of Python per node, which only pays when arrays are
-# large enough for memory traffic to dominate (fusion_min_size, lazy_min_size); on CuPy
-# every kernel launch saved pays, so fusion always applies there. fusion_max_args,
-# fusion_max_nodes and recipe_max_nodes bound the expressions fusion builds.
 
 # Composed expressions, and their normalised forms per argument-identity pattern. Both are
 # keyed by expressions that are reused objects, so lookups on a repeated program are cheap.
@@ -158,9 +156,20 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
     return _finish(expr, args, shape, dtype)
 
 
+def expression_size(expr: Expr) -> int:
+    """The number of nodes of ``expr`` (shared subtrees counted each time they occur)."""
+    return _size(expr)
+
+
+def fits_one_evaluation(expr: Expr, nargs: int) -> bool:
+    """Whether an expression of this size over ``nargs`` arrays is evaluated as one (a
+    larger one is split where it was composed)."""
+    return nargs <= live.fusion_max_args and _size(expr) <= live.fusion_max_nodes
+
+
 def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     deferred = Deferred(expr, args, shape, dtype)
-    if len(args) > live.fusion_max_args or _size(expr) > live.fusion_max_nodes:
+    if not fits_one_evaluation(expr, len(args)):
         if live.debug:
             log_route("evaluated now", expr, args, _too_big(expr, args, "fusion_max_nodes"))
         return materialize(deferred)
@@ -241,9 +250,8 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     that do not broadcast (the error is then the backend's own, at this call), or a recipe
     grown past the ``recipe_max_nodes`` option.
     """
-    lazy_min_size = live.lazy_min_size
     for value in primals:  # the common case, small NumPy arrays, returns here
-        if type(value) is Deferred or pays(value, lazy_min_size):
+        if type(value) is Deferred or pays(value, live.lazy_min_size):
             break
     else:
         return None
@@ -261,9 +269,7 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     full, args = inline(params["expr"], saved)
     if (len(args) > live.fusion_max_args or _size(full) > live.recipe_max_nodes
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
-        if live.debug:
-            log_route("evaluated now, not deferred", full, args, _too_big(full, args))
-        return None
+        return None  # (evaluate then says, under the debug option, which evaluator ran)
     node = Node(elementwise_p, saved, params, None, parents)
     dtype = out_dtype(full, argument_dtypes(args))
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
@@ -278,17 +284,14 @@ def _why_fused(values: list[Any], min_size: str) -> str:
         return "a lazy input"
     if any(on_gpu(v) for v in values if not _scalar(v)):
         return "CuPy (every launch saved pays)"
-    size = max(int(getattr(v, "size", 1)) for v in values)
-    return f"{size} >= {min_size}={getattr(live, min_size)}"
+    return f"{max(getattr(v, 'size', 1) for v in values)} >= {min_size}={getattr(live, min_size)}"
 
 
 def _too_big(expr: Expr, args: list[Any], max_nodes: str = "recipe_max_nodes") -> str:
     """Why ``expr`` over ``args`` is not kept unevaluated (for the ``debug`` option)."""
     if len(args) > live.fusion_max_args:
         return f"{len(args)} arrays > fusion_max_args={live.fusion_max_args}"
-    if _size(expr) > getattr(live, max_nodes):
-        return f"{_size(expr)} operations > {max_nodes}={getattr(live, max_nodes)}"
-    return "a constant"
+    return f"{_size(expr)} operations > {max_nodes}={getattr(live, max_nodes)}"
 
 
 def _scalar(value: Any) -> bool:

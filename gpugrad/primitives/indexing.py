@@ -18,8 +18,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.primitives.shape_rules import broadcast_avals, keep
 from gpugrad.primitives.structural import (
     at_front,
     batch_size,
@@ -232,6 +234,34 @@ gather_p.vjp = _gather_vjp
 gather_p.batch = _gather_batch
 
 
+def _indexed_shape(x: ShapedArray, arrays: tuple[ShapedArray, ...], index: tuple[Any, ...]
+                   ) -> tuple[int, ...]:
+    """The shape of ``x[index]`` by NumPy's rules: each slice keeps its axis (its length
+    what ``slice.indices`` leaves), None adds one, an int drops one; the index arrays (and
+    the ints, once an array is present) broadcast together into one block of axes, put
+    where the first of them is when they are adjacent, else in front."""
+    template = _expand(index, x.ndim)
+    template += (_FULL,) * (x.ndim - sum(1 for k in template if k is not None))
+    basic: list[int] = []  # the axes the slices and Nones make, in order
+    axis = 0
+    for k in template:
+        if k is None:
+            basic.append(1)
+        elif isinstance(k, SliceBounds):
+            basic.append(len(range(*slice(*k).indices(x.shape[axis]))))
+        if k is not None:
+            axis += 1
+    if not arrays:
+        return tuple(basic)
+    first, separated = _block(template)
+    at = 0 if separated else sum(1 for k in template[:first] if k is None or
+                                 isinstance(k, SliceBounds))
+    return (*basic[:at], *broadcast_avals(arrays), *basic[at:])
+
+
+gather_p.abstract_eval = lambda x, *arrays, index: keep(x, _indexed_shape(x, arrays, index))
+
+
 def gather(x: Any, index: tuple[Any, ...]) -> Any:
     """``x[index]`` for a normalised ``index`` (see :func:`normalize_index`): its arrays
     are the operands, the rest a static template."""
@@ -292,6 +322,7 @@ scatter_add_p.impl = _scatter_add_impl
 scatter_add_p.jvp = _scatter_add_jvp
 scatter_add_p.vjp = _scatter_add_vjp
 scatter_add_p.batch = _scatter_add_batch
+scatter_add_p.abstract_eval = lambda x, y, *arrays, index: ShapedArray(x.shape, x.dtype)
 
 
 def scatter_add(x: Any, index: tuple[Any, ...], y: Any) -> Any:

@@ -28,7 +28,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from gpugrad.backend import namespace_of, on_one_backend
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.complex import conjugate, imag, make_complex, real_dtype, real_part
@@ -43,6 +46,7 @@ from gpugrad.primitives.operations import (
     swapaxes,
     where,
 )
+from gpugrad.primitives.shape_rules import linalg_dtype, matrix_result
 from gpugrad.primitives.structural import (
     at_front,
     batch_size,
@@ -238,6 +242,16 @@ def _solve_batch(values: list[Any], dims: list[int | None]) -> tuple[Any, int]:
 solve_p.batch = _solve_batch
 
 
+def _solve_abstract(a: ShapedArray, b: ShapedArray) -> ShapedArray:
+    # NumPy reads b as one right side only when it is 1-d; else the stacks broadcast.
+    shape = b.shape if b.ndim == 1 else (
+        *np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), *b.shape[-2:])
+    return ShapedArray(shape, linalg_dtype(a.dtype, b.dtype))
+
+
+solve_p.abstract_eval = _solve_abstract
+
+
 def solve(a: Any, b: Any) -> Any:
     return bind(solve_p, a, b)
 
@@ -282,6 +296,7 @@ slogdet_p.impl = _slogdet_impl
 slogdet_p.jvp = _slogdet_jvp
 slogdet_p.vjp = _slogdet_vjp
 slogdet_p.batch = matrix_batch(slogdet_p)
+slogdet_p.abstract_eval = matrix_result(lambda m, n: (2,))
 
 
 def slogdet(a: Any) -> Any:
@@ -325,6 +340,7 @@ def _cholesky_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool])
 cholesky_p.jvp = _cholesky_jvp
 cholesky_p.vjp = adjoint_vjp(_cholesky_adjoint)
 cholesky_p.batch = matrix_batch(cholesky_p)
+cholesky_p.abstract_eval = matrix_result(lambda m, n: (m, n))
 
 
 def cholesky(a: Any) -> Any:
@@ -366,6 +382,7 @@ def _pinv_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool], rco
 pinv_p.jvp = _pinv_jvp
 pinv_p.vjp = adjoint_vjp(_pinv_adjoint)
 pinv_p.batch = matrix_batch(pinv_p)
+pinv_p.abstract_eval = matrix_result(lambda m, n: (n, m))
 
 
 def pinv(a: Any, rcond: float) -> Any:

@@ -53,6 +53,7 @@ from gpugrad.primitives.linalg import (
     tril,
 )
 from gpugrad.primitives.operations import concatenate, equal, expand_dims, where
+from gpugrad.primitives.shape_rules import matrix_result
 from gpugrad.primitives.structural import convert
 
 __all__ = [
@@ -112,6 +113,7 @@ def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> 
 
 
 eigh_p.impl = _eigh_impl
+eigh_p.abstract_eval = matrix_result(lambda m, n: (n + 1, n))  # [w; V]
 eigh_p.jvp = _eigh_jvp
 eigh_p.vjp = adjoint_vjp(_eigh_adjoint)
 eigh_p.batch = matrix_batch(eigh_p)
@@ -204,6 +206,7 @@ def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> l
 
 
 svd_p.impl = _svd_impl
+svd_p.abstract_eval = matrix_result(lambda m, n: (m + 1 + n, min(m, n)))  # [U; s; V]
 svd_p.jvp = _svd_jvp
 svd_p.vjp = adjoint_vjp(_svd_adjoint)
 svd_p.batch = matrix_batch(svd_p)
@@ -278,6 +281,7 @@ def _qr_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> li
 
 
 qr_p.impl = _qr_impl
+qr_p.abstract_eval = matrix_result(lambda m, n: (m + n, min(m, n)))  # [Q; R^T]
 qr_p.jvp = _qr_jvp
 qr_p.vjp = adjoint_vjp(_qr_adjoint)
 qr_p.batch = matrix_batch(qr_p)
@@ -322,6 +326,7 @@ def _svd_full_impl(a: Any) -> Any:
 svd_full_p = _without_derivative(
     "svd_full", _svd_full_impl, "the derivative of svd(full_matrices=True) of a non-square "
     "matrix is not defined; use full_matrices=False")
+svd_full_p.abstract_eval = matrix_result(lambda m, n: (m + 1 + n, max(m, n)))
 
 
 def svd_full(a: Any) -> tuple[Any, Any, Any]:
@@ -338,6 +343,7 @@ def _qr_complete_impl(a: Any) -> Any:
 qr_complete_p = _without_derivative(
     "qr_complete", _qr_complete_impl, "the derivative of qr(mode='complete') of a tall matrix "
     "is not defined; use mode='reduced'")
+qr_complete_p.abstract_eval = matrix_result(lambda m, n: (m, m + n))  # [Q, R]
 
 
 def qr_complete(a: Any) -> tuple[Any, Any]:

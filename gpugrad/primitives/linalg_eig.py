@@ -54,6 +54,7 @@ from gpugrad.primitives.linalg import (
 )
 from gpugrad.primitives.operations import concatenate, equal, expand_dims, sum_over
 from gpugrad.primitives.reductions import reduce_max
+from gpugrad.primitives.shape_rules import matrix_result
 from gpugrad.primitives.structural import convert, stop_gradient
 
 __all__ = ["eig", "eig_p", "unpack_eig"]
@@ -135,6 +136,7 @@ def _eig_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[
 
 
 eig_p.impl = _eig_impl
+eig_p.abstract_eval = matrix_result(lambda m, n: (n + 1, n), complex_dtype)  # [w; V]
 eig_p.jvp = _eig_jvp
 eig_p.vjp = _eig_vjp
 eig_p.batch = matrix_batch(eig_p)

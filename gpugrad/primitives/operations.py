@@ -79,8 +79,12 @@ def promote(args: Any, to_float: bool) -> Any:
             if rank > scalar_rank:
                 scalar_rank = rank
             continue
-        if t is not np.ndarray and not isinstance(a, (Tracer, np.generic)):
-            return _promote_general(args, to_float)
+        if t is not np.ndarray:
+            if isinstance(a, Tracer):
+                if a.weak_type:  # a staged Python number: it gives way, as the number would
+                    return _promote_general(args, to_float)
+            elif not isinstance(a, np.generic):
+                return _promote_general(args, to_float)
         if dtype is None:
             dtype = a.dtype
         elif a.dtype != dtype:

@@ -25,6 +25,7 @@ from gpugrad.primitives.operations import (
     sum_over,
     true_divide,
 )
+from gpugrad.primitives.shape_rules import reduction_rule
 from gpugrad.primitives.structural import (
     convert,
     reduce_batch,
@@ -71,6 +72,7 @@ def _extremum(name: str, reducer: str) -> Primitive:
 
     prim.impl, prim.jvp, prim.vjp = impl, jvp, vjp
     prim.batch = reduce_batch(prim)
+    prim.abstract_eval = reduction_rule(widen=False)
     return prim
 
 
@@ -146,6 +148,7 @@ def _prod_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
 reduce_prod_p.jvp = _prod_jvp
 reduce_prod_p.vjp = _prod_vjp
 reduce_prod_p.batch = reduce_batch(reduce_prod_p)
+reduce_prod_p.abstract_eval = reduction_rule(widen=True)
 
 
 def reduce_prod(x: Any, axes: tuple[int, ...]) -> Any:

@@ -17,10 +17,12 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.config import live
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.dtypes import is_float
+from gpugrad.primitives.shape_rules import keep, reduction_rule
 
 __all__ = [
     "aligned", "at_front", "batch_size", "broadcast_to", "convert", "example_axis", "linear_jvp",
@@ -204,6 +206,7 @@ def _convert_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], dtyp
 convert_p.jvp = _convert_jvp
 convert_p.vjp = _convert_vjp
 convert_p.batch = _same_dim_rule(convert_p)
+convert_p.abstract_eval = lambda x, dtype: ShapedArray(x.shape, dtype)  # strong, as in JAX
 
 
 def convert(x: Any, dtype: Any) -> Any:
@@ -223,6 +226,7 @@ reshape_p.direct_jvp = _linear_direct_jvp(reshape_p)
 reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
 reshape_p.batch = lambda values, dims, shape: (
     reshape(move_axis(values[0], dims[0], 0), (values[0].shape[dims[0]], *shape)), 0)
+reshape_p.abstract_eval = lambda x, shape: keep(x, shape)  # no -1: reshape() resolves it
 
 
 def reshape(x: Any, shape: tuple[int, ...]) -> Any:
@@ -242,6 +246,7 @@ transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
 # One transpose that also brings the batch axis first.
 transpose_p.batch = lambda values, dims, perm: (transpose(values[0], (
     dims[0], *(example_axis(p, dims[0]) for p in perm))), 0)
+transpose_p.abstract_eval = lambda x, perm: keep(x, tuple(x.shape[p] for p in perm))
 
 
 def transpose(x: Any, perm: tuple[int, ...]) -> Any:
@@ -290,6 +295,7 @@ def _broadcast_batch(values: list[Any], dims: list[int | None], shape: tuple[int
 
 
 broadcast_p.batch = _broadcast_batch
+broadcast_p.abstract_eval = lambda x, shape: keep(x, shape)
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
@@ -342,6 +348,7 @@ def reduce_batch(prim: Primitive) -> Any:
 
 
 reduce_sum_p.batch = reduce_batch(reduce_sum_p)
+reduce_sum_p.abstract_eval = reduction_rule(widen=True)
 
 
 @lru_cache(maxsize=1024)
@@ -390,6 +397,7 @@ stop_gradient_p.impl = lambda x: x
 stop_gradient_p.jvp = lambda primals, tangents: (stop_gradient(primals[0]), None)
 stop_gradient_p.vjp = lambda ct, primals, out, wanted: [None]
 stop_gradient_p.batch = _same_dim_rule(stop_gradient_p)
+stop_gradient_p.abstract_eval = lambda x: x
 
 
 def stop_gradient(x: Any) -> Any:

@@ -23,7 +23,7 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.random import _threefry, _xla_float32, _xla_float32_fast, _xla_float64
-from gpugrad.random._sampling import kernel, lead_params
+from gpugrad.random._sampling import draws, kernel, lead_params, typed_draws
 
 __all__ = ["normal_kernel", "uniform_kernel", "unit_floats"]
 
@@ -49,12 +49,12 @@ def _pick(x: Any, nk: int, i: int) -> Any:
     return x[(slice(None),) * nk + (i,)]
 
 
-@kernel("bits")
+@kernel("bits", lambda keys, width, shape, partitionable: draws(keys, shape, f"uint{width}"))
 def bits_kernel(keys: Any, *, width: int, shape: tuple[int, ...], partitionable: bool) -> Any:
     return _threefry.random_bits(keys, width, shape, partitionable)
 
 
-@kernel("unit")
+@kernel("unit", typed_draws)
 def unit_floats(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partitionable: bool
                 ) -> Any:
     """Floats in [0, 1) with step 2**-nmant: random mantissa bits OR'd into 1.0, minus 1."""
@@ -87,7 +87,7 @@ def _affine_np(f: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.maximum(lo, u)
 
 
-@kernel("uniform")
+@kernel("uniform", typed_draws)
 def uniform_kernel(keys: Any, lo: Any, hi: Any, *, shape: tuple[int, ...], dtype: np.dtype,
                    partitionable: bool) -> Any:
     xp = namespace_of(keys)
@@ -102,7 +102,7 @@ def uniform_kernel(keys: Any, lo: Any, hi: Any, *, shape: tuple[int, ...], dtype
     return np.asarray(_affine_np(f, lo, hi), dtype=dtype).reshape(f.shape)
 
 
-@kernel("normal")
+@kernel("normal", typed_draws)
 def normal_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partitionable: bool
                   ) -> Any:
     gpu = _gpu(keys)
@@ -117,7 +117,7 @@ def normal_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partiti
     return _xla_float32_fast.normal_from_bits(b).astype(dtype, copy=False)
 
 
-@kernel("truncated_normal")
+@kernel("truncated_normal", typed_draws)
 def truncated_normal_kernel(keys: Any, lower: Any, upper: Any, *, shape: tuple[int, ...],
                             dtype: np.dtype, partitionable: bool) -> Any:
     gpu = _gpu(keys)
@@ -143,7 +143,7 @@ def truncated_normal_kernel(keys: Any, lower: Any, upper: Any, *, shape: tuple[i
     return np.asarray(z).astype(dtype, copy=False).reshape((*keys.shape[:-1], *shape))
 
 
-@kernel("bernoulli")
+@kernel("bernoulli", lambda keys, p, shape, **static: draws(keys, shape, bool))
 def bernoulli_kernel(keys: Any, p: Any, *, shape: tuple[int, ...], mode: str,
                      partitionable: bool) -> Any:
     xp = namespace_of(keys, p)
@@ -164,7 +164,7 @@ def bernoulli_kernel(keys: Any, p: Any, *, shape: tuple[int, ...], mode: str,
                       < p)
 
 
-@kernel("gumbel")
+@kernel("gumbel", typed_draws)
 def gumbel_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, mode: str,
                   partitionable: bool) -> Any:
     gpu = _gpu(keys)
@@ -186,7 +186,7 @@ def gumbel_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, mode: s
         return np.asarray(-log(-log(u)), dtype=dtype).reshape(out_shape)
 
 
-@kernel("exponential")
+@kernel("exponential", typed_draws)
 def exponential_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype,
                        partitionable: bool) -> Any:
     gpu = _gpu(keys)
@@ -197,7 +197,7 @@ def exponential_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype,
     return np.asarray(-log1p(-u), dtype=dtype).reshape(u.shape)
 
 
-@kernel("laplace")
+@kernel("laplace", typed_draws)
 def laplace_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partitionable: bool
                    ) -> Any:
     gpu = _gpu(keys)

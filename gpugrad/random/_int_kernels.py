@@ -23,9 +23,11 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.config import config
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.dtypes import default_int
 from gpugrad.random import _threefry, _xla_float32
 from gpugrad.random._float_kernels import gumbel_kernel, unit_floats
-from gpugrad.random._sampling import kernel, lead_params
+from gpugrad.random._sampling import draws, kernel, lead_params, typed_draws
 
 __all__ = ["int_bound", "randint_kernel", "shuffle"]
 
@@ -66,7 +68,7 @@ def _clip_to(arr: Any, dtype: np.dtype, xp: Any) -> Any:
     return xp.clip(wide, lo, hi).astype(dtype)
 
 
-@kernel("randint")
+@kernel("randint", typed_draws)
 def randint_kernel(keys: Any, minval: Any, maxval: Any, *, shape: tuple[int, ...],
                    dtype: np.dtype, partitionable: bool) -> Any:
     xp = namespace_of(keys)
@@ -146,7 +148,15 @@ def take_keyed(arr: Any, ind: Any, axis: int, nk: int, xp: Any) -> Any:
     return picked.transpose(perm).reshape((*lead, *own[:axis], *draws, *own[axis + 1:]))
 
 
-@kernel("permutation")
+def _permutation_result(keys: ShapedArray, *x: ShapedArray, n: int, **static: Any
+                        ) -> ShapedArray:
+    """Each key's shuffle of ``x`` (its own axes after the key axes), or of ``arange(n)``."""
+    if not x:
+        return draws(keys, (n,), default_int())
+    return draws(keys, x[0].shape[keys.ndim - 1:], x[0].dtype)
+
+
+@kernel("permutation", _permutation_result)
 def permutation_kernel(keys: Any, *x: Any, n: int, axis: int, independent: bool,
                        partitionable: bool) -> Any:
     """A shuffle of ``arange(n)`` (no ``x``) or of array ``x`` along ``axis``."""
@@ -186,7 +196,17 @@ def _searchsorted_rows(sorted_rows: Any, v: Any, nk: int, xp: Any) -> Any:
     return (rows < v[..., None]).sum(axis=-1)
 
 
-@kernel("choice")
+def _choice_result(keys: ShapedArray, *arrays: ShapedArray, shape: tuple[int, ...],
+                   has_a: bool, axis: int, **static: Any) -> ShapedArray:
+    """Indices of ``shape`` per key, or the items of ``a`` they pick: ``a``'s own axes with
+    ``axis`` replaced by ``shape``."""
+    if not has_a:
+        return draws(keys, shape, default_int())
+    own = arrays[0].shape[keys.ndim - 1:]
+    return draws(keys, (*own[:axis], *shape, *own[axis + 1:]), arrays[0].dtype)
+
+
+@kernel("choice", _choice_result)
 def choice_kernel(keys: Any, *arrays: Any, n_inputs: int, shape: tuple[int, ...],
                   replace: bool, has_a: bool, axis: int, mode: str | None,
                   partitionable: bool) -> Any:
@@ -224,7 +244,7 @@ def choice_kernel(keys: Any, *arrays: Any, n_inputs: int, shape: tuple[int, ...]
     return take_keyed(a, ind, axis, nk, xp)
 
 
-@kernel("categorical")
+@kernel("categorical", lambda keys, logits, shape, **_: draws(keys, shape, default_int()))
 def categorical_kernel(keys: Any, logits: Any, *, axis: int, shape: tuple[int, ...],
                        replace: bool, mode: str | None, partitionable: bool) -> Any:
     """Gumbel-max (or Gumbel top-k without replacement) over ``logits`` along ``axis``."""

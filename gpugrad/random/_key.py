@@ -24,10 +24,11 @@ import numpy as np
 from gpugrad import tree_util
 from gpugrad.backend import get_xp, is_cupy_array, namespace_of
 from gpugrad.config import config
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Tracer, strip_derivatives
 from gpugrad.primitives.structural import convert
 from gpugrad.random import _threefry
-from gpugrad.random._sampling import draw, kernel
+from gpugrad.random._sampling import draw, draws, kernel
 
 __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_data"]
 
@@ -185,7 +186,7 @@ def _seed_data(seed: Any) -> Any:
     return xp.asarray(np.array(_seed_words(seed), dtype=np.uint32))
 
 
-@kernel("seed")
+@kernel("seed", lambda seeds, wide: ShapedArray((*seeds.shape, 2), np.uint32))  # one key a seed
 def _seed_kernel(seeds: Any, *, wide: bool) -> Any:
     """Key data ``[hi, lo]`` of integer ``seeds`` (any shape) by :func:`_seed_words`'s
     rules: a 64-bit seed in x64 mode is split into its two words, any other keeps its low
@@ -329,11 +330,11 @@ def fold_in(k: Any, data: Any) -> Any:
     return Key(new) if isinstance(k, Key) else new
 
 
-@kernel("split")
+@kernel("split", lambda keys, shape, **static: draws(keys, (*shape, 2), np.uint32))
 def _split_kernel(keys: Any, *, shape: tuple[int, ...], partitionable: bool) -> Any:
     return _threefry.split_data(keys, shape, partitionable)
 
 
-@kernel("fold_in")
+@kernel("fold_in", lambda keys, value: draws(keys, (2,), np.uint32))
 def _fold_in_kernel(keys: Any, value: Any) -> Any:
     return _threefry.fold_in_data(keys, value)

@@ -29,24 +29,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.batching import BatchTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, strip_derivatives
 from gpugrad.primitives.structural import at_front, batch_size, move_axis, reshape
 
-__all__ = ["KERNELS", "as_param", "draw", "has_derivatives", "kernel", "lead_params", "random_p"]
+__all__ = ["KERNELS", "RESULTS", "as_param", "draw", "draws", "has_derivatives", "kernel",
+           "lead_params", "random_p", "typed_draws"]
 
 # name -> kernel(keys uint32[*K, 2], *params, **static) -> (*K, *result)
 KERNELS: dict[str, Callable[..., Any]] = {}
+# name -> the same for abstract values: (keys, *params, **static) -> the ShapedArray it returns
+RESULTS: dict[str, Callable[..., ShapedArray]] = {}
 
 
-def kernel(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a kernel of key data under ``name`` (a decorator)."""
+def kernel(name: str, result: Callable[..., ShapedArray]
+           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a kernel of key data under ``name`` (a decorator), with ``result``: what it
+    returns (shape, dtype) for keys and params known by their abstract values alone
+    (``random_p``'s abstract evaluation)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         KERNELS[name] = fn
+        RESULTS[name] = result
         return fn
 
     return register
+
+
+def draws(keys: ShapedArray, shape: tuple[int, ...], dtype: Any) -> ShapedArray:
+    """The abstract result of a kernel that draws ``shape`` values of ``dtype`` per key."""
+    return ShapedArray((*keys.shape[:-1], *shape), dtype)
+
+
+def typed_draws(keys: ShapedArray, *params: ShapedArray, shape: tuple[int, ...], dtype: Any,
+                **static: Any) -> ShapedArray:
+    """``result`` of the kernels drawing ``shape`` values of their ``dtype`` param per key."""
+    return draws(keys, shape, dtype)
 
 
 def draw(name: str, keys: Any, *params: Any, **static: Any) -> Any:
@@ -103,3 +122,5 @@ random_p.jvp = lambda primals, tangents, **params: (bind(random_p, *primals, **p
 # ...and no cotangent for any argument.
 random_p.vjp = lambda ct, primals, out, wanted, **params: [None] * len(primals)
 random_p.batch = _batch
+random_p.abstract_eval = lambda keys, *params, kernel, **static: RESULTS[kernel](
+    keys, *params, **static)

@@ -1,0 +1,345 @@
+"""``custom_jvp`` and ``custom_vjp``: functions that carry derivative rules of their own.
+
+The function is traced into a program (so it stages under ``jit`` and prints in
+``make_jaxpr``) and applied as a primitive whose rules call the user's:
+
+* ``custom_jvp``: forward mode calls the user's JVP rule; reverse mode transposes it (the
+  rule is linear in the tangents, so the cotangents are the VJP of the tangent map at zero);
+  both are written in gpugrad's operations, so the rule's own derivative is used when the
+  function is differentiated twice.
+* ``custom_vjp``: reverse mode runs the user's ``fwd`` in place of the function, keeps its
+  residuals, and calls ``bwd`` on them; forward mode raises JAX's error.
+
+Under ``vmap`` the function and the rules are batched. Rules' outputs are checked against the
+primal's structure, shapes and dtypes, with JAX's messages.
+
+Example:
+    >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+    >>> @gpugrad.custom_jvp
+    ... def f(x):
+    ...     return gnp.sin(x)
+    >>> @f.defjvp
+    ... def f_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return f(x), 10.0 * gnp.cos(x) * t
+    >>> float(gpugrad.grad(f)(np.float64(0.0)))
+    10.0
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gpugrad.numpy as gnp
+from gpugrad import tree_util
+from gpugrad._vmap import vmap
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.program import Program
+from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
+from gpugrad.lax.staged import (
+    avals_of,
+    instantiate,
+    run_program,
+    trace_function,
+    vjp_flat,
+    vmap_flat,
+    xp_of,
+)
+from gpugrad.numpy import zeros_like
+
+__all__ = ["custom_jvp", "custom_vjp"]
+
+custom_jvp_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_p = Primitive("custom_vjp_call", multiple_results=True)
+
+
+def _name(fun: Any) -> str:
+    return getattr(fun, "__name__", type(fun).__name__)
+
+
+class _Call:
+    """One call of a custom function: its arguments split into the static ones
+    (``nondiff_argnums``) and the leaves of the rest, and how to put them back together."""
+
+    __slots__ = ("in_tree", "leaves", "nargs", "static")
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: tuple[int, ...],
+                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if kwargs:  # keyword arguments are bound to their positions, as JAX does
+            bound = inspect.signature(fun).bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = bound.args
+        self.nargs = len(args)
+        self.static = tuple((i, args[i]) for i in sorted(n % len(args) for n in nondiff_argnums))
+        dyn = tuple(a for i, a in enumerate(args) if i not in dict(self.static))
+        self.leaves, self.in_tree = tree_util.tree_flatten(dyn)
+
+    def __repr__(self) -> str:
+        return f"({self.nargs} arguments, static {[i for i, _ in self.static]})"
+
+    def args(self, leaves: Sequence[Any]) -> list[Any]:
+        """All the arguments, the differentiable ones made of ``leaves``."""
+        full = list(tree_util.tree_unflatten(self.in_tree, list(leaves)))
+        for i, value in self.static:
+            full.insert(i, value)
+        return full
+
+    def split(self, leaves: Sequence[Any]) -> tuple[list[Any], tuple[Any, ...]]:
+        """(static arguments, differentiable arguments as a tuple)."""
+        return [v for _, v in self.static], tuple(tree_util.tree_unflatten(self.in_tree,
+                                                                           list(leaves)))
+
+
+class _Custom:
+    """What ``custom_jvp`` and ``custom_vjp`` share: tracing the call into a program."""
+
+    prim: Primitive
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        functools.update_wrapper(self, fun)  # type: ignore[arg-type]
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_name(self.fun)})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:  # as a method
+        return self if obj is None else functools.partial(self, obj)
+
+    def _bind(self, call: _Call) -> Any:
+        if not any(isinstance(x, Tracer) for x in call.leaves):  # nothing to differentiate
+            return self.fun(*call.args(call.leaves))
+        avals = avals_of(call.leaves)
+        program, consts, out_tree = trace_function(
+            lambda *dyn: self.fun(*call.args(tree_util.tree_leaves(dyn))), call.in_tree,
+            avals, xp_of(call.leaves), _name(self.fun))
+        outs = bind(self.prim, *consts, *call.leaves, program=program, rule=self, call=call,
+                    consts=len(consts), out_tree=out_tree)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+
+class custom_jvp(_Custom):
+    """A function whose forward-mode derivative is given by a rule (``defjvp``); reverse
+    mode transposes that rule. ``nondiff_argnums`` are passed to the rule first, as static.
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> f = gpugrad.custom_jvp(lambda x: gnp.log1p(gnp.exp(x)))
+        >>> f.defjvps(lambda t, ans, x: t / (1.0 + gnp.exp(-x)))
+        >>> float(gpugrad.grad(f)(np.float64(0.0)))
+        0.5
+    """
+
+    prim = custom_jvp_p
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
+        self.jvp: Callable[..., Any] | None = None
+
+    def defjvp(self, jvp: Callable[..., Any], symbolic_zeros: bool = False) -> Callable[..., Any]:
+        """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out,
+        tangent_out)``; returns it, so it can be used as a decorator."""
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
+        """One rule per argument, ``jvp_i(tangent_i, primal_out, *primals)``, summed (None
+        for an argument with a zero derivative)."""
+        if self.nondiff_argnums:
+            raise TypeError("defjvps is not supported with nondiff_argnums")
+
+        def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            out = self(*primals)
+            total = None
+            for rule, t in zip(jvps, tangents):
+                if rule is None:
+                    continue
+                term = rule(t, out, *primals)
+                total = term if total is None else tree_util.tree_map(lambda a, b: a + b,
+                                                                       total, term)
+            return out, tree_util.tree_map(zeros_like, out) if total is None else total
+
+        self.defjvp(jvp)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.jvp is None:
+            raise AttributeError(
+                f"No JVP defined for custom_jvp function {_name(self.fun)} using defjvp.")
+        return self._bind(_Call(self.fun, self.nondiff_argnums, args, kwargs))
+
+
+class custom_vjp(_Custom):
+    """A function whose reverse-mode derivative is given by ``defvjp(fwd, bwd)``:
+    ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct) ->`` one
+    cotangent per differentiable argument. Forward mode is not defined (as in JAX).
+
+    Example:
+        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+        >>> f = gpugrad.custom_vjp(lambda x: gnp.sin(x))
+        >>> f.defvjp(lambda x: (gnp.sin(x), gnp.cos(x)), lambda cos_x, g: (2.0 * cos_x * g,))
+        >>> float(gpugrad.grad(f)(np.float64(0.0)))
+        2.0
+    """
+
+    prim = custom_vjp_p
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        super().__init__(fun, nondiff_argnums)
+        self.fwd: Callable[..., Any] | None = None
+        self.bwd: Callable[..., Any] | None = None
+
+    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any],
+               symbolic_zeros: bool = False) -> None:
+        """Set the forward function (result and residuals) and the backward function."""
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.fwd is None:
+            raise AttributeError(
+                f"No VJP defined for custom_vjp function {_name(self.fun)} using defvjp.")
+        return self._bind(_Call(self.fun, self.nondiff_argnums, args, kwargs))
+
+
+# --- the primitives' rules --------------------------------------------------------------
+
+def _impl(*args: Any, program: Program, consts: int, **params: Any) -> list[Any]:
+    return run_program(program, args)
+
+
+def _abstract_eval(*avals: ShapedArray, program: Program, **params: Any) -> list[ShapedArray]:
+    return [v.aval for v in program.outvars]
+
+
+def _jvp_rule(primals: list[Any], tangents: list[Any], program: Program, rule: custom_jvp,
+              call: _Call, consts: int, out_tree: Any) -> tuple[list[Any], list[Any]]:
+    if any(t is not None for t in tangents[:consts]):
+        raise closed_over_derivative("custom_jvp", rule)
+    leaves = primals[consts:]
+    t_leaves = [instantiate(t, x) for t, x in zip(tangents[consts:], leaves)]
+    static, dyn = call.split(leaves)
+    _, t_dyn = call.split(t_leaves)
+    out = rule.jvp(*static, dyn, t_dyn)  # type: ignore[misc]
+    return check_jvp_output(rule, out, out_tree, [v.aval for v in program.outvars])
+
+
+def _jvp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
+             program: Program, rule: custom_jvp, call: _Call, consts: int, out_tree: Any
+             ) -> list[Any]:
+    """The transpose of the user's JVP rule: its tangent map is linear, so the cotangents
+    are that map's VJP (taken at zero tangents)."""
+    if any(wanted[:consts]):
+        raise closed_over_derivative("custom_jvp", rule)
+    leaves = primals[consts:]
+    static, dyn = call.split(leaves)
+
+    def tangent_map(*t_leaves: Any) -> list[Any]:
+        _, t_dyn = call.split(t_leaves)
+        out = rule.jvp(*static, dyn, t_dyn)  # type: ignore[misc]
+        return check_jvp_output(rule, out, out_tree, [v.aval for v in program.outvars])[1]
+
+    zeros = [zeros_like(x) for x in leaves]
+    got = vjp_flat(tangent_map, zeros, wanted[consts:], cts)
+    return [None] * consts + got
+
+
+def _vjp_forward(primals: list[Any], program: Program, rule: custom_vjp, call: _Call,
+                 consts: int, out_tree: Any) -> tuple[list[Any], Any]:
+    out = rule.fwd(*call.args(primals[consts:]))  # type: ignore[misc]
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"Custom VJP fwd rule {_name(rule.fwd)} must produce a pair (list or "
+                        f"tuple of length two) of (primal output, residuals), got {out!r:.80}")
+    primal, residuals = out
+    p_leaves, p_tree = tree_util.tree_flatten(primal)
+    if p_tree != out_tree:
+        raise TypeError(f"Custom VJP fwd rule {_name(rule.fwd)} for function "
+                        f"{_name(rule.fun)} must produce primal outputs with the structure of "
+                        f"the function's, but got {p_tree} and {out_tree}.")
+    return p_leaves, residuals
+
+
+def _vjp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
+             program: Program, rule: custom_vjp, call: _Call, consts: int, out_tree: Any,
+             residuals: Any = None) -> list[Any]:
+    if any(wanted[:consts]):
+        raise closed_over_derivative("custom_vjp", rule)
+    static, _ = call.split(primals[consts:])
+    ct = tree_util.tree_unflatten(out_tree, [instantiate(c, o) for c, o in zip(cts, out)])
+    got = check_bwd_output(rule, rule.bwd(*static, residuals, ct), call)  # type: ignore[misc]
+    return [None] * consts + got
+
+
+def _vjp_jvp(*args: Any, **params: Any) -> Any:
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+def _batch(values: list[Any], dims: list[int | None], program: Program, rule: Any,
+           call: _Call, consts: int, out_tree: Any) -> tuple[list[Any], list[int]]:
+    """The batched function applied as the same kind of custom function, whose rules are
+    the user's rules batched: so ``grad(vmap(f))`` still uses them."""
+    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    leaf_dims = dims[consts:]
+    k = values[:consts]
+
+    def batched_fun(*dyn: Any) -> Any:
+        leaves = tree_util.tree_leaves(dyn)
+        outs = vmap_flat(lambda *a: run_program(program, a), [*k, *leaves],
+                         [*dims[:consts], *leaf_dims], size)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    batched_call = _Call(batched_fun, (), tuple(tree_util.tree_unflatten(
+        call.in_tree, list(values[consts:]))), {})
+    batched_call.static = ()
+
+    def axes() -> Any:
+        return tree_util.tree_unflatten(call.in_tree, list(leaf_dims))
+
+    if isinstance(rule, custom_jvp):
+        new: Any = custom_jvp(batched_fun)
+
+        def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+            def one(p: Any, t: Any) -> Any:
+                static, _ = call.split(call.leaves)
+                return rule.jvp(*static, p, t)  # type: ignore[misc]
+            return vmap(one, in_axes=(axes(), axes()), out_axes=0, axis_size=size)(
+                primals, tangents)
+
+        new.defjvp(jvp)
+    else:
+        new = custom_vjp(batched_fun)
+        static, _ = call.split(call.leaves)
+
+        def bwd(res: Any, ct: Any) -> tuple[Any, ...]:
+            cts = vmap(lambda r, c: rule.bwd(*static, r, c), in_axes=(0, 0),
+                       axis_size=size)(res, ct)
+            flat = check_bwd_output(rule, cts, call, (size,))
+            # Back to each input's layout: its batch axis, or summed for an unbatched input.
+            placed = [None if c is None else c.sum(axis=0) if d is None else
+                      gnp.moveaxis(c, 0, d) for c, d in zip(flat, leaf_dims)]
+            return tuple(tree_util.tree_unflatten(call.in_tree, placed))
+
+        new.defvjp(
+            lambda *dyn: vmap(lambda *d: rule.fwd(*call.args(tree_util.tree_leaves(d))),
+                              in_axes=tuple(axes()), out_axes=0, axis_size=size)(*dyn), bwd)
+    program2, consts2, _ = trace_function(batched_fun, batched_call.in_tree,
+                                          avals_of(values[consts:]), xp_of(values), "custom")
+    outs = bind(new.prim, *consts2, *values[consts:], program=program2, rule=new,
+                call=batched_call, consts=len(consts2), out_tree=out_tree)
+    return outs, [0] * len(outs)
+
+
+for _prim in (custom_jvp_p, custom_vjp_p):
+    _prim.impl = _impl
+    _prim.abstract_eval = _abstract_eval
+    _prim.batch = _batch
+custom_jvp_p.jvp = _jvp_rule
+custom_jvp_p.vjp = _jvp_vjp
+custom_vjp_p.jvp = _vjp_jvp
+custom_vjp_p.vjp = _vjp_vjp
+custom_vjp_p.vjp_forward = _vjp_forward

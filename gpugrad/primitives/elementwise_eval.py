@@ -125,13 +125,10 @@ def evaluate(*args: Any, expr: Expr) -> Any:
 
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
-    large = False
     limit = live.chunked_min_size
-    for a in args:
-        if type(a) is np.ndarray:
-            large = large or a.size >= limit
-        elif type(a).__module__.startswith("cupy"):
-            return _on_cupy(expr, args)
+    large = _is_large(args, limit)
+    if large is None:
+        return _on_cupy(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
         fn, route, why = large_evaluator(expr, args, fn)
@@ -140,6 +137,18 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     elif live.debug:
         log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
     return typed_result(call_quiet(fn, args), args)
+
+
+def _is_large(args: Sequence[Any], limit: int) -> bool | None:
+    """Whether a NumPy array among ``args`` has ``limit`` elements or more; None when one of
+    them is a CuPy array."""
+    large = False
+    for a in args:
+        if type(a) is np.ndarray:
+            large = large or a.size >= limit
+        elif type(a).__module__.startswith("cupy"):
+            return None
+    return large
 
 
 def _on_cupy(exprs: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
@@ -209,10 +218,11 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     subexpression computed once: one CUDA kernel with an output per expression on CuPy,
     one generated function on NumPy (large NumPy arrays take each expression's chunked
     evaluation instead)."""
-    if any(type(a).__module__.startswith("cupy") for a in args):
-        return list(_on_cupy(exprs, args))
     limit = live.chunked_min_size
-    if any(type(a) is np.ndarray and a.size >= limit for a in args):
+    large = _is_large(args, limit)
+    if large is None:
+        return list(_on_cupy(exprs, args))
+    if large:
         return [evaluate(*args, expr=e) for e in exprs]
     if live.debug:
         log_route("plain NumPy, shared subexpressions once", exprs, args,

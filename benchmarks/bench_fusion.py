@@ -1,10 +1,11 @@
-"""Benchmark: backward-pass fusion made visible, one elementwise chain's gradient six ways.
+"""Benchmark: backward-pass fusion made visible, one elementwise chain's gradient seven ways.
 
 The workload is ``f(x) = sum(exp(-x**2) * sin(3x) + log1p(x**2))`` on float32 ``x`` of
 ``n`` elements. Its variants, run side by side in one benchmark group per size:
 
   gpugrad fused       ``gpugrad.grad(f)`` with ``config.fuse_backward`` on (the default)
   gpugrad unfused     the same with ``config.fuse_backward`` off (one evaluation per VJP)
+  gpugrad.jit         ``gpugrad.jit(gpugrad.grad(f))``: the traced program, fused and compiled
   <ns> hand-written   the gradient written out with NumPy (or CuPy) ops:
                       ``exp(-x**2) * (-2x sin(3x) + 3 cos(3x)) + 2x / (1 + x**2)``
   <ns> forward        ``f`` itself, no derivative: the floor
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import harness
-from benchmarks.frameworks import FLOOR, GPUGRAD, PEER, Framework
+from benchmarks.frameworks import FLOOR, GPUGRAD, GPUGRAD_JIT, PEER, Framework
 from benchmarks.workloads import _chain_ref, _sized, elementwise_chain
 
 FAMILY = "backward fusion: sum(exp(-x**2) sin(3x) + log1p(x**2))"
@@ -131,8 +132,9 @@ class Variant:
 
 def variants(frameworks: list[Framework]) -> list[Variant]:
     """The variants the given frameworks allow, in table order (peers only when present)."""
-    by_role = {fw.role: fw for fw in frameworks if fw.role != PEER}
-    gg, floor = by_role[GPUGRAD], by_role[FLOOR]
+    by_name = {fw.name: fw for fw in frameworks}
+    gg = by_name[GPUGRAD]
+    (floor,) = (fw for fw in frameworks if fw.role == FLOOR)
     ns = floor.name.split()[0]  # "numpy" or "cupy"
     found = [
         Variant("gpugrad fused", GPUGRAD, gg, 0, fused=True),
@@ -140,10 +142,12 @@ def variants(frameworks: list[Framework]) -> list[Variant]:
         Variant(f"{ns} {HAND}", HAND, floor, 2),
         Variant(floor.name, FLOOR, floor, 3),
     ]
+    if GPUGRAD_JIT in by_name:
+        found.append(Variant(GPUGRAD_JIT, GPUGRAD, by_name[GPUGRAD_JIT], 4))
     peers = {fw.name: fw for fw in frameworks if fw.role == PEER}
     for i, name in enumerate(FUSION_PEERS):
         if name in peers:
-            found.append(Variant(name, PEER, peers[name], 4 + i))
+            found.append(Variant(name, PEER, peers[name], 5 + i))
     return found
 
 
@@ -243,8 +247,7 @@ def run_variant(benchmark: Any, variant: Variant, n: int, budget_s: float, seed:
     if variant.kind == GPUGRAD:
         benchmark.extra_info["fuse_backward"] = variant.fused
         benchmark.extra_info["goals"] = {"time_vs_forward": TIME_GOAL, "memory": MEMORY_GOAL}
-    if fw.name == "jax.jit":
-        benchmark.extra_info["compile_s"] = max(first_s - steady_s, 0.0)
+    harness.record_first_call(benchmark, fw, first_s, steady_s)
 
     def synced() -> None:
         fw.sync(fn(x))

@@ -91,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
         reason=reason,
         frameworks=[
             frameworks.make_gpugrad(backend),
+            frameworks.make_gpugrad(backend, jit=True),
             *frameworks.available_peers(wanted),
             frameworks.make_floor(backend),
         ],

@@ -28,6 +28,19 @@ timeout "${GPU_TESTS_SECONDS:-300}" python3 -m pytest -q -m gpu -p no:cacheprovi
     "${parallel[@]}" tests > "$OUT/gpu-tests.log" 2>&1
 echo "pytest exit status: $?"
 tail -n 15 "$OUT/gpu-tests.log"
+echo "== NCCL (gpugrad.distributed) =="
+# One process on one GPU checks NCCL's calls on CuPy buffers; with mpi4py (from .whl/) and
+# two GPUs or more, one process per GPU under mpiexec (NCCL refuses two ranks on one GPU).
+timeout 120 python3 -m tools.distributed_worker nccl > "$OUT/nccl.log" 2>&1
+echo "NCCL check exit status: $?"
+gpus=$(nvidia-smi --list-gpus | wc -l)
+mpiexec=$(dirname "$(command -v python3)")/mpiexec
+if [ "$gpus" -ge 2 ] && python3 -c "import mpi4py" 2>/dev/null && [ -x "$mpiexec" ]; then
+    timeout 120 "$mpiexec" -n "$gpus" python3 -m tools.distributed_worker nccl \
+        >> "$OUT/nccl.log" 2>&1
+    echo "NCCL check on $gpus processes exit status: $?"
+fi
+tail -n 5 "$OUT/nccl.log"
 echo "== benchmarks on CuPy =="
 cp benchmarks/RESULTS.md "$OUT/RESULTS.md"
 timeout "${BENCH_SECONDS:-300}" python3 -m benchmarks.run --backend cupy --out "$OUT/bench" \

@@ -27,6 +27,9 @@ import optree
 ALL_PEERS = ("autograd", "jax", "jax.jit", "torch.func", "torch.autograd")
 
 GPUGRAD = "gpugrad"
+GPUGRAD_JIT = "gpugrad.jit"  # gpugrad with every case wrapped in gpugrad.jit (a GPUGRAD role)
+# Frameworks whose first call traces and compiles: the harness records that time apart.
+COMPILING = ("gpugrad.jit", "jax.jit")
 PEER = "peer"
 FLOOR = "floor"
 
@@ -86,8 +89,9 @@ def _numpy_get(tree: Any) -> Any:
 # --- gpugrad and the forward floor -------------------------------------------------------
 
 
-def make_gpugrad(backend: str) -> Framework:
-    """gpugrad on ``backend`` ("numpy" or "cupy")."""
+def make_gpugrad(backend: str, jit: bool = False) -> Framework:
+    """gpugrad on ``backend`` ("numpy" or "cupy"); with ``jit``, each case's function is
+    wrapped in ``gpugrad.jit`` (as ``jax.jit``'s entry wraps it in ``jax.jit``)."""
     import gpugrad
     import gpugrad.numpy as gnp
 
@@ -98,7 +102,7 @@ def make_gpugrad(backend: str) -> Framework:
         return _numpy_get(gpugrad.device_get(tree))
 
     return Framework(
-        name=GPUGRAD,
+        name=GPUGRAD_JIT if jit else GPUGRAD,
         role=GPUGRAD,
         device="cuda" if backend == "cupy" else "cpu",
         version=getattr(gpugrad, "__version__", "dev"),
@@ -107,6 +111,8 @@ def make_gpugrad(backend: str) -> Framework:
         put=put,
         get=get,
         sync=cupy_sync if backend == "cupy" else _no_sync,
+        wrap=gpugrad.jit if jit else _identity,
+        notes=["first call (trace and code generation) reported apart"] if jit else [],
     )
 
 

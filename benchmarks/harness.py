@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import optree
 
-from benchmarks.frameworks import Framework
+from benchmarks.frameworks import COMPILING, Framework
 from benchmarks.workloads import Workload
 
 MIN_ROUND_S = 1e-3  # shorter calls are repeated inside a round, so clock overhead stays small
@@ -86,6 +86,14 @@ def plan(seconds_per_call: float, budget_s: float) -> tuple[int, int]:
     return min(max(rounds, MIN_ROUNDS), MAX_ROUNDS), iterations
 
 
+def record_first_call(benchmark: Any, fw: Framework, first_s: float, steady_s: float) -> None:
+    """For a framework that compiles on its first call (``jax.jit``, ``gpugrad.jit``): the
+    first call's time, and its compile time (the first call less one steady-state call)."""
+    if fw.name in COMPILING:
+        benchmark.extra_info["first_call_s"] = first_s
+        benchmark.extra_info["compile_s"] = max(first_s - steady_s, 0.0)
+
+
 def run_case(
     benchmark: Any, workload: Workload, fw: Framework, budget_s: float, seed: int = 0
 ) -> None:
@@ -106,11 +114,10 @@ def run_case(
             "device": fw.device,
             "rel_error_vs_float64": error,
             "target": workload.target,
+            "jit_target": workload.jit_target,
         }
     )
-    if fw.name == "jax.jit":
-        # Compile time is reported apart: the first call less one steady-state call.
-        benchmark.extra_info["compile_s"] = max(first_s - steady_s, 0.0)
+    record_first_call(benchmark, fw, first_s, steady_s)
 
     def synced() -> None:
         fw.sync(call())

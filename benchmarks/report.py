@@ -3,7 +3,8 @@
     python -m benchmarks.report RUN.json [--out DIR] [--append benchmarks/RESULTS.md]
 
 writes ``DIR/report.md`` (medians per framework, then gpugrad's ratios: to autograd, to the
-fastest peer, to the forward floor, with the goal of each case where it has one; then the
+fastest peer, to the forward floor, with the goal of each case where it has one; then
+gpugrad.jit's ratios to jax.jit, per call and first call, with their goals; then the
 backward-fusion benchmark's own table, with peak memory) and ``DIR/ratios.png``;
 ``--append`` adds the same section, dated, with device, versions and commit, to a results
 file. The report reads only the JSON (``extra_info`` written by ``harness.py`` and
@@ -22,6 +23,8 @@ from typing import Any
 from gpugrad.examples.quickstart import fmt_time  # one formatter, shared with quickstart
 
 PEER_ORDER = ("autograd", "jax", "jax.jit", "torch.func", "torch.autograd")
+GPUGRAD_COLUMNS = ("gpugrad", "gpugrad.jit")  # eager, then jitted
+COMPILING = ("gpugrad.jit", "jax.jit")  # frameworks whose first call traces and compiles
 
 
 @dataclass
@@ -31,15 +34,23 @@ class Case:
     name: str
     scale: str
     target: str | None = None
+    jit_target: str | None = None  # gpugrad.jit's goal, e.g. "jax.jit<=3"
     medians: dict[str, float] = field(default_factory=dict)
-    compile_s: float | None = None  # jax.jit's first-call compile time
+    compile_s: dict[str, float] = field(default_factory=dict)  # first call less a steady one
+    first_call_s: dict[str, float] = field(default_factory=dict)  # trace, compile and run
     floor: str | None = None  # the name of the forward floor's column
 
-    def ratio(self, other: str | None) -> float | None:
-        """gpugrad's median over ``other``'s, or None if either is missing."""
-        if other is None or "gpugrad" not in self.medians or other not in self.medians:
+    def ratio(self, other: str | None, of: str = "gpugrad") -> float | None:
+        """``of``'s median (gpugrad's by default) over ``other``'s, or None if either is
+        missing."""
+        if other is None or of not in self.medians or other not in self.medians:
             return None
-        return self.medians["gpugrad"] / self.medians[other]
+        return self.medians[of] / self.medians[other]
+
+    def first_call_ratio(self) -> float | None:
+        """gpugrad.jit's first call over jax.jit's, or None if either is missing."""
+        mine, theirs = self.first_call_s.get("gpugrad.jit"), self.first_call_s.get("jax.jit")
+        return None if mine is None or theirs is None else mine / theirs
 
     def fastest_peer(self) -> str | None:
         peers = [p for p in self.medians if p in PEER_ORDER]
@@ -103,14 +114,17 @@ def load(path: str | Path) -> tuple[list[Case], list[str], dict[str, Any]]:
         fw = info["framework"]
         case = cases.setdefault(bench["group"], Case(bench["group"], info.get("scale", "")))
         case.target = case.target or info.get("target")
+        case.jit_target = case.jit_target or info.get("jit_target")
         case.medians[fw] = float(bench["stats"]["median"])
         if info.get("role") == "floor":
             case.floor = fw
         if "compile_s" in info:
-            case.compile_s = float(info["compile_s"])
+            case.compile_s[fw] = float(info["compile_s"])
+        if "first_call_s" in info:
+            case.first_call_s[fw] = float(info["first_call_s"])
         names.add(fw)
     floors = sorted({c.floor for c in cases.values() if c.floor})
-    columns = (["gpugrad"] if "gpugrad" in names else []) + [p for p in PEER_ORDER if p in names]
+    columns = [g for g in GPUGRAD_COLUMNS if g in names] + [p for p in PEER_ORDER if p in names]
     columns += floors
     fusion.sort(key=lambda r: (r.n, r.order, r.variant))
     return list(cases.values()), columns, {**_run_info(data), "others": others, "fusion": fusion}
@@ -136,14 +150,14 @@ def fmt_ratio(ratio: float | None) -> str:
 
 
 def medians_table(cases: list[Case], columns: list[str]) -> str:
-    """Markdown: one row per case, one column per framework, medians."""
-    compile_col = any(c.compile_s is not None for c in cases)
-    head = ["case", *columns] + (["jax.jit compile"] if compile_col else [])
+    """Markdown: one row per case, one column per framework, medians; then the compile time
+    of each framework that compiles (its first call less a steady-state one)."""
+    compiling = [fw for fw in COMPILING if any(fw in c.compile_s for c in cases)]
+    head = ["case", *columns] + [f"{fw} compile" for fw in compiling]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for c in cases:
         row = [c.name, *(fmt_time(c.medians.get(col)) for col in columns)]
-        if compile_col:
-            row.append(fmt_time(c.compile_s))
+        row += [fmt_time(c.compile_s.get(fw)) for fw in compiling]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -169,6 +183,29 @@ def ratios_table(cases: list[Case]) -> str:
             fmt_ratio(c.ratio(c.floor)),
             goal_text,
         ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def jit_ratios_table(cases: list[Case]) -> str:
+    """Markdown: gpugrad.jit's median over jax.jit's (and over eager gpugrad's), both first
+    calls and their ratio, and whether each goal is met: the case's per-call goal, and a
+    first call at most jax.jit's."""
+    head = ["case", "gpugrad.jit / jax.jit", "per-call goal", "gpugrad.jit / gpugrad",
+            "first call: gpugrad.jit", "jax.jit", "gpugrad.jit / jax.jit", "first-call goal"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for c in cases:
+        if "gpugrad.jit" not in c.medians or "jax.jit" not in c.medians:
+            continue
+        per_call = c.ratio("jax.jit", of="gpugrad.jit")
+        goal = ""
+        if c.jit_target and per_call is not None:
+            limit = float(c.jit_target.split("<=")[1])
+            goal = f"≤ {limit:g}x: {'met' if per_call <= limit else 'missed'}"
+        first = c.first_call_ratio()
+        row = [c.name, fmt_ratio(per_call), goal, fmt_ratio(c.ratio("gpugrad", of="gpugrad.jit")),
+               fmt_time(c.first_call_s.get("gpugrad.jit")), fmt_time(c.first_call_s.get("jax.jit")),
+               fmt_ratio(first), "" if first is None else ("met" if first <= 1 else "missed")]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -200,6 +237,11 @@ def fusion_table(rows: list[FusionRow]) -> str:
     return "\n".join(lines)
 
 
+JIT_INTRO = (
+    "gpugrad.jit / jax.jit, per call (median) and first call (trace and compile plus one "
+    "run); goals: small cells ≤ 3x, the chain and the MLP ≤ 1.2x, first call ≤ 1x:"
+)
+
 FUSION_INTRO = (
     "Backward fusion, `grad` of `sum(exp(-x**2) sin(3x) + log1p(x**2))`, float32 "
     "(`benchmarks/bench_fusion.py`). Peak memory of one call, in arrays of the input's size "
@@ -224,6 +266,8 @@ def render(cases: list[Case], columns: list[str], info: dict[str, Any], title: s
     if cases:
         lines += ["Medians (lower is better):", "", medians_table(cases, columns), ""]
         lines += ["gpugrad's ratios (below 1x: gpugrad is faster):", "", ratios_table(cases), ""]
+        if any("gpugrad.jit" in c.medians and "jax.jit" in c.medians for c in cases):
+            lines += [JIT_INTRO, "", jit_ratios_table(cases), ""]
     if info.get("fusion"):
         lines += [FUSION_INTRO, "", fusion_table(info["fusion"]), ""]
     if info.get("others"):  # benchmarks without a framework column (bench_random.py)

@@ -37,16 +37,21 @@ _SCALARS = (bool, int, float, complex)
 class _Entry:
     """One traced and compiled version of the function."""
 
-    __slots__ = ("compiled", "consts", "out_tree", "program", "traced_consts")
+    __slots__ = ("backend", "compiled", "consts", "out_tree", "program", "scalars",
+                 "traced_consts")
 
-    def __init__(self, program: Program, consts: list[Any], out_tree: Any) -> None:
+    def __init__(self, program: Program, consts: list[Any], out_tree: Any, backend: str
+                 ) -> None:
         self.program = program
         self.consts = consts
         self.out_tree = out_tree
+        self.backend = backend  # "numpy" or "cupy": the arrays the program runs on
         # A tracer of an outer transformation that the function closed over: the program
         # must then run through bind, and is not kept for another call.
         self.traced_consts = any(isinstance(c, Tracer) for c in consts)
         self.compiled: Compiled | None = None
+        # (position, dtype) of each argument leaf that is a Python number, for the fast path.
+        self.scalars: tuple[tuple[int, Any], ...] = ()
 
 
 def _static_positions(fun: Callable[..., Any], static_argnums: Any, static_argnames: Any
@@ -140,14 +145,57 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
         raise TypeError(f"jit: expected a function, got {type(fun).__name__} {fun!r:.60}")
     static_nums, static_names = _static_positions(fun, static_argnums, static_argnames)
     cache: dict[Any, _Entry] = {}
+    # The same compiled entries, keyed by what NumPy arrays and Python numbers show without
+    # computing their abstract values: a call of the common kind skips abstractify.
+    fast: dict[Any, _Entry] = {}
+    has_statics = bool(static_nums or static_names)
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
+        statics, dyn_args, dyn_kwargs = _split(len(args), static_nums, static_names, args,
+                                               kwargs) if has_statics else ((), args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        signature = _numpy_signature(leaves)
+        key = None
+        if signature is not None:
+            key = (in_tree, signature, statics, config.enable_x64,
+                   config.threefry_partitionable)
+            hit = fast.get(key)
+            if hit is not None:
+                return _run_fast(hit, leaves)
         entry, leaves, avals = _lookup(fun, cache, static_nums, static_names, args, kwargs)
-        return _run(entry, leaves, avals)
+        out = _run(entry, leaves, avals)
+        if key is not None and entry.compiled is not None:  # compiled: kept for later calls
+            entry.scalars = tuple((i, aval.dtype) for i, (leaf, aval) in
+                                  enumerate(zip(leaves, avals)) if type(leaf) in _SCALARS)
+            fast[key] = entry
+        return out
 
     jitted._cache = cache  # type: ignore[attr-defined]  # for tests: what was traced
     return jitted
+
+
+def _numpy_signature(leaves: list[Any]) -> tuple[Any, ...] | None:
+    """Each leaf's shape and dtype (a NumPy array) or type (a Python number), or None when
+    a leaf is anything else (a tracer, a CuPy array, a NumPy scalar: the full lookup)."""
+    signature: list[Any] = []
+    for leaf in leaves:
+        kind = type(leaf)
+        if kind is np.ndarray:
+            signature.append((leaf.shape, leaf.dtype))
+        elif kind in _SCALARS:
+            signature.append(kind)
+        else:
+            return None
+    return tuple(signature)
+
+
+def _run_fast(entry: _Entry, leaves: list[Any]) -> Any:
+    """Run the compiled program of an entry found by :func:`_numpy_signature`."""
+    for i, dtype in entry.scalars:
+        leaves[i] = np.asarray(leaves[i], dtype)
+    assert entry.compiled is not None
+    return tree_util.tree_unflatten(entry.out_tree, entry.compiled(leaves))
 
 
 def _split(nargs: int, static_nums: tuple[int, ...], static_names: tuple[str, ...],
@@ -197,7 +245,7 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
         return out_leaves  # type: ignore[no-any-return]
 
     program, consts = trace_to_program(flat_fun, avals, xp)
-    entry = _Entry(program, consts, out_trees[0])
+    entry = _Entry(program, consts, out_trees[0], xp.__name__)
     if not entry.traced_consts:
         cache[key] = entry
     return entry, leaves, avals
@@ -209,7 +257,7 @@ def _run(entry: _Entry, leaves: list[Any], avals: list[ShapedArray]) -> Any:
         outs = eval_program(entry.program, entry.consts, values)
     else:
         if entry.compiled is None:
-            entry.compiled = compile_program(entry.program, entry.consts)
+            entry.compiled = compile_program(entry.program, entry.consts, entry.backend)
         outs = entry.compiled(values)
     return tree_util.tree_unflatten(entry.out_tree, outs)
 

@@ -25,11 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad.core import reverse
-from gpugrad.core.abstract import ShapedArray
-from gpugrad.core.program import Program, Var
-from gpugrad.core.trace import Primitive, Tracer, bind
-from gpugrad.lax.staged import (
+from gpugrad.compiler.subprograms import (
     avals_of,
     jvp_flat,
     run_program,
@@ -38,6 +34,10 @@ from gpugrad.lax.staged import (
     vmap_flat,
     xp_of,
 )
+from gpugrad.core import reverse
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.program import Program, Var
+from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.primitives.contraction import einsum_p
 
 __all__ = ["checkpoint", "checkpoint_policies", "remat", "remat_p"]
@@ -94,7 +94,7 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True,
         >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> f = gpugrad.checkpoint(lambda x: gnp.sin(gnp.sin(x)))
         >>> round(float(gpugrad.grad(f)(np.float64(0.5))), 6)
-        0.775081
+        0.778644
     """
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     policy = policy or _nothing_saveable

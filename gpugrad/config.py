@@ -41,6 +41,13 @@ def _parse_backend(text: str) -> str:
     return lowered
 
 
+def _parse_seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds > 0:
+        raise ValueError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
+
+
 def _parse_optional_path(text: str) -> str | None:
     return text or None
 
@@ -204,6 +211,15 @@ OPTIONS: dict[str, Option] = {
             "(`logging.getLogger(\"gpugrad\")`) at DEBUG level; "
             "`logging.basicConfig(level=logging.DEBUG)` prints them. Off: one flag test per "
             "operation.",
+        ),
+        Option(
+            "distributed_timeout",
+            "GPUGRAD_DISTRIBUTED_TIMEOUT",
+            300.0,
+            _parse_seconds,
+            "Seconds a `gpugrad.distributed` collective waits for the other processes before "
+            "it raises (a process that raises tells the others at once; this bounds the wait "
+            "for one that hangs or never arrives).",
         ),
         Option(
             "kernel_cache_dir",

@@ -36,11 +36,7 @@ from typing import Any
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad._vmap import vmap
-from gpugrad.core.abstract import ShapedArray
-from gpugrad.core.program import Program
-from gpugrad.core.trace import Primitive, Tracer, bind
-from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
-from gpugrad.lax.staged import (
+from gpugrad.compiler.subprograms import (
     avals_of,
     instantiate,
     run_program,
@@ -49,6 +45,10 @@ from gpugrad.lax.staged import (
     vmap_flat,
     xp_of,
 )
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.program import Program
+from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
 from gpugrad.numpy import zeros_like
 
 __all__ = ["custom_jvp", "custom_vjp"]

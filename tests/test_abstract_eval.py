@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+import test_checkpoint as checkpointing
+import test_custom_derivatives as custom_rules
 import test_grads_table as grads_table
 import test_jax_sweep as jax_sweep
 import test_lax_control_flow as control_flow
@@ -29,7 +31,7 @@ import test_vmap_random as vmap_random
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.random as gr
-from gpugrad import tree_util
+from gpugrad import distributed, lax, tree_util
 from gpugrad.config import config
 from gpugrad.core import trace as core_trace
 from gpugrad.core.abstract import ShapedArray
@@ -143,10 +145,38 @@ def _control_flow_cases(xp: Any) -> Iterator[Case]:
         yield f"{name} jvp", lambda f=f: gpugrad.jvp(f, (x,), (x,))
         yield f"{name} vmap", lambda f=f: gpugrad.vmap(f)(x)
         yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)  # staged: the primitive runs
+    dots = gpugrad.checkpoint_policies.dots_saveable
+    for name, f in [("custom_jvp", custom_rules.softplus),
+                    ("custom_vjp", custom_rules.clipped_sin),
+                    ("remat", gpugrad.checkpoint(gnp.sin)),
+                    ("remat dots", gpugrad.checkpoint(lambda v: gnp.tanh(v @ v.T), policy=dots))]:
+        yield f"{name} grad", lambda f=f: gpugrad.grad(_total(f))(x)
+        yield f"{name} vmap", lambda f=f: gpugrad.vmap(gpugrad.grad(_total(f)))(x)
+        yield f"{name} jit", lambda f=f: gpugrad.jit(f)(x)
+    yield "blocks", lambda: gpugrad.grad(
+        lambda w: checkpointing.stack([w], x.T, gpugrad.checkpoint))(x @ x.T)
+    ints = xp.asarray(np.array([[3, 5], [12, 7], [1, 0]], np.int32))
+    for name, f in [("bitwise", lambda v: lax.bitwise_xor(lax.bitwise_and(v, 6), v)),
+                    ("bitwise not", lax.bitwise_not),
+                    ("bitcast", lambda v: lax.bitcast_convert_type(v, np.float32))]:
+        yield f"{name} eager", lambda f=f: f(ints)
+        yield f"{name} vmap", lambda f=f: gpugrad.vmap(f)(ints)
+        yield f"{name} jit", lambda f=f: gpugrad.jit(f)(ints)
+    yield "nextafter", lambda: gpugrad.vmap(lax.nextafter)(x, x * 2.0)
     starts = xp.asarray(np.array([5.0, 0.5, 20.0]))
     yield "while eager", lambda: control_flow.halving(starts[0])
     yield "while jvp", lambda: gpugrad.jvp(control_flow.halving, (starts[0],), (starts[1],))
     yield "while vmap", lambda: gpugrad.vmap(control_flow.halving)(starts)
+
+
+def _distributed_cases(xp: Any) -> Iterator[Case]:
+    """all_reduce on one process (its value is its input) under each transformation."""
+    x = xp.asarray(np.array([[0.5, -1.0], [2.0, 0.25]]))
+    f = lambda v: distributed.all_reduce({"a": v * v, "b": [gnp.sin(v)]}, "sum")["a"]
+    yield "all_reduce grad", lambda: gpugrad.grad(_total(f))(x)
+    yield "all_reduce jvp", lambda: gpugrad.jvp(f, (x,), (x,))
+    yield "all_reduce vmap", lambda: gpugrad.vmap(f)(x)
+    yield "all_reduce jit", lambda: gpugrad.jit(f)(x)
 
 
 def _random_cases(xp: Any) -> Iterator[Case]:
@@ -230,7 +260,7 @@ def test_abstract_eval_matches_every_evaluation_of_the_sweep(xp: Any) -> None:
         with _x64():
             cases += _run(_jax_sweep_cases(xp))
         cases += _run(_linalg_cases(xp)) + _run(_random_cases(xp)) + _run(_indexing_cases(xp))
-        cases += _run(_control_flow_cases(xp))
+        cases += _run(_control_flow_cases(xp)) + _run(_distributed_cases(xp))
     assert cases > (2500 if xp is np else 1500)  # the tables ran (3028 and 1943 calls now)
     unchecked = [p.name for p in core_trace.registry if calls[p.name] == 0]
     assert unchecked == [], f"the sweep never evaluated {unchecked}"

@@ -32,7 +32,8 @@ def gpugrad_numpy() -> frameworks.Framework:
 @pytest.mark.parametrize("workload", SMALL, ids=lambda w: w.name)
 def test_small_workloads_match_float64(workload, seed, gpugrad_numpy):
     # Fresh inputs per seed: the check must hold on any valid input, not one lucky draw.
-    for fw in (gpugrad_numpy, frameworks.make_floor("numpy")):
+    for fw in (gpugrad_numpy, frameworks.make_gpugrad("numpy", jit=True),
+               frameworks.make_floor("numpy")):
         call, expected, _ = harness.prepare(workload, fw, seed=seed)
         harness.check_close(fw.get(call()), expected, workload.rtol, workload.name)
 
@@ -66,8 +67,9 @@ def test_rounds_are_calibrated_to_the_budget():
 # --- the report ------------------------------------------------------------------------------
 
 
-def _bench(group, fw, role, median, target=None, **extra):
-    info = {"framework": fw, "role": role, "scale": "small", "target": target, **extra}
+def _bench(group, fw, role, median, target=None, jit_target=None, **extra):
+    info = {"framework": fw, "role": role, "scale": "small", "target": target,
+            "jit_target": jit_target, **extra}
     return {"group": group, "param": f"x|{fw}", "extra_info": info, "stats": {"median": median}}
 
 
@@ -83,9 +85,15 @@ SYNTHETIC = {
     "benchmarks": [
         _bench("grad sum(x**2) n=4", "gpugrad", "gpugrad", 2e-5, "autograd<=0.5"),
         _bench("grad sum(x**2) n=4", "autograd", "peer", 4e-5),
-        _bench("grad sum(x**2) n=4", "jax.jit", "peer", 1e-5, compile_s=0.05),
+        _bench("grad sum(x**2) n=4", "jax.jit", "peer", 1e-5, compile_s=0.05,
+               first_call_s=0.06),
         _bench("grad sum(x**2) n=4", "numpy forward", "floor", 1e-6),
+        _bench("grad sum(x**2) n=4", "gpugrad.jit", "gpugrad", 4e-5, jit_target="jax.jit<=3",
+               compile_s=0.002, first_call_s=0.003),
         _bench("grad MLP", "gpugrad", "gpugrad", 6e-3, "forward<=3"),
+        _bench("grad MLP", "gpugrad.jit", "gpugrad", 5e-3, jit_target="jax.jit<=1.2",
+               compile_s=0.02, first_call_s=0.026),
+        _bench("grad MLP", "jax.jit", "peer", 4.5e-3, compile_s=0.3, first_call_s=0.31),
         _bench("grad MLP", "autograd", "peer", 3e-3),
         _bench("grad MLP", "numpy forward", "floor", 1.5e-3),
         # Written without harness.py (as bench_random.py is): reported in a table of its own.
@@ -104,16 +112,26 @@ def test_report_tables_have_the_right_numbers(tmp_path):
     path = tmp_path / "run.json"
     path.write_text(json.dumps(SYNTHETIC))
     cases, columns, info = report.load(path)
-    assert columns == ["gpugrad", "autograd", "jax.jit", "numpy forward"]
+    assert columns == ["gpugrad", "gpugrad.jit", "autograd", "jax.jit", "numpy forward"]
     medians = report.medians_table(cases, columns).splitlines()
-    assert medians[0] == "| case | gpugrad | autograd | jax.jit | numpy forward | jax.jit compile |"
-    assert medians[2] == "| grad sum(x**2) n=4 | 20 µs | 40 µs | 10 µs | 1 µs | 50 ms |"
-    assert medians[3] == "| grad MLP | 6 ms | 3 ms | — | 1.5 ms | — |"
+    assert medians[0] == ("| case | gpugrad | gpugrad.jit | autograd | jax.jit | numpy forward "
+                          "| gpugrad.jit compile | jax.jit compile |")
+    assert medians[2] == (
+        "| grad sum(x**2) n=4 | 20 µs | 40 µs | 40 µs | 10 µs | 1 µs | 2 ms | 50 ms |"
+    )
+    assert medians[3] == "| grad MLP | 6 ms | 5 ms | 3 ms | 4.5 ms | 1.5 ms | 20 ms | 300 ms |"
     ratios = report.ratios_table(cases).splitlines()
     assert ratios[2] == (
         "| grad sum(x**2) n=4 | 0.50x | 2.00x (jax.jit) | 20.00x | ≤ 0.5x autograd: met |"
     )
     assert ratios[3] == "| grad MLP | 2.00x | 2.00x (autograd) | 4.00x | ≤ 3x forward: missed |"
+    jit = report.jit_ratios_table(cases).splitlines()
+    assert jit[0] == ("| case | gpugrad.jit / jax.jit | per-call goal | gpugrad.jit / gpugrad "
+                      "| first call: gpugrad.jit | jax.jit | gpugrad.jit / jax.jit "
+                      "| first-call goal |")
+    assert jit[2] == ("| grad sum(x**2) n=4 | 4.00x | ≤ 3x: missed | 2.00x | 3 ms | 60 ms "
+                      "| 0.05x | met |")
+    assert jit[3] == "| grad MLP | 1.11x | ≤ 1.2x: met | 0.83x | 26 ms | 310 ms | 0.08x | met |"
     assert info["commit"] == "0123456789ab" and info["device"] == "Test GPU"
 
 
@@ -127,6 +145,7 @@ def test_report_command_writes_files_and_appends(tmp_path):
     assert text.startswith("## 2026-11-23 10:00:00 — Test GPU")
     assert "gpugrad 0.1.0, numpy 2.4" in text
     assert "| normal 1e7 | test_gpugrad_normal | 250 ms |" in text
+    assert "gpugrad.jit / jax.jit, per call" in text and "| grad MLP | 1.11x |" in text
     assert results.read_text().startswith("# Benchmark results\n\nhow to read it\n\n## 2026")
     # matplotlib is part of the test extra: the plot must be there, not skipped.
     assert (tmp_path / "out" / "ratios.png").stat().st_size > 1000
@@ -147,8 +166,11 @@ def test_suite_runs_end_to_end(tmp_path):
                  "--bench-budget=0.01", "--bench-backend=numpy", "-k",
                  "first_order and not logistic", f"--benchmark-json={out}"])
     cases, columns, _ = report.load(out)
-    assert columns == ["gpugrad", "numpy forward"]
+    assert columns == ["gpugrad", "gpugrad.jit", "numpy forward"]
     assert {c.name for c in cases} == {"grad sum(x**2) n=4", "grad sum(sin(x)**2) n=3"}
+    # gpugrad.jit's first call is recorded, as jax.jit's is; without jax.jit, no jit table.
+    assert all(c.first_call_s["gpugrad.jit"] >= c.compile_s["gpugrad.jit"] > 0 for c in cases)
+    assert all(set(c.first_call_s) == {"gpugrad.jit"} for c in cases)
 
 
 # --- the backward-fusion benchmark ----------------------------------------------------------
@@ -234,7 +256,8 @@ def test_fusion_benchmark_runs_and_reports(tmp_path):
                         f"--benchmark-json={out}"])
     assert "skipped" not in proc.stdout
     _, _, info = report.load(out)
-    expected = ["gpugrad fused", "gpugrad unfused", "numpy hand-written", "numpy forward"]
+    expected = ["gpugrad fused", "gpugrad unfused", "numpy hand-written", "numpy forward",
+                "gpugrad.jit"]
     expected += [p for p in ("autograd", "jax.jit") if frameworks.available_peers([p])]
     assert [r.variant for r in info["fusion"]] == expected
     text = report.render([], [], info, "fusion")

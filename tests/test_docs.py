@@ -16,6 +16,7 @@ MODULES = sorted(
 )
 # The development tools outside the package (run from the repository root).
 TOOLS = ["tools.abstract_check", "tools.config_table", "tools.coverage_table",
+         "tools.distributed_worker",
          "tools.verify_fma32"]
 
 

@@ -13,7 +13,9 @@ from gpugrad.core.program import Program
 __all__ = ["Compiled", "compile_program", "optimize"]
 
 
-def compile_program(program: Program, consts: list[Any]) -> Compiled:
-    """Optimize ``program`` and generate the function that runs it."""
+def compile_program(program: Program, consts: list[Any], backend: str | None = None
+                    ) -> Compiled:
+    """Optimize ``program`` and generate the function that runs it (on ``backend``'s arrays
+    only, "numpy" or "cupy", when given; on either when None)."""
     program, consts = optimize(program, consts)
-    return codegen.compile_program(program, consts)
+    return codegen.compile_program(program, consts, backend)

@@ -12,9 +12,12 @@ The function for ``sum(sin(x) ** 2)`` after fusion reads::
 
 ``P0`` is the elementwise primitive's evaluation (a generated NumPy function, the chunked
 evaluator for large arrays, or a CUDA kernel on CuPy, chosen per call as in eager mode),
-``K0_expr`` the fused expression. Nothing is looked up per equation while it runs, and
-freeing each value after its last use keeps the peak memory of the staged program at that of
-the eager one.
+``K0_expr`` the fused expression. A program compiled for NumPy knows its shapes, so an
+elementwise equation on small arrays calls the expression's generated NumPy function
+directly instead (``b = asarray(E0(np, a), D0)``: its result as a 0-d or larger array of
+the equation's dtype, as the primitive returns it), skipping the primitive's per-call
+checks. Nothing is looked up per equation while it runs, and freeing each value after its
+last use keeps the peak memory of the staged program at that of the eager one.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from gpugrad.config import config
-from gpugrad.core.program import Program, Var
-from gpugrad.primitives.elementwise_eval import quiet_floating_point
+import numpy as np
+
+from gpugrad.config import config, live
+from gpugrad.core.program import Equation, Program, Var
+from gpugrad.primitives.elementwise import elementwise_p
+from gpugrad.primitives.elementwise_eval import numpy_function, quiet_state
 
 __all__ = ["Compiled", "compile_program"]
 
@@ -43,11 +49,27 @@ class Compiled:
         self.source = source
 
     def __call__(self, args: list[Any]) -> list[Any]:
-        with quiet_floating_point():  # as eager transformations: inf and nan, no warnings
+        if quiet_state.depth:  # inside a transformation that silenced warnings already
             return self.fn(*self.consts, *args)
+        # As eager transformations: inf and nan, no warnings (quiet_floating_point's work,
+        # spelled out: this is every jitted call's fixed cost).
+        quiet_state.depth = 1
+        try:
+            with np.errstate(all="ignore"):
+                return self.fn(*self.consts, *args)
+        finally:
+            quiet_state.depth = 0
 
 
-def _source(program: Program, namespace: dict[str, Any]) -> str:
+def _inline_numpy(eqn: Equation) -> bool:
+    """Whether an equation of a NumPy program runs as its generated function, called
+    directly: an elementwise one whose arrays are all too small for the chunked evaluator
+    (the ``chunked_min_size`` option, as it is when the program is compiled)."""
+    return eqn.prim is elementwise_p and all(
+        type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs)
+
+
+def _source(program: Program, namespace: dict[str, Any], backend: str | None) -> str:
     names: dict[int, str] = {}
 
     def name(v: Var) -> str:
@@ -70,9 +92,16 @@ def _source(program: Program, namespace: dict[str, Any]) -> str:
                 last_read[id(a)] = k
     outputs = {id(a) for a in program.outvars if type(a) is Var}
     lines = [f"def program({', '.join(params)}):"]
+    namespace.update(np=np, asarray=np.asarray)
     for k, eqn in enumerate(program.eqns):
-        namespace[f"P{k}"] = eqn.prim.impl
         args = [atom(a, f"L{k}_{j}") for j, a in enumerate(eqn.inputs)]
+        if backend == "numpy" and _inline_numpy(eqn):
+            namespace[f"E{k}"] = numpy_function(eqn.params["expr"], len(args))
+            namespace[f"D{k}"] = eqn.out.aval.dtype
+            lines.append(f"    {name(eqn.out)} = asarray(E{k}(np, {', '.join(args)}), D{k})")
+            lines += _frees(eqn, k, last_read, outputs, name)
+            continue
+        namespace[f"P{k}"] = eqn.prim.impl
         for key, value in eqn.params.items():
             namespace[f"K{k}_{key}"] = value
             args.append(f"{key}=K{k}_{key}")
@@ -81,19 +110,27 @@ def _source(program: Program, namespace: dict[str, Any]) -> str:
             outs += "," if len(eqn.outs) == 1 else ""
             outs = outs or "_"
         lines.append(f"    {outs} = P{k}({', '.join(args)})")
-        dead = sorted({name(a) for a in eqn.inputs if type(a) is Var
-                       and last_read[id(a)] == k and id(a) not in outputs})
-        if dead:
-            lines.append(f"    del {', '.join(dead)}")
+        lines += _frees(eqn, k, last_read, outputs, name)
     results = [atom(a, f"OUT{j}") for j, a in enumerate(program.outvars)]
     lines.append(f"    return [{', '.join(results)}]")
     return "\n".join(lines) + "\n"
 
 
-def compile_program(program: Program, consts: list[Any]) -> Compiled:
-    """``program`` (already optimized) as a :class:`Compiled` function."""
+def _frees(eqn: Equation, k: int, last_read: dict[int, int], outputs: set[int],
+           name: Callable[[Var], str]) -> list[str]:
+    """The ``del`` line (if any) after equation ``k``: the inputs it reads for the last time."""
+    dead = sorted({name(a) for a in eqn.inputs if type(a) is Var
+                   and last_read[id(a)] == k and id(a) not in outputs})
+    return [f"    del {', '.join(dead)}"] if dead else []
+
+
+def compile_program(program: Program, consts: list[Any], backend: str | None = None
+                    ) -> Compiled:
+    """``program`` (already optimized) as a :class:`Compiled` function. With ``backend``
+    "numpy" (the program runs on NumPy arrays only), small elementwise equations call their
+    generated functions directly."""
     namespace: dict[str, Any] = {}
-    source = _source(program, namespace)
+    source = _source(program, namespace, backend)
     code = compile(source, "<gpugrad program>", "exec")
     exec(code, namespace)  # source generated above from the program alone
     if config.dump_kernels:

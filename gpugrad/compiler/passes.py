@@ -2,6 +2,9 @@
 same outputs with less work.
 
 * :func:`fold_constants`: an equation whose inputs are all constants runs now, once.
+* :func:`uniform_constants`: a constant array of one repeated value is read as a scalar by
+  the elementwise equations it feeds.
+* :func:`read_through_broadcasts`: an elementwise equation reads a broadcast's input.
 * :func:`merge_common`: two equations applying one primitive, with equal parameters, to the
   same inputs become one.
 * :func:`fuse_elementwise`: an elementwise result read once, by another elementwise
@@ -17,13 +20,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
+from gpugrad.expr.language import depends_on
 from gpugrad.primitives import fusion
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
+from gpugrad.primitives.structural import broadcast_p
 
-__all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead"]
+__all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead",
+           "read_through_broadcasts", "uniform_constants"]
 
 
 def remove_dead(program: Program) -> Program:
@@ -96,17 +104,83 @@ def _drop_unused_consts(program: Program, consts: list[Any]) -> tuple[Program, l
                     program.outvars), [consts[k] for k in keep])
 
 
+def uniform_constants(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
+    """A NumPy constant whose elements are all equal (a broadcast done while tracing, such as
+    the ones that seed a sum's gradient) is read by elementwise equations as one scalar
+    literal of its dtype, where their other inputs give the result its shape: the program
+    neither keeps nor reads the array."""
+    scalars: dict[Var, Literal] = {}
+    for v, c in zip(program.constvars, consts):
+        if type(c) is np.ndarray and c.size > 1 and bool(np.all(c == c.flat[0])):
+            scalars[v] = Literal(c.dtype.type(c.flat[0]))
+    if not scalars:
+        return program, consts
+    eqns = []
+    for eqn in program.eqns:
+        if eqn.prim is elementwise_p and any(type(a) is Var and a in scalars
+                                             for a in eqn.inputs):
+            inputs = [scalars.get(a, a) if type(a) is Var else a for a in eqn.inputs]
+            if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
+                eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
+        eqns.append(eqn)
+    program = Program(program.invars, program.constvars, eqns, program.outvars)
+    return _drop_unused_consts(program, consts)
+
+
+def read_through_broadcasts(program: Program) -> Program:
+    """An elementwise equation reads the input of a ``broadcast`` instead of its result, where
+    the inputs it reads still give its result its shape: NumPy broadcasting does the same
+    work inside the evaluation, the broadcast array is not made (and goes, if nothing else
+    reads it), and the value before it can fuse with the equation."""
+    sources = {eqn.out: eqn.inputs[0] for eqn in program.eqns if eqn.prim is broadcast_p}
+    if not sources:
+        return program
+    eqns = []
+    for eqn in program.eqns:
+        if eqn.prim is elementwise_p and any(type(a) is Var and a in sources
+                                             for a in eqn.inputs):
+            inputs = [sources.get(a, a) if type(a) is Var else a for a in eqn.inputs]
+            if _shape(_read(eqn.params["expr"], inputs)) == eqn.out.aval.shape:
+                eqn = Equation(elementwise_p, inputs, eqn.params, eqn.outs)
+        eqns.append(eqn)
+    return remove_dead(Program(program.invars, program.constvars, eqns, program.outvars))
+
+
+def _read(expr: Any, inputs: list[Atom]) -> list[Atom]:
+    """The inputs ``expr`` reads (the generated evaluation broadcasts these only)."""
+    return [a for k, a in enumerate(inputs) if depends_on(expr, k)]
+
+
 def _compute_dtype(atoms: list[Atom]) -> Any:
     return compute_dtype([a.aval.dtype for a in atoms])
 
 
 # An elementwise result read by several elementwise equations is recomputed inside each of
 # them when its expression is at most this many nodes: recomputing ``x**2`` costs less than
-# a pass over memory to store and read it again.
+# a pass over memory to store and read it again. Not so for NumPy arrays too small for the
+# chunked evaluator: there each operation costs a ufunc call whatever the size, and a stored
+# value costs nothing more to read.
 DUPLICATE_NODES = 8
 
 
-def fuse_elementwise(program: Program) -> Program:
+def _used_inputs(expr: Any, inputs: list[Atom], out: Var) -> tuple[Any, list[Atom]]:
+    """``expr`` over only the inputs it reads (a derivative's expression often ignores some),
+    so that the equations computing the others can go; all of them where the ones it reads
+    would not give the result its shape."""
+    new_expr, kept = fusion.inline(expr, inputs)
+    if len(kept) == len(inputs) or _shape(kept) != out.aval.shape:
+        return expr, inputs
+    return new_expr, kept
+
+
+def _shape(inputs: list[Atom]) -> tuple[int, ...]:
+    """The shape of an elementwise result over ``inputs``: their broadcast shape."""
+    return tuple(np.broadcast_shapes(*(a.aval.shape for a in inputs)))
+
+
+def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
+    """Elementwise chains as single equations (see the module's docstring); ``backend``
+    "numpy" when the program runs on NumPy arrays only (None: on either backend)."""
     reads = Counter(id(a) for eqn in program.eqns for a in eqn.inputs if type(a) is Var)
     by_elementwise = Counter(id(a) for eqn in program.eqns if eqn.prim is elementwise_p
                              for a in eqn.inputs if type(a) is Var)
@@ -142,8 +216,9 @@ def fuse_elementwise(program: Program) -> Program:
                 release(a)
             args.append(a)
         expr, flat = fusion.inline(eqn.params["expr"], args) if inlined else (
-            eqn.params["expr"], list(eqn.inputs))
-        if inlined and not fusion.fits_one_evaluation(expr, len(flat)):
+            _used_inputs(eqn.params["expr"], list(eqn.inputs), out))
+        if inlined and (not fusion.fits_one_evaluation(expr, len(flat))
+                        or _shape(flat) != out.aval.shape):
             for a in dict.fromkeys(inlined):
                 release(a)
             expr, flat = eqn.params["expr"], list(eqn.inputs)
@@ -167,5 +242,8 @@ def fuse_elementwise(program: Program) -> Program:
 def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     """Every pass, in an order where each helps the next."""
     program = merge_common(remove_dead(program))
-    program, consts = fold_constants(program, consts)
-    return fuse_elementwise(program), consts
+    program, consts = uniform_constants(*fold_constants(program, consts))
+    program = read_through_broadcasts(program)
+    # Fusion can leave a result its readers no longer read (a reader whose expression did not
+    # use that input, or that inlined the value's expression): drop it again.
+    return remove_dead(fuse_elementwise(program)), consts

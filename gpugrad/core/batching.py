@@ -65,8 +65,12 @@ class BatchTracer(Tracer):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        shape = tuple(self.value.shape)
-        return shape[:self.batch_dim] + shape[self.batch_dim + 1:]
+        shape = self.value.shape
+        d = self.batch_dim
+        if d == 0 and type(shape) is tuple:  # the commonest layout, in one slice
+            return shape[1:]
+        shape = tuple(shape)
+        return shape[:d] + shape[d + 1:]
 
     @property
     def dtype(self) -> Any:

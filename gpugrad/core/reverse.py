@@ -22,7 +22,6 @@ from gpugrad.core.trace import (
     Primitive,
     Trace,
     Tracer,
-    bind,
     escaped_tracer_error,
     node_sequence,
 )
@@ -146,7 +145,11 @@ class VJPTrace(Trace):
         main = self.main
         primals = []
         parents: list[Node | None] = []
-        traced = lower = deferred = False
+        traced = deferred = False
+        # The trace of the highest level among the values (bind's choice, made in this
+        # loop rather than by a second bind over them), or None if they are all concrete.
+        below: Trace | None = None
+        below_level = 0
         defer = prim.defer
         for a in args:
             if isinstance(a, VJPTracer) and a._trace.main is main:
@@ -154,29 +157,37 @@ class VJPTrace(Trace):
                     primals.append(a.node.recipe)  # composed, not evaluated (see below)
                     deferred = True
                 else:
-                    primals.append(a.primal)
-                    if not lower and isinstance(primals[-1], Tracer):
-                        lower = True
+                    p = a.primal
+                    primals.append(p)
+                    if isinstance(p, Tracer) and p._trace.main.level > below_level:
+                        below, below_level = p._trace, p._trace.main.level
                 parents.append(a.node)
                 traced = True
             else:
                 if isinstance(a, Tracer):
-                    if a._trace.main.level >= main.level:
+                    level = a._trace.main.level
+                    if level >= main.level:
                         raise escaped_tracer_error()
-                    lower = True
+                    if level > below_level:
+                        below, below_level = a._trace, level
                 primals.append(a)
                 parents.append(None)
+        lower = below is not None
         if traced and not lower and defer is not None and config.fuse_backward:
             lazy = defer(self, primals, parents, params)
             if lazy is not None:
                 return lazy
-        if deferred:  # evaluated after all: the lazy arguments' values
+        if deferred:  # evaluated after all: the lazy arguments' values (concrete ones)
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
         if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
             out, residuals = prim.vjp_forward(primals, **params)
             params = {**params, "residuals": residuals}
-        else:  # with no lower-level tracer among the values, evaluate directly (skip a bind)
-            out = bind(prim, *primals, **params) if lower else prim.impl(*primals, **params)
+        elif below is None:  # no lower-level tracer among the values: evaluate directly
+            out = prim.impl(*primals, **params)
+        elif below.main.active:
+            out = below.process_primitive(prim, tuple(primals), params)
+        else:
+            raise escaped_tracer_error()
         if not traced:
             return out
         node = Node(prim, primals, params, out, parents)

@@ -26,11 +26,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.core.abstract import ShapedArray, abstractify
-from gpugrad.core.concrete import ConcretizationError
-from gpugrad.core.program import Program, Var
-from gpugrad.core.trace import Primitive, bind, raw_value
-from gpugrad.lax.staged import (
+from gpugrad.compiler.subprograms import (
     avals_of,
     instantiate,
     is_float,
@@ -41,6 +37,10 @@ from gpugrad.lax.staged import (
     vmap_flat,
     xp_of,
 )
+from gpugrad.core.abstract import ShapedArray, abstractify
+from gpugrad.core.concrete import ConcretizationError
+from gpugrad.core.program import Program, Var
+from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.numpy import asarray, clip, equal, reshape, where
 
 __all__ = ["cond", "cond_p", "switch"]

@@ -22,11 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.core.abstract import ShapedArray
-from gpugrad.core.trace import Primitive, bind
-from gpugrad.lax.control_flow import known_value
-from gpugrad.lax.scan import carry_types_error, scan
-from gpugrad.lax.staged import (
+from gpugrad.compiler.subprograms import (
     avals_of,
     instantiate,
     is_float,
@@ -36,6 +32,10 @@ from gpugrad.lax.staged import (
     vmap_flat,
     xp_of,
 )
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.trace import Primitive, bind
+from gpugrad.lax.control_flow import known_value
+from gpugrad.lax.scan import carry_types_error, scan
 from gpugrad.numpy import any as any_
 from gpugrad.numpy import arange, asarray, reshape, where
 from gpugrad.primitives.structural import at_front

@@ -20,9 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad.core.abstract import ShapedArray
-from gpugrad.core.trace import Primitive, bind
-from gpugrad.lax.staged import (
+from gpugrad.compiler.subprograms import (
     avals_of,
     instantiate,
     is_float,
@@ -33,6 +31,8 @@ from gpugrad.lax.staged import (
     vmap_flat,
     xp_of,
 )
+from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.trace import Primitive, bind
 from gpugrad.numpy import asarray, stack, zeros
 from gpugrad.primitives.structural import at_front, move_axis
 

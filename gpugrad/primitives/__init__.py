@@ -19,7 +19,7 @@
 * ``complex.py``: real, imag, conj, complex construction, modulus and angle;
 * ``fft.py``: the discrete Fourier transforms;
 * ``discrete.py``: integer and boolean results without derivative (argsort, searchsorted,
-  counts, comparisons);
+  counts, comparisons, bitwise operations, nextafter, bitcasts);
 * ``special_math.py``: NumPy evaluations of special functions the catalog uses;
 * ``shape_rules.py``: the shape and dtype rules several abstract evaluations share.
 

@@ -35,8 +35,8 @@ from gpugrad.primitives.structural import (
 )
 
 __all__ = [
-    "argpartition", "argsort", "count_nonzero", "isclose", "reduce_discrete", "searchsorted",
-    "signbit",
+    "argpartition", "argsort", "bitcast", "bitwise", "count_nonzero", "isclose",
+    "reduce_discrete", "searchsorted", "signbit",
 ]
 
 
@@ -119,6 +119,23 @@ def _searchsorted_rows(a: Any, v: Any, *, side: str, dtype: Any) -> Any:
     return _array(xp.take_along_axis(a_before, v_places, axis=1).reshape(v.shape), dtype)
 
 
+def _bitwise(*xs: Any, name: str) -> Any:
+    xp = namespace_of(*xs)
+    return _array(getattr(xp, name)(*(xp.asarray(x) for x in xs)))  # NumPy ones: to the device
+
+
+def _bitcast(x: Any, *, dtype: Any) -> Any:
+    # A narrower dtype splits each element along a new last axis, a wider one joins the
+    # last axis (whose length must be the ratio of the sizes), as JAX's bitcast does.
+    xp = namespace_of(x)
+    x = xp.ascontiguousarray(x)
+    if dtype.itemsize < x.dtype.itemsize:
+        return x[..., None].view(dtype)
+    if dtype.itemsize > x.dtype.itemsize:
+        return x.view(dtype)[..., 0]
+    return x.view(dtype)
+
+
 argsort_p = _discrete("argsort", _argsort)
 argpartition_p = _discrete("argpartition", _argpartition)
 searchsorted_p = _discrete("searchsorted", _searchsorted)
@@ -127,6 +144,8 @@ isclose_p = _discrete("isclose", _isclose)
 signbit_p = _discrete("signbit", _signbit)
 reduce_discrete_p = _discrete("reduce_discrete", _reduce)
 searchsorted_rows_p = _discrete("searchsorted_rows", _searchsorted_rows)
+bitwise_p = _discrete("bitwise", _bitwise)  # and, or, xor, invert; nextafter
+bitcast_p = _discrete("bitcast", _bitcast)
 
 
 # ---------------------------------------------------------------------------------------
@@ -235,6 +254,33 @@ count_nonzero_p.batch = _count_nonzero_batch
 isclose_p.batch = _elementwise_batch(isclose_p)
 signbit_p.batch = _elementwise_batch(signbit_p)
 reduce_discrete_p.batch = _reduce_batch
+bitwise_p.batch = _elementwise_batch(bitwise_p)
+
+
+def _bitcast_batch(values: list[Any], dims: list[int | None], dtype: Any) -> tuple[Any, int]:
+    x = move_axis(values[0], dims[0], 0) if dims[0] is not None else values[0]
+    return bind(bitcast_p, x, dtype=dtype), 0  # the last axis may change: batch in front
+
+
+bitcast_p.batch = _bitcast_batch
+
+
+# What staging records for the two (the other primitives get theirs with staging itself).
+def _bitwise_abstract(*avals: ShapedArray, name: str) -> ShapedArray:
+    return ShapedArray(np.broadcast_shapes(*(a.shape for a in avals)), avals[0].dtype)
+
+
+def _bitcast_abstract(aval: ShapedArray, *, dtype: Any) -> ShapedArray:
+    shape = aval.shape
+    if dtype.itemsize < aval.dtype.itemsize:
+        shape = (*shape, aval.dtype.itemsize // dtype.itemsize)
+    elif dtype.itemsize > aval.dtype.itemsize:
+        shape = shape[:-1]
+    return ShapedArray(shape, dtype)
+
+
+bitwise_p.abstract_eval = _bitwise_abstract
+bitcast_p.abstract_eval = _bitcast_abstract
 
 
 # ---------------------------------------------------------------------------------------
@@ -297,3 +343,14 @@ def reduce_discrete(name: str, x: Any, where: Any, axis: Any, keepdims: bool, dt
     where_args = () if where is None else (where,)
     return bind(reduce_discrete_p, x, *where_args, name=name, axis=axis, keepdims=keepdims,
                 dtype=None if dtype is None else np.dtype(dtype))
+
+
+def bitwise(name: str, *xs: Any) -> Any:
+    """NumPy's ``bitwise_and``, ``bitwise_or``, ``bitwise_xor``, ``invert`` or
+    ``nextafter`` of arrays of one dtype and shape (0-d ones broadcast)."""
+    return bind(bitwise_p, *xs, name=name)
+
+
+def bitcast(x: Any, dtype: Any) -> Any:
+    """The bits of ``x`` read as ``dtype`` (see ``_bitcast`` for the shapes)."""
+    return bind(bitcast_p, x, dtype=np.dtype(dtype))

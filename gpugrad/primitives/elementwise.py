@@ -208,10 +208,12 @@ def _jvp_function(expr: Expr, n: int, with_tangent: tuple[int, ...]) -> Any:
     return many_function((expr, substitute(texpr, {var(n + m): expr})), n + m)
 
 
-def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
-              ) -> tuple[tuple[int, ...], tuple[Expr, ...], tuple[int, ...]]:
+def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]) -> tuple[
+        tuple[int, ...], tuple[Expr, ...], tuple[int, ...],
+        tuple[tuple[Expr, tuple[int, ...]], ...]]:
     """(inputs to evaluate, their cotangent expressions, inputs whose cotangent is ``ct``
-    itself) for the ``wanted`` inputs: zero cotangents are left out."""
+    itself, and each expression over just the inputs it reads with their indices, see
+    :func:`_read_only`) for the ``wanted`` inputs: zero cotangents are left out."""
     key = ("vjp plan", n, wanted)
     plan = expr._cache.get(key)
     if plan is None:
@@ -225,13 +227,14 @@ def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]
             else:
                 evaluated.append(i)
                 exprs.append(vexpr)
-        plan = expr._cache[key] = (tuple(evaluated), tuple(exprs), tuple(identity))
+        plan = expr._cache[key] = (tuple(evaluated), tuple(exprs), tuple(identity),
+                                   tuple(_read_only(e, n + 2) for e in exprs))
     return plan  # type: ignore[no-any-return]
 
 
 def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) -> list[Any]:
     n = len(primals)
-    evaluated, exprs, identity = _vjp_plan(expr, n, tuple(wanted))
+    evaluated, exprs, identity, read_only = _vjp_plan(expr, n, tuple(wanted))
     cts: list[Any] = [None] * n
     for i in identity:
         cts[i] = unbroadcast(ct, primals[i].shape)
@@ -240,7 +243,8 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     args = [*primals, out, ct]
     for a in args:
         if isinstance(a, Tracer):  # traced: each one a differentiable bind
-            values = [bind(elementwise_p, *args, expr=e) for e in exprs]
+            values = [bind(elementwise_p, *[args[j] for j in reads], expr=e)
+                      for e, reads in read_only]
             break
     else:  # concrete: every cotangent from one evaluation (one kernel on CuPy)
         values = [evaluate(*args, expr=exprs[0])] if len(exprs) == 1 else evaluate_many(
@@ -250,12 +254,20 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr) 
     return cts
 
 
+def _read_only(e: Expr, nargs: int) -> tuple[Expr, tuple[int, ...]]:
+    """``e`` over just the inputs it reads, and their indices among its ``nargs``: a traced
+    rule then hands a transformation no argument it would only carry (a cotangent rarely
+    reads ``out`` and every primal)."""
+    reads = tuple(i for i in range(nargs) if depends_on(e, i))
+    return substitute(e, {var(i): var(k) for k, i in enumerate(reads) if k != i}), reads
+
+
 def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], Any]:
     """:func:`_vjp` for concrete NumPy values, its plan decided once per expression and set
     of wanted inputs (``-key`` has bit i set for input i): a node recorded by :func:`apply`
     calls it straight from the backward pass."""
-    evaluated, exprs, identity = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
-                                                          for i in range(n)))
+    evaluated, exprs, identity, _ = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
+                                                             for i in range(n)))
     fn = many_function(exprs, n + 2) if exprs else None
     rule = _rule_maker(n, evaluated, identity)(fn, exprs)
     expr._cache[key] = rule

@@ -136,7 +136,11 @@ def evaluate(*args: Any, expr: Expr) -> Any:
             log_route(route, expr, args, why)
     elif live.debug:
         log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
-    return typed_result(call_quiet(fn, args), args)
+    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
+    out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
+    if type(out) is not np.ndarray or out.dtype.char in "dD":
+        return typed_result(out, args)
+    return out
 
 
 def _is_large(args: Sequence[Any], limit: int) -> bool | None:
@@ -144,11 +148,17 @@ def _is_large(args: Sequence[Any], limit: int) -> bool | None:
     them is a CuPy array."""
     large = False
     for a in args:
-        if type(a) is np.ndarray:
+        t = type(a)
+        if t is np.ndarray:
             large = large or a.size >= limit
-        elif type(a).__module__.startswith("cupy"):
+        elif t not in _HOST_SCALARS and t.__module__.startswith("cupy"):
             return None
     return large
+
+
+# Scalars an operation's arguments often are, known not to be CuPy arrays without asking.
+_HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
+                           bool, complex, np.complex64, np.complex128})
 
 
 def _on_cupy(exprs: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:

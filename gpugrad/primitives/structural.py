@@ -121,17 +121,19 @@ def aligned(values: list[Any], dims: list[int | None]) -> tuple[list[Any], int]:
     # The commonest case first, in one pass: every batched argument has the same rank and
     # batch axis, and every unbatched one is too short to reach that axis.
     target = rank = -1
+    longest = 0  # the most axes of an unbatched argument
     for x, d in zip(values, dims):
-        if d is not None:
-            if target < 0:
-                target, rank = d, len(x.shape) - 1
-            elif d != target or len(x.shape) - 1 != rank:
-                break
+        if d is None:
+            if type(x) is not float:  # (a Python float: no axes)
+                k = len(getattr(x, "shape", ()))
+                if k > longest:
+                    longest = k
+        elif target < 0:
+            target, rank = d, len(x.shape) - 1
+        elif d != target or len(x.shape) - 1 != rank:
+            break
     else:
-        for x, d in zip(values, dims):
-            if d is None and len(getattr(x, "shape", ())) > rank - target:
-                break
-        else:
+        if longest <= rank - target:
             return values, target
     shapes = [getattr(x, "shape", None) for x in values]  # None: a Python scalar
     rank = 0

@@ -1,5 +1,6 @@
-"""What control flow does with the functions it is given: trace them into programs, run the
-programs, and transform them (forward mode, reverse mode, batching) into new programs.
+"""Programs inside primitives (control-flow bodies, custom rules, checkpointed functions):
+tracing functions into them, running them, and transforming them (forward mode, reverse
+mode, batching) into new programs.
 
 A control-flow primitive (``cond``, ``while``, ``scan``) carries its bodies as *closed*
 programs: the arrays a body closed over are not baked in but passed as the primitive's
@@ -17,13 +18,13 @@ from typing import Any
 
 from gpugrad import tree_util
 from gpugrad.backend import on_one_backend
-from gpugrad.compiler import compile_program
+from gpugrad.compiler.codegen import compile_program
+from gpugrad.compiler.passes import optimize
 from gpugrad.core import batching, forward, reverse
 from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
 from gpugrad.core.trace import Tracer, new_main
-from gpugrad.numpy import zeros_like
 from gpugrad.primitives.structural import at_front
 
 __all__ = [
@@ -76,13 +77,15 @@ def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
         return eval_program(program, [], args)
     compiled = program.cache.get("compiled")
     if compiled is None:
-        compiled = program.cache["compiled"] = compile_program(program, [])
+        compiled = program.cache["compiled"] = compile_program(*optimize(program, []))
     return compiled(list(args))  # type: ignore[no-any-return]
 
 
 def instantiate(tangent: Any, like: Any) -> Any:
     """A tangent or cotangent, with a symbolic zero (None) made an array of zeros."""
-    return zeros_like(like) if tangent is None else tangent
+    if tangent is not None:
+        return tangent
+    return xp_of([like]).zeros(tuple(like.shape), like.dtype)  # a constant: no tracer
 
 
 def jvp_flat(fun: Callable[..., list[Any]], primals: Sequence[Any],

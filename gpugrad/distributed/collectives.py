@@ -1,0 +1,186 @@
+"""Collectives on pytrees: ``all_reduce``, ``broadcast``, ``all_gather``.
+
+Each call packs the tree's leaves into one buffer per dtype (:mod:`.packing`), checks with
+one tiny message that every process holds a tree of the same structure, shapes and dtypes,
+and moves each buffer with one non-blocking MPI collective (NumPy arrays) or one NCCL call on
+the GPU buffers (CuPy arrays; :mod:`.transports`), waited for with the ``distributed_timeout``.
+On a single process each returns its input (``all_gather`` adds an axis of length one).
+
+Example:
+    >>> import numpy as np
+    >>> from gpugrad import distributed
+    >>> grads = {"w": np.ones((2, 2), np.float32), "step": np.array(3)}
+    >>> distributed.all_reduce(grads, "mean")["w"]
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
+    >>> distributed.all_gather(grads)["step"]
+    array([3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gpugrad.backend import is_cupy_array
+from gpugrad.distributed import processes
+from gpugrad.distributed.packing import Layout
+from gpugrad.tree_util import tree_flatten, tree_map, tree_unflatten
+
+__all__ = ["OPS", "all_gather", "all_reduce", "broadcast", "reduce_leaves"]
+
+OPS = ("sum", "mean", "max", "min")
+
+
+def all_reduce(tree: Any, op: str = "sum") -> Any:
+    """Combine ``tree`` across all processes, leaf by leaf: ``"sum"``, ``"mean"``, ``"max"``
+    or ``"min"``; every process gets the result.
+
+    Under ``grad``, ``jvp``, ``vjp`` and ``vmap``, ``"sum"`` and ``"mean"`` differentiate as
+    JAX's ``psum``/``pmean``: the derivative of a sum across processes is the sum of the
+    derivatives, so the cotangents are summed across processes too.
+
+    Example:
+        >>> import numpy as np
+        >>> import gpugrad
+        >>> from gpugrad import distributed
+        >>> distributed.all_reduce([np.float32(2.0), np.arange(3)], "max")
+        [array(2., dtype=float32), array([0, 1, 2])]
+        >>> gpugrad.grad(lambda x: distributed.all_reduce(x * x, "sum"))(3.0)
+        array(6., dtype=float32)
+    """
+    if op not in OPS:
+        raise ValueError(f"all_reduce: op must be one of {', '.join(OPS)}; got {op!r}")
+    leaves, treedef = tree_flatten(tree)
+    from gpugrad.core.trace import Tracer
+
+    if any(isinstance(leaf, Tracer) for leaf in leaves):
+        from gpugrad.distributed.differentiable import all_reduce_traced
+
+        return tree_unflatten(treedef, all_reduce_traced(leaves, op))
+    return tree_unflatten(treedef, reduce_leaves([_as_array(x) for x in leaves], op))
+
+
+def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
+    """``all_reduce`` of concrete arrays: the evaluation of the differentiable primitive."""
+    if processes.size() == 1 or not leaves:
+        return leaves
+    layout = Layout.of(leaves)
+    checked = _check_same_tree(layout, "all_reduce")
+    buffers = layout.pack_reusing(leaves)
+    checked()
+    out = []
+    for group, buffer in zip(layout.groups, buffers):
+        reduced = _transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))
+        if op == "mean":
+            if reduced.dtype.kind in "fc":
+                reduced /= processes.size()  # our own buffer: in place
+            else:
+                reduced = reduced / processes.size()
+        out.append(reduced)
+    return tree_flatten(layout.unpack(out))[0]
+
+
+def broadcast(tree: Any, root: int = 0) -> Any:
+    """Process ``root``'s ``tree`` on every process; the others pass a tree of the same
+    structure, shapes and dtypes, whose values are ignored.
+
+    Example:
+        >>> import numpy as np
+        >>> from gpugrad import distributed
+        >>> distributed.broadcast({"w": np.arange(4.0)}, root=0)
+        {'w': array([0., 1., 2., 3.])}
+    """
+    if not 0 <= root < processes.size():
+        raise ValueError(f"broadcast: root must be a process index below {processes.size()}, "
+                         f"got {root}")
+    tree = tree_map(_as_array, tree)
+    if processes.size() == 1:
+        return tree
+    layout = Layout.of(tree)
+    checked = _check_same_tree(layout, "broadcast")
+    packed = layout.pack(tree)
+    checked()
+    buffers = [_transport(b).broadcast(b, root) for b in packed]
+    return layout.unpack(buffers)
+
+
+def all_gather(tree: Any) -> Any:
+    """Every process's ``tree`` stacked: each leaf gets a new first axis of length
+    ``size()``, ordered by rank.
+
+    Example:
+        >>> import numpy as np
+        >>> from gpugrad import distributed
+        >>> distributed.all_gather((np.zeros(2), np.int32(5)))
+        (array([[0., 0.]]), array([5], dtype=int32))
+    """
+    tree = tree_map(_as_array, tree)
+    count = processes.size()
+    layout = Layout.of(tree)
+    if count > 1:
+        checked = _check_same_tree(layout, "all_gather")
+        packed = layout.pack(tree)
+        checked()
+        gathered = [_transport(b).all_gather(b, count) for b in packed]
+    else:
+        gathered = [b.reshape(1, -1) for b in layout.pack(tree)]
+    leaves: list[Any] = [None] * len(layout.shapes)
+    for group, stacked in zip(layout.groups, gathered):
+        for j, position in enumerate(group.positions):
+            part = stacked[:, group.offsets[j]:group.offsets[j + 1]]
+            leaves[position] = part.reshape((count, *layout.shapes[position]))
+    return tree_unflatten(layout.treedef, leaves)
+
+
+def _as_array(x: Any) -> Any:
+    if isinstance(x, np.generic) or not hasattr(x, "shape"):
+        return np.asarray(x)  # NumPy and Python scalars: 0-d arrays, as outside a process group
+    return x
+
+
+def _reduction(op: str, dtype: np.dtype[Any]) -> str:
+    if dtype == np.bool_:
+        if op in ("sum", "mean"):
+            raise TypeError(f"all_reduce: op {op!r} on bool leaves; use 'max' (any) or 'min' "
+                            "(all), or convert them to integers first")
+        return {"max": "lor", "min": "land"}[op]
+    if dtype.kind == "c" and op in ("max", "min"):
+        raise TypeError(f"all_reduce: op {op!r} is not defined on complex leaves ({dtype})")
+    return "sum" if op == "mean" else op
+
+
+def _transport(buffer: Any) -> Any:
+    from gpugrad.distributed import transports
+
+    if is_cupy_array(buffer):
+        return transports.nccl_transport()
+    return transports.mpi_transport()
+
+
+def _check_same_tree(layout: Layout, what: str) -> Callable[[], None]:
+    """Start checking that every process holds a tree like ``layout`` (one small message:
+    the maximum of the signature's hash and of its negation); the function returned waits
+    for it and raises, in every process, when the trees differ. The caller packs its
+    buffers in between, which hides the message's latency behind the copy."""
+    comm = processes.communicator()
+    from mpi4py import MPI
+
+    mine = np.array([layout.digest, -layout.digest], dtype=np.int64)
+    agreed = np.empty_like(mine)
+    request = comm.Iallreduce(mine, agreed, op=MPI.MAX)
+
+    def finish() -> None:
+        processes.wait(request, what)
+        if (agreed == mine).all():
+            return  # every digest equals the largest and the smallest: all the same
+        descriptions = comm.allgather(layout.description)
+        differing = [f"process {r}: {d}" for r, d in enumerate(descriptions)
+                     if d != descriptions[0]]
+        raise ValueError(
+            f"{what}: the processes passed different trees (structure, shapes or dtypes); "
+            f"process 0: {descriptions[0]}; " + "; ".join(differing))
+
+    return finish

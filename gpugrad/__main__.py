@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print_environment_info()
         return 0
     if command == "kernels":
-        from gpugrad.kernel.check import main as kernels_main
+        from gpugrad.kernel_check.check import main as kernels_main
 
         return int(kernels_main(rest))
     if command == "quickstart":

@@ -75,6 +75,24 @@ def x64() -> Any:
     gpugrad.config.update("enable_x64", old)
 
 
+@pytest.fixture
+def configure() -> Any:
+    """``configure(name=value, ...)``: set ``gpugrad.config`` options for one test (the size
+    thresholds that pick an evaluator, say); each is restored after."""
+    import gpugrad
+
+    saved: dict[str, Any] = {}
+
+    def set_options(**values: Any) -> None:
+        for name, value in values.items():
+            saved.setdefault(name, getattr(gpugrad.config, name))
+            gpugrad.config.update(name, value)
+
+    yield set_options
+    for name, value in saved.items():
+        gpugrad.config.update(name, value)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the gpu group on the CuPy stand-in (``test_gpu_on_standin.py``) in a child process
     as soon as it is selected, and check it last: it runs on the second core meanwhile."""

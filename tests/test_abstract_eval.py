@@ -37,7 +37,6 @@ from gpugrad.core import trace as core_trace
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
-from gpugrad.primitives import fusion
 from gpugrad.primitives.along_axis import concatenate_p
 from gpugrad.primitives.contraction import einsum_p
 from gpugrad.primitives.discrete import reduce_discrete_p, searchsorted_rows_p
@@ -245,17 +244,19 @@ def _run(cases: Iterator[Case]) -> int:
     return count
 
 
-def test_abstract_eval_matches_every_evaluation_of_the_sweep(
-        xp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_abstract_eval_matches_every_evaluation_of_the_sweep(xp: Any) -> None:
     with checking_abstract_eval() as calls:
         cases = _run(_vmap_numpy_cases(xp)) + _run(_grads_table_cases(xp))
         if xp is np:
             # Again with fusion on at every size: small elementwise operations then go
             # through the primitive's evaluation (and fused backward passes) instead of
             # NumPy's fast paths, which CuPy arrays never take.
-            monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)
-            cases += _run(_vmap_numpy_cases(xp)) + _run(_grads_table_cases(xp))
-            monkeypatch.undo()
+            saved = config.fusion_min_size
+            config.update("fusion_min_size", 0)
+            try:
+                cases += _run(_vmap_numpy_cases(xp)) + _run(_grads_table_cases(xp))
+            finally:
+                config.update("fusion_min_size", saved)
         with _x64():
             cases += _run(_jax_sweep_cases(xp))
         cases += _run(_linalg_cases(xp)) + _run(_random_cases(xp)) + _run(_indexing_cases(xp))

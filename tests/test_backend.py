@@ -78,14 +78,12 @@ def test_on_one_backend_moves_host_arrays_to_the_device(xp):
     np.testing.assert_array_equal(gpugrad.device_get(a), host)
 
 
-def test_on_one_backend_leaves_a_lazy_value_uncomputed(monkeypatch):
+def test_on_one_backend_leaves_a_lazy_value_uncomputed(configure):
     """Telling a lazy elementwise result's backend reads its recipe's inputs: computing it
     there would split the fused evaluation it belongs to."""
     from gpugrad.core.reverse import LazyVJPTracer
-    from gpugrad.primitives import fusion
 
-    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)  # every elementwise result is lazy
-    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0)
+    configure(fusion_min_size=0, lazy_min_size=0)  # every elementwise result is lazy
     seen = []
 
     def f(x):

@@ -16,7 +16,8 @@ import gpugrad.numpy as gnp
 from gpugrad.dtypes import argument_dtypes, compute_dtype
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import const, var
-from gpugrad.kernel import check, codegen
+from gpugrad.kernel import codegen
+from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives import elementwise_eval
 from gpugrad.primitives.elementwise_eval import numpy_function
 
@@ -39,10 +40,10 @@ def test_numpy_evaluation_has_the_kernels_dtype(op_name: str, dtype: str) -> Non
     """Every kernel the NVRTC check builds (value, JVP, VJPs, VJPs of VJPs), evaluated by
     the NumPy evaluator, has the dtype ``codegen.out_dtype`` gives the kernel's output."""
     op = C.OPS[op_name]
-    if dtype not in check.op_dtypes(op):
-        dtype = check.op_dtypes(op)[0]
+    if dtype not in kernel_items.op_dtypes(op):
+        dtype = kernel_items.op_dtypes(op)[0]
     with np.errstate(all="ignore"):
-        for role, expr, dtypes in check.op_roles(op, dtype):
+        for role, expr, dtypes in kernel_items.op_roles(op, dtype):
             args = _args(dtypes)
             for e in expr if isinstance(expr, tuple) else (expr,):
                 got = np.asarray(numpy_function(e, len(args))(np, *args))

@@ -294,8 +294,8 @@ def test_gpugrad_kernels_match_the_host_library_bit_for_bit() -> None:
     # edge values of `python -m gpugrad kernels --run-on-host`, against its host library.
     from gpugrad.expr import catalog as C
     from gpugrad.kernel.host import HostLibrary
-    from gpugrad.kernel.host_check import host_items
-    from gpugrad.kernel.host_samples import sample_inputs
+    from gpugrad.kernel_check.host_check import host_items
+    from gpugrad.kernel_check.host_samples import sample_inputs
 
     items = host_items([C.OPS[n] for n in ("log1p", "power", "maximum")],
                        ["float16", "float32", "float64", "int32"])
@@ -318,7 +318,7 @@ def test_gpugrad_random_kernel_matches_the_host_path() -> None:
     # gg_uniform_f32 as gpugrad.random._cuda builds it: a raw key, typed scalars (uint64
     # count, uint32 legacy flag, uint64 numbers per key) and float32 bounds broadcast from
     # 0-d arrays.
-    from gpugrad.kernel import host_random
+    from gpugrad.kernel_check import host_random
     from gpugrad.random import _cuda
 
     n = 1001

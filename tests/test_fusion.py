@@ -13,11 +13,9 @@ from gpugrad.test_util import check_grads
 
 
 @pytest.fixture(autouse=True)
-def fuse_small_arrays(monkeypatch):
-    """Fuse whatever the size (on NumPy fusion normally starts at MIN_NUMPY_SIZE)."""
-    from gpugrad.primitives import fusion
-
-    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)
+def fuse_small_arrays(configure):
+    """Fuse whatever the size (on NumPy fusion normally starts at the fusion_min_size option)."""
+    configure(fusion_min_size=0)
 
 
 @pytest.fixture
@@ -149,9 +147,7 @@ def test_unfused_forward_keeps_every_intermediate(unfused):
 
 
 def test_long_chain_keeps_checkpoints_and_stays_exact():
-    from gpugrad.primitives import fusion
-
-    steps = 4 * fusion.RECIPE_NODES
+    steps = 4 * gpugrad.config.recipe_max_nodes
 
     def long_chain(x):
         y = x
@@ -161,7 +157,7 @@ def test_long_chain_keeps_checkpoints_and_stays_exact():
 
     x = np.random.default_rng(2).uniform(-1, 1, 50_000)
     held, f_vjp = held_after_forward(long_chain, x)
-    # A recipe is cut off after RECIPE_NODES operations, so some checkpoints are kept: not
+    # A recipe is cut off after recipe_max_nodes operations, so some checkpoints are kept: not
     # the four arrays per step of the unfused graph, and not none (that would recompute the
     # chain from x at every node).
     assert 1.5 * x.nbytes < held < steps / 2 * x.nbytes
@@ -342,13 +338,10 @@ def test_a_saved_value_read_again_is_that_value():
     np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
 
 
-def test_two_nodes_computing_the_same_value_each_get_it(monkeypatch):
+def test_two_nodes_computing_the_same_value_each_get_it(configure):
     """Found by test_fusion_programs: exp(x) computed twice, both read by minimum's VJP,
     are saved once and shared (a duplicate output was once left unwritten)."""
-    from gpugrad.primitives import fusion, numpy_eval
-
-    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0)
-    monkeypatch.setattr(numpy_eval, "FUSED_MIN_SIZE", 1)
+    configure(lazy_min_size=0, chunked_min_size=1)
     x = np.random.default_rng(1).uniform(-1, 1, (700, 100)).astype(np.float32)
 
     def f(x):
@@ -362,13 +355,14 @@ def test_two_nodes_computing_the_same_value_each_get_it(monkeypatch):
         np.testing.assert_allclose(g, e * np.cos(x) - e * np.sin(x), rtol=1e-4, atol=1e-5)
 
 
-def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch):
+def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch, configure):
     """Small NumPy elementwise operations under one grad are computed and recorded by
     elementwise.apply (no bind), and give what the general route gives: broadcasting, weak
     Python scalars, NumPy scalars, a bool mask, and a value read twice (accumulated)."""
-    from gpugrad.primitives import elementwise, fusion
+    from gpugrad.config import OPTIONS
+    from gpugrad.primitives import elementwise
 
-    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 1 << 14)  # the default, not this file's 0
+    configure(fusion_min_size=OPTIONS["fusion_min_size"].default)  # not this file's 0
     rng = np.random.default_rng(3)
     x = rng.uniform(0.5, 1.5, (4, 3)).astype(np.float32)
     b = rng.uniform(-1, 1, 3).astype(np.float32)
@@ -385,7 +379,7 @@ def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch):
                         or original(prim, *a, **k))
     direct = gpugrad.value_and_grad(f, (0, 1))(x, b)
     assert binds == []  # every elementwise step took the direct route
-    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", 0)  # the general route, fused
+    configure(fusion_min_size=0)  # the general route, fused
     general = gpugrad.value_and_grad(f, (0, 1))(x, b)
     np.testing.assert_allclose(direct[0], general[0], rtol=1e-6)
     for d, g in zip(direct[1], general[1]):

@@ -83,19 +83,17 @@ def _direct_slots() -> list[tuple[Any, str]]:
 def node_by_node() -> Iterator[None]:
     """The reference: every operation through bind and its primitive's general rule (no
     fusion, no laziness, no direct route or direct rules)."""
-    from gpugrad.primitives import fusion
-
-    saved_size = fusion.MIN_NUMPY_SIZE
+    saved_size = gpugrad.config.fusion_min_size
     saved = [(p, slot, getattr(p, slot)) for p, slot in _direct_slots()]
     gpugrad.config.update("fuse_backward", False)
-    fusion.MIN_NUMPY_SIZE = 0  # no array is small enough for the direct route
+    gpugrad.config.update("fusion_min_size", 0)  # no array is small enough for the direct route
     for p, slot, _ in saved:
         setattr(p, slot, None)
     try:
         yield
     finally:
         gpugrad.config.update("fuse_backward", True)
-        fusion.MIN_NUMPY_SIZE = saved_size
+        gpugrad.config.update("fusion_min_size", saved_size)
         for p, slot, rule in saved:
             setattr(p, slot, rule)
 

@@ -132,15 +132,13 @@ ROWS = UNARY + BINARY + OTHER
 
 
 @pytest.fixture(params=["unfused", "fused", "lazy"])
-def fusion_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def fusion_mode(request: pytest.FixtureRequest, configure: Callable[..., None]) -> str:
     """Every row three times: with the backward pass evaluated node by node; fused (fusion
     and rematerialization forced on whatever the array size); and lazy (elementwise results
     of the forward pass computed only when read, as for large arrays)."""
-    from gpugrad.primitives import fusion
-
     never = 1 << 62
-    monkeypatch.setattr(fusion, "MIN_NUMPY_SIZE", never if request.param == "unfused" else 0)
-    monkeypatch.setattr(fusion, "LAZY_MIN_SIZE", 0 if request.param == "lazy" else never)
+    configure(fusion_min_size=never if request.param == "unfused" else 0,
+              lazy_min_size=0 if request.param == "lazy" else never)
     return str(request.param)
 
 

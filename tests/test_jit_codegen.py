@@ -12,7 +12,6 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad.compiler import compile_program
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE
 
 
 def _compiled(jf: Any) -> Any:
@@ -51,7 +50,7 @@ def test_small_elementwise_equations_run_inline_and_return_typed_arrays() -> Non
 
 
 def test_large_elementwise_equations_keep_the_chunked_evaluation() -> None:
-    x = np.linspace(-1, 1, FUSED_MIN_SIZE)
+    x = np.linspace(-1, 1, gpugrad.config.chunked_min_size)
     g = gpugrad.jit(gpugrad.grad(lambda x: gnp.sum(gnp.exp(-x ** 2) * gnp.sin(3.0 * x))))
     ref = np.exp(-x ** 2) * (-2 * x * np.sin(3 * x) + 3 * np.cos(3 * x))
     np.testing.assert_allclose(g(x), ref, rtol=1e-12, atol=1e-14)

@@ -19,20 +19,24 @@ import pytest
 
 import gpugrad.kernel as K
 from gpugrad.backend import cupy_status
+from gpugrad.config import config
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
-from gpugrad.kernel import check, codegen
+from gpugrad.kernel import codegen
+from gpugrad.kernel_check import check
+from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
 from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function
 from gpugrad.primitives.numpy_eval import (
-    CHUNK,
-    FUSED_MIN_SIZE,
     fused_function,
     fused_source,
     numpy_function_for,
 )
 
 REPO = Path(__file__).resolve().parent.parent
+# The sizes at which NumPy evaluation changes evaluator (gpugrad.config options).
+CHUNKED_MIN_SIZE = config.chunked_min_size
+CHUNK_SIZE = config.chunk_size
 # Inputs inside every operation's domain (the default is (0.2, 0.9)).
 DOMAINS = {"arccosh": (1.2, 3.0)}
 
@@ -55,7 +59,7 @@ def _expected_catalog_count() -> int:
     """Items the check must compile, counted straight from the catalog."""
     total = 0
     for op in C.OPS.values():
-        expr, is_bool = check.op_value_expr(op)
+        expr, is_bool = kernel_items.op_value_expr(op)
         n = len(is_bool)
         diffable = tuple(i for i in range(n) if not is_bool[i])
         per_float = 1  # the value
@@ -75,14 +79,15 @@ def _expected_catalog_count() -> int:
         if is_bool and all(is_bool):
             total += 1  # logic on booleans: the value only
         else:
-            complex_dtypes = 0 if op.name in check.REAL_ONLY_OPS else 2
-            total += (3 + complex_dtypes) * per_float + (2 if op.name in check.INT_OPS else 0)
+            complex_dtypes = 0 if op.name in kernel_items.REAL_ONLY_OPS else 2
+            ints = 2 if op.name in kernel_items.INT_OPS else 0
+            total += (3 + complex_dtypes) * per_float + ints
     return total
 
 
 class TestNvrtcCheck:
     def test_every_catalog_kernel_and_helper_compiles(self) -> None:
-        items = check.all_items()
+        items = kernel_items.all_items()
         headers = sorted(p.name for p in K.kernel_dir().glob("*.cuh"))
         assert [i.label for i in items if i.label.startswith("header:")] == [
             f"header:{h}" for h in headers
@@ -119,7 +124,7 @@ class TestCompileErrors:
 
     def test_the_check_reports_a_broken_template(self) -> None:
         broken = OpSpec("broken", 1, "xp.sin({0})", "sinn({0})", (lambda x, o: x,))
-        items = check.catalog_items([broken, C.OPS["cos"]], ["float32"])
+        items = kernel_items.catalog_items([broken, C.OPS["cos"]], ["float32"])
         result = check.run_check(items, archs=["80"])
         failed = dict(result.failed)
         assert set(failed) == {"broken/value/float32"}  # its derivative kernels are fine
@@ -154,7 +159,7 @@ class TestNames:
 
 class TestDump:
     def test_check_dump_writes_every_source(self, tmp_path: Path) -> None:
-        items = check.catalog_items([C.OPS["exp"]], ["float32"])
+        items = kernel_items.catalog_items([C.OPS["exp"]], ["float32"])
         check.run_check(items, archs=["80"], dump=tmp_path)
         written = sorted(p.stem for p in tmp_path.glob("*.cu"))
         assert written == sorted({i.name for i in items})
@@ -172,9 +177,9 @@ class TestFusedNumpy:
     @pytest.mark.parametrize("op_name", sorted(C.OPS))
     def test_equals_plain_evaluation(self, op_name: str) -> None:
         op = C.OPS[op_name]
-        dtype = "bool" if check.op_dtypes(op) == ("bool",) else "float64"
+        dtype = "bool" if kernel_items.op_dtypes(op) == ("bool",) else "float64"
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check.op_roles(op, dtype):
+            for role, expr, dtypes in kernel_items.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 257)
                 if isinstance(expr, tuple):  # every cotangent at once: each as computed alone
                     together = evaluate_many(expr, list(args))
@@ -186,7 +191,7 @@ class TestFusedNumpy:
                 try:
                     fused = fused_function(expr, len(args), (True,) * len(args))
                 except ValueError:  # not plain ufuncs: numpy_function_for keeps it plain
-                    big = [np.resize(a, FUSED_MIN_SIZE) for a in args]
+                    big = [np.resize(a, CHUNKED_MIN_SIZE) for a in args]
                     assert numpy_function_for(expr, big) is numpy_function(expr, len(args))
                     continue
                 got = np.asarray(fused(np, *args))
@@ -200,7 +205,7 @@ class TestFusedNumpy:
         f = C.exp(-(x**2)) * C.sin(3.0 * x) + C.log1p(x**2)
         vjp = vjp_expr(f, 1, 0)
         assert vjp is not None
-        xs = np.linspace(-2.0, 2.0, FUSED_MIN_SIZE)
+        xs = np.linspace(-2.0, 2.0, CHUNKED_MIN_SIZE)
         out = numpy_function(f, 1)(np, xs)
         ct = np.cos(xs)
         fn = numpy_function_for(vjp, (xs, out, ct))
@@ -219,14 +224,14 @@ class TestFusedNumpy:
         plain = numpy_function(e, 2)
         small = np.ones(10)
         assert numpy_function_for(e, (small, small)) is plain
-        big = np.ones(FUSED_MIN_SIZE)
-        assert numpy_function_for(e, (big, np.ones((2, FUSED_MIN_SIZE)))) is plain
+        big = np.ones(CHUNKED_MIN_SIZE)
+        assert numpy_function_for(e, (big, np.ones((2, CHUNKED_MIN_SIZE)))) is plain
         assert numpy_function_for(e, (big, np.float32(2.0))) is plain  # would widen
         assert numpy_function_for(e, (big, 2.0)).__name__ == "_chunked"
-        strided = np.ones(2 * FUSED_MIN_SIZE)[::2]
+        strided = np.ones(2 * CHUNKED_MIN_SIZE)[::2]
         assert numpy_function_for(e, (strided, 2.0)).__name__ == "_fused"
 
-    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 3 * CHUNK + 17])
+    @pytest.mark.parametrize("n", [CHUNKED_MIN_SIZE, 3 * CHUNK_SIZE + 17])
     def test_chunked_equals_plain(self, n: int) -> None:
         x = var(0)
         e = C.exp(-(x**2)) * var(1) + C.sin(x) * var(2) * C.gt(x, 0.0)  # a boolean buffer too
@@ -240,7 +245,7 @@ class TestFusedNumpy:
         np.testing.assert_array_equal(got, numpy_function(e, 3)(np, *args))
 
 
-    @pytest.mark.parametrize("n", [FUSED_MIN_SIZE, 2 * CHUNK + 5])
+    @pytest.mark.parametrize("n", [CHUNKED_MIN_SIZE, 2 * CHUNK_SIZE + 5])
     def test_exports_are_the_subexpressions_values(self, n: int) -> None:
         from gpugrad.primitives.numpy_eval import evaluate_with_exports
 
@@ -274,7 +279,7 @@ def test_vjp_kernel_writes_every_cotangent() -> None:
     assert re.fullmatch(r"gg_mul_f32_x2_[0-9a-f]{8}", spec.name)
     assert spec.operation.splitlines() == ["out0 = (x1 * x3);", "out1 = (x0 * x3);"]
     assert f"void {spec.name}(" in full_source(spec)
-    names = {item.name for item in check.catalog_items([C.OPS["mul"]], ["float32"])}
+    names = {item.name for item in kernel_items.catalog_items([C.OPS["mul"]], ["float32"])}
     assert spec.name in names  # compiled by the NVRTC check
 
 
@@ -332,11 +337,11 @@ class TestOnDevice:
     @pytest.mark.parametrize("op_name", sorted(C.OPS))
     def test_kernels_match_numpy(self, cp, op_name: str, dtype: str) -> None:
         op = C.OPS[op_name]
-        if dtype not in check.op_dtypes(op):
-            dtype = check.op_dtypes(op)[0]
+        if dtype not in kernel_items.op_dtypes(op):
+            dtype = kernel_items.op_dtypes(op)[0]
         tol = {"float32": 1e-4, "float64": 1e-10}.get(dtype, 0)
         with np.errstate(all="ignore"):
-            for role, expr, dtypes in check.op_roles(op, dtype):
+            for role, expr, dtypes in kernel_items.op_roles(op, dtype):
                 args = _inputs(op_name, dtypes, 1000, seed=1)
                 exprs = expr if isinstance(expr, tuple) else (expr,)
                 with K.count_launches() as launches:
@@ -417,10 +422,11 @@ def test_wheel_ships_the_kernels(tmp_path: Path) -> None:
     (Path(site) / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     code = (
         "import gpugrad, gpugrad.kernel as K\n"
-        "from gpugrad.kernel import check, codegen\n"
+        "from gpugrad.kernel import codegen\n"
+        "from gpugrad.kernel_check import check, items\n"
         "print(gpugrad.__file__)\nprint(K.kernel_dir())\n"
         "assert 'gg_logaddexp' in codegen.header_text()\n"
-        "print(check.run_check(check.header_items(), archs=['80']).summary)\n"
+        "print(check.run_check(items.header_items(), archs=['80']).summary)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, check=True,

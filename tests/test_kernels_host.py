@@ -17,18 +17,19 @@ import pytest
 
 from gpugrad.config import config
 from gpugrad.expr import catalog as C
-from gpugrad.expr.language import to_cuda, var
+from gpugrad.expr.language import var
+from gpugrad.expr.printers import to_cuda
 from gpugrad.kernel.codegen import build_spec
 from gpugrad.kernel.host import HostLibrary, cache_dir
-from gpugrad.kernel.host_check import (
+from gpugrad.kernel_check.host_check import (
     HostItem,
     helper_items,
     host_items,
     main_on_host,
     run_host_check,
 )
-from gpugrad.kernel.host_random import random_cases, run_random
-from gpugrad.kernel.host_samples import accept, sample_inputs, ulp_distance
+from gpugrad.kernel_check.host_random import random_cases, run_random
+from gpugrad.kernel_check.host_samples import accept, sample_inputs, ulp_distance
 from gpugrad.primitives import special_math
 
 
@@ -87,7 +88,7 @@ def test_a_wrong_formula_is_reported_with_its_name_and_input(host_cache: Path) -
 def test_the_command_exits_1_listing_each_difference(host_cache: Path,
                                                      monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from gpugrad.kernel import check, host_check
+    from gpugrad.kernel_check import check, host_check
 
     item = host_items([C.OPS["exp"]], ["float32"])[0]  # exp/value/float32
     wrong = dataclasses.replace(item, spec=dataclasses.replace(item.spec,

@@ -27,7 +27,6 @@ import pytest
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.scipy.special as gsp
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE
 
 INF, NAN, E, PI2 = math.inf, math.nan, math.e, math.pi**2
 MODES = ("rev", "fwd", "rev-rev", "fwd-rev", "fwd-fwd")
@@ -311,7 +310,7 @@ ELEMENTWISE = [row for row in ROWS if isinstance(row[2], float) and row[0] != "n
 @pytest.mark.parametrize("row", ELEMENTWISE, ids=[row[0] for row in ELEMENTWISE])
 def test_large_arrays_take_the_same_conventions(row: tuple[Any, ...], xp: Any) -> None:
     _, f, point, rev, fwd, rev_rev = row[:6]
-    x = xp.full(FUSED_MIN_SIZE + 3, point, dtype=xp.float64)
+    x = xp.full(gpugrad.config.chunked_min_size + 3, point, dtype=xp.float64)
     first = gpugrad.grad(lambda y: gnp.sum(f(gnp, gsp, y)))
     second = gpugrad.grad(lambda y: gnp.sum(first(y)))
     tangent = gpugrad.jvp(lambda y: f(gnp, gsp, y), (x,), (xp.ones_like(x),))[1]

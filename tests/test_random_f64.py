@@ -12,7 +12,7 @@ import pytest
 
 import gpugrad.random as jr
 from gpugrad.config import config
-from gpugrad.kernel.host_samples import ulp_distance
+from gpugrad.kernel_check.host_samples import ulp_distance
 from gpugrad.random._xla_float64 import erfinv64
 
 EPS = float(np.finfo(np.float64).eps)

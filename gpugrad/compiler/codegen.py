@@ -28,11 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import config, live
 from gpugrad.core.program import Equation, Program, Var
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import numpy_function, quiet_state
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE
 
 __all__ = ["Compiled", "compile_program"]
 
@@ -64,9 +63,10 @@ class Compiled:
 
 def _inline_numpy(eqn: Equation) -> bool:
     """Whether an equation of a NumPy program runs as its generated function, called
-    directly: an elementwise one whose arrays are all too small for the chunked evaluator."""
+    directly: an elementwise one whose arrays are all too small for the chunked evaluator
+    (the ``chunked_min_size`` option, as it is when the program is compiled)."""
     return eqn.prim is elementwise_p and all(
-        type(a) is not Var or a.aval.size < FUSED_MIN_SIZE for a in eqn.inputs)
+        type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs)
 
 
 def _source(program: Program, namespace: dict[str, Any], backend: str | None) -> str:

@@ -7,10 +7,11 @@ The stages, one file each:
   full CUDA source CuPy would compile from it;
 * ``compiler`` — NVRTC without a GPU, and :class:`KernelCompileError`;
 * ``launch``   — :func:`run_elementwise` with its per-device kernel cache and launch counter;
-* ``check``    — ``python -m gpugrad kernels --check``: compile every kernel gpugrad can emit;
-* ``host``, ``host_check``, ``host_samples``, ``host_random`` — ``python -m gpugrad kernels
-  --run-on-host``: compile the same sources with the host C++ compiler, run them on edge
-  values and compare with the NumPy evaluation (no GPU needed).
+* ``host``     — the same sources compiled with the host C++ compiler (g++), for
+  ``python -m gpugrad kernels --run-on-host`` and the CPU stand-in for CuPy.
+
+The checks of every kernel (``python -m gpugrad kernels --check``, ``--run-on-host``)
+compare them with the layers above, so they live above them, in ``gpugrad.kernel_check``.
 
 Set ``GPUGRAD_DUMP_KERNELS=DIR`` to keep every generated source, or run
 ``python -m gpugrad kernels --show sin`` to print one.

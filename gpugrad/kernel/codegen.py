@@ -3,7 +3,7 @@
 A kernel is described by a :class:`KernelSpec` — CuPy's own vocabulary: ``in_params``,
 ``out_params``, ``operation``, ``preamble`` and a ``name`` — built here without importing
 CuPy, so the same spec serves the launcher (:mod:`gpugrad.kernel.launch`) and the NVRTC check
-that runs without a GPU (:mod:`gpugrad.kernel.check`).
+that runs without a GPU (:mod:`gpugrad.kernel_check.check`).
 
 Types. ``T`` (the type every catalog template computes in) is the common dtype of the
 non-boolean inputs; a boolean input (``select``'s condition, a comparison's result) stays
@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import compute_dtype
-from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars, to_cuda
+from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars
+from gpugrad.expr.printers import to_cuda
 
 __all__ = [
     "KernelSpec",

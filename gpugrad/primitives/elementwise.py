@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
@@ -33,6 +33,7 @@ from gpugrad.primitives.elementwise_eval import (
     call_quiet,
     evaluate,
     evaluate_many,
+    log_route,
     many_function,
     numpy_function,
     quiet_state,
@@ -49,14 +50,15 @@ elementwise_p = Primitive("elementwise")
 def apply(args: Sequence[Any], expr: Expr) -> Any:
     """``bind(elementwise_p, *args, expr=expr)``, with the commonest case taken straight.
 
-    That case: NumPy arrays too small for any fusion, traced by at most one reverse-mode
-    transformation. There the general route (bind's choice of trace, lifting, lazy and
-    recomputed values) costs several times the ufunc itself, so the value is computed and
-    the node recorded here, with its VJP rule looked up once (:func:`_concrete_vjp`).
-    Everything else (nested or forward-mode tracers, CuPy, large arrays) goes to ``bind``.
+    That case: NumPy arrays too small for any fusion (the ``fusion_min_size`` option), traced
+    by at most one reverse-mode transformation. There the general route (bind's choice of
+    trace, lifting, lazy and recomputed values) costs several times the ufunc itself, so the
+    value is computed and the node recorded here, with its VJP rule looked up once
+    (:func:`_concrete_vjp`). Everything else (nested or forward-mode tracers, CuPy, large
+    arrays) goes to ``bind``.
     """
     trace = None
-    limit = fusion.MIN_NUMPY_SIZE  # the smallest size from which fusion does anything
+    limit = live.fusion_min_size  # the smallest size from which fusion does anything
     primals: list[Any] = []
     parents: list[Node | None] = []
     wanted = 0  # bit i set: input i is traced
@@ -95,13 +97,16 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         out = typed_result(out, primals)
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
-        if config.fuse_backward:
+        if live.fuse_backward:
             fusion.remat(node)
     else:
         # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
         # from the evaluators keyed by the input count.
         key = -(wanted | bit)
         node.rule = expr._cache.get(key) or _concrete_vjp(expr, n, key)
+        if live.debug:
+            log_route("direct (value now, generated VJP rule)", expr, primals,
+                      f"size < fusion_min_size={limit}, one reverse-mode trace")
     return VJPTracer(trace, out, node)
 
 
@@ -148,7 +153,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     the value and its tangent from one generated function (shared subexpressions computed
     once), instead of two evaluations through bind. None where it does not apply."""
     expr = params["expr"]
-    limit = fusion.MIN_NUMPY_SIZE
+    limit = live.fusion_min_size
     primals: list[Any] = []
     tangents: list[Any] = []
     with_tangent: list[int] = []
@@ -178,6 +183,9 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     if fn is False:  # no derivative (a comparison, a zero partial): the value alone
         return evaluate(*primals, expr=expr)
     values = [*primals, *tangents]
+    if live.debug:
+        log_route("direct forward (value and tangent from one function)", expr, primals,
+                  f"size < fusion_min_size={limit}, one forward-mode trace")
     out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, primals)
@@ -261,22 +269,25 @@ def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any
     evaluated, exprs, identity, _ = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
                                                              for i in range(n)))
     fn = many_function(exprs, n + 2) if exprs else None
-    rule = _rule_maker(n, evaluated, identity)(fn)
+    rule = _rule_maker(n, evaluated, identity)(fn, exprs)
     expr._cache[key] = rule
     return rule
 
 
 @functools.cache
 def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
-                ) -> Callable[[Any], Any]:
-    """``make(fn)``: the rule of :func:`_concrete_vjp` for ``n`` inputs, cotangents
+                ) -> Callable[[Any, Any], Any]:
+    """``make(fn, exprs)``: the rule of :func:`_concrete_vjp` for ``n`` inputs, cotangents
     ``evaluated`` by ``fn`` (in order) and ``identity`` inputs taking ``ct`` itself, as
     straight-line code generated once per such pattern (no loops: it runs once per node)."""
     xs = [f"x{i}" for i in range(n)]
-    lines = ["def make(fn):", "    def rule(ct, primals, out):",
+    lines = ["def make(fn, exprs):", "    def rule(ct, primals, out):",
              f"        {', '.join(xs)}, = primals"]
     if evaluated:
         lines += [f"        args = ({', '.join(xs)}, out, ct)",
+                  "        if live.debug:",
+                  "            log_route('direct VJP rule', exprs, args,",
+                  "                      'its node took the direct route')",
                   "        values = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)"]
     for k, i in enumerate(evaluated):
         lines += [f"        c{i} = values[{k}]",
@@ -290,7 +301,8 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
     lines += [f"        return ({', '.join(outs)},)", "    return rule"]
     namespace: dict[str, Any] = {"np": np, "ndarray": np.ndarray, "quiet_state": quiet_state,
                                  "call_quiet": call_quiet, "typed_result": typed_result,
-                                 "unbroadcast": unbroadcast}
+                                 "unbroadcast": unbroadcast, "live": live,
+                                 "log_route": log_route}
     exec(compile("\n".join(lines), f"<gpugrad vjp rule {n} {evaluated} {identity}>", "exec"),
          namespace)
     return namespace["make"]  # type: ignore[no-any-return]
@@ -306,7 +318,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     evaluated then."""
     if type(ct) is not fusion.Deferred:
         value = underlying(out)  # under an outer transformation: an array of its size
-        if type(value) is np.ndarray and value.size < fusion.MIN_NUMPY_SIZE:
+        if type(value) is np.ndarray and value.size < live.fusion_min_size:
             return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]

@@ -7,26 +7,69 @@ arguments (the cotangents of one VJP) evaluate together, sharing their subexpres
 Results are 0-d arrays rather than NumPy scalars, in their arguments' precision, and NumPy's
 floating-point warnings are silenced once per transformation (:class:`quiet_floating_point`).
 
+With the ``debug`` option on (``GPUGRAD_DEBUG=1``), every evaluation and every route an
+elementwise operation takes says which evaluator ran and why (:func:`log_route`), on the
+logger ``logging.getLogger("gpugrad")`` at DEBUG level.
+
 The primitive and its rules are in ``elementwise.py``; nothing here knows of them.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from gpugrad.config import live
+from gpugrad.core.trace import underlying
 from gpugrad.dtypes import compute_type
-from gpugrad.expr.language import Expr, to_python
+from gpugrad.expr.language import Expr
+from gpugrad.expr.printers import to_python
 from gpugrad.primitives import special_math
-from gpugrad.primitives.numpy_eval import FUSED_MIN_SIZE, maybe_fused
+from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "call_quiet", "evaluate", "evaluate_many", "many_function", "numpy_function",
+    "call_quiet", "evaluate", "evaluate_many", "log_route", "many_function", "numpy_function",
     "quiet_floating_point", "quiet_state", "typed_result",
 ]
+
+logger = logging.getLogger("gpugrad")
+
+
+def log_route(route: str, expr: Any, args: Sequence[Any], why: str) -> None:
+    """Say, at DEBUG level on the ``gpugrad`` logger, that the elementwise expression ``expr``
+    over ``args`` took ``route`` (an evaluator, or deferred, recomputed...) because ``why``.
+
+    Callers test ``live.debug`` first, so that nothing is formatted when it is off.
+
+    Example:
+        >>> import logging, sys, numpy as np
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> to_stdout = logging.StreamHandler(sys.stdout)
+        >>> logger.addHandler(to_stdout)
+        >>> logger.setLevel(logging.DEBUG)
+        >>> log_route("plain NumPy", C.sin(var(0)), [np.ones(3)], "3 < chunked_min_size=65536")
+        plain NumPy: sin(x0) | 3 float64 on numpy | 3 < chunked_min_size=65536 | fuse_backward=True
+        >>> logger.removeHandler(to_stdout)
+        >>> logger.setLevel(logging.NOTSET)
+    """
+    size, dtype, backend = 0, None, "numpy"
+    for a in args:
+        value = underlying(a)
+        if type(value).__module__.startswith("cupy"):
+            backend = "cupy"
+        n = getattr(value, "size", 1)
+        if dtype is None or n > size:
+            size, dtype = n, getattr(value, "dtype", type(value).__name__)
+    text = str(expr)
+    if len(text) > 160:  # a fused chain: its head is enough to recognise it
+        text = text[:157] + "..."
+    logger.debug("%s: %s | %s %s on %s | %s | fuse_backward=%s", route, text, size, dtype,
+                 backend, why, live.fuse_backward)
 
 
 class _Quiet(threading.local):
@@ -82,18 +125,17 @@ def evaluate(*args: Any, expr: Expr) -> Any:
 
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
-    large = False
-    for a in args:
-        t = type(a)
-        if t is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
-        elif t not in _HOST_SCALARS and t.__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            return run_elementwise(expr, args)
+    limit = live.chunked_min_size
+    large = _is_large(args, limit)
+    if large is None:
+        return _on_cupy(expr, args)
     fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
-        fn = maybe_fused(expr, args, fn)
+        fn, route, why = large_evaluator(expr, args, fn)
+        if live.debug:
+            log_route(route, expr, args, why)
+    elif live.debug:
+        log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
     # call_quiet and typed_result, inlined for their common case: this runs once per operation.
     out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
@@ -101,9 +143,31 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     return out
 
 
+def _is_large(args: Sequence[Any], limit: int) -> bool | None:
+    """Whether a NumPy array among ``args`` has ``limit`` elements or more; None when one of
+    them is a CuPy array."""
+    large = False
+    for a in args:
+        t = type(a)
+        if t is np.ndarray:
+            large = large or a.size >= limit
+        elif t not in _HOST_SCALARS and t.__module__.startswith("cupy"):
+            return None
+    return large
+
+
 # Scalars an operation's arguments often are, known not to be CuPy arrays without asking.
 _HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
                            bool, complex, np.complex64, np.complex128})
+
+
+def _on_cupy(exprs: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
+    """The value(s) of ``exprs`` from one CUDA kernel (an output per expression)."""
+    from gpugrad.kernel import run_elementwise
+
+    if live.debug:
+        log_route("CUDA kernel", exprs, args, "a CuPy array")
+    return run_elementwise(exprs, args)
 
 
 def call_quiet(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
@@ -164,14 +228,13 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     subexpression computed once: one CUDA kernel with an output per expression on CuPy,
     one generated function on NumPy (large NumPy arrays take each expression's chunked
     evaluation instead)."""
-    large = False
-    for a in args:
-        if type(a) is np.ndarray:
-            large = large or a.size >= FUSED_MIN_SIZE
-        elif type(a).__module__.startswith("cupy"):
-            from gpugrad.kernel import run_elementwise
-
-            return list(run_elementwise(exprs, args))
+    limit = live.chunked_min_size
+    large = _is_large(args, limit)
+    if large is None:
+        return list(_on_cupy(exprs, args))
     if large:
         return [evaluate(*args, expr=e) for e in exprs]
+    if live.debug:
+        log_route("plain NumPy, shared subexpressions once", exprs, args,
+                  f"size < chunked_min_size={limit}")
     return [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]

@@ -18,7 +18,7 @@ value from the arrays its chain started from (the function's inputs, or outputs 
 non-elementwise operations), and its own inputs are kept as their producers' recipes. The
 forward pass then frees its intermediates as plain NumPy would, and the fused backward
 evaluation recomputes what it reads inside the same pass (``d/dx sum(sin(x)**2)`` reads
-``x`` once, not ``x`` and ``sin(x)``). A recipe that grows past :data:`RECIPE_NODES` is cut
+``x`` once, not ``x`` and ``sin(x)``). A recipe that grows past ``recipe_max_nodes`` is cut
 off: that node keeps its value (a checkpoint) and recipes downstream start from it, so no
 backward evaluation recomputes more than a bounded stretch of the forward pass.
 
@@ -30,7 +30,9 @@ one kernel on CuPy, one chunked pass on NumPy. ``sum(exp(-x**2) * sin(3x) + log1
 then runs its forward pass as one evaluation (and the sum) and its backward pass as
 another. The values that the backward pass reads and would be costly to recompute
 (``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are written out by the forward
-evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`).
+evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`). The
+sizes and bounds are ``gpugrad.config`` options: ``fusion_min_size``, ``lazy_min_size``,
+``fusion_max_args``, ``fusion_max_nodes``, ``recipe_max_nodes``.
 """
 
 
@@ -40,25 +42,19 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import register_lazy_evaluation
 from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, substitute, var
+from gpugrad.primitives.elementwise_eval import log_route
 
 __all__ = [
     "Deferred", "accumulate", "compose", "defer", "evaluate_lazy", "expression_size",
     "fits_one_evaluation", "inline",
     "materialize", "remat",
 ]
-
-# On NumPy, composing expressions costs a few microseconds of Python per node, which only
-# pays when arrays are large enough for memory traffic to dominate; on CuPy every kernel
-# launch saved pays, so fusion always applies there.
-MIN_NUMPY_SIZE = 1 << 14
-MAX_ARGS = 16  # beyond this a fused kernel's register pressure outweighs the saved traffic
-MAX_NODES = 96
-RECIPE_NODES = 40  # a forward recipe longer than this becomes a checkpoint (kept value)
 
 # Composed expressions, and their normalised forms per argument-identity pattern. Both are
 # keyed by expressions that are reused objects, so lookups on a repeated program are cheap.
@@ -181,12 +177,14 @@ def expression_size(expr: Expr) -> int:
 def fits_one_evaluation(expr: Expr, nargs: int) -> bool:
     """Whether an expression of this size over ``nargs`` arrays is evaluated as one (a
     larger one is split where it was composed)."""
-    return nargs <= MAX_ARGS and _size(expr) <= MAX_NODES
+    return nargs <= live.fusion_max_args and _size(expr) <= live.fusion_max_nodes
 
 
 def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     deferred = Deferred(expr, args, shape, dtype)
     if not fits_one_evaluation(expr, len(args)):
+        if live.debug:
+            log_route("evaluated now", expr, args, _too_big(expr, args, "fusion_max_nodes"))
         return materialize(deferred)
     return deferred
 
@@ -227,15 +225,20 @@ def remat(node: Any) -> None:
     nodes alone, where composing expressions would cost more than it saves.
     """
     out = node.out
-    if not pays(out, MIN_NUMPY_SIZE):
+    if not pays(out, live.fusion_min_size):
         return
     saved = node.primals = _recipes_of(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
     shape = tuple(out.shape)
-    if len(args) > MAX_ARGS or _size(expr) > RECIPE_NODES:
+    if len(args) > live.fusion_max_args or _size(expr) > live.recipe_max_nodes:
         node.recipe = Deferred(_VALUE, [out], shape, out.dtype)  # a checkpoint
+        if live.debug:
+            log_route("kept (checkpoint)", expr, args, _too_big(expr, args))
     else:
         node.recipe = node.out = Deferred(expr, args, shape, out.dtype)
+        if live.debug:
+            log_route("recipe (recomputed in the backward pass)", expr, args,
+                      _why_fused([out], "fusion_min_size"))
 
 
 _VALUE = var(0)
@@ -247,12 +250,6 @@ def _recipes_of(primals: list[Any], parents: list[Any]) -> list[Any]:
             for value, parent in zip(primals, parents)]
 
 
-# NumPy elementwise results at least this large are computed lazily in reverse mode: the
-# size from which the chunked evaluator runs a fused expression (numpy_eval). On CuPy every
-# result is (each launch saved pays).
-LAZY_MIN_SIZE = 1 << 16
-
-
 def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
     """Record an elementwise application without evaluating it.
 
@@ -261,12 +258,12 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     evaluates the whole chain at once (one kernel on CuPy, one chunked pass without
     full-size temporaries on NumPy). Its dtype is the kernel layer's rule
     (``codegen.out_dtype``) for the composed expression, the dtype that evaluation gives.
-    Returns None (evaluate now) for small NumPy arrays, shapes that do not broadcast (the
-    error is then the backend's own, at this call), or a recipe grown past
-    :data:`RECIPE_NODES`.
+    Returns None (evaluate now) for NumPy arrays under the ``lazy_min_size`` option, shapes
+    that do not broadcast (the error is then the backend's own, at this call), or a recipe
+    grown past the ``recipe_max_nodes`` option.
     """
     for value in primals:  # the common case, small NumPy arrays, returns here
-        if type(value) is Deferred or pays(value, LAZY_MIN_SIZE):
+        if type(value) is Deferred or pays(value, live.lazy_min_size):
             break
     else:
         return None
@@ -282,9 +279,9 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
         return None
     saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
     full, args = inline(params["expr"], saved)
-    if (len(args) > MAX_ARGS or _size(full) > RECIPE_NODES
+    if (len(args) > live.fusion_max_args or _size(full) > live.recipe_max_nodes
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
-        return None
+        return None  # (evaluate then says, under the debug option, which evaluator ran)
     dtype = out_dtype(full, argument_dtypes(args))
     if dtype != out_dtype(params["expr"], argument_dtypes(saved)):
         # The composed recipe would be computed in the common dtype of every input, the
@@ -293,7 +290,25 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
         return None
     node = Node(elementwise_p, saved, params, None, parents)
     node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
+    if live.debug:
+        log_route("deferred (lazy)", full, args, _why_fused(primals, "lazy_min_size"))
     return LazyVJPTracer(trace, node)
+
+
+def _why_fused(values: list[Any], min_size: str) -> str:
+    """Why elementwise work on ``values`` is fused (for the ``debug`` option)."""
+    if any(type(v) is Deferred for v in values):
+        return "a lazy input"
+    if any(on_gpu(v) for v in values if not _scalar(v)):
+        return "CuPy (every launch saved pays)"
+    return f"{max(getattr(v, 'size', 1) for v in values)} >= {min_size}={getattr(live, min_size)}"
+
+
+def _too_big(expr: Expr, args: list[Any], max_nodes: str = "recipe_max_nodes") -> str:
+    """Why ``expr`` over ``args`` is not kept unevaluated (for the ``debug`` option)."""
+    if len(args) > live.fusion_max_args:
+        return f"{len(args)} arrays > fusion_max_args={live.fusion_max_args}"
+    return f"{_size(expr)} operations > {max_nodes}={getattr(live, max_nodes)}"
 
 
 def _scalar(value: Any) -> bool:
@@ -334,6 +349,9 @@ def evaluate_lazy(node: Any) -> Any:
         exports = tuple(e for e, k in output.items() if k)
         values = _with_parts(recipe.expr, recipe.args, exports)
         if values is not None and tuple(values[0].shape) == recipe.shape:
+            if live.debug:
+                log_route(f"one pass, saving {len(exports)} value(s) the backward pass reads",
+                          recipe.expr, recipe.args, "a lazy chain read")
             for d, k in saved:
                 # (one kernel computes every output in the dtype of all its inputs: a part
                 # read from narrower inputs only then keeps its recipe)

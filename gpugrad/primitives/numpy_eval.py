@@ -12,10 +12,8 @@ the same ufuncs in the same order, so the results are bit-identical.
 Buffer reuse needs every array-valued node to have the same shape and, per kind (boolean or
 not), the same dtype: the generated function is specialised to which arguments are arrays
 of the full broadcast shape and which are scalars, and :func:`numpy_function_for` uses it
-only when that holds, the arrays are large (:data:`FUSED_MIN_SIZE`), and every node is a
-plain ufunc call; otherwise it returns the plain ``to_python`` function. With the ``numexpr``
-option on (off by default) and numexpr installed, such expressions within numexpr's
-vocabulary run on numexpr instead (:mod:`gpugrad.primitives.numexpr_eval`).
+only when that holds, the arrays are large (the ``chunked_min_size`` option), and every
+node is a plain ufunc call; otherwise it returns the plain ``to_python`` function.
 
 Example:
     >>> from gpugrad.expr import catalog as C
@@ -37,21 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
-from gpugrad.primitives import numexpr_eval
 
 __all__ = [
-    "FUSED_MIN_SIZE",
     "fused_function",
     "fused_source",
-    "maybe_fused",
+    "large_evaluator",
     "numpy_function_for",
 ]
 
-# Below this many elements the plain evaluator stays: a temporary then fits in cache and
-# the allocator recycles it cheaply, so buffer bookkeeping would only add overhead.
-FUSED_MIN_SIZE = 1 << 16
+# Below the chunked_min_size option (gpugrad.config) the plain evaluator stays: a temporary
+# then fits in cache and the allocator recycles it cheaply, so buffer bookkeeping would only
+# add overhead.
 
 _UFUNC_CALL = re.compile(r"^xp\.(\w+)\((\{\d+\}(?:, \{\d+\})*)\)$")
 
@@ -82,7 +78,7 @@ def fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str = "_f
     ``chunked``: the source of ``def name(xp, out, scratch, x0, ...)`` instead, which takes
     its buffers from the list ``scratch`` (their kinds, boolean or not, as
     :func:`_fused_source` returns them) and writes the result into ``out[0]``: the form
-    evaluated slice by slice by :func:`maybe_fused`.
+    evaluated slice by slice by :func:`large_evaluator`'s choice.
 
     ``arrays[i]`` says whether input ``i`` is a floating array of the full (output) shape;
     the others are floating scalars of the same dtype. Nodes that depend only on scalars
@@ -190,37 +186,28 @@ def fused_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]) -> Callable
     return fn  # type: ignore[no-any-return]
 
 
-def maybe_fused(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]) -> Callable[..., Any]:
-    """``plain`` (the ``to_python`` evaluator of ``expr``), or the fused one when it pays.
-
-    The common case — small arrays — returns after one size test: this sits on
-    ``elementwise_eval.evaluate``'s hot path.
-    """
-    for a in args:
-        if type(a) is np.ndarray and a.ndim:
-            if a.size < FUSED_MIN_SIZE:
-                return plain
-            return _fused_or_plain(expr, args, a, plain)
-    return plain
-
-
-def _fused_or_plain(
-    expr: Expr, args: Sequence[Any], first: Any, plain: Callable[..., Any]
-) -> Callable[..., Any]:
+def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
+                    ) -> tuple[Callable[..., Any], str, str]:
+    """The evaluator of ``expr`` over NumPy ``args`` of at least ``chunked_min_size`` elements,
+    the name of that evaluator and why it was chosen: slice by slice (contiguous arrays), with
+    reused buffers (strided ones), or ``plain`` (the ``to_python`` evaluator) where neither
+    applies."""
+    first = next((a for a in args if type(a) is np.ndarray and a.ndim), None)
+    if first is None:
+        return plain, "plain NumPy", "no array among the arguments"
     shape, dtype = first.shape, first.dtype
-    if dtype.kind != "f" or not (config.numexpr or fusable(expr)):
-        return plain
+    if dtype.kind != "f":
+        return plain, "plain NumPy", f"{dtype} is not floating"
+    if not fusable(expr):
+        return plain, "plain NumPy", "an operation that is not a ufunc call"
     layout = _layout(args, shape, dtype)
     if layout is None:
-        return plain
+        return plain, "plain NumPy", "arrays of different shapes or dtypes (broadcasting)"
     pattern, contiguous, broadcast_scalar = layout
-    if config.numexpr:  # opt-in: on few cores it measured slower than the chunked path
-        with_numexpr = _numexpr_or_none(expr, pattern, dtype)
-        if with_numexpr is not None:
-            return with_numexpr
-        if not fusable(expr):
-            return plain
-    if contiguous and len(evaluation_order(expr)) > 1:
+    if len(evaluation_order(expr)) < 2:  # one ufunc call, as the plain function makes it
+        return plain, "plain NumPy", "a single operation: nothing to fuse"
+    size = f"size >= chunked_min_size={live.chunked_min_size}"
+    if contiguous:
         chunked = _chunked_function(expr, len(args), pattern)
         if chunked is not None:
             compiled = chunked
@@ -228,14 +215,17 @@ def _fused_or_plain(
             def _chunked(xp: Any, *values: Any) -> Any:
                 return _run_chunked(compiled, pattern, shape, dtype, values)
 
-            return _chunked
+            return _chunked, "chunked NumPy", f"{size}, contiguous"
     if broadcast_scalar:
-        return plain
+        return plain, "plain NumPy", "a single value broadcast to the full shape"
     try:
-        return fused_function(expr, len(args), pattern)
+        fn = fused_function(expr, len(args), pattern)
     except ValueError:  # buffers that cannot be typed: remember to evaluate it plainly
         expr._cache[("fused", len(args), pattern)] = plain
-        return plain
+        return plain, "plain NumPy", "buffers that cannot be typed"
+    if fn is plain:
+        return plain, "plain NumPy", "buffers that cannot be typed"
+    return fn, "NumPy with reused buffers", f"{size}, strided"
 
 
 def _layout(args: Sequence[Any], shape: tuple[int, ...], dtype: Any
@@ -261,31 +251,6 @@ def _layout(args: Sequence[Any], shape: tuple[int, ...], dtype: Any
         else:
             return None
     return tuple(arrays), contiguous, broadcast_scalar
-
-
-def _numexpr_or_none(expr: Expr, arrays: tuple[bool, ...], dtype: Any
-                     ) -> Callable[..., Any] | None:
-    """numexpr's evaluator of ``expr`` (see :mod:`numexpr_eval`), when numexpr is installed,
-    knows every node, and the result depends on a full array (``arrays``, as in
-    :func:`fused_source`); else None."""
-    run = numexpr_eval.numexpr_function(expr, dtype)
-    if run is None:
-        return None
-    translated = numexpr_eval.to_numexpr(expr)
-    if translated is None or not any(arrays[i] for i in translated[1]):
-        return None  # numexpr would return one value, not an array of the full shape
-
-    def _numexpr(xp: Any, *values: Any) -> Any:
-        return run([v[(0,) * v.ndim] if not full and type(v) is np.ndarray and v.ndim else v
-                    for v, full in zip(values, arrays)])  # a broadcast value: pass it once
-
-    return _numexpr
-
-
-# Elements per slice of a chunked evaluation: each buffer of a slice (256 KB in float32)
-# stays in cache between the ufuncs that write and read it, and a few dozen slices per
-# million elements keep the per-slice Python cost small against the arithmetic.
-CHUNK = 1 << 16
 
 
 # A chunked evaluator, the kinds of its scratch buffers (True: boolean), and whether the
@@ -330,8 +295,11 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
         else:
             values.append(a)
     outs = [np.empty(size, bool if boolean and k == 0 else dtype) for k in range(outputs)]
-    # At least eight slices, so that the buffers stay a small fraction of one array.
-    step = min(CHUNK, max(size // 8, 1024))
+    # Slices of the chunk_size option's elements (gpugrad.config): each buffer of a slice
+    # stays in cache between the ufuncs that write and read it, and a few dozen slices per
+    # million elements keep the per-slice Python cost small against the arithmetic. At
+    # least eight slices, so that the buffers stay a small fraction of one array.
+    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
     scratch = [np.empty(step, bool if k else dtype) for k in kinds]
     for start in range(0, size, step):
         stop = start + step
@@ -350,7 +318,7 @@ def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, 
     or None where that evaluation does not apply (small, broadcast, strided or mixed-dtype
     arrays; an export that is not a floating subexpression of ``expr``)."""
     first = next((a for a in args if type(a) is np.ndarray and a.ndim), None)
-    if first is None or first.size < FUSED_MIN_SIZE or first.dtype.kind != "f":
+    if first is None or first.size < live.chunked_min_size or first.dtype.kind != "f":
         return None
     shape, dtype = first.shape, first.dtype
     layout = _layout(args, shape, dtype)
@@ -384,4 +352,10 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
     """
     from gpugrad.primitives.elementwise_eval import numpy_function
 
-    return maybe_fused(expr, args, numpy_function(expr, len(args)))
+    plain = numpy_function(expr, len(args))
+    for a in args:
+        if type(a) is np.ndarray and a.ndim:
+            if a.size < live.chunked_min_size:
+                return plain
+            return large_evaluator(expr, args, plain)[0]
+    return plain

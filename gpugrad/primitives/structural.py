@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.forward import JVPTracer
@@ -265,15 +266,12 @@ broadcast_p = Primitive("broadcast")
 
 
 def _broadcast_impl(x: Any, shape: tuple[int, ...]) -> Any:
-    if type(x) is np.ndarray and math.prod(shape) <= _SMALL:
+    if type(x) is np.ndarray and math.prod(shape) <= live.broadcast_copy_max_size:
         # A small copy is several times cheaper than np.broadcast_to's Python-level checks.
         out = np.empty(shape, x.dtype)
         out[...] = x
         return out
     return namespace_of(x).broadcast_to(x, shape)
-
-
-_SMALL = 4096  # elements
 
 
 broadcast_p.impl = _broadcast_impl

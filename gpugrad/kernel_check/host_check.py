@@ -1,15 +1,17 @@
 """``python -m gpugrad kernels --run-on-host``: run every kernel gpugrad can emit on the CPU.
 
-The kernels are those ``--check`` compiles (:func:`~gpugrad.kernel.check.catalog_items`:
-every catalog operation's value, JVP, VJPs, multi-output VJP and second-order VJPs, in
-each real dtype: ``kernels/host_shim.h`` has no ``thrust::complex``, so the complex kernels
-are compiled by NVRTC only) and the ``gg_*`` helpers called directly (:func:`helper_items`),
-built from the same :class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets, plus the
-PRNG kernels of ``gpugrad.random`` against its NumPy path (:mod:`gpugrad.kernel.host_random`),
+The kernels are those ``--check`` compiles
+(:func:`~gpugrad.kernel_check.items.catalog_items`: every catalog operation's value, JVP,
+VJPs, multi-output VJP and second-order VJPs, in each real dtype: ``kernels/host_shim.h``
+has no ``thrust::complex``, so the complex kernels are compiled by NVRTC only) and the
+``gg_*`` helpers called directly (:func:`helper_items`), built from the same
+:class:`~gpugrad.kernel.codegen.KernelSpec` the GPU gets, plus the PRNG kernels of
+``gpugrad.random`` against its NumPy path (:mod:`gpugrad.kernel_check.host_random`),
 compiled with the host C++ compiler (:mod:`gpugrad.kernel.host`), run on sampled inputs
 with edge values, and compared with gpugrad's NumPy evaluation of the same expression
-(:mod:`gpugrad.kernel.host_samples` says how, and within which tolerance). It prints each
-difference (kernel, input, both values) and ends with ``kernels on host: N run, F differ``.
+(:mod:`gpugrad.kernel_check.host_samples` says how, and within which tolerance). It prints
+each difference (kernel, input, both values) and ends with ``kernels on host: N run, F
+differ``.
 
 Operations are split into fixed groups (:data:`OPS_PER_LIBRARY` each, so that a group's
 source, hence its cache key, does not depend on ``--jobs``), one shared library per group,
@@ -37,10 +39,10 @@ import numpy as np
 from gpugrad.config import config
 from gpugrad.expr import catalog
 from gpugrad.expr.language import Expr, OpSpec, evaluation_order
-from gpugrad.kernel.check import op_dtypes, op_roles
 from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype, header_text
 from gpugrad.kernel.host import HostLibrary
-from gpugrad.kernel.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
+from gpugrad.kernel_check.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
+from gpugrad.kernel_check.items import op_dtypes, op_roles
 from gpugrad.primitives import special_math
 from gpugrad.primitives.elementwise_eval import many_function, numpy_function
 
@@ -89,7 +91,7 @@ class HostResult:
 def host_items(ops: Iterable[OpSpec] | None = None,
                dtypes: Sequence[str] | None = None) -> list[HostItem]:
     """The kernels of ``ops`` (all of the catalog's) in ``dtypes`` (all), as ``--check``
-    enumerates them (:func:`~gpugrad.kernel.check.catalog_items`)."""
+    enumerates them (:func:`~gpugrad.kernel_check.items.catalog_items`)."""
     chosen = sorted(catalog.OPS.values(), key=lambda o: o.name) if ops is None else ops
     items = []
     for op in chosen:
@@ -251,7 +253,7 @@ def _run_ops(work: tuple[Sequence[str], Any]) -> HostResult:
     if list(names) == [HELPERS]:
         return run_items(helper_items())
     if list(names) == [RANDOM]:
-        from gpugrad.kernel.host_random import run_random
+        from gpugrad.kernel_check.host_random import run_random
 
         run, differ, cached = run_random()
         return HostResult(run=run, differ=differ, libraries=1, cached=int(cached))

@@ -29,7 +29,7 @@ import numpy as np
 
 from gpugrad.config import config
 from gpugrad.kernel.host import HostLibrary
-from gpugrad.kernel.host_samples import ulp_distance
+from gpugrad.kernel_check.host_samples import ulp_distance
 
 __all__ = ["RandomCase", "random_cases", "run_random"]
 

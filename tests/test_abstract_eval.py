@@ -402,3 +402,16 @@ def test_weak_types() -> None:
     assert elementwise_p.abstract_eval(half, aval_of(np.float64(2.5)), expr=mul) == _a(dtype=F64)
     assert reduce_sum_p.abstract_eval(_a(3, dtype=I32, weak=True), axes=(0,)) == ShapedArray(
         (), np.int_, weak_type=True)  # NumPy's sum widens int32
+
+
+def test_an_expression_that_ignores_inputs_still_takes_their_broadcast_shape(xp: Any) -> None:
+    """Derivative formulas often read fewer inputs than they are given; the result has the
+    shape of all of them broadcast, as abstract evaluation (and a CUDA kernel) says."""
+    a, b = xp.ones((3, 1)), xp.full((1, 4), 2.0)
+    out = elementwise_p.impl(a, b, expr=var(1))
+    predicted = elementwise_p.abstract_eval(ShapedArray((3, 1), np.float64),
+                                            ShapedArray((1, 4), np.float64), expr=var(1))
+    assert tuple(out.shape) == predicted.shape == (3, 4)
+    assert float(out.sum()) == 24.0
+    many = gpugrad.jvp(lambda u: gnp.add(u, b), (a,), (a,))[1]
+    assert tuple(many.shape) == (3, 4)

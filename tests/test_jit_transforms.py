@@ -64,9 +64,11 @@ def test_every_row_jitted_in_both_orders(name: str, fn: Callable[..., Any], doma
     _close(gpugrad.vjp(jit(fn), *args)[1](ct), pull(ct))
 
 
-@pytest.mark.parametrize("name,fn,domain", ROWS[::6], ids=[r[0] for r in ROWS[::6]])
-def test_every_sixth_row_batched_and_twice_differentiated(name: str, fn: Callable[..., Any],
-                                                          domain: Any) -> None:
+@pytest.mark.parametrize("name,fn,domain", ROWS, ids=[r[0] for r in ROWS])
+def test_every_row_batched_and_twice_differentiated(name: str, fn: Callable[..., Any],
+                                                    domain: Any) -> None:
+    if name in VALUE_SHAPED:
+        return  # refused under jit (see above)
     args = _inputs(domain)
     batch = tuple(np.stack([a, a * 0.5 + 0.25, a[::-1] if a.ndim else a]) for a in args)
     loss = _scalar(fn)
@@ -77,7 +79,8 @@ def test_every_sixth_row_batched_and_twice_differentiated(name: str, fn: Callabl
     _close(jit(hess)(*args), hess(*args))
     _close(gpugrad.hessian(jit(loss))(*args), hess(*args))
     _close(jit(gpugrad.jacfwd(fn))(*args), gpugrad.jacfwd(fn)(*args))
-    check_grads(jit(fn), args, order=2, modes=("fwd", "rev"))
+    if ROWS.index((name, fn, domain)) % 6 == 0:  # finite differences: every sixth row
+        check_grads(jit(fn), args, order=2, modes=("fwd", "rev"))
 
 
 @pytest.fixture(scope="module", params=[700, 7], ids=["chunked", "small"])

@@ -31,7 +31,7 @@ import numpy as np
 from gpugrad.config import config, live
 from gpugrad.core.program import Equation, Program, Var
 from gpugrad.primitives.elementwise import elementwise_p
-from gpugrad.primitives.elementwise_eval import numpy_function, quiet_state
+from gpugrad.primitives.elementwise_eval import drops_inputs, numpy_function, quiet_state
 
 __all__ = ["Compiled", "compile_program"]
 
@@ -66,7 +66,8 @@ def _inline_numpy(eqn: Equation) -> bool:
     directly: an elementwise one whose arrays are all too small for the chunked evaluator
     (the ``chunked_min_size`` option, as it is when the program is compiled)."""
     return eqn.prim is elementwise_p and all(
-        type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs)
+        type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs) and (
+        not drops_inputs(eqn.params["expr"], len(eqn.inputs)))  # its shape: evaluate's
 
 
 def _source(program: Program, namespace: dict[str, Any], backend: str | None) -> str:

@@ -26,14 +26,14 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.trace import underlying
 from gpugrad.dtypes import compute_type
-from gpugrad.expr.language import Expr
+from gpugrad.expr.language import Expr, depends_on
 from gpugrad.expr.printers import to_python
 from gpugrad.primitives import special_math
 from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "call_quiet", "evaluate", "evaluate_many", "log_route", "many_function", "numpy_function",
-    "quiet_floating_point", "quiet_state", "typed_result",
+    "broadcast_result", "call_quiet", "drops_inputs", "evaluate", "evaluate_many", "log_route",
+    "many_function", "numpy_function", "quiet_floating_point", "quiet_state", "typed_result",
 ]
 
 logger = logging.getLogger("gpugrad")
@@ -139,8 +139,29 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     # call_quiet and typed_result, inlined for their common case: this runs once per operation.
     out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
-        return typed_result(out, args)
+        out = typed_result(out, args)
+    if drops_inputs(expr, len(args)):
+        return broadcast_result(out, args)
     return out
+
+
+def drops_inputs(expr: Expr, nargs: int) -> bool:
+    """Whether ``expr`` reads fewer than all of its ``nargs`` inputs (derivative formulas
+    often do): its value must then still take the shape they broadcast to."""
+    key = ("drops", nargs)
+    hit = expr._cache.get(key)
+    if hit is None:
+        hit = expr._cache[key] = not all(depends_on(expr, i) for i in range(nargs))
+    return bool(hit)
+
+
+def broadcast_result(out: Any, args: Sequence[Any]) -> Any:
+    """``out`` with the shape of all ``args`` broadcast together, as the elementwise primitive
+    defines its result (and as a CUDA kernel, which broadcasts every operand, computes it)."""
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+    if tuple(out.shape) == shape:
+        return out
+    return np.broadcast_to(out, shape).copy()
 
 
 def _is_large(args: Sequence[Any], limit: int) -> bool | None:
@@ -237,4 +258,6 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     if live.debug:
         log_route("plain NumPy, shared subexpressions once", exprs, args,
                   f"size < chunked_min_size={limit}")
-    return [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]
+    values = [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]
+    return [broadcast_result(v, args) if drops_inputs(e, len(args)) else v
+            for v, e in zip(values, exprs)]

@@ -30,6 +30,7 @@ import numpy as np
 
 from gpugrad.config import config, live
 from gpugrad.core.program import Equation, Program, Var
+from gpugrad.expr.language import depends_on
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import drops_inputs, numpy_function, quiet_state
 
@@ -65,9 +66,16 @@ def _inline_numpy(eqn: Equation) -> bool:
     """Whether an equation of a NumPy program runs as its generated function, called
     directly: an elementwise one whose arrays are all too small for the chunked evaluator
     (the ``chunked_min_size`` option, as it is when the program is compiled)."""
-    return eqn.prim is elementwise_p and all(
-        type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs) and (
-        not drops_inputs(eqn.params["expr"], len(eqn.inputs)))  # its shape: evaluate's
+    if eqn.prim is not elementwise_p or not all(
+            type(a) is not Var or a.aval.size < live.chunked_min_size for a in eqn.inputs):
+        return False
+    expr = eqn.params["expr"]
+    if not drops_inputs(expr, len(eqn.inputs)):
+        return True
+    # An expression reading fewer inputs than it is given must still take the shape of all
+    # of them (the primitive broadcasts its value): inline only where the read ones give it.
+    read = [a.aval.shape for i, a in enumerate(eqn.inputs) if depends_on(expr, i)]
+    return np.broadcast_shapes(*read) == eqn.out.aval.shape
 
 
 def _source(program: Program, namespace: dict[str, Any], backend: str | None) -> str:

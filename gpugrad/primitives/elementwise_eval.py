@@ -158,10 +158,15 @@ def drops_inputs(expr: Expr, nargs: int) -> bool:
 def broadcast_result(out: Any, args: Sequence[Any]) -> Any:
     """``out`` with the shape of all ``args`` broadcast together, as the elementwise primitive
     defines its result (and as a CUDA kernel, which broadcasts every operand, computes it)."""
-    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
-    if tuple(out.shape) == shape:
+    own = out.shape
+    for a in args:  # the common case, every argument a scalar or of the result's shape
+        shape = getattr(a, "shape", ())
+        if shape and shape != own:
+            break
+    else:
         return out
-    return np.broadcast_to(out, shape).copy()
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+    return out if tuple(own) == shape else np.broadcast_to(out, shape).copy()
 
 
 def _is_large(args: Sequence[Any], limit: int) -> bool | None:

@@ -39,6 +39,7 @@ from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.program import Program, Var
 from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.primitives.contraction import einsum_p
+from gpugrad.primitives.structural import batch_size
 
 __all__ = ["checkpoint", "checkpoint_policies", "remat", "remat_p"]
 
@@ -189,7 +190,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
 
 def _batch(values: list[Any], dims: list[int | None], program: Program, policy: Any
            ) -> tuple[list[Any], list[int]]:
-    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    size = batch_size(values, dims)
     tree = tree_util.tree_structure(tuple(range(len(values))))
     new, consts, _ = trace_function(
         lambda *xs: vmap_flat(lambda *a: run_program(program, a), xs, dims, size), tree,

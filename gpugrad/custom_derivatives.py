@@ -50,6 +50,7 @@ from gpugrad.core.program import Program
 from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
 from gpugrad.numpy import zeros_like
+from gpugrad.primitives.structural import batch_size
 
 __all__ = ["custom_jvp", "custom_vjp"]
 
@@ -283,7 +284,7 @@ def _batch(values: list[Any], dims: list[int | None], program: Program, rule: An
            call: _Call, consts: int, out_tree: Any) -> tuple[list[Any], list[int]]:
     """The batched function applied as the same kind of custom function, whose rules are
     the user's rules batched: so ``grad(vmap(f))`` still uses them."""
-    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    size = batch_size(values, dims)
     leaf_dims = dims[consts:]
     k = values[:consts]
 

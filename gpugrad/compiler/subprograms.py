@@ -25,7 +25,7 @@ from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
 from gpugrad.core.trace import Tracer, new_main
-from gpugrad.primitives.structural import at_front
+from gpugrad.primitives.structural import at_front, zeros_like
 
 __all__ = [
     "close", "instantiate", "is_float", "jvp_flat", "run_program", "trace_function",
@@ -83,9 +83,7 @@ def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
 
 def instantiate(tangent: Any, like: Any) -> Any:
     """A tangent or cotangent, with a symbolic zero (None) made an array of zeros."""
-    if tangent is not None:
-        return tangent
-    return xp_of([like]).zeros(tuple(like.shape), like.dtype)  # a constant: no tracer
+    return zeros_like(like) if tangent is None else tangent
 
 
 def jvp_flat(fun: Callable[..., list[Any]], primals: Sequence[Any],

@@ -42,6 +42,7 @@ from gpugrad.core.concrete import ConcretizationError
 from gpugrad.core.program import Program, Var
 from gpugrad.core.trace import Primitive, bind, raw_value
 from gpugrad.numpy import asarray, clip, equal, reshape, where
+from gpugrad.primitives.structural import batch_size
 
 __all__ = ["cond", "cond_p", "switch"]
 
@@ -246,7 +247,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
 
 def _batch(values: list[Any], dims: list[int | None], branches: tuple[Program, ...]
            ) -> tuple[list[Any], list[int]]:
-    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    size = batch_size(values, dims)
     index, args, arg_dims = values[0], values[1:], dims[1:]
     if dims[0] is None:  # one branch for every example: batch each branch
         def make(b: Program) -> Callable[..., Any]:

@@ -38,7 +38,7 @@ from gpugrad.lax.control_flow import known_value
 from gpugrad.lax.scan import carry_types_error, scan
 from gpugrad.numpy import any as any_
 from gpugrad.numpy import arange, asarray, reshape, where
-from gpugrad.primitives.structural import at_front
+from gpugrad.primitives.structural import at_front, batch_size
 
 __all__ = ["fori_loop", "while_loop", "while_p"]
 
@@ -186,7 +186,7 @@ def _vjp(*args: Any, **params: Any) -> list[Any]:
 
 def _batch(values: list[Any], dims: list[int | None], cond: Any, body: Any, cond_consts: int,
            body_consts: int) -> tuple[list[Any], list[int]]:
-    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    size = batch_size(values, dims)
     kc, kb, carry = _split(values, cond_consts, body_consts)
     dc, db, _ = _split(dims, cond_consts, body_consts)
     carry = [at_front(c, d, size) for c, d in  # every example its own carry

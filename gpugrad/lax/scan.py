@@ -34,7 +34,7 @@ from gpugrad.compiler.subprograms import (
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.numpy import asarray, stack, zeros
-from gpugrad.primitives.structural import at_front, move_axis
+from gpugrad.primitives.structural import at_front, batch_size, move_axis
 
 __all__ = ["carry_types_error", "map", "scan", "scan_p"]
 
@@ -273,7 +273,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
 
 def _batch(values: list[Any], dims: list[int | None], body: Any, consts: int, carry: int,
            length: int, reverse: bool) -> tuple[list[Any], list[int]]:
-    size = next(int(v.shape[d]) for v, d in zip(values, dims) if d is not None)
+    size = batch_size(values, dims)
     nk, nc = consts, carry
     k, dk = values[:nk], dims[:nk]
     c = [at_front(v, d, size) for v, d in zip(values[nk:nk + nc], dims[nk:nk + nc])]

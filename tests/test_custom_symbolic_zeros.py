@@ -76,6 +76,10 @@ def _scenarios(lib: Any, np_: Any, f: Any) -> Scenarios:
         "grad of vmap, both batched": lambda: lib.grad(total)(XS, YS),
         "jit of vmap of grad": lambda: lib.jit(lib.vmap(lib.grad(f, 1)))(XS, YS),
         "y from x": lambda: lib.grad(lambda a: f(a, 2.0 * a))(X),
+        "jit of jvp": lambda: lib.jit(lambda a, t: lib.jvp(lambda u: f(u, Y), (a,), (t,)))(
+            X, np.float64(0.5)),
+        "linearize": lambda: lib.linearize(lambda b: f(X, b), Y)[1](np.float64(2.0)),
+        "an integer argument": lambda: lib.grad(lambda a: f(a, 3))(X),
     }
 
 
@@ -88,6 +92,8 @@ EXPECTED_JVP = {
     "grad of jit": {(False, True)}, "vmap of grad": {(False, True)},
     "grad of vmap": {(False, True)}, "grad of vmap, both batched": {(False, True)},
     "jit of vmap of grad": {(True, False)}, "y from x": {(False, False)},
+    "jit of jvp": {(False, True)}, "linearize": {(True, False)},
+    "an integer argument": {(False, True)},
 }
 
 

@@ -11,7 +11,9 @@ The function is traced into a program (so it stages under ``jit`` and prints in
   residuals, and calls ``bwd`` on them; forward mode raises JAX's error.
 
 Under ``vmap`` the function and the rules are batched. Rules' outputs are checked against the
-primal's structure, shapes and dtypes, with JAX's messages.
+primal's structure, shapes and dtypes, with JAX's messages. Rules defined with
+``symbolic_zeros=True`` see the zero tangents and cotangents as ``SymbolicZero`` objects
+(``gpugrad.symbolic_zeros``).
 
 Example:
     >>> import numpy as np, gpugrad, gpugrad.numpy as gnp

@@ -68,14 +68,18 @@ class SymbolicZero:
         return "SymbolicZero"
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for names the class lacks: those of the abstract value.
+        # Only reached for names the class lacks: those of the abstract value (not ``aval``
+        # itself, which is missing only while an object is being copied or unpickled).
+        if name == "aval":
+            raise AttributeError(name)
         return getattr(self.aval, name)
 
-    def __getstate__(self) -> Any:
-        return self.aval
-
-    def __setstate__(self, aval: ShapedArray) -> None:
-        self.aval = aval
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        # What gnp functions and NumPy call to make an array of an argument.
+        raise TypeError(
+            f"a SymbolicZero (a zero tangent or cotangent of type {self.aval.type_text()}) is "
+            "not an array: test for it with `type(t) is SymbolicZero` and leave its term out, "
+            "or make the zeros with gnp.zeros(t.shape, t.dtype)")
 
     @staticmethod
     def from_primal_value(value: Any) -> SymbolicZero:

@@ -4,6 +4,8 @@ under every transformation, the same as JAX; a rule's symbolic-zero outputs; JAX
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 from collections.abc import Callable
 from functools import partial
@@ -300,6 +302,10 @@ def test_symbolic_zero_objects() -> None:
         z + 1.0  # not an array: rules test for it first
     with pytest.raises(AttributeError):
         z.foo
+    with pytest.raises(TypeError, match=r"SymbolicZero \(a zero tangent or cotangent of type "
+                                        r"float32\[2,3\]\) is not an array: test for it"):
+        gnp.sin(z)
+    assert copy.deepcopy(z).shape == pickle.loads(pickle.dumps(z)).shape == (2, 3)
     np.testing.assert_array_equal(gnp.zeros(z.shape, z.dtype), np.zeros((2, 3), np.float32))
     zeros = zero_from_primal({"w": np.ones(2), "b": np.float32(3.0)})
     assert zeros["b"].dtype == np.float32 and zeros["w"].tolist() == [0.0, 0.0]

@@ -82,6 +82,11 @@ def _scenarios(lib: Any, np_: Any, f: Any) -> Scenarios:
             X, np.float64(0.5)),
         "linearize": lambda: lib.linearize(lambda b: f(X, b), Y)[1](np.float64(2.0)),
         "an integer argument": lambda: lib.grad(lambda a: f(a, 3))(X),
+        "grad of checkpoint": lambda: lib.grad(lib.checkpoint(f))(X, Y),
+        "grad of cond": lambda: lib.grad(lambda a, b: lib.lax.cond(a > 0, f, lambda u, v: u, a, b),
+                                         1)(X, Y),
+        "scan over jvp": lambda: lib.lax.scan(
+            lambda c, y: (c + lib.jvp(lambda u: f(u, y), (X,), (c,))[1], None), X, YS)[0],
     }
 
 
@@ -95,7 +100,8 @@ EXPECTED_JVP = {
     "grad of vmap": {(False, True)}, "grad of vmap, both batched": {(False, True)},
     "jit of vmap of grad": {(True, False)}, "y from x": {(False, False)},
     "jit of jvp": {(False, True)}, "linearize": {(True, False)},
-    "an integer argument": {(False, True)},
+    "an integer argument": {(False, True)}, "grad of checkpoint": {(False, True)},
+    "grad of cond": {(True, False)}, "scan over jvp": {(False, True)},
 }
 
 
@@ -247,6 +253,9 @@ def vjp_scenarios(lib: Any, np_: Any, seen: list[tuple[Any, ...]]) -> Scenarios:
         "grad of vmap, second output": lambda: lib.grad(
             lambda a, b: np_.sum(lib.vmap(f)(a, b)[1]), 1)(XS, YS),
         "grad of grad": lambda: lib.grad(lib.grad(first))(X, Y),
+        "grad of checkpoint": lambda: lib.grad(lib.checkpoint(first), 1)(X, Y),
+        "grad of scan": lambda: lib.grad(lambda a: lib.lax.scan(
+            lambda c, y: (c + f(a, y)[1], None), 0.0, YS)[0])(X),
     }
 
 
@@ -262,6 +271,8 @@ EXPECTED_VJP = {
     "grad of vmap": {("fwd", True, False), ("bwd", False, True)},
     "grad of vmap, second output": {("fwd", False, True), ("bwd", True, False)},
     "grad of grad": {("fwd", True, False), ("bwd", False, True)},
+    "grad of checkpoint": {("fwd", False, True), ("bwd", False, True)},
+    "grad of scan": {("fwd", True, False), ("bwd", True, False)},
 }
 # Where JAX passes something else. gpugrad's jacrev pulls back each output's block in a pass
 # of its own, so the other output's cotangent is a symbolic zero; JAX pulls back one basis

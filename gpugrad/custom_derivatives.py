@@ -313,7 +313,8 @@ def _jvp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bo
         avals = [v.aval for v in program.outvars]
         return from_rule(check_jvp_output(rule, out, out_tree, avals)[1])
 
-    zeros = [zeros_like(x) for x in leaves]
+    # The tangents the map is linearized at; the inputs not wanted get theirs from to_rule.
+    zeros = [zeros_like(x) if w else None for x, w in zip(leaves, wanted[consts:])]
     got = vjp_flat(tangent_map, zeros, wanted[consts:], cts)
     return [None] * consts + got
 

@@ -173,7 +173,8 @@ def _jvp(primals: list[Any], tangents: list[Any], program: Program, policy: Any
     return jvp_flat(lambda *a: run_program(program, a), primals, tangents)
 
 
-def _vjp_forward(primals: list[Any], program: Program, policy: Any) -> tuple[list[Any], Any]:
+def _vjp_forward(primals: list[Any], wanted: list[bool], program: Program, policy: Any
+                 ) -> tuple[list[Any], Any]:
     keep = _saved_positions(program, policy)
     if not keep:
         return run_program(program, primals), None

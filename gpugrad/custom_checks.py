@@ -10,6 +10,7 @@ import numpy as np
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad.core.abstract import ShapedArray, abstractify
+from gpugrad.symbolic_zeros import SymbolicZero
 from gpugrad.tree_paths import keystr, tree_flatten_with_path
 
 __all__ = ["check_bwd_output", "check_jvp_output", "closed_over_derivative"]
@@ -51,40 +52,58 @@ def check_jvp_output(rule: Any, out: Any, out_tree: Any, avals: list[ShapedArray
     return p_leaves, t_leaves
 
 
-def check_bwd_output(rule: Any, cts: Any, call: Any, batch: tuple[int, ...] = ()
-                      ) -> list[Any]:
+def check_bwd_output(rule: Any, cts: Any, call: Any) -> list[Any]:
+    """The cotangent of each differentiable argument leaf, from what ``bwd`` returned:
+    None where it gave None (for a whole argument or a part of one) or a SymbolicZero."""
     _, dyn = call.split(call.leaves)
     in_tree = tree_util.tree_structure(dyn)
-    out_tree = tree_util.tree_structure(cts) if isinstance(cts, tuple) else None
-    if out_tree is None or len(cts) != len(dyn):
+    if isinstance(cts, list) and len(cts) == len(dyn):
+        cts = tuple(cts)  # JAX takes a list of the right length too
+    paired: list[tuple[Any, Any]] = []  # (cotangent or None, argument leaf)
+
+    def pair(ct: Any, arg: Any) -> None:  # a leaf of cts: None, or a cotangent per leaf
+        paired.extend((ct, a) for a in tree_util.tree_leaves(arg))
+
+    try:
+        if not isinstance(cts, tuple):
+            raise ValueError
+        tree_util.tree_map(pair, cts, dyn, is_leaf=lambda x: x is None)
+    except ValueError:
         shown = tree_util.tree_structure(cts)
         raise TypeError(
             "Custom VJP bwd rule must produce an output with the same container (pytree) "
             "structure as the args tuple of the primal function, and in particular must "
             "produce a tuple of length equal to the number of arguments to the primal "
             f"function, but got bwd output structure {shown} for primal input structure "
-            f"{in_tree}.")
+            f"{in_tree}.") from None
+    paths = [keystr(path) for path, _ in tree_flatten_with_path(dyn)[0]]
     flat: list[Any] = []
-    for position, (ct, arg) in enumerate(zip(cts, dyn)):  # None: zeros, for a whole arg
-        arg_leaves = tree_util.tree_leaves(arg)
-        if ct is None:
-            flat += [None] * len(arg_leaves)
+    for (ct, arg), path in zip(paired, paths):
+        if ct is None or _float_zero(ct, arg, path):
+            flat.append(None)
             continue
-        ct_leaves, ct_tree = tree_util.tree_flatten(ct)
-        if ct_tree != tree_util.tree_structure(arg):
-            raise TypeError(
-                f"Custom VJP bwd rule {_name(rule.bwd)} must produce cotangents with the "
-                f"structure of the arguments: got {ct_tree} for an argument of structure "
-                f"{tree_util.tree_structure(arg)}.")
-        paths = [keystr(path) for path, _ in tree_flatten_with_path(arg)[0]]
-        for c, a, path in zip(ct_leaves, arg_leaves, paths):
-            if tuple(np.shape(c)) != batch + tuple(np.shape(a)):
-                raise ValueError(_bwd_type_error(c, a, f"[{position}]{path}", batch))
-        flat += [gnp.asarray(c) for c in ct_leaves]  # NumPy scalars become 0-d arrays
+        if tuple(np.shape(ct)) != tuple(np.shape(arg)):
+            raise ValueError(_bwd_type_error(ct, arg, path))
+        flat.append(gnp.asarray(ct))  # NumPy scalars become 0-d arrays
     return flat
 
 
-def _bwd_type_error(ct: Any, arg: Any, where: str, batch: tuple[int, ...]) -> str:
+def _float_zero(ct: Any, arg: Any, where: str) -> bool:
+    """Whether ``ct`` is a SymbolicZero, checked against its argument as JAX checks it."""
+    if type(ct) is not SymbolicZero:
+        return False
+    got, want = ct.aval, abstractify(arg)
+    if want.dtype.kind in "fc" and (got.shape, got.dtype) != (want.shape, want.dtype):
+        raise ValueError(
+            "Custom VJP bwd rule produced a SymbolicZero with a shape/dtype that does not "
+            "match the corresponding input tangent shape/dtype: at output"
+            f"{where} the SymbolicZero had shape/dtype {got.type_text()} while the "
+            f"corresponding input had shape/dtype {want.type_text()}. Consider just returning "
+            "a None here instead of a SymbolicZero object.")
+    return True
+
+
+def _bwd_type_error(ct: Any, arg: Any, where: str) -> str:
     """JAX's message for a cotangent whose shape is not its argument's (a float dtype that
     differs is accepted, as JAX does)."""
     got, want = abstractify(ct), abstractify(arg)
@@ -92,8 +111,7 @@ def _bwd_type_error(ct: Any, arg: Any, where: str, batch: tuple[int, ...]) -> st
                                              ("shapes", True)) if differ]
     return ("Custom VJP bwd rule must produce an output with the same type as the args tuple "
             f"of the primal function, but at output{where} the bwd rule produced an output of "
-            f"type {got.type_text()} corresponding to an input of type {want.type_text()}"
-            + (f" (for {batch[0]} examples)" if batch else "") + ", so "
+            f"type {got.type_text()} corresponding to an input of type {want.type_text()}, so "
             + ", and ".join(f"the {what} do not match" for what in mismatches))
 
 

@@ -11,7 +11,9 @@ The function is traced into a program (so it stages under ``jit`` and prints in
   residuals, and calls ``bwd`` on them; forward mode raises JAX's error.
 
 Under ``vmap`` the function and the rules are batched. Rules' outputs are checked against the
-primal's structure, shapes and dtypes, with JAX's messages.
+primal's structure, shapes and dtypes, with JAX's messages. Rules defined with
+``symbolic_zeros=True`` see the zero tangents and cotangents as ``SymbolicZero`` objects
+(``gpugrad.symbolic_zeros``).
 
 Example:
     >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
@@ -33,12 +35,9 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import gpugrad.numpy as gnp
 from gpugrad import tree_util
-from gpugrad._vmap import vmap
 from gpugrad.compiler.subprograms import (
     avals_of,
-    instantiate,
     run_program,
     trace_function,
     vjp_flat,
@@ -48,11 +47,21 @@ from gpugrad.compiler.subprograms import (
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.program import Program
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.custom_batching import batched_jvp, batched_vjp
 from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
 from gpugrad.numpy import zeros_like
 from gpugrad.primitives.structural import batch_size
+from gpugrad.symbolic_zeros import (
+    CustomVJPPrimal,
+    SymbolicZero,
+    custom_vjp_primal_tree_values,
+    from_rule,
+    to_rule,
+    zero_from_primal,
+)
 
-__all__ = ["custom_jvp", "custom_vjp"]
+__all__ = ["CustomVJPPrimal", "SymbolicZero", "custom_jvp", "custom_vjp",
+           "custom_vjp_primal_tree_values", "zero_from_primal"]
 
 custom_jvp_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_vjp_p = Primitive("custom_vjp_call", multiple_results=True)
@@ -143,11 +152,41 @@ class custom_jvp(_Custom):
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
         self.jvp: Callable[..., Any] | None = None
+        self.symbolic_zeros = False
 
     def defjvp(self, jvp: Callable[..., Any], symbolic_zeros: bool = False) -> Callable[..., Any]:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out,
-        tangent_out)``; returns it, so it can be used as a decorator."""
+        tangent_out)``; returns it, so it can be used as a decorator.
+
+        With ``symbolic_zeros=True`` the tangent of an argument that is not being
+        differentiated reaches the rule as a :class:`SymbolicZero` (shape and dtype, no
+        array) instead of an array of zeros. Whatever ``symbolic_zeros`` says, the rule may
+        return a ``SymbolicZero`` as an output's tangent: that output's derivative is then
+        zero, and no array is made for it.
+
+        Example:
+            >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+            >>> from gpugrad.custom_derivatives import SymbolicZero
+            >>> @gpugrad.custom_jvp
+            ... def f(x, y):
+            ...     return gnp.sin(x) * y
+            >>> @f.defjvp
+            ... def f_jvp(primals, tangents):
+            ...     (x, y), (x_dot, y_dot) = primals, tangents
+            ...     return f(x, y), gnp.cos(x) * x_dot * y + gnp.sin(x) * y_dot
+            >>> float(gpugrad.grad(f)(np.float64(0.0), np.float64(3.0)))
+            3.0
+            >>> def g_jvp(primals, tangents):  # the same rule, skipping the zero terms
+            ...     (x, y), (x_dot, y_dot) = primals, tangents
+            ...     terms = [] if type(x_dot) is SymbolicZero else [gnp.cos(x) * x_dot * y]
+            ...     terms += [] if type(y_dot) is SymbolicZero else [gnp.sin(x) * y_dot]
+            ...     return f(x, y), sum(terms) if terms else SymbolicZero.from_primal_value(x)
+            >>> _ = f.defjvp(g_jvp, symbolic_zeros=True)
+            >>> float(gpugrad.grad(f)(np.float64(0.0), np.float64(3.0)))
+            3.0
+        """
         self.jvp = jvp
+        self.symbolic_zeros = symbolic_zeros
         return jvp
 
     def defjvps(self, *jvps: Callable[..., Any] | None) -> None:
@@ -195,11 +234,37 @@ class custom_vjp(_Custom):
         super().__init__(fun, nondiff_argnums)
         self.fwd: Callable[..., Any] | None = None
         self.bwd: Callable[..., Any] | None = None
+        self.symbolic_zeros = False
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any],
                symbolic_zeros: bool = False) -> None:
-        """Set the forward function (result and residuals) and the backward function."""
+        """Set the forward function (result and residuals) and the backward function.
+
+        ``bwd`` may give ``None`` for an argument (or any part of one) whose cotangent is
+        zero, or a :class:`SymbolicZero` of the argument's shape and dtype. With
+        ``symbolic_zeros=True``, ``fwd`` gets each leaf of the differentiable arguments as a
+        :class:`CustomVJPPrimal` (``value``, and ``perturbed``: whether it is being
+        differentiated), and ``bwd`` gets a ``SymbolicZero`` for the cotangent of an output
+        that nothing differentiated reads.
+
+        Example:
+            >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
+            >>> from gpugrad.custom_derivatives import SymbolicZero
+            >>> f = gpugrad.custom_vjp(lambda x: (gnp.sin(x), gnp.cos(x)))
+            >>> def fwd(x):
+            ...     return f(x.value), x.value
+            >>> def bwd(x, cts):
+            ...     print([type(ct).__name__ for ct in cts])
+            ...     sin_ct, cos_ct = cts
+            ...     return (gnp.cos(x) * sin_ct,) if type(cos_ct) is SymbolicZero else (
+            ...         gnp.cos(x) * sin_ct - gnp.sin(x) * cos_ct,)
+            >>> f.defvjp(fwd, bwd, symbolic_zeros=True)
+            >>> float(gpugrad.grad(lambda x: f(x)[0])(np.float64(0.0)))
+            ['ndarray', 'SymbolicZero']
+            1.0
+        """
         self.fwd, self.bwd = fwd, bwd
+        self.symbolic_zeros = symbolic_zeros
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.fwd is None:
@@ -223,36 +288,43 @@ def _jvp_rule(primals: list[Any], tangents: list[Any], program: Program, rule: c
     if any(t is not None for t in tangents[:consts]):
         raise closed_over_derivative("custom_jvp", rule)
     leaves = primals[consts:]
-    t_leaves = [instantiate(t, x) for t, x in zip(tangents[consts:], leaves)]
     static, dyn = call.split(leaves)
-    _, t_dyn = call.split(t_leaves)
+    _, t_dyn = call.split(to_rule(tangents[consts:], leaves, rule.symbolic_zeros))
     out = rule.jvp(*static, dyn, t_dyn)  # type: ignore[misc]
-    return check_jvp_output(rule, out, out_tree, [v.aval for v in program.outvars])
+    p_out, t_out = check_jvp_output(rule, out, out_tree, [v.aval for v in program.outvars])
+    return p_out, from_rule(t_out)
 
 
 def _jvp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
              program: Program, rule: custom_jvp, call: _Call, consts: int, out_tree: Any
              ) -> list[Any]:
     """The transpose of the user's JVP rule: its tangent map is linear, so the cotangents
-    are that map's VJP (taken at zero tangents)."""
+    are that map's VJP (taken at zero tangents). The inputs not differentiated have zero
+    tangents: symbolic ones where the rule asks for them."""
     if any(wanted[:consts]):
         raise closed_over_derivative("custom_jvp", rule)
     leaves = primals[consts:]
     static, dyn = call.split(leaves)
 
     def tangent_map(*t_leaves: Any) -> list[Any]:
-        _, t_dyn = call.split(t_leaves)
+        given = [t if w else None for t, w in zip(t_leaves, wanted[consts:])]
+        _, t_dyn = call.split(to_rule(given, leaves, rule.symbolic_zeros))
         out = rule.jvp(*static, dyn, t_dyn)  # type: ignore[misc]
-        return check_jvp_output(rule, out, out_tree, [v.aval for v in program.outvars])[1]
+        avals = [v.aval for v in program.outvars]
+        return from_rule(check_jvp_output(rule, out, out_tree, avals)[1])
 
-    zeros = [zeros_like(x) for x in leaves]
+    # The tangents the map is linearized at; the inputs not wanted get theirs from to_rule.
+    zeros = [zeros_like(x) if w else None for x, w in zip(leaves, wanted[consts:])]
     got = vjp_flat(tangent_map, zeros, wanted[consts:], cts)
     return [None] * consts + got
 
 
-def _vjp_forward(primals: list[Any], program: Program, rule: custom_vjp, call: _Call,
-                 consts: int, out_tree: Any) -> tuple[list[Any], Any]:
-    out = rule.fwd(*call.args(primals[consts:]))  # type: ignore[misc]
+def _vjp_forward(primals: list[Any], wanted: list[bool], program: Program, rule: custom_vjp,
+                 call: _Call, consts: int, out_tree: Any) -> tuple[list[Any], Any]:
+    leaves: list[Any] = primals[consts:]
+    if rule.symbolic_zeros:  # each leaf with whether it is differentiated
+        leaves = [CustomVJPPrimal(x, w) for x, w in zip(leaves, wanted[consts:])]
+    out = rule.fwd(*call.args(leaves))  # type: ignore[misc]
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise TypeError(f"Custom VJP fwd rule {_name(rule.fwd)} must produce a pair (list or "
                         f"tuple of length two) of (primal output, residuals), got {out!r:.80}")
@@ -271,7 +343,7 @@ def _vjp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bo
     if any(wanted[:consts]):
         raise closed_over_derivative("custom_vjp", rule)
     static, _ = call.split(primals[consts:])
-    ct = tree_util.tree_unflatten(out_tree, [instantiate(c, o) for c, o in zip(cts, out)])
+    ct = tree_util.tree_unflatten(out_tree, to_rule(cts, out, rule.symbolic_zeros))
     got = check_bwd_output(rule, rule.bwd(*static, residuals, ct), call)  # type: ignore[misc]
     return [None] * consts + got
 
@@ -298,36 +370,15 @@ def _batch(values: list[Any], dims: list[int | None], program: Program, rule: An
         call.in_tree, list(values[consts:]))), {})
     batched_call.static = ()
 
-    def axes() -> Any:
-        return tree_util.tree_unflatten(call.in_tree, list(leaf_dims))
-
+    out_avals = [v.aval for v in program.outvars]
     if isinstance(rule, custom_jvp):
         new: Any = custom_jvp(batched_fun)
-
-        def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
-            def one(p: Any, t: Any) -> Any:
-                static, _ = call.split(call.leaves)
-                return rule.jvp(*static, p, t)  # type: ignore[misc]
-            return vmap(one, in_axes=(axes(), axes()), out_axes=0, axis_size=size)(
-                primals, tangents)
-
-        new.defjvp(jvp)
+        new.defjvp(batched_jvp(rule, call, out_avals, out_tree, leaf_dims, size),
+                   symbolic_zeros=rule.symbolic_zeros)
     else:
         new = custom_vjp(batched_fun)
-        static, _ = call.split(call.leaves)
-
-        def bwd(res: Any, ct: Any) -> tuple[Any, ...]:
-            cts = vmap(lambda r, c: rule.bwd(*static, r, c), in_axes=(0, 0),
-                       axis_size=size)(res, ct)
-            flat = check_bwd_output(rule, cts, call, (size,))
-            # Back to each input's layout: its batch axis, or summed for an unbatched input.
-            placed = [None if c is None else c.sum(axis=0) if d is None else
-                      gnp.moveaxis(c, 0, d) for c, d in zip(flat, leaf_dims)]
-            return tuple(tree_util.tree_unflatten(call.in_tree, placed))
-
-        new.defvjp(
-            lambda *dyn: vmap(lambda *d: rule.fwd(*call.args(tree_util.tree_leaves(d))),
-                              in_axes=tuple(axes()), out_axes=0, axis_size=size)(*dyn), bwd)
+        new.defvjp(*batched_vjp(rule, call, out_avals, out_tree, leaf_dims, size),
+                   symbolic_zeros=rule.symbolic_zeros)
     program2, consts2, _ = trace_function(batched_fun, batched_call.in_tree,
                                           avals_of(values[consts:]), xp_of(values), "custom")
     outs = bind(new.prim, *consts2, *values[consts:], program=program2, rule=new,

@@ -211,6 +211,68 @@ def custom_jvp_safe_norm(jax, jnp):
             jax.jacrev(jax.jacrev(safe_norm))(jnp.array([1.0, 2.0, 2.0]))]
 
 
+@program
+def custom_rules_with_symbolic_zeros(jax, jnp):
+    # Rules that skip the terms of arguments not being differentiated (frozen weights) and
+    # of outputs nothing reads: with symbolic_zeros=True they get SymbolicZero there.
+    SymbolicZero = jax.custom_derivatives.SymbolicZero
+    skipped = {"layer": [], "fwd": [], "bwd": []}  # per rule: each library calls them in its order
+
+    @jax.custom_jvp
+    def layer(w, b, x):
+        return jnp.tanh(w @ x + b)
+
+    def layer_jvp(primals, tangents):
+        (w, b, x), (w_dot, b_dot, x_dot) = primals, tangents
+        skipped["layer"].extend(type(t) is SymbolicZero for t in tangents)
+        out = layer(w, b, x)
+        pre = jnp.zeros_like(out)
+        if type(w_dot) is not SymbolicZero:
+            pre = pre + w_dot @ x
+        if type(b_dot) is not SymbolicZero:
+            pre = pre + b_dot
+        if type(x_dot) is not SymbolicZero:
+            pre = pre + w @ x_dot
+        return out, (1.0 - out ** 2) * pre
+
+    layer.defjvp(layer_jvp, symbolic_zeros=True)
+
+    @jax.custom_vjp
+    def center(x):
+        return x - jnp.mean(x), jnp.mean(x)
+
+    def center_fwd(x):
+        skipped["fwd"].append(not x.perturbed)
+        return center(x.value), x.value.shape[0]
+
+    def center_bwd(n, cts):
+        centered_ct, mean_ct = cts
+        skipped["bwd"].extend(type(ct) is SymbolicZero for ct in cts)
+        x_ct = jnp.zeros(n)
+        if type(centered_ct) is not SymbolicZero:
+            x_ct = x_ct + centered_ct - jnp.mean(centered_ct)
+        if type(mean_ct) is not SymbolicZero:
+            x_ct = x_ct + mean_ct / n
+        return (x_ct,)
+
+    center.defvjp(center_fwd, center_bwd, symbolic_zeros=True)
+
+    w = jnp.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6]])
+    b, x = jnp.array([0.1, -0.2]), jnp.array([1.0, 2.0, -1.0])
+
+    def loss(w, b, x):
+        return jnp.sum(center(layer(w, b, x))[0] ** 2)
+
+    return [
+        jax.grad(loss, argnums=2)(w, b, x),  # weights frozen: w_dot and b_dot are zeros
+        jax.grad(loss)(w, b, x), jax.jit(jax.grad(loss, argnums=(0, 1)))(w, b, x),
+        jax.grad(lambda x: center(x)[1])(x),  # only the mean read
+        jax.vmap(jax.grad(loss, argnums=2), (None, None, 0))(w, b, jnp.stack([x, -x])),
+        jax.jvp(lambda x: layer(w, b, x), (x,), (jnp.ones(3),)),
+        *[jnp.array(flags) for flags in skipped.values()],
+    ]
+
+
 @each_program(CUSTOM)
 def test_custom_rule_program_prints_jax_numbers(name: str, threefry_partitionable: bool,
         backend: str) -> None:

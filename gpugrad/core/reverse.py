@@ -180,7 +180,8 @@ class VJPTrace(Trace):
         if deferred:  # evaluated after all: the lazy arguments' values (concrete ones)
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
         if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
-            out, residuals = prim.vjp_forward(primals, **params)
+            out, residuals = prim.vjp_forward(primals, [p is not None for p in parents],
+                                              **params)
             params = {**params, "residuals": residuals}
         elif below is None:  # no lower-level tracer among the values: evaluate directly
             out = prim.impl(*primals, **params)

@@ -208,10 +208,12 @@ class Primitive:
         self.vjp: Callable[..., Any] = _missing(name, "vjp")
         self.batch: Callable[..., Any] = _missing(name, "batching")
         self.abstract_eval: Callable[..., Any] = _missing(name, "abstract evaluation")
-        # Optional, for reverse mode: ``vjp_forward(primals, **params) -> (out, residuals)``
-        # computes the result together with what the vjp rule needs (which then gets
-        # ``residuals=`` among its parameters) instead of evaluating the primitive: how a
-        # user's custom_vjp forward function runs, as in JAX, under any outer transformation.
+        # Optional, for reverse mode: ``vjp_forward(primals, wanted, **params) -> (out,
+        # residuals)`` computes the result together with what the vjp rule needs (which then
+        # gets ``residuals=`` among its parameters) instead of evaluating the primitive: how
+        # a user's custom_vjp forward function runs, as in JAX, under any outer
+        # transformation. ``wanted`` says which primals are differentiated (a custom_vjp
+        # forward rule with symbolic zeros is told).
         self.vjp_forward: Callable[..., Any] | None = None
         # Optional: a vjp that may take and return not-yet-evaluated elementwise values
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config, live
-from gpugrad.core.program import Equation, Program, Var
+from gpugrad.core.program import Equation, Literal, Program, Var
 from gpugrad.expr.language import depends_on
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import drops_inputs, numpy_function, quiet_state
@@ -121,8 +121,8 @@ def _source(program: Program, namespace: dict[str, Any], backend: str | None,
         args = [atom(a, f"L{k}_{j}") for j, a in enumerate(eqn.inputs)]
         if k in inline:
             # Every input is a NumPy value but a Python-number literal (a weak constant).
-            typed = frozenset(j for j, a in enumerate(eqn.inputs)
-                              if type(a) is Var or not isinstance(a.value, (int, float, complex)))
+            typed = frozenset(j for j, a in enumerate(eqn.inputs) if not (
+                isinstance(a, Literal) and isinstance(a.value, (int, float, complex))))
             namespace[f"E{k}"] = numpy_function(eqn.params["expr"], len(args), typed)
             namespace[f"D{k}"] = eqn.out.aval.dtype
             lines.append(f"    {name(eqn.out)} = asarray(E{k}(np, {', '.join(args)}), D{k})")

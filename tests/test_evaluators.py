@@ -184,3 +184,55 @@ def test_cupy_arrays_name_the_kernel(routes: Any, cupy_module: Any) -> None:
     taken = routes()
     assert taken[0] == ("deferred (lazy)", "CuPy (every launch saved pays)")
     assert ("CUDA kernel", "a CuPy array") in taken
+
+
+# Values of every kind an elementwise evaluation meets: NumPy scalars, 0-d and larger arrays
+# of several dtypes, and Python numbers (weak: they take the other operand's dtype).
+_OPERANDS = [np.float32(1.5), np.asarray(np.float16(-2.25)), np.float64(0.1),
+             np.array([3.0, -0.0, np.inf], np.float32), np.int8(100), np.array([7, -3], np.int8),
+             np.uint8(3), np.True_, np.array([True, False]), np.complex64(1 - 2j), 2.5, -3, True]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "neg"])
+def test_arithmetic_written_as_operators_matches_the_ufunc(op: str) -> None:
+    """Arithmetic on an argument said to be a NumPy value (as on a temporary) is generated as
+    Python's operator, NumPy's scalar arithmetic on scalars: bit for bit the ufunc's value
+    and dtype, or the same error, for every pair of operand kinds."""
+    from gpugrad.primitives.elementwise_eval import numpy_function
+
+    spec = getattr(C, op)
+    ufunc = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+             "neg": np.negative}[op]
+    expr = spec(var(0), var(1)) if spec.arity == 2 else spec(var(0))
+    pairs = [(a, b) for a in _OPERANDS for b in _OPERANDS] if spec.arity == 2 else [
+        (a, a) for a in _OPERANDS]
+    checked = 0
+    for args in pairs:
+        typed_args = frozenset(k for k, a in enumerate(args)
+                               if isinstance(a, (np.ndarray, np.generic)))
+        if not typed_args:
+            continue  # two Python numbers: never given to the operator form
+        fn = numpy_function(expr, 2, typed_args)
+        with np.errstate(all="ignore"):
+            try:
+                want = ufunc(*args[:spec.arity])
+            except (TypeError, OverflowError, ValueError) as error:
+                with pytest.raises(type(error)):
+                    fn(np, *args)
+                continue
+            got = fn(np, *args)
+        assert type(got) is type(want), (op, args)
+        assert np.asarray(got).dtype == np.asarray(want).dtype, (op, args)
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(np.signbit(np.real(got)), np.signbit(np.real(want))), (op, args)
+        checked += 1
+    assert checked > 5
+
+
+def test_the_operator_form_is_generated_only_where_no_python_number_can_meet_it() -> None:
+    from gpugrad.expr.printers import to_python
+
+    expr = C.mul(C.sin(var(0)), var(1)) + C.mul(var(1), 2.0)
+    assert "(t0 * x1)" in to_python(expr, 2)  # a temporary: a NumPy value
+    assert "xp.multiply(x1, 2.0)" in to_python(expr, 2)  # x1 may be a Python number
+    assert "(x1 * 2.0)" in to_python(expr, 2, typed_args=frozenset({1}))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import config, live
-from gpugrad.core.program import Equation, Program, Var
+from gpugrad.core.program import Equation, Literal, Program, Var
 from gpugrad.expr.language import depends_on
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import drops_inputs, numpy_function, quiet_state
@@ -78,7 +78,22 @@ def _inline_numpy(eqn: Equation) -> bool:
     return np.broadcast_shapes(*read) == eqn.out.aval.shape
 
 
-def _source(program: Program, namespace: dict[str, Any], backend: str | None) -> str:
+def _scalar_consts(program: Program, inline: set[int]) -> set[int]:
+    """The positions of the 0-d constants that only inlined equations read: they can be
+    passed as NumPy scalars, whose arithmetic costs a tenth of a 0-d array's ufunc call
+    (the generated functions return the same values and dtypes for either)."""
+    readers: dict[int, set[int]] = {id(v): set() for v in program.constvars}
+    for k, eqn in enumerate(program.eqns):
+        for a in eqn.inputs:
+            if type(a) is Var and id(a) in readers:
+                readers[id(a)].add(k)
+    outputs = {id(a) for a in program.outvars}
+    return {i for i, v in enumerate(program.constvars)
+            if v.aval.shape == () and id(v) not in outputs and readers[id(v)] <= inline}
+
+
+def _source(program: Program, namespace: dict[str, Any], backend: str | None,
+            inline: set[int]) -> str:
     names: dict[int, str] = {}
 
     def name(v: Var) -> str:
@@ -104,8 +119,11 @@ def _source(program: Program, namespace: dict[str, Any], backend: str | None) ->
     namespace.update(np=np, asarray=np.asarray)
     for k, eqn in enumerate(program.eqns):
         args = [atom(a, f"L{k}_{j}") for j, a in enumerate(eqn.inputs)]
-        if backend == "numpy" and _inline_numpy(eqn):
-            namespace[f"E{k}"] = numpy_function(eqn.params["expr"], len(args))
+        if k in inline:
+            # Every input is a NumPy value but a Python-number literal (a weak constant).
+            typed = frozenset(j for j, a in enumerate(eqn.inputs) if not (
+                isinstance(a, Literal) and isinstance(a.value, (int, float, complex))))
+            namespace[f"E{k}"] = numpy_function(eqn.params["expr"], len(args), typed)
             namespace[f"D{k}"] = eqn.out.aval.dtype
             lines.append(f"    {name(eqn.out)} = asarray(E{k}(np, {', '.join(args)}), D{k})")
             lines += _frees(eqn, k, last_read, outputs, name)
@@ -139,7 +157,12 @@ def compile_program(program: Program, consts: list[Any], backend: str | None = N
     "numpy" (the program runs on NumPy arrays only), small elementwise equations call their
     generated functions directly."""
     namespace: dict[str, Any] = {}
-    source = _source(program, namespace, backend)
+    inline = ({k for k, eqn in enumerate(program.eqns) if _inline_numpy(eqn)}
+              if backend == "numpy" else set())
+    source = _source(program, namespace, backend, inline)
+    scalars = _scalar_consts(program, inline)
+    consts = [c[()] if i in scalars and type(c) is np.ndarray else c
+              for i, c in enumerate(consts)]
     code = compile(source, "<gpugrad program>", "exec")
     exec(code, namespace)  # source generated above from the program alone
     if config.dump_kernels:

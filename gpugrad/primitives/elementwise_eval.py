@@ -108,15 +108,20 @@ class quiet_floating_point:
 _EVAL_NAMES: dict[str, Any] = {"special": special_math, "compute_type": compute_type}
 
 
-def numpy_function(expr: Expr, nargs: int) -> Callable[..., Any]:
-    """The Python function (generated once per expression) that evaluates ``expr``."""
-    fn = expr._cache.get(nargs)  # keyed by the bare int: this lookup is on the hot path
+def numpy_function(expr: Expr, nargs: int,
+                   typed_args: frozenset[int] = frozenset()) -> Callable[..., Any]:
+    """The Python function (generated once per expression) that evaluates ``expr``.
+
+    ``typed_args``: the positions of arguments the caller always passes as NumPy arrays or
+    scalars, never Python numbers (arithmetic on them may then use Python's operators)."""
+    key: Any = (nargs, typed_args) if typed_args else nargs
+    fn = expr._cache.get(key)  # keyed by the bare int: this lookup is on the hot path
     if fn is None:
-        source = to_python(expr, nargs, name="elementwise")
+        source = to_python(expr, nargs, name="elementwise", typed_args=typed_args)
         # Catalog templates may call NumPy-less special functions as ``special.<name>``.
         namespace = dict(_EVAL_NAMES)
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
-        fn = expr._cache[nargs] = namespace["elementwise"]
+        fn = expr._cache[key] = namespace["elementwise"]
     return fn  # type: ignore[no-any-return]
 
 

@@ -204,7 +204,10 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
     if layout is None:
         return plain, "plain NumPy", "arrays of different shapes or dtypes (broadcasting)"
     pattern, contiguous, broadcast_scalar = layout
-    if len(evaluation_order(expr)) < 2:  # one ufunc call, as the plain function makes it
+    nodes = expr._cache.get("nodes")  # a walk of the tree: once per expression, not per call
+    if nodes is None:
+        nodes = expr._cache["nodes"] = len(evaluation_order(expr))
+    if nodes < 2:  # one ufunc call, as the plain function makes it
         return plain, "plain NumPy", "a single operation: nothing to fuse"
     size = f"size >= chunked_min_size={live.chunked_min_size}"
     if contiguous:

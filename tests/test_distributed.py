@@ -79,6 +79,41 @@ def test_one_process_is_a_world_of_one():
     assert gathered["a"].shape == (1, 3) and gathered["b"][0].shape == (1,)
 
 
+def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeypatch):
+    """A world of two played by this process alone on COMM_SELF (the sum across processes is
+    its own values), so the mean is half of each leaf: floats are divided as they are packed,
+    first into a fresh buffer and then into the reused one; integers after the sum."""
+    from mpi4py import MPI
+
+    from gpugrad.distributed import processes
+
+    monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+    monkeypatch.setattr(processes._world, "size", 2)
+    tree = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3), "z": np.array([1 + 3j]),
+            "n": np.arange(3), "t": np.arange(8.0).reshape(2, 4)[:, ::2]}
+    halves = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3) / 2,
+              "z": np.array([0.5 + 1.5j]), "n": np.array([0.0, 0.5, 1.0]),
+              "t": np.array([[0.0, 1.0], [2.0, 3.0]])}
+
+    def address(x):
+        return x.__array_interface__["data"][0]
+
+    first = distributed.all_reduce(tree, "mean")
+    second = distributed.all_reduce(tree, "mean")
+    # `first` was alive: the second call packed into a new buffer, not into first's.
+    assert address(second["w"]) != address(first["w"])
+    kept = address(second["w"])
+    del second
+    third = distributed.all_reduce(tree, "mean")
+    assert address(third["w"]) == kept  # the free buffer reused, divided as it was filled
+    for result in (first, third):
+        for key, want in halves.items():
+            assert result[key].dtype == want.dtype and result[key].shape == want.shape
+            np.testing.assert_array_equal(result[key], want)
+            assert not np.shares_memory(result[key], tree[key])
+    np.testing.assert_array_equal(distributed.all_reduce(tree, "sum")["t"], tree["t"])
+
+
 def test_the_primitive_differentiates_to_second_order():
     f = lambda x: distributed.all_reduce({"y": gpugrad.numpy.sin(x) * x}, "sum")["y"]
     check_grads(f, (np.linspace(-1.0, 1.0, 4),), order=2, modes=("fwd", "rev"))

@@ -65,22 +65,23 @@ def all_reduce(tree: Any, op: str = "sum") -> Any:
 
 def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
     """``all_reduce`` of concrete arrays: the evaluation of the differentiable primitive."""
-    if processes.size() == 1 or not leaves:
+    count = processes.size()
+    if count == 1 or not leaves:
         return leaves
-    layout = Layout.of(leaves)
+    layout = Layout.of_leaves(leaves)
     checked = _check_same_tree(layout, "all_reduce")
-    buffers = layout.pack_reusing(leaves)
+    # The mean divides each floating leaf by the number of processes as it is packed, which
+    # saves a pass over the buffer; a sum of quotients is as accurate as a quotient of the
+    # sum (each adds one rounding per term to the sum's own).
+    buffers = layout.pack_reusing(leaves, count if op == "mean" else 1)
     checked()
     out = []
     for group, buffer in zip(layout.groups, buffers):
         reduced = _transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))
-        if op == "mean":
-            if reduced.dtype.kind in "fc":
-                reduced /= processes.size()  # our own buffer: in place
-            else:
-                reduced = reduced / processes.size()
+        if op == "mean" and reduced.dtype.kind not in "fc":
+            reduced = reduced / count  # integers: the mean is a float, as NumPy's
         out.append(reduced)
-    return tree_flatten(layout.unpack(out))[0]
+    return layout.unpack_leaves(out)
 
 
 def broadcast(tree: Any, root: int = 0) -> Any:

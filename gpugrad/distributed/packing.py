@@ -53,11 +53,20 @@ class Layout:
     def of(tree: Any) -> Layout:
         """The layout of ``tree`` (cached by structure, shapes and dtypes)."""
         leaves, treedef = tree_flatten(tree)
-        shapes = tuple(tuple(np.shape(leaf)) for leaf in leaves)
-        dtypes = tuple(np.dtype(leaf.dtype) for leaf in leaves)
-        key = (treedef, shapes, dtypes)
+        return Layout.of_leaves(leaves, treedef)
+
+    @staticmethod
+    def of_leaves(leaves: list[Any], treedef: Any = None) -> Layout:
+        """The layout of the tree ``treedef`` whose leaves are ``leaves``; without a
+        ``treedef``, of the list of them (what a collective on flattened leaves needs, at
+        no second flattening). Cached by structure, shapes and dtypes."""
+        key = (treedef, tuple((leaf.shape, leaf.dtype) for leaf in leaves))
         layout = _CACHE.get(key)
         if layout is None:
+            if treedef is None:
+                treedef = tree_flatten(list(leaves))[1]
+            shapes = tuple(tuple(np.shape(leaf)) for leaf in leaves)
+            dtypes = tuple(np.dtype(leaf.dtype) for leaf in leaves)
             layout = _CACHE[key] = _make(treedef, shapes, dtypes)
         return layout
 
@@ -66,15 +75,17 @@ class Layout:
         leaves = tree_flatten(tree)[0]
         return [pack_leaves([leaves[i] for i in group.positions]) for group in self.groups]
 
-    def pack_reusing(self, tree: Any) -> list[Any]:
-        """As :meth:`pack`, but into the buffers of this layout's previous call where nothing
-        outside refers to them any more (no leaf of that result is alive): memory already
-        touched, where a fresh buffer of megabytes costs its page faults (measured: a third
-        of an all_reduce of 2.6 MB between 2 processes)."""
-        leaves = tree_flatten(tree)[0]
+    def pack_reusing(self, leaves: list[Any], divisor: int = 1) -> list[Any]:
+        """As :meth:`pack`, from the tree's leaves, but into the buffers of this layout's
+        previous call where nothing outside refers to them any more (no leaf of that result
+        is alive): memory already touched, where a fresh buffer of megabytes costs its page
+        faults (measured: a third of an all_reduce of 2.6 MB between 2 processes).
+        Floating and complex leaves are divided by ``divisor`` on the way in (the mean's
+        division, in the pass that copies them, not in a second pass over the buffer)."""
         buffers = []
         for index, group in enumerate(self.groups):
             parts = [leaves[i] for i in group.positions]
+            scale = divisor != 1 and group.dtype.kind in "fc"
             spare = _SPARES.get((self.digest, index))
             # References: the dict, `spare`, and getrefcount's argument; a leaf view of an
             # earlier result would add its own (a view keeps its base alive).
@@ -83,8 +94,15 @@ class Layout:
                     or spare.size != group.offsets[-1]
                     or not all(isinstance(x, np.ndarray) for x in parts)):
                 buffer = pack_leaves(parts)
+                if scale:
+                    buffer /= divisor  # our own copy: in place
                 if isinstance(buffer, np.ndarray):
                     _SPARES[(self.digest, index)] = buffer
+            elif scale:
+                buffer = spare
+                for j, x in enumerate(parts):
+                    part = buffer[group.offsets[j]:group.offsets[j + 1]]
+                    np.divide(x, divisor, out=part.reshape(x.shape))
             else:
                 buffer = spare
                 np.concatenate([x.reshape(-1) for x in parts], out=buffer)
@@ -94,12 +112,16 @@ class Layout:
 
     def unpack(self, buffers: list[Any]) -> Any:
         """The tree again, each leaf a view into ``buffers``."""
+        return tree_unflatten(self.treedef, self.unpack_leaves(buffers))
+
+    def unpack_leaves(self, buffers: list[Any]) -> list[Any]:
+        """The tree's leaves, in order, each a view into ``buffers``."""
         leaves: list[Any] = [None] * len(self.shapes)
         for group, buffer in zip(self.groups, buffers):
             for j, position in enumerate(group.positions):
                 start, stop = group.offsets[j], group.offsets[j + 1]
                 leaves[position] = buffer[start:stop].reshape(self.shapes[position])
-        return tree_unflatten(self.treedef, leaves)
+        return leaves
 
 
 def pack_leaves(leaves: list[Any]) -> Any:

@@ -4,6 +4,9 @@ Each call packs the tree's leaves into one buffer per dtype (:mod:`.packing`), c
 one tiny message that every process holds a tree of the same structure, shapes and dtypes,
 and moves each buffer with one non-blocking MPI collective (NumPy arrays) or one NCCL call on
 the GPU buffers (CuPy arrays; :mod:`.transports`), waited for with the ``distributed_timeout``.
+An ``all_reduce`` of NumPy leaves after one that every process made with the same tree sends
+no separate check: one more element in its payload says whether each process's tree is
+still that one (see ``_agreed`` below).
 On a single process each returns its input (``all_gather`` adds an axis of length one).
 
 Example:
@@ -68,19 +71,79 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
     if count == 1 or not leaves:
         return leaves
     layout = Layout.of_leaves(leaves)
-    checked = _check_same_tree(layout, "all_reduce")
     # The mean divides each floating leaf by the number of processes as it is packed, which
     # saves a pass over the buffer; a sum of quotients is as accurate as a quotient of the
     # sum (each adds one rounding per term to the sum's own).
-    buffers = layout.pack_reusing(leaves, count if op == "mean" else 1)
+    divisor = count if op == "mean" else 1
+    if not all(isinstance(x, np.ndarray) for x in leaves):  # NCCL's buffers: checked apart
+        checked = _check_same_tree(layout, "all_reduce")
+        buffers = layout.pack_reusing(leaves, divisor)
+        checked()
+        return _finish_mean(layout, _reduce_buffers(layout, buffers, op), op)
+    agreed = _agreed.get("mpi")
+    if agreed is not None:
+        reduced = _reduce_as_agreed(agreed, layout, leaves, op, divisor)
+        if reduced is not None:
+            return _finish_mean(layout, reduced, op)
+    checked = _check_same_tree(layout, "all_reduce")
+    buffers = layout.pack_reusing(leaves, divisor, extra=1)
     checked()
-    out = []
-    for group, buffer in zip(layout.groups, buffers):
-        reduced = _transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))
-        if op == "mean" and reduced.dtype.kind not in "fc":
-            reduced = reduced / count  # integers: the mean is a float, as NumPy's
-        out.append(reduced)
-    return layout.unpack_leaves(out)
+    buffers[0][-1] = 0  # the check's slot, unused here
+    reduced = _reduce_buffers(layout, buffers, op)
+    _agreed["mpi"] = layout  # every process got here with this tree
+    return _finish_mean(layout, reduced, op)
+
+
+# The check on the payload. After a call that every process completed with one tree (the
+# same in every process: it changes only after such a call, or after a failed check that
+# every process sees alike), each process sends a buffer of that tree's sizes whatever its
+# own tree, so the counts match: its leaves when its tree is that one, else zeros; one more
+# element, after the first buffer's leaves, says which. A process whose tree differs sends
+# its flag's second value, which the reduction carries to every process; then all check the
+# slow way (naming the trees when they differ) and send again. So a training loop, which
+# passes one tree, pays no second message per call.
+_agreed: dict[str, Layout | None] = {}
+# Per reduction: the flag of a process holding the agreed tree, and of one that does not;
+# the reduction of any number of these equals the first only when every process sent it.
+_FLAGS = {"sum": (0, 1), "max": (0, 1), "min": (1, 0), "lor": (False, True),
+          "land": (True, False)}
+
+
+def _reduce_as_agreed(agreed: Layout, layout: Layout, leaves: list[Any], op: str,
+                      divisor: int) -> list[Any] | None:
+    """The reduced buffers, sent in ``agreed``'s sizes; None when some process's tree was
+    another (every process then returns None)."""
+    try:
+        reductions = [_reduction(op, group.dtype) for group in agreed.groups]
+    except TypeError:
+        return None  # checked the slow way, which raises against the tree passed
+    same = layout is agreed or layout.description == agreed.description
+    if same:
+        buffers = layout.pack_reusing(leaves, divisor, extra=1)
+    else:
+        buffers = [np.zeros(group.offsets[-1] + (index == 0), group.dtype)
+                   for index, group in enumerate(agreed.groups)]
+    agree, differ = _FLAGS[reductions[0]]
+    buffers[0][-1] = agree if same else differ
+    reduced = [_transport(buffer).all_reduce(buffer, reduction)
+               for buffer, reduction in zip(buffers, reductions)]
+    if reduced[0][-1] != agree:
+        _agreed["mpi"] = None
+        return None
+    return reduced
+
+
+def _reduce_buffers(layout: Layout, buffers: list[Any], op: str) -> list[Any]:
+    return [_transport(buffer).all_reduce(buffer, _reduction(op, group.dtype))
+            for group, buffer in zip(layout.groups, buffers)]
+
+
+def _finish_mean(layout: Layout, reduced: list[Any], op: str) -> list[Any]:
+    """The leaves of the reduced buffers; for a mean, integer sums divided (a float, as
+    NumPy's mean; floating leaves were divided as they were packed)."""
+    if op == "mean":
+        reduced = [r if r.dtype.kind in "fc" else r / processes.size() for r in reduced]
+    return layout.unpack_leaves(reduced)
 
 
 def broadcast(tree: Any, root: int = 0) -> Any:

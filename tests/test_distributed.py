@@ -114,6 +114,35 @@ def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeyp
     np.testing.assert_array_equal(distributed.all_reduce(tree, "sum")["t"], tree["t"])
 
 
+def test_trees_in_a_repeating_order_send_their_check_on_the_payload(monkeypatch):
+    """Once every process has seen gradients and then a loss reduced, call after call, it
+    predicts each call's tree and sends no separate check message; a tree not predicted
+    is checked the slow way. (A world of two played on COMM_SELF, as above.)"""
+    from mpi4py import MPI
+
+    from gpugrad.distributed import collectives, processes
+
+    monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+    monkeypatch.setattr(processes._world, "size", 2)
+    monkeypatch.setattr(collectives, "_history", {"last": None})
+    monkeypatch.setattr(collectives, "_following", {})
+    checked = []
+    check = collectives._check_same_tree
+    monkeypatch.setattr(collectives, "_check_same_tree",
+                        lambda layout, what: (checked.append(what), check(layout, what))[1])
+    grads = {"w": np.arange(6.0, dtype=np.float32).reshape(3, 2), "n": np.arange(2)}
+    for _ in range(4):
+        mean = distributed.all_reduce(grads, "mean")
+        np.testing.assert_array_equal(mean["w"], grads["w"] / 2)
+        np.testing.assert_array_equal(mean["n"], [0.0, 0.5])
+        assert distributed.all_reduce(np.float64(2.5), "max") == 2.5
+    # Checked apart: gradients and loss the first time, and gradients after the first loss.
+    assert len(checked) == 3
+    other = distributed.all_reduce([np.ones(5, np.int32)], "min")
+    np.testing.assert_array_equal(other[0], np.ones(5, np.int32))
+    assert len(checked) == 4  # a tree not predicted (gradients were): the slow way
+
+
 def test_the_primitive_differentiates_to_second_order():
     f = lambda x: distributed.all_reduce({"y": gpugrad.numpy.sin(x) * x}, "sum")["y"]
     check_grads(f, (np.linspace(-1.0, 1.0, 4),), order=2, modes=("fwd", "rev"))

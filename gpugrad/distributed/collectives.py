@@ -4,9 +4,9 @@ Each call packs the tree's leaves into one buffer per dtype (:mod:`.packing`), c
 one tiny message that every process holds a tree of the same structure, shapes and dtypes,
 and moves each buffer with one non-blocking MPI collective (NumPy arrays) or one NCCL call on
 the GPU buffers (CuPy arrays; :mod:`.transports`), waited for with the ``distributed_timeout``.
-An ``all_reduce`` of NumPy leaves after one that every process made with the same tree sends
-no separate check: one more element in its payload says whether each process's tree is
-still that one (see ``_agreed`` below).
+An ``all_reduce`` of NumPy leaves whose tree every process predicted from the trees of its
+earlier calls sends no separate check: one more element in its payload says whether each
+process's tree is the predicted one (see ``_history`` below).
 On a single process each returns its input (``all_gather`` adds an axis of length one).
 
 Example:
@@ -80,57 +80,67 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
         buffers = layout.pack_reusing(leaves, divisor)
         checked()
         return _finish_mean(layout, _reduce_buffers(layout, buffers, op), op)
-    agreed = _agreed.get("mpi")
-    if agreed is not None:
-        reduced = _reduce_as_agreed(agreed, layout, leaves, op, divisor)
+    predicted = _predicted()
+    if predicted is not None:
+        reduced = _reduce_as_predicted(predicted, layout, leaves, op, divisor)
         if reduced is not None:
+            _agreed_on(layout)
             return _finish_mean(layout, reduced, op)
     checked = _check_same_tree(layout, "all_reduce")
     buffers = layout.pack_reusing(leaves, divisor, extra=1)
     checked()
     buffers[0][-1] = 0  # the check's slot, unused here
     reduced = _reduce_buffers(layout, buffers, op)
-    _agreed["mpi"] = layout  # every process got here with this tree
+    _agreed_on(layout)
     return _finish_mean(layout, reduced, op)
 
 
-# The check on the payload. After a call that every process completed with one tree (the
-# same in every process: it changes only after such a call, or after a failed check that
-# every process sees alike), each process sends a buffer of that tree's sizes whatever its
-# own tree, so the counts match: its leaves when its tree is that one, else zeros; one more
-# element, after the first buffer's leaves, says which. A process whose tree differs sends
-# its flag's second value, which the reduction carries to every process; then all check the
-# slow way (naming the trees when they differ) and send again. So a training loop, which
-# passes one tree, pays no second message per call.
-_agreed: dict[str, Layout | None] = {}
-# Per reduction: the flag of a process holding the agreed tree, and of one that does not;
+# The check on the payload. Every process predicts the tree of its next all_reduce of NumPy
+# leaves alike: the tree that followed the last call's tree the last time, so a training
+# loop (one tree, or gradients and then a loss, call after call) predicts right. Then each
+# sends buffers of the predicted tree's sizes whatever its own tree, so the counts match:
+# its leaves when its tree is that one, else zeros; one more element, after the first
+# buffer's leaves, says which, and the reduction carries a "no" to every process. Then all
+# check the slow way (naming the trees when they differ) and send again. The history is
+# the same in every process: it changes only after a call every process made with one tree.
+_history: dict[str, str | None] = {"last": None}
+_following: dict[str | None, Layout] = {}  # by a tree's description, the tree after it
+# Per reduction: the flag of a process holding the predicted tree, and of one that does not;
 # the reduction of any number of these equals the first only when every process sent it.
 _FLAGS = {"sum": (0, 1), "max": (0, 1), "min": (1, 0), "lor": (False, True),
           "land": (True, False)}
 
 
-def _reduce_as_agreed(agreed: Layout, layout: Layout, leaves: list[Any], op: str,
-                      divisor: int) -> list[Any] | None:
-    """The reduced buffers, sent in ``agreed``'s sizes; None when some process's tree was
-    another (every process then returns None)."""
+def _predicted() -> Layout | None:
+    last = _history["last"]
+    return None if last is None else _following.get(last)
+
+
+def _agreed_on(layout: Layout) -> None:
+    """Every process completed an all_reduce with ``layout``'s tree: learn it."""
+    _following[_history["last"]] = layout
+    _history["last"] = layout.description
+
+
+def _reduce_as_predicted(predicted: Layout, layout: Layout, leaves: list[Any], op: str,
+                         divisor: int) -> list[Any] | None:
+    """The reduced buffers, sent in ``predicted``'s sizes; None when some process's tree
+    was another (every process then returns None)."""
     try:
-        reductions = [_reduction(op, group.dtype) for group in agreed.groups]
+        reductions = [_reduction(op, group.dtype) for group in predicted.groups]
     except TypeError:
         return None  # checked the slow way, which raises against the tree passed
-    same = layout is agreed or layout.description == agreed.description
+    same = layout is predicted or layout.description == predicted.description
     if same:
         buffers = layout.pack_reusing(leaves, divisor, extra=1)
     else:
         buffers = [np.zeros(group.offsets[-1] + (index == 0), group.dtype)
-                   for index, group in enumerate(agreed.groups)]
+                   for index, group in enumerate(predicted.groups)]
     agree, differ = _FLAGS[reductions[0]]
     buffers[0][-1] = agree if same else differ
     reduced = [_transport(buffer).all_reduce(buffer, reduction)
                for buffer, reduction in zip(buffers, reductions)]
-    if reduced[0][-1] != agree:
-        _agreed["mpi"] = None
-        return None
-    return reduced
+    return reduced if reduced[0][-1] == agree else None
 
 
 def _reduce_buffers(layout: Layout, buffers: list[Any], op: str) -> list[Any]:

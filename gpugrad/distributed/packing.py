@@ -108,11 +108,14 @@ class Layout:
     def _spare(self, index: int, size: int) -> np.ndarray:
         """The buffer of group ``index`` kept from the previous call, or a new one where a
         result still refers to that (or it has another size)."""
+        dtype = self.groups[index].dtype
         spare = _SPARES.get((self.digest, index))
         # References: the dict, `spare`, and getrefcount's argument; a leaf view of an
-        # earlier result would add its own (a view keeps its base alive).
-        if spare is None or sys.getrefcount(spare) > 3 or spare.size != size:
-            spare = _SPARES[(self.digest, index)] = np.empty(size, self.groups[index].dtype)
+        # earlier result would add its own (a view keeps its base alive). The size and
+        # dtype guard against another layout of the same digest.
+        if (spare is None or sys.getrefcount(spare) > 3 or spare.size != size
+                or spare.dtype != dtype):
+            spare = _SPARES[(self.digest, index)] = np.empty(size, dtype)
         return spare
 
     def unpack(self, buffers: list[Any]) -> Any:

@@ -112,6 +112,13 @@ def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeyp
             np.testing.assert_array_equal(result[key], want)
             assert not np.shares_memory(result[key], tree[key])
     np.testing.assert_array_equal(distributed.all_reduce(tree, "sum")["t"], tree["t"])
+    # The primitive's evaluation may get NumPy scalars: packed as arrays, with the slot
+    # of the check after them (a repeat: the check on the payload).
+    from gpugrad.distributed.collectives import reduce_leaves
+
+    for _ in range(2):
+        halved = reduce_leaves([np.float64(3.0), np.float64(5.0)], "mean")
+        assert [float(x) for x in halved] == [1.5, 2.5]
 
 
 def test_trees_in_a_repeating_order_send_their_check_on_the_payload(monkeypatch):

@@ -75,7 +75,7 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
     # saves a pass over the buffer; a sum of quotients is as accurate as a quotient of the
     # sum (each adds one rounding per term to the sum's own).
     divisor = count if op == "mean" else 1
-    if not all(isinstance(x, np.ndarray) for x in leaves):  # NCCL's buffers: checked apart
+    if any(is_cupy_array(x) for x in leaves):  # NCCL's buffers: checked apart
         checked = _check_same_tree(layout, "all_reduce")
         buffers = layout.pack_reusing(leaves, divisor)
         checked()

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.backend import is_cupy_array
 from gpugrad.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["Layout"]
@@ -83,24 +84,24 @@ class Layout:
         faults (measured: a third of an all_reduce of 2.6 MB between 2 processes).
         Floating and complex leaves are divided by ``divisor`` on the way in (the mean's
         division, in the pass that copies them, not in a second pass over the buffer).
-        NumPy buffers of the first dtype get ``extra`` elements at the end, left for the
+        Host buffers of the first dtype get ``extra`` elements at the end, left for the
         caller to fill (:mod:`.collectives` sends its tree check there)."""
         buffers = []
         for index, group in enumerate(self.groups):
             parts = [leaves[i] for i in group.positions]
             scale = divisor != 1 and group.dtype.kind in "fc"
-            if not all(isinstance(x, np.ndarray) for x in parts):
-                buffer = pack_leaves(parts)  # CuPy's: a fresh buffer on the device
+            if any(is_cupy_array(x) for x in parts):
+                buffer = pack_leaves(parts)  # a fresh buffer on the device
                 if scale:
                     buffer /= divisor  # our own copy: in place
-            else:
+            else:  # NumPy arrays, or NumPy scalars (as the primitive may be given)
                 buffer = self._spare(index, group.offsets[-1] + (extra if index == 0 else 0))
                 if scale:
                     for j, x in enumerate(parts):
                         part = buffer[group.offsets[j]:group.offsets[j + 1]]
-                        np.divide(x, divisor, out=part.reshape(x.shape))
+                        np.divide(x, divisor, out=part.reshape(np.shape(x)))
                 else:
-                    np.concatenate([x.reshape(-1) for x in parts],
+                    np.concatenate([np.reshape(x, -1) for x in parts],
                                    out=buffer[:group.offsets[-1]])
             buffers.append(buffer)
         return buffers

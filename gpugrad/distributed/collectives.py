@@ -72,8 +72,8 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
         return leaves
     layout = Layout.of_leaves(leaves)
     # The mean divides each floating leaf by the number of processes as it is packed, which
-    # saves a pass over the buffer; a sum of quotients is as accurate as a quotient of the
-    # sum (each adds one rounding per term to the sum's own).
+    # saves a pass over the buffer. For a power of two that is exact (the bits of the sum
+    # divided); otherwise each term gains one rounding, within the sum's own error bound.
     divisor = count if op == "mean" else 1
     if any(is_cupy_array(x) for x in leaves):  # NCCL's buffers: checked apart
         checked = _check_same_tree(layout, "all_reduce")
@@ -106,7 +106,8 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
 _history: dict[str, str | None] = {"last": None}
 _following: dict[str | None, Layout] = {}  # by a tree's description, the tree after it
 # Per reduction: the flag of a process holding the predicted tree, and of one that does not;
-# the reduction of any number of these equals the first only when every process sent it.
+# the reduction of any number of these equals the first only when every process sent it
+# (for a sum of 8-bit integers, unless 256 processes or a multiple of it said no).
 _FLAGS = {"sum": (0, 1), "max": (0, 1), "min": (1, 0), "lor": (False, True),
           "land": (True, False)}
 

@@ -72,8 +72,8 @@ def reduce_leaves(leaves: list[Any], op: str) -> list[Any]:
         return leaves
     layout = Layout.of_leaves(leaves)
     # The mean divides each floating leaf by the number of processes as it is packed, which
-    # saves a pass over the buffer. For a power of two that is exact (the bits of the sum
-    # divided); otherwise each term gains one rounding, within the sum's own error bound.
+    # saves a pass over the buffer. For a power of two that is exact barring underflow (the
+    # bits of the sum divided); else each term gains a rounding, within the sum's own bound.
     divisor = count if op == "mean" else 1
     if any(is_cupy_array(x) for x in leaves):  # NCCL's buffers: checked apart
         checked = _check_same_tree(layout, "all_reduce")

@@ -79,21 +79,23 @@ def test_one_process_is_a_world_of_one():
     assert gathered["a"].shape == (1, 3) and gathered["b"][0].shape == (1,)
 
 
-def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeypatch):
-    """A world of two played by this process alone on COMM_SELF (the sum across processes is
-    its own values), so the mean is half of each leaf: floats are divided as they are packed,
-    first into a fresh buffer and then into the reused one; integers after the sum."""
+@pytest.mark.parametrize("count", [2, 3])
+def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeypatch, count):
+    """A world of ``count`` played by this process alone on COMM_SELF (the sum across
+    processes is its own values), so the mean is each leaf over ``count``, bit for bit as
+    NumPy divides: floats are divided as they are packed (times the reciprocal for a power
+    of two), first into a fresh buffer and then into the reused one; integers after the sum."""
     from mpi4py import MPI
 
     from gpugrad.distributed import processes
 
     monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
-    monkeypatch.setattr(processes._world, "size", 2)
-    tree = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3), "z": np.array([1 + 3j]),
-            "n": np.arange(3), "t": np.arange(8.0).reshape(2, 4)[:, ::2]}
-    halves = {"w": np.arange(6.0, dtype=np.float32).reshape(2, 3) / 2,
-              "z": np.array([0.5 + 1.5j]), "n": np.array([0.0, 0.5, 1.0]),
-              "t": np.array([[0.0, 1.0], [2.0, 3.0]])}
+    monkeypatch.setattr(processes._world, "size", count)
+    rng = np.random.default_rng(count)
+    tree = {"w": rng.standard_normal((2, 3)).astype(np.float32),
+            "z": np.array([1 + 3j, 1e-310 - 7j]), "n": np.arange(3),
+            "t": rng.standard_normal((2, 4))[:, ::2]}
+    wanted = {key: np.divide(x, count) for key, x in tree.items()}
 
     def address(x):
         return x.__array_interface__["data"][0]
@@ -107,7 +109,7 @@ def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeyp
     third = distributed.all_reduce(tree, "mean")
     assert address(third["w"]) == kept  # the free buffer reused, divided as it was filled
     for result in (first, third):
-        for key, want in halves.items():
+        for key, want in wanted.items():
             assert result[key].dtype == want.dtype and result[key].shape == want.shape
             np.testing.assert_array_equal(result[key], want)
             assert not np.shares_memory(result[key], tree[key])
@@ -117,8 +119,8 @@ def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeyp
     from gpugrad.distributed.collectives import reduce_leaves
 
     for _ in range(2):
-        halved = reduce_leaves([np.float64(3.0), np.float64(5.0)], "mean")
-        assert [float(x) for x in halved] == [1.5, 2.5]
+        means = reduce_leaves([np.float64(3.0), np.float64(5.0)], "mean")
+        assert [float(x) for x in means] == [3.0 / count, 5.0 / count]
 
 
 def test_trees_in_a_repeating_order_send_their_check_on_the_payload(monkeypatch):

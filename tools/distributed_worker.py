@@ -139,7 +139,7 @@ def check_mismatch() -> str:
             assert first in str(error) and other in str(error), error
             continue
         raise AssertionError("mismatched trees were not detected")
-    # Afterwards the processes agree again, the slow way and then on the payload.
+    # A failed check leaves the history as it was: the agreed tree is still predicted.
     for _ in range(2):
         np.testing.assert_array_equal(distributed.all_reduce(agreed)["a"], np.full(6, size))
     return "mismatch"

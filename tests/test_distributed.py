@@ -79,6 +79,79 @@ def test_one_process_is_a_world_of_one():
     assert gathered["a"].shape == (1, 3) and gathered["b"][0].shape == (1,)
 
 
+@pytest.mark.parametrize("count", [2, 3])
+def test_the_mean_divides_as_it_packs_and_a_live_result_keeps_its_buffer(monkeypatch, count):
+    """A world of ``count`` played by this process alone on COMM_SELF (the sum across
+    processes is its own values), so the mean is each leaf over ``count``, bit for bit as
+    NumPy divides: floats are divided as they are packed (times the reciprocal for a power
+    of two), first into a fresh buffer and then into the reused one; integers after the sum."""
+    from mpi4py import MPI
+
+    from gpugrad.distributed import processes
+
+    monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+    monkeypatch.setattr(processes._world, "size", count)
+    rng = np.random.default_rng(count)
+    tree = {"w": rng.standard_normal((2, 3)).astype(np.float32),
+            "z": np.array([1 + 3j, 1e-310 - 7j]), "n": np.arange(3),
+            "t": rng.standard_normal((2, 4))[:, ::2]}
+    wanted = {key: np.divide(x, count) for key, x in tree.items()}
+
+    def address(x):
+        return x.__array_interface__["data"][0]
+
+    first = distributed.all_reduce(tree, "mean")
+    second = distributed.all_reduce(tree, "mean")
+    # `first` was alive: the second call packed into a new buffer, not into first's.
+    assert address(second["w"]) != address(first["w"])
+    kept = address(second["w"])
+    del second
+    third = distributed.all_reduce(tree, "mean")
+    assert address(third["w"]) == kept  # the free buffer reused, divided as it was filled
+    for result in (first, third):
+        for key, want in wanted.items():
+            assert result[key].dtype == want.dtype and result[key].shape == want.shape
+            np.testing.assert_array_equal(result[key], want)
+            assert not np.shares_memory(result[key], tree[key])
+    np.testing.assert_array_equal(distributed.all_reduce(tree, "sum")["t"], tree["t"])
+    # The primitive's evaluation may get NumPy scalars: packed as arrays, with the slot
+    # of the check after them (a repeat: the check on the payload).
+    from gpugrad.distributed.collectives import reduce_leaves
+
+    for _ in range(2):
+        means = reduce_leaves([np.float64(3.0), np.float64(5.0)], "mean")
+        assert [float(x) for x in means] == [3.0 / count, 5.0 / count]
+
+
+def test_trees_in_a_repeating_order_send_their_check_on_the_payload(monkeypatch):
+    """Once every process has seen gradients and then a loss reduced, call after call, it
+    predicts each call's tree and sends no separate check message; a tree not predicted
+    is checked the slow way. (A world of two played on COMM_SELF, as above.)"""
+    from mpi4py import MPI
+
+    from gpugrad.distributed import collectives, processes
+
+    monkeypatch.setattr(processes._world, "comm", MPI.COMM_SELF)
+    monkeypatch.setattr(processes._world, "size", 2)
+    monkeypatch.setattr(collectives, "_history", {"last": None})
+    monkeypatch.setattr(collectives, "_following", {})
+    checked = []
+    check = collectives._check_same_tree
+    monkeypatch.setattr(collectives, "_check_same_tree",
+                        lambda layout, what: (checked.append(what), check(layout, what))[1])
+    grads = {"w": np.arange(6.0, dtype=np.float32).reshape(3, 2), "n": np.arange(2)}
+    for _ in range(4):
+        mean = distributed.all_reduce(grads, "mean")
+        np.testing.assert_array_equal(mean["w"], grads["w"] / 2)
+        np.testing.assert_array_equal(mean["n"], [0.0, 0.5])
+        assert distributed.all_reduce(np.float64(2.5), "max") == 2.5
+    # Checked apart: gradients and loss the first time, and gradients after the first loss.
+    assert len(checked) == 3
+    other = distributed.all_reduce([np.ones(5, np.int32)], "min")
+    np.testing.assert_array_equal(other[0], np.ones(5, np.int32))
+    assert len(checked) == 4  # a tree not predicted (gradients were): the slow way
+
+
 def test_the_primitive_differentiates_to_second_order():
     f = lambda x: distributed.all_reduce({"y": gpugrad.numpy.sin(x) * x}, "sum")["y"]
     check_grads(f, (np.linspace(-1.0, 1.0, 4),), order=2, modes=("fwd", "rev"))

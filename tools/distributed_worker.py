@@ -121,14 +121,28 @@ def check_example() -> str:
 
 
 def check_mismatch() -> str:
-    """Trees that differ across processes: every process raises, naming both."""
-    shape = (2, 3) if distributed.rank() == 0 else (3, 2)
-    try:
-        distributed.all_reduce({"a": np.zeros(shape)})
-    except ValueError as error:
-        assert "float64[2, 3]" in str(error) and "float64[3, 2]" in str(error), error
-        return "mismatch"
-    raise AssertionError("mismatched trees were not detected")
+    """Trees that differ across processes: every process raises, naming both; also where
+    every process predicted the tree from the order of the calls before (the check then
+    rides on the payload, sent in that tree's sizes), and with sizes that differ."""
+    rank, size = distributed.rank(), distributed.size()
+    agreed = {"a": np.ones(6)}
+    cases = [((2, 3) if rank == 0 else (3, 2), "float64[2, 3]", "float64[3, 2]"),
+             (6 if rank == 0 else 7, "float64[6]", "float64[7]")]
+    for shape, first, other in cases:
+        for _ in range(2):  # in the second round each call's check rides on its payload
+            np.testing.assert_array_equal(distributed.all_reduce(agreed)["a"], np.full(6, size))
+            np.testing.assert_array_equal(distributed.all_reduce([np.arange(3)])[0],
+                                          np.arange(3) * size)
+        try:
+            distributed.all_reduce({"a": np.zeros(shape)})
+        except ValueError as error:
+            assert first in str(error) and other in str(error), error
+            continue
+        raise AssertionError("mismatched trees were not detected")
+    # A failed check leaves the history as it was: the agreed tree is still predicted.
+    for _ in range(2):
+        np.testing.assert_array_equal(distributed.all_reduce(agreed)["a"], np.full(6, size))
+    return "mismatch"
 
 
 def check_nccl() -> str:

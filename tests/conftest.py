@@ -93,6 +93,32 @@ def configure() -> Any:
         gpugrad.config.update(name, value)
 
 
+@pytest.fixture
+def evaluations(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The expressions the elementwise primitive evaluates on arrays, in order (a VJP
+    evaluating several cotangents at once counts once, as the tuple of them; the
+    one-element evaluations that type a lazy result do not count)."""
+    from gpugrad.primitives import elementwise, elementwise_eval
+
+    seen: list[Any] = []
+    original, original_many = elementwise_eval.evaluate, elementwise_eval.evaluate_many
+
+    def counting(*args: Any, expr: Any) -> Any:
+        if max(np.size(a) for a in args) > 1:
+            seen.append(expr)
+        return original(*args, expr=expr)
+
+    def counting_many(exprs: Any, args: Any) -> Any:
+        seen.append(exprs)
+        return original_many(exprs, args)
+
+    monkeypatch.setattr(elementwise.elementwise_p, "impl", counting)
+    for module in (elementwise, elementwise_eval):  # the rules' calls and the evaluator's own
+        monkeypatch.setattr(module, "evaluate", counting)
+        monkeypatch.setattr(module, "evaluate_many", counting_many)
+    return seen
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the gpu group on the CuPy stand-in (``test_gpu_on_standin.py``) in a child process
     as soon as it is selected, and check it last: it runs on the second core meanwhile."""

@@ -236,3 +236,23 @@ def test_the_operator_form_is_generated_only_where_no_python_number_can_meet_it(
     assert "(t0 * x1)" in to_python(expr, 2)  # a temporary: a NumPy value
     assert "xp.multiply(x1, 2.0)" in to_python(expr, 2)  # x1 may be a Python number
     assert "(x1 * 2.0)" in to_python(expr, 2, typed_args=frozenset({1}))
+
+
+def test_a_tangent_formula_is_given_only_the_arrays_it_reads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """jacfwd pushes a basis through sin and tanh. sin's tangent ``cos(x) * t`` is evaluated
+    over x and t alone (it once also carried sin(x), which made the evaluation broadcast
+    its result back to every input's shape); tanh's ``(1 - tanh(x)**2) * t`` reads the value
+    and keeps it."""
+    from gpugrad.primitives import elementwise
+
+    seen, original = [], elementwise.evaluate
+    monkeypatch.setattr(elementwise, "evaluate", lambda *args, expr: seen.append(
+        (str(expr), len(args))) or original(*args, expr=expr))
+    x = np.linspace(-1.0, 1.0, 64, dtype=np.float32)
+    jac_sin, jac_tanh = gpugrad.jacfwd(lambda x: (gnp.sin(x), gnp.tanh(x)))(x)
+    assert sorted(e for e in seen if "x1" in e[0]) == [
+        ("mul(cos(x0), x1)", 2), ("mul(sub(1.0, mul(x2, x2)), x1)", 3)]
+    np.testing.assert_allclose(jac_sin, np.diag(np.cos(x)), rtol=1e-6)
+    np.testing.assert_allclose(jac_tanh, np.diag(1 - np.tanh(x) ** 2), rtol=1e-6, atol=1e-7)
+    assert jac_sin.dtype == jac_tanh.dtype == np.float32

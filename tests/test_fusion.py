@@ -8,7 +8,6 @@ import pytest
 
 import gpugrad
 import gpugrad.numpy as gnp
-from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.test_util import check_grads
 
 
@@ -16,32 +15,6 @@ from gpugrad.test_util import check_grads
 def fuse_small_arrays(configure):
     """Fuse whatever the size (on NumPy fusion normally starts at the fusion_min_size option)."""
     configure(fusion_min_size=0)
-
-
-@pytest.fixture
-def evaluations(monkeypatch):
-    """The expressions the elementwise primitive evaluates on arrays, in order (a VJP
-    evaluating several cotangents at once counts once, as the tuple of them; the
-    one-element evaluations that type a lazy result do not count)."""
-    from gpugrad.primitives import elementwise, elementwise_eval
-
-    seen = []
-    original, original_many = elementwise_eval.evaluate, elementwise_eval.evaluate_many
-
-    def counting(*args, expr):
-        if max(np.size(a) for a in args) > 1:
-            seen.append(expr)
-        return original(*args, expr=expr)
-
-    def counting_many(exprs, args):
-        seen.append(exprs)
-        return original_many(exprs, args)
-
-    monkeypatch.setattr(elementwise_p, "impl", counting)
-    for module in (elementwise, elementwise_eval):  # the rules' calls and the evaluator's own
-        monkeypatch.setattr(module, "evaluate", counting)
-        monkeypatch.setattr(module, "evaluate_many", counting_many)
-    return seen
 
 
 @pytest.fixture
@@ -300,59 +273,6 @@ def test_lazy_forward_saves_the_costly_values_the_backward_reads(evaluations):
     expected = (np.exp(-(x**2)) * (-2 * x * np.sin(3 * x) + 3 * np.cos(3 * x))
                 + 2 * x / (1 + x**2))
     np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-15)
-
-
-def test_saved_values_are_shared_by_every_reader():
-    x = np.linspace(-1.0, 1.0, 150_000)
-
-    def f(x):
-        t = gnp.tanh(x)  # read by its own VJP (1 - t**2) and by the product's
-        u = t * gnp.exp(x)
-        first = gnp.sum(u)  # evaluates u's chain, saving t and exp(x)
-        return first + gnp.sum(t * t)  # t's recipe is now its saved value
-
-    g = gpugrad.grad(f)(x)
-    t, e = np.tanh(x), np.exp(x)
-    expected = (1 - t**2) * e + t * e + 2 * t * (1 - t**2)
-    np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-14)
-
-
-def test_a_saved_value_read_again_is_that_value():
-    """Found by test_fusion_programs: tanh(...) is saved while ``v5 > 0.1`` is evaluated,
-    and reading v5 itself later must give that saved array (it once gave an unwritten
-    buffer)."""
-    x = np.random.default_rng(7).uniform(-1, 1, (700, 100))
-
-    def f(x, xp):
-        v5 = xp.tanh(x + (x + x / (x * x + 1.0)))
-        v6 = xp.where(v5 > 0.1, v5, -v5 * 0.25)
-        return xp.sum(xp.tanh(v6)) + xp.sum(v5 * 0.125)
-
-    value, g = gpugrad.value_and_grad(lambda x: f(x, gnp))(x)
-    np.testing.assert_allclose(value, f(x, np), rtol=1e-13)
-    gpugrad.config.update("fuse_backward", False)
-    try:
-        g_ref = gpugrad.grad(lambda x: f(x, gnp))(x)
-    finally:
-        gpugrad.config.update("fuse_backward", True)
-    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-14)
-
-
-def test_two_nodes_computing_the_same_value_each_get_it(configure):
-    """Found by test_fusion_programs: exp(x) computed twice, both read by minimum's VJP,
-    are saved once and shared (a duplicate output was once left unwritten)."""
-    configure(lazy_min_size=0, chunked_min_size=1)
-    x = np.random.default_rng(1).uniform(-1, 1, (700, 100)).astype(np.float32)
-
-    def f(x):
-        return gnp.sum(gnp.minimum(gnp.exp(x), gnp.exp(x)) * gnp.cos(x))
-
-    for _ in range(3):  # an unwritten buffer would show as a changing answer
-        value, g = gpugrad.value_and_grad(f)(x)
-        e = np.exp(x.astype(np.float64))
-        np.testing.assert_allclose(value, np.sum(e * np.cos(x)), rtol=1e-5)
-        # minimum's derivative splits evenly between two equal inputs
-        np.testing.assert_allclose(g, e * np.cos(x) - e * np.sin(x), rtol=1e-4, atol=1e-5)
 
 
 def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch, configure):

@@ -141,8 +141,10 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     texpr = jvp_expr(expr, len(primals), with_tangent)
     if texpr is None or (texpr.op == "const" and texpr.value == 0):
         return out, None
-    tangent = bind(elementwise_p, *primals, *[tangents[i] for i in with_tangent], out,
-                   expr=texpr)
+    args = [*primals, *[tangents[i] for i in with_tangent]]
+    if depends_on(texpr, len(args)):  # the value itself (tanh' = 1 - tanh**2); an unread
+        args.append(out)  # one is left out (it changes neither the dtype nor the shape)
+    tangent = bind(elementwise_p, *args, expr=texpr)
     if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
         tangent = broadcast_to(tangent, out.shape)
     return out, tangent

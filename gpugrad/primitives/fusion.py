@@ -44,8 +44,9 @@ import numpy as np
 
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.reverse import register_lazy_evaluation
+from gpugrad.core.reverse import LazyVJPTracer, Node, register_lazy_evaluation
 from gpugrad.core.trace import bind
+from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, substitute, var
 from gpugrad.primitives.elementwise_eval import log_route
@@ -103,7 +104,7 @@ def _shift(e: Expr, offset: int, nvars: int) -> Expr:
 def _normalized(expr: Expr, args: list[Any], key: tuple[Any, ...]) -> tuple[Expr, list[Any]]:
     """``expr`` with arguments deduplicated (by identity) and unused ones dropped."""
     ids: dict[int, int] = {}
-    pattern = tuple(ids.setdefault(id(a), k) for k, a in enumerate(args))
+    pattern = tuple([ids.setdefault(id(a), k) for k, a in enumerate(args)])
     full_key = (*key, pattern)
     hit = _normal_cache.get(full_key)
     if hit is None:
@@ -157,10 +158,7 @@ def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ..
 
 def _composed(outer: Expr, parts: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     expr, args = inline(outer, parts)
-    from gpugrad.dtypes import argument_dtypes
-    from gpugrad.kernel.codegen import out_dtype
-
-    if out_dtype(expr, argument_dtypes(args)) != dtype:
+    if _value_dtype(expr, args) != dtype:
         # A recipe among the parts reads arrays of another dtype (the int32 operands of a
         # comparison in a select's mask): one kernel over them would compute in their common
         # dtype (float64 beside float32). Its value, not its recipe, keeps ``dtype``.
@@ -267,23 +265,18 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
             break
     else:
         return None
-    from gpugrad.core.reverse import LazyVJPTracer, Node
-    from gpugrad.dtypes import argument_dtypes
-    from gpugrad.kernel.codegen import out_dtype
     from gpugrad.primitives.elementwise import elementwise_p
 
-    shapes = [value.shape for value in primals if not _scalar(value)]
-    try:
-        shape = np.broadcast_shapes(*shapes)
-    except ValueError:
+    shape = _broadcast_shape(primals)
+    if shape is None:
         return None
     saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
     full, args = inline(params["expr"], saved)
     if (len(args) > live.fusion_max_args or _size(full) > live.recipe_max_nodes
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None  # (evaluate then says, under the debug option, which evaluator ran)
-    dtype = out_dtype(full, argument_dtypes(args))
-    if dtype != out_dtype(params["expr"], argument_dtypes(saved)):
+    dtype = _value_dtype(full, args)
+    if dtype != _value_dtype(params["expr"], saved):
         # The composed recipe would be computed in the common dtype of every input, the
         # operands of a comparison inside included: `where(i == 1, x, y)` with an int32 `i`
         # and float32 `x`, `y` would give float64. Evaluate this step on its own instead.
@@ -293,6 +286,45 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     if live.debug:
         log_route("deferred (lazy)", full, args, _why_fused(primals, "lazy_min_size"))
     return LazyVJPTracer(trace, node)
+
+
+def _broadcast_shape(values: list[Any]) -> tuple[int, ...] | None:
+    """The shape the non-scalar ``values`` broadcast to, None where they do not (asked of
+    NumPy only when two shapes differ: most operations read arrays of one shape)."""
+    shape: tuple[int, ...] = ()
+    differ = False
+    for value in values:
+        if not _scalar(value) and value.shape:  # (a 0-d array broadcasts to any shape)
+            if not shape:
+                shape = tuple(value.shape)
+            elif value.shape != shape:
+                differ = True
+    if not differ:
+        return shape
+    try:
+        return tuple(np.broadcast_shapes(*[v.shape for v in values if not _scalar(v)]))
+    except ValueError:
+        return None
+
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def _value_dtype(expr: Expr, args: list[Any]) -> Any:
+    """The dtype ``expr`` evaluated over ``args`` gives (the kernel layer's
+    ``codegen.out_dtype`` of ``argument_dtypes``), memoised per expression and argument
+    dtypes: every lazy and every composed operation asks it."""
+    key: list[Any] = ["value dtype", live.enable_x64]
+    for a in args:
+        t = type(a)
+        key.append(t if t in _NUMBERS else a.dtype)  # a Python number: its kind decides
+    cache = expr._cache
+    hit = cache.get(tuple(key))
+    if hit is None:
+        from gpugrad.kernel.codegen import out_dtype  # (the kernel layer, loaded on first use)
+
+        hit = cache[tuple(key)] = out_dtype(expr, argument_dtypes(args))
+    return hit
 
 
 def _why_fused(values: list[Any], min_size: str) -> str:
@@ -344,7 +376,7 @@ def evaluate_lazy(node: Any) -> Any:
         for d in wanted:
             if d.shape != recipe.shape or any(id(a) not in position for a in d.args):
                 continue
-            e = substitute(d.expr, {var(k): var(position[id(a)]) for k, a in enumerate(d.args)})
+            e = _renumbered(d.expr, tuple([position[id(a)] for a in d.args]))
             saved.append((d, output.setdefault(e, len(output))))
         exports = tuple(e for e, k in output.items() if k)
         values = _with_parts(recipe.expr, recipe.args, exports)
@@ -359,6 +391,17 @@ def evaluate_lazy(node: Any) -> Any:
                     d.expr, d.args = _VALUE, [values[k]]
             return values[0]
     return materialize(recipe)
+
+
+def _renumbered(expr: Expr, positions: tuple[int, ...]) -> Expr:
+    """``expr`` with each ``var(k)`` replaced by ``var(positions[k])`` (memoised: a lazy
+    chain's saved values are renumbered the same way on every call of the function)."""
+    key = ("renumbered", positions)
+    hit = expr._cache.get(key)
+    if hit is None:
+        hit = expr._cache[key] = substitute(
+            expr, {var(k): var(j) for k, j in enumerate(positions) if k != j})
+    return hit  # type: ignore[no-any-return]
 
 
 def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[Any] | None:
@@ -404,13 +447,17 @@ def _residuals(node: Any) -> list[Deferred]:
 
 
 def _costly(n: Any) -> bool:
-    cached = n.params["expr"]._cache.get("costly")
+    """Whether recomputing ``n``'s value from its recipe runs a costly operation: its own,
+    or one upstream that its recipe inlines (``tanh(z) + 1`` is cheap to add but recomputes
+    the tanh; a value read by a VJP is then worth saving however cheap its last step)."""
+    expr = n.recipe.expr
+    cached = expr._cache.get("costly")
     if cached is None:
         from gpugrad.expr.language import OpSpec, evaluation_order
 
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
-                     for e in evaluation_order(n.params["expr"]))
-        n.params["expr"]._cache["costly"] = cached
+                     for e in evaluation_order(expr))
+        expr._cache["costly"] = cached
     return bool(cached)
 
 

@@ -25,7 +25,8 @@ from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
 from gpugrad.core.trace import Tracer, new_main
-from gpugrad.primitives.structural import at_front, zeros_like
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import zeros_like
 
 __all__ = [
     "close", "instantiate", "is_float", "jvp_flat", "run_program", "trace_function",

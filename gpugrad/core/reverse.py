@@ -42,7 +42,7 @@ def _no_lazy_values(node: Node) -> Any:
 
 
 # How cotangents are summed and made concrete, and how a lazy value is computed: registered
-# by the layer that makes lazy values (gpugrad.primitives.fusion, on import), since the core
+# by the layer that makes lazy values (gpugrad.primitives.recipes, on import), since the core
 # sits below it and does not import it. Without lazy values these defaults are exact.
 accumulate: Callable[[Any, Any], Any] = _add
 materialize: Callable[[Any], Any] = _same
@@ -71,7 +71,7 @@ class Node:
         self.out = out
         self.parents = parents
         self.seq = next(node_sequence)
-        # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
+        # With rematerialization (recipes.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
         # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
@@ -95,7 +95,7 @@ class LazyVJPTracer(VJPTracer):
     Reading ``primal`` (a non-elementwise operation, an output, ``float(x)``...) evaluates
     the recipe once and keeps the value; an elementwise operation on it composes the recipe
     into its own instead, so a chain of them runs as one fused evaluation when its value is
-    first needed (see ``gpugrad.primitives.fusion.defer``).
+    first needed (see ``gpugrad.primitives.recipes.defer``).
     """
 
     __slots__ = ("_value",)

@@ -38,7 +38,8 @@ from gpugrad.lax.control_flow import known_value
 from gpugrad.lax.scan import carry_types_error, scan
 from gpugrad.numpy import any as any_
 from gpugrad.numpy import arange, asarray, reshape, where
-from gpugrad.primitives.structural import at_front, batch_size
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import batch_size
 
 __all__ = ["fori_loop", "while_loop", "while_p"]
 

@@ -34,7 +34,8 @@ from gpugrad.compiler.subprograms import (
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.numpy import asarray, stack, zeros
-from gpugrad.primitives.structural import at_front, batch_size, move_axis
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import batch_size, move_axis
 
 __all__ = ["carry_types_error", "map", "scan", "scan_p"]
 

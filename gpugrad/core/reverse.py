@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.trace import (
     MainTrace,
     Primitive,
@@ -173,7 +173,7 @@ class VJPTrace(Trace):
                 primals.append(a)
                 parents.append(None)
         lower = below is not None
-        if traced and not lower and defer is not None and config.fuse_backward:
+        if traced and not lower and defer is not None and live.fuse_backward:
             lazy = defer(self, primals, parents, params)
             if lazy is not None:
                 return lazy
@@ -197,7 +197,7 @@ class VJPTrace(Trace):
             return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
                                             [node])) for j, o in enumerate(out)]
         if not lower:
-            if prim.remat is not None and config.fuse_backward:
+            if prim.remat is not None and live.fuse_backward:
                 prim.remat(node)
             elif prim.direct_vjp is not None and type(out) is np.ndarray:
                 node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
@@ -241,7 +241,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    fuse = config.fuse_backward
+    fuse = live.fuse_backward
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:

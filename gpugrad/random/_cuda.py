@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 
 __all__ = ["check_kernels", "kernel_dir", "kernel_sources", "sample", "threefry_blocks"]
 
@@ -223,9 +223,9 @@ def _kernel(name: str) -> Any:
 
     inputs, outputs, body = _SPECS[name]
     params = ", ".join(["raw uint32 key", *(f"{t} {v}" for t, v in inputs)])
-    if config.dump_kernels:  # for inspection: the standalone source of this kernel
-        Path(config.dump_kernels).mkdir(parents=True, exist_ok=True)
-        (Path(config.dump_kernels) / f"{name}.cu").write_text(_source(name))
+    if live.dump_kernels:  # for inspection: the standalone source of this kernel
+        Path(live.dump_kernels).mkdir(parents=True, exist_ok=True)
+        (Path(live.dump_kernels) / f"{name}.cu").write_text(_source(name))
     return cupy.ElementwiseKernel(params, outputs, body, name, preamble=_header())
 
 
@@ -263,7 +263,7 @@ def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args:
         return out
     params = [cupy.asarray(a, dtype=dtype) for a in args]
     count = 2 * n if kind == "gumbel_high" else n  # gumbel 'high' draws (2, *shape)
-    legacy = np.uint32(0 if config.threefry_partitionable else 1)
+    legacy = np.uint32(0 if live.threefry_partitionable else 1)
     keys = cupy.ascontiguousarray(data)
     _kernel(name)(keys, *params, np.uint64(count), legacy, np.uint64(n), out)
     return out

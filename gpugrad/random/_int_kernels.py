@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.dtypes import default_int
 from gpugrad.random import _threefry, _xla_float32
@@ -46,16 +46,16 @@ def _rem(a: Any, b: Any, xp: Any) -> Any:
 def int_bound(value: Any, name: str, xp: Any) -> Any:
     """An integer bound as an array; Python ints outside the default int dtype overflow."""
     if isinstance(value, (bool, int)) and not isinstance(value, bool):
-        info = np.iinfo(np.int64 if config.enable_x64 else np.int32)
+        info = np.iinfo(np.int64 if live.enable_x64 else np.int32)
         if not info.min <= value <= info.max:
             raise OverflowError(f"Python int {value} too large to convert to {info.dtype}")
         return xp.asarray(value, dtype=info.dtype)
     arr = xp.asarray(value)
     if arr.dtype.kind == "f":  # JAX casts float bounds to the default int
-        arr = arr.astype(np.int64 if config.enable_x64 else np.int32)
+        arr = arr.astype(np.int64 if live.enable_x64 else np.int32)
     if arr.dtype.kind not in "iub":
         raise TypeError(f"randint {name} must be an integer, got {arr.dtype}")
-    if arr.dtype.itemsize == 8 and not config.enable_x64:
+    if arr.dtype.itemsize == 8 and not live.enable_x64:
         arr = arr.astype(arr.dtype.kind + "4")
     return arr
 
@@ -164,7 +164,7 @@ def permutation_kernel(keys: Any, *x: Any, n: int, axis: int, independent: bool,
     x = tuple(xp.asarray(v) for v in x)
     nk = keys.ndim - 1
     if not x:
-        idt = np.int64 if config.enable_x64 else np.int32
+        idt = np.int64 if live.enable_x64 else np.int32
         return shuffle(keys, _arange(keys, n, idt, xp), 0, partitionable)
     arr = xp.asarray(x[0])
     if independent or arr.ndim - nk == 1:
@@ -217,7 +217,7 @@ def choice_kernel(keys: Any, *arrays: Any, n_inputs: int, shape: tuple[int, ...]
     nk = keys.ndim - 1
     a = arrays[0] if has_a else None
     p = arrays[1 if has_a else 0] if len(arrays) > has_a else None
-    idt = np.int64 if config.enable_x64 else np.int32
+    idt = np.int64 if live.enable_x64 else np.int32
     n_draws = math.prod(shape)
     lead = tuple(keys.shape[:-1])
     if p is None and replace:
@@ -254,7 +254,7 @@ def categorical_kernel(keys: Any, logits: Any, *, axis: int, shape: tuple[int, .
     own = tuple(logits.shape[nk:])
     batch_shape = own[:axis] + own[axis + 1:]
     prefix = shape[:len(shape) - len(batch_shape)]
-    idt = np.int64 if config.enable_x64 else np.int32
+    idt = np.int64 if live.enable_x64 else np.int32
     mode = mode or "low"
     if replace:
         logits_shape = list(shape[len(shape) - len(batch_shape):])

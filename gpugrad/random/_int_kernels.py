@@ -25,7 +25,7 @@ from gpugrad.backend import namespace_of
 from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.dtypes import default_int
-from gpugrad.random import _threefry, _xla_float32
+from gpugrad.random import _xla_float32, threefry
 from gpugrad.random._float_kernels import gumbel_kernel, unit_floats
 from gpugrad.random._sampling import draws, kernel, lead_params, typed_draws
 
@@ -33,7 +33,7 @@ __all__ = ["int_bound", "randint_kernel", "shuffle"]
 
 
 def _split2(keys: Any, partitionable: bool) -> tuple[Any, Any]:
-    pair = _threefry.split_data(keys, (2,), partitionable)
+    pair = threefry.split_data(keys, (2,), partitionable)
     return pair[..., 0, :], pair[..., 1, :]
 
 
@@ -86,8 +86,8 @@ def randint_kernel(keys: Any, minval: Any, maxval: Any, *, shape: tuple[int, ...
     out_of_range = maxval > _clip_to(xp.asarray(sinfo.max, dtype=sdt), maxval.dtype, xp)
     lo, hi = _clip_to(minval, sdt, xp), _clip_to(maxval, sdt, xp)
     k1, k2 = _split2(keys, partitionable)
-    higher = _threefry.random_bits(k1, nbits, shape, partitionable)
-    lower = _threefry.random_bits(k2, nbits, shape, partitionable)
+    higher = threefry.random_bits(k1, nbits, shape, partitionable)
+    lower = threefry.random_bits(k2, nbits, shape, partitionable)
     with np.errstate(over="ignore"):
         span = (hi - lo).astype(udt)  # wrapping subtraction, reinterpreted as unsigned
         span = xp.where(hi <= lo, udt.type(1), span)
@@ -120,7 +120,7 @@ def shuffle(keys: Any, x: Any, axis: int, partitionable: bool) -> Any:
     rounds = math.ceil(3 * math.log(max(1, math.prod(own))) / math.log(2**32 - 1))
     for _ in range(rounds):
         keys, sub = _split2(keys, partitionable)
-        sort_keys = _threefry.random_bits(sub, 32, own, partitionable)
+        sort_keys = threefry.random_bits(sub, 32, own, partitionable)
         x = xp.take_along_axis(x, _sort_order(sort_keys, nk + axis, xp), axis=nk + axis)
     return x
 

@@ -27,7 +27,7 @@ from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Tracer, strip_derivatives
 from gpugrad.primitives.structural import convert
-from gpugrad.random import _threefry
+from gpugrad.random import threefry
 from gpugrad.random._sampling import draw, draws, kernel
 
 __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_data"]
@@ -332,9 +332,9 @@ def fold_in(k: Any, data: Any) -> Any:
 
 @kernel("split", lambda keys, shape, **static: draws(keys, (*shape, 2), np.uint32))
 def _split_kernel(keys: Any, *, shape: tuple[int, ...], partitionable: bool) -> Any:
-    return _threefry.split_data(keys, shape, partitionable)
+    return threefry.split_data(keys, shape, partitionable)
 
 
 @kernel("fold_in", lambda keys, value: draws(keys, (2,), np.uint32))
 def _fold_in_kernel(keys: Any, value: Any) -> Any:
-    return _threefry.fold_in_data(keys, value)
+    return threefry.fold_in_data(keys, value)

@@ -13,7 +13,7 @@ from gpugrad import tree_util
 from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of
-from gpugrad.numpy._creation import asarray
+from gpugrad.numpy import asarray
 
 _SCALARS = (bool, int, float, complex)
 

@@ -21,6 +21,7 @@ from gpugrad import tree_util
 from gpugrad._args import partial_over, prepare_primals
 from gpugrad._vmap import map_rows
 from gpugrad.core.concrete import array_namespace
+from gpugrad.numpy import asarray
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
@@ -41,8 +42,6 @@ def _basis(like: Any) -> Any:
 
 def _arrays(tree: Any) -> Any:
     """``tree`` with Python numbers made arrays, so every leaf has a shape and dtype."""
-    from gpugrad.numpy._creation import asarray
-
     return tree_util.tree_map(lambda x: x if hasattr(x, "shape") else asarray(x), tree)
 
 

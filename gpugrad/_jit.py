@@ -23,7 +23,7 @@ import numpy as np
 from gpugrad import tree_util
 from gpugrad.backend import default_backend, get_xp, is_cupy_array, namespace_of
 from gpugrad.compiler import Compiled, compile_program
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
@@ -162,8 +162,8 @@ def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
         signature = _numpy_signature(leaves)
         key = None
         if signature is not None:
-            key = (in_tree, signature, statics, config.enable_x64,
-                   config.threefry_partitionable)
+            key = (in_tree, signature, statics, live.enable_x64,
+                   live.threefry_partitionable)
             hit = fast.get(key)
             if hit is not None:
                 return _run_fast(hit, leaves)
@@ -238,8 +238,8 @@ def _lookup(fun: Callable[..., Any], cache: dict[Any, _Entry], static_nums: tupl
         # No array says where to run: Python numbers go to the default backend, as ``grad``
         # puts them (and JAX on its default device).
         xp = get_xp()
-    key = (in_tree, tuple(avals), statics, xp.__name__, config.enable_x64,
-           config.threefry_partitionable)
+    key = (in_tree, tuple(avals), statics, xp.__name__, live.enable_x64,
+           live.threefry_partitionable)
     entry = cache.get(key)
     if entry is not None:
         return entry, leaves, avals

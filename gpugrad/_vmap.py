@@ -18,9 +18,10 @@ import optree
 from gpugrad import tree_util
 from gpugrad.core import batching
 from gpugrad.core.trace import new_main
-from gpugrad.numpy._creation import asarray
+from gpugrad.numpy import asarray
+from gpugrad.primitives.broadcasting import at_front
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
-from gpugrad.primitives.structural import at_front, move_axis
+from gpugrad.primitives.structural import move_axis
 
 __all__ = ["map_rows", "vmap"]
 

@@ -27,7 +27,7 @@ from gpugrad._args import (
 from gpugrad.core import forward, reverse
 from gpugrad.core.trace import Tracer, new_main, strip_derivatives
 from gpugrad.dtypes import dtype_of
-from gpugrad.numpy._creation import ones_like, zeros_like
+from gpugrad.numpy import ones_like, zeros_like
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 
 __all__ = [
     "cupy_status",
@@ -112,9 +112,9 @@ def default_backend() -> str:
     global _process_default, _process_reason, _resolved_option
     # The option is resolved again only when it changed (config.update("backend", ...) or
     # JAX's jax_platform_name), so set_default_backend keeps its word otherwise.
-    if _process_default is None or config.backend != _resolved_option:
-        _resolved_option = config.backend
-        _process_default, _process_reason = _resolve(config.backend)
+    if _process_default is None or live.backend != _resolved_option:
+        _resolved_option = live.backend
+        _process_default, _process_reason = _resolve(live.backend)
     return _process_default
 
 

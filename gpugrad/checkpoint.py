@@ -28,10 +28,11 @@ from gpugrad import tree_util
 from gpugrad.compiler.subprograms import (
     avals_of,
     jvp_flat,
+    run_batched,
     run_program,
+    trace_flat,
     trace_function,
     vjp_flat,
-    vmap_flat,
     xp_of,
 )
 from gpugrad.core import reverse
@@ -192,10 +193,8 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
 def _batch(values: list[Any], dims: list[int | None], program: Program, policy: Any
            ) -> tuple[list[Any], list[int]]:
     size = batch_size(values, dims)
-    tree = tree_util.tree_structure(tuple(range(len(values))))
-    new, consts, _ = trace_function(
-        lambda *xs: vmap_flat(lambda *a: run_program(program, a), xs, dims, size), tree,
-        avals_of(values), xp_of(values), "checkpoint")
+    new, consts = trace_flat(lambda *xs: run_batched(program, xs, dims, size), values,
+                             "checkpoint")
     outs = bind(remat_p, *consts, *values, program=new, policy=policy)
     return outs, [0] * len(outs)
 

@@ -38,10 +38,10 @@ from typing import Any
 from gpugrad import tree_util
 from gpugrad.compiler.subprograms import (
     avals_of,
+    run_batched,
     run_program,
     trace_function,
     vjp_flat,
-    vmap_flat,
     xp_of,
 )
 from gpugrad.core.abstract import ShapedArray
@@ -362,8 +362,7 @@ def _batch(values: list[Any], dims: list[int | None], program: Program, rule: An
 
     def batched_fun(*dyn: Any) -> Any:
         leaves = tree_util.tree_leaves(dyn)
-        outs = vmap_flat(lambda *a: run_program(program, a), [*k, *leaves],
-                         [*dims[:consts], *leaf_dims], size)
+        outs = run_batched(program, [*k, *leaves], [*dims[:consts], *leaf_dims], size)
         return tree_util.tree_unflatten(out_tree, outs)
 
     batched_call = _Call(batched_fun, (), tuple(tree_util.tree_unflatten(

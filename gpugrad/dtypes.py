@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 
 __all__ = [
     "argument_dtypes", "compute_dtype", "compute_type", "default_float", "default_int",
@@ -42,7 +42,7 @@ _PY_NUMBERS = (bool, int, float, complex)
 
 def default_float() -> np.dtype[Any]:
     """float32, or float64 in 64-bit mode."""
-    return np.dtype(np.float64 if config.enable_x64 else np.float32)
+    return np.dtype(np.float64 if live.enable_x64 else np.float32)
 
 
 def to_inexact(dtype: Any) -> np.dtype[Any]:
@@ -62,11 +62,11 @@ def to_inexact(dtype: Any) -> np.dtype[Any]:
 
 def default_int() -> np.dtype[Any]:
     """int32, or int64 in 64-bit mode."""
-    return np.dtype(np.int64 if config.enable_x64 else np.int32)
+    return np.dtype(np.int64 if live.enable_x64 else np.int32)
 
 
 def default_complex() -> np.dtype[Any]:
-    return np.dtype(np.complex128 if config.enable_x64 else np.complex64)
+    return np.dtype(np.complex128 if live.enable_x64 else np.complex64)
 
 
 def _default_of_kind(kind: int) -> np.dtype[Any]:
@@ -110,7 +110,7 @@ def _has_array_leaf(values: Any) -> bool:
 
 def result_type(*args: Any) -> np.dtype[Any]:
     """The dtype an operation over ``args`` computes in, by JAX's promotion rules."""
-    parts: list[Any] = [config.enable_x64]
+    parts: list[Any] = [live.enable_x64]
     for a in args:  # a loop, not a generator: this runs once per mixed-dtype operation
         dtype = getattr(a, "dtype", None)
         parts.append(type(a) if dtype is None else _weak_key(a, dtype))

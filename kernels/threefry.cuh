@@ -1,7 +1,7 @@
 // gpugrad.random device helpers: Threefry-2x32-20, JAX's two bit layouts, the mantissa trick
 // and XLA:CPU's float32 log / log1p / erf / erfinv, rounding for rounding (prng.md 2-7).
 //
-// gpugrad/random/_cuda.py pastes this file's text into every kernel's preamble (rather than
+// gpugrad/random/cuda_kernels.py pastes this file's text into every kernel's preamble (rather than
 // #include-ing it) so that CuPy's kernel cache, keyed on the source text, sees every change.
 //
 // Float exactness: NVRTC contracts a*b+c into an FMA by default (--fmad=true), so every step

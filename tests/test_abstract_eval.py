@@ -38,13 +38,13 @@ from gpugrad.core.abstract import ShapedArray
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.primitives.along_axis import concatenate_p
+from gpugrad.primitives.broadcasting import reduce_sum_p
 from gpugrad.primitives.contraction import einsum_p
 from gpugrad.primitives.discrete import reduce_discrete_p, searchsorted_rows_p
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.fft import fft_p
 from gpugrad.primitives.indexing import ARRAY, SliceBounds, gather_p
 from gpugrad.primitives.linalg_decomp import qr_complete_p, svd_full_p
-from gpugrad.primitives.structural import reduce_sum_p
 from gpugrad.random._sampling import KERNELS, RESULTS, random_p
 from tools.abstract_check import aval_of, checking_abstract_eval
 from tools.batching_check import host

@@ -315,16 +315,17 @@ def test_gpugrad_kernels_match_the_host_library_bit_for_bit() -> None:
 
 
 def test_gpugrad_random_kernel_matches_the_host_path() -> None:
-    # gg_uniform_f32 as gpugrad.random._cuda builds it: a raw key, typed scalars (uint64
+    # gg_uniform_f32 as gpugrad.random.cuda_kernels builds it: a raw key, typed scalars (uint64
     # count, uint32 legacy flag, uint64 numbers per key) and float32 bounds broadcast from
     # 0-d arrays.
     from gpugrad.kernel_check import host_random
-    from gpugrad.random import _cuda
+    from gpugrad.random import cuda_kernels
 
     n = 1001
-    inputs, outputs, body = _cuda._SPECS["gg_uniform_f32"]
+    inputs, outputs, body = cuda_kernels.SPECS["gg_uniform_f32"]
     params = ", ".join(["raw uint32 key", *(f"{t} {v}" for t, v in inputs)])
-    kernel = ElementwiseKernel(params, outputs, body, "gg_uniform_f32", preamble=_cuda._header())
+    kernel = ElementwiseKernel(params, outputs, body, "gg_uniform_f32",
+                               preamble=cuda_kernels.threefry_header())
     key = np.array([0, 42], np.uint32)
     lo, hi = (wrap(np.array(v, np.float32)) for v in (-2.0, 3.0))
     for legacy in (0, 1):

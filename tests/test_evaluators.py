@@ -18,8 +18,8 @@ import gpugrad.numpy as gnp
 from gpugrad.config import OPTIONS, live
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
+from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.elementwise_eval import evaluate
-from gpugrad.primitives.structural import broadcast_to
 
 SIZE_OPTIONS = ["fusion_min_size", "lazy_min_size", "chunked_min_size", "chunk_size",
                 "broadcast_copy_max_size", "fusion_max_args", "fusion_max_nodes",

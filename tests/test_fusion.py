@@ -162,7 +162,7 @@ def test_lazy_forward_evaluates_a_chain_once(evaluations, monkeypatch):
     from gpugrad.core.reverse import LazyVJPTracer
 
     lazy_reads = []
-    original = reverse.evaluate_lazy  # registered by gpugrad.primitives.fusion
+    original = reverse.evaluate_lazy  # registered by gpugrad.primitives.recipes
 
     def counting(node):
         lazy_reads.append(node)

@@ -72,10 +72,10 @@ def assert_close(a: Any, b: Any, rtol: float) -> None:
 
 def _direct_slots() -> list[tuple[Any, str]]:
     """Every primitive's direct rule (Primitive.direct_vjp and direct_jvp)."""
-    from gpugrad.primitives import contraction, elementwise, structural
+    from gpugrad.primitives import broadcasting, contraction, elementwise, structural
 
     prims = [contraction.einsum_p, elementwise.elementwise_p, structural.reshape_p,
-             structural.transpose_p, structural.broadcast_p, structural.reduce_sum_p]
+             structural.transpose_p, broadcasting.broadcast_p, broadcasting.reduce_sum_p]
     return [(p, slot) for p in prims for slot in ("direct_vjp", "direct_jvp")]
 
 

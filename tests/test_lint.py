@@ -61,12 +61,6 @@ def test_import_linter_reports_an_upward_import(tmp_path):
     assert "gpugrad.core.concrete -> gpugrad.backend" in proc.stdout
 
 
-# Private modules of gpugrad.random the kernel checkers still import (issue 13); the list
-# only shrinks.
-_PRIVATE_IMPORTS_LEFT = {("gpugrad.kernel_check.items", "gpugrad.random._cuda"),
-                         ("gpugrad.kernel_check.host_random", "gpugrad.random._cuda")}
-
-
 def private_imports(package: Path) -> list[tuple[str, str, int]]:
     """``(importer, imported, line)`` for every ``from m import _name`` in ``package`` whose
     ``_name`` belongs to another module: a private function, class or constant of ``m``, or
@@ -91,8 +85,7 @@ def private_imports(package: Path) -> list[tuple[str, str, int]]:
 
 
 def test_no_module_imports_anothers_private_name():
-    found = [(a, b, line) for a, b, line in private_imports(ROOT / "gpugrad")
-             if (a, b) not in _PRIVATE_IMPORTS_LEFT]
+    found = private_imports(ROOT / "gpugrad")
     assert found == [], "\n".join(f"{a}:{line} imports {b}" for a, b, line in found)
 
 

@@ -49,14 +49,14 @@ def test_default_layout_is_legacy():
     ((0x00000000, 0x0000002A), (0x00000000, 0x00000001), (0x03D7B32D, 0xADD083F4)),
 ])
 def test_threefry_known_answers(k, x, y):
-    from gpugrad.random._threefry import threefry2x32
+    from gpugrad.random.threefry import threefry2x32
 
     y0, y1 = threefry2x32(k[0], k[1], np.array([x[0]], np.uint32), np.array([x[1]], np.uint32))
     assert (int(y0[0]), int(y1[0])) == y
 
 
 def test_threefry_chunked_matches_single_blocks():
-    from gpugrad.random._threefry import _CHUNK, threefry2x32
+    from gpugrad.random.threefry import _CHUNK, threefry2x32
 
     x0 = np.arange(3 * _CHUNK + 5, dtype=np.uint32)
     x1 = x0[::-1].copy()

@@ -209,7 +209,7 @@ def test_discrete_samplers():
 def test_randint_wrapping_quirk():
     # span > 65536 makes the uint32 multiplier wrap to 0: only the second key's bits matter
     from gpugrad.random._int_kernels import _split2
-    from gpugrad.random._threefry import random_bits
+    from gpugrad.random.threefry import random_bits
 
     k = jr.key(13)
     _, k2 = _split2(jr.key_data(k), config.threefry_partitionable)
@@ -244,9 +244,9 @@ def test_scalar_sample_is_a_0d_array_on_the_keys_backend(xp, name, sample, expec
 
 
 @pytest.mark.parametrize("module", [
-    "gpugrad.random", "gpugrad.random._key", "gpugrad.random._threefry",
+    "gpugrad.random", "gpugrad.random._key", "gpugrad.random.threefry",
     "gpugrad.random._xla_float32", "gpugrad.random._xla_float64", "gpugrad.random._samplers",
-    "gpugrad.random._discrete", "gpugrad.random._util", "gpugrad.random._cuda",
+    "gpugrad.random._discrete", "gpugrad.random._util", "gpugrad.random.cuda_kernels",
     "gpugrad.random._sampling", "gpugrad.random._float_kernels", "gpugrad.random._int_kernels",
 ])
 def test_docstring_examples(module):

@@ -17,7 +17,7 @@ import pytest
 import gpugrad.random as jr
 from gpugrad.backend import cupy_status, device_get, use_backend
 from gpugrad.config import config
-from gpugrad.random import _cuda, _xla_float32, _xla_float64
+from gpugrad.random import _xla_float32, _xla_float64, cuda_kernels
 
 
 def _bytes(x: np.ndarray) -> np.ndarray:
@@ -109,8 +109,8 @@ def test_float64_helpers_are_accurate():
 
 # --- CUDA kernels ----------------------------------------------------------------------------
 def test_kernel_dir_and_sources():
-    assert (_cuda.kernel_dir() / "threefry.cuh").is_file()
-    sources = dict(_cuda.kernel_sources())
+    assert (cuda_kernels.kernel_dir() / "threefry.cuh").is_file()
+    sources = dict(cuda_kernels.kernel_sources())
     assert {"gg_uniform_f32", "gg_normal_f32", "gg_threefry_block"} <= set(sources)
     for src in sources.values():
         assert "__global__" in src and "gg_threefry2x32" in src
@@ -118,8 +118,8 @@ def test_kernel_dir_and_sources():
 
 
 def test_kernels_compile_with_nvrtc():
-    results = _cuda.check_kernels(("compute_80", "compute_90"))
-    assert len(results) == 2 * len(_cuda.kernel_sources())
+    results = cuda_kernels.check_kernels(("compute_80", "compute_90"))
+    assert len(results) == 2 * len(cuda_kernels.kernel_sources())
     failures = [(name, arch, log) for name, arch, ok, log in results if not ok]
     assert failures == []
 

@@ -27,9 +27,9 @@ from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
 from gpugrad.expr.language import depends_on
 from gpugrad.primitives import fusion
+from gpugrad.primitives.broadcasting import broadcast_p
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
-from gpugrad.primitives.structural import broadcast_p
 
 __all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead",
            "read_through_broadcasts", "uniform_constants"]

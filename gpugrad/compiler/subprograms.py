@@ -25,11 +25,12 @@ from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
 from gpugrad.core.trace import Tracer, new_main
-from gpugrad.primitives.structural import at_front, zeros_like
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import zeros_like
 
 __all__ = [
-    "close", "instantiate", "is_float", "jvp_flat", "run_program", "trace_function",
-    "vjp_flat", "vmap_flat", "xp_of",
+    "avals_of", "close", "instantiate", "is_float", "jvp_flat", "run_batched", "run_program",
+    "trace_flat", "trace_function", "vjp_flat", "vmap_flat", "xp_of",
 ]
 
 
@@ -68,6 +69,17 @@ def trace_function(fun: Callable[..., Any], in_tree: Any, avals: list[ShapedArra
     program, consts = trace_to_program(flat, avals, xp)
     closed, consts = close(program, consts)
     return closed, consts, out_trees[0]
+
+
+def trace_flat(fun: Callable[..., list[Any]], values: Sequence[Any], what: str,
+               avals: list[ShapedArray] | None = None) -> tuple[Program, list[Any]]:
+    """``fun``, a function of flat arrays like ``values`` (of ``avals`` where given), traced
+    as a closed program, and the constants it read: the new body a rule binds its
+    primitive with again, those constants going first among its operands."""
+    avals = avals_of(values) if avals is None else avals
+    tree = tree_util.tree_structure(tuple(range(len(avals))))
+    program, consts, _ = trace_function(fun, tree, avals, xp_of(values), what)
+    return program, consts
 
 
 def run_program(program: Program, args: Sequence[Any]) -> list[Any]:
@@ -118,6 +130,13 @@ def vmap_flat(fun: Callable[..., list[Any]], values: Sequence[Any],
                    for v, d in zip(values, dims)]
         unpacked = [batching.unpack(o, main) for o in fun(*tracers)]
     return [at_front(v, d, size) for v, d in unpacked]
+
+
+def run_batched(program: Program, values: Sequence[Any], dims: Sequence[int | None],
+                size: int) -> list[Any]:
+    """A closed ``program`` run on ``size`` examples at once: ``values`` batched along
+    ``dims`` (None: shared by every example), every output with its batch axis first."""
+    return vmap_flat(lambda *a: run_program(program, a), values, dims, size)
 
 
 def avals_of(values: Sequence[Any]) -> list[ShapedArray]:

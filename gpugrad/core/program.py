@@ -18,7 +18,7 @@ differentiated or batched like the function it was traced from.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -172,11 +172,6 @@ def _params_text(params: dict[str, Any], indent: int) -> str:
             text = str(value)
         items.append(f"{key}={text}")
     return "[" + " ".join(items) + "]"
-
-
-def atoms_in(eqns: Sequence[Equation]) -> Iterator[Atom]:
-    for eqn in eqns:
-        yield from eqn.inputs
 
 
 def eval_program(program: Program, consts: Sequence[Any], args: Sequence[Any]) -> list[Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.trace import (
     MainTrace,
     Primitive,
@@ -42,7 +42,7 @@ def _no_lazy_values(node: Node) -> Any:
 
 
 # How cotangents are summed and made concrete, and how a lazy value is computed: registered
-# by the layer that makes lazy values (gpugrad.primitives.fusion, on import), since the core
+# by the layer that makes lazy values (gpugrad.primitives.recipes, on import), since the core
 # sits below it and does not import it. Without lazy values these defaults are exact.
 accumulate: Callable[[Any, Any], Any] = _add
 materialize: Callable[[Any], Any] = _same
@@ -71,7 +71,7 @@ class Node:
         self.out = out
         self.parents = parents
         self.seq = next(node_sequence)
-        # With rematerialization (fusion.remat): a Deferred recomputing ``out``; then
+        # With rematerialization (recipes.remat): a Deferred recomputing ``out``; then
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
         # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
@@ -95,7 +95,7 @@ class LazyVJPTracer(VJPTracer):
     Reading ``primal`` (a non-elementwise operation, an output, ``float(x)``...) evaluates
     the recipe once and keeps the value; an elementwise operation on it composes the recipe
     into its own instead, so a chain of them runs as one fused evaluation when its value is
-    first needed (see ``gpugrad.primitives.fusion.defer``).
+    first needed (see ``gpugrad.primitives.recipes.defer``).
     """
 
     __slots__ = ("_value",)
@@ -173,7 +173,7 @@ class VJPTrace(Trace):
                 primals.append(a)
                 parents.append(None)
         lower = below is not None
-        if traced and not lower and defer is not None and config.fuse_backward:
+        if traced and not lower and defer is not None and live.fuse_backward:
             lazy = defer(self, primals, parents, params)
             if lazy is not None:
                 return lazy
@@ -197,7 +197,7 @@ class VJPTrace(Trace):
             return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
                                             [node])) for j, o in enumerate(out)]
         if not lower:
-            if prim.remat is not None and config.fuse_backward:
+            if prim.remat is not None and live.fuse_backward:
                 prim.remat(node)
             elif prim.direct_vjp is not None and type(out) is np.ndarray:
                 node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
@@ -241,7 +241,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    fuse = config.fuse_backward
+    fuse = live.fuse_backward
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:

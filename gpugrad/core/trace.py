@@ -219,10 +219,10 @@ class Primitive:
         # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
         self.fused_vjp: Callable[..., Any] | None = None
         # Optional: given a just-recorded reverse-mode node (concrete inputs, fusion on),
-        # may swap its saved arrays for recipes that recompute them (fusion.remat).
+        # may swap its saved arrays for recipes that recompute them (recipes.remat).
         self.remat: Callable[[Any], None] | None = None
         # Optional: may record the application without evaluating it, returning a lazy
-        # reverse-mode tracer (fusion.defer), or None to evaluate as usual.
+        # reverse-mode tracer (recipes.defer), or None to evaluate as usual.
         self.defer: Callable[..., Any] | None = None
         # Optional: small, concrete nodes skip the rule's generality (see reverse.backward).
         self.direct_vjp: Callable[..., Any] | None = None

@@ -52,7 +52,7 @@ __all__ = ["HostItem", "HostResult", "helper_items", "host_items", "main_on_host
 Array = np.ndarray[Any, Any]
 OPS_PER_LIBRARY = 6
 HELPERS = "gg_* helpers"  # the group of kernels calling kernels/gpugrad_math.cuh directly
-RANDOM = "gpugrad.random kernels"  # kernels/threefry.cuh and gpugrad.random._cuda's bodies
+RANDOM = "gpugrad.random kernels"  # kernels/threefry.cuh and gpugrad.random.cuda_kernels's bodies
 SHOWN_PER_KERNEL = 3  # differences listed per kernel (all are counted)
 
 

@@ -1,6 +1,6 @@
 """``gpugrad.random``'s CUDA kernels on the host, against ``gpugrad.random`` on NumPy.
 
-Each kernel of :mod:`gpugrad.random._cuda` (the bodies of its ``_SPECS`` after the text of
+Each kernel of :mod:`gpugrad.random.cuda_kernels` (the bodies of its ``SPECS`` after the text of
 ``kernels/threefry.cuh``, the same text CuPy compiles) is wrapped in a host loop over the
 element index ``i`` (CuPy's name for it in an ``ElementwiseKernel``), compiled with the
 host compiler (``kernels/host_shim.h`` maps the bit casts and the ``__f*_rn`` intrinsics),
@@ -30,6 +30,8 @@ import numpy as np
 from gpugrad.config import config
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel_check.host_samples import ulp_distance
+from gpugrad.random import cuda_kernels
+from gpugrad.random.threefry import threefry2x32
 
 __all__ = ["RandomCase", "random_cases", "run_random"]
 
@@ -57,15 +59,13 @@ class RandomCase:
 
 
 def random_cases() -> list[RandomCase]:
-    """Every kernel of ``gpugrad.random._cuda`` with the call that draws the same on NumPy."""
+    """Every kernel of ``gpugrad.random.cuda_kernels`` with the call that draws the same on
+    NumPy."""
     from gpugrad import random as R
-    from gpugrad.random import _cuda
 
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
     def block(key: Any, n: int) -> Array:  # the counters run_random passes: 0..n, n..2n
-        from gpugrad.random._threefry import threefry2x32
-
         k0, k1 = (int(w) for w in np.asarray(R.key_data(key)))
         x0, x1 = _counters(n)
         return np.concatenate(threefry2x32(k0, k1, x0, x1))
@@ -89,10 +89,10 @@ def random_cases() -> list[RandomCase]:
         "gg_laplace_f32": ((), lambda k, n: R.laplace(k, (n,), f32)),
         "gg_laplace_f64": ((), lambda k, n: R.laplace(k, (n,), f64)),
     }
-    missing = sorted(set(_cuda._SPECS) - set(table))
+    missing = sorted(set(cuda_kernels.SPECS) - set(table))
     if missing:  # a new kernel must get its NumPy twin here
         raise RuntimeError(f"gpugrad.random kernels without a host comparison: {missing}")
-    return [RandomCase(f"random:{name}", name, *table[name]) for name in _cuda._SPECS]
+    return [RandomCase(f"random:{name}", name, *table[name]) for name in cuda_kernels.SPECS]
 
 
 def _counters(n: int) -> tuple[Array, Array]:
@@ -103,22 +103,20 @@ def _host_function(name: str) -> str:
     """``extern "C" void name(long long n, void** args)``: the kernel's body per element;
     args are the key, each input (the scalars ``count``, ``legacy``, ``per`` as one-element
     arrays), then the outputs."""
-    from gpugrad.random import _cuda
-
-    inputs, outputs, body = _cuda._SPECS[name]
+    inputs, outputs, body = cuda_kernels.SPECS[name]
     head = ["  const unsigned int* key = (const unsigned int*)_args[0];"]
     binds: list[str] = []
     k = 1
     for typ, var in inputs:
-        c = _cuda._CTYPES[typ]
-        if var in _cuda._SCALARS:
+        c = cuda_kernels.CTYPES[typ]
+        if var in cuda_kernels.SCALARS:
             head.append(f"  const {c} {var} = *(const {c}*)_args[{k}];")
         else:
             binds.append(f"const {c} {var} = ((const {c}*)_args[{k}])[i];")
         k += 1
     for out in outputs.split(","):
         typ, var = out.split()
-        c = _cuda._CTYPES[typ]
+        c = cuda_kernels.CTYPES[typ]
         binds.append(f"{c}& {var} = (({c}*)_args[{k}])[i];")
         k += 1
     inner = "\n    ".join([*binds, *body.splitlines()])
@@ -127,17 +125,15 @@ def _host_function(name: str) -> str:
 
 
 def _library() -> HostLibrary:
-    from gpugrad.random import _cuda
-
-    functions = [_host_function(name) for name in _cuda._SPECS]
-    return HostLibrary([], '#include "host_shim.h"\n' + _cuda._header() + "\n".join(functions))
+    functions = [_host_function(name) for name in cuda_kernels.SPECS]
+    return HostLibrary([], '#include "host_shim.h"\n' + cuda_kernels.threefry_header()
+                       + "\n".join(functions))
 
 
 def _draw(library: HostLibrary, case: RandomCase, key: Any, n: int, legacy: bool) -> Array:
     from gpugrad import random as R
-    from gpugrad.random import _cuda
 
-    inputs, outputs, _ = _cuda._SPECS[case.name]
+    inputs, outputs, _ = cuda_kernels.SPECS[case.name]
     data = np.ascontiguousarray(np.asarray(R.key_data(key)), dtype=np.uint32)
     floats = iter(case.params)
     args: list[Array] = [data]

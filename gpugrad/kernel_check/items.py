@@ -5,7 +5,7 @@ complex128 included, :func:`op_complex_dtypes`): the kernels of its value, its J
 for each input, and the VJP of each VJP (second order) (:func:`catalog_items`); one
 translation unit per hand-written header in ``kernels/`` instantiating every ``gg_*``
 helper for float, double and the integer types (:func:`header_items`); and the sources of
-``gpugrad.random._cuda.kernel_sources()`` (:func:`random_items`). ``check`` compiles them
+``gpugrad.random.cuda_kernels.kernel_sources()`` (:func:`random_items`). ``check`` compiles them
 with NVRTC, ``host_check`` runs them on the CPU.
 
 Example:
@@ -27,6 +27,7 @@ from gpugrad.expr import catalog
 from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.kernel.codegen import KernelSpec, build_spec, cupy_includes, kernel_dir, out_dtype
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
+from gpugrad.random import cuda_kernels
 
 __all__ = [
     "CheckItem", "all_items", "catalog_items", "header_items", "op_complex_dtypes", "op_dtypes",
@@ -185,17 +186,13 @@ def header_items() -> list[CheckItem]:
 
 
 def random_items() -> list[CheckItem]:
-    """The sources of ``gpugrad.random._cuda.kernel_sources()``, when that module exists.
+    """The sources of ``gpugrad.random.cuda_kernels.kernel_sources()``.
 
     It may return a mapping of names to sources, or an iterable of sources or of
     ``(name, source)`` pairs; each is compiled as a stand-alone translation unit (as a
     ``cupy.RawKernel`` is) with ``kernels/`` on the include path.
     """
-    try:
-        from gpugrad.random import _cuda  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    sources: Any = _cuda.kernel_sources()
+    sources: Any = cuda_kernels.kernel_sources()
     pairs = list(sources.items()) if hasattr(sources, "items") else list(sources)
     items = []
     for k, entry in enumerate(pairs):

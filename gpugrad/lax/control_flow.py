@@ -31,10 +31,11 @@ from gpugrad.compiler.subprograms import (
     instantiate,
     is_float,
     jvp_flat,
+    run_batched,
     run_program,
+    trace_flat,
     trace_function,
     vjp_flat,
-    vmap_flat,
     xp_of,
 )
 from gpugrad.core.abstract import ShapedArray, abstractify
@@ -191,10 +192,7 @@ def _retrace(branches: tuple[Program, ...], make: Callable[[Program], Callable[.
              values: list[Any]) -> tuple[tuple[Program, ...], list[Any]]:
     """New branches, each traced from ``make(branch)`` (a function of flat arrays like
     ``values``), and the constants they read, which go first among the new operands."""
-    flat_tree = tree_util.tree_structure(tuple(range(len(values))))
-    avals, xp = avals_of(values), xp_of(values)
-    return merge_branches([trace_function(lambda *xs, b=b: make(b)(*xs), flat_tree, avals, xp,
-                                          "cond")[:2] for b in branches])
+    return merge_branches([trace_flat(make(b), values, "cond") for b in branches])
 
 
 def _jvp(primals: list[Any], tangents: list[Any], branches: tuple[Program, ...]
@@ -251,14 +249,13 @@ def _batch(values: list[Any], dims: list[int | None], branches: tuple[Program, .
     index, args, arg_dims = values[0], values[1:], dims[1:]
     if dims[0] is None:  # one branch for every example: batch each branch
         def make(b: Program) -> Callable[..., Any]:
-            return lambda *xs: vmap_flat(lambda *a: run_program(b, a), xs, arg_dims, size)
+            return lambda *xs: run_batched(b, xs, arg_dims, size)
 
         new, consts = _retrace(branches, make, args)
         outs = bind(cond_p, index, *consts, *args, branches=new)
         return outs, [0] * len(outs)
     # A branch per example: compute every branch for the whole batch and select.
-    per_branch = [vmap_flat(lambda *a, b=b: run_program(b, a), args, arg_dims, size)
-                  for b in branches]
+    per_branch = [run_batched(b, args, arg_dims, size) for b in branches]
     index = index if dims[0] == 0 else index.swapaxes(0, dims[0])
     outs = []
     for j in range(len(per_branch[0])):

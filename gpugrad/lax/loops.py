@@ -27,9 +27,10 @@ from gpugrad.compiler.subprograms import (
     instantiate,
     is_float,
     jvp_flat,
+    run_batched,
     run_program,
+    trace_flat,
     trace_function,
-    vmap_flat,
     xp_of,
 )
 from gpugrad.core.abstract import ShapedArray
@@ -38,7 +39,8 @@ from gpugrad.lax.control_flow import known_value
 from gpugrad.lax.scan import carry_types_error, scan
 from gpugrad.numpy import any as any_
 from gpugrad.numpy import arange, asarray, reshape, where
-from gpugrad.primitives.structural import at_front, batch_size
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import batch_size
 
 __all__ = ["fori_loop", "while_loop", "while_p"]
 
@@ -161,8 +163,8 @@ def _jvp(primals: list[Any], tangents: list[Any], cond: Any, body: Any, cond_con
     def cond_primal(*xs: Any) -> list[Any]:
         return run_program(cond, [*xs[:len(kc)], *xs[len(kc):][:nc]])
 
-    new_body, extra_b = _retrace(body_jvp, [*kb, *tk, *carry, *tc])
-    new_cond, extra_c = _retrace(cond_primal, [*kc, *carry, *tc])
+    new_body, extra_b = trace_flat(body_jvp, [*kb, *tk, *carry, *tc], "while_loop")
+    new_cond, extra_c = trace_flat(cond_primal, [*kc, *carry, *tc], "while_loop")
     outs = bind(while_p, *extra_c, *kc, *extra_b, *kb, *tk, *carry, *tc, cond=new_cond,
                 body=new_body, cond_consts=len(extra_c) + len(kc),
                 body_consts=len(extra_b) + nb + len(tk))
@@ -170,14 +172,6 @@ def _jvp(primals: list[Any], tangents: list[Any], cond: Any, body: Any, cond_con
     for k, t in zip(floats, outs[nc:]):
         result_ts[k] = t
     return outs[:nc], result_ts
-
-
-def _retrace(fun: Callable[..., list[Any]], values: list[Any]) -> tuple[Any, list[Any]]:
-    """``fun`` (of flat arrays like ``values``) as a closed program, and the constants it
-    read, which go first among the new loop function's constants."""
-    tree = tree_util.tree_structure(tuple(range(len(values))))
-    program, consts, _ = trace_function(fun, tree, avals_of(values), xp_of(values), "while_loop")
-    return program, consts
 
 
 def _vjp(*args: Any, **params: Any) -> list[Any]:
@@ -194,8 +188,7 @@ def _batch(values: list[Any], dims: list[int | None], cond: Any, body: Any, cond
     nc = len(carry)
 
     def predicate(consts: Any, c: Any) -> Any:
-        return vmap_flat(lambda *a: run_program(cond, a), [*consts, *c],
-                         [*dc, *[0] * nc], size)[0]
+        return run_batched(cond, [*consts, *c], [*dc, *[0] * nc], size)[0]
 
     def new_cond(*xs: Any) -> list[Any]:
         return [any_(predicate(xs[:len(kc)], xs[len(kc):]))]
@@ -204,13 +197,12 @@ def _batch(values: list[Any], dims: list[int | None], cond: Any, body: Any, cond
         consts_c, consts_b, c = xs[:len(kc)], xs[len(kc):len(kc) + len(kb)], xs[
             len(kc) + len(kb):]
         going = predicate(consts_c, c)  # examples already done keep their carry
-        stepped = vmap_flat(lambda *a: run_program(body, a), [*consts_b, *c],
-                            [*db, *[0] * nc], size)
+        stepped = run_batched(body, [*consts_b, *c], [*db, *[0] * nc], size)
         return [where(reshape(going, (size,) + (1,) * (n.ndim - 1)), n, o)
                 for n, o in zip(stepped, c)]
 
-    cond_prog, extra_c = _retrace(new_cond, [*kc, *carry])
-    body_prog, extra_b = _retrace(new_body, [*kc, *kb, *carry])
+    cond_prog, extra_c = trace_flat(new_cond, [*kc, *carry], "while_loop")
+    body_prog, extra_b = trace_flat(new_body, [*kc, *kb, *carry], "while_loop")
     outs = bind(while_p, *extra_c, *kc, *extra_b, *kc, *kb, *carry, cond=cond_prog,
                 body=body_prog, cond_consts=len(extra_c) + len(kc),
                 body_consts=len(extra_b) + len(kc) + len(kb))

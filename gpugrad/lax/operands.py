@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.trace import Tracer
-from gpugrad.numpy._creation import asarray
+from gpugrad.numpy import asarray
 from gpugrad.numpy._reductions import to_array
 
 __all__ = ["check_kinds", "elementwise", "same_dtype", "same_shape", "static_ints"]

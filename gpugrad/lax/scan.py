@@ -25,16 +25,18 @@ from gpugrad.compiler.subprograms import (
     instantiate,
     is_float,
     jvp_flat,
+    run_batched,
     run_program,
+    trace_flat,
     trace_function,
     vjp_flat,
-    vmap_flat,
     xp_of,
 )
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.numpy import asarray, stack, zeros
-from gpugrad.primitives.structural import at_front, batch_size, move_axis
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import batch_size, move_axis
 
 __all__ = ["carry_types_error", "map", "scan", "scan_p"]
 
@@ -176,9 +178,7 @@ def _retrace(fun: Callable[..., list[Any]], values: list[Any], scanned: int
     avals = avals_of(values)
     cut = len(avals) - scanned
     avals = avals[:cut] + [ShapedArray(a.shape[1:], a.dtype) for a in avals[cut:]]
-    tree = tree_util.tree_structure(tuple(range(len(avals))))
-    program, consts, _ = trace_function(fun, tree, avals, xp_of(values), "scan")
-    return program, consts
+    return trace_flat(fun, values, "scan", avals)
 
 
 def _jvp(primals: list[Any], tangents: list[Any], body: Any, consts: int, carry: int,
@@ -282,8 +282,7 @@ def _batch(values: list[Any], dims: list[int | None], body: Any, consts: int, ca
     dx = [None if d is None else 0 for d in dims[nk + nc:]]
 
     def batched(*v: Any) -> list[Any]:
-        return vmap_flat(lambda *a: run_program(body, a), list(v),
-                         [*dk, *[0] * nc, *dx], size)
+        return run_batched(body, v, [*dk, *[0] * nc, *dx], size)
 
     new, extra = _retrace(batched, [*k, *c, *xs], len(xs))
     outs = bind(scan_p, *extra, *k, *c, *xs, body=new, consts=len(extra) + nk, carry=nc,

@@ -24,6 +24,7 @@ from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete
 from gpugrad.numpy import _reductions as R
 from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index, scatter_add
 
@@ -55,7 +56,7 @@ class _IndexUpdateRef:
     def _updates(self, y: Any) -> Any:
         target_shape = gather(S.stop_gradient(self.x), self.index).shape
         y = S.convert(to_array(y), self.x.dtype)
-        return S.broadcast_to(y, target_shape)
+        return broadcasting.broadcast_to(y, target_shape)
 
     def get(self) -> Any:
         return gather(self.x, self.index)

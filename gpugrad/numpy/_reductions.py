@@ -14,15 +14,10 @@ from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand
 from gpugrad.numpy._ufuncs import where as _where
+from gpugrad.primitives.broadcasting import broadcast_to, reduce_sum, reduce_sum_p
 from gpugrad.primitives.discrete import reduce_discrete
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
-from gpugrad.primitives.structural import (
-    broadcast_to,
-    convert,
-    reduce_sum,
-    reduce_sum_p,
-    reshape,
-)
+from gpugrad.primitives.structural import convert, reshape
 
 __all__ = ["all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var"]
 

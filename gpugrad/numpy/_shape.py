@@ -9,7 +9,7 @@ import numpy as np
 
 from gpugrad.dtypes import result_type
 from gpugrad.numpy._reductions import normalize_axes, to_array
-from gpugrad.primitives import along_axis
+from gpugrad.primitives import along_axis, broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index
 
@@ -155,7 +155,7 @@ def broadcast_to(x: Any, shape: Any) -> Any:
     x = to_array(x)
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
     np.broadcast_shapes(x.shape, shape)  # raises NumPy's clear error when incompatible
-    return S.broadcast_to(x, shape)
+    return broadcasting.broadcast_to(x, shape)
 
 
 def broadcast_arrays(*xs: Any) -> list[Any]:
@@ -168,7 +168,7 @@ def broadcast_arrays(*xs: Any) -> list[Any]:
     """
     arrays = [to_array(x) for x in xs]
     shape = np.broadcast_shapes(*[a.shape for a in arrays])
-    return [S.broadcast_to(a, shape) for a in arrays]
+    return [broadcasting.broadcast_to(a, shape) for a in arrays]
 
 
 def astype(x: Any, dtype: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
@@ -177,7 +177,7 @@ def float_power(x1: Any, x2: Any) -> Any:
         array([4., 9.], dtype=float32)
     """
     a, b = promote((x1, x2), to_float=True)
-    if config.enable_x64:
+    if live.enable_x64:
         a = S.convert(a, np.float64) if hasattr(a, "shape") else np.float64(a)
         b = S.convert(b, np.float64) if hasattr(b, "shape") else np.float64(b)
     return power(a, b)

@@ -31,6 +31,7 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
 from gpugrad.numpy.sorting import as_array, searchsorted
+from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -126,7 +127,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         fk = concatenate([fk[-1:], fk, fk[:1]], 0)
     n = xk.shape[0]
     if n == 1:
-        return S.broadcast_to(fk[0], x.shape) + x * 0.0
+        return broadcasting.broadcast_to(fk[0], x.shape) + x * 0.0
     # The interval of each point: an index operand of the gathers below (no value is read).
     hi = FUNCTIONS["minimum"](FUNCTIONS["maximum"](searchsorted(xk, x, side="right"), 1), n - 1)
     x0, x1 = gather(xk, (hi - 1,)), gather(xk, (hi,))

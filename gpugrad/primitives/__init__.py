@@ -7,13 +7,17 @@
   reused buffers or slice by slice;
 * ``operations.py``: the array operations rules are written in (elementwise arithmetic with
   JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
-* ``structural.py``: convert, reshape, transpose, broadcast, reduce_sum, stop_gradient, and
-  the helpers batching rules lay out their operands with;
+* ``structural.py``: convert, reshape, transpose, stop_gradient, and the helpers batching
+  rules lay out their operands with;
+* ``broadcasting.py``: broadcast and its transpose reduce_sum, ``unbroadcast``, and the
+  batching helpers that broadcast (``at_front``, ``aligned``);
 * ``along_axis.py``: concatenate and cumsum;
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;
 * ``indexing.py``: gather and scatter_add (their index arrays are operands);
 * ``contraction.py``: einsum of one or two operands (every product);
 * ``fusion.py``: deferred elementwise cotangents, so backward chains fuse;
+* ``recipes.py``: forward elementwise values kept as recipes that recompute them
+  (rematerialization) or evaluated lazily when first read;
 * ``linalg.py`` / ``linalg_decomp.py`` / ``linalg_eig.py``: solve, slogdet, cholesky, pinv /
   eigh, svd, qr / eig;
 * ``complex.py``: real, imag, conj, complex construction, modulus and angle;

@@ -16,9 +16,10 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.broadcasting import at_front
 from gpugrad.primitives.indexing import gather
 from gpugrad.primitives.shape_rules import accumulated_dtype, all_weak, keep
-from gpugrad.primitives.structural import at_front, batch_size, example_axis, linear_jvp
+from gpugrad.primitives.structural import batch_size, example_axis, linear_jvp
 
 __all__ = ["concatenate", "concatenate_p", "cumsum", "cumsum_p"]
 

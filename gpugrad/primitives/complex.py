@@ -39,8 +39,9 @@ import numpy as np
 from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.broadcasting import at_front
 from gpugrad.primitives.operations import equal, multiply, negative, true_divide, where
-from gpugrad.primitives.structural import at_front, batch_size, convert, zeros_like
+from gpugrad.primitives.structural import batch_size, convert, zeros_like
 
 __all__ = [
     "complex_abs", "complex_dtype", "conj", "imag", "make_complex", "real", "real_dtype",

@@ -22,9 +22,10 @@ from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.operations import add
 from gpugrad.primitives.shape_rules import accumulated_dtype
-from gpugrad.primitives.structural import broadcast_to
+from gpugrad.primitives.structural import reshape
 
 __all__ = ["einsum_p", "contract"]
 
@@ -174,8 +175,6 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -
         sub, kept, mine = _transposed(spec, k)
         c = contract(sub, ct, *[p for j, p in enumerate(primals) if j != k])
         if kept != mine:  # indices summed away from this operand alone: broadcast back
-            from gpugrad.primitives.structural import broadcast_to, reshape
-
             shape = primals[k].shape
             c = reshape(c, tuple(d if ch in kept else 1 for ch, d in zip(mine, shape)))
             c = broadcast_to(c, shape)

@@ -23,16 +23,10 @@ from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.broadcasting import aligned, at_front
 from gpugrad.primitives.indexing import ARRAY, gather_p
 from gpugrad.primitives.shape_rules import broadcast_avals, reduced_shape
-from gpugrad.primitives.structural import (
-    aligned,
-    at_front,
-    batch_size,
-    example_axis,
-    move_axis,
-    reshape,
-)
+from gpugrad.primitives.structural import batch_size, example_axis, move_axis, reshape
 
 __all__ = [
     "argpartition", "argsort", "bitcast", "bitwise", "count_nonzero", "isclose",

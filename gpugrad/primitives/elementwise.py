@@ -28,7 +28,8 @@ from gpugrad.core.reverse import Node, VJPTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
-from gpugrad.primitives import fusion
+from gpugrad.primitives import fusion, recipes
+from gpugrad.primitives.broadcasting import aligned, broadcast_to, unbroadcast
 from gpugrad.primitives.elementwise_eval import (
     call_quiet,
     evaluate,
@@ -40,7 +41,6 @@ from gpugrad.primitives.elementwise_eval import (
     typed_result,
 )
 from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
-from gpugrad.primitives.structural import aligned, broadcast_to, unbroadcast
 
 __all__ = ["apply", "elementwise_p", "jvp_expr", "vjp_expr"]
 
@@ -98,7 +98,7 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
         if live.fuse_backward:
-            fusion.remat(node)
+            recipes.remat(node)
     else:
         # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
         # from the evaluators keyed by the input count.
@@ -314,7 +314,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
                ) -> list[Any]:
     """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
     elementwise node composes around it. Primals and ``out`` may be recipes (Deferred, see
-    ``fusion.remat``), recomputed inside the same evaluation. An incoming deferred cotangent
+    ``recipes.remat``), recomputed inside the same evaluation. An incoming deferred cotangent
     shared by several inputs is evaluated once first (recomputing it per input would double
     the work); a cotangent that must be summed down to a broadcast input's shape is
     evaluated then."""
@@ -386,7 +386,7 @@ elementwise_p.abstract_eval = _abstract
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp
 elementwise_p.fused_vjp = _fused_vjp
-elementwise_p.remat = fusion.remat
-elementwise_p.defer = fusion.defer
+elementwise_p.remat = recipes.remat
+elementwise_p.defer = recipes.defer
 elementwise_p.direct_jvp = _direct_jvp
 elementwise_p.batch = _batch

@@ -21,14 +21,9 @@ from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.primitives.broadcasting import at_front
 from gpugrad.primitives.shape_rules import broadcast_avals, keep
-from gpugrad.primitives.structural import (
-    at_front,
-    batch_size,
-    move_axis,
-    reshape,
-    zeros_like,
-)
+from gpugrad.primitives.structural import batch_size, move_axis, reshape, zeros_like
 
 __all__ = ["ARRAY", "SliceBounds", "gather", "normalize_index", "scatter_add", "split_index"]
 

@@ -34,6 +34,7 @@ from gpugrad.backend import namespace_of, on_one_backend
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.broadcasting import at_front, broadcast_to
 from gpugrad.primitives.complex import conjugate, imag, make_complex, real_dtype, real_part
 from gpugrad.primitives.contraction import matrix_product
 from gpugrad.primitives.operations import (
@@ -47,15 +48,7 @@ from gpugrad.primitives.operations import (
     where,
 )
 from gpugrad.primitives.shape_rules import linalg_dtype, matrix_result
-from gpugrad.primitives.structural import (
-    at_front,
-    batch_size,
-    broadcast_to,
-    convert,
-    move_axis,
-    reshape,
-    zeros_like,
-)
+from gpugrad.primitives.structural import batch_size, convert, move_axis, reshape, zeros_like
 
 __all__ = [
     "adjoint_vjp",

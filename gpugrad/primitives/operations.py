@@ -27,9 +27,10 @@ from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
 from gpugrad.primitives import along_axis
+from gpugrad.primitives.broadcasting import reduce_sum
 from gpugrad.primitives.elementwise import apply
 from gpugrad.primitives.indexing import gather, normalize_index
-from gpugrad.primitives.structural import convert, reduce_sum, reshape, transpose
+from gpugrad.primitives.structural import convert, reshape, transpose
 
 __all__ = [
     "SCALARS", "add", "concatenate", "equal", "expand_dims", "flip", "getitem",

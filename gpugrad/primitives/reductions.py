@@ -15,6 +15,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.broadcasting import reduce_batch
 from gpugrad.primitives.operations import (
     concatenate,
     equal,
@@ -26,13 +27,7 @@ from gpugrad.primitives.operations import (
     true_divide,
 )
 from gpugrad.primitives.shape_rules import reduction_rule
-from gpugrad.primitives.structural import (
-    convert,
-    reduce_batch,
-    reshape,
-    stop_gradient,
-    transpose,
-)
+from gpugrad.primitives.structural import convert, reshape, stop_gradient, transpose
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod"]
 

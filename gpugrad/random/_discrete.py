@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import strip_derivatives
 from gpugrad.random._int_kernels import int_bound
@@ -59,7 +59,7 @@ def randint(key: Any, shape: Any, minval: Any, maxval: Any, dtype: Any = None) -
     minval, maxval = _int_param(minval, "minval", xp), _int_param(maxval, "maxval", xp)
     check_shape("randint", shape, shape_of(minval), shape_of(maxval))
     return draw("randint", data, minval, maxval, shape=shape, dtype=dt,
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)
 
 
 def _axis_length(x: Any, axis: int) -> int:
@@ -83,7 +83,7 @@ def permutation(key: Any, x: Any, axis: int = 0, independent: bool = False) -> A
         [0, 1, 2, 3, 4]
     """
     data = single_key_data(key, "permutation")
-    layout = config.threefry_partitionable
+    layout = live.threefry_partitionable
     if has_derivatives(x):  # shuffle the indices, then gather: the derivative flows to x
         return _traced_take(x, permutation(data, _axis_length(x, axis)), axis)
     xp = array_namespace(data)
@@ -148,7 +148,7 @@ def choice(key: Any, a: Any, shape: Sequence[int] = (), replace: bool = True,
         return xp.zeros(shape, dtype=arrays[0].dtype if a_shape else np.asarray(a).dtype)
     out = draw("choice", data, *arrays, n_inputs=n_inputs, shape=shape, replace=bool(replace),
                has_a=bool(a_shape), axis=axis, mode=mode,
-               partitionable=config.threefry_partitionable)
+               partitionable=live.threefry_partitionable)
     return out if is_tracer(out) else xp.asarray(out)  # NumPy gives a scalar for shape ()
 
 
@@ -167,7 +167,7 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
     logits_arr = as_param(logits, array_namespace(data))
     if np.dtype(logits_arr.dtype).kind != "f":
         logits_arr = logits_arr.astype(default_float_of(1.0))
-    elif logits_arr.dtype == np.float64 and not config.enable_x64:
+    elif logits_arr.dtype == np.float64 and not live.enable_x64:
         logits_arr = logits_arr.astype(np.float32)
     lshape = tuple(logits_arr.shape)
     axis = axis + len(lshape) if axis < 0 else axis
@@ -180,4 +180,4 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
         raise ValueError(f"Number of samples without replacement ({math.prod(prefix)}) "
                          f"cannot exceed number of categories ({lshape[axis]}).")
     return draw("categorical", data, logits_arr, axis=axis, shape=shape, replace=bool(replace),
-                mode=mode, partitionable=config.threefry_partitionable)
+                mode=mode, partitionable=live.threefry_partitionable)

@@ -2,7 +2,7 @@
 key out (prng.md sections 5-7).
 
 On CuPy each kernel is one fused CUDA kernel for the whole batch of keys
-(:mod:`gpugrad.random._cuda`); on NumPy it is vectorised uint32 bit tricks followed by the
+(:mod:`gpugrad.random.cuda_kernels`); on NumPy it is vectorised uint32 bit tricks followed by the
 float32 recipes of :mod:`gpugrad.random._xla_float32` (``normal``, ``truncated_normal`` and
 ``uniform`` use their cache-chunked, bit-identical fast versions in
 :mod:`gpugrad.random._xla_float32_fast`). Every recipe is elementwise, so the leading key
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import is_cupy_array, namespace_of
-from gpugrad.random import _threefry, _xla_float32, _xla_float32_fast, _xla_float64
+from gpugrad.random import _xla_float32, _xla_float32_fast, _xla_float64, threefry
 from gpugrad.random._sampling import draws, kernel, lead_params, typed_draws
 
 __all__ = ["normal_kernel", "uniform_kernel", "unit_floats"]
@@ -38,9 +38,9 @@ _UNIT = {2: (10, np.uint16, 0x3C00), 4: (23, np.uint32, 0x3F800000),
 def _gpu(keys: Any) -> Any:
     """The CuPy kernels module when the keys live on the GPU, else ``None``."""
     if is_cupy_array(keys):
-        from gpugrad.random import _cuda
+        from gpugrad.random import cuda_kernels
 
-        return _cuda
+        return cuda_kernels
     return None
 
 
@@ -51,7 +51,7 @@ def _pick(x: Any, nk: int, i: int) -> Any:
 
 @kernel("bits", lambda keys, width, shape, partitionable: draws(keys, shape, f"uint{width}"))
 def bits_kernel(keys: Any, *, width: int, shape: tuple[int, ...], partitionable: bool) -> Any:
-    return _threefry.random_bits(keys, width, shape, partitionable)
+    return threefry.random_bits(keys, width, shape, partitionable)
 
 
 @kernel("unit", typed_draws)
@@ -62,7 +62,7 @@ def unit_floats(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partition
         raise TypeError(f"uniform only accepts float16, float32 and float64, got {dtype}")
     nmant, udt, one = _UNIT[dtype.itemsize]
     width = dtype.itemsize * 8
-    b = _threefry.random_bits(keys, width, shape, partitionable)
+    b = threefry.random_bits(keys, width, shape, partitionable)
     xp = namespace_of(b)
     # In place: random_bits returns a fresh array, so no 10**7-element temporaries.
     b >>= udt(width - nmant)
@@ -112,7 +112,7 @@ def normal_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partiti
         u = uniform_kernel(keys, np.nextafter(-1.0, 0.0), 1.0, shape=shape, dtype=dtype,
                            partitionable=partitionable)
         return np.asarray(np.sqrt(2.0) * _xla_float64.erfinv64(u)).reshape(u.shape)
-    b = _threefry.random_bits(keys, 32, shape, partitionable)
+    b = threefry.random_bits(keys, 32, shape, partitionable)
     # uniform(-0.99999994, 1) and sqrt(2) * erfinv, chunk by chunk, in the bits' memory.
     return _xla_float32_fast.normal_from_bits(b).astype(dtype, copy=False)
 

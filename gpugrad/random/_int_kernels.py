@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import namespace_of
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.dtypes import default_int
-from gpugrad.random import _threefry, _xla_float32
+from gpugrad.random import _xla_float32, threefry
 from gpugrad.random._float_kernels import gumbel_kernel, unit_floats
 from gpugrad.random._sampling import draws, kernel, lead_params, typed_draws
 
@@ -33,7 +33,7 @@ __all__ = ["int_bound", "randint_kernel", "shuffle"]
 
 
 def _split2(keys: Any, partitionable: bool) -> tuple[Any, Any]:
-    pair = _threefry.split_data(keys, (2,), partitionable)
+    pair = threefry.split_data(keys, (2,), partitionable)
     return pair[..., 0, :], pair[..., 1, :]
 
 
@@ -46,16 +46,16 @@ def _rem(a: Any, b: Any, xp: Any) -> Any:
 def int_bound(value: Any, name: str, xp: Any) -> Any:
     """An integer bound as an array; Python ints outside the default int dtype overflow."""
     if isinstance(value, (bool, int)) and not isinstance(value, bool):
-        info = np.iinfo(np.int64 if config.enable_x64 else np.int32)
+        info = np.iinfo(np.int64 if live.enable_x64 else np.int32)
         if not info.min <= value <= info.max:
             raise OverflowError(f"Python int {value} too large to convert to {info.dtype}")
         return xp.asarray(value, dtype=info.dtype)
     arr = xp.asarray(value)
     if arr.dtype.kind == "f":  # JAX casts float bounds to the default int
-        arr = arr.astype(np.int64 if config.enable_x64 else np.int32)
+        arr = arr.astype(np.int64 if live.enable_x64 else np.int32)
     if arr.dtype.kind not in "iub":
         raise TypeError(f"randint {name} must be an integer, got {arr.dtype}")
-    if arr.dtype.itemsize == 8 and not config.enable_x64:
+    if arr.dtype.itemsize == 8 and not live.enable_x64:
         arr = arr.astype(arr.dtype.kind + "4")
     return arr
 
@@ -86,8 +86,8 @@ def randint_kernel(keys: Any, minval: Any, maxval: Any, *, shape: tuple[int, ...
     out_of_range = maxval > _clip_to(xp.asarray(sinfo.max, dtype=sdt), maxval.dtype, xp)
     lo, hi = _clip_to(minval, sdt, xp), _clip_to(maxval, sdt, xp)
     k1, k2 = _split2(keys, partitionable)
-    higher = _threefry.random_bits(k1, nbits, shape, partitionable)
-    lower = _threefry.random_bits(k2, nbits, shape, partitionable)
+    higher = threefry.random_bits(k1, nbits, shape, partitionable)
+    lower = threefry.random_bits(k2, nbits, shape, partitionable)
     with np.errstate(over="ignore"):
         span = (hi - lo).astype(udt)  # wrapping subtraction, reinterpreted as unsigned
         span = xp.where(hi <= lo, udt.type(1), span)
@@ -120,7 +120,7 @@ def shuffle(keys: Any, x: Any, axis: int, partitionable: bool) -> Any:
     rounds = math.ceil(3 * math.log(max(1, math.prod(own))) / math.log(2**32 - 1))
     for _ in range(rounds):
         keys, sub = _split2(keys, partitionable)
-        sort_keys = _threefry.random_bits(sub, 32, own, partitionable)
+        sort_keys = threefry.random_bits(sub, 32, own, partitionable)
         x = xp.take_along_axis(x, _sort_order(sort_keys, nk + axis, xp), axis=nk + axis)
     return x
 
@@ -164,7 +164,7 @@ def permutation_kernel(keys: Any, *x: Any, n: int, axis: int, independent: bool,
     x = tuple(xp.asarray(v) for v in x)
     nk = keys.ndim - 1
     if not x:
-        idt = np.int64 if config.enable_x64 else np.int32
+        idt = np.int64 if live.enable_x64 else np.int32
         return shuffle(keys, _arange(keys, n, idt, xp), 0, partitionable)
     arr = xp.asarray(x[0])
     if independent or arr.ndim - nk == 1:
@@ -217,7 +217,7 @@ def choice_kernel(keys: Any, *arrays: Any, n_inputs: int, shape: tuple[int, ...]
     nk = keys.ndim - 1
     a = arrays[0] if has_a else None
     p = arrays[1 if has_a else 0] if len(arrays) > has_a else None
-    idt = np.int64 if config.enable_x64 else np.int32
+    idt = np.int64 if live.enable_x64 else np.int32
     n_draws = math.prod(shape)
     lead = tuple(keys.shape[:-1])
     if p is None and replace:
@@ -254,7 +254,7 @@ def categorical_kernel(keys: Any, logits: Any, *, axis: int, shape: tuple[int, .
     own = tuple(logits.shape[nk:])
     batch_shape = own[:axis] + own[axis + 1:]
     prefix = shape[:len(shape) - len(batch_shape)]
-    idt = np.int64 if config.enable_x64 else np.int32
+    idt = np.int64 if live.enable_x64 else np.int32
     mode = mode or "low"
     if replace:
         logits_shape = list(shape[len(shape) - len(batch_shape):])

@@ -23,11 +23,11 @@ import numpy as np
 
 from gpugrad import tree_util
 from gpugrad.backend import get_xp, is_cupy_array, namespace_of
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Tracer, strip_derivatives
 from gpugrad.primitives.structural import convert
-from gpugrad.random import _threefry
+from gpugrad.random import threefry
 from gpugrad.random._sampling import draw, draws, kernel
 
 __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_data"]
@@ -168,7 +168,7 @@ def _seed_words(seed: Any) -> tuple[int, int]:
     else:
         raise TypeError(f"key seed must be an integer scalar, got {type(seed).__name__} "
                         f"{seed!r}")
-    if config.enable_x64 and bits == 64:
+    if live.enable_x64 and bits == 64:
         pattern = value % 2**64  # 64-bit two's-complement pattern
         return pattern >> 32, pattern & 0xFFFFFFFF
     # x32 (or a seed dtype of 32 bits or fewer): only the low 32 bits are kept.
@@ -180,7 +180,7 @@ def _seed_data(seed: Any) -> Any:
         dt = np.dtype(seed.dtype)
         if seed.shape != () or dt.kind not in "iub":
             raise TypeError(f"key seed must be an integer scalar, got {dt}{list(seed.shape)}")
-        return draw("seed", strip_derivatives(seed), wide=bool(config.enable_x64
+        return draw("seed", strip_derivatives(seed), wide=bool(live.enable_x64
                                                                and dt.itemsize == 8))
     xp = get_xp()
     return xp.asarray(np.array(_seed_words(seed), dtype=np.uint32))
@@ -296,7 +296,7 @@ def split(k: Any, num: Any = 2) -> Any:
         [[4146024105, 967050713], [2718843009, 1272950319]]
     """
     data = single_key_data(k, "split")
-    new = draw("split", data, shape=_split_shape(num), partitionable=config.threefry_partitionable)
+    new = draw("split", data, shape=_split_shape(num), partitionable=live.threefry_partitionable)
     return Key(new) if isinstance(k, Key) else new
 
 
@@ -332,9 +332,9 @@ def fold_in(k: Any, data: Any) -> Any:
 
 @kernel("split", lambda keys, shape, **static: draws(keys, (*shape, 2), np.uint32))
 def _split_kernel(keys: Any, *, shape: tuple[int, ...], partitionable: bool) -> Any:
-    return _threefry.split_data(keys, shape, partitionable)
+    return threefry.split_data(keys, shape, partitionable)
 
 
 @kernel("fold_in", lambda keys, value: draws(keys, (2,), np.uint32))
 def _fold_in_kernel(keys: Any, value: Any) -> Any:
-    return _threefry.fold_in_data(keys, value)
+    return threefry.fold_in_data(keys, value)

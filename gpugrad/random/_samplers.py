@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.random._key import single_key_data
 from gpugrad.random._sampling import as_param, draw, has_derivatives
@@ -45,7 +45,7 @@ def bits(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     data = single_key_data(key, "bits")
     dt = uint_dtype("bits", dtype)
     return draw("bits", data, width=dt.itemsize * 8, shape=canonical_shape(shape),
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)
 
 
 def uniform(key: Any, shape: Any = (), dtype: Any = None, minval: Any = 0.0,
@@ -64,7 +64,7 @@ def uniform(key: Any, shape: Any = (), dtype: Any = None, minval: Any = 0.0,
     dt = float_dtype("uniform", dtype)
     shape = canonical_shape(shape)
     check_shape("uniform", shape, shape_of(minval), shape_of(maxval))
-    layout = config.threefry_partitionable
+    layout = live.threefry_partitionable
     if has_derivatives(minval) or has_derivatives(maxval):
         # The affine map in gpugrad operations, so that derivatives flow to the bounds.
         import gpugrad.numpy as gnp
@@ -87,7 +87,7 @@ def normal(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     """
     data = single_key_data(key, "normal")
     return draw("normal", data, shape=canonical_shape(shape), dtype=float_dtype("normal", dtype),
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)
 
 
 def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
@@ -109,7 +109,7 @@ def truncated_normal(key: Any, lower: Any, upper: Any, shape: Any = None,
         check_shape("truncated_normal", shape, shape_of(lower), shape_of(upper))
     xp = array_namespace(data)
     exact = draw("truncated_normal", data, as_param(lower, xp), as_param(upper, xp),
-                 shape=tuple(shape), dtype=dt, partitionable=config.threefry_partitionable)
+                 shape=tuple(shape), dtype=dt, partitionable=live.threefry_partitionable)
     if has_derivatives(lower) or has_derivatives(upper):
         return _with_bound_derivatives(exact, data, lower, upper, dt)
     return exact
@@ -158,7 +158,7 @@ def bernoulli(key: Any, p: Any = 0.5, shape: Any = None, mode: str = "low") -> A
         shape = canonical_shape(shape)
         check_shape("bernoulli", shape, tuple(p_arr.shape))
     return draw("bernoulli", data, p_arr, shape=shape, mode=mode,
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)
 
 
 def gumbel(key: Any, shape: Any = (), dtype: Any = None, mode: str | None = None) -> Any:
@@ -174,7 +174,7 @@ def gumbel(key: Any, shape: Any = (), dtype: Any = None, mode: str | None = None
         raise ValueError(f"Must provide valid mode for gumbel ('low' or 'high'), got: {mode}")
     data = single_key_data(key, "gumbel")
     return draw("gumbel", data, shape=canonical_shape(shape), dtype=float_dtype("gumbel", dtype),
-                mode=mode, partitionable=config.threefry_partitionable)
+                mode=mode, partitionable=live.threefry_partitionable)
 
 
 def exponential(key: Any, shape: Any = (), dtype: Any = None) -> Any:
@@ -188,7 +188,7 @@ def exponential(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     data = single_key_data(key, "exponential")
     return draw("exponential", data, shape=canonical_shape(shape),
                 dtype=float_dtype("exponential", dtype),
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)
 
 
 def laplace(key: Any, shape: Any = (), dtype: Any = None) -> Any:
@@ -201,4 +201,4 @@ def laplace(key: Any, shape: Any = (), dtype: Any = None) -> Any:
     """
     data = single_key_data(key, "laplace")
     return draw("laplace", data, shape=canonical_shape(shape), dtype=float_dtype("laplace", dtype),
-                partitionable=config.threefry_partitionable)
+                partitionable=live.threefry_partitionable)

@@ -32,7 +32,8 @@ from typing import Any
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.batching import BatchTracer
 from gpugrad.core.trace import Primitive, Tracer, bind, strip_derivatives
-from gpugrad.primitives.structural import at_front, batch_size, move_axis, reshape
+from gpugrad.primitives.broadcasting import at_front
+from gpugrad.primitives.structural import batch_size, move_axis, reshape
 
 __all__ = ["KERNELS", "RESULTS", "as_param", "draw", "draws", "has_derivatives", "kernel",
            "lead_params", "random_p", "typed_draws"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 
 __all__ = [
     "broadcast_shapes",
@@ -66,7 +66,7 @@ def check_shape(name: str, shape: tuple[int, ...], *param_shapes: tuple[int, ...
 
 def _narrowed(requested: np.dtype, name: str) -> np.dtype:
     """Without x64, 64-bit requests become 32-bit with JAX's ``UserWarning``."""
-    if config.enable_x64 or requested.itemsize != 8:
+    if live.enable_x64 or requested.itemsize != 8:
         return requested
     narrow = np.dtype(requested.kind + "4")
     warnings.warn(
@@ -85,7 +85,7 @@ def float_dtype(name: str, dtype: Any) -> np.dtype:
         dtype('float32')
     """
     if dtype is None:
-        return np.dtype(np.float64 if config.enable_x64 else np.float32)
+        return np.dtype(np.float64 if live.enable_x64 else np.float32)
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dt}")
@@ -95,7 +95,7 @@ def float_dtype(name: str, dtype: Any) -> np.dtype:
 def int_dtype(name: str, dtype: Any) -> np.dtype:
     """The integer dtype of ``randint`` and friends (default int32, int64 in x64 mode)."""
     if dtype is None:
-        return np.dtype(np.int64 if config.enable_x64 else np.int32)
+        return np.dtype(np.int64 if live.enable_x64 else np.int32)
     dt = np.dtype(dtype)
     if dt.kind not in "iu":
         raise TypeError(f"{name} only accepts integer dtypes, got {dt}")
@@ -105,7 +105,7 @@ def int_dtype(name: str, dtype: Any) -> np.dtype:
 def uint_dtype(name: str, dtype: Any) -> np.dtype:
     """The unsigned dtype of ``bits`` (default uint32, uint64 in x64 mode)."""
     if dtype is None:
-        return np.dtype(np.uint64 if config.enable_x64 else np.uint32)
+        return np.dtype(np.uint64 if live.enable_x64 else np.uint32)
     dt = np.dtype(dtype)
     if dt.kind != "u":
         raise ValueError(f"dtype argument to `{name}` must be an unsigned int dtype, got {dt}")
@@ -126,11 +126,11 @@ def is_tracer(value: Any) -> bool:
 def default_float_of(value: Any) -> np.dtype:
     """The dtype JAX gives a float parameter (Python floats are float32 without x64)."""
     if isinstance(value, (bool, int, float)):
-        return np.dtype(np.float64 if config.enable_x64 else np.float32)
+        return np.dtype(np.float64 if live.enable_x64 else np.float32)
     # Not getattr(value, "dtype", np.asarray(value).dtype): its default is evaluated first,
     # and a CuPy array refuses the implicit conversion to NumPy.
     dt = np.dtype(value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype)
-    if dt == np.float64 and not config.enable_x64:
+    if dt == np.float64 and not live.enable_x64:
         return np.dtype(np.float32)
     return dt
 

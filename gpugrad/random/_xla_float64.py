@@ -20,7 +20,7 @@ import numpy as np
 
 from gpugrad.random._xla_float32 import fma64
 
-__all__ = ["erf64", "erfc64", "erfinv64", "log1p64"]
+__all__ = ["erf64", "erfinv64", "log1p64"]
 
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 _SPLIT = 2.5  # series below, continued fraction above (both ~1e-16 relative there)
@@ -60,14 +60,6 @@ def erf64(x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         out = np.where(a < _SPLIT, _erf_series(small), 1.0 - _erfc_cf(large))
     return np.copysign(np.where(np.isnan(x), np.nan, out), x)
-
-
-def erfc64(x: np.ndarray) -> np.ndarray:
-    """float64 complementary error function for ``x >= 0`` (accurate in the tail)."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        return np.where(x < _SPLIT, 1.0 - _erf_series(np.minimum(x, _SPLIT)),
-                        _erfc_cf(np.maximum(x, _SPLIT)))
 
 
 # XLA:CPU's float64 log1p: a Cephes rational for |m| < sqrt(2) - 1 (FMA Horner), else log(1 + m).

@@ -31,9 +31,10 @@ from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.numpy._reductions import normalize_axes, to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.primitives.broadcasting import reduce_sum
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import promote
-from gpugrad.primitives.structural import reduce_sum, reshape, stop_gradient
+from gpugrad.primitives.structural import reshape, stop_gradient
 
 __all__ = [
     "beta", "betaln", "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln",

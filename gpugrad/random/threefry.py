@@ -3,7 +3,7 @@
 Everything here is 32-bit unsigned integer arithmetic, so it is bit-exact on any backend.
 The block function is vectorised over counter arrays: on NumPy it runs in cache-sized
 chunks with in-place ufuncs (no per-element Python); on CuPy one fused kernel computes the
-blocks (see :mod:`gpugrad.random._cuda`).
+blocks (see :mod:`gpugrad.random.cuda_kernels`).
 
 Example:
     >>> import numpy as np
@@ -75,9 +75,9 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
         ['0x3d7b32d', '0xadd083f4']
     """
     if any(is_cupy_array(v) for v in (k0, k1, x0, x1)):
-        from gpugrad.random import _cuda
+        from gpugrad.random import cuda_kernels
 
-        return _cuda.threefry_blocks(k0, k1, x0, x1)
+        return cuda_kernels.threefry_blocks(k0, k1, x0, x1)
     if np.ndim(k0) or np.ndim(k1):  # a key per block: hash the broadcast arrays flat
         k0, k1, x0, x1 = np.broadcast_arrays(*(np.asarray(v, np.uint32) for v in (k0, k1, x0, x1)))
         keys: tuple[Any, Any] = (np.ravel(k0), np.ravel(k1))

@@ -29,11 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.config import config
+from gpugrad.config import live
 
-__all__ = ["check_kernels", "kernel_dir", "kernel_sources", "sample", "threefry_blocks"]
+__all__ = [
+    "CTYPES", "SCALARS", "SPECS", "check_kernels", "kernel_dir", "kernel_sources", "sample",
+    "threefry_blocks", "threefry_header",
+]
 
-_CTYPES = {"uint32": "unsigned int", "uint64": "unsigned long long", "float32": "float",
+# CUDA's name of each dtype a kernel reads or writes.
+CTYPES = {"uint32": "unsigned int", "uint64": "unsigned long long", "float32": "float",
            "float64": "double", "bool": "bool"}
 # Element i of the output belongs to key i / per (a batch of keys under vmap draws `per`
 # numbers each) and is element e of that key's draw.
@@ -42,13 +46,13 @@ _KEY = ("const unsigned long long kj = (unsigned long long)i / per, e = i - kj *
 _B32 = _KEY + "const unsigned int b = gg_bits32(k0, k1, e, count, legacy);\n"
 _B64 = _KEY + "const unsigned long long b = gg_bits64(k0, k1, e, count, legacy);\n"
 _LAYOUT = [("uint64", "count"), ("uint32", "legacy"), ("uint64", "per")]
-_SCALARS = ("count", "legacy", "per")
+SCALARS = ("count", "legacy", "per")  # the inputs passed as one value, not one per element
 _NLO = "__uint_as_float(0xBF7FFFFFu)"  # nextafter(-1, 0): the low end of normal's uniform
 _NLO64 = "__longlong_as_double(0xBFEFFFFFFFFFFFFFll)"
 _SQRT2 = "__uint_as_float(0x3FB504F3u)"
 
 # name -> (inputs besides the key: (type, name) with "raw" ones first, output type, body)
-_SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
+SPECS: dict[str, tuple[list[tuple[str, str]], str, str]] = {
     "gg_threefry_block": (  # the key words are inputs too: one key per block
         [("uint32", "k0"), ("uint32", "k1"), ("uint32", "x0"), ("uint32", "x1")],
         "uint32 y0, uint32 y1",
@@ -140,30 +144,37 @@ def kernel_dir() -> Path:
 
 
 @cache
-def _header() -> str:
+def threefry_header() -> str:
+    """The text of ``kernels/threefry.cuh``: the preamble every kernel of :data:`SPECS` is
+    compiled after (the block function, the mantissa trick and the float recipes).
+
+    Example:
+        >>> "gg_threefry2x32" in threefry_header()
+        True
+    """
     return (kernel_dir() / "threefry.cuh").read_text()
 
 
 def _source(name: str) -> str:
     """The full CUDA source of kernel ``name``, as CuPy would wrap it (for NVRTC checks)."""
-    inputs, outputs, body = _SPECS[name]
+    inputs, outputs, body = SPECS[name]
     params = ["const unsigned int* key"]
     binds = []
     for typ, var in inputs:
-        if var in _SCALARS:
-            params.append(f"const {_CTYPES[typ]} {var}")
+        if var in SCALARS:
+            params.append(f"const {CTYPES[typ]} {var}")
         else:
-            params.append(f"const {_CTYPES[typ]}* {var}_")
-            binds.append(f"const {_CTYPES[typ]} {var} = {var}_[i];")
+            params.append(f"const {CTYPES[typ]}* {var}_")
+            binds.append(f"const {CTYPES[typ]} {var} = {var}_[i];")
     for out in outputs.split(","):
         typ, var = out.split()
-        params.append(f"{_CTYPES[typ]}* {var}_")
-        binds.append(f"{_CTYPES[typ]}& {var} = {var}_[i];")
+        params.append(f"{CTYPES[typ]}* {var}_")
+        binds.append(f"{CTYPES[typ]}& {var} = {var}_[i];")
     params.append("const long long size")
     loop = ("for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < size;"
             " i += (long long)blockDim.x * gridDim.x) {")
     inner = "\n    ".join([*binds, *body.splitlines()])
-    return (f"{_header()}\nextern \"C\" __global__ void {name}({', '.join(params)}) {{\n"
+    return (f"{threefry_header()}\nextern \"C\" __global__ void {name}({', '.join(params)}) {{\n"
             f"  {loop}\n    {inner}\n  }}\n}}\n")
 
 
@@ -175,7 +186,7 @@ def kernel_sources() -> list[tuple[str, str]]:
         >>> "gg_threefry2x32" in src and "__global__" in src
         True
     """
-    return [(name, _source(name)) for name in _SPECS]
+    return [(name, _source(name)) for name in SPECS]
 
 
 def _nvrtc() -> Any:
@@ -221,12 +232,12 @@ def check_kernels(archs: tuple[str, ...] = ("compute_80", "compute_90"),
 def _kernel(name: str) -> Any:
     import cupy
 
-    inputs, outputs, body = _SPECS[name]
+    inputs, outputs, body = SPECS[name]
     params = ", ".join(["raw uint32 key", *(f"{t} {v}" for t, v in inputs)])
-    if config.dump_kernels:  # for inspection: the standalone source of this kernel
-        Path(config.dump_kernels).mkdir(parents=True, exist_ok=True)
-        (Path(config.dump_kernels) / f"{name}.cu").write_text(_source(name))
-    return cupy.ElementwiseKernel(params, outputs, body, name, preamble=_header())
+    if live.dump_kernels:  # for inspection: the standalone source of this kernel
+        Path(live.dump_kernels).mkdir(parents=True, exist_ok=True)
+        (Path(live.dump_kernels) / f"{name}.cu").write_text(_source(name))
+    return cupy.ElementwiseKernel(params, outputs, body, name, preamble=threefry_header())
 
 
 def threefry_blocks(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
@@ -255,7 +266,7 @@ def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args:
 
     suffix = "f64" if np.dtype(dtype) == np.float64 else "f32"
     name = f"gg_{kind}_{suffix}"
-    if name not in _SPECS:
+    if name not in SPECS:
         raise NotImplementedError(f"{kind} in {np.dtype(dtype)} has no CuPy kernel")
     n = math.prod(shape)
     out = cupy.empty((*data.shape[:-1], *shape), dtype=bool if kind == "bernoulli" else dtype)
@@ -263,7 +274,7 @@ def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args:
         return out
     params = [cupy.asarray(a, dtype=dtype) for a in args]
     count = 2 * n if kind == "gumbel_high" else n  # gumbel 'high' draws (2, *shape)
-    legacy = np.uint32(0 if config.threefry_partitionable else 1)
+    legacy = np.uint32(0 if live.threefry_partitionable else 1)
     keys = cupy.ascontiguousarray(data)
     _kernel(name)(keys, *params, np.uint64(count), legacy, np.uint64(n), out)
     return out

@@ -16,7 +16,7 @@ order 2. The status in the table is what that run found, never a declaration:
   sample input could be found (``no sample``).
 
 Run ``python -m tools.coverage_table`` to rewrite the table, ``--check`` to exit with
-status 1 when it is stale (``tests/test_coverage.py`` does the same).
+status 1 when it is stale (``tests/project/test_coverage.py`` does the same).
 
 The module also lists the NumPy functions that HIPS autograd differentiates
 (``AUTOGRAD_FUNCTIONS``, found by introspecting its ``defvjp`` registrations:

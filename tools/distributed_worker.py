@@ -1,4 +1,4 @@
-"""The program that ``tests/test_distributed.py`` runs in each of ``mpiexec -n N``'s processes.
+"""What ``tests/distributed/test_distributed.py`` runs in each of ``mpiexec -n N``'s processes.
 
 ``python -m tools.distributed_worker checks`` runs every check below and prints ``ok <name>``
 for each (any failure raises, which makes every process fail); ``failure`` makes process 1

@@ -8,7 +8,7 @@ descent with step 0.5; the parameters are a list of dicts, updated with ``gpugra
 
 :func:`program` is written against the two modules it is given, so the same code runs on
 JAX: ``program(jax, jax.numpy)`` prints the same numbers, given the same threefry layout
-(gpugrad's default is JAX's legacy one; ``tests/test_mlp_training.py`` runs both layouts).
+(gpugrad's default is JAX's legacy one; ``tests/project/test_mlp_training.py`` runs both layouts).
 Run: ``python -m gpugrad.examples.mlp_training``. In gpugrad's default layout it prints::
 
     step    0  loss 1.1051

@@ -30,6 +30,7 @@
 One more primitive lives with the layer that owns it: ``gpugrad.random``'s ``random_p``
 (threefry bits and the samplers' kernels, batched over keys). Every primitive has its
 evaluation, its JVP and VJP rules, its batching rule (``vmap``) and its abstract evaluation
-(the shape and dtype of its result, for staging), side by side; ``tests/test_vmap.py`` and
-``tests/test_abstract_eval.py`` check that none lacks the last two.
+(the shape and dtype of its result, for staging), side by side;
+``tests/transforms/test_vmap.py`` and ``tests/primitives/test_abstract_eval.py`` check that none
+lacks the last two.
 """

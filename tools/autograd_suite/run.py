@@ -106,7 +106,7 @@ def _first_line(message: str) -> str:
 
 
 # autograd's tests that assert autograd's derivative at a non-smooth point where the API
-# contract (docs: api.md) prescribes JAX 0.10's, which tests/test_nonsmooth.py checks. When
+# contract (docs: api.md) prescribes JAX 0.10's, which tests/numpy/test_nonsmooth.py checks. When
 # they fail they are listed apart and not counted; if one passed, it would count as usual.
 FOLLOWS_JAX = {
     ("test_scalar_ops.py", "test_abs"): "abs'(0) = 1 (autograd: 0, its check_grads at 0)",

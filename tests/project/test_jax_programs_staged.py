@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from test_jax_programs import Program, check_program, each_program, registry
+from tests.project.test_jax_programs import Program, check_program, each_program, registry
 
 STAGED: dict[str, Program] = {}
 program = registry(STAGED)

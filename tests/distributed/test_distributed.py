@@ -20,7 +20,7 @@ import gpugrad
 from gpugrad import distributed
 from gpugrad.test_util import check_grads
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The MPICH wheel puts mpiexec beside the interpreter of the environment it is installed in.
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 LIMIT = 50  # seconds for one launch; a hang would be caught here, not by CI's own timeout

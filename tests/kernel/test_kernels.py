@@ -33,7 +33,7 @@ from gpugrad.primitives.numpy_eval import (
     numpy_function_for,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # The sizes at which NumPy evaluation changes evaluator (gpugrad.config options).
 CHUNKED_MIN_SIZE = config.chunked_min_size
 CHUNK_SIZE = config.chunk_size

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fusion_programs import run as run_program
-from test_fusion_programs import step
-from test_grads_table import ROWS
 
 import gpugrad
 import gpugrad.numpy as gnp
 from gpugrad.core.concrete import ConcretizationError
 from gpugrad.test_util import check_grads
+from tests.primitives.test_fusion_programs import run as run_program
+from tests.primitives.test_fusion_programs import step
+from tests.primitives.test_grads_table import ROWS
 
 # Rows whose result's shape depends on values: refused under jit, as JAX refuses them.
 VALUE_SHAPED = {"getitem-mask"}

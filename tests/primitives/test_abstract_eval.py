@@ -18,19 +18,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-import test_checkpoint as checkpointing
-import test_custom_derivatives as custom_rules
-import test_grads_table as grads_table
-import test_jax_sweep as jax_sweep
-import test_lax_control_flow as control_flow
-import test_vmap_indexing as vmap_indexing
-import test_vmap_linalg as vmap_linalg
-import test_vmap_numpy as vmap_numpy
-import test_vmap_random as vmap_random
 
 import gpugrad
 import gpugrad.numpy as gnp
 import gpugrad.random as gr
+import tests.lax.test_lax_control_flow as control_flow
+import tests.numpy.test_jax_sweep as jax_sweep
+import tests.primitives.test_grads_table as grads_table
+import tests.transforms.test_checkpoint as checkpointing
+import tests.transforms.test_custom_derivatives as custom_rules
+import tests.transforms.test_vmap_indexing as vmap_indexing
+import tests.transforms.test_vmap_linalg as vmap_linalg
+import tests.transforms.test_vmap_numpy as vmap_numpy
+import tests.transforms.test_vmap_random as vmap_random
 from gpugrad import distributed, lax, tree_util
 from gpugrad.config import config
 from gpugrad.core import trace as core_trace

@@ -187,7 +187,7 @@ def test_python_control_flow_on_values():
 
 def test_nonsmooth_points_follow_jax():
     # JAX 0.10: abs'(0) = 1; a tie in maximum splits the derivative. The full table of
-    # non-smooth points is tests/test_nonsmooth.py.
+    # non-smooth points is tests/numpy/test_nonsmooth.py.
     assert float(grad(gnp.abs)(0.0)) == 1.0
     assert float(grad(lambda x: gnp.maximum(x, x))(1.0)) == 1.0
     assert float(grad(lambda x: gnp.maximum(x, 0.0))(0.0)) == 0.5

@@ -302,7 +302,7 @@ def test_sinc_derivatives_at_zero() -> None:
 
 def test_hypot_derivative_at_origin_is_one_half() -> None:
     # JAX 0.10.2: hypot is max(|a|, |b|) * ..., so at the origin abs'(0) = 1 and the tie
-    # in max splits it (tests/test_nonsmooth.py has the second order and the other modes).
+    # in max splits it (tests/numpy/test_nonsmooth.py has the second order and the other modes).
     g = gpugrad.grad(lambda a: gnp.hypot(a, 0.0))(np.float64(0.0))
     assert float(g) == 0.5
 

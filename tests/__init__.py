@@ -1,0 +1,1 @@
+"""gpugrad's test suite; tests/README.md describes its folders."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.compiler: the programs jit generates."""

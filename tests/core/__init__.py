@@ -1,0 +1,1 @@
+"""Tests of gpugrad.core: tracers, the trace stack, concrete values."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.distributed across MPI processes."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.kernel and gpugrad.kernel_check: the CUDA kernels."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.nn and its initializers, against jax.nn."""

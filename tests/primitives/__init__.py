@@ -1,0 +1,1 @@
+"""Tests of gpugrad.primitives: every primitive's rules, fusion, the evaluators."""

@@ -1,0 +1,1 @@
+"""Tests of the whole project: docs, lint, examples, benchmarks, tools, JAX programs."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.random: JAX's threefry numbers."""

@@ -1,0 +1,1 @@
+"""Tests of gpugrad.scipy.special."""

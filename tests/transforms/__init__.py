@@ -1,0 +1,1 @@
+"""Tests of the transformations: grad, vjp, jvp, Jacobians, vmap, jit, custom rules."""

@@ -157,7 +157,7 @@ def _interpret(program: Program, args: Sequence[Any], saved: dict[int, Any] | No
 
 
 def _top_vjp_main(args: Sequence[Any]) -> Any:
-    mains = [a._trace.main for a in args if isinstance(a, reverse.VJPTracer)]
+    mains = [a.trace.main for a in args if isinstance(a, reverse.VJPTracer)]
     return max(mains, key=lambda m: m.level) if mains else None
 
 

@@ -37,7 +37,7 @@ class BatchTracer(Tracer):
     __slots__ = ("batch_dim", "value")
 
     def __init__(self, trace: Trace, value: Any, batch_dim: int) -> None:
-        self._trace = trace
+        self.trace = trace
         self.value = value
         self.batch_dim = batch_dim
 
@@ -61,7 +61,7 @@ class BatchTracer(Tracer):
         return (self.value,)
 
     def without_derivatives(self) -> Any:
-        return BatchTracer(self._trace, strip_derivatives(self.value), self.batch_dim)
+        return BatchTracer(self.trace, strip_derivatives(self.value), self.batch_dim)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -97,11 +97,11 @@ class BatchTrace(Trace):
         values = []
         dims: list[int | None] = []
         for a in args:
-            if type(a) is BatchTracer and a._trace is self:  # (no subclasses)
+            if type(a) is BatchTracer and a.trace is self:  # (no subclasses)
                 values.append(a.value)
                 dims.append(a.batch_dim)
             else:
-                if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+                if isinstance(a, Tracer) and a.trace.main.level >= main.level:
                     raise escaped_tracer_error()
                 values.append(a)
                 dims.append(None)
@@ -115,7 +115,7 @@ class BatchTrace(Trace):
 
 def unpack(x: Any, main: MainTrace) -> tuple[Any, int | None]:
     """(value, batch axis or None) of an output of the function being batched."""
-    if isinstance(x, BatchTracer) and x._trace.main is main:
+    if isinstance(x, BatchTracer) and x.trace.main is main:
         return x.value, x.batch_dim
     check_lower(x, main)
     return x, None

@@ -108,7 +108,7 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
     from gpugrad.core.trace import Tracer
 
     while isinstance(x, Tracer):
-        if x._trace.abstract:
+        if x.trace.abstract:
             raise ConcretizationError(
                 f"{function}() needs the value of its argument {argument!r} to decide "
                 f"{needed_for}, but here it is traced abstractly (only its shape "

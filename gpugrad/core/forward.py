@@ -23,7 +23,7 @@ class JVPTracer(Tracer):
     __slots__ = ("tangent",)
 
     def __init__(self, trace: Trace, primal: Any, tangent: Any) -> None:
-        self._trace = trace
+        self.trace = trace
         self.primal = primal
         self.tangent = tangent
 
@@ -42,7 +42,7 @@ class JVPTrace(Trace):
         tangents = []
         any_tangent = False
         for a in args:
-            if isinstance(a, JVPTracer) and a._trace.main is main:
+            if isinstance(a, JVPTracer) and a.trace.main is main:
                 primals.append(a.primal)
                 tangents.append(a.tangent)
                 any_tangent = any_tangent or a.tangent is not None
@@ -62,7 +62,7 @@ class JVPTrace(Trace):
 
 def unpack(x: Any, main: MainTrace) -> tuple[Any, Any]:
     """(primal, tangent or None) of an output of the function being transformed."""
-    if isinstance(x, JVPTracer) and x._trace.main is main:
+    if isinstance(x, JVPTracer) and x.trace.main is main:
         return x.primal, x.tangent
     check_lower(x, main)
     return x, None

@@ -84,7 +84,7 @@ class VJPTracer(Tracer):
     __slots__ = ("node",)
 
     def __init__(self, trace: Trace, primal: Any, node: Node) -> None:
-        self._trace = trace
+        self.trace = trace
         self.primal = primal
         self.node = node
 
@@ -101,7 +101,7 @@ class LazyVJPTracer(VJPTracer):
     __slots__ = ("_value",)
 
     def __init__(self, trace: Trace, node: Node) -> None:
-        self._trace = trace
+        self.trace = trace
         self.node = node
         self._value: Any = None
 
@@ -152,24 +152,24 @@ class VJPTrace(Trace):
         below_level = 0
         defer = prim.defer
         for a in args:
-            if isinstance(a, VJPTracer) and a._trace.main is main:
+            if isinstance(a, VJPTracer) and a.trace.main is main:
                 if defer is not None and type(a) is LazyVJPTracer and a._value is None:
                     primals.append(a.node.recipe)  # composed, not evaluated (see below)
                     deferred = True
                 else:
                     p = a.primal
                     primals.append(p)
-                    if isinstance(p, Tracer) and p._trace.main.level > below_level:
-                        below, below_level = p._trace, p._trace.main.level
+                    if isinstance(p, Tracer) and p.trace.main.level > below_level:
+                        below, below_level = p.trace, p.trace.main.level
                 parents.append(a.node)
                 traced = True
             else:
                 if isinstance(a, Tracer):
-                    level = a._trace.main.level
+                    level = a.trace.main.level
                     if level >= main.level:
                         raise escaped_tracer_error()
                     if level > below_level:
-                        below, below_level = a._trace, level
+                        below, below_level = a.trace, level
                 primals.append(a)
                 parents.append(None)
         lower = below is not None
@@ -211,7 +211,7 @@ def record_known(main: MainTrace, prim: Primitive, args: list[Any], params: dict
     result ``out`` already known (a value a checkpoint saved), so it is not computed again."""
     primals, parents = [], []
     for a in args:
-        mine = isinstance(a, VJPTracer) and a._trace.main is main
+        mine = isinstance(a, VJPTracer) and a.trace.main is main
         primals.append(a.primal if mine else a)
         parents.append(a.node if mine else None)
     if all(p is None for p in parents):
@@ -226,9 +226,9 @@ def new_leaf(main: MainTrace, value: Any) -> VJPTracer:
 
 def unpack(x: Any, main: MainTrace) -> tuple[Any, Node | None]:
     """(value, node or None) of an output of the function being differentiated."""
-    if isinstance(x, VJPTracer) and x._trace.main is main:
+    if isinstance(x, VJPTracer) and x.trace.main is main:
         return x.primal, x.node
-    if isinstance(x, Tracer) and x._trace.main.level >= main.level:
+    if isinstance(x, Tracer) and x.trace.main.level >= main.level:
         raise escaped_tracer_error()
     return x, None
 

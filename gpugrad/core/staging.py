@@ -36,7 +36,7 @@ class StagingTracer(Tracer):
     __slots__ = ("aval", "example", "variable")
 
     def __init__(self, trace: StagingTrace, aval: ShapedArray, var: Var) -> None:
-        self._trace = trace
+        self.trace = trace
         self.aval = aval
         self.variable = var
         # A stand-in of the right shape, dtype and backend that owns no memory (zero
@@ -122,10 +122,10 @@ class StagingTrace(Trace):
 
     def atom(self, a: Any) -> Atom:
         """The variable or literal standing for the argument ``a``."""
-        if type(a) is StagingTracer and a._trace is self:
+        if type(a) is StagingTracer and a.trace is self:
             return a.variable
         if isinstance(a, Tracer):
-            if a._trace.main.level >= self.main.level:
+            if a.trace.main.level >= self.main.level:
                 raise escaped_tracer_error()
             return self.builder.const(a)  # a value of an outer transformation
         if isinstance(a, (*_SCALARS, np.generic)):

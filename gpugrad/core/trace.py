@@ -58,12 +58,12 @@ class Tracer(ArrayMethods):
     Subclasses store their lower-level value in ``primal`` (forward and reverse mode both).
     """
 
-    __slots__ = ("_trace", "primal")
+    __slots__ = ("trace", "primal")
     # NumPy's operators and functions given a tracer call its __array_ufunc__ or
     # __array_function__ (ArrayMethods), which run the gpugrad.numpy function of that name.
     __array_priority__ = 1000
 
-    _trace: Trace
+    trace: Trace
     primal: Any
     # Whether the dtype is weak (a Python number traced by jit takes the dtype of the arrays
     # it meets, as the number would): only staging tracers can be.
@@ -262,9 +262,9 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
     level = 0
     for a in args:
         if isinstance(a, Tracer):
-            main = a._trace.main
+            main = a.trace.main
             if main.level > level:
-                top, level = a._trace, main.level
+                top, level = a.trace, main.level
     if top is None:
         return prim.impl(*args, **params)
     if not top.main.active:
@@ -275,7 +275,7 @@ def bind(prim: Primitive, *args: Any, **params: Any) -> Any:
 def check_lower(a: Any, main: MainTrace) -> None:
     """Refuse ``a`` if it is a tracer of ``main``'s level or above that ``main``'s trace does
     not own: a value that escaped the transformation which made it."""
-    if isinstance(a, Tracer) and a._trace.main.level >= main.level:
+    if isinstance(a, Tracer) and a.trace.main.level >= main.level:
         raise escaped_tracer_error()
 
 

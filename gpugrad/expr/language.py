@@ -70,7 +70,7 @@ class OpSpec:
 class Expr:
     """A node: an operation applied to argument expressions, a variable, or a constant."""
 
-    __slots__ = ("_cache", "_hash", "args", "op", "value")
+    __slots__ = ("_hash", "args", "cache", "op", "value")
 
     def __init__(self, op: OpSpec | str, args: tuple[Expr, ...], value: Any = None) -> None:
         self.op = op  # an OpSpec, or "var" / "const"
@@ -78,7 +78,7 @@ class Expr:
         self.value = value  # the variable's index, or the constant
         self._hash = hash((op if isinstance(op, str) else op.name, args, value))
         # Derived artefacts (compiled evaluators, derivatives), memoised per tree.
-        self._cache: dict[Any, Any] = {}
+        self.cache: dict[Any, Any] = {}
 
     def __hash__(self) -> int:
         return self._hash
@@ -183,7 +183,7 @@ def diff(e: Expr, index: int) -> Expr:
         'exp(x0)'
     """
     key = ("diff", index)
-    cached = e._cache.get(key)
+    cached = e.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     if e.op == "var":
@@ -197,20 +197,20 @@ def diff(e: Expr, index: int) -> Expr:
             if partial is None or not depends_on(arg, index):
                 continue
             result = result + partial(*e.args, e) * diff(arg, index)
-    e._cache[key] = result
+    e.cache[key] = result
     return result
 
 
 def depends_on(e: Expr, index: int) -> bool:
     """Whether ``var(index)`` occurs in ``e``."""
     key = ("dep", index)
-    cached = e._cache.get(key)
+    cached = e.cache.get(key)
     if cached is None:
         if e.op == "var":
             cached = e.value == index
         else:
             cached = any(depends_on(a, index) for a in e.args)
-        e._cache[key] = cached
+        e.cache[key] = cached
     return bool(cached)
 
 

@@ -214,7 +214,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
         return None
     values, tangents = [], []
     for x in args:
-        if type(x) is JVPTracer and x._trace is trace:
+        if type(x) is JVPTracer and x.trace is trace:
             value, tangent = x.primal, x.tangent
             if type(tangent) is not np.ndarray:
                 return None

@@ -68,9 +68,9 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         if t is VJPTracer:  # exactly: a LazyVJPTracer has no value yet
             value = a.primal
             if (type(value) is not np.ndarray or value.size >= limit
-                    or (trace is not None and a._trace is not trace)):
+                    or (trace is not None and a.trace is not trace)):
                 return bind(elementwise_p, *args, expr=expr)
-            trace = a._trace
+            trace = a.trace
             primals.append(value)
             parents.append(a.node)
             wanted |= bit
@@ -90,7 +90,7 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
     if not trace.main.active:
         raise escaped_tracer_error()
     n = len(primals)
-    fn = expr._cache.get(n) or numpy_function(expr, n)
+    fn = expr.cache.get(n) or numpy_function(expr, n)
     # call_quiet and typed_result, inlined for their common case: this runs once per operation.
     out = fn(np, *primals) if quiet_state.depth else call_quiet(fn, primals)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
@@ -103,7 +103,7 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
         # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
         # from the evaluators keyed by the input count.
         key = -(wanted | bit)
-        node.rule = expr._cache.get(key) or _concrete_vjp(expr, n, key)
+        node.rule = expr.cache.get(key) or _concrete_vjp(expr, n, key)
         if live.debug:
             log_route("direct (value now, generated VJP rule)", expr, primals,
                       f"size < fusion_min_size={limit}, one reverse-mode trace")
@@ -113,24 +113,24 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
 def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
     """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
     key = ("jvp", nargs, with_tangent)
-    cached = expr._cache.get(key)
+    cached = expr.cache.get(key)
     if cached is None:
         out_var = var(nargs + len(with_tangent))
         total: Any = 0.0
         for k, i in enumerate(with_tangent):
             total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
-        cached = expr._cache[key] = total if isinstance(total, Expr) else None
+        cached = expr.cache[key] = total if isinstance(total, Expr) else None
     return cached  # type: ignore[no-any-return,return-value]
 
 
 def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
     """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
     key = ("vjp", nargs, i)
-    if key not in expr._cache:
+    if key not in expr.cache:
         partial = substitute(diff(expr, i), {expr: var(nargs)})
         result = partial * var(nargs + 1)
-        expr._cache[key] = None if result.op == "const" and result.value == 0 else result
-    return expr._cache[key]  # type: ignore[no-any-return]
+        expr.cache[key] = None if result.op == "const" and result.value == 0 else result
+    return expr.cache[key]  # type: ignore[no-any-return]
 
 
 def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
@@ -161,7 +161,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
     with_tangent: list[int] = []
     for i, a in enumerate(args):
         t = type(a)
-        if t is JVPTracer and a._trace is trace:
+        if t is JVPTracer and a.trace is trace:
             value, tangent = a.primal, a.tangent
             if (type(value) is not np.ndarray or type(tangent) is not np.ndarray
                     or value.size >= limit):
@@ -179,9 +179,9 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
             return None
     n = len(primals)
     key = ("direct jvp", n, tuple(with_tangent))
-    fn = expr._cache.get(key)
+    fn = expr.cache.get(key)
     if fn is None:
-        fn = expr._cache[key] = _jvp_function(expr, n, key[2])
+        fn = expr.cache[key] = _jvp_function(expr, n, key[2])
     if fn is False:  # no derivative (a comparison, a zero partial): the value alone
         return evaluate(*primals, expr=expr)
     values = [*primals, *tangents]
@@ -217,7 +217,7 @@ def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]) -> tuple[
     itself, and each expression over just the inputs it reads with their indices, see
     :func:`_read_only`) for the ``wanted`` inputs: zero cotangents are left out."""
     key = ("vjp plan", n, wanted)
-    plan = expr._cache.get(key)
+    plan = expr.cache.get(key)
     if plan is None:
         evaluated, exprs, identity = [], [], []
         for i, w in enumerate(wanted):
@@ -229,7 +229,7 @@ def _vjp_plan(expr: Expr, n: int, wanted: tuple[bool, ...]) -> tuple[
             else:
                 evaluated.append(i)
                 exprs.append(vexpr)
-        plan = expr._cache[key] = (tuple(evaluated), tuple(exprs), tuple(identity),
+        plan = expr.cache[key] = (tuple(evaluated), tuple(exprs), tuple(identity),
                                    tuple(_read_only(e, n + 2) for e in exprs))
     return plan  # type: ignore[no-any-return]
 
@@ -272,7 +272,7 @@ def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any
                                                              for i in range(n)))
     fn = many_function(exprs, n + 2) if exprs else None
     rule = _rule_maker(n, evaluated, identity)(fn, exprs)
-    expr._cache[key] = rule
+    expr.cache[key] = rule
     return rule
 
 
@@ -346,9 +346,9 @@ def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, 
     # An argument the expression does not read (a VJP rule's ``out`` or ``x``) does not shape
     # the result either: a batch axis there must not count, so it becomes a 0-d stand-in.
     key = ("reads", len(values))
-    reads = expr._cache.get(key)
+    reads = expr.cache.get(key)
     if reads is None:
-        reads = expr._cache[key] = tuple(depends_on(expr, i) for i in range(len(values)))
+        reads = expr.cache[key] = tuple(depends_on(expr, i) for i in range(len(values)))
     if not all(reads):
         for i, d in enumerate(dims):
             if d is not None and not reads[i]:

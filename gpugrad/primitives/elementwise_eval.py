@@ -115,13 +115,13 @@ def numpy_function(expr: Expr, nargs: int,
     ``typed_args``: the positions of arguments the caller always passes as NumPy arrays or
     scalars, never Python numbers (arithmetic on them may then use Python's operators)."""
     key: Any = (nargs, typed_args) if typed_args else nargs
-    fn = expr._cache.get(key)  # keyed by the bare int: this lookup is on the hot path
+    fn = expr.cache.get(key)  # keyed by the bare int: this lookup is on the hot path
     if fn is None:
         source = to_python(expr, nargs, name="elementwise", typed_args=typed_args)
         # Catalog templates may call NumPy-less special functions as ``special.<name>``.
         namespace = dict(_EVAL_NAMES)
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
-        fn = expr._cache[key] = namespace["elementwise"]
+        fn = expr.cache[key] = namespace["elementwise"]
     return fn  # type: ignore[no-any-return]
 
 
@@ -134,7 +134,7 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     large = _is_large(args, limit)
     if large is None:
         return _on_cupy(expr, args)
-    fn = expr._cache.get(len(args)) or numpy_function(expr, len(args))
+    fn = expr.cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
         fn, route, why = large_evaluator(expr, args, fn)
         if live.debug:
@@ -154,9 +154,9 @@ def drops_inputs(expr: Expr, nargs: int) -> bool:
     """Whether ``expr`` reads fewer than all of its ``nargs`` inputs (derivative formulas
     often do): its value must then still take the shape they broadcast to."""
     key = ("drops", nargs)
-    hit = expr._cache.get(key)
+    hit = expr.cache.get(key)
     if hit is None:
-        hit = expr._cache[key] = not all(depends_on(expr, i) for i in range(nargs))
+        hit = expr.cache[key] = not all(depends_on(expr, i) for i in range(nargs))
     return bool(hit)
 
 

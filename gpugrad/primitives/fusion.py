@@ -67,9 +67,9 @@ def materialize(value: Any) -> Any:
 
 
 def _size(e: Expr) -> int:
-    cached = e._cache.get("size")
+    cached = e.cache.get("size")
     if cached is None:
-        cached = e._cache["size"] = 1 + sum(_size(a) for a in e.args)
+        cached = e.cache["size"] = 1 + sum(_size(a) for a in e.args)
     return int(cached)
 
 
@@ -156,7 +156,7 @@ def value_dtype(expr: Expr, args: list[Any]) -> Any:
     for a in args:
         t = type(a)
         key.append(t if t in _NUMBERS else a.dtype)  # a Python number: its kind decides
-    cache = expr._cache
+    cache = expr.cache
     hit = cache.get(tuple(key))
     if hit is None:
         from gpugrad.kernel.codegen import out_dtype  # (the kernel layer, loaded on first use)

@@ -63,9 +63,9 @@ def _ufunc_name(op: OpSpec) -> str | None:
 
 def fusable(expr: Expr) -> bool:
     """Whether every node of ``expr`` is a plain ufunc call (one that accepts ``out=``)."""
-    cached = expr._cache.get("fusable")
+    cached = expr.cache.get("fusable")
     if cached is None:
-        cached = expr._cache["fusable"] = all(
+        cached = expr.cache["fusable"] = all(
             isinstance(n.op, OpSpec) and _ufunc_name(n.op) for n in evaluation_order(expr)
         )
     return bool(cached)
@@ -177,12 +177,12 @@ def _fused_source(expr: Expr, nargs: int, arrays: Sequence[bool], name: str, chu
 def fused_function(expr: Expr, nargs: int, arrays: tuple[bool, ...]) -> Callable[..., Any]:
     """The compiled :func:`fused_source` (generated once per expression and array pattern)."""
     key = ("fused", nargs, arrays)
-    fn = expr._cache.get(key)
+    fn = expr.cache.get(key)
     if fn is None:
         namespace: dict[str, Any] = {}
         source = fused_source(expr, nargs, arrays)
         exec(compile(source, f"<gpugrad fused {expr}>", "exec"), namespace)
-        fn = expr._cache[key] = namespace["_fused"]
+        fn = expr.cache[key] = namespace["_fused"]
     return fn  # type: ignore[no-any-return]
 
 
@@ -204,9 +204,9 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
     if layout is None:
         return plain, "plain NumPy", "arrays of different shapes or dtypes (broadcasting)"
     pattern, contiguous, broadcast_scalar = layout
-    nodes = expr._cache.get("nodes")  # a walk of the tree: once per expression, not per call
+    nodes = expr.cache.get("nodes")  # a walk of the tree: once per expression, not per call
     if nodes is None:
-        nodes = expr._cache["nodes"] = len(evaluation_order(expr))
+        nodes = expr.cache["nodes"] = len(evaluation_order(expr))
     if nodes < 2:  # one ufunc call, as the plain function makes it
         return plain, "plain NumPy", "a single operation: nothing to fuse"
     size = f"size >= chunked_min_size={live.chunked_min_size}"
@@ -224,7 +224,7 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
     try:
         fn = fused_function(expr, len(args), pattern)
     except ValueError:  # buffers that cannot be typed: remember to evaluate it plainly
-        expr._cache[("fused", len(args), pattern)] = plain
+        expr.cache[("fused", len(args), pattern)] = plain
         return plain, "plain NumPy", "buffers that cannot be typed"
     if fn is plain:
         return plain, "plain NumPy", "buffers that cannot be typed"
@@ -264,7 +264,7 @@ Chunked = tuple[Callable[..., Any], list[bool], bool]
 def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
                       exports: tuple[Expr, ...] = ()) -> Chunked | None:
     key = ("chunked", nargs, arrays, exports)
-    hit = expr._cache.get(key, False)
+    hit = expr.cache.get(key, False)
     if hit is False:
         try:
             source, kinds = _fused_source(expr, nargs, arrays, "_fused", True, exports)
@@ -275,7 +275,7 @@ def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
             exec(compile(source, f"<gpugrad chunked {expr}>", "exec"), namespace)
             boolean = isinstance(expr.op, OpSpec) and expr.op.out_kind == "bool"
             hit = (namespace["_fused"], kinds, boolean)
-        expr._cache[key] = hit
+        expr.cache[key] = hit
     return hit  # type: ignore[no-any-return]
 
 

@@ -216,9 +216,9 @@ def _renumbered(expr: Expr, positions: tuple[int, ...]) -> Expr:
     """``expr`` with each ``var(k)`` replaced by ``var(positions[k])`` (memoised: a lazy
     chain's saved values are renumbered the same way on every call of the function)."""
     key = ("renumbered", positions)
-    hit = expr._cache.get(key)
+    hit = expr.cache.get(key)
     if hit is None:
-        hit = expr._cache[key] = substitute(
+        hit = expr.cache[key] = substitute(
             expr, {var(k): var(j) for k, j in enumerate(positions) if k != j})
     return hit  # type: ignore[no-any-return]
 
@@ -270,11 +270,11 @@ def _costly(n: Any) -> bool:
     or one upstream that its recipe inlines (``tanh(z) + 1`` is cheap to add but recomputes
     the tanh; a value read by a VJP is then worth saving however cheap its last step)."""
     expr = n.recipe.expr
-    cached = expr._cache.get("costly")
+    cached = expr.cache.get("costly")
     if cached is None:
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP
                      for e in evaluation_order(expr))
-        expr._cache["costly"] = cached
+        expr.cache["costly"] = cached
     return bool(cached)
 
 

@@ -63,7 +63,7 @@ def linear_direct_jvp(prim: Primitive) -> Any:
         if len(args) != 1:
             return None
         (x,) = args
-        if type(x) is not JVPTracer or x._trace is not trace:
+        if type(x) is not JVPTracer or x.trace is not trace:
             return None
         value, tangent = x.primal, x.tangent
         if type(value) is not np.ndarray or type(tangent) is not np.ndarray:

@@ -41,7 +41,7 @@ class AbstractTracer(Tracer):
     __slots__ = ()
 
     def __init__(self, trace: Trace, shape: tuple[int, ...], dtype: Any) -> None:
-        self._trace = trace
+        self.trace = trace
         self.primal = SimpleNamespace(shape=shape, dtype=np.dtype(dtype))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, check_kinds, elementwise, same_shape
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitwise
 
 __all__ = [

@@ -28,7 +28,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, elementwise
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitcast, bitwise
 from gpugrad.primitives.structural import stop_gradient as _stop_gradient
 from gpugrad.scipy import special

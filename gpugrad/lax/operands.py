@@ -22,7 +22,7 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy import asarray
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 
 __all__ = ["check_kinds", "elementwise", "same_dtype", "same_shape", "static_ints"]
 

@@ -24,7 +24,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import NUMBER, check_kinds, static_ints
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 
 __all__ = [
     "Precision", "argmax", "argmin", "dot", "dot_general", "reduce_max", "reduce_min",

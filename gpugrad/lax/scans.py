@@ -28,7 +28,7 @@ import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad.lax.operands import FLOATING, NUMBER, check_kinds
 from gpugrad.lax.slicing import slice_in_dim
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 
 __all__ = ["associative_scan", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum"]
 

@@ -21,7 +21,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import check_kinds, same_dtype
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.structural import stop_gradient
 
 __all__ = ["clamp", "select", "select_n"]

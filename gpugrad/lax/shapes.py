@@ -23,7 +23,7 @@ import gpugrad.numpy as gnp
 from gpugrad.core.concrete import array_namespace
 from gpugrad.lax.operands import same_dtype, static_ints
 from gpugrad.lax.slicing import slice_in_dim
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 
 __all__ = [
     "broadcast", "broadcast_in_dim", "broadcasted_iota", "concatenate", "expand_dims", "full",

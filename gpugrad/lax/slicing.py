@@ -27,7 +27,7 @@ import numpy as np
 import gpugrad.numpy as gnp
 from gpugrad.core.concrete import array_namespace
 from gpugrad.lax.operands import same_dtype, static_ints
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.indexing import gather, scatter_add
 
 __all__ = [

@@ -22,8 +22,8 @@ import numpy as np
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete_value
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index, scatter_add

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from gpugrad.dtypes import default_float
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import complex as P
 from gpugrad.primitives.structural import convert
 

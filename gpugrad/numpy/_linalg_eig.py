@@ -11,7 +11,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.trace import Tracer
-from gpugrad.numpy._reductions import inexact_array
+from gpugrad.numpy.operands import inexact_array
 from gpugrad.primitives import linalg_eig as E
 from gpugrad.primitives.complex import complex_dtype
 

@@ -12,44 +12,15 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
-from gpugrad.numpy._ufuncs import FUNCTIONS, operand
+from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import where as _where
+from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
 from gpugrad.primitives.broadcasting import broadcast_to, reduce_sum, reduce_sum_p
 from gpugrad.primitives.discrete import reduce_discrete
 from gpugrad.primitives.reductions import reduce_max, reduce_min, reduce_prod
 from gpugrad.primitives.structural import convert, reshape
 
 __all__ = ["all", "any", "argmax", "argmin", "max", "mean", "min", "prod", "std", "sum", "var"]
-
-
-def to_array(x: Any) -> Any:
-    x = operand(x)
-    if not hasattr(x, "shape"):
-        from gpugrad.numpy._creation import asarray
-
-        x = asarray(x)
-    return x
-
-
-def inexact_array(x: Any) -> Any:
-    """``x`` as a floating or complex array: integers and bools become JAX's float for them
-    (``gpugrad.dtypes.to_inexact``), differentiably where ``x`` is traced."""
-    x = to_array(x)
-    return x if x.dtype.kind in "fc" else convert(x, to_inexact(x.dtype))
-
-
-def normalize_axes(x: Any, axis: Any) -> tuple[int, ...]:
-    ndim = x.ndim
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
-        out.append(a % builtins.max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else ()
 
 
 def _keep(x_shape: tuple[int, ...], out: Any, axes: tuple[int, ...], keepdims: bool) -> Any:

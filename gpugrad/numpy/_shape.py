@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import normalize_axes, to_array
+from gpugrad.numpy.operands import normalize_axes, to_array
 from gpugrad.primitives import along_axis, broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index

@@ -9,27 +9,15 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import get_xp
-from gpugrad.core.trace import Tracer, bind
+from gpugrad.core.trace import bind
 from gpugrad.dtypes import result_type
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.numpy.operands import operand
 from gpugrad.primitives import operations as ops
 from gpugrad.primitives.elementwise import apply, elementwise_p
 from gpugrad.primitives.operations import SCALARS, make_elementwise, promote
 from gpugrad.primitives.structural import convert
-
-
-def operand(x: Any) -> Any:
-    """Accept what NumPy accepts: arrays and tracers as they are, Python scalars as weak
-    scalars, NumPy scalars and (nested) lists as arrays of the default backend."""
-    if isinstance(x, Tracer) or isinstance(x, SCALARS):
-        return x
-    if type(x) is np.ndarray or hasattr(x, "__cuda_array_interface__"):
-        return x
-    from gpugrad.numpy._creation import asarray
-
-    return asarray(x)
-
 
 # Functions that compute in floating point (integer inputs become the default float).
 _FLOAT_UNARY = {

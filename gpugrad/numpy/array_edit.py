@@ -15,9 +15,9 @@ import numpy as np
 
 from gpugrad.core.concrete import concrete_value
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import concatenate, ravel
 from gpugrad.numpy._ufuncs import where
+from gpugrad.numpy.operands import to_array
 from gpugrad.numpy.sorting import take
 from gpugrad.primitives import structural as S
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from gpugrad import dtypes
 from gpugrad.numpy._complex import imag
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 
 __all__ = [
     "finfo", "iinfo", "iscomplex", "iscomplexobj", "isreal", "isrealobj", "issubdtype",

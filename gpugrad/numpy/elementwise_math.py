@@ -17,8 +17,8 @@ from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.numpy._complex import angle
-from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
+from gpugrad.numpy.operands import inexact_array, to_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import make_elementwise, promote

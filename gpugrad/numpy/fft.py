@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import default_float, to_inexact
-from gpugrad.numpy._reductions import to_array
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype
 from gpugrad.primitives.fft import NORMS, fft_transform

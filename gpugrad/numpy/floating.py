@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.backend import on_one_backend
-from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy.operands import inexact_array, to_array
 from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.operations import promote

@@ -14,8 +14,8 @@ import numpy as np
 
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._creation import arange, linspace
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import concatenate, reshape, transpose
+from gpugrad.numpy.operands import to_array
 
 __all__ = [
     "c_", "r_", "tril_indices", "tril_indices_from", "triu_indices", "triu_indices_from",

@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gpugrad.numpy._reductions import inexact_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -36,6 +35,7 @@ from gpugrad.numpy._shape import (
     getitem,
     squeeze,
 )
+from gpugrad.numpy.operands import inexact_array
 from gpugrad.numpy.products import matmul
 from gpugrad.primitives import linalg as L
 from gpugrad.primitives import linalg_decomp as D

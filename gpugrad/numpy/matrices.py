@@ -17,9 +17,10 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.numpy._creation import traced_linspace
-from gpugrad.numpy._reductions import sum, to_array
+from gpugrad.numpy._reductions import sum
 from gpugrad.numpy._shape import moveaxis, ravel, reshape, stack
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
+from gpugrad.numpy.operands import to_array
 from gpugrad.numpy.sorting import as_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, scatter_add

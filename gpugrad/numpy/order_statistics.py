@@ -15,10 +15,10 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.trace import Tracer
-from gpugrad.numpy._reductions import inexact_array, normalize_axes, to_array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
 from gpugrad.numpy.sorting import as_array, count_nonzero, sort, take_along_axis
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather

@@ -13,9 +13,9 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.contraction import contract, matrix_product
 

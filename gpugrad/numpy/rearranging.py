@@ -13,7 +13,6 @@ from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -22,6 +21,7 @@ from gpugrad.numpy._shape import (
     reshape,
     transpose,
 )
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 

@@ -18,11 +18,12 @@ import numpy as np
 
 from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete_value
 from gpugrad.dtypes import default_int
-from gpugrad.numpy._reductions import all, to_array
+from gpugrad.numpy._reductions import all
 from gpugrad.numpy._reductions import sum as sum_
 from gpugrad.numpy._shape import broadcast_to, concatenate, cumsum, moveaxis, ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.operands import to_array
 from gpugrad.numpy.sorting import argsort, searchsorted, take
 from gpugrad.primitives import structural as S
 

@@ -18,7 +18,6 @@ from gpugrad.backend import on_one_backend
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._reductions import inexact_array, to_array
 from gpugrad.numpy._reductions import sum as _sum
 from gpugrad.numpy._shape import (
     broadcast_to,
@@ -29,7 +28,8 @@ from gpugrad.numpy._shape import (
     moveaxis,
     ravel,
 )
-from gpugrad.numpy._ufuncs import FUNCTIONS, operand, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy.operands import inexact_array, operand, to_array
 from gpugrad.numpy.sorting import as_array, searchsorted
 from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S

@@ -21,9 +21,9 @@ from gpugrad.backend import namespace_of
 from gpugrad.core.concrete import concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_int
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import broadcast_to, ravel, reshape, stack
 from gpugrad.numpy._ufuncs import FUNCTIONS
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import discrete as D
 from gpugrad.primitives.indexing import gather
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.numpy._reductions import to_array
 from gpugrad.numpy._shape import broadcast_arrays, concatenate, ravel, reshape, split
+from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.indexing import gather
 
 __all__ = [

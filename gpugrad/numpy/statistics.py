@@ -13,7 +13,6 @@ import numpy as np
 
 from gpugrad.backend import on_one_backend
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._reductions import inexact_array, normalize_axes, to_array
 from gpugrad.numpy._shape import (
     broadcast_to,
     concatenate,
@@ -25,6 +24,7 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
 from gpugrad.numpy.sorting import as_array
 from gpugrad.primitives import discrete as D
 from gpugrad.primitives import structural as S

@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
+import gpugrad.numpy as gnp
 from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
-from gpugrad.numpy._reductions import normalize_axes, to_array
-from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy import where
+from gpugrad.numpy.operands import normalize_axes, to_array
 from gpugrad.primitives.broadcasting import reduce_sum
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import promote
@@ -159,7 +160,7 @@ def logit(p: Any) -> Any:
         array([0.        , 1.09861229])
     """
     (p,) = _real_args("logit", p)
-    return FUNCTIONS["subtract"](FUNCTIONS["log"](p), FUNCTIONS["log1p"](-p))
+    return gnp.subtract(gnp.log(p), gnp.log1p(-p))
 
 
 def _finite_shift(x: Any, axes: tuple[int, ...]) -> Any:
@@ -168,8 +169,8 @@ def _finite_shift(x: Any, axes: tuple[int, ...]) -> Any:
     from gpugrad.numpy import max as amax
 
     m = amax(stop_gradient(x), axis=axes, keepdims=True)
-    finite = FUNCTIONS["logical_and"](FUNCTIONS["greater"](m, -np.inf),
-                                      FUNCTIONS["less"](m, np.inf))
+    finite = gnp.logical_and(gnp.greater(m, -np.inf),
+                                      gnp.less(m, np.inf))
     return stop_gradient(where(finite, m, 0.0))
 
 
@@ -208,19 +209,19 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
         from gpugrad.numpy import broadcast_to
 
         a, b = broadcast_to(a, shape), broadcast_to(b, shape)
-        a = where(FUNCTIONS["not_equal"](b, 0), a, -np.inf)
+        a = where(gnp.not_equal(b, 0), a, -np.inf)
     a = to_array(a)
     axes = normalize_axes(a, axis)
     shift = _finite_shift(a, axes)
-    terms = FUNCTIONS["exp"](FUNCTIONS["subtract"](a, shift))
+    terms = gnp.exp(gnp.subtract(a, shift))
     if b is not None:
-        terms = FUNCTIONS["multiply"](terms, b)
+        terms = gnp.multiply(terms, b)
     total = _sum_kept(terms, axes)
     sign = None
     if return_sign:
-        sign = stop_gradient(FUNCTIONS["sign"](total))
-        total = FUNCTIONS["abs"](total)
-    out = _drop(FUNCTIONS["add"](FUNCTIONS["log"](total), shift), axes, keepdims)
+        sign = stop_gradient(gnp.sign(total))
+        total = gnp.abs(total)
+    out = _drop(gnp.add(gnp.log(total), shift), axes, keepdims)
     if return_sign:
         return out, _drop(sign, axes, keepdims)
     return out
@@ -238,8 +239,8 @@ def softmax(x: Any, axis: Any = None) -> Any:
     (x,) = _real_args("softmax", x)
     x = to_array(x)
     axes = normalize_axes(x, axis)
-    unnormalized = FUNCTIONS["exp"](FUNCTIONS["subtract"](x, _finite_shift(x, axes)))
-    return FUNCTIONS["true_divide"](unnormalized, _sum_kept(unnormalized, axes))
+    unnormalized = gnp.exp(gnp.subtract(x, _finite_shift(x, axes)))
+    return gnp.true_divide(unnormalized, _sum_kept(unnormalized, axes))
 
 
 def log_softmax(x: Any, axis: Any = None) -> Any:
@@ -253,9 +254,9 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
     (x,) = _real_args("log_softmax", x)
     x = to_array(x)
     axes = normalize_axes(x, axis)
-    shifted = FUNCTIONS["subtract"](x, _finite_shift(x, axes))
-    total = _sum_kept(FUNCTIONS["exp"](shifted), axes)
-    return FUNCTIONS["subtract"](shifted, FUNCTIONS["log"](total))
+    shifted = gnp.subtract(x, _finite_shift(x, axes))
+    total = _sum_kept(gnp.exp(shifted), axes)
+    return gnp.subtract(shifted, gnp.log(total))
 
 
 # Composed from gammaln above; imported last because they call back into this module.

@@ -188,6 +188,9 @@ def pytest_benchmark_update_machine_info(
     # Where there is no git checkout (the docker image), the build records the commit.
     machine_info["gpugrad_commit"] = os.environ.get("GPUGRAD_COMMIT", "")
     machine_info["cpu_threads"] = os.environ.get("OMP_NUM_THREADS", "")
+    # The affinity mask is the cap that holds for every framework (XLA ignores the variables).
+    if hasattr(os, "sched_getaffinity"):
+        machine_info["cpu_affinity"] = len(os.sched_getaffinity(0))
 
 
 def device_name(backend: str, machine_info: dict[str, Any]) -> str:

@@ -141,6 +141,7 @@ def _run_info(data: dict[str, Any]) -> dict[str, Any]:
         "versions": machine.get("versions", {}),
         "python": machine.get("python_version", "?"),
         "threads": machine.get("cpu_threads", ""),
+        "cpus": machine.get("cpu_affinity", ""),
         "commit": (commit.get("id") or machine.get("gpugrad_commit") or "?")[:12] + dirty,
     }
 
@@ -255,6 +256,8 @@ def render(cases: list[Case], columns: list[str], info: dict[str, Any], title: s
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     reason = f" ({info['reason']})" if info["reason"] else ""
     threads = f"; CPU threads capped at {info['threads']}" if info.get("threads") else ""
+    if info.get("cpus"):
+        threads += f"; {info['cpus']} CPU(s) in the process's affinity mask"
     lines = [
         f"## {title}",
         "",

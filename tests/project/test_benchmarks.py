@@ -6,6 +6,7 @@ Fast (seconds): small sizes only; the timed suite itself runs with ``python -m b
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -344,3 +345,17 @@ def test_device_check_script_is_valid_and_uses_real_options():
     assert options == {"--backend", "--out", "--append-results"}
     assert all(option in usage for option in options)
     assert "-m gpu" in text and "python3 -m gpugrad info" in text
+
+
+def test_threads_option_pins_the_benchmark_process():
+    """``--threads N`` confines the timed process to N CPUs, since XLA ignores the variables."""
+    from benchmarks import run
+
+    assert run.thread_env(1)["OPENBLAS_NUM_THREADS"] == "1"
+    probe = ("import os, subprocess, sys; from benchmarks.run import pin_cpus; "
+             "pin_cpus({n}); subprocess.run([sys.executable, '-c', "
+             "'import os; print(len(os.sched_getaffinity(0)))'], check=True)")
+    for n in (1, 2):
+        out = subprocess.run([sys.executable, "-c", probe.format(n=n)], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+        assert out.strip() == str(min(n, len(os.sched_getaffinity(0))))

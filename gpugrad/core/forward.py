@@ -33,10 +33,6 @@ class JVPTrace(Trace):
 
     def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
                           ) -> Any:
-        if prim.direct_jvp is not None:  # small concrete values: one evaluation for both
-            out = prim.direct_jvp(self, args, params)
-            if out is not None:
-                return out
         main = self.main
         primals = []
         tangents = []

@@ -36,26 +36,43 @@ def _same(ct: Any) -> Any:
     return ct
 
 
-def _no_lazy_values(node: Node) -> Any:
-    raise RuntimeError("a lazy elementwise value exists but no fusion layer registered how "
-                       "to evaluate it (see register_lazy_evaluation)")
+def _no_lazy_values(*args: Any) -> Any:
+    raise RuntimeError("a lazy elementwise value exists but no layer registered how to "
+                       "evaluate it (see register_lazy_values)")
 
 
-# How cotangents are summed and made concrete, and how a lazy value is computed: registered
-# by the layer that makes lazy values (gpugrad.primitives.recipes, on import), since the core
-# sits below it and does not import it. Without lazy values these defaults are exact.
-accumulate: Callable[[Any, Any], Any] = _add
-materialize: Callable[[Any], Any] = _same
-evaluate_lazy: Callable[[Node], Any] = _no_lazy_values
+class LazyValues:
+    """What the layer of lazy values (``gpugrad.primitives.lazy``) tells the core, which
+    sits below it and does not import it: which primitives make lazy values, how such a
+    primitive's application is recorded without being evaluated, or keeps a lazy value that
+    recomputes its result instead of its arrays, how cotangents are summed and made
+    concrete, and how a :class:`LazyVJPTracer` computes its value. Without that layer the
+    defaults are exact: there are no lazy values.
+    """
+
+    __slots__ = ("accumulate", "evaluate", "keep", "materialize", "primitives", "record")
+
+    def __init__(self) -> None:
+        self.primitives: frozenset[Primitive] = frozenset()
+        self.record: Callable[..., Any] = _no_lazy_values
+        self.keep: Callable[[Node], None] = _no_lazy_values
+        self.accumulate: Callable[[Any, Any], Any] = _add
+        self.materialize: Callable[[Any], Any] = _same
+        self.evaluate: Callable[[Node], Any] = _no_lazy_values
 
 
-def register_lazy_evaluation(accumulate_ct: Callable[[Any, Any], Any],
-                             materialize_ct: Callable[[Any], Any],
-                             evaluate: Callable[[Node], Any]) -> None:
-    """Install how the backward pass sums two cotangents (either may be lazy), how it makes
-    one concrete, and how a :class:`LazyVJPTracer` computes its value from its node."""
-    global accumulate, materialize, evaluate_lazy
-    accumulate, materialize, evaluate_lazy = accumulate_ct, materialize_ct, evaluate
+lazy = LazyValues()
+
+
+def register_lazy_values(primitives: frozenset[Primitive], record: Callable[..., Any],
+                         keep: Callable[[Node], None], accumulate: Callable[[Any, Any], Any],
+                         materialize: Callable[[Any], Any],
+                         evaluate: Callable[[Node], Any]) -> None:
+    """Install the lazy-value layer (see :class:`LazyValues`): ``record(trace, primals,
+    parents, params)`` returns a :class:`LazyVJPTracer` or None (evaluate now); ``keep(node)``
+    may give a just-recorded node a lazy value recomputing its result."""
+    lazy.primitives, lazy.record, lazy.keep = primitives, record, keep
+    lazy.accumulate, lazy.materialize, lazy.evaluate = accumulate, materialize, evaluate
 
 
 class Node:
@@ -75,7 +92,7 @@ class Node:
         # ``primals`` and ``out`` may hold recipes instead of arrays.
         self.recipe: Any = None
         # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
-        # planned when the node was recorded (Primitive.direct_vjp, elementwise.apply);
+        # planned when the node was recorded (elementwise.apply, the direct route);
         # the backward pass runs it for a concrete ``ct``.
         self.rule: Any = None
 
@@ -109,7 +126,7 @@ class LazyVJPTracer(VJPTracer):
     def primal(self) -> Any:
         value = self._value
         if value is None:
-            value = self._value = evaluate_lazy(self.node)
+            value = self._value = lazy.evaluate(self.node)
         return value
 
     def traced_inputs(self) -> tuple[Any, ...]:
@@ -150,10 +167,10 @@ class VJPTrace(Trace):
         # loop rather than by a second bind over them), or None if they are all concrete.
         below: Trace | None = None
         below_level = 0
-        defer = prim.defer
+        deferrable = prim in lazy.primitives
         for a in args:
             if isinstance(a, VJPTracer) and a.trace.main is main:
-                if defer is not None and type(a) is LazyVJPTracer and a._value is None:
+                if deferrable and type(a) is LazyVJPTracer and a._value is None:
                     primals.append(a.node.recipe)  # composed, not evaluated (see below)
                     deferred = True
                 else:
@@ -173,10 +190,10 @@ class VJPTrace(Trace):
                 primals.append(a)
                 parents.append(None)
         lower = below is not None
-        if traced and not lower and defer is not None and live.fuse_backward:
-            lazy = defer(self, primals, parents, params)
-            if lazy is not None:
-                return lazy
+        if traced and not lower and deferrable and live.fuse_backward:
+            result = lazy.record(self, primals, parents, params)
+            if result is not None:
+                return result
         if deferred:  # evaluated after all: the lazy arguments' values (concrete ones)
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
         if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
@@ -196,12 +213,8 @@ class VJPTrace(Trace):
             count = len(out)
             return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
                                             [node])) for j, o in enumerate(out)]
-        if not lower:
-            if prim.remat is not None and live.fuse_backward:
-                prim.remat(node)
-            elif prim.direct_vjp is not None and type(out) is np.ndarray:
-                node.rule = prim.direct_vjp(primals, out, [p is not None for p in parents],
-                                            **params)
+        if deferrable and not lower and live.fuse_backward:
+            lazy.keep(node)
         return VJPTracer(self, out, node)
 
 
@@ -241,7 +254,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    fuse = live.fuse_backward
+    accumulate, materialize = lazy.accumulate, lazy.materialize
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:
@@ -263,7 +276,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
         if node.rule is not None and type(ct) is np.ndarray:
             in_cts = node.rule(ct, node.primals, node.out)
         else:
-            in_cts = _apply_rule(node, prim, ct, fuse)
+            in_cts = _apply_rule(node, prim, ct)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
         ct = None
@@ -287,7 +300,6 @@ class _Projection:
     to that result's place in the list of the primitive's cotangents (None elsewhere)."""
 
     name = "projection"
-    fused_vjp = None
 
     @staticmethod
     def vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], index: int, count: int
@@ -300,13 +312,12 @@ class _Projection:
 _PROJECTION: Any = _Projection()
 
 
-def _apply_rule(node: Node, prim: Primitive, ct: Any, fuse: bool) -> Any:
-    """The cotangents of ``node``'s inputs by its primitive's rule."""
-    wanted = [p is not None for p in node.parents]
-    # A node that keeps recipes needs the fused rule, whatever the option says now.
-    rule = prim.fused_vjp if fuse or node.recipe is not None else None
-    if rule is None:
+def _apply_rule(node: Node, prim: Primitive, ct: Any) -> Any:
+    """The cotangents of ``node``'s inputs by its primitive's rule; only the primitives of
+    the lazy-value layer are handed a cotangent not computed yet."""
+    if prim not in lazy.primitives:
+        materialize = lazy.materialize
         ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
             materialize(ct))
-        return prim.vjp(ct, node.primals, node.out, wanted, **node.params)
-    return rule(ct, node.primals, node.out, wanted, **node.params)
+    return prim.vjp(ct, node.primals, node.out, [p is not None for p in node.parents],
+                    **node.params)

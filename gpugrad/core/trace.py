@@ -171,16 +171,9 @@ class Primitive:
     * ``jvp(primals, tangents, **params) -> (out, tangent_out)``; a tangent of ``None`` is
       zero.
     * ``vjp(ct, primals, out, wanted, **params) -> cotangents`` (one per argument, ``None``
-      where not wanted or zero), written in gpugrad's own differentiable operations.
-    * ``fused_vjp`` (optional): the same, allowed to consume and produce deferred
-      elementwise values (see ``gpugrad.primitives.fusion``).
-    * ``remat`` (optional): lets a reverse-mode node keep recipes instead of arrays.
-    * ``defer`` (optional): lets reverse mode postpone the evaluation itself.
-    * ``direct_vjp(primals, out, wanted, **params)`` (optional), for concrete NumPy values:
-      the VJP as a plain function ``(ct, primals, out) -> cotangents`` of a concrete ``ct``,
-      planned once when the node is recorded, or None.
-    * ``direct_jvp(trace, args, params)`` (optional): forward mode's result computed at once
-      for concrete NumPy values (value and tangent together), or None for the ``jvp`` rule.
+      where not wanted or zero), written in gpugrad's own differentiable operations. The
+      primitives of the lazy-value layer (``gpugrad.core.reverse.register_lazy_values``)
+      may receive, and return, values not computed yet; every other rule gets arrays.
     * ``abstract_eval(*avals, **params) -> ShapedArray``: the shape, dtype and weak type of
       the result for arguments known only by theirs (``gpugrad.core.abstract``), which is
       what staging (``jit``, ``make_jaxpr``) records a program with. Every argument arrives
@@ -192,8 +185,8 @@ class Primitive:
       gpugrad's own operations, so batched code is differentiable and runs on CuPy too.
     """
 
-    __slots__ = ("abstract_eval", "batch", "defer", "direct_jvp", "direct_vjp", "fused_vjp",
-                 "impl", "jvp", "multiple_results", "name", "remat", "vjp", "vjp_forward")
+    __slots__ = ("abstract_eval", "batch", "impl", "jvp", "multiple_results", "name", "vjp",
+                 "vjp_forward")
 
     def __init__(self, name: str, multiple_results: bool = False) -> None:
         self.name = name
@@ -215,18 +208,6 @@ class Primitive:
         # transformation. ``wanted`` says which primals are differentiated (a custom_vjp
         # forward rule with symbolic zeros is told).
         self.vjp_forward: Callable[..., Any] | None = None
-        # Optional: a vjp that may take and return not-yet-evaluated elementwise values
-        # (gpugrad.primitives.fusion.Deferred), so that backward chains fuse.
-        self.fused_vjp: Callable[..., Any] | None = None
-        # Optional: given a just-recorded reverse-mode node (concrete inputs, fusion on),
-        # may swap its saved arrays for recipes that recompute them (recipes.remat).
-        self.remat: Callable[[Any], None] | None = None
-        # Optional: may record the application without evaluating it, returning a lazy
-        # reverse-mode tracer (recipes.defer), or None to evaluate as usual.
-        self.defer: Callable[..., Any] | None = None
-        # Optional: small, concrete nodes skip the rule's generality (see reverse.backward).
-        self.direct_vjp: Callable[..., Any] | None = None
-        self.direct_jvp: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"{self.name}_p"

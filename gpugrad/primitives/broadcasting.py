@@ -21,7 +21,6 @@ from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.shape_rules import keep, reduction_rule
 from gpugrad.primitives.structural import (
     example_axis,
-    linear_direct_jvp,
     linear_jvp,
     move_axis,
     reshape,
@@ -116,7 +115,6 @@ def _broadcast_impl(x: Any, shape: tuple[int, ...]) -> Any:
 
 broadcast_p.impl = _broadcast_impl
 broadcast_p.jvp = linear_jvp(broadcast_p)
-broadcast_p.direct_jvp = linear_direct_jvp(broadcast_p)
 
 
 def _broadcast_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
@@ -160,12 +158,13 @@ def _reduce_sum_impl(x: Any, axes: tuple[int, ...]) -> Any:
 
 reduce_sum_p.impl = _reduce_sum_impl
 reduce_sum_p.jvp = linear_jvp(reduce_sum_p)
-reduce_sum_p.direct_jvp = linear_direct_jvp(reduce_sum_p)
 
 
 def _reduce_sum_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool],
                     axes: tuple[int, ...]) -> list[Any]:
     shape = primals[0].shape
+    if type(ct) is np.ndarray:  # concrete: one planned reshape and broadcast
+        return _concrete_reduce_sum_vjp(shape, axes)(ct)
     if ct.ndim == 0:  # a full reduction: the scalar broadcasts as it is
         return [broadcast_to(ct, shape)]
     kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
@@ -194,17 +193,13 @@ reduce_sum_p.abstract_eval = reduction_rule(widen=True)
 
 
 @lru_cache(maxsize=1024)
-def _reduce_sum_direct_rule(shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
+def _concrete_reduce_sum_vjp(shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
     kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
 
-    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
+    def rule(ct: Any) -> list[Any]:
         return [_broadcast_impl(ct.reshape(kept), shape)]
 
     return rule
-
-
-reduce_sum_p.direct_vjp = lambda primals, out, wanted, axes: _reduce_sum_direct_rule(
-    primals[0].shape, axes)
 
 
 def reduce_sum(x: Any, axes: tuple[int, ...]) -> Any:

@@ -20,8 +20,7 @@ import numpy as np
 
 from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
-from gpugrad.core.forward import JVPTracer
-from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.core.trace import Primitive, bind
 from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.operations import add
 from gpugrad.primitives.shape_rules import accumulated_dtype
@@ -142,6 +141,9 @@ def _matmul(a: Any, b: Any) -> Any:
 
 
 def _jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
+    if len(primals) == 2 and all(type(p) is np.ndarray for p in primals) and all(
+            t is None or type(t) is np.ndarray for t in tangents):
+        return _concrete_jvp(primals, tangents, spec)
     out = contract(spec, *primals)
     total = None
     for k, t in enumerate(tangents):
@@ -167,6 +169,11 @@ def _transposed(spec: str, k: int) -> tuple[str, str, str]:
 
 
 def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -> list[Any]:
+    if (type(ct) is np.ndarray and len(primals) == 2 and type(primals[0]) is np.ndarray
+            and type(primals[1]) is np.ndarray):
+        rule = _concrete_vjp(spec, primals[0].shape, primals[1].shape, ct.shape, tuple(wanted))
+        if rule is not None:
+            return rule(ct, primals[0], primals[1])  # type: ignore[no-any-return]
     cts: list[Any] = []
     for k, w in enumerate(wanted):
         if not w:
@@ -182,16 +189,9 @@ def _vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], spec: str) -
     return cts
 
 
-def _direct_vjp(primals: list[Any], out: Any, wanted: list[bool], spec: str) -> Any:
-    if len(primals) != 2 or type(primals[0]) is not np.ndarray or type(
-            primals[1]) is not np.ndarray:
-        return None
-    return _direct_rule(spec, primals[0].shape, primals[1].shape, out.shape, tuple(wanted))
-
-
 @lru_cache(maxsize=4096)
-def _direct_rule(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
-                 out_shape: tuple[int, ...], wanted: tuple[bool, bool]) -> Any:
+def _concrete_vjp(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
+                  out_shape: tuple[int, ...], wanted: tuple[bool, ...]) -> Any:
     """:func:`_vjp` of a two-operand contraction of NumPy arrays, its products planned once
     for these shapes; None where a cotangent needs broadcasting back (the general rule)."""
     plan_a, plan_b = (_transposed(spec, k) if w else None for k, w in enumerate(wanted))
@@ -200,38 +200,21 @@ def _direct_rule(spec: str, shape_a: tuple[int, ...], shape_b: tuple[int, ...],
     run_a = None if plan_a is None else _runner(plan_a[0], out_shape, shape_b)
     run_b = None if plan_b is None else _runner(plan_b[0], out_shape, shape_a)
 
-    def rule(ct: Any, primals: list[Any], out: Any) -> list[Any]:
-        a, b = primals
+    def rule(ct: Any, a: Any, b: Any) -> list[Any]:
         return [None if run_a is None else run_a(ct, b), None if run_b is None else run_b(ct, a)]
 
     return rule
 
 
-def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
-    """Forward mode's shortcut for a two-operand contraction of concrete NumPy values: the
-    product and its bilinear tangent, with the products planned once for these shapes."""
-    if len(args) != 2:
-        return None
-    values, tangents = [], []
-    for x in args:
-        if type(x) is JVPTracer and x.trace is trace:
-            value, tangent = x.primal, x.tangent
-            if type(tangent) is not np.ndarray:
-                return None
-        elif isinstance(x, Tracer):
-            return None
-        else:
-            value, tangent = x, None
-        if type(value) is not np.ndarray:
-            return None
-        values.append(value)
-        tangents.append(tangent)
-    (a, b), (ta, tb) = values, tangents
-    run = _runner(params["spec"], a.shape, b.shape)
+def _concrete_jvp(primals: list[Any], tangents: list[Any], spec: str) -> tuple[Any, Any]:
+    """:func:`_jvp` of a two-operand contraction of NumPy arrays: the product and its
+    bilinear tangent, with the products planned once for these shapes."""
+    (a, b), (ta, tb) = primals, tangents
+    run = _runner(spec, a.shape, b.shape)
     tangent = run(ta, b) if ta is not None else None
     if tb is not None:
         tangent = run(a, tb) if tangent is None else np.asarray(tangent + run(a, tb))
-    return JVPTracer(trace, run(a, b), tangent)
+    return run(a, b), tangent
 
 
 def _batch(values: list[Any], dims: list[int | None], spec: str) -> tuple[Any, int]:
@@ -267,8 +250,6 @@ def _abstract(*operands: ShapedArray, spec: str) -> ShapedArray:
 
 einsum_p.impl = _impl
 einsum_p.abstract_eval = _abstract
-einsum_p.direct_jvp = _direct_jvp
-einsum_p.direct_vjp = _direct_vjp
 einsum_p.jvp = _jvp
 einsum_p.vjp = _vjp
 einsum_p.batch = _batch

@@ -23,8 +23,7 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.forward import JVPTracer
-from gpugrad.core.reverse import Node, VJPTracer
+from gpugrad.core.reverse import Node, VJPTracer, register_lazy_values
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
@@ -134,6 +133,9 @@ def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
 
 
 def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
+    concrete = _concrete_jvp(primals, tangents, expr)
+    if concrete is not None:
+        return concrete
     out = bind(elementwise_p, *primals, expr=expr)
     if not isinstance(expr.op, str) and expr.op.out_kind == "bool":
         return out, None
@@ -150,44 +152,38 @@ def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]
     return out, tangent
 
 
-def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
-    """Forward mode's shortcut for small concrete NumPy values traced by ``trace`` alone:
-    the value and its tangent from one generated function (shared subexpressions computed
-    once), instead of two evaluations through bind. None where it does not apply."""
-    expr = params["expr"]
+def _concrete_jvp(primals: list[Any], tangents: list[Any], expr: Expr
+                  ) -> tuple[Any, Any] | None:
+    """The JVP of small concrete NumPy values: the value and its tangent from one generated
+    function (shared subexpressions computed once), instead of two evaluations through
+    bind. None where it does not apply (a tracer of another transformation, CuPy, arrays
+    of the ``fusion_min_size`` option's size or more)."""
     limit = live.fusion_min_size
-    primals: list[Any] = []
-    tangents: list[Any] = []
+    given: list[Any] = []
     with_tangent: list[int] = []
-    for i, a in enumerate(args):
-        t = type(a)
-        if t is JVPTracer and a.trace is trace:
-            value, tangent = a.primal, a.tangent
-            if (type(value) is not np.ndarray or type(tangent) is not np.ndarray
-                    or value.size >= limit):
+    for i, (value, tangent) in enumerate(zip(primals, tangents)):
+        t = type(value)
+        if t is np.ndarray:
+            if value.size >= limit:
                 return None
-            primals.append(value)
-            tangents.append(tangent)
-            with_tangent.append(i)
-        elif t is np.ndarray:
-            if a.size >= limit:
-                return None
-            primals.append(a)
-        elif isinstance(a, np.generic):
-            primals.append(a)
-        else:  # a tracer of another transformation, a CuPy array...
+        elif not isinstance(value, np.generic):
             return None
+        if tangent is not None:
+            if type(tangent) is not np.ndarray:
+                return None
+            given.append(tangent)
+            with_tangent.append(i)
     n = len(primals)
     key = ("direct jvp", n, tuple(with_tangent))
     fn = expr.cache.get(key)
     if fn is None:
         fn = expr.cache[key] = _jvp_function(expr, n, key[2])
     if fn is False:  # no derivative (a comparison, a zero partial): the value alone
-        return evaluate(*primals, expr=expr)
-    values = [*primals, *tangents]
+        return evaluate(*primals, expr=expr), None
+    values = [*primals, *given]
     if live.debug:
         log_route("direct forward (value and tangent from one function)", expr, primals,
-                  f"size < fusion_min_size={limit}, one forward-mode trace")
+                  f"size < fusion_min_size={limit}, concrete NumPy values")
     out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, primals)
@@ -195,7 +191,7 @@ def _direct_jvp(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> An
         tangent = typed_result(tangent, values)
     if tangent.shape != out.shape:  # a tangent only on an input that was broadcast
         tangent = broadcast_to(tangent, out.shape)
-    return JVPTracer(trace, out, tangent)
+    return out, tangent
 
 
 def _jvp_function(expr: Expr, n: int, with_tangent: tuple[int, ...]) -> Any:
@@ -310,6 +306,17 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
     return namespace["make"]  # type: ignore[no-any-return]
 
 
+def _vjp_rule(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
+              ) -> list[Any]:
+    """The VJP rule: fused (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or
+    a value is lazy already (a node that keeps lazy values needs it, whatever the option
+    says now), else every cotangent evaluated at once (:func:`_vjp`)."""
+    if live.fuse_backward or type(ct) is fusion.Deferred or type(out) is fusion.Deferred or any(
+            type(p) is fusion.Deferred for p in primals):
+        return _fused_vjp(ct, primals, out, wanted, expr)
+    return _vjp(ct, primals, out, wanted, expr)
+
+
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
                ) -> list[Any]:
     """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
@@ -384,9 +391,9 @@ def _abstract(*avals: ShapedArray, expr: Expr) -> ShapedArray:
 elementwise_p.impl = evaluate
 elementwise_p.abstract_eval = _abstract
 elementwise_p.jvp = _jvp
-elementwise_p.vjp = _vjp
-elementwise_p.fused_vjp = _fused_vjp
-elementwise_p.remat = recipes.remat
-elementwise_p.defer = recipes.defer
-elementwise_p.direct_jvp = _direct_jvp
+elementwise_p.vjp = _vjp_rule
 elementwise_p.batch = _batch
+# Its values may be lazy: recorded without being evaluated, or kept as lazy values that
+# recompute them (gpugrad.primitives.recipes), and its VJP rule composes lazy cotangents.
+register_lazy_values(frozenset({elementwise_p}), recipes.defer, recipes.remat,
+                     fusion.accumulate, fusion.materialize, recipes.evaluate_lazy)

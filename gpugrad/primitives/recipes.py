@@ -34,12 +34,11 @@ import numpy as np
 
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.reverse import LazyVJPTracer, Node, register_lazy_evaluation
+from gpugrad.core.reverse import LazyVJPTracer, Node
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
 from gpugrad.primitives.elementwise_eval import log_route
 from gpugrad.primitives.fusion import (
     Deferred,
-    accumulate,
     expression_size,
     inline,
     materialize,
@@ -277,5 +276,3 @@ def _costly(n: Any) -> bool:
         expr.cache["costly"] = cached
     return bool(cached)
 
-
-register_lazy_evaluation(accumulate, materialize, evaluate_lazy)

@@ -17,13 +17,12 @@ import numpy as np
 
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.forward import JVPTracer
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.dtypes import is_float
 from gpugrad.primitives.shape_rules import keep
 
 __all__ = [
-    "batch_size", "convert", "example_axis", "linear_direct_jvp", "linear_jvp", "move_axis",
+    "batch_size", "convert", "example_axis", "linear_jvp", "move_axis",
     "reshape", "stop_gradient", "transpose", "zeros_like",
 ]
 
@@ -47,30 +46,14 @@ def linear_jvp(prim: Primitive) -> Any:
     """The JVP rule of a primitive linear in all its operands: itself applied to the tangents
     (a missing tangent counts as zeros)."""
     def jvp(primals: list[Any], tangents: list[Any], **params: Any) -> tuple[Any, Any]:
+        if len(primals) == 1 and type(primals[0]) is np.ndarray and type(
+                tangents[0]) is np.ndarray:  # concrete: what bind would run, without it
+            return prim.impl(primals[0], **params), prim.impl(tangents[0], **params)
         out = bind(prim, *primals, **params)
         ts = [_instantiate(t, p) for t, p in zip(tangents, primals)]
         return out, bind(prim, *ts, **params)
 
     return jvp
-
-
-def linear_direct_jvp(prim: Primitive) -> Any:
-    """Forward mode's shortcut for a linear one-operand primitive on a concrete NumPy value
-    and tangent: the primitive itself applied to both (Primitive.direct_jvp)."""
-    impl = prim.impl
-
-    def direct(trace: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
-        if len(args) != 1:
-            return None
-        (x,) = args
-        if type(x) is not JVPTracer or x.trace is not trace:
-            return None
-        value, tangent = x.primal, x.tangent
-        if type(value) is not np.ndarray or type(tangent) is not np.ndarray:
-            return None
-        return JVPTracer(trace, impl(value, **params), impl(tangent, **params))
-
-    return direct
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +143,6 @@ def convert(x: Any, dtype: Any) -> Any:
 reshape_p = Primitive("reshape")
 reshape_p.impl = lambda x, shape: _asarray(x).reshape(shape)
 reshape_p.jvp = linear_jvp(reshape_p)
-reshape_p.direct_jvp = linear_direct_jvp(reshape_p)
 reshape_p.vjp = lambda ct, primals, out, wanted, shape: [reshape(ct, primals[0].shape)]
 reshape_p.batch = lambda values, dims, shape: (
     reshape(move_axis(values[0], dims[0], 0), (values[0].shape[dims[0]], *shape)), 0)
@@ -177,7 +159,6 @@ def reshape(x: Any, shape: tuple[int, ...]) -> Any:
 transpose_p = Primitive("transpose")
 transpose_p.impl = lambda x, perm: _asarray(x).transpose(perm)
 transpose_p.jvp = linear_jvp(transpose_p)
-transpose_p.direct_jvp = linear_direct_jvp(transpose_p)
 transpose_p.vjp = lambda ct, primals, out, wanted, perm: [
     transpose(ct, tuple(int(i) for i in np.argsort(perm)))
 ]

@@ -114,7 +114,7 @@ def test_forward_mode_names_the_direct_route(routes: Any) -> None:
     out, tangent = gpugrad.jvp(lambda x: gnp.sin(x) * x, (x,), (np.ones(5),))
     np.testing.assert_allclose(tangent, np.cos(x) * x + np.sin(x), rtol=1e-15)
     assert [why for _, why in routes()] == [
-        "size < fusion_min_size=16384, one forward-mode trace"] * 2
+        "size < fusion_min_size=16384, concrete NumPy values"] * 2
 
 
 def test_the_threshold_options_move_arrays_between_routes(routes: Any, configure: Any) -> None:

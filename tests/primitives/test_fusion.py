@@ -162,13 +162,13 @@ def test_lazy_forward_evaluates_a_chain_once(evaluations, monkeypatch):
     from gpugrad.core.reverse import LazyVJPTracer
 
     lazy_reads = []
-    original = reverse.evaluate_lazy  # registered by gpugrad.primitives.recipes
+    original = reverse.lazy.evaluate  # registered by gpugrad.primitives.elementwise
 
     def counting(node):
         lazy_reads.append(node)
         return original(node)
 
-    monkeypatch.setattr(reverse, "evaluate_lazy", counting)
+    monkeypatch.setattr(reverse.lazy, "evaluate", counting)
     x = np.random.default_rng(3).standard_normal(200_000)
     seen = {}
 

@@ -122,10 +122,10 @@ OPTIONS: dict[str, Option] = {
             "NumPy elementwise operations on fewer elements take the direct route (value and "
             "node in one step, a generated straight-line VJP rule; under `jvp`, value and "
             "tangent from one generated function); from this size, the general route: `bind`, "
-            "rematerialization, the fused backward pass. Measured on 2 cores (grad of "
-            "sum(exp(-x²)sin(3x)+log1p(x²)), float32): the general route wins from here "
-            "(0.27 against 0.31 ms at 16,384; 0.8 against 1.5 ms at 65,536; 0.42 against "
-            "0.20 ms at 8,192).",
+            "lazy values recomputed in the backward pass, the fused backward pass. Measured "
+            "on 2 cores (grad of sum(exp(-x²)sin(3x)+log1p(x²)), float32): the general route "
+            "wins from here (0.27 against 0.31 ms at 16,384; 0.8 against 1.5 ms at 65,536; "
+            "0.42 against 0.20 ms at 8,192).",
         ),
         Option(
             "lazy_min_size",
@@ -133,7 +133,7 @@ OPTIONS: dict[str, Option] = {
             1 << 16,
             _parse_count,
             "In reverse mode, NumPy elementwise results of at least this many elements are "
-            "deferred: a chain of them runs as one chunked evaluation when a value is read "
+            "lazy: a chain of them runs as one chunked evaluation when a value is read "
             "(on CuPy every result is). Measured (the same gradient): lazy wins from here "
             "(0.82 against 0.87 ms at 65,536; 2.2 against 4.1 ms at 262,144; 0.36 against "
             "0.22 ms at 8,192).",
@@ -190,15 +190,15 @@ OPTIONS: dict[str, Option] = {
             "192 equal, 24 1.4x slower.",
         ),
         Option(
-            "recipe_max_nodes",
-            "GPUGRAD_RECIPE_MAX_NODES",
+            "lazy_max_nodes",
+            "GPUGRAD_LAZY_MAX_NODES",
             40,
             _parse_count,
-            "A forward value whose recipe (the expression that recomputes it in the backward "
-            "pass, or evaluates it lazily) would exceed this many operations is kept instead "
-            "(a checkpoint). Measured on NumPy (the same chain): 10 ran 1.8x faster than 40, "
-            "recomputing less but keeping 4x the checkpoints; 40 keeps the forward pass's "
-            "memory near plain NumPy's.",
+            "A forward result whose lazy value (the expression that recomputes it in the "
+            "backward pass, or evaluates it when read) would exceed this many operations is "
+            "kept as an array instead (a checkpoint). Measured on NumPy (the same chain): 10 "
+            "ran 1.8x faster than 40, recomputing less but keeping 4x the checkpoints; 40 "
+            "keeps the forward pass's memory near plain NumPy's.",
         ),
         Option(
             "debug",
@@ -207,7 +207,7 @@ OPTIONS: dict[str, Option] = {
             _parse_bool,
             "Say which evaluator ran for each elementwise evaluation and why (the size against "
             "the threshold option that decided, the backend, `fuse_backward`): one message per "
-            "evaluation, recorded or deferred operation, on the logger named `gpugrad` "
+            "evaluation, recorded or lazy operation, on the logger named `gpugrad` "
             "(`logging.getLogger(\"gpugrad\")`) at DEBUG level; "
             "`logging.basicConfig(level=logging.DEBUG)` prints them. Off: one flag test per "
             "operation.",

@@ -79,7 +79,7 @@ def test_on_one_backend_moves_host_arrays_to_the_device(xp):
 
 
 def test_on_one_backend_leaves_a_lazy_value_uncomputed(configure):
-    """Telling a lazy elementwise result's backend reads its recipe's inputs: computing it
+    """Telling a lazy elementwise result's backend reads its lazy value's inputs: computing it
     there would split the fused evaluation it belongs to."""
     from gpugrad.core.reverse import LazyVJPTracer
 

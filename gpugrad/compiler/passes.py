@@ -26,7 +26,7 @@ import numpy as np
 from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
 from gpugrad.expr.language import depends_on
-from gpugrad.primitives import fusion
+from gpugrad.primitives import lazy
 from gpugrad.primitives.broadcasting import broadcast_p
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
@@ -168,7 +168,7 @@ def _used_inputs(expr: Any, inputs: list[Atom], out: Var) -> tuple[Any, list[Ato
     """``expr`` over only the inputs it reads (a derivative's expression often ignores some),
     so that the equations computing the others can go; all of them where the ones it reads
     would not give the result its shape."""
-    new_expr, kept = fusion.inline(expr, inputs)
+    new_expr, kept = lazy.inline(expr, inputs)
     if len(kept) == len(inputs) or _shape(kept) != out.aval.shape:
         return expr, inputs
     return new_expr, kept
@@ -211,14 +211,14 @@ def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
                 # Same shape: no element is computed more often than it is read. Same compute
                 # dtype: the expression's constants keep the type they had on their own.
                 if a.aval.shape == out.aval.shape and _compute_dtype(inner) == dtype:
-                    args.append(fusion.Deferred(expr, inner, a.aval.shape, a.aval.dtype))
+                    args.append(lazy.LazyValue(expr, inner, a.aval.shape, a.aval.dtype))
                     inlined.append(a)
                     continue
                 release(a)
             args.append(a)
-        expr, flat = fusion.inline(eqn.params["expr"], args) if inlined else (
+        expr, flat = lazy.inline(eqn.params["expr"], args) if inlined else (
             _used_inputs(eqn.params["expr"], list(eqn.inputs), out))
-        if inlined and (not fusion.fits_one_evaluation(expr, len(flat))
+        if inlined and (not lazy.fits_one_evaluation(expr, len(flat))
                         or _shape(flat) != out.aval.shape):
             for a in dict.fromkeys(inlined):
                 release(a)
@@ -231,7 +231,7 @@ def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
                     del held[a]
         n = reads[id(out)]
         if id(out) not in outputs and n and (n == 1 or (
-                by_elementwise[id(out)] == n and fusion.expression_size(expr) <= DUPLICATE_NODES)):
+                by_elementwise[id(out)] == n and lazy.expression_size(expr) <= DUPLICATE_NODES)):
             held[out] = [expr, flat, n]
         else:
             eqns.append(Equation(elementwise_p, flat, {"expr": expr}, [out]))

@@ -78,7 +78,7 @@ def register_lazy_values(primitives: frozenset[Primitive], record: Callable[...,
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("out", "params", "parents", "prim", "primals", "recipe", "rule", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "lazy", "rule", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:
@@ -88,9 +88,9 @@ class Node:
         self.out = out
         self.parents = parents
         self.seq = next(node_sequence)
-        # With rematerialization (recipes.remat): a Deferred recomputing ``out``; then
-        # ``primals`` and ``out`` may hold recipes instead of arrays.
-        self.recipe: Any = None
+        # A node kept lazy (lazy_forward.keep_lazy): the LazyValue recomputing ``out``;
+        # then ``primals`` and ``out`` may hold lazy values instead of arrays.
+        self.lazy: Any = None
         # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
         # planned when the node was recorded (elementwise.apply, the direct route);
         # the backward pass runs it for a concrete ``ct``.
@@ -107,12 +107,12 @@ class VJPTracer(Tracer):
 
 
 class LazyVJPTracer(VJPTracer):
-    """A tracer of an elementwise result not computed yet: its node's recipe says how.
+    """A tracer of an elementwise result not computed yet: its node's lazy value says how.
 
     Reading ``primal`` (a non-elementwise operation, an output, ``float(x)``...) evaluates
-    the recipe once and keeps the value; an elementwise operation on it composes the recipe
-    into its own instead, so a chain of them runs as one fused evaluation when its value is
-    first needed (see ``gpugrad.primitives.recipes.defer``).
+    the lazy value once and keeps the array; an elementwise operation on it composes the
+    lazy value into its own instead, so a chain of them runs as one fused evaluation when
+    its value is first needed (see ``gpugrad.primitives.lazy_forward.record_lazy``).
     """
 
     __slots__ = ("_value",)
@@ -131,25 +131,25 @@ class LazyVJPTracer(VJPTracer):
 
     def traced_inputs(self) -> tuple[Any, ...]:
         if self._value is None:
-            return tuple(self.node.recipe.args)  # not computed yet: the recipe's inputs
+            return tuple(self.node.lazy.args)  # not computed yet: the lazy value's inputs
         return (self._value,)
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.node.recipe.shape  # type: ignore[no-any-return]
+        return self.node.lazy.shape  # type: ignore[no-any-return]
 
     @property
     def dtype(self) -> Any:
-        return self.node.recipe.dtype
+        return self.node.lazy.dtype
 
     @property
     def ndim(self) -> int:
-        return len(self.node.recipe.shape)
+        return len(self.node.lazy.shape)
 
     @property
     def size(self) -> int:
         size = 1
-        for d in self.node.recipe.shape:
+        for d in self.node.lazy.shape:
             size *= d
         return size
 
@@ -162,17 +162,17 @@ class VJPTrace(Trace):
         main = self.main
         primals = []
         parents: list[Node | None] = []
-        traced = deferred = False
+        traced = composed = False
         # The trace of the highest level among the values (bind's choice, made in this
         # loop rather than by a second bind over them), or None if they are all concrete.
         below: Trace | None = None
         below_level = 0
-        deferrable = prim in lazy.primitives
+        makes_lazy = prim in lazy.primitives
         for a in args:
             if isinstance(a, VJPTracer) and a.trace.main is main:
-                if deferrable and type(a) is LazyVJPTracer and a._value is None:
-                    primals.append(a.node.recipe)  # composed, not evaluated (see below)
-                    deferred = True
+                if makes_lazy and type(a) is LazyVJPTracer and a._value is None:
+                    primals.append(a.node.lazy)  # composed, not evaluated (see below)
+                    composed = True
                 else:
                     p = a.primal
                     primals.append(p)
@@ -190,11 +190,11 @@ class VJPTrace(Trace):
                 primals.append(a)
                 parents.append(None)
         lower = below is not None
-        if traced and not lower and deferrable and live.fuse_backward:
+        if traced and not lower and makes_lazy and live.fuse_backward:
             result = lazy.record(self, primals, parents, params)
             if result is not None:
                 return result
-        if deferred:  # evaluated after all: the lazy arguments' values (concrete ones)
+        if composed:  # evaluated after all: the lazy arguments' values (concrete ones)
             primals = [a.primal if type(a) is LazyVJPTracer else p for a, p in zip(args, primals)]
         if traced and prim.vjp_forward is not None:  # a forward with residuals of its own
             out, residuals = prim.vjp_forward(primals, [p is not None for p in parents],
@@ -213,7 +213,7 @@ class VJPTrace(Trace):
             count = len(out)
             return [VJPTracer(self, o, Node(_PROJECTION, [], {"index": j, "count": count}, o,
                                             [node])) for j, o in enumerate(out)]
-        if deferrable and not lower and live.fuse_backward:
+        if makes_lazy and not lower and live.fuse_backward:
             lazy.keep(node)
         return VJPTracer(self, out, node)
 
@@ -251,7 +251,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
 
     With ``release``, each node's saved values are dropped as soon as its rule has run, so
     peak memory falls as the backward pass proceeds (the graph can then not be reused).
-    With ``config.fuse_backward`` (default on), elementwise rules hand each other deferred
+    With ``config.fuse_backward`` (default on), elementwise rules hand each other lazy
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
     accumulate, materialize = lazy.accumulate, lazy.materialize

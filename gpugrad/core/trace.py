@@ -71,7 +71,7 @@ class Tracer(ArrayMethods):
 
     def traced_inputs(self) -> tuple[Any, ...]:
         """The values this tracer is made of, one level down (its primal; a lazy value's
-        recipe inputs instead, so that looking does not compute it)."""
+        inputs instead, so that looking does not compute it)."""
         return (self.primal,)
 
     def without_derivatives(self) -> Any:
@@ -111,7 +111,7 @@ def raw_value(x: Any) -> Any:
 
 def underlying(x: Any) -> Any:
     """An array under ``x``, for its type and size alone (a heuristic's input), reading no
-    value: a lazy value's first recipe input, or a batched value's whole batch."""
+    value: a lazy value's first input, or a batched value's whole batch."""
     while isinstance(x, Tracer):
         x = x.traced_inputs()[0]
     return x

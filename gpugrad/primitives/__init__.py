@@ -15,9 +15,10 @@
 * ``reductions.py``: reduce_max, reduce_min, reduce_prod;
 * ``indexing.py``: gather and scatter_add (their index arrays are operands);
 * ``contraction.py``: einsum of one or two operands (every product);
-* ``fusion.py``: deferred elementwise cotangents, so backward chains fuse;
-* ``recipes.py``: forward elementwise values kept as recipes that recompute them
-  (rematerialization) or evaluated lazily when first read;
+* ``lazy.py``: the lazy value, an elementwise result not computed yet, and the one
+  function that makes it an array; lazy cotangents, so backward chains fuse;
+* ``lazy_forward.py``: forward elementwise results kept as lazy values that recompute them
+  in the backward pass, or evaluated when first read;
 * ``linalg.py`` / ``linalg_decomp.py`` / ``linalg_eig.py``: solve, slogdet, cholesky, pinv /
   eigh, svd, qr / eig;
 * ``complex.py``: real, imag, conj, complex construction, modulus and angle;

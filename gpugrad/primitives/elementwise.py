@@ -27,7 +27,7 @@ from gpugrad.core.reverse import Node, VJPTracer, register_lazy_values
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
-from gpugrad.primitives import fusion, recipes
+from gpugrad.primitives import lazy, lazy_forward
 from gpugrad.primitives.broadcasting import aligned, broadcast_to, unbroadcast
 from gpugrad.primitives.elementwise_eval import (
     call_quiet,
@@ -97,7 +97,7 @@ def apply(args: Sequence[Any], expr: Expr) -> Any:
     node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
     if out.size >= limit:  # broadcasting made it large: the general node
         if live.fuse_backward:
-            recipes.remat(node)
+            lazy_forward.keep_lazy(node)
     else:
         # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
         # from the evaluators keyed by the input count.
@@ -311,28 +311,28 @@ def _vjp_rule(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: E
     """The VJP rule: fused (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or
     a value is lazy already (a node that keeps lazy values needs it, whatever the option
     says now), else every cotangent evaluated at once (:func:`_vjp`)."""
-    if live.fuse_backward or type(ct) is fusion.Deferred or type(out) is fusion.Deferred or any(
-            type(p) is fusion.Deferred for p in primals):
+    if live.fuse_backward or type(ct) is lazy.LazyValue or type(out) is lazy.LazyValue or any(
+            type(p) is lazy.LazyValue for p in primals):
         return _fused_vjp(ct, primals, out, wanted, expr)
     return _vjp(ct, primals, out, wanted, expr)
 
 
 def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
                ) -> list[Any]:
-    """The VJP, leaving each cotangent unevaluated (a fusion.Deferred) so that the next
-    elementwise node composes around it. Primals and ``out`` may be recipes (Deferred, see
-    ``recipes.remat``), recomputed inside the same evaluation. An incoming deferred cotangent
+    """The VJP, leaving each cotangent unevaluated (a lazy.LazyValue) so that the next
+    elementwise node composes around it. Primals and ``out`` may be lazy values (see
+    ``lazy_forward.keep_lazy``), recomputed inside the same evaluation. An incoming lazy cotangent
     shared by several inputs is evaluated once first (recomputing it per input would double
     the work); a cotangent that must be summed down to a broadcast input's shape is
     evaluated then."""
-    if type(ct) is not fusion.Deferred:
+    if type(ct) is not lazy.LazyValue:
         value = underlying(out)  # under an outer transformation: an array of its size
         if type(value) is np.ndarray and value.size < live.fusion_min_size:
             return _vjp(ct, primals, out, wanted, expr)  # small NumPy arrays: nothing to gain
     n = len(primals)
     wanted_at = [i for i, w in enumerate(wanted) if w]
     if len(wanted_at) > 1:
-        ct = fusion.materialize(ct)
+        ct = lazy.materialize(ct)
     shape = tuple(out.shape)
     cts: list[Any] = [None] * n
     for i in wanted_at:
@@ -342,9 +342,9 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
         if vexpr.op == "var" and vexpr.value == n + 1:
             c = ct  # the identity (add's rule): nothing to evaluate
         else:
-            c = fusion.compose(vexpr, [*primals, out], ct, shape, out.dtype)
+            c = lazy.compose(vexpr, [*primals, out], ct, shape, out.dtype)
         if tuple(primals[i].shape) != shape:
-            c = unbroadcast(fusion.materialize(c), primals[i].shape)
+            c = unbroadcast(lazy.materialize(c), primals[i].shape)
         cts[i] = c
     return cts
 
@@ -394,6 +394,6 @@ elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp_rule
 elementwise_p.batch = _batch
 # Its values may be lazy: recorded without being evaluated, or kept as lazy values that
-# recompute them (gpugrad.primitives.recipes), and its VJP rule composes lazy cotangents.
-register_lazy_values(frozenset({elementwise_p}), recipes.defer, recipes.remat,
-                     fusion.accumulate, fusion.materialize, recipes.evaluate_lazy)
+# recompute them (gpugrad.primitives.lazy_forward), and its VJP rule composes lazy cotangents.
+register_lazy_values(frozenset({elementwise_p}), lazy_forward.record_lazy, lazy_forward.keep_lazy,
+                     lazy.accumulate, lazy.materialize, lazy_forward.evaluate_lazy)

@@ -41,7 +41,7 @@ logger = logging.getLogger("gpugrad")
 
 def log_route(route: str, expr: Any, args: Sequence[Any], why: str) -> None:
     """Say, at DEBUG level on the ``gpugrad`` logger, that the elementwise expression ``expr``
-    over ``args`` took ``route`` (an evaluator, or deferred, recomputed...) because ``why``.
+    over ``args`` took ``route`` (an evaluator, or lazy, recomputed...) because ``why``.
 
     Callers test ``live.debug`` first, so that nothing is formatted when it is off.
 

@@ -23,7 +23,7 @@ from gpugrad.primitives.elementwise_eval import evaluate
 
 SIZE_OPTIONS = ["fusion_min_size", "lazy_min_size", "chunked_min_size", "chunk_size",
                 "broadcast_copy_max_size", "fusion_max_args", "fusion_max_nodes",
-                "recipe_max_nodes"]
+                "lazy_max_nodes"]
 
 
 def sin_squared(x: Any) -> Any:
@@ -85,8 +85,8 @@ def test_small_and_large_arrays_name_their_evaluators(routes: Any) -> None:
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(large), sin_squared_grad(large),
                                rtol=1e-12, atol=1e-15)
     taken = routes()
-    assert taken[:2] == [("deferred (lazy)", "131072 >= lazy_min_size=65536"),
-                         ("deferred (lazy)", "a lazy input")]
+    assert taken[:2] == [("lazy (evaluated when read)", "131072 >= lazy_min_size=65536"),
+                         ("lazy (evaluated when read)", "a lazy input")]
     assert taken[2][0] == "one pass, saving 1 value(s) the backward pass reads"
     assert taken[3] == ("chunked NumPy", "size >= chunked_min_size=65536, contiguous")
     assert len(taken) == 4  # the forward chain and the fused backward: two evaluations
@@ -119,29 +119,29 @@ def test_forward_mode_names_the_direct_route(routes: Any) -> None:
 
 def test_the_threshold_options_move_arrays_between_routes(routes: Any, configure: Any) -> None:
     x = np.linspace(-1.0, 1.0, 10)
-    configure(fusion_min_size=0)  # the general route (recipes, fused backward) from size 0
+    configure(fusion_min_size=0)  # the general route (lazy values, fused backward) from size 0
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(x), sin_squared_grad(x), rtol=1e-14)
     taken = routes()
-    assert ("recipe (recomputed in the backward pass)", "10 >= fusion_min_size=0") in taken
+    assert ("lazy (recomputed in the backward pass)", "10 >= fusion_min_size=0") in taken
     assert not any(route.startswith("direct") for route, _ in taken)
     configure(lazy_min_size=0, chunked_min_size=4)  # lazy and chunked, at 10 elements
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(x), sin_squared_grad(x), rtol=1e-14)
     taken = routes()
-    assert taken[0] == ("deferred (lazy)", "10 >= lazy_min_size=0")
+    assert taken[0] == ("lazy (evaluated when read)", "10 >= lazy_min_size=0")
     assert ("chunked NumPy", "size >= chunked_min_size=4, contiguous") in taken
     configure(chunk_size=3)  # slices of 3 elements give the same numbers
     y = np.linspace(-1.0, 1.0, 1000)
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(y), sin_squared_grad(y), rtol=1e-14)
 
 
-def test_recipes_past_recipe_max_nodes_become_checkpoints(routes: Any, configure: Any) -> None:
-    configure(fusion_min_size=0, recipe_max_nodes=2)
+def test_lazy_values_past_lazy_max_nodes_become_checkpoints(routes: Any, configure: Any) -> None:
+    configure(fusion_min_size=0, lazy_max_nodes=2)
     x = np.linspace(-1.0, 1.0, 7)
     g = gpugrad.grad(lambda x: gnp.sum(gnp.tanh(gnp.sin(gnp.exp(x)))))(x)
     s = np.sin(np.exp(x))
     np.testing.assert_allclose(g, (1 - np.tanh(s) ** 2) * np.cos(np.exp(x)) * np.exp(x),
                                rtol=1e-14)
-    assert ("kept (checkpoint)", "3 operations > recipe_max_nodes=2") in routes()
+    assert ("kept (checkpoint)", "3 operations > lazy_max_nodes=2") in routes()
 
 
 def test_broadcast_copies_up_to_its_option(configure: Any) -> None:
@@ -172,8 +172,8 @@ def test_environment_variables_set_debug_and_thresholds() -> None:
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[1. 1. 1.]"
-    assert "gpugrad deferred (lazy): exp(x0) | 3 float64 on numpy | 3 >= lazy_min_size=2" \
-        in proc.stderr
+    assert ("gpugrad lazy (evaluated when read): exp(x0) | 3 float64 on numpy | "
+            "3 >= lazy_min_size=2") in proc.stderr
 
 
 @pytest.mark.gpu
@@ -182,7 +182,7 @@ def test_cupy_arrays_name_the_kernel(routes: Any, cupy_module: Any) -> None:
     g = gpugrad.grad(sin_squared)(cupy_module.asarray(x))
     np.testing.assert_allclose(cupy_module.asnumpy(g), sin_squared_grad(x), rtol=1e-12)
     taken = routes()
-    assert taken[0] == ("deferred (lazy)", "CuPy (every launch saved pays)")
+    assert taken[0] == ("lazy (evaluated when read)", "CuPy (every launch saved pays)")
     assert ("CUDA kernel", "a CuPy array") in taken
 
 

@@ -55,7 +55,7 @@ def test_saved_values_are_shared_by_every_reader():
         t = gnp.tanh(x)  # read by its own VJP (1 - t**2) and by the product's
         u = t * gnp.exp(x)
         first = gnp.sum(u)  # evaluates u's chain, saving t and exp(x)
-        return first + gnp.sum(t * t)  # t's recipe is now its saved value
+        return first + gnp.sum(t * t)  # t's lazy value is now its saved array
 
     g = gpugrad.grad(f)(x)
     t, e = np.tanh(x), np.exp(x)

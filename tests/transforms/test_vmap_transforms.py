@@ -304,7 +304,7 @@ def test_jacobians_stay_on_the_inputs_backend(xp: Any) -> None:
 @pytest.mark.parametrize("n", [6, 70_000])  # a small node's planned rule; lazy, fused nodes
 def test_batched_cotangents_take_the_general_rules(fuse: bool, n: int) -> None:
     """Reverse mode's fast path for concrete cotangents (``node.rule``) and backward fusion's
-    deferred cotangents both meet a batch of cotangents here: the results must be those of
+    lazy cotangents both meet a batch of cotangents here: the results must be those of
     the loop."""
     x = _rand(np, n, seed=21)
 

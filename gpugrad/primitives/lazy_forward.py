@@ -1,28 +1,28 @@
-"""Elementwise values of the forward pass kept as *recipes*: the expression that recomputes
-them, a :class:`~gpugrad.primitives.fusion.Deferred` over the arrays their chain started from.
+"""The forward pass's lazy values: elementwise results kept as the expression that computes
+them over the arrays their chain started from (a :class:`~gpugrad.primitives.lazy.LazyValue`).
 
-Rematerialization (:func:`remat`): with fusion on, an elementwise node of the forward pass
-whose inputs are concrete keeps no array of its own. It keeps a recipe that recomputes its
-value from the arrays its chain started from (the function's inputs, or outputs of
-non-elementwise operations), and its own inputs are kept as their producers' recipes. The
+Kept lazy (:func:`keep_lazy`): with fusion on, an elementwise node of the forward pass whose
+inputs are concrete keeps no array of its own, only a lazy value that recomputes its result
+from the arrays its chain started from (the function's inputs, or outputs of
+non-elementwise operations); its own inputs are kept as their producers' lazy values. The
 forward pass then frees its intermediates as plain NumPy would, and the fused backward
-evaluation (``fusion.py``) recomputes what it reads inside the same pass
-(``d/dx sum(sin(x)**2)`` reads ``x`` once, not ``x`` and ``sin(x)``). A recipe that grows
-past ``recipe_max_nodes`` is cut off: that node keeps its value (a checkpoint) and recipes
+evaluation (``lazy.py``) recomputes what it reads inside the same pass (``d/dx
+sum(sin(x)**2)`` reads ``x`` once, not ``x`` and ``sin(x)``). A lazy value that grows past
+``lazy_max_nodes`` is cut off: that node keeps its array (a checkpoint) and lazy values
 downstream start from it, so no backward evaluation recomputes more than a bounded stretch
 of the forward pass.
 
-Lazy forward (CuPy, and NumPy's large arrays): such a node need not even be evaluated
-when it is recorded. :func:`defer` gives it only a recipe and returns a lazy tracer; the
-next elementwise operation composes that recipe into its own, and the first read of a value
-(a reduction, a matrix product, an output, ``float(y)``) evaluates the whole chain at once:
-one kernel on CuPy, one chunked pass on NumPy. ``sum(exp(-x**2) * sin(3x) + log1p(x**2))``
-then runs its forward pass as one evaluation (and the sum) and its backward pass as
-another. The values that the backward pass reads and would be costly to recompute
+Recorded lazily (:func:`record_lazy`; CuPy, and NumPy's large arrays): such a node need not
+even be evaluated when it is recorded. It gets only its lazy value and the result is a lazy
+tracer; the next elementwise operation composes that value into its own, and the first
+read of a value (a reduction, a matrix product, an output, ``float(y)``) evaluates the whole
+chain at once: one kernel on CuPy, one chunked pass on NumPy. ``sum(exp(-x**2) * sin(3x) +
+log1p(x**2))`` then runs its forward pass as one evaluation (and the sum) and its backward
+pass as another. The values that the backward pass reads and would be costly to recompute
 (``exp(-x**2)`` and ``sin(3x)`` there, not ``x**2``) are written out by the forward
 evaluation as it goes, as further outputs of the same kernel (:func:`evaluate_lazy`). The
 sizes and bounds are ``gpugrad.config`` options: ``fusion_min_size``, ``lazy_min_size``,
-``fusion_max_args``, ``recipe_max_nodes``.
+``fusion_max_args``, ``lazy_max_nodes``.
 """
 
 
@@ -37,8 +37,8 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import LazyVJPTracer, Node
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
 from gpugrad.primitives.elementwise_eval import log_route
-from gpugrad.primitives.fusion import (
-    Deferred,
+from gpugrad.primitives.lazy import (
+    LazyValue,
     expression_size,
     inline,
     materialize,
@@ -46,7 +46,7 @@ from gpugrad.primitives.fusion import (
     why_too_big,
 )
 
-__all__ = ["CHEAP", "defer", "evaluate_lazy", "on_gpu", "pays", "remat"]
+__all__ = ["CHEAP", "evaluate_lazy", "keep_lazy", "on_gpu", "pays", "record_lazy"]
 
 
 def on_gpu(x: Any) -> bool:
@@ -61,8 +61,8 @@ def pays(value: Any, min_numpy_size: int) -> bool:
     return on_gpu(value)
 
 
-def remat(node: Any) -> None:
-    """Make a just-recorded elementwise ``node`` keep a recipe instead of its arrays.
+def keep_lazy(node: Any) -> None:
+    """Make a just-recorded elementwise ``node`` keep a lazy value instead of its arrays.
 
     Called by the reverse-mode trace (with fusion on, concrete inputs); leaves small NumPy
     nodes alone, where composing expressions would cost more than it saves.
@@ -70,43 +70,43 @@ def remat(node: Any) -> None:
     out = node.out
     if not pays(out, live.fusion_min_size):
         return
-    saved = node.primals = _recipes_of(node.primals, node.parents)
+    saved = node.primals = _lazy_inputs(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
     shape = tuple(out.shape)
-    if len(args) > live.fusion_max_args or expression_size(expr) > live.recipe_max_nodes:
-        node.recipe = Deferred(_VALUE, [out], shape, out.dtype)  # a checkpoint
+    if len(args) > live.fusion_max_args or expression_size(expr) > live.lazy_max_nodes:
+        node.lazy = LazyValue(_VALUE, [out], shape, out.dtype)  # a checkpoint
         if live.debug:
             log_route("kept (checkpoint)", expr, args, why_too_big(expr, args))
     else:
-        node.recipe = node.out = Deferred(expr, args, shape, out.dtype)
+        node.lazy = node.out = LazyValue(expr, args, shape, out.dtype)
         if live.debug:
-            log_route("recipe (recomputed in the backward pass)", expr, args,
+            log_route("lazy (recomputed in the backward pass)", expr, args,
                       _why_fused([out], "fusion_min_size"))
 
 
 _VALUE = var(0)
 
 
-def _recipes_of(primals: list[Any], parents: list[Any]) -> list[Any]:
-    """Each input as its producer's recipe where it has one, else the input itself."""
-    return [value if parent is None or parent.recipe is None else parent.recipe
+def _lazy_inputs(primals: list[Any], parents: list[Any]) -> list[Any]:
+    """Each input as its producer's lazy value where it has one, else the input itself."""
+    return [value if parent is None or parent.lazy is None else parent.lazy
             for value, parent in zip(primals, parents)]
 
 
-def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
+def record_lazy(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
     """Record an elementwise application without evaluating it.
 
-    The node gets a recipe, as with :func:`remat`, and the result is a ``LazyVJPTracer``:
-    consecutive elementwise operations compose their recipes, and the first read of a value
+    The node gets a lazy value, as with :func:`keep_lazy`, and the result is a ``LazyVJPTracer``:
+    consecutive elementwise operations compose their lazy values, and the first read of a value
     evaluates the whole chain at once (one kernel on CuPy, one chunked pass without
     full-size temporaries on NumPy). Its dtype is the kernel layer's rule
     (``codegen.out_dtype``) for the composed expression, the dtype that evaluation gives.
     Returns None (evaluate now) for NumPy arrays under the ``lazy_min_size`` option, shapes
-    that do not broadcast (the error is then the backend's own, at this call), or a recipe
-    grown past the ``recipe_max_nodes`` option.
+    that do not broadcast (the error is then the backend's own, at this call), or a lazy value
+    grown past the ``lazy_max_nodes`` option.
     """
     for value in primals:  # the common case, small NumPy arrays, returns here
-        if type(value) is Deferred or pays(value, live.lazy_min_size):
+        if type(value) is LazyValue or pays(value, live.lazy_min_size):
             break
     else:
         return None
@@ -115,21 +115,21 @@ def defer(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, 
     shape = _broadcast_shape(primals)
     if shape is None:
         return None
-    saved = _recipes_of(primals, parents)  # a lazy argument's primal is its recipe already
+    saved = _lazy_inputs(primals, parents)  # a lazy argument's primal is its lazy value already
     full, args = inline(params["expr"], saved)
-    if (len(args) > live.fusion_max_args or expression_size(full) > live.recipe_max_nodes
+    if (len(args) > live.fusion_max_args or expression_size(full) > live.lazy_max_nodes
             or all(_scalar(a) for a in args)):  # a constant: nothing to evaluate lazily
         return None  # (evaluate then says, under the debug option, which evaluator ran)
     dtype = value_dtype(full, args)
     if dtype != value_dtype(params["expr"], saved):
-        # The composed recipe would be computed in the common dtype of every input, the
+        # The composed lazy value would be computed in the common dtype of every input, the
         # operands of a comparison inside included: `where(i == 1, x, y)` with an int32 `i`
         # and float32 `x`, `y` would give float64. Evaluate this step on its own instead.
         return None
     node = Node(elementwise_p, saved, params, None, parents)
-    node.recipe = node.out = Deferred(full, args, tuple(shape), dtype)
+    node.lazy = node.out = LazyValue(full, args, tuple(shape), dtype)
     if live.debug:
-        log_route("deferred (lazy)", full, args, _why_fused(primals, "lazy_min_size"))
+        log_route("lazy (evaluated when read)", full, args, _why_fused(primals, "lazy_min_size"))
     return LazyVJPTracer(trace, node)
 
 
@@ -154,7 +154,7 @@ def _broadcast_shape(values: list[Any]) -> tuple[int, ...] | None:
 
 def _why_fused(values: list[Any], min_size: str) -> str:
     """Why elementwise work on ``values`` is fused (for the ``debug`` option)."""
-    if any(type(v) is Deferred for v in values):
+    if any(type(v) is LazyValue for v in values):
         return "a lazy input"
     if any(on_gpu(v) for v in values if not _scalar(v)):
         return "CuPy (every launch saved pays)"
@@ -178,37 +178,37 @@ def evaluate_lazy(node: Any) -> Any:
     """The value of a lazy node, evaluated in one pass (one kernel with several outputs on
     CuPy, one chunked pass on NumPy) that also saves the values the backward pass will read
     and would be costly to recompute (``exp(-x**2)`` and ``sin(3x)`` in the chain of
-    :func:`defer`, not the cheap ``x**2``): their recipes become those arrays, everywhere
-    they are shared.
+    :func:`record_lazy`, not the cheap ``x**2``): their lazy values become those arrays,
+    everywhere they are shared.
     """
-    recipe = node.recipe
-    if recipe.expr is _VALUE:  # saved by an earlier evaluation
-        return recipe.args[0]
+    lazy = node.lazy
+    if lazy.expr is _VALUE:  # saved by an earlier evaluation
+        return lazy.args[0]
     wanted = _residuals(node)
     if wanted:
-        position = {id(a): k for k, a in enumerate(recipe.args)}
+        position = {id(a): k for k, a in enumerate(lazy.args)}
         # Each distinct value is one output: two nodes may compute the same expression,
         # and a node may compute the result itself (output 0).
-        output: dict[Expr, int] = {recipe.expr: 0}
+        output: dict[Expr, int] = {lazy.expr: 0}
         saved = []
         for d in wanted:
-            if d.shape != recipe.shape or any(id(a) not in position for a in d.args):
+            if d.shape != lazy.shape or any(id(a) not in position for a in d.args):
                 continue
             e = _renumbered(d.expr, tuple([position[id(a)] for a in d.args]))
             saved.append((d, output.setdefault(e, len(output))))
         exports = tuple(e for e, k in output.items() if k)
-        values = _with_parts(recipe.expr, recipe.args, exports)
-        if values is not None and tuple(values[0].shape) == recipe.shape:
+        values = _with_parts(lazy.expr, lazy.args, exports)
+        if values is not None and tuple(values[0].shape) == lazy.shape:
             if live.debug:
                 log_route(f"one pass, saving {len(exports)} value(s) the backward pass reads",
-                          recipe.expr, recipe.args, "a lazy chain read")
+                          lazy.expr, lazy.args, "a lazy chain read")
             for d, k in saved:
                 # (one kernel computes every output in the dtype of all its inputs: a part
-                # read from narrower inputs only then keeps its recipe)
+                # read from narrower inputs only then stays lazy)
                 if values[k].dtype == d.dtype:
                     d.expr, d.args = _VALUE, [values[k]]
             return values[0]
-    return materialize(recipe)
+    return materialize(lazy)
 
 
 def _renumbered(expr: Expr, positions: tuple[int, ...]) -> Expr:
@@ -235,20 +235,20 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
     return evaluate_with_exports(expr, args, parts)
 
 
-def _residuals(node: Any) -> list[Deferred]:
-    """Recipes, among those inlined in ``node``'s, of costly values the VJPs read."""
+def _residuals(node: Any) -> list[LazyValue]:
+    """Lazy values, among those inlined in ``node``'s, of costly values the VJPs read."""
     from gpugrad.primitives.elementwise import vjp_expr
 
     chain, stack, seen = [], [node], {id(node)}
-    while stack:  # the nodes whose recipes are inlined in this one (not checkpoints)
+    while stack:  # the nodes whose lazy values are inlined in this one (not checkpoints)
         n = stack.pop()
         chain.append(n)
         for p in n.parents:
-            if (p is not None and id(p) not in seen and type(p.recipe) is Deferred
-                    and p.recipe.expr is not _VALUE):
+            if (p is not None and id(p) not in seen and type(p.lazy) is LazyValue
+                    and p.lazy.expr is not _VALUE):
                 seen.add(id(p))
                 stack.append(p)
-    wanted: dict[int, Deferred] = {}
+    wanted: dict[int, LazyValue] = {}
     for n in chain:
         expr = n.params["expr"]
         count = len(n.parents)
@@ -258,17 +258,17 @@ def _residuals(node: Any) -> list[Deferred]:
                 continue
             for k, q in enumerate(n.parents):  # a primal the rule reads
                 if q is not None and id(q) in seen and _costly(q) and depends_on(vexpr, k):
-                    wanted[id(q.recipe)] = q.recipe
+                    wanted[id(q.lazy)] = q.lazy
             if _costly(n) and depends_on(vexpr, count):  # the node's own output
-                wanted[id(n.recipe)] = n.recipe
+                wanted[id(n.lazy)] = n.lazy
     return list(wanted.values())
 
 
 def _costly(n: Any) -> bool:
-    """Whether recomputing ``n``'s value from its recipe runs a costly operation: its own,
-    or one upstream that its recipe inlines (``tanh(z) + 1`` is cheap to add but recomputes
+    """Whether recomputing ``n``'s value from its lazy value runs a costly operation: its own,
+    or one upstream that its lazy value inlines (``tanh(z) + 1`` is cheap to add but recomputes
     the tanh; a value read by a VJP is then worth saving however cheap its last step)."""
-    expr = n.recipe.expr
+    expr = n.lazy.expr
     cached = expr.cache.get("costly")
     if cached is None:
         cached = any(isinstance(e.op, OpSpec) and e.op.name not in CHEAP

@@ -1,18 +1,23 @@
-"""Fusion of the backward pass: chains of elementwise VJPs become one elementwise evaluation.
+"""Lazy values: elementwise results not computed yet, one type for every pass that makes them.
 
-During ``backward`` the cotangent flowing out of an elementwise node need not be computed
-at once. It is kept as a :class:`Deferred` value — an expression over the arrays it reads —
-and the next elementwise node composes its own VJP expression around it. The chain is
-evaluated (one fused kernel on CuPy, one generated NumPy function) only when a value is
-really needed: by a non-elementwise rule, at a leaf, or when the expression grows too big.
-Accumulating a node's cotangent from several consumers composes an ``add`` into the same
-expression instead of running a separate addition.
+A :class:`LazyValue` is an expression of the catalog over the arrays it reads. The forward
+pass keeps elementwise results as lazy values (``lazy_forward.py``), the backward pass
+keeps cotangents as lazy values, and ``jit``'s fusion pass (``gpugrad.compiler.passes``)
+inlines clusters with the same :func:`inline`. :func:`materialize` is the one way a lazy
+value becomes an array: it binds the elementwise primitive, whose evaluation picks the
+evaluator (a CUDA kernel, generated NumPy code, chunked NumPy; ``GPUGRAD_DEBUG=1`` says
+which ran and why).
 
-Because the fused result is evaluated by the ordinary elementwise primitive, it is itself
+In the backward pass, the cotangent flowing out of an elementwise node is kept lazy, and
+the next elementwise node composes its own VJP expression around it (:func:`compose`). The
+chain is evaluated (one fused kernel on CuPy, one generated NumPy function) only when a
+value is really needed: by a non-elementwise rule, at a leaf, or when the expression grows
+too big. Accumulating a node's cotangent from several consumers composes an ``add`` into
+the same expression instead of running a separate addition (:func:`accumulate`). Because
+the fused result is evaluated by the ordinary elementwise primitive, it is itself
 differentiable (its rules are the symbolic derivative of the composed expression), so
-second and higher orders fuse too. The forward pass's side, elementwise values kept as
-recipes that recompute them (rematerialization, lazy evaluation), is ``recipes.py``. The
-sizes and bounds are ``gpugrad.config`` options: ``fusion_max_args``, ``fusion_max_nodes``.
+second and higher orders fuse too. The sizes and bounds are ``gpugrad.config`` options:
+``fusion_max_args``, ``fusion_max_nodes``.
 """
 
 
@@ -31,7 +36,7 @@ from gpugrad.primitives.elementwise_eval import log_route
 
 __all__ = [
     "value_dtype",
-    "Deferred", "accumulate", "compose", "expression_size", "fits_one_evaluation", "inline",
+    "LazyValue", "accumulate", "compose", "expression_size", "fits_one_evaluation", "inline",
     "materialize", "why_too_big",
 ]
 
@@ -41,7 +46,7 @@ _compose_cache: dict[tuple[Any, ...], Expr] = {}
 _normal_cache: dict[tuple[Any, ...], tuple[Expr, tuple[int, ...]]] = {}
 
 
-class Deferred:
+class LazyValue:
     """An elementwise value not evaluated yet: ``expr`` over ``args``, of ``shape``."""
 
     __slots__ = ("expr", "args", "shape", "dtype")
@@ -54,8 +59,8 @@ class Deferred:
 
 
 def materialize(value: Any) -> Any:
-    """Evaluate a :class:`Deferred` (anything else is returned as it is)."""
-    if not isinstance(value, Deferred):
+    """Evaluate a :class:`LazyValue` (anything else is returned as it is)."""
+    if not isinstance(value, LazyValue):
         return value
     from gpugrad.primitives.broadcasting import broadcast_to
     from gpugrad.primitives.elementwise import elementwise_p
@@ -100,14 +105,14 @@ def _normalized(expr: Expr, args: list[Any], key: tuple[Any, ...]) -> tuple[Expr
 
 
 def inline(expr: Expr, args: list[Any], key: tuple[Any, ...] = ()) -> tuple[Expr, list[Any]]:
-    """``expr`` over ``args`` with every :class:`Deferred` argument's expression substituted
+    """``expr`` over ``args`` with every :class:`LazyValue` argument's expression substituted
     for its variable: one expression over arrays only (deduplicated, unused ones dropped)."""
-    layout = tuple(a.expr if type(a) is Deferred else None for a in args)
+    layout = tuple(a.expr if type(a) is LazyValue else None for a in args)
     full_key = ("inline", expr, layout, *key)
     hit = _compose_cache.get(full_key)
     flat: list[Any] = []
     for a in args:
-        if type(a) is Deferred:
+        if type(a) is LazyValue:
             flat += a.args
         else:
             flat.append(a)
@@ -115,7 +120,7 @@ def inline(expr: Expr, args: list[Any], key: tuple[Any, ...] = ()) -> tuple[Expr
         mapping: dict[Expr, Expr] = {}
         offset = 0
         for k, a in enumerate(args):
-            if type(a) is Deferred:
+            if type(a) is LazyValue:
                 mapping[var(k)] = _shift(a.expr, offset, len(a.args))
                 offset += len(a.args)
             elif offset != k:
@@ -128,19 +133,19 @@ def inline(expr: Expr, args: list[Any], key: tuple[Any, ...] = ()) -> tuple[Expr
 
 
 def compose(outer: Expr, outer_args: list[Any], inner: Any, shape: tuple[int, ...],
-            dtype: Any) -> Deferred | Any:
-    """``outer`` with its variable ``len(outer_args)`` bound to ``inner``, as one Deferred
-    (any argument may itself be Deferred); evaluated at once if it would be too big."""
+            dtype: Any) -> LazyValue | Any:
+    """``outer`` with its variable ``len(outer_args)`` bound to ``inner``, as one LazyValue
+    (any argument may itself be LazyValue); evaluated at once if it would be too big."""
     return _composed(outer, [*outer_args, inner], shape, dtype)
 
 
 def _composed(outer: Expr, parts: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
     expr, args = inline(outer, parts)
     if value_dtype(expr, args) != dtype:
-        # A recipe among the parts reads arrays of another dtype (the int32 operands of a
+        # A lazy value among the parts reads arrays of another dtype (the int32 operands of a
         # comparison in a select's mask): one kernel over them would compute in their common
-        # dtype (float64 beside float32). Its value, not its recipe, keeps ``dtype``.
-        expr, args = inline(outer, [materialize(p) if type(p) is Deferred else p
+        # dtype (float64 beside float32). Its array, not its expression, keeps ``dtype``.
+        expr, args = inline(outer, [materialize(p) if type(p) is LazyValue else p
                                     for p in parts])
     return _finish(expr, args, shape, dtype)
 
@@ -177,21 +182,21 @@ def fits_one_evaluation(expr: Expr, nargs: int) -> bool:
 
 
 def _finish(expr: Expr, args: list[Any], shape: tuple[int, ...], dtype: Any) -> Any:
-    deferred = Deferred(expr, args, shape, dtype)
+    value = LazyValue(expr, args, shape, dtype)
     if not fits_one_evaluation(expr, len(args)):
         if live.debug:
             log_route("evaluated now", expr, args, why_too_big(expr, args, "fusion_max_nodes"))
-        return materialize(deferred)
-    return deferred
+        return materialize(value)
+    return value
 
 
 def accumulate(previous: Any, contribution: Any) -> Any:
-    """``previous + contribution`` for cotangents, fused when either is Deferred."""
+    """``previous + contribution`` for cotangents, fused when either is LazyValue."""
     if type(previous) is np.ndarray and type(contribution) is np.ndarray and (
             previous.dtype == contribution.dtype and previous.shape == contribution.shape):
         total = previous + contribution  # the common case: no promotion, no tracing
         return total if type(total) is np.ndarray else np.asarray(total)
-    if type(previous) is not Deferred and type(contribution) is not Deferred:
+    if type(previous) is not LazyValue and type(contribution) is not LazyValue:
         # elementwise (which operations builds on) imports this module
         from gpugrad.primitives.operations import add
 
@@ -202,7 +207,7 @@ def accumulate(previous: Any, contribution: Any) -> Any:
 _ADD = C.add(var(0), var(1))
 
 
-def why_too_big(expr: Expr, args: list[Any], max_nodes: str = "recipe_max_nodes") -> str:
+def why_too_big(expr: Expr, args: list[Any], max_nodes: str = "lazy_max_nodes") -> str:
     """Why ``expr`` over ``args`` is not kept unevaluated (for the ``debug`` option)."""
     if len(args) > live.fusion_max_args:
         return f"{len(args)} arrays > fusion_max_args={live.fusion_max_args}"

@@ -85,7 +85,7 @@ def test_fused_backward_is_differentiable_to_third_order():
     assert float(third) == pytest.approx(float(numeric), rel=1e-5)
 
 
-# --- rematerialization: the forward pass keeps recipes, not intermediate arrays ----------
+# --- kept lazy: the forward pass keeps lazy values, not intermediate arrays --------------
 
 
 def held_after_forward(f, x):
@@ -120,7 +120,7 @@ def test_unfused_forward_keeps_every_intermediate(unfused):
 
 
 def test_long_chain_keeps_checkpoints_and_stays_exact():
-    steps = 4 * gpugrad.config.recipe_max_nodes
+    steps = 4 * gpugrad.config.lazy_max_nodes
 
     def long_chain(x):
         y = x
@@ -130,7 +130,7 @@ def test_long_chain_keeps_checkpoints_and_stays_exact():
 
     x = np.random.default_rng(2).uniform(-1, 1, 50_000)
     held, f_vjp = held_after_forward(long_chain, x)
-    # A recipe is cut off after recipe_max_nodes operations, so some checkpoints are kept: not
+    # A lazy value is cut off after lazy_max_nodes operations, so some checkpoints are kept: not
     # the four arrays per step of the unfused graph, and not none (that would recompute the
     # chain from x at every node).
     assert 1.5 * x.nbytes < held < steps / 2 * x.nbytes
@@ -233,7 +233,8 @@ def test_a_lazy_comparison_is_boolean():
 
 def test_a_comparison_of_integers_does_not_widen_the_float32_select():
     """A lazy ``where(i == 1, 3x, x)`` with int32 ``i`` (a batched ``lax.cond``) was declared
-    float64, the common dtype of every input of the composed recipe (and so computed on CuPy)."""
+    float64, the common dtype of every input of the composed lazy value (and so computed on
+    CuPy)."""
     x, declared = np.linspace(-1.0, 1.0, 1 << 17, dtype=np.float32), []
 
     def f(x):

@@ -219,8 +219,6 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
                 return _run_chunked(compiled, pattern, shape, dtype, values)
 
             return _chunked, "chunked NumPy", f"{size}, contiguous"
-    if broadcast_scalar:
-        return plain, "plain NumPy", "a single value broadcast to the full shape"
     try:
         fn = fused_function(expr, len(args), pattern)
     except ValueError:  # buffers that cannot be typed: remember to evaluate it plainly
@@ -228,7 +226,22 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
         return plain, "plain NumPy", "buffers that cannot be typed"
     if fn is plain:
         return plain, "plain NumPy", "buffers that cannot be typed"
+    if broadcast_scalar:  # (a cotangent of a sum): its one value, as a scalar
+        reused = fn
+
+        def _single_values(xp: Any, *values: Any) -> Any:
+            return reused(xp, *[_single_value(v) if not is_array else v
+                                for v, is_array in zip(values, pattern)])
+
+        return _single_values, "NumPy with reused buffers", f"{size}, strided"
     return fn, "NumPy with reused buffers", f"{size}, strided"
+
+
+def _single_value(value: Any) -> Any:
+    """The one value of an array broadcast from a single element (strides all zero)."""
+    if type(value) is np.ndarray and value.ndim:
+        return value[(0,) * value.ndim]
+    return value
 
 
 def _layout(args: Sequence[Any], shape: tuple[int, ...], dtype: Any

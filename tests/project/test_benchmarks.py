@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder of the repository
     sys.path.insert(0, str(ROOT))
 
+import gpugrad  # noqa: E402
 from benchmarks import bench_fusion, frameworks, harness, report, workloads  # noqa: E402
 
 SMALL = workloads.select(("small",))
@@ -359,3 +360,17 @@ def test_threads_option_pins_the_benchmark_process():
         out = subprocess.run([sys.executable, "-c", probe.format(n=n)], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
         assert out.strip() == str(min(n, len(os.sched_getaffinity(0))))
+
+
+def test_every_evaluator_route_row_takes_its_route_and_only_with_the_defaults():
+    """Each row of ``benchmarks.evaluator_routes`` times the route it names: with the default
+    options its debug message is logged, with the row's option moved it is not."""
+    from benchmarks import evaluator_routes
+
+    rows = evaluator_routes.routes(quick=True)
+    assert len({r.label for r in rows}) == len(rows)
+    for route in rows:
+        fn, x = route.make(route.size)
+        assert evaluator_routes.taken(route, fn, x), route.name
+        assert not evaluator_routes.taken(route, fn, x, **route.moved), route.name
+    assert gpugrad.config.fusion_min_size == 1 << 14  # options restored

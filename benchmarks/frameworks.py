@@ -70,18 +70,6 @@ def _tree_map(fn: Callable[[Any], Any], tree: Any, none_is_leaf: bool = False) -
     return optree.tree_map(fn, tree, none_is_leaf=none_is_leaf)
 
 
-def _bool_to_float32(x: Any) -> Any:
-    """NumPy-promotion frameworks get float32 where the data has bools.
-
-    The seed code multiplies float32 by a bool array and subtracts it from 1: under JAX's
-    promotion (gpugrad, JAX) that stays float32, under NumPy's it becomes float64 (autograd,
-    the NumPy floor) and PyTorch refuses ``1 - bool``. Giving those float32 0/1 keeps every
-    framework on the same float32 arithmetic.
-    """
-    x = np.asarray(x)
-    return x.astype(np.float32) if x.dtype == np.bool_ else x
-
-
 def _numpy_get(tree: Any) -> Any:
     return _tree_map(lambda a: np.asarray(a, dtype=np.float64), tree)
 
@@ -129,7 +117,7 @@ def make_floor(backend: str) -> Framework:
         import cupy
 
         def put(tree: Any) -> Any:
-            return _tree_map(lambda a: cupy.asarray(_bool_to_float32(a)), tree)
+            return _tree_map(cupy.asarray, tree)
 
         def get(tree: Any) -> Any:
             return _tree_map(lambda a: cupy.asnumpy(a).astype(np.float64), tree)
@@ -150,7 +138,6 @@ def make_floor(backend: str) -> Framework:
         device="cpu",
         version=np.__version__,
         ns=np,
-        put=lambda t: _tree_map(_bool_to_float32, t),
         get=_numpy_get,
     )
 
@@ -207,7 +194,6 @@ def _make_autograd() -> Framework:
         version=importlib.metadata.version("autograd"),
         ns=anp,
         T=T,
-        put=lambda t: _tree_map(_bool_to_float32, t),
         get=_numpy_get,
     )
 
@@ -241,7 +227,7 @@ def _torch_put(device: str) -> Callable[[Any], Any]:
 
     # torch.as_tensor keeps 0-d arrays 0-d (np.ascontiguousarray would make them 1-d).
     return lambda tree: _tree_map(
-        lambda a: torch.as_tensor(np.array(_bool_to_float32(a)), device=device), tree
+        lambda a: torch.as_tensor(np.array(a), device=device), tree
     )
 
 

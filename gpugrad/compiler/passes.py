@@ -11,6 +11,9 @@ same outputs with less work.
   equation of the same shape, is written into that equation's expression instead of being
   stored; a chain ``sum(exp(-x**2) * sin(3x))`` becomes one elementwise equation (one pass
   over memory on NumPy's chunked evaluator, one kernel on CuPy).
+* :func:`drop_unit_factors`: a floating literal 1 read by an elementwise equation (the
+  ones that seed a sum's gradient) is written into its expression, whose algebra drops
+  ``x * 1``: ``d/dx sum(x**2)`` runs as ``2 * x``.
 * :func:`remove_dead`: equations whose results nothing reads are dropped (primitives have
   no side effects).
 """
@@ -25,14 +28,14 @@ import numpy as np
 
 from gpugrad.core.program import Atom, Equation, Literal, Program, Var
 from gpugrad.dtypes import compute_dtype
-from gpugrad.expr.language import depends_on
+from gpugrad.expr.language import const, depends_on, substitute, var
 from gpugrad.primitives import lazy
 from gpugrad.primitives.broadcasting import broadcast_p
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
-__all__ = ["fold_constants", "fuse_elementwise", "merge_common", "optimize", "remove_dead",
-           "read_through_broadcasts", "uniform_constants"]
+__all__ = ["drop_unit_factors", "fold_constants", "fuse_elementwise", "merge_common",
+           "optimize", "remove_dead", "read_through_broadcasts", "uniform_constants"]
 
 
 def remove_dead(program: Program) -> Program:
@@ -240,6 +243,38 @@ def fuse_elementwise(program: Program, backend: str | None = None) -> Program:
     return Program(program.invars, program.constvars, eqns, program.outvars)
 
 
+def drop_unit_factors(program: Program) -> Program:
+    """Each elementwise equation with its floating literal 1s written into its expression,
+    where the catalog's algebra drops ``x * 1`` and ``x / 1`` (exact in IEEE arithmetic, signs
+    of zero and NaNs included). Kept as they were where nothing would drop, where the
+    compute dtype would change (a float32 1 beside float16 arrays widens them) or where the
+    equation would be left a bare copy of an input."""
+    eqns = []
+    for eqn in program.eqns:
+        if eqn.prim is elementwise_p and any(_is_unit(a) for a in eqn.inputs):
+            eqn = _without_unit_factors(eqn)
+        eqns.append(eqn)
+    return Program(program.invars, program.constvars, eqns, program.outvars)
+
+
+def _is_unit(a: Atom) -> bool:
+    return type(a) is Literal and a.aval.dtype.kind == "f" and bool(a.value == 1)
+
+
+def _without_unit_factors(eqn: Equation) -> Equation:
+    expr = eqn.params["expr"]
+    inputs = list(eqn.inputs)
+    ones = {var(k): const(1.0) for k, a in enumerate(inputs) if _is_unit(a)}
+    smaller = substitute(expr, ones)
+    if smaller.op == "var" or lazy.expression_size(smaller) >= lazy.expression_size(expr):
+        return eqn
+    smaller, kept = lazy.inline(smaller, inputs)
+    if (not any(type(a) is Var for a in kept) or _shape(kept) != eqn.out.aval.shape
+            or _compute_dtype(kept) != _compute_dtype(inputs)):
+        return eqn
+    return Equation(elementwise_p, kept, {"expr": smaller}, eqn.outs)
+
+
 def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     """Every pass, in an order where each helps the next."""
     program = merge_common(remove_dead(program))
@@ -247,4 +282,4 @@ def optimize(program: Program, consts: list[Any]) -> tuple[Program, list[Any]]:
     program = read_through_broadcasts(program)
     # Fusion can leave a result its readers no longer read (a reader whose expression did not
     # use that input, or that inlined the value's expression): drop it again.
-    return remove_dead(fuse_elementwise(program)), consts
+    return remove_dead(drop_unit_factors(fuse_elementwise(program))), consts

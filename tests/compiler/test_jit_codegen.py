@@ -179,3 +179,30 @@ def test_elementwise_equations_read_through_broadcasts() -> None:
     g = gpugrad.jit(lambda s: gnp.broadcast_to(s, (2, 3)) * 2.0)
     np.testing.assert_allclose(g(s), np.tile(2 * s, (2, 1)), rtol=1e-15)
     assert [e.prim.name for e in _compiled(g).program.eqns] == ["broadcast", "elementwise"]
+
+
+def test_a_literal_one_is_multiplied_out_of_the_expression() -> None:
+    # d/dx sum(x**2): the seed's ones, made a literal, leave 2 * x alone (one ufunc call).
+    g = gpugrad.jit(gpugrad.grad(lambda x: gnp.sum(x ** 2)))
+    x = np.linspace(-1, 1, 1 << 17, dtype=np.float32)
+    out = g(x)
+    np.testing.assert_array_equal(out, np.float32(2.0) * x)
+    assert out.dtype == np.float32 and out is not x
+    (eqn,) = _compiled(g).program.eqns
+    assert str(eqn.params["expr"]) == "mul(2.0, x0)" and len(eqn.inputs) == 1
+    # Bit for bit the eager gradient, signed zeros, infinities and NaN included.
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e38], np.float32)
+    for f in (lambda x: gnp.sum(gnp.exp(-x ** 2) * gnp.sin(3 * x) + gnp.log1p(x ** 2)),
+              lambda x: gnp.mean(gnp.tanh(x) * x), lambda x: gnp.sum(x / 3.0)):
+        for v in (x, special):
+            np.testing.assert_array_equal(gpugrad.jit(gpugrad.grad(f))(v), gpugrad.grad(f)(v))
+    # A float32 literal 1 beside float16 arrays sets the compute dtype: it stays.
+    h = gpugrad.jit(lambda a: a * np.ones(8, np.float32))
+    a16 = np.linspace(-2, 2, 8).astype(np.float16)
+    assert h(a16).dtype == np.float32
+    np.testing.assert_array_equal(h(a16), a16.astype(np.float32))
+    # A product left as a bare copy of its input keeps its equation: no output aliases x.
+    k = gpugrad.jit(lambda x: x * np.ones(4, np.float32))
+    x4 = np.arange(4, dtype=np.float32)
+    assert k(x4) is not x4
+    np.testing.assert_array_equal(k(x4), x4)

@@ -13,7 +13,7 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
-from gpugrad.numpy._shape import ravel
+from gpugrad.numpy._shape import broadcast_to, ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import structural as S
@@ -162,6 +162,9 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
 def _expand_ellipsis(spec: str, operands: list[Any]) -> str:
     if "..." not in spec:
         return spec
+    if "->" not in spec:  # implicit output: the broadcast axes first, then the indices
+        letters = spec.replace("...", "").replace(",", "")  # that occur once, in order
+        spec += "->..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     inputs, _, output = spec.partition("->")
     used = set(spec)
     spare = [c for c in _LETTERS if c not in used]
@@ -175,9 +178,25 @@ def _expand_ellipsis(spec: str, operands: list[Any]) -> str:
             k = x.ndim - len(t.replace("...", ""))
             t = t.replace("...", fill[width - k :])
         expanded.append(t)
-    if "->" not in spec:
-        return ",".join(expanded)
     return ",".join(expanded) + "->" + output.replace("...", fill)
+
+
+def _broadcast_unit_axes(terms: list[str], xs: list[Any], spec: str) -> None:
+    """Operands broadcast in place where an index has length 1 in some and n in others (an
+    ellipsis over batch axes of different lengths, or a named index), as NumPy and JAX
+    allow; lengths that differ otherwise are an error naming the index."""
+    sizes: dict[str, int] = {}
+    for t, x in zip(terms, xs):
+        for c, d in zip(t, x.shape):
+            if sizes.get(c, 1) == 1:
+                sizes[c] = d
+            elif d not in (1, sizes[c]):
+                raise ValueError(f"einsum {spec!r}: index {c!r} has lengths {sizes[c]} and {d} "
+                                 "in different operands; they must be equal, or one of them 1")
+    for k, (t, x) in enumerate(zip(terms, xs)):
+        wanted = tuple(sizes[c] for c in t)
+        if wanted != tuple(x.shape):
+            xs[k] = broadcast_to(x, wanted)
 
 
 def _sublist_term(sublist: Any) -> str:
@@ -243,6 +262,7 @@ def einsum(spec: Any, *operands: Any) -> Any:
             from gpugrad.numpy.matrices import einsum_diagonal
 
             terms[k], xs[k] = einsum_diagonal(t, x)
+    _broadcast_unit_axes(terms, xs, spec)
     if len(xs) == 1:
         return contract(f"{terms[0]}->{output}", xs[0])
     acc, acc_term = xs[0], terms[0]

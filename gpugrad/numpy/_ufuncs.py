@@ -10,7 +10,7 @@ import numpy as np
 
 from gpugrad.backend import get_xp
 from gpugrad.core.trace import bind
-from gpugrad.dtypes import result_type
+from gpugrad.dtypes import default_float, result_type
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.numpy.operands import operand
@@ -112,13 +112,33 @@ for _name in ("abs", "absolute"):
     FUNCTIONS[_name] = _complex_aware_abs(_name, FUNCTIONS[_name])
 
 
+def _int32_for_bools(name: str, fn: Any) -> Any:
+    """``fn`` computing on int32 where every argument is boolean, as JAX does in both
+    precision modes; NumPy would use its narrowest integer (``square`` of bools is int8)."""
+
+    def wrapped(*args: Any) -> Any:
+        if all(getattr(a, "dtype", None) == np.bool_ or isinstance(a, (bool, np.bool_))
+               for a in args):
+            args = tuple(convert(operand(a), np.int32) for a in args)
+        return fn(*args)
+
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+for _name in ("square", "floor_divide", "remainder", "mod"):
+    FUNCTIONS[_name] = _int32_for_bools(_name, FUNCTIONS[_name])
+
+
 def _rounding(name: str, spec: OpSpec) -> Any:
     inner = make_elementwise(name, spec, False, "")
 
     def fn(x: Any) -> Any:
         x = operand(x)
         if not isinstance(x, SCALARS) and x.dtype.kind in "biu":
-            return x  # already integral
+            # Already integral; JAX's rint alone gives them as the default float.
+            return convert(x, default_float()) if name == "rint" else x
         return inner(x)
 
     fn.__name__ = fn.__qualname__ = name
@@ -173,6 +193,9 @@ def power(x: Any, y: Any) -> Any:
         >>> gnp.power(gnp.array([1.0, 2.0]), 3)
         array([1., 8.], dtype=float32)
     """
+    if all(getattr(a, "dtype", None) == np.bool_ or isinstance(a, (bool, np.bool_))
+           for a in (x, y)):  # booleans: JAX computes on int32 (NumPy on int8)
+        x, y = (convert(operand(a), np.int32) for a in (x, y))
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
         n = int(y)
         expr = _IPOW.get(n)
@@ -181,6 +204,8 @@ def power(x: Any, y: Any) -> Any:
         x = operand(x)
         if isinstance(x, SCALARS):
             x = get_xp().asarray(x, dtype=result_type(x))
+        if x.dtype == np.bool_:  # an integer power of booleans: int32, as JAX's
+            x = convert(x, np.int32)
         if n < 0 and x.dtype.kind in "biu":
             raise ValueError("integers cannot be raised to negative integer powers; "
                              "convert the base to a floating dtype first")

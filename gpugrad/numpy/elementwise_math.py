@@ -214,7 +214,10 @@ def positive(x: Any) -> Any:
         array([-2.], dtype=float32)
     """
     x = to_array(x)
-    return x if isinstance(x, Tracer) else namespace_of(x).positive(x)
+    if isinstance(x, Tracer):
+        return x
+    # NumPy's ufunc has no boolean loop; JAX gives the booleans back.
+    return x.copy() if x.dtype == np.bool_ else namespace_of(x).positive(x)
 
 
 def logaddexp2(x1: Any, x2: Any) -> Any:

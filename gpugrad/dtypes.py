@@ -143,6 +143,10 @@ def result_type(*args: Any) -> np.dtype[Any]:
                 result = np.dtype(np.complex128 if result.itemsize == 8 else np.complex64)
             else:
                 result = _default_of_kind(weak_kind)
+        elif (result.kind == "i" and result.itemsize == 8 and not live.enable_x64
+              and all(d.itemsize < 8 for d in strong)):
+            # int32 with uint32 meet in int64, which JAX without 64-bit mode makes int32.
+            result = np.dtype(np.int32)
     _cache[key] = result
     return result
 

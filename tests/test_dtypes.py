@@ -64,6 +64,21 @@ def test_wider_float_and_wider_int_win():
     assert gnp.add(np.ones(1, np.int16), np.ones(1, np.int32)).dtype == np.int32
 
 
+def test_signed_and_unsigned_32_bit_integers_meet_in_int32_unless_64_bit_mode():
+    # As JAX: their common type is int64, which 32-bit mode makes int32.
+    a, u = np.array([1, -2], np.int32), np.array([3, 4], np.uint32)
+    out = gnp.add(a, u)
+    assert out.dtype == np.int32
+    np.testing.assert_array_equal(out, [4, 2])
+    assert gnp.multiply(np.array([2], np.int8), u).dtype == np.int32
+    assert gnp.add(np.array([1], np.int64), u).dtype == np.int64  # a 64-bit input stays
+    gpugrad.config.update("enable_x64", True)
+    try:
+        assert gnp.add(a, u).dtype == np.int64
+    finally:
+        gpugrad.config.update("enable_x64", False)
+
+
 def test_gradient_flows_back_to_the_narrower_dtype():
     g = gpugrad.grad(lambda x, y: gnp.sum(x * y))(np.ones(2, np.float32), np.ones(2))
     assert g.dtype == np.float32

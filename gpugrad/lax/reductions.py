@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import string
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,17 @@ def _axes(name: str, x: Any, axes: Any) -> tuple[int, ...]:
     return tuple(sorted({a % x.ndim for a in axes}))
 
 
+def _reduce(name: str, operand: Any, axes: Any,
+            compute: Callable[[Any, tuple[int, ...]], Any], kinds: str | None = None) -> Any:
+    """``compute(x, axes)`` of the operand ``x`` (of ``kinds`` when given) over the checked
+    ``axes``; no axes leave ``x`` as it is."""
+    x = to_array(operand)
+    if kinds is not None:
+        check_kinds(name, [x], kinds)
+    axes = _axes(name, x, axes)
+    return compute(x, axes) if axes else x
+
+
 def reduce_sum(operand: Any, axes: Any) -> Any:
     """The sum over ``axes`` (the dtype is kept).
 
@@ -67,10 +79,8 @@ def reduce_sum(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_sum(np.arange(6).reshape(2, 3), (1,))
         array([ 3, 12])
     """
-    x = to_array(operand)
-    check_kinds("reduce_sum", [x], NUMBER)
-    axes = _axes("reduce_sum", x, axes)
-    return gnp.sum(x, axis=axes, dtype=x.dtype) if axes else x
+    return _reduce("reduce_sum", operand, axes, lambda x, a: gnp.sum(x, axis=a, dtype=x.dtype),
+                   NUMBER)
 
 
 def reduce_prod(operand: Any, axes: Any) -> Any:
@@ -82,10 +92,8 @@ def reduce_prod(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_prod(np.array([[1.0, 2.0], [3.0, 4.0]]), (0,))
         array([3., 8.])
     """
-    x = to_array(operand)
-    check_kinds("reduce_prod", [x], NUMBER)
-    axes = _axes("reduce_prod", x, axes)
-    return gnp.prod(x, axis=axes, dtype=x.dtype) if axes else x
+    return _reduce("reduce_prod", operand, axes,
+                   lambda x, a: gnp.prod(x, axis=a, dtype=x.dtype), NUMBER)
 
 
 def reduce_max(operand: Any, axes: Any) -> Any:
@@ -97,9 +105,7 @@ def reduce_max(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_max(np.array([[1.0, 5.0], [3.0, 4.0]]), (1,))
         array([5., 4.])
     """
-    x = to_array(operand)
-    axes = _axes("reduce_max", x, axes)
-    return gnp.max(x, axis=axes) if axes else x
+    return _reduce("reduce_max", operand, axes, lambda x, a: gnp.max(x, axis=a))
 
 
 def reduce_min(operand: Any, axes: Any) -> Any:
@@ -111,9 +117,7 @@ def reduce_min(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_min(np.array([[1.0, 5.0], [3.0, 4.0]]), (0, 1))
         array(1.)
     """
-    x = to_array(operand)
-    axes = _axes("reduce_min", x, axes)
-    return gnp.min(x, axis=axes) if axes else x
+    return _reduce("reduce_min", operand, axes, lambda x, a: gnp.min(x, axis=a))
 
 
 def _arg_extremum(name: str, operand: Any, axis: int, index_dtype: Any) -> Any:

@@ -12,6 +12,7 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
@@ -260,12 +261,10 @@ def _concrete(name: str) -> Any:
         return reduce_discrete(name, to_array(x), None if mask is None else to_array(mask), axis,
                                keepdims, dtype)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"``{name}`` over ``axis`` (no derivative: the result is a constant).\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))\n"
-                  f"    {dict(argmax=1, argmin=0, any=1, all=1)[name]}\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"``{name}`` over ``axis`` (no derivative: the result is a constant).",
+        ">>> import gpugrad.numpy as gnp", f">>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))",
+        str(dict(argmax=1, argmin=0, any=1, all=1)[name])))
 
 
 argmax = _concrete("argmax")

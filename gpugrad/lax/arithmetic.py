@@ -33,51 +33,28 @@ __all__ = [
 _ALL = "biufc"
 
 
-def _binary(name: str, numpy_name: str, kinds: str, doc: str) -> Any:
+def _binary(name: str, numpy_name: str, kinds: str, summary: str, example: str, result: str
+            ) -> Any:
     """``lax.name``: ``gpugrad.numpy``'s ``numpy_name`` of two operands of ``kinds`` (lax's
-    rules: one dtype, one shape)."""
+    rules: one dtype, one shape), documented by ``summary`` and the example of calling it
+    with the arguments ``example``, which prints ``result``."""
     compute = getattr(gnp, numpy_name)
 
     def fn(x: Any, y: Any) -> Any:
         return compute(*elementwise(name, kinds, x, y, tip=f"gpugrad.numpy.{numpy_name}"))
 
-    return named(fn, name, doc)
+    return named(fn, name, example_doc(summary, ">>> import numpy as np",
+                                       ">>> from gpugrad import lax",
+                                       f">>> lax.{name}({example})", result))
 
 
-add = _binary(
-    "add", "add", NUMBER,
-    """``x + y``, both of one dtype (a Python scalar takes the other's).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.add(np.array([1.0, 2.0]), 0.5)
-        array([1.5, 2.5])
-    """)
-
-
-sub = _binary(
-    "sub", "subtract", NUMBER,
-    """``x - y``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.sub(np.array([3, 2]), np.array([1, 5]))
-        array([ 2, -3])
-    """)
-
-
-mul = _binary(
-    "mul", "multiply", NUMBER,
-    """``x * y``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.mul(np.array([1.5, 2.0]), 2.0)
-        array([3., 4.])
-    """)
+add = _binary("add", "add", NUMBER,
+              "``x + y``, both of one dtype (a Python scalar takes the other's).",
+              "np.array([1.0, 2.0]), 0.5", "array([1.5, 2.5])")
+sub = _binary("sub", "subtract", NUMBER, "``x - y``.", "np.array([3, 2]), np.array([1, 5])",
+              "array([ 2, -3])")
+mul = _binary("mul", "multiply", NUMBER, "``x * y``.", "np.array([1.5, 2.0]), 2.0",
+              "array([3., 4.])")
 
 
 def _trunc_div(x: Any, y: Any) -> Any:
@@ -120,28 +97,12 @@ def rem(x: Any, y: Any) -> Any:
     return gnp.fmod(x, y)
 
 
-max = _binary(
-    "max", "maximum", _ALL,
-    """Elementwise maximum; a tie shares the derivative half and half, as in JAX.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.max(np.array([1.0, 5.0]), 2.0)
-        array([2., 5.])
-    """)
-
-
-min = _binary(
-    "min", "minimum", _ALL,
-    """Elementwise minimum; a tie shares the derivative half and half, as in JAX.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.min(np.array([1.0, 5.0]), 2.0)
-        array([1., 2.])
-    """)
+max = _binary("max", "maximum", _ALL,
+              "Elementwise maximum; a tie shares the derivative half and half, as in JAX.",
+              "np.array([1.0, 5.0]), 2.0", "array([2., 5.])")
+min = _binary("min", "minimum", _ALL,
+              "Elementwise minimum; a tie shares the derivative half and half, as in JAX.",
+              "np.array([1.0, 5.0]), 2.0", "array([1., 2.])")
 
 
 def pow(x: Any, y: Any) -> Any:
@@ -182,16 +143,9 @@ def integer_pow(x: Any, y: int) -> Any:
     return gnp.power(x, y)
 
 
-atan2 = _binary(
-    "atan2", "arctan2", "f",
-    """The angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.atan2(np.array([1.0]), np.array([-1.0]))
-        array([2.35619449])
-    """)
+atan2 = _binary("atan2", "arctan2", "f",
+              "The angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.",
+              "np.array([1.0]), np.array([-1.0])", "array([2.35619449])")
 
 
 def nextafter(x1: Any, x2: Any) -> Any:
@@ -238,10 +192,9 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any:
 
 
 def _comparison(name: str, numpy_name: str) -> Any:
-    return _binary(name, numpy_name, _ALL, example_doc(
-        f"Elementwise ``{numpy_name}`` of two arrays of one dtype, a bool array.",
-        ">>> import numpy as np", ">>> from gpugrad import lax",
-        f">>> lax.{name}(np.array([1, 2, 3]), 2)", _COMPARE_RESULTS[name]))
+    return _binary(name, numpy_name, _ALL,
+                   f"Elementwise ``{numpy_name}`` of two arrays of one dtype, a bool array.",
+                   "np.array([1, 2, 3]), 2", _COMPARE_RESULTS[name])
 
 
 _COMPARE_RESULTS = {

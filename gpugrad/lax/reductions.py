@@ -25,6 +25,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import NUMBER, check_kinds, static_ints
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 
 __all__ = [
@@ -120,42 +121,31 @@ def reduce_min(operand: Any, axes: Any) -> Any:
     return _reduce("reduce_min", operand, axes, lambda x, a: gnp.min(x, axis=a))
 
 
-def _arg_extremum(name: str, operand: Any, axis: int, index_dtype: Any) -> Any:
-    x = to_array(operand)
-    (axis,) = _axes(name, x, (axis,))
-    dtype = np.dtype(index_dtype)
-    if dtype.kind not in "iu":
-        raise TypeError(f"lax.{name}: index_dtype must be an integer dtype, got {dtype}")
-    if x.shape[axis] == 0:
-        raise ValueError(f"lax.{name}: axis {axis} of the operand of shape "
-                         f"{tuple(x.shape)} is empty")
-    return gnp.astype(getattr(gnp, name)(x, axis=axis), dtype)
+def _arg_extremum(name: str, extremum: str, example: str, result: str) -> Any:
+    """``lax.argmax`` or ``lax.argmin``, documented by the example of calling it with the
+    arguments ``example``, which prints ``result``."""
+
+    def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
+        x = to_array(operand)
+        (axis,) = _axes(name, x, (axis,))
+        dtype = np.dtype(index_dtype)
+        if dtype.kind not in "iu":
+            raise TypeError(f"lax.{name}: index_dtype must be an integer dtype, got {dtype}")
+        if x.shape[axis] == 0:
+            raise ValueError(f"lax.{name}: axis {axis} of the operand of shape "
+                             f"{tuple(x.shape)} is empty")
+        return gnp.astype(getattr(gnp, name)(x, axis=axis), dtype)
+
+    return named(fn, name, example_doc(
+        f"The index of the first {extremum} along ``axis``, as ``index_dtype`` (a NaN counts "
+        f"as\nthe {extremum}).", ">>> import numpy as np", ">>> from gpugrad import lax",
+        f">>> lax.{name}({example}, 1, np.int32)", result))
 
 
-def argmax(operand: Any, axis: int, index_dtype: Any) -> Any:
-    """The index of the first maximum along ``axis``, as ``index_dtype`` (a NaN counts as
-    the maximum).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.argmax(np.array([[1, 3, 3], [2, 0, 2]]), 1, np.int32)
-        array([1, 0], dtype=int32)
-    """
-    return _arg_extremum("argmax", operand, axis, index_dtype)
-
-
-def argmin(operand: Any, axis: int, index_dtype: Any) -> Any:
-    """The index of the first minimum along ``axis``, as ``index_dtype`` (a NaN counts as
-    the minimum).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.argmin(np.array([[1, 3, 0], [2, 0, 2]]), 1, np.int32)
-        array([2, 1], dtype=int32)
-    """
-    return _arg_extremum("argmin", operand, axis, index_dtype)
+argmax = _arg_extremum("argmax", "maximum", "np.array([[1, 3, 3], [2, 0, 2]])",
+                       "array([1, 0], dtype=int32)")
+argmin = _arg_extremum("argmin", "minimum", "np.array([[1, 3, 0], [2, 0, 2]])",
+                       "array([2, 1], dtype=int32)")
 
 
 def _subscripts(lhs_ndim: int, rhs_ndim: int, contracting: tuple[tuple[int, ...], ...],

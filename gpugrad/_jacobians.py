@@ -57,6 +57,25 @@ def _zeros(shape: tuple[int, ...], like: Any) -> Any:
     return array_namespace(like).zeros(shape, like.dtype)
 
 
+def _over_arrays(fun: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                 argnums: int | tuple[int, ...], name: str, allow_int: bool
+                 ) -> tuple[Callable[..., Any], Any, bool]:
+    """``partial_over``'s function of the differentiated arguments, those arguments as
+    arrays, and whether ``argnums`` was a single int."""
+    f, dyn, single = partial_over(fun, args, kwargs, argnums, name, allow_int)
+    return f, _arrays(dyn), single
+
+
+def _assemble(blocks: list[list[Any]], in_tree: Any, out_tree: Any, single: bool) -> Any:
+    """The Jacobian from each output leaf's blocks (one per input leaf): shaped as the inputs
+    within each output, as the outputs outside (one output: no tree around it)."""
+    per_output = []
+    for per_input in blocks:
+        tree = tree_util.tree_unflatten(in_tree, per_input)
+        per_output.append(tree[0] if single else tree)
+    return per_output[0] if out_tree is None else tree_util.tree_unflatten(out_tree, per_output)
+
+
 def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
            holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
     """The Jacobian of ``fun`` by reverse mode: the VJPs of every output element, batched.
@@ -71,8 +90,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
-        f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacrev", allow_int)
-        dyn = _arrays(dyn)
+        f, dyn, single = _over_arrays(fun, args, kwargs, argnums, "jacrev", allow_int)
         if holomorphic:
             check_complex_inputs(dyn, "jacrev")
         with quiet_floating_point():
@@ -84,12 +102,8 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
                 if holomorphic or o.dtype.kind == "c":
                     check_complex_output(o, "jacrev", holomorphic)
             in_leaves, in_tree = tree_util.tree_flatten(dyn)
-            blocks: list[Any] = []
-            for j, o in enumerate(out_leaves):
-                per_input = _rows(rec, j, o, in_leaves)
-                tree = tree_util.tree_unflatten(in_tree, per_input)
-                blocks.append(tree[0] if single else tree)
-        jac = tree_util.tree_unflatten(out_tree, blocks)
+            jac = _assemble([_rows(rec, j, o, in_leaves) for j, o in enumerate(out_leaves)],
+                            in_tree, out_tree, single)
         return (jac, rec.aux) if has_aux else jac
 
     return jacfun
@@ -132,8 +146,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
 
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
-        f, dyn, single = partial_over(fun, args, kwargs, argnums, "jacfwd", False)
-        dyn = _arrays(dyn)
+        f, dyn, single = _over_arrays(fun, args, kwargs, argnums, "jacfwd", False)
         in_leaves, in_tree, constant = prepare_primals(dyn, "jacfwd")
         if in_tree is None:  # flat: every argument an array
             in_tree = tree_util.tree_structure(tuple(in_leaves))
@@ -153,15 +166,9 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         if holomorphic:
             for o in out_leaves:
                 check_complex_output(o, "jacfwd", True)
-        blocks = []
-        for j, o in enumerate(out_leaves):
-            per_input = [
-                _zeros(tuple(o.shape) + tuple(x.shape), o) if p is None else p[1][j]
-                for p, x in zip(pushed, in_leaves)
-            ]
-            tree = tree_util.tree_unflatten(in_tree, per_input)
-            blocks.append(tree[0] if single else tree)
-        jac = blocks[0] if out_tree is None else tree_util.tree_unflatten(out_tree, blocks)
+        jac = _assemble([[_zeros(tuple(o.shape) + tuple(x.shape), o) if p is None else p[1][j]
+                          for p, x in zip(pushed, in_leaves)]
+                         for j, o in enumerate(out_leaves)], in_tree, out_tree, single)
         return (jac, aux) if has_aux else jac
 
     return jacfun

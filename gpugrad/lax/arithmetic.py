@@ -20,6 +20,7 @@ from typing import Any
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, check_kinds, elementwise, same_shape
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitwise
 
@@ -32,40 +33,28 @@ __all__ = [
 _ALL = "biufc"
 
 
-def add(x: Any, y: Any) -> Any:
-    """``x + y``, both of one dtype (a Python scalar takes the other's).
+def _binary(name: str, numpy_name: str, kinds: str, summary: str, example: str, result: str
+            ) -> Any:
+    """``lax.name``: ``gpugrad.numpy``'s ``numpy_name`` of two operands of ``kinds`` (lax's
+    rules: one dtype, one shape), documented by ``summary`` and the example of calling it
+    with the arguments ``example``, which prints ``result``."""
+    compute = getattr(gnp, numpy_name)
 
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.add(np.array([1.0, 2.0]), 0.5)
-        array([1.5, 2.5])
-    """
-    return gnp.add(*elementwise("add", NUMBER, x, y, tip="gpugrad.numpy.add"))
+    def fn(x: Any, y: Any) -> Any:
+        return compute(*elementwise(name, kinds, x, y, tip=f"gpugrad.numpy.{numpy_name}"))
 
-
-def sub(x: Any, y: Any) -> Any:
-    """``x - y``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.sub(np.array([3, 2]), np.array([1, 5]))
-        array([ 2, -3])
-    """
-    return gnp.subtract(*elementwise("sub", NUMBER, x, y, tip="gpugrad.numpy.subtract"))
+    return named(fn, name, example_doc(summary, ">>> import numpy as np",
+                                       ">>> from gpugrad import lax",
+                                       f">>> lax.{name}({example})", result))
 
 
-def mul(x: Any, y: Any) -> Any:
-    """``x * y``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.mul(np.array([1.5, 2.0]), 2.0)
-        array([3., 4.])
-    """
-    return gnp.multiply(*elementwise("mul", NUMBER, x, y, tip="gpugrad.numpy.multiply"))
+add = _binary("add", "add", NUMBER,
+              "``x + y``, both of one dtype (a Python scalar takes the other's).",
+              "np.array([1.0, 2.0]), 0.5", "array([1.5, 2.5])")
+sub = _binary("sub", "subtract", NUMBER, "``x - y``.", "np.array([3, 2]), np.array([1, 5])",
+              "array([ 2, -3])")
+mul = _binary("mul", "multiply", NUMBER, "``x * y``.", "np.array([1.5, 2.0]), 2.0",
+              "array([3., 4.])")
 
 
 def _trunc_div(x: Any, y: Any) -> Any:
@@ -108,28 +97,12 @@ def rem(x: Any, y: Any) -> Any:
     return gnp.fmod(x, y)
 
 
-def max(x: Any, y: Any) -> Any:
-    """Elementwise maximum; a tie shares the derivative half and half, as in JAX.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.max(np.array([1.0, 5.0]), 2.0)
-        array([2., 5.])
-    """
-    return gnp.maximum(*elementwise("max", _ALL, x, y, tip="gpugrad.numpy.maximum"))
-
-
-def min(x: Any, y: Any) -> Any:
-    """Elementwise minimum; a tie shares the derivative half and half, as in JAX.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.min(np.array([1.0, 5.0]), 2.0)
-        array([1., 2.])
-    """
-    return gnp.minimum(*elementwise("min", _ALL, x, y, tip="gpugrad.numpy.minimum"))
+max = _binary("max", "maximum", _ALL,
+              "Elementwise maximum; a tie shares the derivative half and half, as in JAX.",
+              "np.array([1.0, 5.0]), 2.0", "array([2., 5.])")
+min = _binary("min", "minimum", _ALL,
+              "Elementwise minimum; a tie shares the derivative half and half, as in JAX.",
+              "np.array([1.0, 5.0]), 2.0", "array([1., 2.])")
 
 
 def pow(x: Any, y: Any) -> Any:
@@ -170,16 +143,9 @@ def integer_pow(x: Any, y: int) -> Any:
     return gnp.power(x, y)
 
 
-def atan2(x: Any, y: Any) -> Any:
-    """The angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.atan2(np.array([1.0]), np.array([-1.0]))
-        array([2.35619449])
-    """
-    return gnp.arctan2(*elementwise("atan2", "f", x, y, tip="gpugrad.numpy.arctan2"))
+atan2 = _binary("atan2", "arctan2", "f",
+              "The angle of the point ``(y, x)``: ``arctan(x / y)`` in the right quadrant.",
+              "np.array([1.0]), np.array([-1.0])", "array([2.35619449])")
 
 
 def nextafter(x1: Any, x2: Any) -> Any:
@@ -226,18 +192,9 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any:
 
 
 def _comparison(name: str, numpy_name: str) -> Any:
-    compare = getattr(gnp, numpy_name)
-
-    def fn(x: Any, y: Any) -> Any:
-        return compare(*elementwise(name, _ALL, x, y, tip=f"gpugrad.numpy.{numpy_name}"))
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{numpy_name}`` of two arrays of one dtype, a bool array.\n\n"
-                  f"    Example:\n        >>> import numpy as np\n"
-                  f"        >>> from gpugrad import lax\n"
-                  f"        >>> lax.{name}(np.array([1, 2, 3]), 2)\n"
-                  f"        {_COMPARE_RESULTS[name]}\n    ")
-    return fn
+    return _binary(name, numpy_name, _ALL,
+                   f"Elementwise ``{numpy_name}`` of two arrays of one dtype, a bool array.",
+                   "np.array([1, 2, 3]), 2", _COMPARE_RESULTS[name])
 
 
 _COMPARE_RESULTS = {
@@ -260,13 +217,10 @@ def _bitwise(name: str, logical: str) -> Any:
             return getattr(gnp, logical)(x, y)
         return bitwise(name, x, y)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}`` of two integer or bool arrays of one dtype.\n\n"
-                  f"    Example:\n        >>> import numpy as np\n"
-                  f"        >>> from gpugrad import lax\n"
-                  f"        >>> lax.{name}(np.array([12, 10]), np.array([10, 6]))\n"
-                  f"        {_BITWISE_RESULTS[name]}\n    ")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}`` of two integer or bool arrays of one dtype.",
+        ">>> import numpy as np", ">>> from gpugrad import lax",
+        f">>> lax.{name}(np.array([12, 10]), np.array([10, 6]))", _BITWISE_RESULTS[name]))
 
 
 _BITWISE_RESULTS = {"bitwise_and": "array([8, 2])", "bitwise_or": "array([14, 14])",

@@ -28,6 +28,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, elementwise
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitcast, bitwise
 from gpugrad.primitives.structural import stop_gradient as _stop_gradient
@@ -97,12 +98,10 @@ def _make(name: str) -> Callable[[Any], Any]:
 
     accepted = {FLOATING: "floating or complex", "f": "floating", NUMBER: "numeric",
                 _SIGNED: "signed numeric", INTEGRAL: "integer or bool"}[kinds]
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}`` of a {accepted} array; the dtype is kept.\n\n"
-                  f"    Example:\n        >>> import numpy as np\n"
-                  f"        >>> from gpugrad import lax\n"
-                  f"        >>> lax.{name}(np.array({arg}))\n        {result}\n    ")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}`` of a {accepted} array; the dtype is kept.",
+        ">>> import numpy as np", ">>> from gpugrad import lax", f">>> lax.{name}(np.array({arg}))",
+        result))
 
 
 neg = _make("neg")

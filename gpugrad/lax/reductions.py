@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import enum
 import string
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.lax.operands import NUMBER, check_kinds, static_ints
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 
 __all__ = [
@@ -58,6 +60,17 @@ def _axes(name: str, x: Any, axes: Any) -> tuple[int, ...]:
     return tuple(sorted({a % x.ndim for a in axes}))
 
 
+def _reduce(name: str, operand: Any, axes: Any,
+            compute: Callable[[Any, tuple[int, ...]], Any], kinds: str | None = None) -> Any:
+    """``compute(x, axes)`` of the operand ``x`` (of ``kinds`` when given) over the checked
+    ``axes``; no axes leave ``x`` as it is."""
+    x = to_array(operand)
+    if kinds is not None:
+        check_kinds(name, [x], kinds)
+    axes = _axes(name, x, axes)
+    return compute(x, axes) if axes else x
+
+
 def reduce_sum(operand: Any, axes: Any) -> Any:
     """The sum over ``axes`` (the dtype is kept).
 
@@ -67,10 +80,8 @@ def reduce_sum(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_sum(np.arange(6).reshape(2, 3), (1,))
         array([ 3, 12])
     """
-    x = to_array(operand)
-    check_kinds("reduce_sum", [x], NUMBER)
-    axes = _axes("reduce_sum", x, axes)
-    return gnp.sum(x, axis=axes, dtype=x.dtype) if axes else x
+    return _reduce("reduce_sum", operand, axes, lambda x, a: gnp.sum(x, axis=a, dtype=x.dtype),
+                   NUMBER)
 
 
 def reduce_prod(operand: Any, axes: Any) -> Any:
@@ -82,10 +93,8 @@ def reduce_prod(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_prod(np.array([[1.0, 2.0], [3.0, 4.0]]), (0,))
         array([3., 8.])
     """
-    x = to_array(operand)
-    check_kinds("reduce_prod", [x], NUMBER)
-    axes = _axes("reduce_prod", x, axes)
-    return gnp.prod(x, axis=axes, dtype=x.dtype) if axes else x
+    return _reduce("reduce_prod", operand, axes,
+                   lambda x, a: gnp.prod(x, axis=a, dtype=x.dtype), NUMBER)
 
 
 def reduce_max(operand: Any, axes: Any) -> Any:
@@ -97,9 +106,7 @@ def reduce_max(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_max(np.array([[1.0, 5.0], [3.0, 4.0]]), (1,))
         array([5., 4.])
     """
-    x = to_array(operand)
-    axes = _axes("reduce_max", x, axes)
-    return gnp.max(x, axis=axes) if axes else x
+    return _reduce("reduce_max", operand, axes, lambda x, a: gnp.max(x, axis=a))
 
 
 def reduce_min(operand: Any, axes: Any) -> Any:
@@ -111,47 +118,34 @@ def reduce_min(operand: Any, axes: Any) -> Any:
         >>> lax.reduce_min(np.array([[1.0, 5.0], [3.0, 4.0]]), (0, 1))
         array(1.)
     """
-    x = to_array(operand)
-    axes = _axes("reduce_min", x, axes)
-    return gnp.min(x, axis=axes) if axes else x
+    return _reduce("reduce_min", operand, axes, lambda x, a: gnp.min(x, axis=a))
 
 
-def _arg_extremum(name: str, operand: Any, axis: int, index_dtype: Any) -> Any:
-    x = to_array(operand)
-    (axis,) = _axes(name, x, (axis,))
-    dtype = np.dtype(index_dtype)
-    if dtype.kind not in "iu":
-        raise TypeError(f"lax.{name}: index_dtype must be an integer dtype, got {dtype}")
-    if x.shape[axis] == 0:
-        raise ValueError(f"lax.{name}: axis {axis} of the operand of shape "
-                         f"{tuple(x.shape)} is empty")
-    return gnp.astype(getattr(gnp, name)(x, axis=axis), dtype)
+def _arg_extremum(name: str, extremum: str, example: str, result: str) -> Any:
+    """``lax.argmax`` or ``lax.argmin``, documented by the example of calling it with the
+    arguments ``example``, which prints ``result``."""
+
+    def fn(operand: Any, axis: int, index_dtype: Any) -> Any:
+        x = to_array(operand)
+        (axis,) = _axes(name, x, (axis,))
+        dtype = np.dtype(index_dtype)
+        if dtype.kind not in "iu":
+            raise TypeError(f"lax.{name}: index_dtype must be an integer dtype, got {dtype}")
+        if x.shape[axis] == 0:
+            raise ValueError(f"lax.{name}: axis {axis} of the operand of shape "
+                             f"{tuple(x.shape)} is empty")
+        return gnp.astype(getattr(gnp, name)(x, axis=axis), dtype)
+
+    return named(fn, name, example_doc(
+        f"The index of the first {extremum} along ``axis``, as ``index_dtype`` (a NaN counts "
+        f"as\nthe {extremum}).", ">>> import numpy as np", ">>> from gpugrad import lax",
+        f">>> lax.{name}({example}, 1, np.int32)", result))
 
 
-def argmax(operand: Any, axis: int, index_dtype: Any) -> Any:
-    """The index of the first maximum along ``axis``, as ``index_dtype`` (a NaN counts as
-    the maximum).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.argmax(np.array([[1, 3, 3], [2, 0, 2]]), 1, np.int32)
-        array([1, 0], dtype=int32)
-    """
-    return _arg_extremum("argmax", operand, axis, index_dtype)
-
-
-def argmin(operand: Any, axis: int, index_dtype: Any) -> Any:
-    """The index of the first minimum along ``axis``, as ``index_dtype`` (a NaN counts as
-    the minimum).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.argmin(np.array([[1, 3, 0], [2, 0, 2]]), 1, np.int32)
-        array([2, 1], dtype=int32)
-    """
-    return _arg_extremum("argmin", operand, axis, index_dtype)
+argmax = _arg_extremum("argmax", "maximum", "np.array([[1, 3, 3], [2, 0, 2]])",
+                       "array([1, 0], dtype=int32)")
+argmin = _arg_extremum("argmin", "minimum", "np.array([[1, 3, 0], [2, 0, 2]])",
+                       "array([2, 1], dtype=int32)")
 
 
 def _subscripts(lhs_ndim: int, rhs_ndim: int, contracting: tuple[tuple[int, ...], ...],

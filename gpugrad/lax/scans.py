@@ -28,6 +28,7 @@ import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad.lax.operands import FLOATING, NUMBER, check_kinds
 from gpugrad.lax.slicing import slice_in_dim
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 
 __all__ = ["associative_scan", "cumlogsumexp", "cummax", "cummin", "cumprod", "cumsum"]
@@ -105,81 +106,47 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
     return tree_util.tree_unflatten(tree, out)
 
 
-def _cumulative(name: str, operand: Any, axis: int, reverse: bool,
-                along: Callable[[Any, int], Any], kinds: str = "biufc") -> Any:
-    x = to_array(operand)
-    check_kinds(name, [x], kinds)
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"lax.{name}: axis {axis} is out of range for an operand of shape "
-                         f"{tuple(x.shape)}")
-    axis %= x.ndim
-    if reverse:
-        return gnp.flip(along(gnp.flip(x, axis=axis), axis), axis=axis)
-    return along(x, axis)
+def _cumulative(name: str, along: Callable[[Any, int], Any], kinds: str, summary: str,
+                *session: str) -> Callable[..., Any]:
+    """``lax.<name>(operand, axis=0, reverse=False)``: ``along(x, axis)``, the running
+    reduction of an operand of ``kinds`` (from the end with ``reverse``), documented by
+    ``summary`` and the doctest lines ``session``."""
 
+    def fn(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
+        x = to_array(operand)
+        check_kinds(name, [x], kinds)
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"lax.{name}: axis {axis} is out of range for an operand of shape "
+                             f"{tuple(x.shape)}")
+        axis %= x.ndim
+        if reverse:
+            return gnp.flip(along(gnp.flip(x, axis=axis), axis), axis=axis)
+        return along(x, axis)
 
-def cumsum(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
-    """Running sums along ``axis`` (from the end with ``reverse``); the dtype is kept.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.cumsum(np.arange(5), reverse=True)
-        array([10, 10,  9,  7,  4])
-    """
-    return _cumulative("cumsum", operand, axis, reverse, lambda x, a: gnp.cumsum(x, axis=a),
-                       NUMBER)
-
-
-def cumprod(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
-    """Running products along ``axis``, with exact derivatives where an element is zero.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.cumprod(np.array([1.0, 2.0, 3.0]))
-        array([1., 2., 6.])
-    """
-    return _cumulative("cumprod", operand, axis, reverse,
-                       lambda x, a: gnp.cumprod(x, axis=a), NUMBER)
+    return named(fn, name, example_doc(summary, ">>> import numpy as np",
+                                       ">>> from gpugrad import lax", *session))
 
 
 def _scan_of(combine: Callable[[Any, Any], Any]) -> Callable[[Any, int], Any]:
     return lambda x, a: associative_scan(combine, x, axis=a)
 
 
-def cummax(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
-    """Running maxima along ``axis``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.cummax(np.array([1, 3, 2, 5, 4]))
-        array([1, 3, 3, 5, 5])
-    """
-    return _cumulative("cummax", operand, axis, reverse, _scan_of(gnp.maximum))
-
-
-def cummin(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
-    """Running minima along ``axis``.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.cummin(np.array([4, 5, 2, 3, 1]), reverse=True)
-        array([1, 1, 1, 1, 1])
-    """
-    return _cumulative("cummin", operand, axis, reverse, _scan_of(gnp.minimum))
-
-
-def cumlogsumexp(operand: Any, axis: int = 0, reverse: bool = False) -> Any:
-    """Running ``log(sum(exp(x)))`` along ``axis``, without overflow.
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
-        >>> lax.cumlogsumexp(np.array([0.0, 0.0, 1000.0]))[1:]
-        array([6.93147181e-01, 1.00000000e+03])
-    """
-    return _cumulative("cumlogsumexp", operand, axis, reverse, _scan_of(gnp.logaddexp),
-                       FLOATING)
+_ALL = "biufc"
+cumsum = _cumulative(
+    "cumsum", lambda x, a: gnp.cumsum(x, axis=a), NUMBER,
+    "Running sums along ``axis`` (from the end with ``reverse``); the dtype is kept.",
+    ">>> lax.cumsum(np.arange(5), reverse=True)", "array([10, 10,  9,  7,  4])")
+cumprod = _cumulative(
+    "cumprod", lambda x, a: gnp.cumprod(x, axis=a), NUMBER,
+    "Running products along ``axis``, with exact derivatives where an element is zero.",
+    ">>> lax.cumprod(np.array([1.0, 2.0, 3.0]))", "array([1., 2., 6.])")
+cummax = _cumulative("cummax", _scan_of(gnp.maximum), _ALL, "Running maxima along ``axis``.",
+                     ">>> lax.cummax(np.array([1, 3, 2, 5, 4]))", "array([1, 3, 3, 5, 5])")
+cummin = _cumulative("cummin", _scan_of(gnp.minimum), _ALL, "Running minima along ``axis``.",
+                     ">>> lax.cummin(np.array([4, 5, 2, 3, 1]), reverse=True)",
+                     "array([1, 1, 1, 1, 1])")
+cumlogsumexp = _cumulative(
+    "cumlogsumexp", _scan_of(gnp.logaddexp), FLOATING,
+    "Running ``log(sum(exp(x)))`` along ``axis``, without overflow.",
+    ">>> lax.cumlogsumexp(np.array([0.0, 0.0, 1000.0]))[1:]",
+    "array([6.93147181e-01, 1.00000000e+03])")

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,12 @@ def sparse_sigmoid(x: Any) -> Any:
     return gnp.multiply(0.5, gnp.clip(gnp.add(_inexact(x), 1.0), 0.0, 2.0))
 
 
+def _self_gated(x: Any, gate: Callable[[Any], Any]) -> Any:
+    """``x * gate(x)``, ``x`` in the floating dtype JAX computes it in."""
+    x = _inexact(x)
+    return gnp.multiply(x, gate(x))
+
+
 def silu(x: Any) -> Any:
     """``x * sigmoid(x)`` (also called swish).
 
@@ -183,8 +190,7 @@ def silu(x: Any) -> Any:
         >>> silu(np.array([0.0, 1.0]))
         array([0.        , 0.73105858])
     """
-    x = _inexact(x)
-    return gnp.multiply(x, sigmoid(x))
+    return _self_gated(x, sigmoid)
 
 
 swish = silu
@@ -198,8 +204,7 @@ def mish(x: Any) -> Any:
         >>> mish(np.array([0.0, 1.0]))
         array([0.        , 0.86509839])
     """
-    x = _inexact(x)
-    return gnp.multiply(x, gnp.tanh(softplus(x)))
+    return _self_gated(x, lambda v: gnp.tanh(softplus(v)))
 
 
 def log_sigmoid(x: Any) -> Any:

@@ -33,6 +33,7 @@ import numpy as np
 import gpugrad.numpy as gnp
 from gpugrad import random
 from gpugrad.dtypes import default_float
+from gpugrad.naming import example_doc, named
 
 __all__ = [
     "Initializer", "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
@@ -230,68 +231,30 @@ def _std(variance: float, dtype: Any) -> Any:
     return gnp.sqrt(np.asarray(variance, dtype=dtype))
 
 
-def _named(scale: float, mode: str, distribution: str, doc: str) -> Callable[..., Initializer]:
+def _named(name: str, title: str, scale: float, mode: str, distribution: str,
+           shows: str = "shape") -> Callable[..., Initializer]:
+    """The factory ``name``: ``variance_scaling(scale, mode, distribution)``, documented
+    by ``title`` and an example printing the ``shows`` attribute (``shape`` or ``dtype``) of
+    a draw."""
     def factory(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
                 dtype: Any = None) -> Initializer:
         return variance_scaling(scale, mode, distribution, in_axis=in_axis, out_axis=out_axis,
                                 batch_axis=batch_axis, dtype=dtype)
 
-    factory.__doc__ = doc
-    return factory
+    printed = {"shape": "(4, 6)", "dtype": "dtype('float32')"}[shows]
+    return named(factory, name, example_doc(
+        f'{title}:\n``variance_scaling({scale}, "{mode}", "{distribution}")``.',
+        ">>> from gpugrad import random", f">>> {name}()(random.key(0), (4, 6)).{shows}",
+        printed))
 
 
-glorot_uniform = _named(1.0, "fan_avg", "uniform", """Glorot (Xavier) uniform:
-    ``variance_scaling(1.0, "fan_avg", "uniform")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> glorot_uniform()(random.key(0), (4, 6)).shape
-        (4, 6)
-    """)
-glorot_normal = _named(1.0, "fan_avg", "truncated_normal", """Glorot (Xavier) normal:
-    ``variance_scaling(1.0, "fan_avg", "truncated_normal")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> glorot_normal()(random.key(0), (4, 6)).dtype
-        dtype('float32')
-    """)
-lecun_uniform = _named(1.0, "fan_in", "uniform", """LeCun uniform:
-    ``variance_scaling(1.0, "fan_in", "uniform")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> lecun_uniform()(random.key(0), (4, 6)).shape
-        (4, 6)
-    """)
-lecun_normal = _named(1.0, "fan_in", "truncated_normal", """LeCun normal:
-    ``variance_scaling(1.0, "fan_in", "truncated_normal")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> lecun_normal()(random.key(0), (4, 6)).shape
-        (4, 6)
-    """)
-he_uniform = _named(2.0, "fan_in", "uniform", """He (Kaiming) uniform:
-    ``variance_scaling(2.0, "fan_in", "uniform")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> he_uniform()(random.key(0), (4, 6)).shape
-        (4, 6)
-    """)
-he_normal = _named(2.0, "fan_in", "truncated_normal", """He (Kaiming) normal:
-    ``variance_scaling(2.0, "fan_in", "truncated_normal")``.
-
-    Example:
-        >>> from gpugrad import random
-        >>> he_normal()(random.key(0), (4, 6)).shape
-        (4, 6)
-    """)
-for _f, _name in ((glorot_uniform, "glorot_uniform"), (glorot_normal, "glorot_normal"),
-                  (lecun_uniform, "lecun_uniform"), (lecun_normal, "lecun_normal"),
-                  (he_uniform, "he_uniform"), (he_normal, "he_normal")):
-    _f.__name__ = _f.__qualname__ = _name
+glorot_uniform = _named("glorot_uniform", "Glorot (Xavier) uniform", 1.0, "fan_avg", "uniform")
+glorot_normal = _named("glorot_normal", "Glorot (Xavier) normal", 1.0, "fan_avg",
+                       "truncated_normal", shows="dtype")
+lecun_uniform = _named("lecun_uniform", "LeCun uniform", 1.0, "fan_in", "uniform")
+lecun_normal = _named("lecun_normal", "LeCun normal", 1.0, "fan_in", "truncated_normal")
+he_uniform = _named("he_uniform", "He (Kaiming) uniform", 2.0, "fan_in", "uniform")
+he_normal = _named("he_normal", "He (Kaiming) normal", 2.0, "fan_in", "truncated_normal")
 xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 

@@ -26,8 +26,7 @@ def real(x: Any) -> Any:
         >>> gnp.real(gnp.array([1.0 + 2.0j]))
         array([1.], dtype=float32)
     """
-    x = to_array(x)
-    return P.real(x) if x.dtype.kind == "c" else x
+    return P.real_part(to_array(x))
 
 
 def imag(x: Any) -> Any:
@@ -54,8 +53,7 @@ def conj(x: Any) -> Any:
         >>> gnp.conj(gnp.array([1.0 + 2.0j]))
         array([1.-2.j], dtype=complex64)
     """
-    x = to_array(x)
-    return P.conj(x) if x.dtype.kind == "c" else x
+    return P.conjugate(to_array(x))
 
 
 conjugate = conj

@@ -12,6 +12,7 @@ from gpugrad.backend import get_xp, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, default_int, dtype_of, result_type
+from gpugrad.naming import example_doc, named
 from gpugrad.primitives.operations import register_operand_conversion
 from gpugrad.primitives.structural import convert
 
@@ -156,28 +157,24 @@ def _like(x: Any) -> tuple[Any, Any]:
     return array_namespace(x), x
 
 
-def zeros_like(x: Any, dtype: Any = None) -> Any:
-    """Zeros with the shape and dtype of ``x`` (a constant: no derivative).
+def _constant_like(fill: str, summary: str, call: str, result: str) -> Any:
+    """``zeros_like`` or ``ones_like``: the backend's ``fill`` (``zeros`` or ``ones``) with
+    the shape and dtype of ``x``, documented by ``summary`` and the doctest ``call`` and its
+    printed ``result``."""
 
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.zeros_like(gnp.ones(2))
-        array([0., 0.], dtype=float32)
-    """
-    xp, raw = _like(x)
-    return xp.zeros(raw.shape, dtype or raw.dtype)
+    def fn(x: Any, dtype: Any = None) -> Any:
+        xp, raw = _like(x)
+        return getattr(xp, fill)(raw.shape, dtype or raw.dtype)
+
+    return named(fn, f"{fill}_like", example_doc(summary, ">>> import gpugrad.numpy as gnp",
+                                                 call, result))
 
 
-def ones_like(x: Any, dtype: Any = None) -> Any:
-    """Ones with the shape and dtype of ``x``.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.ones_like(gnp.zeros(2))
-        array([1., 1.], dtype=float32)
-    """
-    xp, raw = _like(x)
-    return xp.ones(raw.shape, dtype or raw.dtype)
+zeros_like = _constant_like("zeros",
+                            "Zeros with the shape and dtype of ``x`` (a constant: no derivative).",
+                            ">>> gnp.zeros_like(gnp.ones(2))", "array([0., 0.], dtype=float32)")
+ones_like = _constant_like("ones", "Ones with the shape and dtype of ``x``.",
+                           ">>> gnp.ones_like(gnp.zeros(2))", "array([1., 1.], dtype=float32)")
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Any:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
@@ -58,6 +60,25 @@ def _masked(x: Any, where: Any, fill: Any) -> Any:
     return _where(broadcast_to(mask, x.shape), x, fill)
 
 
+def _accumulate(x: Any, axis: Any, dtype: Any, keepdims: bool, initial: Any, where: Any,
+                promote_integers: bool, reduce: Callable[[Any, tuple[int, ...]], Any],
+                identity: int, combine: str) -> Any:
+    """``sum`` or ``prod``: ``reduce`` over ``axis`` in the accumulator's dtype, masked
+    entries set to the ``identity``, then ``initial`` joined by the ufunc ``combine``."""
+    x = to_array(x)
+    want = _sum_dtype(x.dtype, dtype, promote_integers)
+    if x.dtype != want:
+        x = convert(x, want)
+    x = _masked(x, where, identity)
+    axes = normalize_axes(x, axis)
+    out = reduce(x, axes)
+    if out.dtype != want:  # NumPy's integer sums widen to int64: back to JAX's dtype
+        out = convert(out, want)
+    if initial is not None:
+        out = FUNCTIONS[combine](out, initial)
+    return _keep(x.shape, out, axes, keepdims)
+
+
 def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         initial: Any = None, where: Any = None, promote_integers: bool = True) -> Any:
     """Sum over ``axis`` (all axes by default), of the entries where the mask ``where`` is
@@ -76,18 +97,8 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
             and (type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
         ndim = x.ndim  # the common case, a full sum of a floating array: straight to the rule
         return bind(reduce_sum_p, x, axes=_ALL_AXES[ndim]) if ndim else x
-    x = to_array(x)
-    want = _sum_dtype(x.dtype, dtype, promote_integers)
-    if x.dtype != want:
-        x = convert(x, want)
-    x = _masked(x, where, 0)
-    axes = normalize_axes(x, axis)
-    out = reduce_sum(x, axes)
-    if out.dtype != want:  # NumPy's integer sums widen to int64: back to JAX's dtype
-        out = convert(out, want)
-    if initial is not None:
-        out = FUNCTIONS["add"](out, initial)
-    return _keep(x.shape, out, axes, keepdims)
+    return _accumulate(x, axis, dtype, keepdims, initial, where, promote_integers, reduce_sum, 0,
+                       "add")
 
 
 _ALL_AXES = [tuple(range(n)) for n in range(65)]
@@ -170,68 +181,46 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
         >>> gnp.prod(gnp.array([2.0, 3.0]))
         array(6., dtype=float32)
     """
-    x = to_array(x)
-    want = _sum_dtype(x.dtype, dtype, promote_integers)
-    if x.dtype != want:
-        x = convert(x, want)
-    x = _masked(x, where, 1)
-    axes = normalize_axes(x, axis)
-    out = reduce_prod(x, axes)
-    if out.dtype != want:
-        out = convert(out, want)
-    if initial is not None:
-        out = FUNCTIONS["multiply"](out, initial)
-    return _keep(x.shape, out, axes, keepdims)
+    return _accumulate(x, axis, dtype, keepdims, initial, where, promote_integers, reduce_prod,
+                       1, "multiply")
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
-        where: Any = None) -> Any:
-    """Maximum over ``axis`` (of ``initial`` and the entries where ``where`` is true: a
-    mask needs ``initial``); ties share the derivative equally (as in JAX).
+def _extremum(name: str, *session: str) -> Any:
+    """``max`` or ``min`` over ``axis``, documented by the doctest lines ``session``."""
+    extremum = {"max": "Maximum", "min": "Minimum"}[name]
 
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.max(gnp.array([1.0, 3.0, 2.0]))
-        array(3., dtype=float32)
-        >>> gnp.max(gnp.array([1.0, 3.0, 2.0]), where=gnp.array([True, False, True]), initial=0)
-        array(2., dtype=float32)
-    """
-    return _extremum(x, axis, keepdims, initial, where, "max")
-
-
-def min(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
-        where: Any = None) -> Any:
-    """Minimum over ``axis`` (of ``initial`` and the entries where ``where`` is true: a
-    mask needs ``initial``); ties share the derivative equally (as in JAX).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.min(gnp.array([1.0, 3.0, 2.0]))
-        array(1., dtype=float32)
-    """
-    return _extremum(x, axis, keepdims, initial, where, "min")
-
-
-def _extremum(x: Any, axis: Any, keepdims: bool, initial: Any, where: Any, name: str) -> Any:
-    x = to_array(x)
-    axes = normalize_axes(x, axis)
-    if initial is None:
+    def fn(x: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = None,
+           where: Any = None) -> Any:
+        x = to_array(x)
+        axes = normalize_axes(x, axis)
+        if initial is None:
+            if where is not None:
+                raise ValueError(f"{name} with where= needs initial= (the value of a slice "
+                                 "with no selected entry), as in JAX and NumPy")
+            _check_nonempty(x, axes, name)
+        reduce, pick = (reduce_max, "maximum") if name == "max" else (reduce_min, "minimum")
+        if builtins.any(x.shape[a] == 0 for a in axes):  # only the initial value is left
+            shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+            out = broadcast_to(_of_dtype(initial, result_type(x, initial)), shape)
+            return _keep(x.shape, out, axes, keepdims)
         if where is not None:
-            raise ValueError(f"{name} with where= needs initial= (the value of a slice "
-                             "with no selected entry), as in JAX and NumPy")
-        _check_nonempty(x, axes, name)
-    reduce, pick = (reduce_max, "maximum") if name == "max" else (reduce_min, "minimum")
-    if builtins.any(x.shape[a] == 0 for a in axes):  # only the initial value is left
-        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
-        out = broadcast_to(_of_dtype(initial, result_type(x, initial)), shape)
+            # Unselected entries become initial itself: they can never beat it.
+            x = _masked(x, where, _of_dtype(initial, x.dtype))
+        out = reduce(x, axes)
+        if initial is not None:
+            out = FUNCTIONS[pick](out, initial)
         return _keep(x.shape, out, axes, keepdims)
-    if where is not None:
-        # Unselected entries become initial itself: they can never beat it.
-        x = _masked(x, where, _of_dtype(initial, x.dtype))
-    out = reduce(x, axes)
-    if initial is not None:
-        out = FUNCTIONS[pick](out, initial)
-    return _keep(x.shape, out, axes, keepdims)
+
+    return named(fn, name, example_doc(
+        f"{extremum} over ``axis`` (of ``initial`` and the entries where ``where`` is true: a\n"
+        "mask needs ``initial``); ties share the derivative equally (as in JAX).",
+        ">>> import gpugrad.numpy as gnp", *session))
+
+
+max = _extremum("max", ">>> gnp.max(gnp.array([1.0, 3.0, 2.0]))", "array(3., dtype=float32)",
+                ">>> gnp.max(gnp.array([1.0, 3.0, 2.0]), where=gnp.array([True, False, True]), "
+                "initial=0)", "array(2., dtype=float32)")
+min = _extremum("min", ">>> gnp.min(gnp.array([1.0, 3.0, 2.0]))", "array(1., dtype=float32)")
 
 
 def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
@@ -260,12 +249,10 @@ def _concrete(name: str) -> Any:
         return reduce_discrete(name, to_array(x), None if mask is None else to_array(mask), axis,
                                keepdims, dtype)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"``{name}`` over ``axis`` (no derivative: the result is a constant).\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))\n"
-                  f"    {dict(argmax=1, argmin=0, any=1, all=1)[name]}\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"``{name}`` over ``axis`` (no derivative: the result is a constant).",
+        ">>> import gpugrad.numpy as gnp", f">>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))",
+        str(dict(argmax=1, argmin=0, any=1, all=1)[name])))
 
 
 argmax = _concrete("argmax")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -269,6 +270,19 @@ def getitem(x: Any, index: Any) -> Any:
     return gather(x, normalize_index(index, x.ndim))
 
 
+def _running(x: Any, axis: int | None, along: Callable[[Any, int], Any]) -> Any:
+    """``along(x, axis)``, a running sum or product of ``x`` (flattened when ``axis`` is
+    None, bools counted as integers), in the input's dtype."""
+    x = to_array(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    if x.dtype.kind == "b":
+        x = S.convert(x, result_type(x, 1))
+    out = along(x, axis)
+    # NumPy's running sums widen small integers to int64; JAX keeps the input's dtype.
+    return out if out.dtype == x.dtype else S.convert(out, x.dtype)
+
+
 def cumsum(x: Any, axis: int | None = None) -> Any:
     """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None).
 
@@ -277,14 +291,7 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
         >>> gnp.cumsum(gnp.array([1.0, 2.0, 3.0]))
         array([1., 3., 6.], dtype=float32)
     """
-    x = to_array(x)
-    if axis is None:
-        x, axis = ravel(x), 0
-    if x.dtype.kind == "b":
-        x = S.convert(x, result_type(x, 1))
-    out = along_axis.cumsum(x, int(axis) % x.ndim)
-    # NumPy's running sums widen small integers to int64; JAX keeps the input's dtype.
-    return out if out.dtype == x.dtype else S.convert(out, x.dtype)
+    return _running(x, axis, lambda x, axis: along_axis.cumsum(x, int(axis) % x.ndim))
 
 
 def cumprod(x: Any, axis: int | None = None) -> Any:
@@ -297,10 +304,5 @@ def cumprod(x: Any, axis: int | None = None) -> Any:
     """
     from gpugrad.primitives.reductions import cumprod_last
 
-    x = to_array(x)
-    if axis is None:
-        x, axis = ravel(x), 0
-    if x.dtype.kind == "b":
-        x = S.convert(x, result_type(x, 1))
-    out = moveaxis(cumprod_last(moveaxis(x, axis, -1)), -1, axis)
-    return out if out.dtype == x.dtype else S.convert(out, x.dtype)  # as in cumsum
+    return _running(x, axis,
+                    lambda x, axis: moveaxis(cumprod_last(moveaxis(x, axis, -1)), -1, axis))

@@ -13,6 +13,7 @@ from gpugrad.core.trace import bind
 from gpugrad.dtypes import default_float, result_type
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import operand
 from gpugrad.primitives import operations as ops
 from gpugrad.primitives.elementwise import apply, elementwise_p
@@ -103,9 +104,7 @@ def _complex_aware_abs(name: str, real_abs: Any) -> Any:
             return complex_abs(x)
         return real_abs(x)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = real_abs.__doc__
-    return fn
+    return named(fn, name, real_abs.__doc__)
 
 
 for _name in ("abs", "absolute"):
@@ -141,12 +140,10 @@ def _rounding(name: str, spec: OpSpec) -> Any:
             return convert(x, default_float()) if name == "rint" else x
         return inner(x)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}``; its derivative is zero (as in JAX).\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()\n"
-                  f"    {_ROUND_EXAMPLES[name]}\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}``; its derivative is zero (as in JAX).",
+        ">>> import gpugrad.numpy as gnp", f">>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()",
+        _ROUND_EXAMPLES[name]))
 
 
 _ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
@@ -166,12 +163,11 @@ def _logical(name: str, spec: OpSpec) -> Any:
             bools[0] = get_xp().asarray(bools[0])
         return bind(elementwise_p, *bools, expr=expr)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}`` of truth values (no derivative).\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> gnp.{name}({'True, False' if spec.arity == 2 else 'True'}).item()\n"
-                  f"    {_LOGIC_EXAMPLES[name]}\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}`` of truth values (no derivative).",
+        ">>> import gpugrad.numpy as gnp",
+        f">>> gnp.{name}({'True, False' if spec.arity == 2 else 'True'}).item()",
+        _LOGIC_EXAMPLES[name]))
 
 
 _LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",

@@ -16,6 +16,7 @@ from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy._complex import angle
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.operands import inexact_array, to_array
@@ -49,11 +50,9 @@ def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
             return array_namespace(x).full(x.shape, fill, dtype=bool)
         return bind(elementwise_p, x, expr=expr)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}`` (boolean, no derivative).\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> gnp.{name}(gnp.array([1.0, gnp.nan, gnp.inf]))\n    {example}\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}`` (boolean, no derivative).", ">>> import gpugrad.numpy as gnp",
+        f">>> gnp.{name}(gnp.array([1.0, gnp.nan, gnp.inf]))", example))
 
 
 isnan = _classify("isnan", C.isnan, False, "array([False,  True, False])")
@@ -134,12 +133,11 @@ def _nan_aware(name: str) -> Any:
         # gives x2.
         return where(FUNCTIONS["logical_or"](beats(a, b), isnan(b)), a, b)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise ``{name}``, ignoring a NaN in either argument.\n\n"
-                  f"Example:\n    >>> import gpugrad.numpy as gnp\n"
-                  f"    >>> gnp.{name}(gnp.array([1.0, gnp.nan]), gnp.array([gnp.nan, 2.0]))\n"
-                  f"    array([1., 2.], dtype=float32)\n")
-    return fn
+    return named(fn, name, example_doc(
+        f"Elementwise ``{name}``, ignoring a NaN in either argument.",
+        ">>> import gpugrad.numpy as gnp",
+        f">>> gnp.{name}(gnp.array([1.0, gnp.nan]), gnp.array([gnp.nan, 2.0]))",
+        "array([1., 2.], dtype=float32)"))
 
 
 fmax = _nan_aware("fmax")

@@ -17,12 +17,13 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from gpugrad.dtypes import default_float, to_inexact
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype
@@ -117,152 +118,70 @@ def _transform(kind: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
     return fft_transform(x, kind, axes_t, lengths, norm)
 
 
-def _one(n: int | None) -> list[int] | None:
-    return None if n is None else [n]
+def _one_axis(kind: str, summary: str, *session: str) -> Callable[..., Any]:
+    """The transform ``kind`` along one axis, NumPy's ``fft.<kind>(a, n, axis, norm)``,
+    documented by ``summary`` and the doctest lines ``session``."""
+
+    def transform(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None
+                  ) -> Any:
+        return _transform(kind, a, None if n is None else [n], [axis], norm, kind)
+
+    return named(transform, kind, example_doc(summary, _IMPORT, *session))
 
 
-def fft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) -> Any:
-    """One-dimensional discrete Fourier transform along ``axis``.
+def _many_axes(name: str, kind: str, default_axes: Sequence[int] | None, summary: str,
+               *session: str) -> Callable[..., Any]:
+    """The transform ``kind`` over several axes, NumPy's ``fft.<name>(a, s, axes, norm)``
+    (``fftn``, all axes by default, or ``fft2``, the last two), documented by ``summary`` and
+    the doctest lines ``session``."""
 
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.fft(gnp.array([0.0, 1.0]))
-        array([ 1.+0.j, -1.+0.j], dtype=complex64)
-    """
-    return _transform("fft", a, _one(n), [axis], norm, "fft")
+    def transform(a: Any, s: Sequence[int] | None = None,
+                  axes: Sequence[int] | None = default_axes, norm: str | None = None) -> Any:
+        return _transform(kind, a, s, axes, norm, name)
 
-
-def ifft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) -> Any:
-    """Inverse of :func:`fft`.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.ifft(gnp.array([1.0, -1.0]))
-        array([0.+0.j, 1.+0.j], dtype=complex64)
-    """
-    return _transform("ifft", a, _one(n), [axis], norm, "ifft")
+    return named(transform, name, example_doc(summary, _IMPORT, *session))
 
 
-def rfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) -> Any:
-    """FFT of a real input: the ``n // 2 + 1`` non-negative frequency bins.
+_IMPORT = ">>> import gpugrad.numpy as gnp"
 
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.rfft(gnp.array([1.0, 2.0, 3.0]))
-        array([ 6. +0.j       , -1.5+0.8660254j], dtype=complex64)
-    """
-    return _transform("rfft", a, _one(n), [axis], norm, "rfft")
+fft = _one_axis("fft", "One-dimensional discrete Fourier transform along ``axis``.",
+                ">>> gnp.fft.fft(gnp.array([0.0, 1.0]))",
+                "array([ 1.+0.j, -1.+0.j], dtype=complex64)")
+ifft = _one_axis("ifft", "Inverse of :func:`fft`.", ">>> gnp.fft.ifft(gnp.array([1.0, -1.0]))",
+                 "array([0.+0.j, 1.+0.j], dtype=complex64)")
+rfft = _one_axis("rfft", "FFT of a real input: the ``n // 2 + 1`` non-negative frequency bins.",
+                 ">>> gnp.fft.rfft(gnp.array([1.0, 2.0, 3.0]))",
+                 "array([ 6. +0.j       , -1.5+0.8660254j], dtype=complex64)")
+irfft = _one_axis(
+    "irfft", "Inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)``).",
+    ">>> gnp.fft.irfft(gnp.array([6.0, -1.5 + 0.8660254j]), n=3)",
+    "array([1., 2., 3.], dtype=float32)")
 
+fftn = _many_axes(
+    "fftn", "fft", None,
+    "N-dimensional FFT over ``axes`` (all by default; the last ``len(s)`` if ``s`` is given).",
+    ">>> gnp.fft.fftn(gnp.ones((2, 2)))",
+    "array([[4.+0.j, 0.+0.j],", "       [0.+0.j, 0.+0.j]], dtype=complex64)")
+ifftn = _many_axes("ifftn", "ifft", None, "Inverse of :func:`fftn`.",
+                   ">>> gnp.fft.ifftn(gnp.array([[4.0, 0.0], [0.0, 0.0]])).real",
+                   "array([[1., 1.],", "       [1., 1.]], dtype=float32)")
+rfftn = _many_axes("rfftn", "rfft", None,
+                   "N-dimensional FFT of a real input (half the bins on the last axis).",
+                   ">>> gnp.fft.rfftn(gnp.ones((2, 4))).shape", "(2, 3)")
+irfftn = _many_axes("irfftn", "irfft", None, "Inverse of :func:`rfftn`.",
+                    ">>> gnp.fft.irfftn(gnp.fft.rfftn(gnp.ones((2, 4)))).shape", "(2, 4)")
 
-def irfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) -> Any:
-    """Inverse of :func:`rfft`: a real signal of length ``n`` (default ``2 * (m - 1)``).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.irfft(gnp.array([6.0, -1.5 + 0.8660254j]), n=3)
-        array([1., 2., 3.], dtype=float32)
-    """
-    return _transform("irfft", a, _one(n), [axis], norm, "irfft")
-
-
-def fftn(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
-         norm: str | None = None) -> Any:
-    """N-dimensional FFT over ``axes`` (all by default; the last ``len(s)`` if ``s`` is given).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.fftn(gnp.ones((2, 2)))
-        array([[4.+0.j, 0.+0.j],
-               [0.+0.j, 0.+0.j]], dtype=complex64)
-    """
-    return _transform("fft", a, s, axes, norm, "fftn")
-
-
-def ifftn(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
-          norm: str | None = None) -> Any:
-    """Inverse of :func:`fftn`.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.ifftn(gnp.array([[4.0, 0.0], [0.0, 0.0]])).real
-        array([[1., 1.],
-               [1., 1.]], dtype=float32)
-    """
-    return _transform("ifft", a, s, axes, norm, "ifftn")
-
-
-def rfftn(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
-          norm: str | None = None) -> Any:
-    """N-dimensional FFT of a real input (half the bins on the last axis).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.rfftn(gnp.ones((2, 4))).shape
-        (2, 3)
-    """
-    return _transform("rfft", a, s, axes, norm, "rfftn")
-
-
-def irfftn(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
-           norm: str | None = None) -> Any:
-    """Inverse of :func:`rfftn`.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.irfftn(gnp.fft.rfftn(gnp.ones((2, 4)))).shape
-        (2, 4)
-    """
-    return _transform("irfft", a, s, axes, norm, "irfftn")
-
-
-def fft2(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
-         norm: str | None = None) -> Any:
-    """Two-dimensional FFT (:func:`fftn` over the last two axes by default).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.fft2(gnp.ones((3, 2, 2)))[0]
-        array([[4.+0.j, 0.+0.j],
-               [0.+0.j, 0.+0.j]], dtype=complex64)
-    """
-    return _transform("fft", a, s, axes, norm, "fft2")
-
-
-def ifft2(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
-          norm: str | None = None) -> Any:
-    """Inverse of :func:`fft2`.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.ifft2(gnp.ones((2, 2)))
-        array([[1.+0.j, 0.+0.j],
-               [0.+0.j, 0.+0.j]], dtype=complex64)
-    """
-    return _transform("ifft", a, s, axes, norm, "ifft2")
-
-
-def rfft2(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
-          norm: str | None = None) -> Any:
-    """Two-dimensional FFT of a real input.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.rfft2(gnp.ones((2, 4))).shape
-        (2, 3)
-    """
-    return _transform("rfft", a, s, axes, norm, "rfft2")
-
-
-def irfft2(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
-           norm: str | None = None) -> Any:
-    """Inverse of :func:`rfft2`.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.fft.irfft2(gnp.ones((2, 3))).shape
-        (2, 4)
-    """
-    return _transform("irfft", a, s, axes, norm, "irfft2")
+fft2 = _many_axes("fft2", "fft", (-2, -1),
+                  "Two-dimensional FFT (:func:`fftn` over the last two axes by default).",
+                  ">>> gnp.fft.fft2(gnp.ones((3, 2, 2)))[0]",
+                  "array([[4.+0.j, 0.+0.j],", "       [0.+0.j, 0.+0.j]], dtype=complex64)")
+ifft2 = _many_axes("ifft2", "ifft", (-2, -1), "Inverse of :func:`fft2`.",
+                   ">>> gnp.fft.ifft2(gnp.ones((2, 2)))",
+                   "array([[1.+0.j, 0.+0.j],", "       [0.+0.j, 0.+0.j]], dtype=complex64)")
+rfft2 = _many_axes("rfft2", "rfft", (-2, -1), "Two-dimensional FFT of a real input.",
+                   ">>> gnp.fft.rfft2(gnp.ones((2, 4))).shape", "(2, 3)")
+irfft2 = _many_axes("irfft2", "irfft", (-2, -1), "Inverse of :func:`rfft2`.",
+                    ">>> gnp.fft.irfft2(gnp.ones((2, 3))).shape", "(2, 4)")
 
 
 def _roll(x: Any, shifts: list[tuple[int, int]]) -> Any:

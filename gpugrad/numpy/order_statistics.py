@@ -15,6 +15,7 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.trace import Tracer
+from gpugrad.naming import example_doc, named
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
@@ -34,7 +35,6 @@ _METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 def _host(x: Any) -> Any:
     """A concrete array (never a tracer) or a nesting of numbers, as a NumPy array."""
     return x.get() if is_cupy_array(x) else np.asarray(x)
-
 
 
 def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan: bool) -> Any:
@@ -92,32 +92,6 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
     return as_array(out)
 
 
-def quantile(a: Any, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
-             method: str = "linear", keepdims: bool = False) -> Any:
-    """The ``q``-th quantile(s) over ``axis`` (``q`` in [0, 1]; methods ``linear``,
-    ``lower``, ``higher``, ``nearest``, ``midpoint``). The result has ``q``'s shape first.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.quantile(gnp.array([1.0, 2.0, 3.0, 4.0]), 0.5)
-        array(2.5, dtype=float32)
-    """
-    return _quantile(a, q, axis, method, keepdims, ignore_nan=False)
-
-
-def percentile(a: Any, q: Any, axis: Any = None, out: None = None,
-               overwrite_input: bool = False, method: str = "linear",
-               keepdims: bool = False) -> Any:
-    """The ``q``-th percentile(s) over ``axis`` (``q`` in [0, 100]).
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.percentile(gnp.array([1.0, 2.0, 3.0]), 50)
-        array(2., dtype=float32)
-    """
-    return _quantile(a, _percent(q), axis, method, keepdims, False)
-
-
 def _traced_list(q: Any) -> Any:
     """A list or tuple holding tracers, stacked into one traced array."""
     if isinstance(q, (list, tuple)) and any(isinstance(v, Tracer) for v in q):
@@ -135,6 +109,36 @@ def _percent(q: Any) -> Any:
     return np.asarray(_host(q), np.float64) / 100
 
 
+def _order_statistic(name: str, percent: bool, ignore_nan: bool, summary: str, call: str,
+                     result: str) -> Any:
+    """``quantile`` (``q`` in [0, 1]) or ``percentile`` (in [0, 100]), of the non-NaN
+    elements where ``ignore_nan``, documented by ``summary`` and the doctest ``call`` and
+    its printed ``result``."""
+
+    def fn(a: Any, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
+           method: str = "linear", keepdims: bool = False) -> Any:
+        return _quantile(a, _percent(q) if percent else q, axis, method, keepdims, ignore_nan)
+
+    return named(fn, name, example_doc(summary, ">>> import gpugrad.numpy as gnp", call,
+                                       result))
+
+
+quantile = _order_statistic(
+    "quantile", False, False,
+    "The ``q``-th quantile(s) over ``axis`` (``q`` in [0, 1]; methods ``linear``,\n``lower``, "
+    "``higher``, ``nearest``, ``midpoint``). The result has ``q``'s shape first.",
+    ">>> gnp.quantile(gnp.array([1.0, 2.0, 3.0, 4.0]), 0.5)", "array(2.5, dtype=float32)")
+percentile = _order_statistic(
+    "percentile", True, False, "The ``q``-th percentile(s) over ``axis`` (``q`` in [0, 100]).",
+    ">>> gnp.percentile(gnp.array([1.0, 2.0, 3.0]), 50)", "array(2., dtype=float32)")
+nanquantile = _order_statistic(
+    "nanquantile", False, True, ":func:`quantile` of the non-NaN elements.",
+    ">>> gnp.nanquantile(gnp.array([1.0, gnp.nan, 3.0]), 0.5)", "array(2., dtype=float32)")
+nanpercentile = _order_statistic(
+    "nanpercentile", True, True, ":func:`percentile` of the non-NaN elements.",
+    ">>> gnp.nanpercentile(gnp.array([1.0, gnp.nan, 3.0]), 50)", "array(2., dtype=float32)")
+
+
 def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
            keepdims: bool = False) -> Any:
     """The median over ``axis`` (the mean of the two middle values for an even count).
@@ -145,32 +149,6 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
         array(2., dtype=float32)
     """
     return _quantile(a, 0.5, axis, "linear", keepdims, ignore_nan=False)
-
-
-def nanquantile(a: Any, q: Any, axis: Any = None, out: None = None,
-                overwrite_input: bool = False, method: str = "linear",
-                keepdims: bool = False) -> Any:
-    """:func:`quantile` of the non-NaN elements.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.nanquantile(gnp.array([1.0, gnp.nan, 3.0]), 0.5)
-        array(2., dtype=float32)
-    """
-    return _quantile(a, q, axis, method, keepdims, ignore_nan=True)
-
-
-def nanpercentile(a: Any, q: Any, axis: Any = None, out: None = None,
-                  overwrite_input: bool = False, method: str = "linear",
-                  keepdims: bool = False) -> Any:
-    """:func:`percentile` of the non-NaN elements.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.nanpercentile(gnp.array([1.0, gnp.nan, 3.0]), 50)
-        array(2., dtype=float32)
-    """
-    return _quantile(a, _percent(q), axis, method, keepdims, True)
 
 
 def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,

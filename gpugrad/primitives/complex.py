@@ -71,22 +71,31 @@ def _same_dim(fn: Any) -> Any:
     return lambda values, dims: (fn(values[0]), dims[0])
 
 
-def _linear_jvp(fn: Any) -> Any:
-    def jvp(primals: list[Any], tangents: list[Any]) -> tuple[Any, Any]:
-        return fn(primals[0]), fn(tangents[0])
-
-    return jvp
+def _linear_map(name: str, vjp: Any, result_dtype: Any) -> Primitive:
+    """The primitive ``name`` (``real``, ``imag``, ``conj``): the backend's function of that
+    name, a real-linear map, so its JVP is itself applied to the tangent and its batch axis
+    stays; ``vjp`` is its transpose and ``result_dtype`` its dtype from the operand's."""
+    prim = Primitive(name)
+    prim.impl = lambda z: _array(getattr(namespace_of(z), name)(z))
+    prim.jvp = lambda primals, tangents: (bind(prim, primals[0]), bind(prim, tangents[0]))
+    prim.vjp = vjp
+    prim.batch = _same_dim(lambda z: bind(prim, z))
+    prim.abstract_eval = lambda z: ShapedArray(z.shape, result_dtype(z.dtype))
+    return prim
 
 
 # ---------------------------------------------------------------------------------------
 # real, imag, conj: linear maps of a complex array
 
-real_p = Primitive("real")
-real_p.impl = lambda z: _array(namespace_of(z).real(z))
-real_p.jvp = _linear_jvp(lambda z: real(z))
-real_p.vjp = lambda ct, primals, out, wanted: [convert(ct, primals[0].dtype)]
-real_p.batch = _same_dim(lambda z: real(z))
-real_p.abstract_eval = lambda z: ShapedArray(z.shape, real_dtype(z.dtype))
+
+def _imag_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
+    return [make_complex(zeros_like(ct), negative(ct))]
+
+
+real_p = _linear_map("real", lambda ct, primals, out, wanted: [convert(ct, primals[0].dtype)],
+                     real_dtype)
+imag_p = _linear_map("imag", _imag_vjp, real_dtype)
+conj_p = _linear_map("conj", lambda ct, primals, out, wanted: [conj(ct)], lambda d: d)
 
 
 def real(z: Any) -> Any:
@@ -94,31 +103,9 @@ def real(z: Any) -> Any:
     return bind(real_p, z)
 
 
-imag_p = Primitive("imag")
-imag_p.impl = lambda z: _array(namespace_of(z).imag(z))
-imag_p.jvp = _linear_jvp(lambda z: imag(z))
-
-
-def _imag_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> list[Any]:
-    return [make_complex(zeros_like(ct), negative(ct))]
-
-
-imag_p.vjp = _imag_vjp
-imag_p.batch = _same_dim(lambda z: imag(z))
-imag_p.abstract_eval = lambda z: ShapedArray(z.shape, real_dtype(z.dtype))
-
-
 def imag(z: Any) -> Any:
     """The imaginary part of a complex array."""
     return bind(imag_p, z)
-
-
-conj_p = Primitive("conj")
-conj_p.impl = lambda z: _array(namespace_of(z).conj(z))
-conj_p.jvp = _linear_jvp(lambda z: conj(z))
-conj_p.vjp = lambda ct, primals, out, wanted: [conj(ct)]
-conj_p.batch = _same_dim(lambda z: conj(z))
-conj_p.abstract_eval = lambda z: ShapedArray(z.shape, z.dtype)
 
 
 def conj(z: Any) -> Any:

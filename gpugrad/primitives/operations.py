@@ -26,6 +26,7 @@ from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
+from gpugrad.naming import named
 from gpugrad.primitives import along_axis
 from gpugrad.primitives.broadcasting import reduce_sum
 from gpugrad.primitives.elementwise import apply
@@ -157,9 +158,7 @@ def make_elementwise(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
                 return apply((x,), expr)
         return apply(promote(args, to_float), expr)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
+    return named(fn, name, doc)
 
 
 add = make_elementwise("add", C.add, False, "``x + y``.")

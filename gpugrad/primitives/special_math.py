@@ -38,6 +38,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from gpugrad.naming import named
+
 __all__ = ["digamma", "erf", "erfc", "erfinv", "expit", "gammaln", "polygamma"]
 
 Array = np.ndarray[Any, Any]
@@ -71,6 +73,18 @@ def _in(x: Any) -> tuple[Array, np.dtype[Any]]:
 
 def _out(values: Array, dtype: np.dtype[Any]) -> Array:
     return np.asarray(values.astype(dtype, copy=False))
+
+
+def _in_float64(name: str, float64: Callable[[Array], Array], doc: str
+                ) -> Callable[[Any], Array]:
+    """The function ``name``: ``float64`` of the input as float64, the result in the input's
+    float dtype (float64 for other dtypes), without floating-point warnings."""
+
+    def fn(x: Any) -> Array:
+        x, dtype = _in(x)
+        return _out(float64(x), dtype)
+
+    return _quiet(named(fn, name, doc))
 
 
 # ---------------------------------------------------------------------------------------
@@ -131,18 +145,11 @@ def _erf_float64(x: Array) -> Array:
     return out
 
 
-@_quiet
-def erf(x: Any) -> Array:
-    """The error function ``2/sqrt(pi) int_0^x e^{-t^2} dt``."""
-    x, dtype = _in(x)
-    return _out(_erf_float64(x), dtype)
-
-
-@_quiet
-def erfc(x: Any) -> Array:
-    """The complementary error function ``1 - erf(x)``, accurate for large ``x`` too."""
-    x, dtype = _in(x)
-    return _out(_erfc_float64(x), dtype)
+erf = _in_float64("erf", _erf_float64,
+                  "The error function ``2/sqrt(pi) int_0^x e^{-t^2} dt``.")
+erfc = _in_float64(
+    "erfc", _erfc_float64,
+    "The complementary error function ``1 - erf(x)``, accurate for large ``x`` too.")
 
 
 def _giles_guess(y: Array) -> Array:
@@ -322,11 +329,8 @@ def _digamma_float64(x: Array) -> Array:
     return np.where(x == np.inf, np.inf, np.where(x == -np.inf, np.nan, out))
 
 
-@_quiet
-def digamma(x: Any) -> Array:
-    """The digamma function ``psi(x) = d/dx log Gamma(x)``."""
-    x, dtype = _in(x)
-    return _out(_digamma_float64(x), dtype)
+digamma = _in_float64("digamma", _digamma_float64,
+                      "The digamma function ``psi(x) = d/dx log Gamma(x)``.")
 
 
 @_quiet

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,18 @@ def _narrowed(requested: np.dtype, name: str) -> np.dtype:
     return narrow
 
 
+def _requested_dtype(name: str, dtype: Any, kinds: str, x64: Any, x32: Any,
+                     error: Callable[[np.dtype], Exception]) -> np.dtype:
+    """``dtype`` checked to be of ``kinds`` (else ``error(dtype)`` is raised) and narrowed
+    to what the mode allows; None asks for ``x64`` in 64-bit mode, ``x32`` otherwise."""
+    if dtype is None:
+        return np.dtype(x64 if live.enable_x64 else x32)
+    dt = np.dtype(dtype)
+    if dt.kind not in kinds:
+        raise error(dt)
+    return _narrowed(dt, name)
+
+
 def float_dtype(name: str, dtype: Any) -> np.dtype:
     """The float dtype a sampler produces (default float32, float64 in x64 mode).
 
@@ -84,32 +97,20 @@ def float_dtype(name: str, dtype: Any) -> np.dtype:
         >>> float_dtype("normal", None)
         dtype('float32')
     """
-    if dtype is None:
-        return np.dtype(np.float64 if live.enable_x64 else np.float32)
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dt}")
-    return _narrowed(dt, name)
+    return _requested_dtype(name, dtype, "f", np.float64, np.float32, lambda dt: ValueError(
+        f"dtype argument to `{name}` must be a float dtype, got {dt}"))
 
 
 def int_dtype(name: str, dtype: Any) -> np.dtype:
     """The integer dtype of ``randint`` and friends (default int32, int64 in x64 mode)."""
-    if dtype is None:
-        return np.dtype(np.int64 if live.enable_x64 else np.int32)
-    dt = np.dtype(dtype)
-    if dt.kind not in "iu":
-        raise TypeError(f"{name} only accepts integer dtypes, got {dt}")
-    return _narrowed(dt, name)
+    return _requested_dtype(name, dtype, "iu", np.int64, np.int32, lambda dt: TypeError(
+        f"{name} only accepts integer dtypes, got {dt}"))
 
 
 def uint_dtype(name: str, dtype: Any) -> np.dtype:
     """The unsigned dtype of ``bits`` (default uint32, uint64 in x64 mode)."""
-    if dtype is None:
-        return np.dtype(np.uint64 if live.enable_x64 else np.uint32)
-    dt = np.dtype(dtype)
-    if dt.kind != "u":
-        raise ValueError(f"dtype argument to `{name}` must be an unsigned int dtype, got {dt}")
-    return _narrowed(dt, name)
+    return _requested_dtype(name, dtype, "u", np.uint64, np.uint32, lambda dt: ValueError(
+        f"dtype argument to `{name}` must be an unsigned int dtype, got {dt}"))
 
 
 def is_tracer(value: Any) -> bool:

@@ -30,6 +30,7 @@ import gpugrad.numpy as gnp
 from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.naming import named
 from gpugrad.numpy import where
 from gpugrad.numpy.operands import normalize_axes, to_array
 from gpugrad.primitives.broadcasting import reduce_sum
@@ -59,9 +60,7 @@ def _elementwise(name: str, spec: OpSpec, doc: str) -> Any:
             raise TypeError(f"{name}() takes {spec.arity} argument(s), got {len(args)}")
         return bind(elementwise_p, *_real_args(name, *args), expr=expr)
 
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-    return fn
+    return named(fn, name, doc)
 
 
 erf = _elementwise("erf", C.erf, """The error function ``2/sqrt(pi) int_0^x exp(-t^2) dt``.

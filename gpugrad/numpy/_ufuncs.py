@@ -121,9 +121,7 @@ def _int32_for_bools(name: str, fn: Any) -> Any:
             args = tuple(convert(operand(a), np.int32) for a in args)
         return fn(*args)
 
-    wrapped.__name__ = wrapped.__qualname__ = name
-    wrapped.__doc__ = fn.__doc__
-    return wrapped
+    return named(wrapped, name, fn.__doc__)
 
 
 for _name in ("square", "floor_divide", "remainder", "mod"):

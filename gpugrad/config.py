@@ -68,15 +68,28 @@ def _checked_count(name: str, value: Any) -> int:
     return value
 
 
+def _available_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where the OS keeps one (a process
+    pinned to one CPU counts 1 however many the machine has), else the machine's count."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Option:
-    """One configuration option: its environment variable, default and meaning."""
+    """One configuration option: its environment variable, default and meaning.
+
+    ``shown``: the default in words, for the README's table, where it depends on the
+    machine (a count of CPUs) and its value would make the table differ from one to another.
+    """
 
     name: str
     env: str
     default: Any
     parse: Callable[[str], Any]
     doc: str
+    shown: str | None = None
 
 
 OPTIONS: dict[str, Option] = {
@@ -159,6 +172,27 @@ OPTIONS: dict[str, Option] = {
             "Elements per slice of the chunked NumPy evaluation (at most an eighth of the "
             "array): a slice's buffers stay in cache between the ufuncs. Measured (the "
             "gradient above at 1e6 and 1e7): 2^16 to 2^18 within 10%, 2^12 1.3-1.6x slower.",
+        ),
+        Option(
+            "eval_threads",
+            "GPUGRAD_EVAL_THREADS",
+            _available_cpus(),
+            _parse_count,
+            "Threads a chunked NumPy evaluation runs its slices on (NumPy's ufuncs release the "
+            "GIL): each takes a contiguous share of the slices with buffers of its own, the "
+            "calling thread one of them, under the caller's floating-point error state; the "
+            "values are bit-identical for any count. 0 or 1: no threads. Default: the CPUs "
+            "this process may run on (its affinity mask: a process pinned to one CPU stays on "
+            "one thread).",
+            shown="CPUs available",
+        ),
+        Option(
+            "parallel_min_size",
+            "GPUGRAD_PARALLEL_MIN_SIZE",
+            1 << 17,
+            _parse_count,
+            "A chunked NumPy evaluation of fewer elements stays on the calling thread "
+            "(handing slices to another costs some µs).",
         ),
         Option(
             "broadcast_copy_max_size",

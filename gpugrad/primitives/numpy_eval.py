@@ -37,6 +37,7 @@ import numpy as np
 
 from gpugrad.config import live
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
+from gpugrad.primitives.eval_threads import run_in_shares
 
 __all__ = [
     "fused_function",
@@ -297,7 +298,9 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
                  ) -> Any:
     """Evaluate slice by slice into one output (or a list of ``outputs``, see
     :func:`evaluate_with_exports`): the temporaries of the whole expression then cost a
-    few cache-sized buffers instead of full arrays of fresh memory."""
+    few cache-sized buffers instead of full arrays of fresh memory. From the
+    ``parallel_min_size`` option's elements the slices are shared among ``eval_threads``
+    threads (``eval_threads.run_in_shares``)."""
     fn, kinds, boolean = compiled
     size = 1
     for d in shape:
@@ -316,13 +319,24 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
     # million elements keep the per-slice Python cost small against the arithmetic. At
     # least eight slices, so that the buffers stay a small fraction of one array.
     step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
-    scratch = [np.empty(step, bool if k else dtype) for k in kinds]
-    for start in range(0, size, step):
-        stop = start + step
-        if stop > size:
-            scratch = [b[: size - start] for b in scratch]
-        fn(np, [o[start:stop] for o in outs], scratch,
-           *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
+
+    def run_slices(begin: int, end: int) -> None:
+        # Scratch buffers of its own: the generated function writes them.
+        scratch = [np.empty(step, bool if k else dtype) for k in kinds]
+        for start in range(begin, end, step):
+            stop = start + step
+            if stop > end:
+                scratch = [b[: end - start] for b in scratch]
+            fn(np, [o[start:stop] for o in outs], scratch,
+               *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
+
+    slices = -(-size // step)
+    shares = min(live.eval_threads, slices) if size >= live.parallel_min_size else 1
+    if shares > 1:  # contiguous runs of whole slices: the same slices as on one thread
+        run_in_shares(run_slices, [min(k * slices // shares * step, size)
+                                   for k in range(shares + 1)])
+    else:
+        run_slices(0, size)
     if outputs == 1:
         return outs[0].reshape(shape)
     return [o.reshape(shape) for o in outs]

@@ -22,8 +22,8 @@ from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.elementwise_eval import evaluate
 
 SIZE_OPTIONS = ["fusion_min_size", "lazy_min_size", "chunked_min_size", "chunk_size",
-                "broadcast_copy_max_size", "fusion_max_args", "fusion_max_nodes",
-                "lazy_max_nodes"]
+                "parallel_min_size", "broadcast_copy_max_size", "fusion_max_args",
+                "fusion_max_nodes", "lazy_max_nodes"]
 
 
 def sin_squared(x: Any) -> Any:

@@ -191,8 +191,11 @@ OPTIONS: dict[str, Option] = {
             "GPUGRAD_PARALLEL_MIN_SIZE",
             1 << 17,
             _parse_count,
-            "A chunked NumPy evaluation of fewer elements stays on the calling thread "
-            "(handing slices to another costs some µs).",
+            "A chunked NumPy evaluation of fewer elements stays on the calling thread: "
+            "handing slices to another thread and hearing back costs about 55 µs on 2 cores. "
+            "Measured there (a 5- and an 18-operation expression alone, 2 threads against 1): "
+            "float32 0.7x at 65,536 elements, 1.0-1.2x at 131,072, 1.35-1.5x from 196,608; "
+            "float64, 5x the work per element, 1.5-1.7x already at 65,536.",
         ),
         Option(
             "broadcast_copy_max_size",

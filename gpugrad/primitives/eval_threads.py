@@ -19,7 +19,7 @@ import atexit
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -112,12 +112,11 @@ def run_in_shares(work: Callable[[int, int], None], bounds: Sequence[int]) -> No
                 if later > k:  # an earlier share's error would still come first
                     future.cancel()
             break
-    wait(futures.values())
     for k, future in sorted(futures.items()):
-        if failed is not None and k > failed[0]:
-            break
-        raised = None if future.cancelled() else future.exception()
-        if raised is not None:
-            raise raised
+        if future.cancelled():
+            continue
+        raised = future.exception()  # waits for the share (cheaper than futures.wait)
+        if raised is not None and (failed is None or k < failed[0]):
+            failed = (k, raised)
     if failed is not None:
         raise failed[1]

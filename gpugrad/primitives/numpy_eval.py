@@ -13,7 +13,9 @@ Buffer reuse needs every array-valued node to have the same shape and, per kind 
 not), the same dtype: the generated function is specialised to which arguments are arrays
 of the full broadcast shape and which are scalars, and :func:`numpy_function_for` uses it
 only when that holds, the arrays are large (the ``chunked_min_size`` option), and every
-node is a plain ufunc call; otherwise it returns the plain ``to_python`` function.
+node is a plain ufunc call; otherwise it returns the plain ``to_python`` function. Contiguous
+arrays are evaluated slice by slice, and from the ``parallel_min_size`` option's elements
+the slices are shared among the ``eval_threads`` option's threads (``eval_threads.py``).
 
 Example:
     >>> from gpugrad.expr import catalog as C

@@ -221,6 +221,11 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
             def _chunked(xp: Any, *values: Any) -> Any:
                 return _run_chunked(compiled, pattern, shape, dtype, values)
 
+            threads = _slicing(first.size)[2]
+            if threads > 1:
+                return _chunked, "chunked NumPy", (
+                    f"{size}, contiguous; {threads} threads, "
+                    f"size >= parallel_min_size={live.parallel_min_size}")
             return _chunked, "chunked NumPy", f"{size}, contiguous"
     try:
         fn = fused_function(expr, len(args), pattern)
@@ -295,6 +300,20 @@ def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
     return hit  # type: ignore[no-any-return]
 
 
+def _slicing(size: int) -> tuple[int, int, int]:
+    """(elements per slice, number of slices, number of threads) of a chunked evaluation of
+    ``size`` elements."""
+    # Slices of the chunk_size option's elements (gpugrad.config): each buffer of a slice
+    # stays in cache between the ufuncs that write and read it, and a few dozen slices per
+    # million elements keep the per-slice Python cost small against the arithmetic. At
+    # least eight slices, so that the buffers stay a small fraction of one array.
+    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
+    slices = -(-size // step)
+    if size < live.parallel_min_size:  # a hand-off to a thread would cost more than it saves
+        return step, slices, 1
+    return step, slices, max(min(live.eval_threads, slices), 1)
+
+
 def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
                  shape: tuple[int, ...], dtype: Any, args: Sequence[Any], outputs: int = 1
                  ) -> Any:
@@ -316,11 +335,7 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
         else:
             values.append(a)
     outs = [np.empty(size, bool if boolean and k == 0 else dtype) for k in range(outputs)]
-    # Slices of the chunk_size option's elements (gpugrad.config): each buffer of a slice
-    # stays in cache between the ufuncs that write and read it, and a few dozen slices per
-    # million elements keep the per-slice Python cost small against the arithmetic. At
-    # least eight slices, so that the buffers stay a small fraction of one array.
-    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
+    step, slices, shares = _slicing(size)
 
     def run_slices(begin: int, end: int) -> None:
         # Scratch buffers of its own: the generated function writes them.
@@ -332,8 +347,6 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
             fn(np, [o[start:stop] for o in outs], scratch,
                *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
 
-    slices = -(-size // step)
-    shares = min(live.eval_threads, slices) if size >= live.parallel_min_size else 1
     if shares > 1:  # contiguous runs of whole slices: the same slices as on one thread
         run_in_shares(run_slices, [min(k * slices // shares * step, size)
                                    for k in range(shares + 1)])

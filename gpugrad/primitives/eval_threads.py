@@ -1,7 +1,7 @@
 """The threads that evaluate a large NumPy expression's slices at once.
 
 NumPy's ufuncs release the GIL while they loop over an array, so the slices of one chunked
-evaluation (``numpy_eval``) can run on several cores: :func:`run_in_shares` splits them into
+evaluation (``numpy_eval``) can run on several cores: :func:`run_in_shares` takes them in
 contiguous shares, hands all but the first to one persistent thread pool and works on the
 first itself rather than waiting idle. The pool is made on first use, remade when the
 ``eval_threads`` option (gpugrad.config) changes, forgotten in a forked child (whose copy

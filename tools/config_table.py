@@ -22,7 +22,8 @@ def markdown_table() -> str:
         "| --- | --- | --- | --- |",
     ]
     for o in OPTIONS.values():
-        lines.append(f"| `{o.env}` | `{o.name}` | `{o.default!r}` | {o.doc} |")
+        default = o.shown if o.shown is not None else f"`{o.default!r}`"
+        lines.append(f"| `{o.env}` | `{o.name}` | {default} | {o.doc} |")
     return "\n".join(lines)
 
 

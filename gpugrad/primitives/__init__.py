@@ -4,7 +4,7 @@
 * ``elementwise.py``: the one elementwise primitive, its rules derived from the catalog;
 * ``elementwise_eval.py``: evaluating a catalog expression on concrete arrays (generated
   NumPy code, or a CUDA kernel); for large NumPy arrays ``numpy_eval.py`` runs it with
-  reused buffers or slice by slice;
+  reused buffers or slice by slice, the slices on several threads (``eval_threads.py``);
 * ``operations.py``: the array operations rules are written in (elementwise arithmetic with
   JAX's promotion, sums, shape operations), so no rule imports ``gpugrad.numpy``;
 * ``structural.py``: convert, reshape, transpose, stop_gradient, and the helpers batching

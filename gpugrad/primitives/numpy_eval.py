@@ -13,7 +13,9 @@ Buffer reuse needs every array-valued node to have the same shape and, per kind 
 not), the same dtype: the generated function is specialised to which arguments are arrays
 of the full broadcast shape and which are scalars, and :func:`numpy_function_for` uses it
 only when that holds, the arrays are large (the ``chunked_min_size`` option), and every
-node is a plain ufunc call; otherwise it returns the plain ``to_python`` function.
+node is a plain ufunc call; otherwise it returns the plain ``to_python`` function. Contiguous
+arrays are evaluated slice by slice, and from the ``parallel_min_size`` option's elements
+the slices are shared among the ``eval_threads`` option's threads (``eval_threads.py``).
 
 Example:
     >>> from gpugrad.expr import catalog as C
@@ -37,6 +39,7 @@ import numpy as np
 
 from gpugrad.config import live
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order
+from gpugrad.primitives.eval_threads import run_in_shares
 
 __all__ = [
     "fused_function",
@@ -218,6 +221,11 @@ def large_evaluator(expr: Expr, args: Sequence[Any], plain: Callable[..., Any]
             def _chunked(xp: Any, *values: Any) -> Any:
                 return _run_chunked(compiled, pattern, shape, dtype, values)
 
+            threads = _slicing(first.size)[2]
+            if threads > 1:
+                return _chunked, "chunked NumPy", (
+                    f"{size}, contiguous; {threads} threads, "
+                    f"size >= parallel_min_size={live.parallel_min_size}")
             return _chunked, "chunked NumPy", f"{size}, contiguous"
     try:
         fn = fused_function(expr, len(args), pattern)
@@ -292,12 +300,28 @@ def _chunked_function(expr: Expr, nargs: int, arrays: tuple[bool, ...],
     return hit  # type: ignore[no-any-return]
 
 
+def _slicing(size: int) -> tuple[int, int, int]:
+    """(elements per slice, number of slices, number of threads) of a chunked evaluation of
+    ``size`` elements."""
+    # Slices of the chunk_size option's elements (gpugrad.config): each buffer of a slice
+    # stays in cache between the ufuncs that write and read it, and a few dozen slices per
+    # million elements keep the per-slice Python cost small against the arithmetic. At
+    # least eight slices, so that the buffers stay a small fraction of one array.
+    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
+    slices = -(-size // step)
+    if size < live.parallel_min_size:  # a hand-off to a thread would cost more than it saves
+        return step, slices, 1
+    return step, slices, max(min(live.eval_threads, slices), 1)
+
+
 def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
                  shape: tuple[int, ...], dtype: Any, args: Sequence[Any], outputs: int = 1
                  ) -> Any:
     """Evaluate slice by slice into one output (or a list of ``outputs``, see
     :func:`evaluate_with_exports`): the temporaries of the whole expression then cost a
-    few cache-sized buffers instead of full arrays of fresh memory."""
+    few cache-sized buffers instead of full arrays of fresh memory. From the
+    ``parallel_min_size`` option's elements the slices are shared among ``eval_threads``
+    threads (``eval_threads.run_in_shares``)."""
     fn, kinds, boolean = compiled
     size = 1
     for d in shape:
@@ -311,18 +335,23 @@ def _run_chunked(compiled: Chunked, arrays: tuple[bool, ...],
         else:
             values.append(a)
     outs = [np.empty(size, bool if boolean and k == 0 else dtype) for k in range(outputs)]
-    # Slices of the chunk_size option's elements (gpugrad.config): each buffer of a slice
-    # stays in cache between the ufuncs that write and read it, and a few dozen slices per
-    # million elements keep the per-slice Python cost small against the arithmetic. At
-    # least eight slices, so that the buffers stay a small fraction of one array.
-    step = max(min(live.chunk_size, max(size // 8, 1024)), 1)
-    scratch = [np.empty(step, bool if k else dtype) for k in kinds]
-    for start in range(0, size, step):
-        stop = start + step
-        if stop > size:
-            scratch = [b[: size - start] for b in scratch]
-        fn(np, [o[start:stop] for o in outs], scratch,
-           *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
+    step, slices, shares = _slicing(size)
+
+    def run_slices(begin: int, end: int) -> None:
+        # Scratch buffers of its own: the generated function writes them.
+        scratch = [np.empty(step, bool if k else dtype) for k in kinds]
+        for start in range(begin, end, step):
+            stop = start + step
+            if stop > end:
+                scratch = [b[: end - start] for b in scratch]
+            fn(np, [o[start:stop] for o in outs], scratch,
+               *[v[start:stop] if is_array else v for v, is_array in zip(values, arrays)])
+
+    if shares > 1:  # contiguous runs of whole slices: the same slices as on one thread
+        run_in_shares(run_slices, [min(k * slices // shares * step, size)
+                                   for k in range(shares + 1)])
+    else:
+        run_slices(0, size)
     if outputs == 1:
         return outs[0].reshape(shape)
     return [o.reshape(shape) for o in outs]

@@ -22,8 +22,8 @@ from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.elementwise_eval import evaluate
 
 SIZE_OPTIONS = ["fusion_min_size", "lazy_min_size", "chunked_min_size", "chunk_size",
-                "broadcast_copy_max_size", "fusion_max_args", "fusion_max_nodes",
-                "lazy_max_nodes"]
+                "parallel_min_size", "broadcast_copy_max_size", "fusion_max_args",
+                "fusion_max_nodes", "lazy_max_nodes"]
 
 
 def sin_squared(x: Any) -> Any:
@@ -37,8 +37,9 @@ def sin_squared_grad(x: np.ndarray) -> np.ndarray:
 @pytest.fixture
 def routes(caplog: pytest.LogCaptureFixture, configure: Any) -> Any:
     """The ``debug`` option on for one test; ``routes()`` returns the messages logged since
-    the last call, as (route, why) pairs."""
-    configure(debug=True)
+    the last call, as (route, why) pairs. Two threads whatever the machine: the messages
+    name them."""
+    configure(debug=True, eval_threads=2)
     caplog.set_level(logging.DEBUG, logger="gpugrad")
 
     def taken() -> list[tuple[str, str]]:
@@ -88,15 +89,19 @@ def test_small_and_large_arrays_name_their_evaluators(routes: Any) -> None:
     assert taken[:2] == [("lazy (evaluated when read)", "131072 >= lazy_min_size=65536"),
                          ("lazy (evaluated when read)", "a lazy input")]
     assert taken[2][0] == "one pass, saving 1 value(s) the backward pass reads"
-    assert taken[3] == ("chunked NumPy", "size >= chunked_min_size=65536, contiguous")
+    assert taken[3] == ("chunked NumPy", "size >= chunked_min_size=65536, contiguous; "
+                        "2 threads, size >= parallel_min_size=131072")
     assert len(taken) == 4  # the forward chain and the fused backward: two evaluations
 
 
 def test_evaluation_without_a_trace_names_its_evaluator(routes: Any) -> None:
     e = C.exp(-C.square(var(0))) * var(1)
     for n, route, why in [(100, "plain NumPy", "size < chunked_min_size=65536"),
+                          (1 << 16, "chunked NumPy",
+                           "size >= chunked_min_size=65536, contiguous"),
                           (1 << 17, "chunked NumPy",
-                           "size >= chunked_min_size=65536, contiguous")]:
+                           "size >= chunked_min_size=65536, contiguous; 2 threads, "
+                           "size >= parallel_min_size=131072")]:
         x, y = np.linspace(-2.0, 2.0, n), np.linspace(0.0, 1.0, n)
         np.testing.assert_allclose(evaluate(x, y, expr=e), np.exp(-x * x) * y, rtol=1e-15)
         assert routes() == [(route, why)]

@@ -26,7 +26,7 @@ from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import Node, VJPTracer, register_lazy_values
 from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
 from gpugrad.dtypes import argument_dtypes
-from gpugrad.expr.language import Expr, depends_on, diff, substitute, var
+from gpugrad.expr.language import Expr, const, depends_on, diff, substitute, var
 from gpugrad.primitives import lazy, lazy_forward
 from gpugrad.primitives.broadcasting import aligned, broadcast_to, unbroadcast
 from gpugrad.primitives.elementwise_eval import (
@@ -334,6 +334,7 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
     if len(wanted_at) > 1:
         ct = lazy.materialize(ct)
     shape = tuple(out.shape)
+    unit = _unit_seed(ct, out)
     cts: list[Any] = [None] * n
     for i in wanted_at:
         vexpr = vjp_expr(expr, n, i)
@@ -342,11 +343,38 @@ def _fused_vjp(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: 
         if vexpr.op == "var" and vexpr.value == n + 1:
             c = ct  # the identity (add's rule): nothing to evaluate
         else:
+            if unit:
+                vexpr = _times_one(vexpr, [*primals, out], shape)
             c = lazy.compose(vexpr, [*primals, out], ct, shape, out.dtype)
         if tuple(primals[i].shape) != shape:
             c = unbroadcast(lazy.materialize(c), primals[i].shape)
         cts[i] = c
     return cts
+
+
+def _unit_seed(ct: Any, out: Any) -> bool:
+    """Whether ``ct`` is a sum's gradient seed: ones of ``out``'s floating dtype broadcast
+    from one element (a NumPy view with all strides zero)."""
+    return (type(ct) is np.ndarray and ct.ndim > 0 and not any(ct.strides) and ct.size > 0
+            and ct.dtype == out.dtype and ct.dtype.kind == "f" and bool(ct.flat[0] == 1))
+
+
+def _times_one(vexpr: Expr, args: list[Any], shape: tuple[int, ...]) -> Expr:
+    """``vexpr`` with its cotangent variable (the last) set to 1 and the catalog's ``x * 1``
+    dropped (exact), where an array of the result's shape and dtype among ``args`` still
+    types and shapes what is left: ``d/dx sum(x**2)`` evaluates ``2 * x`` alone."""
+    key = ("times one", len(args))
+    folded = vexpr.cache.get(key)
+    if folded is None:
+        folded = vexpr.cache[key] = substitute(vexpr, {var(len(args)): const(1.0)})
+    if folded is vexpr:
+        return vexpr
+    dtype = args[-1].dtype  # out's
+    for k, a in enumerate(args):
+        if (depends_on(folded, k) and getattr(a, "dtype", None) == dtype
+                and tuple(getattr(a, "shape", ())) == shape):
+            return folded  # type: ignore[no-any-return]
+    return vexpr
 
 
 def _batch(values: list[Any], dims: list[int | None], expr: Expr) -> tuple[Any, int | None]:

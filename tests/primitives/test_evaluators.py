@@ -135,6 +135,32 @@ def test_a_broadcast_single_value_beside_strided_arrays_keeps_the_reused_buffers
     assert ("NumPy with reused buffers", "size >= chunked_min_size=65536, strided") in routes()
 
 
+def test_a_sums_seed_of_ones_is_multiplied_out_of_the_fused_backward_pass(
+        caplog: pytest.LogCaptureFixture, routes: Any) -> None:
+    """``d/dx sum(x**2)`` on a large array evaluates ``2 * x`` alone (one ufunc), not
+    ``2 * x * ones``: the seed, ones broadcast from one element, is a factor of 1."""
+    x = np.linspace(-1.0, 1.0, 1 << 17)
+    np.testing.assert_array_equal(gpugrad.grad(lambda x: gnp.sum(x ** 2))(x), 2.0 * x)
+    logged = [r.getMessage().split(" | ")[0] for r in caplog.records if r.name == "gpugrad"]
+    routes()
+    assert "plain NumPy: mul(2.0, x0)" in logged
+    # A mean's seed is 1/n, not 1: it stays a factor.
+    np.testing.assert_allclose(gpugrad.grad(lambda x: gnp.mean(x ** 2))(x), 2.0 * x / x.size,
+                               rtol=1e-15)
+    # Bit for bit the unfused backward pass, special values included.
+    y = np.concatenate([x.astype(np.float32), np.array([0.0, -0.0, np.inf, np.nan], np.float32)])
+    for f in (lambda y: gnp.sum(y ** 2), lambda y: gnp.sum(gnp.tanh(y) * y),
+              lambda y: gnp.sum(gnp.exp(-y ** 2) * gnp.sin(3 * y) + gnp.log1p(y ** 2))):
+        fused = gpugrad.grad(f)(y)
+        gpugrad.config.update("fuse_backward", False)
+        try:
+            unfused = gpugrad.grad(f)(y)
+        finally:
+            gpugrad.config.update("fuse_backward", True)
+        assert fused.dtype == np.float32
+        np.testing.assert_array_equal(fused, unfused)
+
+
 def test_forward_mode_names_the_direct_route(routes: Any) -> None:
     x = np.linspace(0.5, 1.5, 5)
     out, tangent = gpugrad.jvp(lambda x: gnp.sin(x) * x, (x,), (np.ones(5),))

@@ -116,12 +116,15 @@ def _int32_for_bools(name: str, fn: Any) -> Any:
     precision modes; NumPy would use its narrowest integer (``square`` of bools is int8)."""
 
     def wrapped(*args: Any) -> Any:
-        if all(getattr(a, "dtype", None) == np.bool_ or isinstance(a, (bool, np.bool_))
-               for a in args):
+        if all(_boolean(a) for a in args):
             args = tuple(convert(operand(a), np.int32) for a in args)
         return fn(*args)
 
     return named(wrapped, name, fn.__doc__)
+
+
+def _boolean(a: Any) -> bool:
+    return getattr(a, "dtype", None) == np.bool_ or isinstance(a, (bool, np.bool_))
 
 
 for _name in ("square", "floor_divide", "remainder", "mod"):
@@ -187,9 +190,8 @@ def power(x: Any, y: Any) -> Any:
         >>> gnp.power(gnp.array([1.0, 2.0]), 3)
         array([1., 8.], dtype=float32)
     """
-    if all(getattr(a, "dtype", None) == np.bool_ or isinstance(a, (bool, np.bool_))
-           for a in (x, y)):  # booleans: JAX computes on int32 (NumPy on int8)
-        x, y = (convert(operand(a), np.int32) for a in (x, y))
+    if _boolean(x) and _boolean(y):  # booleans: JAX computes on int32 (NumPy on int8)
+        x, y = convert(operand(x), np.int32), convert(operand(y), np.int32)
     if isinstance(y, (int, np.integer)) and not isinstance(y, bool):
         n = int(y)
         expr = _IPOW.get(n)

@@ -14,8 +14,6 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from gpugrad.config import live
 from gpugrad.core.trace import (
     MainTrace,
@@ -78,7 +76,7 @@ def register_lazy_values(primitives: frozenset[Primitive], record: Callable[...,
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("out", "params", "parents", "prim", "primals", "lazy", "rule", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "lazy", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:
@@ -91,10 +89,6 @@ class Node:
         # A node kept lazy (lazy_forward.keep_lazy): the LazyValue recomputing ``out``;
         # then ``primals`` and ``out`` may hold lazy values instead of arrays.
         self.lazy: Any = None
-        # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
-        # planned when the node was recorded (elementwise.apply, the direct route);
-        # the backward pass runs it for a concrete ``ct``.
-        self.rule: Any = None
 
 
 class VJPTracer(Tracer):
@@ -254,7 +248,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other lazy
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    accumulate, materialize = lazy.accumulate, lazy.materialize
+    accumulate, materialize, lazy_primitives = lazy.accumulate, lazy.materialize, lazy.primitives
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:
@@ -273,10 +267,11 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             leaves[node] = materialize(ct)
             continue
         parents = node.parents
-        if node.rule is not None and type(ct) is np.ndarray:
-            in_cts = node.rule(ct, node.primals, node.out)
-        else:
-            in_cts = _apply_rule(node, prim, ct)
+        if prim not in lazy_primitives:  # only these rules are handed a lazy cotangent
+            ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
+                materialize(ct))
+        in_cts = prim.vjp(ct, node.primals, node.out, [p is not None for p in parents],
+                          **node.params)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
         ct = None
@@ -310,14 +305,3 @@ class _Projection:
 
 
 _PROJECTION: Any = _Projection()
-
-
-def _apply_rule(node: Node, prim: Primitive, ct: Any) -> Any:
-    """The cotangents of ``node``'s inputs by its primitive's rule; only the primitives of
-    the lazy-value layer are handed a cotangent not computed yet."""
-    if prim not in lazy.primitives:
-        materialize = lazy.materialize
-        ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
-            materialize(ct))
-    return prim.vjp(ct, node.primals, node.out, [p is not None for p in node.parents],
-                    **node.params)

@@ -15,7 +15,7 @@ kernels) is ``elementwise_eval.py``'s.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,8 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.reverse import Node, VJPTracer, register_lazy_values
-from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
+from gpugrad.core.reverse import register_lazy_values
+from gpugrad.core.trace import Primitive, Tracer, bind, underlying
 from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr.language import Expr, const, depends_on, diff, substitute, var
 from gpugrad.primitives import lazy, lazy_forward
@@ -35,78 +35,14 @@ from gpugrad.primitives.elementwise_eval import (
     evaluate_many,
     log_route,
     many_function,
-    numpy_function,
     quiet_state,
     typed_result,
 )
 from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
 
-__all__ = ["apply", "elementwise_p", "jvp_expr", "vjp_expr"]
+__all__ = ["elementwise_p", "jvp_expr", "vjp_expr"]
 
 elementwise_p = Primitive("elementwise")
-
-
-def apply(args: Sequence[Any], expr: Expr) -> Any:
-    """``bind(elementwise_p, *args, expr=expr)``, with the commonest case taken straight.
-
-    That case: NumPy arrays too small for any fusion (the ``fusion_min_size`` option), traced
-    by at most one reverse-mode transformation. There the general route (bind's choice of
-    trace, lifting, lazy and recomputed values) costs several times the ufunc itself, so the
-    value is computed and the node recorded here, with its VJP rule looked up once
-    (:func:`_concrete_vjp`). Everything else (nested or forward-mode tracers, CuPy, large
-    arrays) goes to ``bind``.
-    """
-    trace = None
-    limit = live.fusion_min_size  # the smallest size from which fusion does anything
-    primals: list[Any] = []
-    parents: list[Node | None] = []
-    wanted = 0  # bit i set: input i is traced
-    bit = 1
-    for a in args:
-        t = type(a)
-        if t is VJPTracer:  # exactly: a LazyVJPTracer has no value yet
-            value = a.primal
-            if (type(value) is not np.ndarray or value.size >= limit
-                    or (trace is not None and a.trace is not trace)):
-                return bind(elementwise_p, *args, expr=expr)
-            trace = a.trace
-            primals.append(value)
-            parents.append(a.node)
-            wanted |= bit
-        elif t is np.ndarray:
-            if a.size >= limit:
-                return bind(elementwise_p, *args, expr=expr)
-            primals.append(a)
-            parents.append(None)
-        elif isinstance(a, np.generic):
-            primals.append(a)
-            parents.append(None)
-        else:
-            return bind(elementwise_p, *args, expr=expr)
-        bit <<= 1
-    if trace is None:
-        return evaluate(*args, expr=expr)
-    if not trace.main.active:
-        raise escaped_tracer_error()
-    n = len(primals)
-    fn = expr.cache.get(n) or numpy_function(expr, n)
-    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
-    out = fn(np, *primals) if quiet_state.depth else call_quiet(fn, primals)
-    if type(out) is not np.ndarray or out.dtype.char in "dD":
-        out = typed_result(out, primals)
-    node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
-    if out.size >= limit:  # broadcasting made it large: the general node
-        if live.fuse_backward:
-            lazy_forward.keep_lazy(node)
-    else:
-        # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
-        # from the evaluators keyed by the input count.
-        key = -(wanted | bit)
-        node.rule = expr.cache.get(key) or _concrete_vjp(expr, n, key)
-        if live.debug:
-            log_route("direct (value now, generated VJP rule)", expr, primals,
-                      f"size < fusion_min_size={limit}, one reverse-mode trace")
-    return VJPTracer(trace, out, node)
 
 
 def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
@@ -260,15 +196,14 @@ def _read_only(e: Expr, nargs: int) -> tuple[Expr, tuple[int, ...]]:
     return substitute(e, {var(i): var(k) for k, i in enumerate(reads) if k != i}), reads
 
 
-def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], Any]:
-    """:func:`_vjp` for concrete NumPy values, its plan decided once per expression and set
-    of wanted inputs (``-key`` has bit i set for input i): a node recorded by :func:`apply`
-    calls it straight from the backward pass."""
-    evaluated, exprs, identity, _ = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
-                                                             for i in range(n)))
+def _concrete_vjp(expr: Expr, wanted: tuple[bool, ...]) -> Callable[[Any, list[Any], Any], Any]:
+    """:func:`_vjp` for small concrete NumPy values, its plan decided once per expression and
+    set of ``wanted`` inputs and run as generated straight-line code (:func:`_vjp_rule`)."""
+    n = len(wanted)
+    evaluated, exprs, identity, _ = _vjp_plan(expr, n, wanted)
     fn = many_function(exprs, n + 2) if exprs else None
     rule = _rule_maker(n, evaluated, identity)(fn, exprs)
-    expr.cache[key] = rule
+    expr.cache[wanted] = rule
     return rule
 
 
@@ -284,8 +219,9 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
     if evaluated:
         lines += [f"        args = ({', '.join(xs)}, out, ct)",
                   "        if live.debug:",
-                  "            log_route('direct VJP rule', exprs, args,",
-                  "                      'its node took the direct route')",
+                  "            log_route('generated VJP rule', exprs, args,",
+                  "                      f'size < fusion_min_size={live.fusion_min_size}, '",
+                  "                      'concrete NumPy values')",
                   "        values = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)"]
     for k, i in enumerate(evaluated):
         lines += [f"        c{i} = values[{k}]",
@@ -308,9 +244,18 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
 
 def _vjp_rule(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
               ) -> list[Any]:
-    """The VJP rule: fused (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or
-    a value is lazy already (a node that keeps lazy values needs it, whatever the option
-    says now), else every cotangent evaluated at once (:func:`_vjp`)."""
+    """The VJP rule. Small concrete NumPy values (all of them under the ``fusion_min_size``
+    option, where fusing would cost more than it saves) run the rule generated for the
+    expression and the wanted inputs (:func:`_concrete_vjp`); otherwise it is fused
+    (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or a value is lazy already
+    (a node that keeps lazy values needs it, whatever the option says now), else every
+    cotangent is evaluated at once (:func:`_vjp`)."""
+    if type(ct) is np.ndarray and type(out) is np.ndarray and out.size < live.fusion_min_size:
+        # Concrete primals too: a traced one would have made ``out`` a tracer, and only a node
+        # of a large result keeps lazy values.
+        key = tuple(wanted)  # (a tuple of bools: apart from the cache's other keys)
+        rule = expr.cache.get(key) or _concrete_vjp(expr, key)
+        return rule(ct, primals, out)  # type: ignore[no-any-return]
     if live.fuse_backward or type(ct) is lazy.LazyValue or type(out) is lazy.LazyValue or any(
             type(p) is lazy.LazyValue for p in primals):
         return _fused_vjp(ct, primals, out, wanted, expr)

@@ -122,6 +122,8 @@ def numpy_function(expr: Expr, nargs: int,
         namespace = dict(_EVAL_NAMES)
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
         fn = expr.cache[key] = namespace["elementwise"]
+        # Read by evaluate once per operation: an attribute costs less than a cache lookup.
+        fn.drops = drops_inputs(expr, nargs)
     return fn  # type: ignore[no-any-return]
 
 
@@ -131,21 +133,28 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
     limit = live.chunked_min_size
-    large = _is_large(args, limit)
-    if large is None:
-        return _on_cupy(expr, args)
+    large = False
+    for a in args:  # _is_large, inlined: this runs once per operation
+        t = type(a)
+        if t is np.ndarray:
+            if a.size >= limit:
+                large = True
+        elif t not in HOST_SCALARS and t.__module__.startswith("cupy"):
+            return _on_cupy(expr, args)
     fn = expr.cache.get(len(args)) or numpy_function(expr, len(args))
     if large:  # the same expression with buffers reused, or slice by slice
-        fn, route, why = large_evaluator(expr, args, fn)
+        route_fn, route, why = large_evaluator(expr, args, fn)
         if live.debug:
             log_route(route, expr, args, why)
-    elif live.debug:
-        log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
-    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
-    out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
+        out = call_quiet(route_fn, args)
+    else:
+        if live.debug:
+            log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
+        # call_quiet, inlined for its common case.
+        out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, args)
-    if drops_inputs(expr, len(args)):
+    if fn.drops:
         return broadcast_result(out, args)
     return out
 
@@ -182,13 +191,13 @@ def _is_large(args: Sequence[Any], limit: int) -> bool | None:
         t = type(a)
         if t is np.ndarray:
             large = large or a.size >= limit
-        elif t not in _HOST_SCALARS and t.__module__.startswith("cupy"):
+        elif t not in HOST_SCALARS and t.__module__.startswith("cupy"):
             return None
     return large
 
 
 # Scalars an operation's arguments often are, known not to be CuPy arrays without asking.
-_HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
+HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
                            bool, complex, np.complex64, np.complex128})
 
 

@@ -36,7 +36,7 @@ from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import LazyVJPTracer, Node
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
-from gpugrad.primitives.elementwise_eval import log_route
+from gpugrad.primitives.elementwise_eval import HOST_SCALARS, log_route
 from gpugrad.primitives.lazy import (
     LazyValue,
     expression_size,
@@ -68,7 +68,8 @@ def keep_lazy(node: Any) -> None:
     nodes alone, where composing expressions would cost more than it saves.
     """
     out = node.out
-    if not pays(out, live.fusion_min_size):
+    if type(out) is np.ndarray and out.size < live.fusion_min_size or not pays(
+            out, live.fusion_min_size):
         return
     saved = node.primals = _lazy_inputs(node.primals, node.parents)
     expr, args = inline(node.params["expr"], saved)
@@ -105,8 +106,13 @@ def record_lazy(trace: Any, primals: list[Any], parents: list[Any], params: dict
     that do not broadcast (the error is then the backend's own, at this call), or a lazy value
     grown past the ``lazy_max_nodes`` option.
     """
-    for value in primals:  # the common case, small NumPy arrays, returns here
-        if type(value) is LazyValue or pays(value, live.lazy_min_size):
+    limit = live.lazy_min_size
+    for value in primals:  # the common case, small NumPy arrays and scalars, returns here
+        t = type(value)
+        if t is np.ndarray:
+            if value.size >= limit:
+                break
+        elif t is LazyValue or (t not in HOST_SCALARS and on_gpu(value)):
             break
     else:
         return None

@@ -77,10 +77,10 @@ def test_small_and_large_arrays_name_their_evaluators(routes: Any) -> None:
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(small), sin_squared_grad(small),
                                rtol=1e-14)
     taken = routes()
-    direct = ("direct (value now, generated VJP rule)",
-              "size < fusion_min_size=16384, one reverse-mode trace")
-    assert taken[:2] == [direct, direct]  # sin, then square
-    assert [route for route, _ in taken[2:]] == ["direct VJP rule"] * 2
+    plain = ("plain NumPy", "size < chunked_min_size=65536")
+    assert taken[:2] == [plain, plain]  # sin, then square: evaluated now, nothing kept lazy
+    assert taken[2:] == [("generated VJP rule",
+                          "size < fusion_min_size=16384, concrete NumPy values")] * 2
 
     large = np.linspace(-1.0, 1.0, 1 << 17)
     np.testing.assert_allclose(gpugrad.grad(sin_squared)(large), sin_squared_grad(large),

@@ -42,10 +42,10 @@ def _no_lazy_values(*args: Any) -> Any:
 class LazyValues:
     """What the layer of lazy values (``gpugrad.primitives.lazy``) tells the core, which
     sits below it and does not import it: which primitives make lazy values, how such a
-    primitive's application is recorded without being evaluated, or keeps a lazy value that
-    recomputes its result instead of its arrays, how cotangents are summed and made
-    concrete, and how a :class:`LazyVJPTracer` computes its value. Without that layer the
-    defaults are exact: there are no lazy values.
+    primitive's application is recorded (lazily, or evaluated now where laziness cannot pay),
+    or keeps a lazy value that recomputes its result instead of its arrays, how cotangents
+    are summed and made concrete, and how a :class:`LazyVJPTracer` computes its value.
+    Without that layer the defaults are exact: there are no lazy values.
     """
 
     __slots__ = ("accumulate", "evaluate", "keep", "materialize", "primitives", "record")
@@ -66,9 +66,11 @@ def register_lazy_values(primitives: frozenset[Primitive], record: Callable[...,
                          keep: Callable[[Node], None], accumulate: Callable[[Any, Any], Any],
                          materialize: Callable[[Any], Any],
                          evaluate: Callable[[Node], Any]) -> None:
-    """Install the lazy-value layer (see :class:`LazyValues`): ``record(trace, primals,
-    parents, params)`` returns a :class:`LazyVJPTracer` or None (evaluate now); ``keep(node)``
-    may give a just-recorded node a lazy value recomputing its result."""
+    """Install the lazy-value layer (see :class:`LazyValues`): ``record(trace, prim,
+    primals, parents, params)`` returns the result's tracer (a :class:`LazyVJPTracer`, or
+    one of a value computed now), or None to leave the application to the core, which
+    evaluates it and then offers the node to ``keep(node)``, which may give it a lazy value
+    recomputing its result."""
     lazy.primitives, lazy.record, lazy.keep = primitives, record, keep
     lazy.accumulate, lazy.materialize, lazy.evaluate = accumulate, materialize, evaluate
 
@@ -185,7 +187,7 @@ class VJPTrace(Trace):
                 parents.append(None)
         lower = below is not None
         if traced and not lower and makes_lazy and live.fuse_backward:
-            result = lazy.record(self, primals, parents, params)
+            result = lazy.record(self, prim, primals, parents, params)
             if result is not None:
                 return result
         if composed:  # evaluated after all: the lazy arguments' values (concrete ones)

@@ -32,7 +32,8 @@ from gpugrad.primitives import special_math
 from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "broadcast_result", "call_quiet", "drops_inputs", "evaluate", "evaluate_many", "log_route",
+    "broadcast_result", "call_quiet", "drops_inputs", "evaluate", "evaluate_many",
+    "evaluate_plain", "log_route",
     "many_function", "numpy_function", "quiet_floating_point", "quiet_state", "typed_result",
 ]
 
@@ -142,21 +143,27 @@ def evaluate(*args: Any, expr: Expr) -> Any:
         elif t not in HOST_SCALARS and t.__module__.startswith("cupy"):
             return _on_cupy(expr, args)
     fn = expr.cache.get(len(args)) or numpy_function(expr, len(args))
-    if large:  # the same expression with buffers reused, or slice by slice
-        route_fn, route, why = large_evaluator(expr, args, fn)
-        if live.debug:
-            log_route(route, expr, args, why)
-        out = call_quiet(route_fn, args)
-    else:
-        if live.debug:
-            log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
-        # call_quiet, inlined for its common case.
-        out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
+    if not large:
+        return evaluate_plain(expr, fn, args)
+    evaluator, route, why = large_evaluator(expr, args, fn)  # buffers reused, or by slices
+    if live.debug:
+        log_route(route, expr, args, why)
+    out = call_quiet(evaluator, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, args)
-    if fn.drops:
-        return broadcast_result(out, args)
-    return out
+    return broadcast_result(out, args) if drops_inputs(expr, len(args)) else out
+
+
+def evaluate_plain(expr: Expr, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``expr``'s value on NumPy ``args`` smaller than the ``chunked_min_size`` option, by its
+    generated function ``fn`` called once (:func:`numpy_function`)."""
+    if live.debug:
+        log_route("plain NumPy", expr, args, f"size < chunked_min_size={live.chunked_min_size}")
+    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
+    out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
+    if type(out) is not np.ndarray or out.dtype.char in "dD":
+        out = typed_result(out, args)
+    return broadcast_result(out, args) if fn.drops else out  # type: ignore[attr-defined]
 
 
 def drops_inputs(expr: Expr, nargs: int) -> bool:

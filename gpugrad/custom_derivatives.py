@@ -107,6 +107,7 @@ class _Custom:
         functools.update_wrapper(self, fun)  # type: ignore[arg-type]
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+        self.symbolic_zeros = False  # set with the rule
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({_name(self.fun)})"
@@ -142,11 +143,11 @@ class custom_jvp(_Custom):
     """
 
     prim = custom_jvp_p
+    jvp: Callable[..., Any] | None  # the rule, set by defjvp
 
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
-        self.jvp: Callable[..., Any] | None = None
-        self.symbolic_zeros = False
+        self.jvp = None
 
     def defjvp(self, jvp: Callable[..., Any], symbolic_zeros: bool = False) -> Callable[..., Any]:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out,
@@ -223,12 +224,12 @@ class custom_vjp(_Custom):
     """
 
     prim = custom_vjp_p
+    fwd: Callable[..., Any] | None  # the rules, set by defvjp
+    bwd: Callable[..., Any] | None
 
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
-        self.fwd: Callable[..., Any] | None = None
-        self.bwd: Callable[..., Any] | None = None
-        self.symbolic_zeros = False
+        self.fwd = self.bwd = None
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any],
                symbolic_zeros: bool = False) -> None:

@@ -30,10 +30,8 @@ from gpugrad.dtypes import dtype_of
 from gpugrad.numpy import ones_like, zeros_like
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
-__all__ = [
-    "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient",
-    "value_and_grad", "vjp",
-]
+__all__ = ["grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
+           "stop_gradient", "value_and_grad", "vjp"]
 
 
 class Recorded:

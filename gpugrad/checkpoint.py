@@ -25,16 +25,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad.compiler.subprograms import (
-    avals_of,
-    jvp_flat,
-    run_batched,
-    run_program,
-    trace_flat,
-    trace_function,
-    vjp_flat,
-    xp_of,
-)
+from gpugrad.compiler import subprograms
+from gpugrad.compiler.subprograms import avals_of, run_program, xp_of
 from gpugrad.core import reverse
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.program import Program, Var
@@ -116,8 +108,8 @@ def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True,
             full = [args[i] if i in positions else next(it) for i in range(len(args))]
             return fun(*full, **kw)
 
-        program, consts, out_tree = trace_function(flat, in_tree, avals_of(leaves),
-                                                   xp_of(leaves), "checkpoint")
+        program, consts, out_tree = subprograms.trace_function(flat, in_tree, avals_of(leaves),
+                                                               xp_of(leaves), "checkpoint")
         outs = bind(remat_p, *consts, *leaves, program=program, policy=policy)
         return tree_util.tree_unflatten(out_tree, outs)
 
@@ -171,7 +163,7 @@ def _abstract_eval(*avals: ShapedArray, program: Program, policy: Any) -> list[S
 
 def _jvp(primals: list[Any], tangents: list[Any], program: Program, policy: Any
          ) -> tuple[list[Any], list[Any]]:
-    return jvp_flat(lambda *a: run_program(program, a), primals, tangents)
+    return subprograms.jvp_flat(lambda *a: run_program(program, a), primals, tangents)
 
 
 def _vjp_forward(primals: list[Any], wanted: list[bool], program: Program, policy: Any
@@ -186,22 +178,19 @@ def _vjp_forward(primals: list[Any], wanted: list[bool], program: Program, polic
 def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
          program: Program, policy: Any, residuals: Any = None) -> list[Any]:
     if residuals is None:  # recompute everything inside
-        return vjp_flat(lambda *a: run_program(program, a), primals, wanted, cts)
-    return vjp_flat(lambda *a: _interpret(program, a, residuals, [])[0], primals, wanted, cts)
+        return subprograms.vjp_flat(lambda *a: run_program(program, a), primals, wanted, cts)
+    return subprograms.vjp_flat(lambda *a: _interpret(program, a, residuals, [])[0], primals,
+                                wanted, cts)
 
 
 def _batch(values: list[Any], dims: list[int | None], program: Program, policy: Any
            ) -> tuple[list[Any], list[int]]:
     size = batch_size(values, dims)
-    new, consts = trace_flat(lambda *xs: run_batched(program, xs, dims, size), values,
-                             "checkpoint")
+    new, consts = subprograms.trace_flat(
+        lambda *xs: subprograms.run_batched(program, xs, dims, size), values, "checkpoint")
     outs = bind(remat_p, *consts, *values, program=new, policy=policy)
     return outs, [0] * len(outs)
 
 
-remat_p.impl = _impl
-remat_p.abstract_eval = _abstract_eval
-remat_p.jvp = _jvp
-remat_p.vjp = _vjp
-remat_p.vjp_forward = _vjp_forward
-remat_p.batch = _batch
+remat_p.define_rules(impl=_impl, abstract_eval=_abstract_eval, jvp=_jvp, vjp=_vjp,
+                     vjp_forward=_vjp_forward, batch=_batch)

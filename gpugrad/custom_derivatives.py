@@ -36,14 +36,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad.compiler.subprograms import (
-    avals_of,
-    run_batched,
-    run_program,
-    trace_function,
-    vjp_flat,
-    xp_of,
-)
+from gpugrad.compiler import subprograms
+from gpugrad.compiler.subprograms import avals_of, run_program, xp_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.program import Program
 from gpugrad.core.trace import Primitive, Tracer, bind
@@ -113,6 +107,7 @@ class _Custom:
         functools.update_wrapper(self, fun)  # type: ignore[arg-type]
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+        self.symbolic_zeros = False  # set with the rule
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({_name(self.fun)})"
@@ -127,7 +122,7 @@ class _Custom:
         if not any(isinstance(x, Tracer) for x in call.leaves):  # nothing to differentiate
             return self.fun(*call.args(call.leaves))
         avals = avals_of(call.leaves)
-        program, consts, out_tree = trace_function(
+        program, consts, out_tree = subprograms.trace_function(
             lambda *dyn: self.fun(*call.args(tree_util.tree_leaves(dyn))), call.in_tree,
             avals, xp_of(call.leaves), _name(self.fun))
         outs = bind(self.prim, *consts, *call.leaves, program=program, rule=self, call=call,
@@ -148,11 +143,11 @@ class custom_jvp(_Custom):
     """
 
     prim = custom_jvp_p
+    jvp: Callable[..., Any] | None  # the rule, set by defjvp
 
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
-        self.jvp: Callable[..., Any] | None = None
-        self.symbolic_zeros = False
+        self.jvp = None
 
     def defjvp(self, jvp: Callable[..., Any], symbolic_zeros: bool = False) -> Callable[..., Any]:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out,
@@ -229,12 +224,12 @@ class custom_vjp(_Custom):
     """
 
     prim = custom_vjp_p
+    fwd: Callable[..., Any] | None  # the rules, set by defvjp
+    bwd: Callable[..., Any] | None
 
     def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
-        self.fwd: Callable[..., Any] | None = None
-        self.bwd: Callable[..., Any] | None = None
-        self.symbolic_zeros = False
+        self.fwd = self.bwd = None
 
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any],
                symbolic_zeros: bool = False) -> None:
@@ -315,7 +310,7 @@ def _jvp_vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bo
 
     # The tangents the map is linearized at; the inputs not wanted get theirs from to_rule.
     zeros = [zeros_like(x) if w else None for x, w in zip(leaves, wanted[consts:])]
-    got = vjp_flat(tangent_map, zeros, wanted[consts:], cts)
+    got = subprograms.vjp_flat(tangent_map, zeros, wanted[consts:], cts)
     return [None] * consts + got
 
 
@@ -362,7 +357,7 @@ def _batch(values: list[Any], dims: list[int | None], program: Program, rule: An
 
     def batched_fun(*dyn: Any) -> Any:
         leaves = tree_util.tree_leaves(dyn)
-        outs = run_batched(program, [*k, *leaves], [*dims[:consts], *leaf_dims], size)
+        outs = subprograms.run_batched(program, [*k, *leaves], [*dims[:consts], *leaf_dims], size)
         return tree_util.tree_unflatten(out_tree, outs)
 
     batched_call = _Call(batched_fun, (), tuple(tree_util.tree_unflatten(
@@ -378,19 +373,14 @@ def _batch(values: list[Any], dims: list[int | None], program: Program, rule: An
         new = custom_vjp(batched_fun)
         new.defvjp(*batched_vjp(rule, call, out_avals, out_tree, leaf_dims, size),
                    symbolic_zeros=rule.symbolic_zeros)
-    program2, consts2, _ = trace_function(batched_fun, batched_call.in_tree,
-                                          avals_of(values[consts:]), xp_of(values), "custom")
+    program2, consts2, _ = subprograms.trace_function(
+        batched_fun, batched_call.in_tree, avals_of(values[consts:]), xp_of(values), "custom")
     outs = bind(new.prim, *consts2, *values[consts:], program=program2, rule=new,
                 call=batched_call, consts=len(consts2), out_tree=out_tree)
     return outs, [0] * len(outs)
 
 
 for _prim in (custom_jvp_p, custom_vjp_p):
-    _prim.impl = _impl
-    _prim.abstract_eval = _abstract_eval
-    _prim.batch = _batch
-custom_jvp_p.jvp = _jvp_rule
-custom_jvp_p.vjp = _jvp_vjp
-custom_vjp_p.jvp = _vjp_jvp
-custom_vjp_p.vjp = _vjp_vjp
-custom_vjp_p.vjp_forward = _vjp_forward
+    _prim.define_rules(impl=_impl, abstract_eval=_abstract_eval, batch=_batch)
+custom_jvp_p.define_rules(jvp=_jvp_rule, vjp=_jvp_vjp)
+custom_vjp_p.define_rules(jvp=_vjp_jvp, vjp=_vjp_vjp, vjp_forward=_vjp_forward)

@@ -207,8 +207,7 @@ def register_pytree_with_keys(
 
 
 def register_pytree_with_keys_class(cls: type) -> type:
-    """Class decorator: register a class with ``tree_flatten_with_keys`` and classmethod
-    ``tree_unflatten(aux_data, children)``, as in JAX.
+    """Class decorator: :func:`register_pytree_node_class` with ``tree_flatten_with_keys``.
 
     Example:
         >>> @register_pytree_with_keys_class

@@ -24,10 +24,28 @@ import numpy as np
 
 from gpugrad.dtypes import dtype_of
 
-__all__ = ["ShapedArray", "abstractify"]
+__all__ = ["Shaped", "ShapedArray", "abstractify"]
 
 
-class ShapedArray:
+class Shaped:
+    """A base for array-like classes: ``ndim`` and ``size`` from their ``shape``."""
+
+    # A subclass defines ``shape``, as an attribute or a property (which is why it is not
+    # declared here: a property may not override an attribute).
+    __slots__ = ()
+
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return len(self.shape)  # type: ignore[attr-defined]
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return math.prod(self.shape)  # type: ignore[attr-defined]
+
+
+class ShapedArray(Shaped):
     """An array known by its shape and dtype alone (and whether the dtype is weak)."""
 
     __slots__ = ("dtype", "shape", "weak_type")
@@ -36,14 +54,6 @@ class ShapedArray:
         self.shape = tuple(int(d) for d in shape)
         self.dtype = np.dtype(dtype)
         self.weak_type = bool(weak_type)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     def strip_weak_type(self) -> ShapedArray:
         return ShapedArray(self.shape, self.dtype) if self.weak_type else self

@@ -38,6 +38,18 @@ def _np() -> ModuleType:
     return _gnp
 
 
+class _Functions(dict[str, Callable[..., Any]]):
+    """gpugrad.numpy's functions by name, each looked up on its first use: the operators call
+    them through this table, one dict lookup per call."""
+
+    def __missing__(self, name: str) -> Callable[..., Any]:
+        function = self[name] = getattr(_np(), name)
+        return function
+
+
+_functions = _Functions()
+
+
 UfuncHandler = Callable[[Any, str, tuple[Any, ...], dict[str, Any]], Any]
 FunctionHandler = Callable[[Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -65,12 +77,30 @@ def register_numpy_dispatch(ufunc: UfuncHandler, function: FunctionHandler,
     global _gnp
     _dispatch.ufunc, _dispatch.function, _dispatch.ufuncs = ufunc, function, ufuncs
     _gnp = namespace
+    _functions.clear()
 
 
 def _concrete(x: Any) -> Any:
     from gpugrad.core.trace import raw_value
 
     return raw_value(x)
+
+
+def _operator(name: str) -> Callable[[Any, Any], Any]:
+    """The operator method that calls gpugrad.numpy's function ``name`` on ``(self, other)``."""
+    def method(self: Any, other: Any) -> Any:
+        return _functions[name](self, other)
+
+    return method
+
+
+def _reflected(name: str) -> Callable[[Any, Any], Any]:
+    """The reflected operator method, which calls ``name`` on ``(other, self)``: Python calls
+    ``x.__rsub__(y)`` for ``y - x`` where ``y`` is not an array."""
+    def method(self: Any, other: Any) -> Any:
+        return _functions[name](other, self)
+
+    return method
 
 
 class ArrayMethods:
@@ -86,54 +116,15 @@ class ArrayMethods:
     def ndim(self) -> int:
         raise NotImplementedError
 
-    # Arithmetic.
-    def __add__(self, other: Any) -> Any:
-        return _np().add(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _np().add(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return _np().subtract(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _np().subtract(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return _np().multiply(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _np().multiply(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return _np().true_divide(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _np().true_divide(other, self)
-
-    def __floordiv__(self, other: Any) -> Any:
-        return _np().floor_divide(self, other)
-
-    def __rfloordiv__(self, other: Any) -> Any:
-        return _np().floor_divide(other, self)
-
-    def __mod__(self, other: Any) -> Any:
-        return _np().remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Any:
-        return _np().remainder(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return _np().power(self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _np().power(other, self)
-
-    def __matmul__(self, other: Any) -> Any:
-        return _np().matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Any:
-        return _np().matmul(other, self)
+    # Arithmetic: ``x - y`` is gpugrad.numpy's subtract(x, y); ``y - x`` is subtract(y, x).
+    __add__, __radd__ = _operator("add"), _reflected("add")
+    __sub__, __rsub__ = _operator("subtract"), _reflected("subtract")
+    __mul__, __rmul__ = _operator("multiply"), _reflected("multiply")
+    __truediv__, __rtruediv__ = _operator("true_divide"), _reflected("true_divide")
+    __floordiv__, __rfloordiv__ = _operator("floor_divide"), _reflected("floor_divide")
+    __mod__, __rmod__ = _operator("remainder"), _reflected("remainder")
+    __pow__, __rpow__ = _operator("power"), _reflected("power")
+    __matmul__, __rmatmul__ = _operator("matmul"), _reflected("matmul")
 
     def __neg__(self) -> Any:
         return _np().negative(self)
@@ -144,30 +135,16 @@ class ArrayMethods:
     def __abs__(self) -> Any:
         return _np().abs(self)
 
-    # Comparisons (no derivative) and logic.
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return _np().equal(self, other)
-
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return _np().not_equal(self, other)
-
-    def __lt__(self, other: Any) -> Any:
-        return _np().less(self, other)
-
-    def __le__(self, other: Any) -> Any:
-        return _np().less_equal(self, other)
-
-    def __gt__(self, other: Any) -> Any:
-        return _np().greater(self, other)
-
-    def __ge__(self, other: Any) -> Any:
-        return _np().greater_equal(self, other)
-
-    def __and__(self, other: Any) -> Any:
-        return _np().logical_and(self, other)
-
-    def __or__(self, other: Any) -> Any:
-        return _np().logical_or(self, other)
+    # Comparisons (no derivative) and logic. Python reflects a comparison by swapping it
+    # (``2 < x`` calls ``x.__gt__(2)``), so these need no reflected forms.
+    __eq__ = _operator("equal")  # type: ignore[assignment]
+    __ne__ = _operator("not_equal")  # type: ignore[assignment]
+    __lt__ = _operator("less")
+    __le__ = _operator("less_equal")
+    __gt__ = _operator("greater")
+    __ge__ = _operator("greater_equal")
+    __and__ = _operator("logical_and")
+    __or__ = _operator("logical_or")
 
     def __invert__(self) -> Any:
         return _np().logical_not(self)

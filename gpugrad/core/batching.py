@@ -30,6 +30,14 @@ from gpugrad.core.trace import (
 
 __all__ = ["BatchTrace", "BatchTracer", "unpack"]
 
+# Reading one concrete value is meaningless under vmap: there is one per example.
+_NO_VALUE = (
+    "the value of an array batched by vmap was needed (an example's shape {shape}, dtype "
+    "{dtype}), but under vmap each example has its own value and the function runs once for "
+    "all of them. Python control flow on values (`if x > 0:`, int(x), float(x), x.item()) "
+    "cannot depend on a batched value: use gpugrad.numpy.where(x > 0, a, b) for a choice, and "
+    "pass values that decide shapes or indices as unbatched arguments (in_axes=None)")
+
 
 class BatchTracer(Tracer):
     """One example of a batch: ``value`` holds all of them along axis ``batch_dim``."""
@@ -43,15 +51,7 @@ class BatchTracer(Tracer):
 
     @property  # type: ignore[override]
     def primal(self) -> Any:
-        # Reading one concrete value is meaningless here: there is one per example.
-        raise ConcretizationError(
-            f"the value of an array batched by vmap was needed (an example's shape "
-            f"{tuple(self.shape)}, dtype {self.dtype}), but under vmap each example has its "
-            "own value and the function runs once for all of them. Python control flow on "
-            "values (`if x > 0:`, int(x), float(x), x.item()) cannot depend on a batched "
-            "value: use gpugrad.numpy.where(x > 0, a, b) for a choice, and pass values that "
-            "decide shapes or indices as unbatched arguments (in_axes=None)"
-        )
+        raise ConcretizationError(_NO_VALUE.format(shape=tuple(self.shape), dtype=self.dtype))
 
     def __repr__(self) -> str:
         return (f"BatchTracer(an example of shape {tuple(self.shape)} and dtype {self.dtype}, "
@@ -89,6 +89,8 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
+    """Applies each primitive's batching rule to the batches under this trace's tracers."""
+
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
@@ -108,9 +110,7 @@ class BatchTrace(Trace):
         out, out_dim = prim.batch(values, dims, **params)
         if prim.multiple_results:
             return [o if d is None else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
-        if out_dim is None:
-            return out
-        return BatchTracer(self, out, out_dim)
+        return out if out_dim is None else BatchTracer(self, out, out_dim)
 
 
 def unpack(x: Any, main: MainTrace) -> tuple[Any, int | None]:

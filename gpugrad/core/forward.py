@@ -29,6 +29,9 @@ class JVPTracer(Tracer):
 
 
 class JVPTrace(Trace):
+    """Pushes the tangents through each primitive by its ``jvp`` rule; with no tangent in,
+    the primitive is applied to the primals alone, one level down."""
+
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
@@ -51,9 +54,7 @@ class JVPTrace(Trace):
         out, tangent_out = prim.jvp(primals, tangents, **params)
         if prim.multiple_results:
             return [o if t is None else JVPTracer(self, o, t) for o, t in zip(out, tangent_out)]
-        if tangent_out is None:
-            return out
-        return JVPTracer(self, out, tangent_out)
+        return out if tangent_out is None else JVPTracer(self, out, tangent_out)
 
 
 def unpack(x: Any, main: MainTrace) -> tuple[Any, Any]:

@@ -15,6 +15,7 @@ static arguments, ``gpugrad.lax``'s control flow, ``gpugrad.numpy.where``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from types import ModuleType
 from typing import Any
 
@@ -28,6 +29,15 @@ from gpugrad.core.trace import Primitive, Trace, Tracer, escaped_tracer_error, n
 __all__ = ["StagingTrace", "StagingTracer", "trace_to_program"]
 
 _SCALARS = (bool, int, float, complex)
+
+_NO_VALUE = (
+    "the value of a traced array was needed ({dtype} of shape {shape}), but under jit the "
+    "function is traced with abstract values: only shapes and dtypes are known until the "
+    "compiled program runs. Python control flow on values (`if x > 0:`, while loops on a "
+    "value, float(x), int(x) as a shape) cannot depend on an argument's value here. Mark the "
+    "argument static (jit(f, static_argnums=...) or static_argnames=...), use "
+    "gpugrad.numpy.where(x > 0, a, b) for a choice, or gpugrad.lax.cond / "
+    "gpugrad.lax.while_loop / gpugrad.lax.fori_loop for control flow on values")
 
 
 class StagingTracer(Tracer):
@@ -45,15 +55,8 @@ class StagingTracer(Tracer):
 
     @property  # type: ignore[override]
     def primal(self) -> Any:
-        raise ConcretizationError(
-            f"the value of a traced array was needed ({self.aval.dtype.name} of shape "
-            f"{self.aval.shape}), but under jit the function is traced with abstract values: "
-            "only shapes and dtypes are known until the compiled program runs. Python control "
-            "flow on values (`if x > 0:`, while loops on a value, float(x), int(x) as a shape) "
-            "cannot depend on an argument's value here. Mark the argument static "
-            "(jit(f, static_argnums=...) or static_argnames=...), use "
-            "gpugrad.numpy.where(x > 0, a, b) for a choice, or gpugrad.lax.cond / "
-            "gpugrad.lax.while_loop / gpugrad.lax.fori_loop for control flow on values")
+        raise ConcretizationError(_NO_VALUE.format(dtype=self.aval.dtype.name,
+                                                   shape=self.aval.shape))
 
     def traced_inputs(self) -> tuple[Any, ...]:
         return (self.example,)
@@ -61,25 +64,12 @@ class StagingTracer(Tracer):
     def without_derivatives(self) -> Any:
         return self  # staging carries no derivative
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.aval.shape
-
-    @property
-    def dtype(self) -> Any:
-        return self.aval.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.aval.shape)
-
-    @property
-    def size(self) -> int:
-        return self.aval.size
-
-    @property
-    def weak_type(self) -> bool:  # type: ignore[override]
-        return self.aval.weak_type
+    # What an array tells of itself comes from the abstract value (there is no primal).
+    shape = property(attrgetter("aval.shape"))
+    dtype = property(attrgetter("aval.dtype"))
+    ndim = property(attrgetter("aval.ndim"))
+    size = property(attrgetter("aval.size"))
+    weak_type = property(attrgetter("aval.weak_type"))  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Traced<{self.aval!r}>with<StagingTrace>"

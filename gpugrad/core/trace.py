@@ -212,6 +212,18 @@ class Primitive:
     def __repr__(self) -> str:
         return f"{self.name}_p"
 
+    def define_rules(self, *, impl: Callable[..., Any] | None = None,
+                     abstract_eval: Callable[..., Any] | None = None,
+                     jvp: Callable[..., Any] | None = None, vjp: Callable[..., Any] | None = None,
+                     vjp_forward: Callable[..., Any] | None = None,
+                     batch: Callable[..., Any] | None = None) -> None:
+        """Sets the rules given (see the class docstring); the others stay as they are."""
+        given = {"impl": impl, "abstract_eval": abstract_eval, "jvp": jvp, "vjp": vjp,
+                 "vjp_forward": vjp_forward, "batch": batch}
+        for what, rule in given.items():
+            if rule is not None:
+                setattr(self, what, rule)
+
     def bind(self, *args: Any, **params: Any) -> Any:
         return bind(self, *args, **params)
 

@@ -136,20 +136,20 @@ ceil = _nondiff("ceil", "xp.ceil({0})", "ceil({0})", 1)
 rint = _nondiff("rint", "xp.rint({0})", "rint({0})", 1)
 trunc = _nondiff("trunc", "xp.trunc({0})", "trunc({0})", 1)
 
-# Comparisons and logic: boolean results, no derivative.
-eq = _nondiff("eq", "xp.equal({0}, {1})", "({0} == {1})", 2, "bool")
-ne = _nondiff("ne", "xp.not_equal({0}, {1})", "({0} != {1})", 2, "bool")
-lt = _nondiff("lt", "xp.less({0}, {1})", "({0} < {1})", 2, "bool")
-le = _nondiff("le", "xp.less_equal({0}, {1})", "({0} <= {1})", 2, "bool")
-gt = _nondiff("gt", "xp.greater({0}, {1})", "({0} > {1})", 2, "bool")
-ge = _nondiff("ge", "xp.greater_equal({0}, {1})", "({0} >= {1})", 2, "bool")
+# Comparisons and logic: boolean results, no derivative. A comparison is NumPy's function of
+# that name and the C operator, from (name, NumPy function, C operator):
+eq, ne, lt, le, gt, ge = (
+    _nondiff(name, f"xp.{function}({{0}}, {{1}})", f"({{0}} {operator} {{1}})", 2, "bool")
+    for name, function, operator in [
+        ("eq", "equal", "=="), ("ne", "not_equal", "!="), ("lt", "less", "<"),
+        ("le", "less_equal", "<="), ("gt", "greater", ">"), ("ge", "greater_equal", ">=")])
 logical_and = _nondiff("logical_and", "xp.logical_and({0}, {1})", "({0} && {1})", 2, "bool")
 logical_or = _nondiff("logical_or", "xp.logical_or({0}, {1})", "({0} || {1})", 2, "bool")
 logical_xor = _nondiff("logical_xor", "xp.logical_xor({0}, {1})", "(!{0} != !{1})", 2, "bool")
 logical_not = _nondiff("logical_not", "xp.logical_not({0})", "(!{0})", 1, "bool")
-isnan = _nondiff("isnan", "xp.isnan({0})", "isnan({0})", 1, "bool")
-isinf = _nondiff("isinf", "xp.isinf({0})", "isinf({0})", 1, "bool")
-isfinite = _nondiff("isfinite", "xp.isfinite({0})", "isfinite({0})", 1, "bool")
+# The tests of a float: the same name in NumPy and in CUDA.
+isnan, isinf, isfinite = (_nondiff(name, f"xp.{name}({{0}})", f"{name}({{0}})", 1, "bool")
+                          for name in ("isnan", "isinf", "isfinite"))
 
 # where(c, a, b): the condition is not differentiated.
 select = _op("select", "xp.where({0}, {1}, {2})", "({0} ? {1} : {2})", None,

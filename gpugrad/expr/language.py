@@ -67,6 +67,16 @@ class OpSpec:
         return f"OpSpec({self.name})"
 
 
+def _sugar(name: str, reflected: bool = False) -> Callable[[Expr, Any], Expr]:
+    """The operator method that builds the catalog's ``name`` of ``(self, other)``, or of
+    ``(other, self)`` for a reflected operator."""
+    def method(self: Expr, other: Any) -> Expr:
+        op = getattr(_cat(), name)
+        return op(other, self) if reflected else op(self, other)  # type: ignore[no-any-return]
+
+    return method
+
+
 class Expr:
     """A node: an operation applied to argument expressions, a variable, or a constant."""
 
@@ -100,30 +110,12 @@ class Expr:
 
     __repr__ = __str__
 
-    # Operator sugar so the catalog reads like math. Imported lazily to avoid a cycle.
-    def __add__(self, other: Any) -> Expr:
-        return _cat().add(self, other)
-
-    def __radd__(self, other: Any) -> Expr:
-        return _cat().add(other, self)
-
-    def __sub__(self, other: Any) -> Expr:
-        return _cat().sub(self, other)
-
-    def __rsub__(self, other: Any) -> Expr:
-        return _cat().sub(other, self)
-
-    def __mul__(self, other: Any) -> Expr:
-        return _cat().mul(self, other)
-
-    def __rmul__(self, other: Any) -> Expr:
-        return _cat().mul(other, self)
-
-    def __truediv__(self, other: Any) -> Expr:
-        return _cat().div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Expr:
-        return _cat().div(other, self)
+    # Operator sugar so the catalog reads like math: ``a - b`` is catalog.sub(a, b), and the
+    # reflected ``1.0 - a`` is sub(1.0, a). (The catalog is imported lazily to avoid a cycle.)
+    __add__, __radd__ = _sugar("add"), _sugar("add", reflected=True)
+    __sub__, __rsub__ = _sugar("sub"), _sugar("sub", reflected=True)
+    __mul__, __rmul__ = _sugar("mul"), _sugar("mul", reflected=True)
+    __truediv__, __rtruediv__ = _sugar("div"), _sugar("div", reflected=True)
 
     def __neg__(self) -> Expr:
         return _cat().neg(self)

@@ -26,18 +26,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.compiler.subprograms import (
-    avals_of,
-    instantiate,
-    is_float,
-    jvp_flat,
-    run_batched,
-    run_program,
-    trace_flat,
-    trace_function,
-    vjp_flat,
-    xp_of,
-)
+from gpugrad.compiler import subprograms
+from gpugrad.compiler.subprograms import avals_of, instantiate, is_float, run_program, xp_of
 from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.concrete import ConcretizationError
 from gpugrad.core.program import Program, Var
@@ -113,7 +103,7 @@ def _branch_programs(branches: Sequence[Callable[..., Any]], operands: tuple[Any
     leaves = [asarray(x) for x in leaves]
     xp = xp_of(leaves)
     avals = avals_of(leaves)
-    traced = [trace_function(b, in_tree, avals, xp, f"{kind} {name}")
+    traced = [subprograms.trace_function(b, in_tree, avals, xp, f"{kind} {name}")
               for b, name in zip(branches, names)]
     order = list(range(len(branches)))[::-1] if kind == "cond" else range(len(branches))
     check_same_outputs(kind, [names[k] for k in order], [branches[k] for k in order],
@@ -192,7 +182,7 @@ def _retrace(branches: tuple[Program, ...], make: Callable[[Program], Callable[.
              values: list[Any]) -> tuple[tuple[Program, ...], list[Any]]:
     """New branches, each traced from ``make(branch)`` (a function of flat arrays like
     ``values``), and the constants they read, which go first among the new operands."""
-    return merge_branches([trace_flat(make(b), values, "cond") for b in branches])
+    return merge_branches([subprograms.trace_flat(make(b), values, "cond") for b in branches])
 
 
 def _jvp(primals: list[Any], tangents: list[Any], branches: tuple[Program, ...]
@@ -208,7 +198,7 @@ def _jvp(primals: list[Any], tangents: list[Any], branches: tuple[Program, ...]
             t_all: list[Any] = [None] * n
             for k, t in zip(moving, xs[n:]):
                 t_all[k] = t
-            outs, out_ts = jvp_flat(lambda *a: run_program(b, a), xs[:n], t_all)
+            outs, out_ts = subprograms.jvp_flat(lambda *a: run_program(b, a), xs[:n], t_all)
             return outs + [instantiate(t, o) for t, o, av in zip(out_ts, outs, out_avals)
                            if is_float(av)]
         return branch_jvp
@@ -234,7 +224,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
             for j, c in zip(float_outs, xs[n:]):
                 ct_all[j] = c
             wants = [k in targets for k in range(n)]
-            in_cts = vjp_flat(lambda *a: run_program(b, a), xs[:n], wants, ct_all)
+            in_cts = subprograms.vjp_flat(lambda *a: run_program(b, a), xs[:n], wants, ct_all)
             return [instantiate(in_cts[k], xs[k]) for k in targets]
         return branch_vjp
 
@@ -249,13 +239,13 @@ def _batch(values: list[Any], dims: list[int | None], branches: tuple[Program, .
     index, args, arg_dims = values[0], values[1:], dims[1:]
     if dims[0] is None:  # one branch for every example: batch each branch
         def make(b: Program) -> Callable[..., Any]:
-            return lambda *xs: run_batched(b, xs, arg_dims, size)
+            return lambda *xs: subprograms.run_batched(b, xs, arg_dims, size)
 
         new, consts = _retrace(branches, make, args)
         outs = bind(cond_p, index, *consts, *args, branches=new)
         return outs, [0] * len(outs)
     # A branch per example: compute every branch for the whole batch and select.
-    per_branch = [run_batched(b, args, arg_dims, size) for b in branches]
+    per_branch = [subprograms.run_batched(b, args, arg_dims, size) for b in branches]
     index = index if dims[0] == 0 else index.swapaxes(0, dims[0])
     outs = []
     for j in range(len(per_branch[0])):
@@ -268,8 +258,4 @@ def _batch(values: list[Any], dims: list[int | None], branches: tuple[Program, .
     return outs, [0] * len(outs)
 
 
-cond_p.impl = _impl
-cond_p.abstract_eval = _abstract_eval
-cond_p.jvp = _jvp
-cond_p.vjp = _vjp
-cond_p.batch = _batch
+cond_p.define_rules(impl=_impl, abstract_eval=_abstract_eval, jvp=_jvp, vjp=_vjp, batch=_batch)

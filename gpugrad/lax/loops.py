@@ -22,17 +22,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
-from gpugrad.compiler.subprograms import (
-    avals_of,
-    instantiate,
-    is_float,
-    jvp_flat,
-    run_batched,
-    run_program,
-    trace_flat,
-    trace_function,
-    xp_of,
-)
+from gpugrad.compiler import subprograms
+from gpugrad.compiler.subprograms import avals_of, instantiate, is_float, run_program, xp_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.lax.control_flow import known_value
@@ -68,24 +59,24 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
     leaves = [asarray(x) for x in leaves]
     xp = xp_of(leaves)
     args_tree = tree_util.tree_structure((init_val,))  # one argument: the carry
-    cond_prog, cond_consts, cond_tree = trace_function(cond_fun, args_tree, avals, xp,
-                                                       "while_loop cond_fun")
+    cond_prog, cond_consts, cond_tree = subprograms.trace_function(cond_fun, args_tree, avals, xp,
+                                                                   "while_loop cond_fun")
     out_avals = [v.aval for v in cond_prog.outvars]
     if (cond_tree.num_leaves != 1 or out_avals[0].shape != ()
             or out_avals[0].dtype != np.bool_):
         raise TypeError("cond_fun must return a boolean scalar, but got output type(s) "
                         f"{out_avals}.")
-    body_prog, body_consts, body_tree = trace_function(body_fun, args_tree, avals, xp,
-                                                       "while_loop body_fun")
+    body_prog, body_consts, body_tree = subprograms.trace_function(body_fun, args_tree, avals, xp,
+                                                                   "while_loop body_fun")
     out_avals = [v.aval for v in body_prog.outvars]
     carry_types_error("while_loop body function", "c", in_tree, body_tree, avals, out_avals)
     if any(a.dtype != b.dtype for a, b in zip(avals, out_avals)):  # weak numbers widen
         leaves = [x.astype(b.dtype) for x, b in zip(leaves, out_avals)]
         avals = avals_of(leaves)
-        cond_prog, cond_consts, _ = trace_function(cond_fun, args_tree, avals, xp,
-                                                   "while_loop cond_fun")
-        body_prog, body_consts, _ = trace_function(body_fun, args_tree, avals, xp,
-                                                   "while_loop body_fun")
+        cond_prog, cond_consts, _ = subprograms.trace_function(cond_fun, args_tree, avals, xp,
+                                                               "while_loop cond_fun")
+        body_prog, body_consts, _ = subprograms.trace_function(body_fun, args_tree, avals, xp,
+                                                               "while_loop body_fun")
     outs = bind(while_p, *cond_consts, *body_consts, *leaves, cond=cond_prog, body=body_prog,
                 cond_consts=len(cond_consts), body_consts=len(body_consts))
     return tree_util.tree_unflatten(in_tree, outs)
@@ -157,14 +148,14 @@ def _jvp(primals: list[Any], tangents: list[Any], cond: Any, body: Any, cond_con
             t_in[k] = t
         for k, t in zip(floats, c_ts):
             t_in[nb + k] = t
-        outs, out_ts = jvp_flat(lambda *a: run_program(body, a), [*consts, *c], t_in)
+        outs, out_ts = subprograms.jvp_flat(lambda *a: run_program(body, a), [*consts, *c], t_in)
         return outs + [instantiate(out_ts[k], outs[k]) for k in floats]
 
     def cond_primal(*xs: Any) -> list[Any]:
         return run_program(cond, [*xs[:len(kc)], *xs[len(kc):][:nc]])
 
-    new_body, extra_b = trace_flat(body_jvp, [*kb, *tk, *carry, *tc], "while_loop")
-    new_cond, extra_c = trace_flat(cond_primal, [*kc, *carry, *tc], "while_loop")
+    new_body, extra_b = subprograms.trace_flat(body_jvp, [*kb, *tk, *carry, *tc], "while_loop")
+    new_cond, extra_c = subprograms.trace_flat(cond_primal, [*kc, *carry, *tc], "while_loop")
     outs = bind(while_p, *extra_c, *kc, *extra_b, *kb, *tk, *carry, *tc, cond=new_cond,
                 body=new_body, cond_consts=len(extra_c) + len(kc),
                 body_consts=len(extra_b) + nb + len(tk))
@@ -188,7 +179,7 @@ def _batch(values: list[Any], dims: list[int | None], cond: Any, body: Any, cond
     nc = len(carry)
 
     def predicate(consts: Any, c: Any) -> Any:
-        return run_batched(cond, [*consts, *c], [*dc, *[0] * nc], size)[0]
+        return subprograms.run_batched(cond, [*consts, *c], [*dc, *[0] * nc], size)[0]
 
     def new_cond(*xs: Any) -> list[Any]:
         return [any_(predicate(xs[:len(kc)], xs[len(kc):]))]
@@ -197,20 +188,16 @@ def _batch(values: list[Any], dims: list[int | None], cond: Any, body: Any, cond
         consts_c, consts_b, c = xs[:len(kc)], xs[len(kc):len(kc) + len(kb)], xs[
             len(kc) + len(kb):]
         going = predicate(consts_c, c)  # examples already done keep their carry
-        stepped = run_batched(body, [*consts_b, *c], [*db, *[0] * nc], size)
+        stepped = subprograms.run_batched(body, [*consts_b, *c], [*db, *[0] * nc], size)
         return [where(reshape(going, (size,) + (1,) * (n.ndim - 1)), n, o)
                 for n, o in zip(stepped, c)]
 
-    cond_prog, extra_c = trace_flat(new_cond, [*kc, *carry], "while_loop")
-    body_prog, extra_b = trace_flat(new_body, [*kc, *kb, *carry], "while_loop")
+    cond_prog, extra_c = subprograms.trace_flat(new_cond, [*kc, *carry], "while_loop")
+    body_prog, extra_b = subprograms.trace_flat(new_body, [*kc, *kb, *carry], "while_loop")
     outs = bind(while_p, *extra_c, *kc, *extra_b, *kc, *kb, *carry, cond=cond_prog,
                 body=body_prog, cond_consts=len(extra_c) + len(kc),
                 body_consts=len(extra_b) + len(kc) + len(kb))
     return outs, [0] * nc
 
 
-while_p.impl = _impl
-while_p.abstract_eval = _abstract_eval
-while_p.jvp = _jvp
-while_p.vjp = _vjp
-while_p.batch = _batch
+while_p.define_rules(impl=_impl, abstract_eval=_abstract_eval, jvp=_jvp, vjp=_vjp, batch=_batch)

@@ -20,18 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gpugrad import tree_util
-from gpugrad.compiler.subprograms import (
-    avals_of,
-    instantiate,
-    is_float,
-    jvp_flat,
-    run_batched,
-    run_program,
-    trace_flat,
-    trace_function,
-    vjp_flat,
-    xp_of,
-)
+from gpugrad.compiler import subprograms
+from gpugrad.compiler.subprograms import avals_of, instantiate, is_float, run_program, xp_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.numpy import asarray, stack, zeros
@@ -110,8 +100,8 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
 
     def traced(carry_avals: list[ShapedArray]) -> tuple[Any, list[Any]]:
         out_trees.clear()
-        program, consts, _ = trace_function(lambda c, x: body(c, x), in_tree,
-                                            [*carry_avals, *slice_avals], xp, "scan body")
+        program, consts, _ = subprograms.trace_function(
+            lambda c, x: body(c, x), in_tree, [*carry_avals, *slice_avals], xp, "scan body")
         return program, consts
 
     program, consts = traced(carry_avals)
@@ -178,7 +168,7 @@ def _retrace(fun: Callable[..., list[Any]], values: list[Any], scanned: int
     avals = avals_of(values)
     cut = len(avals) - scanned
     avals = avals[:cut] + [ShapedArray(a.shape[1:], a.dtype) for a in avals[cut:]]
-    return trace_flat(fun, values, "scan", avals)
+    return subprograms.trace_flat(fun, values, "scan", avals)
 
 
 def _jvp(primals: list[Any], tangents: list[Any], body: Any, consts: int, carry: int,
@@ -203,7 +193,7 @@ def _jvp(primals: list[Any], tangents: list[Any], body: Any, consts: int, carry:
             t_in[nk + j] = t
         for j, t in zip(mx, xt):
             t_in[nk + nc + j] = t
-        outs, out_ts = jvp_flat(lambda *a: run_program(body, a), [*kk, *cc, *xx], t_in)
+        outs, out_ts = subprograms.jvp_flat(lambda *a: run_program(body, a), [*kk, *cc, *xx], t_in)
         return [*outs[:nc], *[instantiate(out_ts[j], outs[j]) for j in fc], *outs[nc:],
                 *[instantiate(out_ts[nc + j], outs[nc + j]) for j in fy]]
 
@@ -252,7 +242,7 @@ def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
         wants = ([j in wk for j in range(nk)] + [j in fc for j in range(nc)]
                  + [j in wx for j in range(len(xs))])
         ins = [*kk, *c_in, *xx]
-        got = vjp_flat(lambda *a: run_program(body, a), ins, wants, out_cts)
+        got = subprograms.vjp_flat(lambda *a: run_program(body, a), ins, wants, out_cts)
         return [*[instantiate(got[nk + j], c_in[j]) for j in fc],
                 *[a + instantiate(got[j], kk[j]) for a, j in zip(kk_acc, wk)],
                 *[instantiate(got[nk + nc + j], xx[j]) for j in wx]]
@@ -282,7 +272,7 @@ def _batch(values: list[Any], dims: list[int | None], body: Any, consts: int, ca
     dx = [None if d is None else 0 for d in dims[nk + nc:]]
 
     def batched(*v: Any) -> list[Any]:
-        return run_batched(body, v, [*dk, *[0] * nc, *dx], size)
+        return subprograms.run_batched(body, v, [*dk, *[0] * nc, *dx], size)
 
     new, extra = _retrace(batched, [*k, *c, *xs], len(xs))
     outs = bind(scan_p, *extra, *k, *c, *xs, body=new, consts=len(extra) + nk, carry=nc,
@@ -290,8 +280,4 @@ def _batch(values: list[Any], dims: list[int | None], body: Any, consts: int, ca
     return outs, [0] * nc + [1] * (len(outs) - nc)
 
 
-scan_p.impl = _impl
-scan_p.abstract_eval = _abstract_eval
-scan_p.jvp = _jvp
-scan_p.vjp = _vjp
-scan_p.batch = _batch
+scan_p.define_rules(impl=_impl, abstract_eval=_abstract_eval, jvp=_jvp, vjp=_vjp, batch=_batch)

@@ -10,16 +10,11 @@ import numpy as np
 
 from gpugrad.numpy._shape import broadcast_arrays, concatenate, ravel, reshape, split
 from gpugrad.numpy.operands import to_array
-from gpugrad.primitives.indexing import gather
 
 __all__ = [
     "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dsplit",
     "dstack", "hsplit", "hstack", "meshgrid", "row_stack", "vsplit", "vstack",
 ]
-
-
-def _slice(x: Any, axis: int, start: int | None, stop: int | None) -> Any:
-    return gather(x, (slice(None),) * axis + (slice(start, stop),))
 
 
 def atleast_1d(*arys: Any) -> Any:
@@ -142,16 +137,16 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
         [(3,), (2,)]
     """
     x = to_array(ary)
-    axis = int(axis) % x.ndim
     if np.ndim(indices_or_sections) != 0:
         return split(x, indices_or_sections, axis)
+    n = x.shape[int(axis) % x.ndim]
     sections = int(indices_or_sections)
     if sections <= 0:
         raise ValueError("array_split: number of sections must be larger than 0")
-    each, extras = divmod(x.shape[axis], sections)
-    sizes = [0] + extras * [each + 1] + (sections - extras) * [each]
-    bounds = np.cumsum(sizes)
-    return [_slice(x, axis, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    # The first n % sections pieces are one longer: split at the ends of all but the last.
+    each, extras = divmod(n, sections)
+    sizes = extras * [each + 1] + (sections - extras) * [each]
+    return split(x, np.cumsum(sizes)[:-1].tolist(), axis)
 
 
 def hsplit(ary: Any, indices_or_sections: Any) -> list[Any]:

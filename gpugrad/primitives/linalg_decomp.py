@@ -31,6 +31,7 @@ derivatives at repeated values. Near-degenerate gaps give large derivatives, as 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,9 +57,7 @@ from gpugrad.primitives.operations import concatenate, equal, expand_dims, where
 from gpugrad.primitives.shape_rules import matrix_result
 from gpugrad.primitives.structural import convert
 
-__all__ = [
-    "eigh", "qr", "qr_complete", "svd", "svd_full", "unpack_eigh", "unpack_qr", "unpack_svd",
-]
+__all__ = ["eigh", "qr", "qr_complete", "svd", "svd_full", "unpack_eigh", "unpack_qr", "unpack_svd"]
 
 
 def _concat(parts: list[Any]) -> Any:
@@ -74,6 +73,15 @@ def _imag_diagonal(x: Any) -> Any:
     """``i Im(diag(x))`` as a diagonal matrix (the projection that is its own adjoint)."""
     d = diagonal(x)
     return diag_embed(d - convert(real_part(d), d.dtype))
+
+
+def _define_factorization(prim: Primitive, impl: Any, jvp: Any, adjoint: Any,
+                          factors: Callable[[int, int], tuple[int, ...]]) -> None:
+    """The rules of a differentiable decomposition: ``impl`` packs its factors into one array
+    of ``factors(m, n)`` trailing axes, the VJP is the JVP's ``adjoint`` (conjugated as JAX
+    does), and vmap batches it as a matrix primitive."""
+    prim.define_rules(impl=impl, abstract_eval=matrix_result(factors), jvp=jvp,
+                      vjp=adjoint_vjp(adjoint), batch=matrix_batch(prim))
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,11 +120,8 @@ def _eigh_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> 
     return [matmul(matmul(v, inner), mH(v))]
 
 
-eigh_p.impl = _eigh_impl
-eigh_p.abstract_eval = matrix_result(lambda m, n: (n + 1, n))  # [w; V]
-eigh_p.jvp = _eigh_jvp
-eigh_p.vjp = adjoint_vjp(_eigh_adjoint)
-eigh_p.batch = matrix_batch(eigh_p)
+# Packed as [w; V].
+_define_factorization(eigh_p, _eigh_impl, _eigh_jvp, _eigh_adjoint, lambda m, n: (n + 1, n))
 
 
 def eigh(a: Any) -> Any:
@@ -205,11 +210,9 @@ def _svd_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> l
     return [ct_a]
 
 
-svd_p.impl = _svd_impl
-svd_p.abstract_eval = matrix_result(lambda m, n: (m + 1 + n, min(m, n)))  # [U; s; V]
-svd_p.jvp = _svd_jvp
-svd_p.vjp = adjoint_vjp(_svd_adjoint)
-svd_p.batch = matrix_batch(svd_p)
+# Packed as [U; s; V].
+_define_factorization(svd_p, _svd_impl, _svd_jvp, _svd_adjoint,
+                      lambda m, n: (m + 1 + n, min(m, n)))
 
 
 def svd(a: Any) -> Any:
@@ -280,11 +283,8 @@ def _qr_adjoint(ct: Any, primals: list[Any], out: Any, wanted: list[bool]) -> li
     return [mH(solve(r, mH(ct_b)))]  # ct_B R^{-H} = (R^{-1} ct_B^H)^H
 
 
-qr_p.impl = _qr_impl
-qr_p.abstract_eval = matrix_result(lambda m, n: (m + n, min(m, n)))  # [Q; R^T]
-qr_p.jvp = _qr_jvp
-qr_p.vjp = adjoint_vjp(_qr_adjoint)
-qr_p.batch = matrix_batch(qr_p)
+# Packed as [Q; R^T].
+_define_factorization(qr_p, _qr_impl, _qr_jvp, _qr_adjoint, lambda m, n: (m + n, min(m, n)))
 
 
 def qr(a: Any) -> Any:

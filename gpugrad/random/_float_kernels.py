@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,23 @@ def _gpu(keys: Any) -> Any:
 
         return cuda_kernels
     return None
+
+
+def _sampled_on_gpu(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register (``kernel(name, typed_draws)``) a kernel of no array params whose draws, for
+    keys on the GPU, come from the CUDA sampler ``name``; the decorated function is the
+    NumPy route."""
+    def register(numpy_route: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(numpy_route)
+        def sample(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, **static: Any) -> Any:
+            gpu = _gpu(keys)
+            if gpu is not None:
+                return gpu.sample(name, keys, shape, dtype)
+            return numpy_route(keys, shape=shape, dtype=dtype, **static)
+
+        return kernel(name, typed_draws)(sample)
+
+    return register
 
 
 def _pick(x: Any, nk: int, i: int) -> Any:
@@ -102,12 +121,9 @@ def uniform_kernel(keys: Any, lo: Any, hi: Any, *, shape: tuple[int, ...], dtype
     return np.asarray(_affine_np(f, lo, hi), dtype=dtype).reshape(f.shape)
 
 
-@kernel("normal", typed_draws)
+@_sampled_on_gpu("normal")
 def normal_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partitionable: bool
                   ) -> Any:
-    gpu = _gpu(keys)
-    if gpu is not None:
-        return gpu.sample("normal", keys, shape, dtype)
     if dtype == np.float64:
         u = uniform_kernel(keys, np.nextafter(-1.0, 0.0), 1.0, shape=shape, dtype=dtype,
                            partitionable=partitionable)
@@ -186,23 +202,17 @@ def gumbel_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, mode: s
         return np.asarray(-log(-log(u)), dtype=dtype).reshape(out_shape)
 
 
-@kernel("exponential", typed_draws)
+@_sampled_on_gpu("exponential")
 def exponential_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype,
                        partitionable: bool) -> Any:
-    gpu = _gpu(keys)
-    if gpu is not None:
-        return gpu.sample("exponential", keys, shape, dtype)
     log1p = _xla_float32.log1p_f32 if dtype == F32 else np.log1p
     u = unit_floats(keys, shape=shape, dtype=dtype, partitionable=partitionable)
     return np.asarray(-log1p(-u), dtype=dtype).reshape(u.shape)
 
 
-@kernel("laplace", typed_draws)
+@_sampled_on_gpu("laplace")
 def laplace_kernel(keys: Any, *, shape: tuple[int, ...], dtype: np.dtype, partitionable: bool
                    ) -> Any:
-    gpu = _gpu(keys)
-    if gpu is not None:
-        return gpu.sample("laplace", keys, shape, dtype)
     log1p = _xla_float32.log1p_f32 if dtype == F32 else np.log1p
     u = uniform_kernel(keys, -1.0 + np.finfo(dtype).epsneg, 1.0, shape=shape, dtype=dtype,
                        partitionable=partitionable)

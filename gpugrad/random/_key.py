@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 from gpugrad import tree_util
 from gpugrad.backend import get_xp, is_cupy_array, namespace_of
 from gpugrad.config import live
-from gpugrad.core.abstract import ShapedArray
+from gpugrad.core.abstract import Shaped, ShapedArray
 from gpugrad.core.trace import Tracer, strip_derivatives
 from gpugrad.primitives.structural import convert
 from gpugrad.random import threefry
@@ -35,12 +34,12 @@ __all__ = ["Key", "PRNGKey", "fold_in", "key", "key_data", "split", "wrap_key_da
 _KEY_DTYPE = "key<fry>"
 
 
-class Key:
+class Key(Shaped):
     """An immutable array of threefry keys: data ``uint32[*shape, 2]``, shape ``shape``.
 
-    Supports ``shape``/``ndim``/``size``, ``==``, indexing, ``len`` and iteration (so
-    ``k1, k2 = split(k)`` works). ``numpy.asarray(key)`` raises ``TypeError``: use
-    :func:`key_data`.
+    Supports ``shape``/``ndim`` (key dimensions)/``size`` (number of keys), ``==``, indexing,
+    ``len`` and iteration (so ``k1, k2 = split(k)`` works). ``numpy.asarray(key)`` raises
+    ``TypeError``: use :func:`key_data`.
 
     Example:
         >>> ks = split(key(0), 3)
@@ -70,16 +69,6 @@ class Key:
     def shape(self) -> tuple[int, ...]:
         """The key shape: the data's shape without its trailing 2."""
         return tuple(self._data.shape[:-1])
-
-    @property
-    def ndim(self) -> int:
-        """Number of key dimensions."""
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        """Number of keys."""
-        return math.prod(self.shape)
 
     @property
     def dtype(self) -> str:

@@ -14,6 +14,8 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from gpugrad.config import live
 from gpugrad.core.trace import (
     MainTrace,
@@ -165,19 +167,21 @@ class VJPTrace(Trace):
         below_level = 0
         makes_lazy = prim in lazy.primitives
         for a in args:
-            if isinstance(a, VJPTracer) and a.trace.main is main:
-                if makes_lazy and type(a) is LazyVJPTracer and a._value is None:
+            t = type(a)  # (type tests first: this loop runs once per operation)
+            if (t is VJPTracer or t is LazyVJPTracer) and a.trace.main is main:
+                if t is LazyVJPTracer and makes_lazy and a._value is None:
                     primals.append(a.node.lazy)  # composed, not evaluated (see below)
                     composed = True
                 else:
                     p = a.primal
                     primals.append(p)
-                    if isinstance(p, Tracer) and p.trace.main.level > below_level:
+                    if (type(p) is not np.ndarray and isinstance(p, Tracer)
+                            and p.trace.main.level > below_level):
                         below, below_level = p.trace, p.trace.main.level
                 parents.append(a.node)
                 traced = True
             else:
-                if isinstance(a, Tracer):
+                if t is not np.ndarray and isinstance(a, Tracer):
                     level = a.trace.main.level
                     if level >= main.level:
                         raise escaped_tracer_error()

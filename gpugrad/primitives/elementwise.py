@@ -7,9 +7,11 @@ symbolically from ``e`` and evaluated by this same primitive, so every order of 
 stays a single elementwise evaluation per rule.
 
 This file holds the primitive, its rules (JVP, VJP, fused VJP, batching) and their shortcuts
-for small concrete NumPy arrays (:func:`apply`, the direct JVP, VJP rules generated as
-straight-line code). Evaluating an expression on concrete arrays (generated NumPy code, CUDA
-kernels) is ``elementwise_eval.py``'s.
+for small concrete NumPy arrays (value and tangent from one generated function, VJP rules
+generated as straight-line code). How an application is recorded in reverse mode (lazily,
+or evaluated at once) is the lazy-value layer's (``lazy_forward.record_lazy``). Evaluating
+an expression on concrete arrays (generated NumPy code, CUDA kernels) is
+``elementwise_eval.py``'s.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def _concrete_jvp(primals: list[Any], tangents: list[Any], expr: Expr
             given.append(tangent)
             with_tangent.append(i)
     n = len(primals)
-    key = ("direct jvp", n, tuple(with_tangent))
+    key = ("concrete jvp", n, tuple(with_tangent))
     fn = expr.cache.get(key)
     if fn is None:
         fn = expr.cache[key] = _jvp_function(expr, n, key[2])
@@ -118,7 +120,7 @@ def _concrete_jvp(primals: list[Any], tangents: list[Any], expr: Expr
         return evaluate(*primals, expr=expr), None
     values = [*primals, *given]
     if live.debug:
-        log_route("direct forward (value and tangent from one function)", expr, primals,
+        log_route("value and tangent from one function", expr, primals,
                   f"size < fusion_min_size={limit}, concrete NumPy values")
     out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
     if type(out) is not np.ndarray or out.dtype.char in "dD":

@@ -11,6 +11,7 @@ that is how ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` work.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -96,6 +97,8 @@ class Node:
 
 
 class VJPTracer(Tracer):
+    """A value traced by reverse mode: its ``primal`` and the ``node`` that recorded it."""
+
     __slots__ = ("node",)
 
     def __init__(self, trace: Trace, primal: Any, node: Node) -> None:
@@ -146,21 +149,21 @@ class LazyVJPTracer(VJPTracer):
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.node.lazy.shape:
-            size *= d
-        return size
+        return math.prod(self.node.lazy.shape)
 
 
 class VJPTrace(Trace):
+    """Records each primitive applied to its tracers as a node of the graph that
+    :func:`backward` walks."""
+
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
                           ) -> Any:
-        main = self.main
-        primals = []
+        primals: list[Any] = []
         parents: list[Node | None] = []
         traced = composed = False
+        main = self.main
         # The trace of the highest level among the values (bind's choice, made in this
         # loop rather than by a second bind over them), or None if they are all concrete.
         below: Trace | None = None

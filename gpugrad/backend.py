@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad import tree_util
 from gpugrad.config import live
+from gpugrad.dtypes import dtype_of
 
 __all__ = [
     "cupy_status",
@@ -245,8 +247,6 @@ def _leaf_to(leaf: Any, name: str) -> Any:
             "call it outside grad/jvp/..., or use gpugrad.stop_gradient"
         )
     if isinstance(leaf, (bool, int, float, complex)):
-        from gpugrad.dtypes import dtype_of
-
         leaf = np.asarray(leaf, dtype_of(leaf))  # Python numbers get the default dtypes
     if name == "numpy":
         if is_cupy_array(leaf):
@@ -263,8 +263,6 @@ def device_put(tree: Any, backend: str | None = None) -> Any:
         >>> device_put({"w": np.array([1.0, 2.0])}, "numpy")["w"]
         array([1., 2.])
     """
-    from gpugrad import tree_util
-
     name, _ = _resolve(backend) if backend is not None else (default_backend(), "")
     return tree_util.tree_map(lambda leaf: _leaf_to(leaf, name), tree)
 
@@ -277,6 +275,4 @@ def device_get(tree: Any) -> Any:
         >>> device_get((np.ones(2),))
         (array([1., 1.]),)
     """
-    from gpugrad import tree_util
-
     return tree_util.tree_map(lambda leaf: _leaf_to(leaf, "numpy"), tree)

@@ -18,18 +18,14 @@ from typing import Any
 import numpy as np
 
 import gpugrad
+import gpugrad.numpy as gnp
 from gpugrad.backend import backend_reason
+from gpugrad.examples import grad_and_argnums, grad_jacrev_pipelines, higher_order_and_logistic
 
 Fn = Callable[..., Any]
 
 
 def _seeds() -> None:
-    from gpugrad.examples import (
-        grad_and_argnums,
-        grad_jacrev_pipelines,
-        higher_order_and_logistic,
-    )
-
     for title, module in (
         ("seed 000: jax.grad", grad_and_argnums),
         ("seed 001: higher derivatives, logistic regression", higher_order_and_logistic),
@@ -126,8 +122,6 @@ def _check(name: str, got: Any, want: Any) -> None:
 
 def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
     """``(name, namespace, transforms or None, put, sync)`` for each contender present."""
-    import gpugrad.numpy as gnp
-
     backend = gpugrad.default_backend()
     if backend == "cupy":
         import cupy

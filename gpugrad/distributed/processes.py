@@ -32,6 +32,9 @@ import traceback
 from types import TracebackType
 from typing import Any
 
+from gpugrad.backend import cupy_status
+from gpugrad.config import config
+
 __all__ = ["ACK_TAG", "ERROR_TAG", "DistributedError", "barrier", "initialize", "is_initialized",
            "local_rank", "rank", "size", "wait"]
 
@@ -119,8 +122,6 @@ def initialize() -> None:
 def _use_local_gpu() -> None:
     """Make the GPU numbered by the local rank (modulo the GPUs present) CuPy's current one,
     before anything allocates on the device."""
-    from gpugrad.backend import cupy_status
-
     if not cupy_status()[0]:
         return
     import cupy
@@ -165,8 +166,6 @@ def barrier() -> None:
 
 
 def _timeout() -> float:
-    from gpugrad.config import config
-
     return float(config.distributed_timeout)
 
 

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 __all__ = [
@@ -132,10 +133,24 @@ class Expr:
         return _cat().ipow(self, n)
 
 
-def _cat() -> Any:
-    from gpugrad.expr import catalog
+# The catalog (``add``, ``mul``, ... and ``SIMPLIFY``) that Expr's operators and ``make``
+# call: it is written in this language, so it registers itself here on import
+# (``register_catalog``) rather than being imported by it.
+_catalog: ModuleType | None = None
 
-    return catalog
+
+def register_catalog(catalog: ModuleType) -> None:
+    """Install the module of elementwise operations that Expr's operators build with
+    (gpugrad.expr.catalog does, first thing on import)."""
+    global _catalog
+    _catalog = catalog
+
+
+def _cat() -> Any:
+    if _catalog is None:
+        raise RuntimeError("an expression was built before gpugrad.expr.catalog registered "
+                           "its operations; import gpugrad.expr first")
+    return _catalog
 
 
 def var(index: int) -> Expr:

@@ -22,13 +22,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
+from gpugrad.dtypes import compute_dtype
+
 __all__ = [
-    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "num_vars", "substitute",
-    "var",
+    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "num_vars", "out_dtype",
+    "substitute", "var",
 ]
 
 
@@ -183,6 +187,23 @@ def make(op: OpSpec, args: tuple[Expr, ...]) -> Expr:
 
 def is_const(e: Expr, value: Any = None) -> bool:
     return e.op == "const" and (value is None or e.value == value)
+
+
+def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
+    """The dtype of ``expr``'s value: bool for comparisons and logic, else the compute one
+    (an input read as it is keeps its own).
+
+    Example:
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> out_dtype(C.sin(var(0)) * var(1), [np.dtype("float32"), np.dtype("float64")])
+        dtype('float64')
+    """
+    if expr.op == "var":
+        return dtypes[int(expr.value)]
+    if isinstance(expr.op, OpSpec) and expr.op.out_kind == "bool":
+        return np.dtype(bool)
+    return compute_dtype(dtypes)
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import LazyVJPTracer, Node
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
-from gpugrad.primitives.elementwise_eval import log_route
+from gpugrad.primitives.elementwise_eval import evaluate_many, log_route
 from gpugrad.primitives.lazy import (
     LazyValue,
     expression_size,
@@ -45,6 +45,7 @@ from gpugrad.primitives.lazy import (
     value_dtype,
     why_too_big,
 )
+from gpugrad.primitives.numpy_eval import evaluate_with_exports
 
 __all__ = ["CHEAP", "evaluate_lazy", "keep_lazy", "on_gpu", "pays", "record_lazy"]
 
@@ -227,9 +228,6 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
     ``parts`` being subexpressions of ``expr``: one kernel with an output each on CuPy, one
     chunked pass on NumPy; None where that does not apply (small, broadcast or mixed-dtype
     NumPy arrays; no parts on CuPy, where the value alone is one kernel anyway)."""
-    from gpugrad.primitives.elementwise_eval import evaluate_many
-    from gpugrad.primitives.numpy_eval import evaluate_with_exports
-
     if any(on_gpu(a) for a in args):
         return evaluate_many((expr, *parts), args) if parts else None
     return evaluate_with_exports(expr, args, parts)

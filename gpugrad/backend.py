@@ -52,7 +52,7 @@ def _probe_cupy() -> tuple[bool, str]:
     global _cupy_probe
     if _cupy_probe is None:
         try:
-            import cupy
+            import cupy  # optional: CuPy, only with a GPU
         except Exception as err:  # ImportError, or a broken CUDA install
             _cupy_probe = (False, f"CuPy is not installed or failed to import ({err})")
         else:
@@ -171,7 +171,7 @@ def get_xp(name: str | None = None) -> ModuleType:
         usable, reason = _probe_cupy()
         if not usable:
             raise _cupy_unusable_error(reason)
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         return cupy
     raise ValueError(f"unknown backend {name!r}; expected 'cupy' or 'numpy'")
@@ -186,7 +186,7 @@ def namespace_of(*arrays: Any) -> ModuleType:
     """The module that operates on ``arrays``: CuPy if any of them is a CuPy array."""
     for x in arrays:
         if type(x).__module__.startswith("cupy"):
-            import cupy
+            import cupy  # optional: CuPy, only with a GPU
 
             return cupy
     return np

@@ -244,7 +244,7 @@ def _check_same_tree(layout: Layout, what: str) -> Callable[[], None]:
     for it and raises, in every process, when the trees differ. The caller packs its
     buffers in between, which hides the message's latency behind the copy."""
     comm = processes.communicator()
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     mine = np.array([layout.digest, -layout.digest], dtype=np.int64)
     agreed = np.empty_like(mine)

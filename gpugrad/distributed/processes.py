@@ -100,7 +100,7 @@ def initialize() -> None:
     if not _launched_by_mpi():
         return
     try:
-        from mpi4py import MPI
+        from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
     except ImportError as error:
         raise RuntimeError(
             "gpugrad.distributed: this process was started by an MPI launcher but mpi4py is "
@@ -124,7 +124,7 @@ def _use_local_gpu() -> None:
     before anything allocates on the device."""
     if not cupy_status()[0]:
         return
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     cupy.cuda.Device(_world.local_rank % cupy.cuda.runtime.getDeviceCount()).use()
 
@@ -202,7 +202,7 @@ def wait(request: Any, what: str) -> None:
 def _raise_if_a_process_failed(what: str) -> None:
     if _world.errors is None:
         return  # one process (a GPU wait without MPI): nobody else to hear from
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     status = MPI.Status()
     if _world.errors.Iprobe(source=MPI.ANY_SOURCE, tag=ERROR_TAG, status=status):
@@ -230,7 +230,7 @@ def _report_and_abort(kind: type[BaseException], error: BaseException,
     text = f"{kind.__name__}: {error}"
     peers = [r for r in range(_world.size) if r != _world.rank]
     _wait_briefly([errors.isend(text, dest=r, tag=ERROR_TAG) for r in peers])
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     answered: set[int] = set()
     deadline = time.monotonic() + min(_GRACE_SECONDS, _timeout())

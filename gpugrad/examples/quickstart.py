@@ -124,7 +124,7 @@ def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
     """``(name, namespace, transforms or None, put, sync)`` for each contender present."""
     backend = gpugrad.default_backend()
     if backend == "cupy":
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         def sync(_: Any) -> None:
             cupy.cuda.Device().synchronize()
@@ -139,8 +139,8 @@ def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
             ("numpy forward", np, None, np.asarray, lambda _: None),
         ]
     try:
-        import autograd
-        import autograd.numpy as anp
+        import autograd  # optional: a contender when installed
+        import autograd.numpy as anp  # optional: a contender when installed
     except ImportError:
         return fw
     return fw[:1] + [("autograd", anp, autograd, np.asarray, lambda _: None)] + fw[1:]

@@ -100,8 +100,8 @@ def record_lazy(trace: Any, primals: list[Any], parents: list[Any], params: dict
     The node gets a lazy value, as with :func:`keep_lazy`, and the result is a ``LazyVJPTracer``:
     consecutive elementwise operations compose their lazy values, and the first read of a value
     evaluates the whole chain at once (one kernel on CuPy, one chunked pass without
-    full-size temporaries on NumPy). Its dtype is the kernel layer's rule
-    (``codegen.out_dtype``) for the composed expression, the dtype that evaluation gives.
+    full-size temporaries on NumPy). Its dtype is the expression language's
+    rule (``out_dtype``) for the composed expression, the dtype that evaluation gives.
     Returns None (evaluate now) for NumPy arrays under the ``lazy_min_size`` option, shapes
     that do not broadcast (the error is then the backend's own, at this call), or a lazy value
     grown past the ``lazy_max_nodes`` option.

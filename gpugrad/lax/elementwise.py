@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import gpugrad.numpy as gnp
+from gpugrad import tree_util
 from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, elementwise
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
@@ -150,8 +151,6 @@ def stop_gradient(x: Any) -> Any:
         >>> gpugrad.grad(lambda x: x * lax.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """
-    from gpugrad import tree_util
-
     return tree_util.tree_map(_stop_gradient, x)
 
 

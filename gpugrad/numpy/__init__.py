@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import sys as _sys
 from collections.abc import Callable as _Callable
 from typing import Any as _Any
 
@@ -181,4 +182,4 @@ from gpugrad.numpy.stacking import *  # noqa: E402, F403
 from gpugrad.numpy.statistics import *  # noqa: E402, F403
 
 # NumPy's own functions called on tracers (np.sin(x), np.sum(x)) run the ones above.
-_dispatch.install()
+_dispatch.install(_sys.modules[__name__])

@@ -14,6 +14,7 @@ import numpy as np
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import asarray
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
@@ -227,8 +228,6 @@ def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
     """``value`` as an array of ``dtype`` (a Python number converts exactly, not through
     the default float)."""
     if isinstance(value, (bool, int, float, complex)):
-        from gpugrad.numpy._creation import asarray
-
         return asarray(value, dtype=dtype)  # on the default backend
     value = to_array(value)
     return value if value.dtype == dtype else convert(value, dtype)

@@ -17,7 +17,8 @@ from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.naming import example_doc, named
-from gpugrad.numpy._complex import angle
+from gpugrad.numpy._complex import angle, imag, real
+from gpugrad.numpy._reductions import all as all_of
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.operands import inexact_array, to_array
 from gpugrad.primitives import structural as S
@@ -248,8 +249,6 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         return x
     if tol > 1:
         tol = tol * float(np.finfo(x.dtype).eps)
-    from gpugrad.numpy._complex import imag, real
-    from gpugrad.numpy._reductions import all as all_of
 
     # The result's dtype depends on the values: whether all imaginary parts are small is
     # read as a concrete value.

@@ -22,8 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, to_inexact
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import asarray
+from gpugrad.numpy._shape import getitem
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype
@@ -64,9 +68,6 @@ def _as_real(x: Any, name: str) -> Any:
 
 def _resize(x: Any, axis: int, size: int) -> Any:
     """Crop ``x`` along ``axis`` to ``size``, or pad it with zeros there (NumPy's n/s)."""
-    from gpugrad.core.concrete import array_namespace
-    from gpugrad.numpy._shape import getitem
-
     have = x.shape[axis]
     if have == size:
         return x
@@ -185,8 +186,6 @@ irfft2 = _many_axes("irfft2", "irfft", (-2, -1), "Inverse of :func:`rfft2`.",
 
 
 def _roll(x: Any, shifts: list[tuple[int, int]]) -> Any:
-    from gpugrad.numpy._shape import getitem
-
     for axis, shift in shifts:
         n = x.shape[axis]
         k = shift % n if n else 0
@@ -232,9 +231,6 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
 
 def _frequencies(values: np.ndarray[Any, Any], n: int, d: Any, dtype: Any) -> Any:
     """``values / (n * d)``; a traced spacing ``d`` keeps its derivative."""
-    from gpugrad.core.trace import Tracer
-    from gpugrad.numpy._creation import asarray
-
     dtype = default_float() if dtype is None else np.dtype(dtype)
     if isinstance(d, Tracer):
         return asarray(values.astype(dtype)) / (n * convert(d, dtype))

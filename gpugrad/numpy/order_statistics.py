@@ -16,6 +16,7 @@ import numpy as np
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.trace import Tracer
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
@@ -95,8 +96,6 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
 def _traced_list(q: Any) -> Any:
     """A list or tuple holding tracers, stacked into one traced array."""
     if isinstance(q, (list, tuple)) and any(isinstance(v, Tracer) for v in q):
-        from gpugrad.numpy._creation import array
-
         return array(q)
     return q
 

@@ -16,7 +16,7 @@ from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
-from gpugrad.naming import example_doc, named
+from gpugrad.naming import Binary, Unary, example_doc, named
 from gpugrad.numpy._complex import angle
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.operands import inexact_array, to_array
@@ -41,7 +41,7 @@ hypot = make_elementwise("hypot", C.hypot, True, (
 _float = inexact_array  # integers and bools become JAX's float for them
 
 
-def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
+def _classify(name: str, spec: Any, fill: bool, example: str) -> Unary:
     expr = spec(var(0))
 
     def fn(x: Any) -> Any:
@@ -119,7 +119,7 @@ def heaviside(x1: Any, x2: Any) -> Any:
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 
-def _nan_aware(name: str) -> Any:
+def _nan_aware(name: str) -> Binary:
     reduce = FUNCTIONS["maximum" if name == "fmax" else "minimum"]
     beats = FUNCTIONS["greater" if name == "fmax" else "less"]
 

@@ -31,7 +31,8 @@ __all__ = [
     "positive", "rad2deg", "radians", "real_if_close", "shape", "sinc", "size",
 ]
 
-hypot = make_elementwise("hypot", C.hypot, True, (
+# make_elementwise (which takes any arity) returns Any: the type is stated here.
+hypot: Binary = make_elementwise("hypot", C.hypot, True, (
     "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (at the origin each partial\n"
     "derivative is 1/2, as in JAX).\n\n"
     "Example:\n    >>> import gpugrad.numpy as gnp\n"

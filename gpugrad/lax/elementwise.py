@@ -28,7 +28,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
-from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, elementwise
+from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, UnaryOp, elementwise
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitcast, bitwise
@@ -90,7 +90,7 @@ _TABLE: dict[str, tuple[Callable[[Any], Any], str, str, str]] = {
 }
 
 
-def _make(name: str) -> Callable[[Any], Any]:
+def _make(name: str) -> UnaryOp:
     compute, kinds, arg, result = _TABLE[name]
 
     def fn(x: Any) -> Any:

@@ -4,7 +4,7 @@ floats become float32 (float64 in 64-bit mode), ints int32 (int64), and arrays k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -75,7 +75,13 @@ def _like(x: Any) -> tuple[Any, Any]:
     return array_namespace(x), x
 
 
-def _constant_like(fill: str, summary: str, call: str, result: str) -> Any:
+class LikeFactory(Protocol):
+    """The type of ``zeros_like`` and ``ones_like``."""
+
+    def __call__(self, x: Any, dtype: Any = None) -> Any: ...
+
+
+def _constant_like(fill: str, summary: str, call: str, result: str) -> LikeFactory:
     """``zeros_like`` or ``ones_like``: the backend's ``fill`` (``zeros`` or ``ones``) with
     the shape and dtype of ``x``, documented by ``summary`` and the doctest ``call`` and its
     printed ``result``."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -186,7 +186,14 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
                        1, "multiply")
 
 
-def _extremum(name: str, *session: str) -> Any:
+class Extremum(Protocol):
+    """The type of ``max`` and ``min``."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False, *,
+                 initial: Any = None, where: Any = None) -> Any: ...
+
+
+def _extremum(name: str, *session: str) -> Extremum:
     """``max`` or ``min`` over ``axis``, documented by the doctest lines ``session``."""
     extremum = {"max": "Maximum", "min": "Minimum"}[name]
 
@@ -239,7 +246,22 @@ def _check_nonempty(x: Any, axes: tuple[int, ...], name: str) -> None:
                          "non-empty axis, or give initial=")
 
 
-def _concrete(name: str) -> Any:
+class Discrete(Protocol):
+    """The type of ``argmax`` and ``argmin``."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any: ...
+
+
+class Truth(Protocol):
+    """The type of ``any`` and ``all``: a :class:`Discrete` reduction that also takes a mask."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False, *,
+                 where: Any = None) -> Any: ...
+
+
+def _concrete(name: str) -> Truth:
+    # One function serves all four; argmax and argmin are typed Discrete (no where=), which
+    # is what they accept when called.
     def fn(x: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
         mask = kwargs.pop("where", None)
         if kwargs or (mask is not None and name not in ("any", "all")):
@@ -254,7 +276,7 @@ def _concrete(name: str) -> Any:
         str(dict(argmax=1, argmin=0, any=1, all=1)[name])))
 
 
-argmax = _concrete("argmax")
-argmin = _concrete("argmin")
+argmax: Discrete = _concrete("argmax")
+argmin: Discrete = _concrete("argmin")
 any = _concrete("any")
 all = _concrete("all")

@@ -17,8 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -119,7 +119,21 @@ def _transform(kind: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
     return fft_transform(x, kind, axes_t, lengths, norm)
 
 
-def _one_axis(kind: str, summary: str, *session: str) -> Callable[..., Any]:
+class OneAxis(Protocol):
+    """The type of ``fft``, ``ifft``, ``rfft`` and ``irfft``."""
+
+    def __call__(self, a: Any, n: int | None = None, axis: int = -1, norm: str | None = None
+                 ) -> Any: ...
+
+
+class ManyAxes(Protocol):
+    """The type of the transforms over several axes (``fftn``, ``fft2``, ...)."""
+
+    def __call__(self, a: Any, s: Sequence[int] | None = None,
+                 axes: Sequence[int] | None = ..., norm: str | None = None) -> Any: ...
+
+
+def _one_axis(kind: str, summary: str, *session: str) -> OneAxis:
     """The transform ``kind`` along one axis, NumPy's ``fft.<kind>(a, n, axis, norm)``,
     documented by ``summary`` and the doctest lines ``session``."""
 
@@ -131,7 +145,7 @@ def _one_axis(kind: str, summary: str, *session: str) -> Callable[..., Any]:
 
 
 def _many_axes(name: str, kind: str, default_axes: Sequence[int] | None, summary: str,
-               *session: str) -> Callable[..., Any]:
+               *session: str) -> ManyAxes:
     """The transform ``kind`` over several axes, NumPy's ``fft.<name>(a, s, axes, norm)``
     (``fftn``, all axes by default, or ``fft2``, the last two), documented by ``summary`` and
     the doctest lines ``session``."""

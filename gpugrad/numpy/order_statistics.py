@@ -9,7 +9,7 @@ flows to the one or two elements that determine the result, with weights ``1 - f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -108,8 +108,16 @@ def _percent(q: Any) -> Any:
     return np.asarray(_host(q), np.float64) / 100
 
 
+class OrderStatistic(Protocol):
+    """The type of ``quantile``, ``percentile`` and their NaN-ignoring forms."""
+
+    def __call__(self, a: Any, q: Any, axis: Any = None, out: None = None,
+                 overwrite_input: bool = False, method: str = "linear",
+                 keepdims: bool = False) -> Any: ...
+
+
 def _order_statistic(name: str, percent: bool, ignore_nan: bool, summary: str, call: str,
-                     result: str) -> Any:
+                     result: str) -> OrderStatistic:
     """``quantile`` (``q`` in [0, 1]) or ``percentile`` (in [0, 100]), of the non-NaN
     elements where ``ignore_nan``, documented by ``summary`` and the doctest ``call`` and
     its printed ``result``."""

@@ -6,6 +6,7 @@ functions composed from them (``_gamma.py`` builds on ``gammaln`` and ``digamma`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from gpugrad.core.trace import bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
-from gpugrad.naming import named
+from gpugrad.naming import Binary, Unary, named
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import promote
 
@@ -29,7 +30,7 @@ def real_args(name: str, *args: Any) -> list[Any]:
     return out
 
 
-def _elementwise(name: str, spec: OpSpec, doc: str) -> Any:
+def _elementwise(name: str, spec: OpSpec, doc: str) -> Callable[..., Any]:
     expr = spec(*[var(i) for i in range(spec.arity)])
 
     def fn(*args: Any) -> Any:
@@ -40,42 +41,52 @@ def _elementwise(name: str, spec: OpSpec, doc: str) -> Any:
     return named(fn, name, doc)
 
 
-erf = _elementwise("erf", C.erf, """The error function ``2/sqrt(pi) int_0^x exp(-t^2) dt``.
+def _unary(name: str, spec: OpSpec, doc: str) -> Unary:
+    """The function ``name`` of one operand (``spec`` takes one), for the type checker."""
+    return _elementwise(name, spec, doc)
+
+
+def _binary(name: str, spec: OpSpec, doc: str) -> Binary:
+    """The function ``name`` of two operands (``spec`` takes two), for the type checker."""
+    return _elementwise(name, spec, doc)
+
+
+erf = _unary("erf", C.erf, """The error function ``2/sqrt(pi) int_0^x exp(-t^2) dt``.
 
     Example:
         >>> import gpugrad.numpy as gnp
         >>> erf(gnp.array([0.0, 1.0]))
         array([0.       , 0.8427008], dtype=float32)
     """)
-erfc = _elementwise("erfc", C.erfc, """``1 - erf(x)``, accurate where ``erf(x)`` is near 1.
+erfc = _unary("erfc", C.erfc, """``1 - erf(x)``, accurate where ``erf(x)`` is near 1.
 
     Example:
         >>> import numpy as np
         >>> erfc(np.array(10.0))
         array(2.08848758e-45)
     """)
-erfinv = _elementwise("erfinv", C.erfinv, """The inverse of ``erf`` on ``(-1, 1)``.
+erfinv = _unary("erfinv", C.erfinv, """The inverse of ``erf`` on ``(-1, 1)``.
 
     Example:
         >>> import numpy as np
         >>> erfinv(np.array([0.0, 0.5]))
         array([0.        , 0.47693628])
     """)
-gammaln = _elementwise("gammaln", C.gammaln, """``log |Gamma(x)|``; its derivative is digamma.
+gammaln = _unary("gammaln", C.gammaln, """``log |Gamma(x)|``; its derivative is digamma.
 
     Example:
         >>> import numpy as np
         >>> gammaln(np.array([0.5, 10.0]))
         array([ 0.57236494, 12.80182748])
     """)
-digamma = _elementwise("digamma", C.digamma, """The digamma function ``d/dx log Gamma(x)``.
+digamma = _unary("digamma", C.digamma, """The digamma function ``d/dx log Gamma(x)``.
 
     Example:
         >>> import numpy as np
         >>> digamma(np.array([1.0, 2.0]))
         array([-0.57721566,  0.42278434])
     """)
-expit = _elementwise("expit", C.logistic, """The logistic sigmoid ``1 / (1 + exp(-x))``.
+expit = _unary("expit", C.logistic, """The logistic sigmoid ``1 / (1 + exp(-x))``.
 
     Its derivative is ``expit(x) * (1 - expit(x))``; neither tail overflows.
 
@@ -84,7 +95,7 @@ expit = _elementwise("expit", C.logistic, """The logistic sigmoid ``1 / (1 + exp
         >>> expit(np.array([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
     """)
-xlogy = _elementwise("xlogy", C.xlogy, """``x * log(y)``, and 0 where ``x == 0`` (even for
+xlogy = _binary("xlogy", C.xlogy, """``x * log(y)``, and 0 where ``x == 0`` (even for
     ``y == 0``). As in JAX, ``d/dx = log(y)`` and ``d/dy = x / y``.
 
     Example:
@@ -92,7 +103,7 @@ xlogy = _elementwise("xlogy", C.xlogy, """``x * log(y)``, and 0 where ``x == 0``
         >>> xlogy(np.array([0.0, 2.0]), np.array([0.0, np.e]))
         array([0., 2.])
     """)
-xlog1py = _elementwise("xlog1py", C.xlog1py, """``x * log1p(y)``, and 0 where ``x == 0``.
+xlog1py = _binary("xlog1py", C.xlog1py, """``x * log1p(y)``, and 0 where ``x == 0``.
 
     Example:
         >>> import numpy as np

@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+
 from gpugrad import tree, tree_util
 from gpugrad._jit import jit, make_jaxpr
 from gpugrad._vmap import vmap
@@ -34,9 +36,8 @@ from gpugrad.checkpoint import checkpoint, checkpoint_policies, remat
 from gpugrad.config import config
 from gpugrad.custom_derivatives import custom_jvp, custom_vjp
 from gpugrad.devices import block_until_ready, device_count, devices
+from gpugrad.info import __version__ as __version__
 from gpugrad.info import print_environment_info
-
-__version__ = "0.1.0"
 
 __all__ = [
     "block_until_ready",
@@ -76,7 +77,5 @@ def __getattr__(name: str) -> object:
     # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
     # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
     if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax", "nn"):
-        import importlib
-
         return importlib.import_module(f"gpugrad.{name}")
     raise AttributeError(f"module 'gpugrad' has no attribute {name!r}")

@@ -17,8 +17,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import gpugrad.numpy as gnp
 from gpugrad import tree_util
 from gpugrad._args import partial_over, prepare_primals
+from gpugrad._passes import Recorded, check_complex_inputs, check_complex_output, push_forward
 from gpugrad._vmap import map_rows
 from gpugrad.core.concrete import array_namespace
 from gpugrad.numpy import asarray
@@ -46,8 +48,6 @@ def _arrays(tree: Any) -> Any:
 
 
 def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
-    import gpugrad.numpy as gnp
-
     return x if tuple(x.shape) == shape else gnp.reshape(x, shape)
 
 
@@ -86,8 +86,6 @@ def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[2., 0.],
                [0., 4.]], dtype=float32)
     """
-    from gpugrad.api import Recorded, check_complex_inputs, check_complex_output
-
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = _over_arrays(fun, args, kwargs, argnums, "jacrev", allow_int)
@@ -142,8 +140,6 @@ def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux:
         array([[1., 0.],
                [0., 1.]], dtype=float32)
     """
-    from gpugrad.api import check_complex_inputs, check_complex_output, push_forward
-
     @functools.wraps(fun)
     def jacfun(*args: Any, **kwargs: Any) -> Any:
         f, dyn, single = _over_arrays(fun, args, kwargs, argnums, "jacfwd", False)
@@ -179,8 +175,6 @@ def _columns(f: Callable[..., Any], in_leaves: list[Any], in_tree: Any, constant
     """Input leaf ``i``'s columns of every output's block: the pushforward of all of its basis
     tangents in one forward pass, batched by ``vmap`` (the other inputs are constants, zero
     tangents). ``(output values, blocks, output tree, aux)``, or None for an empty input."""
-    from gpugrad.api import push_forward
-
     in_shape = tuple(in_leaves[i].shape)
     if _size(in_shape) == 0:
         return None

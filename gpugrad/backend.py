@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad import tree_util
 from gpugrad.config import live
+from gpugrad.dtypes import dtype_of
 
 __all__ = [
     "cupy_status",
@@ -50,7 +52,7 @@ def _probe_cupy() -> tuple[bool, str]:
     global _cupy_probe
     if _cupy_probe is None:
         try:
-            import cupy
+            import cupy  # optional: CuPy, only with a GPU
         except Exception as err:  # ImportError, or a broken CUDA install
             _cupy_probe = (False, f"CuPy is not installed or failed to import ({err})")
         else:
@@ -169,7 +171,7 @@ def get_xp(name: str | None = None) -> ModuleType:
         usable, reason = _probe_cupy()
         if not usable:
             raise _cupy_unusable_error(reason)
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         return cupy
     raise ValueError(f"unknown backend {name!r}; expected 'cupy' or 'numpy'")
@@ -184,7 +186,7 @@ def namespace_of(*arrays: Any) -> ModuleType:
     """The module that operates on ``arrays``: CuPy if any of them is a CuPy array."""
     for x in arrays:
         if type(x).__module__.startswith("cupy"):
-            import cupy
+            import cupy  # optional: CuPy, only with a GPU
 
             return cupy
     return np
@@ -245,8 +247,6 @@ def _leaf_to(leaf: Any, name: str) -> Any:
             "call it outside grad/jvp/..., or use gpugrad.stop_gradient"
         )
     if isinstance(leaf, (bool, int, float, complex)):
-        from gpugrad.dtypes import dtype_of
-
         leaf = np.asarray(leaf, dtype_of(leaf))  # Python numbers get the default dtypes
     if name == "numpy":
         if is_cupy_array(leaf):
@@ -263,8 +263,6 @@ def device_put(tree: Any, backend: str | None = None) -> Any:
         >>> device_put({"w": np.array([1.0, 2.0])}, "numpy")["w"]
         array([1., 2.])
     """
-    from gpugrad import tree_util
-
     name, _ = _resolve(backend) if backend is not None else (default_backend(), "")
     return tree_util.tree_map(lambda leaf: _leaf_to(leaf, name), tree)
 
@@ -277,6 +275,4 @@ def device_get(tree: Any) -> Any:
         >>> device_get((np.ones(2),))
         (array([1., 1.]),)
     """
-    from gpugrad import tree_util
-
     return tree_util.tree_map(lambda leaf: _leaf_to(leaf, "numpy"), tree)

@@ -6,6 +6,14 @@ import platform
 import sys
 from typing import TextIO
 
+import numpy as np
+
+from gpugrad.backend import backend_reason, cupy_status, default_backend
+
+# The package's version: here, below gpugrad/__init__.py, which re-exports it, so that this
+# module can print it without importing the package that imports it.
+__version__ = "0.1.0"
+
 
 def environment_info() -> dict[str, str]:
     """The facts ``print_environment_info`` prints, as a dict.
@@ -14,19 +22,14 @@ def environment_info() -> dict[str, str]:
         >>> "numpy" in environment_info()
         True
     """
-    import numpy as np
-
-    import gpugrad
-    from gpugrad.backend import backend_reason, cupy_status, default_backend
-
     info = {
-        "gpugrad": gpugrad.__version__,
+        "gpugrad": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "numpy": np.__version__,
     }
     try:
-        import cupy
+        import cupy  # optional: reported as absent when it is
     except Exception as err:  # not installed, or a broken CUDA install
         info["cupy"] = f"not available ({type(err).__name__})"
     else:

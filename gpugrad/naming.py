@@ -16,9 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["example_doc", "named"]
+__all__ = ["Binary", "Unary", "example_doc", "named"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The types of factory-made elementwise functions whose operands are positional, as NumPy's
+# ufuncs take theirs (``gnp.sin``, ``gnp.add``, ``gpugrad.scipy.special.xlogy``): the
+# functions accept ``*args`` and check the count when called, and these types let the type
+# checker report a wrong count at the call instead.
+Unary = Callable[[Any], Any]
+Binary = Callable[[Any, Any], Any]
 
 
 def named(fn: F, name: str, doc: str | None) -> F:

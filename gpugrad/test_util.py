@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad import tree_util
+from gpugrad.api import jvp, vjp
 from gpugrad.backend import namespace_of
 
 __all__ = ["check_grads"]
@@ -89,8 +90,6 @@ def _assert_close(what: str, actual: Any, expected: Any, atol: float, rtol: floa
 def check_jvp(f: Callable[..., Any], args: tuple[Any, ...], atol: float, rtol: float,
               eps: float, rng: np.random.Generator) -> None:
     """The JVP of ``f`` at ``args`` in a random direction against central differences."""
-    from gpugrad.api import jvp
-
     tangents = _random_like(args, rng)
     _, t_out = jvp(f, args, tangents)
     plus = f(*_axpy(eps, tangents, args))
@@ -104,8 +103,6 @@ def check_jvp(f: Callable[..., Any], args: tuple[Any, ...], atol: float, rtol: f
 def check_vjp(f: Callable[..., Any], args: tuple[Any, ...], atol: float, rtol: float,
               rng: np.random.Generator) -> None:
     """``<J t, c> == <t, J^T c>`` for random ``t`` and ``c``."""
-    from gpugrad.api import jvp, vjp
-
     tangents = _random_like(args, rng)
     out, vjp_fn = vjp(f, *args)
     cotangent = _random_like(out, rng)
@@ -143,8 +140,6 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int,
 
 def _check(f: Callable[..., Any], args: tuple[Any, ...], order: int, modes: tuple[str, ...],
            atol: float, rtol: float, eps: float, rng: np.random.Generator) -> None:
-    from gpugrad.api import jvp, vjp
-
     if order < 1:
         return
     if "fwd" in modes:

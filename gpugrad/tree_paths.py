@@ -21,13 +21,16 @@ from typing import Any
 
 import optree
 
-from gpugrad.tree_util import NAMESPACE, PyTreeDef
-
 __all__ = [
     "DictKey", "FlattenedIndexKey", "GetAttrKey", "SequenceKey", "keystr",
     "register_pytree_with_keys", "register_pytree_with_keys_class", "tree_flatten_with_path",
     "tree_leaves_with_path", "tree_map_with_path",
 ]
+
+# optree's registry namespace of gpugrad's pytree classes, and the structure type; here, below
+# tree_util, which builds on this module and re-exports both.
+NAMESPACE = "gpugrad"
+PyTreeDef = optree.PyTreeSpec
 
 
 @dataclass(frozen=True)

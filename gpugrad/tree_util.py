@@ -17,6 +17,21 @@ from typing import Any
 
 import optree
 
+from gpugrad.tree_paths import (
+    NAMESPACE,
+    DictKey,
+    FlattenedIndexKey,
+    GetAttrKey,
+    PyTreeDef,
+    SequenceKey,
+    keystr,
+    register_pytree_with_keys,
+    register_pytree_with_keys_class,
+    tree_flatten_with_path,
+    tree_leaves_with_path,
+    tree_map_with_path,
+)
+
 __all__ = [
     "DictKey",
     "FlattenedIndexKey",
@@ -44,8 +59,6 @@ __all__ = [
     "treedef_is_leaf",
 ]
 
-NAMESPACE = "gpugrad"
-PyTreeDef = optree.PyTreeSpec
 
 
 def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
@@ -236,18 +249,4 @@ register_pytree_node(
     Partial,
     lambda p: ((p.args, p.keywords), p.func),
     lambda func, children: Partial(func, *children[0], **children[1]),
-)
-
-# Key paths, imported last because they read NAMESPACE above.
-from gpugrad.tree_paths import (  # noqa: E402
-    DictKey,
-    FlattenedIndexKey,
-    GetAttrKey,
-    SequenceKey,
-    keystr,
-    register_pytree_with_keys,
-    register_pytree_with_keys_class,
-    tree_flatten_with_path,
-    tree_leaves_with_path,
-    tree_map_with_path,
 )

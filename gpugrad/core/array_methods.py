@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.concrete import ConcretizationError, convertible, index_value
+from gpugrad.core.traced import Traced, raw_value
 
 # NumPy's own indexing (table[i] with a NumPy table) reads the index's value; gpugrad's does not.
 _INDEXING_HINT = ("If this came from indexing a NumPy array with a traced index (table[i]), "
@@ -80,12 +81,6 @@ def register_numpy_dispatch(ufunc: UfuncHandler, function: FunctionHandler,
     _functions.clear()
 
 
-def _concrete(x: Any) -> Any:
-    from gpugrad.core.trace import raw_value
-
-    return raw_value(x)
-
-
 def _operator(name: str) -> Callable[[Any, Any], Any]:
     """The operator method that calls gpugrad.numpy's function ``name`` on ``(self, other)``."""
     def method(self: Any, other: Any) -> Any:
@@ -103,7 +98,7 @@ def _reflected(name: str) -> Callable[[Any, Any], Any]:
     return method
 
 
-class ArrayMethods:
+class ArrayMethods(Traced):
     """Mixin giving tracers NumPy's operators and methods."""
 
     __slots__ = ()
@@ -154,7 +149,7 @@ class ArrayMethods:
     # Concrete values (eager tracing: these read the value being traced). Only bool() reads
     # any tracer; the conversions to numbers refuse floating ones (concrete.py).
     def __bool__(self) -> bool:
-        return bool(_concrete(self))
+        return bool(raw_value(self))
 
     def __float__(self) -> float:
         return float(convertible(self, "float(x) (which math.exp(x) and the like call)"))
@@ -222,13 +217,13 @@ class ArrayMethods:
         )
 
     def __repr__(self) -> str:
-        return f"Traced<{_concrete(self)!r}>"
+        return f"Traced<{raw_value(self)!r}>"
 
     def __str__(self) -> str:
-        return str(_concrete(self))
+        return str(raw_value(self))
 
     def __format__(self, spec: str) -> str:
-        return format(_concrete(self), spec)
+        return format(raw_value(self), spec)
 
     # Attributes and methods.
     @property

@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from gpugrad.backend import on_one_backend
+from gpugrad.core.traced import Traced, raw_value
 
 __all__ = ["ConcretizationError", "array_namespace", "concrete_value", "convertible",
            "index_value"]
@@ -37,12 +38,6 @@ _WAY_OUT = (
 )
 
 
-def _raw(x: Any) -> Any:
-    from gpugrad.core.trace import raw_value
-
-    return raw_value(x)
-
-
 def carries_derivative(x: Any) -> bool:
     """Whether the tracer ``x`` is of a dtype that derivatives flow through."""
     return x.dtype.kind in "fc"  # type: ignore[no-any-return]
@@ -51,7 +46,7 @@ def carries_derivative(x: Any) -> bool:
 def convertible(x: Any, what: str) -> Any:
     """The concrete array under the tracer ``x``, for ``what`` (a conversion to a Python
     number or a NumPy array); a ``TypeError`` if ``x`` carries a derivative."""
-    value = _raw(x)  # first: a value batched by vmap is refused whatever its dtype
+    value = raw_value(x)  # first: a value batched by vmap is refused whatever its dtype
     if carries_derivative(x):
         raise TypeError(
             f"{what} would drop the derivative of this traced value (dtype {x.dtype}, shape "
@@ -63,7 +58,7 @@ def convertible(x: Any, what: str) -> Any:
 
 def index_value(x: Any) -> int:
     """``operator.index`` of the tracer ``x``: only integer and bool tracers are indices."""
-    value = _raw(x)  # first: a value batched by vmap is refused whatever its dtype
+    value = raw_value(x)  # first: a value batched by vmap is refused whatever its dtype
     if carries_derivative(x):
         raise TypeError(
             f"an integer was needed (an index, a slice bound, range(), operator.index()), but "
@@ -105,14 +100,13 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
         >>> gpugrad.grad(f)(np.array([1.0, 2.0, -1.0]))
         array([1., 1., 0.])
     """
-    from gpugrad.core.trace import Tracer
-
-    while isinstance(x, Tracer):
+    while isinstance(x, Traced):
         if x.trace.abstract:
+            tracer: Any = x  # a trace.Tracer, whose shape and dtype are read from its value
             raise ConcretizationError(
                 f"{function}() needs the value of its argument {argument!r} to decide "
                 f"{needed_for}, but here it is traced abstractly (only its shape "
-                f"{tuple(x.shape)} and dtype {x.dtype} are known until the computation "
+                f"{tuple(tracer.shape)} and dtype {tracer.dtype} are known until the computation "
                 f"runs). {fix}"
             )
         try:

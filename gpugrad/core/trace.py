@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from gpugrad.backend import register_tracer_class
 from gpugrad.core.array_methods import ArrayMethods
+from gpugrad.core.traced import raw_value
 
 __all__ = ["MainTrace", "Primitive", "Trace", "Tracer", "bind", "has_rule", "new_main", "raw_value",
            "strip_derivatives", "underlying"]
@@ -98,13 +99,6 @@ class Tracer(ArrayMethods):
 
 
 register_tracer_class(Tracer)  # the backend looks into tracers without importing the core
-
-
-def raw_value(x: Any) -> Any:
-    """The concrete array under any number of tracers (no derivative information)."""
-    while isinstance(x, Tracer):
-        x = x.primal
-    return x
 
 
 def underlying(x: Any) -> Any:

@@ -29,7 +29,8 @@ import numpy as np
 
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.trace import Tracer
-from gpugrad.distributed import processes
+from gpugrad.distributed import processes, transports
+from gpugrad.distributed.differentiable import all_reduce_p, all_reduce_traced
 from gpugrad.distributed.packing import Layout
 from gpugrad.tree_util import tree_flatten, tree_map, tree_unflatten
 
@@ -59,8 +60,6 @@ def all_reduce(tree: Any, op: str = "sum") -> Any:
         raise ValueError(f"all_reduce: op must be one of {', '.join(OPS)}; got {op!r}")
     leaves, treedef = tree_flatten(tree)
     if any(isinstance(leaf, Tracer) for leaf in leaves):
-        from gpugrad.distributed.differentiable import all_reduce_traced
-
         return tree_unflatten(treedef, all_reduce_traced(leaves, op))
     return tree_unflatten(treedef, reduce_leaves([_as_array(x) for x in leaves], op))
 
@@ -110,6 +109,13 @@ _following: dict[str | None, Layout] = {}  # by a tree's description, the tree a
 # (for a sum of 8-bit integers, unless 256 processes or a multiple of it said no).
 _FLAGS = {"sum": (0, 1), "max": (0, 1), "min": (1, 0), "lor": (False, True),
           "land": (True, False)}
+
+
+def _impl(*leaves: Any, op: str) -> list[Any]:
+    return reduce_leaves(list(leaves), op)
+
+
+all_reduce_p.impl = _impl  # the primitive's evaluation (see gpugrad.distributed.differentiable)
 
 
 def _predicted() -> Layout | None:
@@ -227,8 +233,6 @@ def _reduction(op: str, dtype: np.dtype[Any]) -> str:
 
 
 def _transport(buffer: Any) -> Any:
-    from gpugrad.distributed import transports
-
     if is_cupy_array(buffer):
         return transports.nccl_transport()
     return transports.mpi_transport()
@@ -240,7 +244,7 @@ def _check_same_tree(layout: Layout, what: str) -> Callable[[], None]:
     for it and raises, in every process, when the trees differ. The caller packs its
     buffers in between, which hides the message's latency behind the copy."""
     comm = processes.communicator()
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     mine = np.array([layout.digest, -layout.digest], dtype=np.int64)
     agreed = np.empty_like(mine)

@@ -29,13 +29,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import gpugrad.numpy as gnp
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.trace import Primitive, bind
 from gpugrad.distributed import processes
-from gpugrad.distributed.collectives import reduce_leaves
 
 __all__ = ["all_reduce_p", "all_reduce_traced"]
 
+# Its evaluation, the concrete reduction, is set by gpugrad.distributed.collectives, which
+# holds it and sits above this module (its all_reduce hands traced leaves to this primitive).
 all_reduce_p = Primitive("all_reduce", multiple_results=True)
 
 
@@ -45,10 +47,6 @@ def all_reduce_traced(leaves: list[Any], op: str) -> list[Any]:
         size = processes.size()
         return [x / size for x in bind(all_reduce_p, *leaves, op="sum")]
     return list(bind(all_reduce_p, *leaves, op=op))
-
-
-def _impl(*leaves: Any, op: str) -> list[Any]:
-    return reduce_leaves(list(leaves), op)
 
 
 def _abstract_eval(*avals: ShapedArray, op: str) -> list[ShapedArray]:
@@ -79,7 +77,6 @@ def _jvp(primals: list[Any], tangents: list[Any], op: str) -> tuple[list[Any], l
 def _vjp(cts: list[Any], primals: list[Any], out: list[Any], wanted: list[bool],
          op: str) -> list[Any]:
     _no_derivative(op)
-    import gpugrad.numpy as gnp
 
     # A zero cotangent is sent as zeros: another process may hold a nonzero one for the
     # same leaf, and the sum needs every process's part.
@@ -93,7 +90,6 @@ def _batch(values: list[Any], dims: list[int | None], op: str
     return list(bind(all_reduce_p, *values, op=op)), list(dims)
 
 
-all_reduce_p.impl = _impl
 all_reduce_p.abstract_eval = _abstract_eval
 all_reduce_p.jvp = _jvp
 all_reduce_p.vjp = _vjp

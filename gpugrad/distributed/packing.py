@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import is_cupy_array
+from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["Layout"]
@@ -144,8 +144,6 @@ class Layout:
 def pack_leaves(leaves: list[Any]) -> Any:
     """The leaves, raveled and concatenated into one new array (a copy even for one leaf,
     since a collective may reduce into it in place)."""
-    from gpugrad.backend import namespace_of
-
     xp = namespace_of(*leaves)
     if len(leaves) == 1:
         # Copied after the reshape, so the buffer owns its memory: a collective may reduce

@@ -32,6 +32,9 @@ import traceback
 from types import TracebackType
 from typing import Any
 
+from gpugrad.backend import cupy_status
+from gpugrad.config import config
+
 __all__ = ["ACK_TAG", "ERROR_TAG", "DistributedError", "barrier", "initialize", "is_initialized",
            "local_rank", "rank", "size", "wait"]
 
@@ -97,7 +100,7 @@ def initialize() -> None:
     if not _launched_by_mpi():
         return
     try:
-        from mpi4py import MPI
+        from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
     except ImportError as error:
         raise RuntimeError(
             "gpugrad.distributed: this process was started by an MPI launcher but mpi4py is "
@@ -119,11 +122,9 @@ def initialize() -> None:
 def _use_local_gpu() -> None:
     """Make the GPU numbered by the local rank (modulo the GPUs present) CuPy's current one,
     before anything allocates on the device."""
-    from gpugrad.backend import cupy_status
-
     if not cupy_status()[0]:
         return
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     cupy.cuda.Device(_world.local_rank % cupy.cuda.runtime.getDeviceCount()).use()
 
@@ -165,8 +166,6 @@ def barrier() -> None:
 
 
 def _timeout() -> float:
-    from gpugrad.config import config
-
     return float(config.distributed_timeout)
 
 
@@ -203,7 +202,7 @@ def wait(request: Any, what: str) -> None:
 def _raise_if_a_process_failed(what: str) -> None:
     if _world.errors is None:
         return  # one process (a GPU wait without MPI): nobody else to hear from
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     status = MPI.Status()
     if _world.errors.Iprobe(source=MPI.ANY_SOURCE, tag=ERROR_TAG, status=status):
@@ -231,7 +230,7 @@ def _report_and_abort(kind: type[BaseException], error: BaseException,
     text = f"{kind.__name__}: {error}"
     peers = [r for r in range(_world.size) if r != _world.rank]
     _wait_briefly([errors.isend(text, dest=r, tag=ERROR_TAG) for r in peers])
-    from mpi4py import MPI
+    from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
     answered: set[int] = set()
     deadline = time.monotonic() + min(_GRACE_SECONDS, _timeout())

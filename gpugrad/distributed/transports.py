@@ -26,7 +26,7 @@ class MpiTransport:
     """The three collectives on one flat NumPy buffer, over the collectives' communicator."""
 
     def __init__(self) -> None:
-        from mpi4py import MPI
+        from mpi4py import MPI  # optional: mpi4py, only under an MPI launcher
 
         self.MPI = MPI
         self.ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN, "lor": MPI.LOR,
@@ -54,7 +54,7 @@ class NcclTransport:
     """The three collectives on one flat CuPy buffer, with ``cupy.cuda.nccl``."""
 
     def __init__(self) -> None:
-        from cupy.cuda import nccl
+        from cupy.cuda import nccl  # optional: CuPy, only with a GPU
 
         self.nccl = nccl
         unique_id = nccl.get_unique_id() if processes.rank() == 0 else None
@@ -79,7 +79,7 @@ class NcclTransport:
         return getattr(self.nccl, f"NCCL_{name}"), buffer.size, buffer
 
     def _wait(self, what: str) -> None:
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         done = cupy.cuda.Event(block=False, disable_timing=True)
         done.record()
@@ -90,7 +90,7 @@ class NcclTransport:
             raise
 
     def all_reduce(self, buffer: Any, op: str) -> Any:
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         datatype, count, raw = self._datatype(buffer)
         stream = cupy.cuda.get_current_stream().ptr
@@ -99,7 +99,7 @@ class NcclTransport:
         return buffer
 
     def broadcast(self, buffer: Any, root: int) -> Any:
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         datatype, count, raw = self._datatype(buffer)
         stream = cupy.cuda.get_current_stream().ptr
@@ -108,7 +108,7 @@ class NcclTransport:
         return buffer
 
     def all_gather(self, buffer: Any, count: int) -> Any:
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         out = cupy.empty((count, buffer.size), buffer.dtype)
         datatype, elements, raw = self._datatype(buffer)

@@ -18,18 +18,14 @@ from typing import Any
 import numpy as np
 
 import gpugrad
+import gpugrad.numpy as gnp
 from gpugrad.backend import backend_reason
+from gpugrad.examples import grad_and_argnums, grad_jacrev_pipelines, higher_order_and_logistic
 
 Fn = Callable[..., Any]
 
 
 def _seeds() -> None:
-    from gpugrad.examples import (
-        grad_and_argnums,
-        grad_jacrev_pipelines,
-        higher_order_and_logistic,
-    )
-
     for title, module in (
         ("seed 000: jax.grad", grad_and_argnums),
         ("seed 001: higher derivatives, logistic regression", higher_order_and_logistic),
@@ -126,11 +122,9 @@ def _check(name: str, got: Any, want: Any) -> None:
 
 def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
     """``(name, namespace, transforms or None, put, sync)`` for each contender present."""
-    import gpugrad.numpy as gnp
-
     backend = gpugrad.default_backend()
     if backend == "cupy":
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         def sync(_: Any) -> None:
             cupy.cuda.Device().synchronize()
@@ -145,8 +139,8 @@ def _frameworks() -> list[tuple[str, Any, Any, Fn, Fn]]:
             ("numpy forward", np, None, np.asarray, lambda _: None),
         ]
     try:
-        import autograd
-        import autograd.numpy as anp
+        import autograd  # optional: a contender when installed
+        import autograd.numpy as anp  # optional: a contender when installed
     except ImportError:
         return fw
     return fw[:1] + [("autograd", anp, autograd, np.asarray, lambda _: None)] + fw[1:]

@@ -4,3 +4,6 @@ operations) and their differentiation; ``printers.py`` prints them as NumPy sour
 statements; ``catalog.py`` holds every elementwise
 formula and its derivatives, the single source the elementwise primitive, the NumPy
 evaluators and the CUDA kernels all read."""
+
+# The catalog registers the operations Expr's operators build with (language.register_catalog).
+from gpugrad.expr import catalog

@@ -19,10 +19,15 @@ Example:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from gpugrad.expr.language import Expr, OpSpec, const, is_const, make
+from gpugrad.expr.language import Expr, OpSpec, const, is_const, make, register_catalog
+
+# First: Expr's operators (x + y, 1.0 / x) build with this module's operations, which the
+# entries below use as they are defined.
+register_catalog(sys.modules[__name__])
 
 OPS: dict[str, OpSpec] = {}
 

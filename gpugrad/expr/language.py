@@ -22,12 +22,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
+import numpy as np
+
+from gpugrad.dtypes import compute_dtype
+
 __all__ = [
-    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "num_vars", "substitute",
-    "var",
+    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "num_vars", "out_dtype",
+    "substitute", "var",
 ]
 
 
@@ -124,10 +129,24 @@ class Expr:
         return _cat().ipow(self, n)
 
 
-def _cat() -> Any:
-    from gpugrad.expr import catalog
+# The catalog (``add``, ``mul``, ... and ``SIMPLIFY``) that Expr's operators and ``make``
+# call: it is written in this language, so it registers itself here on import
+# (``register_catalog``) rather than being imported by it.
+_catalog: ModuleType | None = None
 
-    return catalog
+
+def register_catalog(catalog: ModuleType) -> None:
+    """Install the module of elementwise operations that Expr's operators build with
+    (gpugrad.expr.catalog does, first thing on import)."""
+    global _catalog
+    _catalog = catalog
+
+
+def _cat() -> Any:
+    if _catalog is None:
+        raise RuntimeError("an expression was built before gpugrad.expr.catalog registered "
+                           "its operations; import gpugrad.expr first")
+    return _catalog
 
 
 def var(index: int) -> Expr:
@@ -160,6 +179,23 @@ def make(op: OpSpec, args: tuple[Expr, ...]) -> Expr:
 
 def is_const(e: Expr, value: Any = None) -> bool:
     return e.op == "const" and (value is None or e.value == value)
+
+
+def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
+    """The dtype of ``expr``'s value: bool for comparisons and logic, else the compute one
+    (an input read as it is keeps its own).
+
+    Example:
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> out_dtype(C.sin(var(0)) * var(1), [np.dtype("float32"), np.dtype("float64")])
+        dtype('float64')
+    """
+    if expr.op == "var":
+        return dtypes[int(expr.value)]
+    if isinstance(expr.op, OpSpec) and expr.op.out_kind == "bool":
+        return np.dtype(bool)
+    return compute_dtype(dtypes)
 
 
 # ---------------------------------------------------------------------------------------

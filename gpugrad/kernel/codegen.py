@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import compute_dtype
-from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars
+from gpugrad.expr.language import Expr, OpSpec, evaluation_order, num_vars, out_dtype
 from gpugrad.expr.printers import to_cuda
 
 __all__ = [
@@ -125,23 +125,6 @@ def ctype(dtype: np.dtype[Any]) -> str:
         return _CTYPES[dtype.name]
     except KeyError:
         raise TypeError(f"gpugrad has no CUDA kernels for dtype {dtype}") from None
-
-
-def out_dtype(expr: Expr, dtypes: Sequence[np.dtype[Any]]) -> np.dtype[Any]:
-    """The dtype of ``expr``'s value: bool for comparisons and logic, else the compute one
-    (an input read as it is keeps its own).
-
-    Example:
-        >>> from gpugrad.expr import catalog as C
-        >>> from gpugrad.expr.language import var
-        >>> out_dtype(C.sin(var(0)) * var(1), [np.dtype("float32"), np.dtype("float64")])
-        dtype('float64')
-    """
-    if expr.op == "var":
-        return dtypes[int(expr.value)]
-    if isinstance(expr.op, OpSpec) and expr.op.out_kind == "bool":
-        return np.dtype(bool)
-    return compute_dtype(dtypes)
 
 
 def short_form(expr: Expr | tuple[Expr, ...]) -> str:

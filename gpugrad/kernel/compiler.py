@@ -67,7 +67,7 @@ def load_nvrtc() -> ModuleType:
     if _nvrtc is not None:
         return _nvrtc
     try:
-        from cupy_backends.cuda.libs import nvrtc
+        from cupy_backends.cuda.libs import nvrtc  # optional: CuPy, only with a GPU
     except Exception as err:
         raise RuntimeError(f"NVRTC unavailable: CuPy is not installed ({err})") from None
     try:
@@ -92,11 +92,11 @@ def compiler_options() -> tuple[str, ...]:
     CuPy passes to every kernel it compiles (``cupy/cuda/compiler.py``).
     """
     try:
-        from cupy._core import core
+        from cupy._core import core  # optional: CuPy, only with a GPU
 
         options = tuple(core.assemble_cupy_compiler_options(()))
     except Exception:  # an older or newer CuPy without that helper: rebuild its essentials
-        import cupy
+        import cupy  # optional: CuPy, only with a GPU
 
         include = os.path.join(os.path.dirname(cupy.__file__), "_core", "include")
         cccl = os.path.join(include, "cupy", "_cccl")

@@ -88,7 +88,7 @@ def _apply_cache_dir() -> None:
     os.makedirs(wanted, exist_ok=True)
     os.environ["CUPY_CACHE_DIR"] = str(wanted)
     try:
-        from cupy.cuda import _compiler_cache, compiler
+        from cupy.cuda import _compiler_cache, compiler  # optional: CuPy, only with a GPU
 
         compiler._set_kernel_cache_backend(_compiler_cache.DiskKernelCacheBackend(str(wanted)))
     except (ImportError, AttributeError):  # older CuPy: it reads the variable per compile
@@ -103,7 +103,7 @@ def get_kernel(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]
     The cache is per device because CuPy's compiled modules are; the ElementwiseKernel
     object itself compiles lazily per argument layout and keeps its own cache.
     """
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     device = cupy.cuda.runtime.getDevice()
     key = (expr, tuple(d.name for d in dtypes), device)
@@ -123,7 +123,7 @@ def get_kernel(expr: Expr | tuple[Expr, ...], dtypes: Sequence[np.dtype[Any]]
 
 def _prepare_args(args: Sequence[Any]) -> tuple[list[Any], list[np.dtype[Any]]]:
     """Device arrays and typed scalars for the kernel, and their dtypes."""
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     dtypes = argument_dtypes(args)
     prepared: list[Any] = []
@@ -157,7 +157,7 @@ def run_elementwise(expr: Expr | tuple[Expr, ...], args: Sequence[Any]) -> Any:
     try:
         out = kernel(*prepared)
     except Exception as err:
-        from cupy.cuda.compiler import CompileException
+        from cupy.cuda.compiler import CompileException  # optional: CuPy, only with a GPU
 
         if isinstance(err, CompileException):
             raise KernelCompileError(spec.name, str(err), getattr(err, "source", None)) from None

@@ -42,6 +42,7 @@ from gpugrad.kernel.codegen import (
     kernel_function,
 )
 from gpugrad.kernel.compiler import KernelCompileError, compile_to_ptx
+from gpugrad.kernel_check.host_check import main_on_host
 from gpugrad.kernel_check.items import CheckItem, all_items, op_roles
 
 __all__ = ["CheckResult", "main", "run_check", "show"]
@@ -207,8 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         return show(args.show, args.dtype, args.verbose, sys.stdout)
     if args.run_on_host:
-        from gpugrad.kernel_check.host_check import main_on_host
-
         return main_on_host(args.jobs or os.cpu_count() or 1, args.verbose)
     if not args.check:
         parser.print_help()

@@ -40,7 +40,8 @@ from gpugrad.config import config
 from gpugrad.expr import catalog
 from gpugrad.expr.language import Expr, OpSpec, evaluation_order
 from gpugrad.kernel.codegen import KernelSpec, build_spec, compute_dtype, ctype, header_text
-from gpugrad.kernel.host import HostLibrary
+from gpugrad.kernel.host import HostLibrary, compiler
+from gpugrad.kernel_check.host_random import run_random
 from gpugrad.kernel_check.host_samples import UNIT_SCALE_OPS, accept, sample_inputs
 from gpugrad.kernel_check.items import op_dtypes, op_roles
 from gpugrad.primitives import special_math
@@ -253,8 +254,6 @@ def _run_ops(work: tuple[Sequence[str], Any]) -> HostResult:
     if list(names) == [HELPERS]:
         return run_items(helper_items())
     if list(names) == [RANDOM]:
-        from gpugrad.kernel_check.host_random import run_random
-
         run, differ, cached = run_random()
         return HostResult(run=run, differ=differ, libraries=1, cached=int(cached))
     return run_items(host_items([catalog.OPS[n] for n in names]))
@@ -295,8 +294,6 @@ def run_host_check(items: Sequence[HostItem] | None = None, jobs: int = 1,
 def main_on_host(jobs: int, verbose: bool = False) -> int:
     """``python -m gpugrad kernels --run-on-host``: run everything, print the libraries
     used, the time taken and the summary line; the exit status is 1 if any kernel differs."""
-    from gpugrad.kernel.host import compiler
-
     start = time.perf_counter()
     result = run_host_check(jobs=jobs, verbose=verbose)
     print(f"host libraries: {result.libraries} ({result.cached} from the cache), "

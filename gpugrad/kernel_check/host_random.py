@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from gpugrad import random as R
 from gpugrad.config import config
 from gpugrad.kernel.host import HostLibrary
 from gpugrad.kernel_check.host_samples import ulp_distance
@@ -61,8 +62,6 @@ class RandomCase:
 def random_cases() -> list[RandomCase]:
     """Every kernel of ``gpugrad.random.cuda_kernels`` with the call that draws the same on
     NumPy."""
-    from gpugrad import random as R
-
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
     def block(key: Any, n: int) -> Array:  # the counters run_random passes: 0..n, n..2n
@@ -131,8 +130,6 @@ def _library() -> HostLibrary:
 
 
 def _draw(library: HostLibrary, case: RandomCase, key: Any, n: int, legacy: bool) -> Array:
-    from gpugrad import random as R
-
     inputs, outputs, _ = cuda_kernels.SPECS[case.name]
     data = np.ascontiguousarray(np.asarray(R.key_data(key)), dtype=np.uint32)
     floats = iter(case.params)
@@ -171,8 +168,6 @@ def _agree_f64(host: Array, ref: Array, name: str) -> Array:
 
 def run_random(cases: list[RandomCase] | None = None) -> tuple[int, dict[str, list[str]], bool]:
     """(kernels run, differences per label, whether the library came from the cache)."""
-    from gpugrad import random as R
-
     library = _library()
     differ: dict[str, list[str]] = {}
     old = config.threefry_partitionable, config.enable_x64

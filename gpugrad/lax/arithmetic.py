@@ -19,7 +19,15 @@ import operator
 from typing import Any
 
 import gpugrad.numpy as gnp
-from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, check_kinds, elementwise, same_shape
+from gpugrad.lax.operands import (
+    FLOATING,
+    INTEGRAL,
+    NUMBER,
+    BinaryOp,
+    check_kinds,
+    elementwise,
+    same_shape,
+)
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitwise
@@ -34,7 +42,7 @@ _ALL = "biufc"
 
 
 def _binary(name: str, numpy_name: str, kinds: str, summary: str, example: str, result: str
-            ) -> Any:
+            ) -> BinaryOp:
     """``lax.name``: ``gpugrad.numpy``'s ``numpy_name`` of two operands of ``kinds`` (lax's
     rules: one dtype, one shape), documented by ``summary`` and the example of calling it
     with the arguments ``example``, which prints ``result``."""
@@ -191,7 +199,7 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any:
     return gnp.where(gnp.abs(x - t) >= 0.5, t + gnp.sign(x), t)
 
 
-def _comparison(name: str, numpy_name: str) -> Any:
+def _comparison(name: str, numpy_name: str) -> BinaryOp:
     return _binary(name, numpy_name, _ALL,
                    f"Elementwise ``{numpy_name}`` of two arrays of one dtype, a bool array.",
                    "np.array([1, 2, 3]), 2", _COMPARE_RESULTS[name])
@@ -210,7 +218,7 @@ gt = _comparison("gt", "greater")
 ge = _comparison("ge", "greater_equal")
 
 
-def _bitwise(name: str, logical: str) -> Any:
+def _bitwise(name: str, logical: str) -> BinaryOp:
     def fn(x: Any, y: Any) -> Any:
         x, y = elementwise(name, INTEGRAL, x, y)
         if x.dtype.kind == "b":  # the same truth table, and differentiable code paths

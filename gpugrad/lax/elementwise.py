@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 import gpugrad.numpy as gnp
-from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, elementwise
+from gpugrad import tree_util
+from gpugrad.lax.operands import FLOATING, INTEGRAL, NUMBER, UnaryOp, elementwise
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.discrete import bitcast, bitwise
@@ -89,7 +90,7 @@ _TABLE: dict[str, tuple[Callable[[Any], Any], str, str, str]] = {
 }
 
 
-def _make(name: str) -> Callable[[Any], Any]:
+def _make(name: str) -> UnaryOp:
     compute, kinds, arg, result = _TABLE[name]
 
     def fn(x: Any) -> Any:
@@ -150,8 +151,6 @@ def stop_gradient(x: Any) -> Any:
         >>> gpugrad.grad(lambda x: x * lax.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """
-    from gpugrad import tree_util
-
     return tree_util.tree_map(_stop_gradient, x)
 
 

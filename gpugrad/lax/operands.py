@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,7 +24,8 @@ from gpugrad.core.trace import Tracer
 from gpugrad.numpy import asarray
 from gpugrad.numpy.operands import to_array
 
-__all__ = ["check_kinds", "elementwise", "same_dtype", "same_shape", "static_ints"]
+__all__ = ["BinaryOp", "UnaryOp", "check_kinds", "elementwise", "same_dtype", "same_shape",
+           "static_ints"]
 
 # The kind of dtype each Python scalar type may join (bool only joins bools).
 _SCALAR_KINDS = {bool: "b", int: "iu", float: "f", complex: "c"}
@@ -34,6 +35,18 @@ KIND_NAMES = {"b": "bool", "i": "signedinteger", "u": "unsignedinteger", "f": "f
 FLOATING = "fc"
 NUMBER = "iufc"
 INTEGRAL = "biu"
+
+
+class UnaryOp(Protocol):
+    """The type of the factory-made elementwise operations of one operand (``lax.sin``)."""
+
+    def __call__(self, x: Any) -> Any: ...
+
+
+class BinaryOp(Protocol):
+    """The type of the factory-made elementwise operations of two operands (``lax.add``)."""
+
+    def __call__(self, x: Any, y: Any) -> Any: ...
 
 
 def _weak(x: Any) -> bool:

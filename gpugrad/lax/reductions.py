@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import string
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -121,7 +121,13 @@ def reduce_min(operand: Any, axes: Any) -> Any:
     return _reduce("reduce_min", operand, axes, lambda x, a: gnp.min(x, axis=a))
 
 
-def _arg_extremum(name: str, extremum: str, example: str, result: str) -> Any:
+class ArgExtremum(Protocol):
+    """The type of ``lax.argmax`` and ``lax.argmin``."""
+
+    def __call__(self, operand: Any, axis: int, index_dtype: Any) -> Any: ...
+
+
+def _arg_extremum(name: str, extremum: str, example: str, result: str) -> ArgExtremum:
     """``lax.argmax`` or ``lax.argmin``, documented by the example of calling it with the
     arguments ``example``, which prints ``result``."""
 

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
@@ -106,8 +106,14 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
     return tree_util.tree_unflatten(tree, out)
 
 
+class Cumulative(Protocol):
+    """The type of ``lax.cumsum`` and the other running reductions."""
+
+    def __call__(self, operand: Any, axis: int = 0, reverse: bool = False) -> Any: ...
+
+
 def _cumulative(name: str, along: Callable[[Any, int], Any], kinds: str, summary: str,
-                *session: str) -> Callable[..., Any]:
+                *session: str) -> Cumulative:
     """``lax.<name>(operand, axis=0, reverse=False)``: ``along(x, axis)``, the running
     reduction of an operand of ``kinds`` (from the end with ``reverse``), documented by
     ``summary`` and the doctest lines ``session``."""

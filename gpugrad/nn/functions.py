@@ -26,6 +26,7 @@ import numpy as np
 
 import gpugrad.numpy as gnp
 from gpugrad.dtypes import default_float, to_inexact
+from gpugrad.nn.activations import sigmoid
 from gpugrad.primitives.structural import stop_gradient
 from gpugrad.scipy.special import logsumexp
 
@@ -101,8 +102,6 @@ def glu(x: Any, axis: int = -1) -> Any:
         >>> glu(np.array([2.0, 0.0]))
         array([1.])
     """
-    from gpugrad.nn.activations import sigmoid
-
     x = gnp.asarray(x)
     size = x.shape[axis]
     if size % 2:

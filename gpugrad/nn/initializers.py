@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -231,8 +231,15 @@ def _std(variance: float, dtype: Any) -> Any:
     return gnp.sqrt(np.asarray(variance, dtype=dtype))
 
 
+class InitializerFactory(Protocol):
+    """The type of ``glorot_uniform`` and the other named variance-scaling factories."""
+
+    def __call__(self, in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (),
+                 dtype: Any = None) -> Initializer: ...
+
+
 def _named(name: str, title: str, scale: float, mode: str, distribution: str,
-           shows: str = "shape") -> Callable[..., Initializer]:
+           shows: str = "shape") -> InitializerFactory:
     """The factory ``name``: ``variance_scaling(scale, mode, distribution)``, documented
     by ``title`` and an example printing the ``shows`` attribute (``shape`` or ``dtype``) of
     a draw."""

@@ -11,11 +11,14 @@ Example:
 
 from __future__ import annotations
 
+import sys as _sys
 from collections.abc import Callable as _Callable
 from typing import Any as _Any
 
 import numpy as _np
 
+from gpugrad.naming import Binary as _Binary
+from gpugrad.naming import Unary as _Unary
 from gpugrad.numpy._at import IndexUpdateHelper, at
 from gpugrad.numpy._complex import conj, conjugate, imag, real
 from gpugrad.numpy._creation import (
@@ -84,59 +87,59 @@ from gpugrad.numpy.scalar_types import (
 )
 
 # The elementwise functions, generated from the catalog (listed so type checkers see them).
-exp: _Callable[..., _Any] = _FUNCTIONS["exp"]
-exp2: _Callable[..., _Any] = _FUNCTIONS["exp2"]
-expm1: _Callable[..., _Any] = _FUNCTIONS["expm1"]
-log: _Callable[..., _Any] = _FUNCTIONS["log"]
-log2: _Callable[..., _Any] = _FUNCTIONS["log2"]
-log10: _Callable[..., _Any] = _FUNCTIONS["log10"]
-log1p: _Callable[..., _Any] = _FUNCTIONS["log1p"]
-sqrt: _Callable[..., _Any] = _FUNCTIONS["sqrt"]
-cbrt: _Callable[..., _Any] = _FUNCTIONS["cbrt"]
-sin: _Callable[..., _Any] = _FUNCTIONS["sin"]
-cos: _Callable[..., _Any] = _FUNCTIONS["cos"]
-tan: _Callable[..., _Any] = _FUNCTIONS["tan"]
-arcsin: _Callable[..., _Any] = _FUNCTIONS["arcsin"]
-arccos: _Callable[..., _Any] = _FUNCTIONS["arccos"]
-arctan: _Callable[..., _Any] = _FUNCTIONS["arctan"]
-sinh: _Callable[..., _Any] = _FUNCTIONS["sinh"]
-cosh: _Callable[..., _Any] = _FUNCTIONS["cosh"]
-tanh: _Callable[..., _Any] = _FUNCTIONS["tanh"]
-arcsinh: _Callable[..., _Any] = _FUNCTIONS["arcsinh"]
-arccosh: _Callable[..., _Any] = _FUNCTIONS["arccosh"]
-arctanh: _Callable[..., _Any] = _FUNCTIONS["arctanh"]
-reciprocal: _Callable[..., _Any] = _FUNCTIONS["reciprocal"]
-negative: _Callable[..., _Any] = _FUNCTIONS["negative"]
-abs: _Callable[..., _Any] = _FUNCTIONS["abs"]
-absolute: _Callable[..., _Any] = _FUNCTIONS["absolute"]
-sign: _Callable[..., _Any] = _FUNCTIONS["sign"]
-square: _Callable[..., _Any] = _FUNCTIONS["square"]
-add: _Callable[..., _Any] = _FUNCTIONS["add"]
-subtract: _Callable[..., _Any] = _FUNCTIONS["subtract"]
-multiply: _Callable[..., _Any] = _FUNCTIONS["multiply"]
-maximum: _Callable[..., _Any] = _FUNCTIONS["maximum"]
-minimum: _Callable[..., _Any] = _FUNCTIONS["minimum"]
-floor_divide: _Callable[..., _Any] = _FUNCTIONS["floor_divide"]
-remainder: _Callable[..., _Any] = _FUNCTIONS["remainder"]
-mod: _Callable[..., _Any] = _FUNCTIONS["mod"]
-equal: _Callable[..., _Any] = _FUNCTIONS["equal"]
-not_equal: _Callable[..., _Any] = _FUNCTIONS["not_equal"]
-less: _Callable[..., _Any] = _FUNCTIONS["less"]
-less_equal: _Callable[..., _Any] = _FUNCTIONS["less_equal"]
-greater: _Callable[..., _Any] = _FUNCTIONS["greater"]
-greater_equal: _Callable[..., _Any] = _FUNCTIONS["greater_equal"]
-true_divide: _Callable[..., _Any] = _FUNCTIONS["true_divide"]
-divide: _Callable[..., _Any] = _FUNCTIONS["divide"]
-arctan2: _Callable[..., _Any] = _FUNCTIONS["arctan2"]
-logaddexp: _Callable[..., _Any] = _FUNCTIONS["logaddexp"]
-floor: _Callable[..., _Any] = _FUNCTIONS["floor"]
-ceil: _Callable[..., _Any] = _FUNCTIONS["ceil"]
-rint: _Callable[..., _Any] = _FUNCTIONS["rint"]
-trunc: _Callable[..., _Any] = _FUNCTIONS["trunc"]
-logical_and: _Callable[..., _Any] = _FUNCTIONS["logical_and"]
-logical_or: _Callable[..., _Any] = _FUNCTIONS["logical_or"]
-logical_xor: _Callable[..., _Any] = _FUNCTIONS["logical_xor"]
-logical_not: _Callable[..., _Any] = _FUNCTIONS["logical_not"]
+exp: _Unary = _FUNCTIONS["exp"]
+exp2: _Unary = _FUNCTIONS["exp2"]
+expm1: _Unary = _FUNCTIONS["expm1"]
+log: _Unary = _FUNCTIONS["log"]
+log2: _Unary = _FUNCTIONS["log2"]
+log10: _Unary = _FUNCTIONS["log10"]
+log1p: _Unary = _FUNCTIONS["log1p"]
+sqrt: _Unary = _FUNCTIONS["sqrt"]
+cbrt: _Unary = _FUNCTIONS["cbrt"]
+sin: _Unary = _FUNCTIONS["sin"]
+cos: _Unary = _FUNCTIONS["cos"]
+tan: _Unary = _FUNCTIONS["tan"]
+arcsin: _Unary = _FUNCTIONS["arcsin"]
+arccos: _Unary = _FUNCTIONS["arccos"]
+arctan: _Unary = _FUNCTIONS["arctan"]
+sinh: _Unary = _FUNCTIONS["sinh"]
+cosh: _Unary = _FUNCTIONS["cosh"]
+tanh: _Unary = _FUNCTIONS["tanh"]
+arcsinh: _Unary = _FUNCTIONS["arcsinh"]
+arccosh: _Unary = _FUNCTIONS["arccosh"]
+arctanh: _Unary = _FUNCTIONS["arctanh"]
+reciprocal: _Unary = _FUNCTIONS["reciprocal"]
+negative: _Unary = _FUNCTIONS["negative"]
+abs: _Unary = _FUNCTIONS["abs"]
+absolute: _Unary = _FUNCTIONS["absolute"]
+sign: _Unary = _FUNCTIONS["sign"]
+square: _Unary = _FUNCTIONS["square"]
+add: _Binary = _FUNCTIONS["add"]
+subtract: _Binary = _FUNCTIONS["subtract"]
+multiply: _Binary = _FUNCTIONS["multiply"]
+maximum: _Binary = _FUNCTIONS["maximum"]
+minimum: _Binary = _FUNCTIONS["minimum"]
+floor_divide: _Binary = _FUNCTIONS["floor_divide"]
+remainder: _Binary = _FUNCTIONS["remainder"]
+mod: _Binary = _FUNCTIONS["mod"]
+equal: _Binary = _FUNCTIONS["equal"]
+not_equal: _Binary = _FUNCTIONS["not_equal"]
+less: _Binary = _FUNCTIONS["less"]
+less_equal: _Binary = _FUNCTIONS["less_equal"]
+greater: _Binary = _FUNCTIONS["greater"]
+greater_equal: _Binary = _FUNCTIONS["greater_equal"]
+true_divide: _Binary = _FUNCTIONS["true_divide"]
+divide: _Binary = _FUNCTIONS["divide"]
+arctan2: _Binary = _FUNCTIONS["arctan2"]
+logaddexp: _Binary = _FUNCTIONS["logaddexp"]
+floor: _Unary = _FUNCTIONS["floor"]
+ceil: _Unary = _FUNCTIONS["ceil"]
+rint: _Unary = _FUNCTIONS["rint"]
+trunc: _Unary = _FUNCTIONS["trunc"]
+logical_and: _Binary = _FUNCTIONS["logical_and"]
+logical_or: _Binary = _FUNCTIONS["logical_or"]
+logical_xor: _Binary = _FUNCTIONS["logical_xor"]
+logical_not: _Unary = _FUNCTIONS["logical_not"]
 
 # Aliases and constants with NumPy's names.
 pow = power
@@ -181,4 +184,4 @@ from gpugrad.numpy.stacking import *  # noqa: E402, F403
 from gpugrad.numpy.statistics import *  # noqa: E402, F403
 
 # NumPy's own functions called on tracers (np.sin(x), np.sum(x)) run the ones above.
-_dispatch.install()
+_dispatch.install(_sys.modules[__name__])

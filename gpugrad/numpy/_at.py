@@ -22,7 +22,7 @@ import numpy as np
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.concrete import ConcretizationError, array_namespace, concrete_value
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._ufuncs import FUNCTIONS, where
+from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S
@@ -126,8 +126,6 @@ class _IndexUpdateRef:
         return self._apply(y, FUNCTIONS["maximum"], "max")
 
     def power(self, y: Any) -> Any:
-        from gpugrad.numpy._ufuncs import power
-
         # Dense (under vmap): x ** (y1 * y2), which is (x ** y1) ** y2 wherever that is real.
         return self._apply(y, power, "product")
 

@@ -11,6 +11,8 @@ import math
 from typing import Any
 
 from gpugrad.dtypes import default_float
+from gpugrad.numpy._creation import zeros_like
+from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import complex as P
 from gpugrad.primitives.structural import convert
@@ -40,7 +42,6 @@ def imag(x: Any) -> Any:
     x = to_array(x)
     if x.dtype.kind == "c":
         return P.imag(x)
-    from gpugrad.numpy._creation import zeros_like
 
     return zeros_like(x)
 
@@ -70,8 +71,6 @@ def angle(z: Any, deg: bool = False) -> Any:
         >>> angle(gnp.array([1.0j, -1.0]))
         array([1.5707964, 3.1415927], dtype=float32)
     """
-    from gpugrad.numpy._ufuncs import FUNCTIONS
-
     z = to_array(z)
     if z.dtype.kind not in "fc":  # JAX's angle of an integer is the default float
         z = convert(z, default_float())

@@ -4,16 +4,17 @@ floats become float32 (float64 in 64-bit mode), ints int32 (int64), and arrays k
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from gpugrad.backend import get_xp, namespace_of
+from gpugrad.backend import get_xp
 from gpugrad.core.concrete import array_namespace, concrete_value
-from gpugrad.core.trace import Tracer
-from gpugrad.dtypes import default_float, default_int, dtype_of, result_type
+from gpugrad.dtypes import default_float, default_int, dtype_of
 from gpugrad.naming import example_doc, named
-from gpugrad.primitives.operations import register_operand_conversion
+from gpugrad.numpy._shape import broadcast_arrays, broadcast_to, moveaxis, reshape
+from gpugrad.numpy._ufuncs import where
+from gpugrad.numpy.operands import array, asarray, contains_tracer
 from gpugrad.primitives.structural import convert
 
 __all__ = [
@@ -21,87 +22,6 @@ __all__ = [
     "ones_like", "zeros", "zeros_like",
 ]
 
-
-def _leaves(obj: Any) -> list[Any]:
-    """The leaves of a nested list or tuple (``obj`` itself when it is neither)."""
-    if isinstance(obj, (list, tuple)):
-        return [leaf for o in obj for leaf in _leaves(o)]
-    return [obj]
-
-
-def _contains_tracer(obj: Any) -> bool:
-    return any(isinstance(leaf, Tracer) for leaf in _leaves(obj))
-
-
-def _stack_on_device(obj: Any, dtype: Any, xp: Any) -> Any:
-    # CuPy refuses np.asarray on its arrays, so a list holding them is stacked level by level
-    # on the device.
-    if isinstance(obj, (list, tuple)):
-        return xp.stack([_stack_on_device(o, dtype, xp) for o in obj])
-    return xp.asarray(obj, dtype=dtype)
-
-
-def array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
-    """An array from ``obj`` (array, scalar, nested list) on the default backend.
-
-    Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.array([1.0, 2.0])
-        array([1., 2.], dtype=float32)
-        >>> gnp.array([1, 2]).dtype
-        dtype('int32')
-    """
-    if isinstance(obj, Tracer):
-        return obj if dtype is None else convert(obj, dtype)
-    if isinstance(obj, (list, tuple)) and _contains_tracer(obj):
-        from gpugrad.numpy._shape import stack
-
-        out = stack([array(o) for o in obj])
-        return out if dtype is None else convert(out, dtype)
-    if hasattr(obj, "__cuda_array_interface__"):
-        xp = namespace_of(obj)
-        return xp.array(obj, dtype=dtype, copy=copy)
-    if isinstance(obj, np.ndarray):
-        xp = get_xp()
-        if xp is np:
-            return np.array(obj, dtype=dtype, copy=copy)
-        return xp.asarray(obj, dtype=dtype)
-    if isinstance(obj, (list, tuple)):
-        leaves = _leaves(obj)
-        if dtype is None and any(hasattr(leaf, "dtype") for leaf in leaves):
-            # JAX's promotion, with Python numbers weak: [x, 1.0] keeps float32 x's dtype
-            # (NumPy's np.asarray would give float64).
-            dtype = result_type(*leaves)
-        on_device = [leaf for leaf in leaves if hasattr(leaf, "__cuda_array_interface__")]
-        if on_device:  # e.g. jnp.array([x, y]) of CuPy 0-d results
-            return _stack_on_device(obj, dtype, namespace_of(*on_device))
-    if dtype is None:
-        dtype = dtype_of(obj)
-    xp = get_xp()
-    return xp.asarray(np.asarray(obj, dtype=dtype))
-
-
-def asarray(obj: Any, dtype: Any = None) -> Any:
-    """Like :func:`array`, without copying arrays that already fit.
-
-    Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
-        >>> x = np.ones(2)
-        >>> gnp.asarray(x) is x
-        True
-    """
-    if isinstance(obj, Tracer):
-        return obj if dtype is None else convert(obj, dtype)
-    if type(obj) is np.ndarray or hasattr(obj, "__cuda_array_interface__"):
-        if dtype is None or obj.dtype == np.dtype(dtype):
-            return obj
-        return obj.astype(dtype)
-    return array(obj, dtype=dtype, copy=False)
-
-
-
-# Rules promote their operands below this layer; NumPy scalars and lists become arrays here.
-register_operand_conversion(asarray)
 
 def _shape(shape: Any) -> tuple[int, ...]:
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
@@ -137,14 +57,12 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
         >>> gnp.full(2, 7)
         array([7, 7], dtype=int32)
     """
-    if _contains_tracer(fill_value):  # a traced fill broadcasts, so its derivative flows
+    if contains_tracer(fill_value):  # a traced fill broadcasts, so its derivative flows
         return _traced_fill(_shape(shape), fill_value, dtype)
     return get_xp().full(_shape(shape), fill_value, dtype or dtype_of(fill_value))
 
 
 def _traced_fill(shape: tuple[int, ...], fill_value: Any, dtype: Any) -> Any:
-    from gpugrad.numpy._shape import broadcast_to
-
     fill = array(fill_value)
     return broadcast_to(fill if dtype is None else convert(fill, dtype), shape)
 
@@ -157,7 +75,13 @@ def _like(x: Any) -> tuple[Any, Any]:
     return array_namespace(x), x
 
 
-def _constant_like(fill: str, summary: str, call: str, result: str) -> Any:
+class LikeFactory(Protocol):
+    """The type of ``zeros_like`` and ``ones_like``."""
+
+    def __call__(self, x: Any, dtype: Any = None) -> Any: ...
+
+
+def _constant_like(fill: str, summary: str, call: str, result: str) -> LikeFactory:
     """``zeros_like`` or ``ones_like``: the backend's ``fill`` (``zeros`` or ``ones``) with
     the shape and dtype of ``x``, documented by ``summary`` and the doctest ``call`` and its
     printed ``result``."""
@@ -186,7 +110,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Any:
         array([3., 3.], dtype=float32)
     """
     xp, raw = _like(x)
-    if _contains_tracer(fill_value):
+    if contains_tracer(fill_value):
         return _traced_fill(raw.shape, fill_value, dtype or raw.dtype)
     return xp.full(raw.shape, fill_value, dtype or raw.dtype)
 
@@ -233,9 +157,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
         (array([0.  , 0.25, 0.5 , 0.75], dtype=float32), array(0.25, dtype=float32))
     """
     dtype = dtype or default_float()
-    if _contains_tracer(start) or _contains_tracer(stop):
-        from gpugrad.numpy._shape import moveaxis
-
+    if contains_tracer(start) or contains_tracer(stop):
         out = moveaxis(traced_linspace(start, stop, num, endpoint, dtype), 0, axis)
         if not retstep:
             return out
@@ -260,9 +182,6 @@ def traced_linspace(start: Any, stop: Any, num: int, endpoint: bool, dtype: Any)
         >>> gpugrad.grad(lambda s: gnp.sum(gnp.linspace(s, 2.0, 3)))(0.0)
         array(1.5, dtype=float32)
     """
-    from gpugrad.numpy._shape import broadcast_arrays, reshape
-    from gpugrad.numpy._ufuncs import where
-
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")

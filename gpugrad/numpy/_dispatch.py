@@ -31,6 +31,9 @@ from gpugrad.core.trace import Tracer
 
 __all__ = ["install"]
 
+# gpugrad.numpy itself, whose functions the ufunc methods call: handed over by its __init__
+# (``install``), which imports this module.
+_gnp: Any = None
 _UFUNCS: dict[np.ufunc, Callable[..., Any]] = {}
 _FUNCTIONS: dict[Any, Callable[..., Any]] = {}
 
@@ -140,8 +143,6 @@ def _params(inputs: tuple[Any, ...], options: dict[str, Any], names: tuple[str, 
 
 
 def _reduce(ufunc: np.ufunc, inputs: tuple[Any, ...], options: dict[str, Any]) -> Any:
-    from gpugrad import numpy as gnp
-
     name = f"numpy.{ufunc.__name__}.reduce"
     params = _params(inputs, options, _REDUCE_PARAMS)
     _no_out(name, params.pop("out", None))
@@ -151,29 +152,25 @@ def _reduce(ufunc: np.ufunc, inputs: tuple[Any, ...], options: dict[str, Any]) -
         params.pop("where", None)
     if params:
         raise _unsupported(name, params)
-    x = inputs[0] if dtype is None else gnp.astype(inputs[0], dtype)
-    return getattr(gnp, _REDUCE[ufunc.__name__])(x, axis=axis, keepdims=keepdims)
+    x = inputs[0] if dtype is None else _gnp.astype(inputs[0], dtype)
+    return getattr(_gnp, _REDUCE[ufunc.__name__])(x, axis=axis, keepdims=keepdims)
 
 
 def _accumulate(ufunc: np.ufunc, inputs: tuple[Any, ...], options: dict[str, Any]) -> Any:
-    from gpugrad import numpy as gnp
-
     name = f"numpy.{ufunc.__name__}.accumulate"
     params = _params(inputs, options, _ACCUMULATE_PARAMS)
     _no_out(name, params.pop("out", None))
     axis, dtype = params.pop("axis", 0), params.pop("dtype", None)
     if params:
         raise _unsupported(name, params)
-    x = inputs[0] if dtype is None else gnp.astype(inputs[0], dtype)
-    return getattr(gnp, _ACCUMULATE[ufunc.__name__])(x, axis=axis)
+    x = inputs[0] if dtype is None else _gnp.astype(inputs[0], dtype)
+    return getattr(_gnp, _ACCUMULATE[ufunc.__name__])(x, axis=axis)
 
 
 def _outer(target: Callable[..., Any], a: Any, b: Any) -> Any:
     """``ufunc.outer(a, b)``: ``a`` with one new axis per axis of ``b``, then broadcast."""
-    from gpugrad import numpy as gnp
-
-    a, b = gnp.asarray(a), gnp.asarray(b)
-    return target(gnp.reshape(a, tuple(a.shape) + (1,) * b.ndim), b)
+    a, b = _gnp.asarray(a), _gnp.asarray(b)
+    return target(_gnp.reshape(a, tuple(a.shape) + (1,) * b.ndim), b)
 
 
 def function_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -218,10 +215,10 @@ def _numpy_itself(name: str, func: Callable[..., Any], args: tuple[Any, ...],
     return func(*args, **kwargs)
 
 
-def install() -> None:
-    """Build the tables from gpugrad.numpy's names (all defined by now: its ``__init__`` calls
-    this last) and register the handlers with the core."""
-    from gpugrad import numpy as gnp
-
+def install(gnp: ModuleType) -> None:
+    """Build the tables from gpugrad.numpy's names (``gnp``, the package, all defined by now:
+    its ``__init__`` calls this last) and register the handlers with the core."""
+    global _gnp
+    _gnp = gnp
     _build(gnp)
     register_numpy_dispatch(ufunc_call, function_call, _UFUNCS, gnp)

@@ -12,13 +12,17 @@ from typing import Any
 import numpy as np
 
 from gpugrad.core.concrete import array_namespace, concrete_value
+from gpugrad.core.trace import Tracer
+from gpugrad.dtypes import to_inexact
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._shape import broadcast_to, expand_dims, squeeze
+from gpugrad.numpy._complex import conj, real
+from gpugrad.numpy._linalg_decompositions import as_inexact, as_matrices, inv, pinv, svd
+from gpugrad.numpy._shape import broadcast_to, expand_dims, moveaxis, squeeze
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import power as _power
 from gpugrad.numpy.products import dot, matmul
 from gpugrad.primitives import discrete as D
-from gpugrad.primitives.structural import stop_gradient
+from gpugrad.primitives.structural import convert, stop_gradient
 
 __all__ = ["lstsq", "matrix_power", "matrix_rank", "multi_dot", "norm"]
 
@@ -28,8 +32,6 @@ _abs, _sqrt = FUNCTIONS["abs"], FUNCTIONS["sqrt"]
 def _sum_squares(x: Any, axis: Any, keepdims: bool) -> Any:
     """``sum(|x|^2)``, as ``real(x * conj(x))`` for complex ``x`` (JAX's form, a real result)."""
     if x.dtype.kind == "c":
-        from gpugrad.numpy._complex import conj, real
-
         return R.sum(real(x * conj(x)), axis=axis, keepdims=keepdims)
     return R.sum(x * x, axis=axis, keepdims=keepdims)
 
@@ -72,9 +74,6 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
         if extreme is R.max:
             out = _max_or_zero(out)
     elif ord in (2, -2, "nuc"):
-        from gpugrad.numpy._shape import moveaxis
-        from gpugrad.numpy.linalg import svd
-
         s = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
         reduce = R.sum if ord == "nuc" else R.max if ord == 2 else R.min
         out = expand_dims(reduce(s, axis=-1), tuple(sorted((row, col))))
@@ -104,16 +103,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         >>> gnp.linalg.norm(np.array([[1.0, -2.0], [3.0, 4.0]]), ord=1)
         array(6.)
     """
-    from gpugrad.core.trace import Tracer
-
     if isinstance(ord, Tracer):  # ord picks the formula; JAX also requires it static
         raise TypeError("norm: ord must be a concrete number or string, not a traced value "
                         "(its derivative is not defined); pass a Python number")
     x = R.to_array(x)
     if x.dtype.kind not in "fc":
-        from gpugrad.dtypes import to_inexact
-        from gpugrad.primitives.structural import convert
-
         x = convert(x, to_inexact(x.dtype))
     if axis is None:
         if ord is None:
@@ -143,8 +137,6 @@ def matrix_power(a: Any, n: int) -> Any:
         array([[1., 3.],
                [0., 1.]])
     """
-    from gpugrad.numpy.linalg import as_matrices, inv
-
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: exponent must be an integer, got {type(n).__name__}")
     n = int(n)
@@ -235,8 +227,6 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Any, Any, Any, An
         >>> x.round(6), res.round(6), rank
         (array([1.166667, 0.5     ]), array([0.166667]), 2)
     """
-    from gpugrad.numpy.linalg import as_inexact, as_matrices, pinv, svd
-
     a = as_matrices(a)
     if a.ndim != 2:
         raise np.linalg.LinAlgError(f"lstsq: a must be 2-D, got shape {a.shape}")
@@ -268,8 +258,6 @@ def matrix_rank(A: Any, tol: float | None = None, hermitian: bool = False) -> An
         >>> gnp.linalg.matrix_rank(np.array([[1.0, 2.0], [2.0, 4.0]]))
         array(1)
     """
-    from gpugrad.numpy.linalg import svd
-
     # NumPy's count, with its integer dtype; an integer result: no derivative in A or tol.
     A = stop_gradient(R.to_array(A))
     if A.ndim < 2:  # a vector or number has rank 1 unless it is all zeros

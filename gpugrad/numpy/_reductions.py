@@ -7,13 +7,14 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import default_int, result_type, to_inexact
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import asarray
 from gpugrad.numpy._ufuncs import FUNCTIONS
 from gpugrad.numpy._ufuncs import where as _where
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
@@ -185,7 +186,14 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
                        1, "multiply")
 
 
-def _extremum(name: str, *session: str) -> Any:
+class Extremum(Protocol):
+    """The type of ``max`` and ``min``."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False, *,
+                 initial: Any = None, where: Any = None) -> Any: ...
+
+
+def _extremum(name: str, *session: str) -> Extremum:
     """``max`` or ``min`` over ``axis``, documented by the doctest lines ``session``."""
     extremum = {"max": "Maximum", "min": "Minimum"}[name]
 
@@ -227,8 +235,6 @@ def _of_dtype(value: Any, dtype: np.dtype[Any]) -> Any:
     """``value`` as an array of ``dtype`` (a Python number converts exactly, not through
     the default float)."""
     if isinstance(value, (bool, int, float, complex)):
-        from gpugrad.numpy._creation import asarray
-
         return asarray(value, dtype=dtype)  # on the default backend
     value = to_array(value)
     return value if value.dtype == dtype else convert(value, dtype)
@@ -240,7 +246,22 @@ def _check_nonempty(x: Any, axes: tuple[int, ...], name: str) -> None:
                          "non-empty axis, or give initial=")
 
 
-def _concrete(name: str) -> Any:
+class Discrete(Protocol):
+    """The type of ``argmax`` and ``argmin``."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any: ...
+
+
+class Truth(Protocol):
+    """The type of ``any`` and ``all``: a :class:`Discrete` reduction that also takes a mask."""
+
+    def __call__(self, x: Any, axis: Any = None, keepdims: bool = False, *,
+                 where: Any = None) -> Any: ...
+
+
+def _concrete(name: str) -> Truth:
+    # One function serves all four; argmax and argmin are typed Discrete (no where=), which
+    # is what they accept when called.
     def fn(x: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
         mask = kwargs.pop("where", None)
         if kwargs or (mask is not None and name not in ("any", "all")):
@@ -255,7 +276,7 @@ def _concrete(name: str) -> Any:
         str(dict(argmax=1, argmin=0, any=1, all=1)[name])))
 
 
-argmax = _concrete("argmax")
-argmin = _concrete("argmin")
+argmax: Discrete = _concrete("argmax")
+argmin: Discrete = _concrete("argmin")
 any = _concrete("any")
 all = _concrete("all")

@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from gpugrad.dtypes import result_type
-from gpugrad.numpy.operands import normalize_axes, to_array
+from gpugrad.numpy.operands import check_same_shapes, normalize_axes, to_array
 from gpugrad.primitives import along_axis, broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather, normalize_index
+from gpugrad.primitives.reductions import cumprod_last
 
 __all__ = [
     "astype", "broadcast_arrays", "broadcast_to", "concatenate",
@@ -213,9 +214,7 @@ def stack(arrays: Any, axis: int = 0) -> Any:
     xs = [to_array(x) for x in arrays]
     if not xs:
         raise ValueError("need at least one array to stack")
-    if len({x.shape for x in xs}) != 1:
-        raise ValueError(f"all input arrays must have the same shape, got "
-                         f"{[x.shape for x in xs]}")
+    check_same_shapes(xs)
     if all(type(x) is np.ndarray and x.dtype == xs[0].dtype for x in xs):
         return np.stack(xs, axis=axis)  # constants: what the traced route computes, at once
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
@@ -302,7 +301,5 @@ def cumprod(x: Any, axis: int | None = None) -> Any:
         >>> gnp.cumprod(gnp.array([1.0, 2.0, 3.0]))
         array([1., 2., 6.], dtype=float32)
     """
-    from gpugrad.primitives.reductions import cumprod_last
-
     return _running(x, axis,
                     lambda x, axis: moveaxis(cumprod_last(moveaxis(x, axis, -1)), -1, axis))

@@ -16,8 +16,9 @@ from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer, bind
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
-from gpugrad.naming import example_doc, named
-from gpugrad.numpy._complex import angle
+from gpugrad.naming import Binary, Unary, example_doc, named
+from gpugrad.numpy._complex import angle, imag, real
+from gpugrad.numpy._reductions import all as all_of
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
 from gpugrad.numpy.operands import inexact_array, to_array
 from gpugrad.primitives import structural as S
@@ -31,7 +32,8 @@ __all__ = [
     "positive", "rad2deg", "radians", "real_if_close", "shape", "sinc", "size",
 ]
 
-hypot = make_elementwise("hypot", C.hypot, True, (
+# make_elementwise (which takes any arity) returns Any: the type is stated here.
+hypot: Binary = make_elementwise("hypot", C.hypot, True, (
     "Elementwise ``sqrt(x1**2 + x2**2)`` without overflow (at the origin each partial\n"
     "derivative is 1/2, as in JAX).\n\n"
     "Example:\n    >>> import gpugrad.numpy as gnp\n"
@@ -41,7 +43,7 @@ hypot = make_elementwise("hypot", C.hypot, True, (
 _float = inexact_array  # integers and bools become JAX's float for them
 
 
-def _classify(name: str, spec: Any, fill: bool, example: str) -> Any:
+def _classify(name: str, spec: Any, fill: bool, example: str) -> Unary:
     expr = spec(var(0))
 
     def fn(x: Any) -> Any:
@@ -119,7 +121,7 @@ def heaviside(x1: Any, x2: Any) -> Any:
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 
-def _nan_aware(name: str) -> Any:
+def _nan_aware(name: str) -> Binary:
     reduce = FUNCTIONS["maximum" if name == "fmax" else "minimum"]
     beats = FUNCTIONS["greater" if name == "fmax" else "less"]
 
@@ -248,8 +250,6 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
         return x
     if tol > 1:
         tol = tol * float(np.finfo(x.dtype).eps)
-    from gpugrad.numpy._complex import imag, real
-    from gpugrad.numpy._reductions import all as all_of
 
     # The result's dtype depends on the values: whether all imaginary parts are small is
     # read as a concrete value.

@@ -17,13 +17,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
+from gpugrad.core.concrete import array_namespace
+from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, to_inexact
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import asarray
+from gpugrad.numpy._shape import getitem
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype
@@ -64,9 +68,6 @@ def _as_real(x: Any, name: str) -> Any:
 
 def _resize(x: Any, axis: int, size: int) -> Any:
     """Crop ``x`` along ``axis`` to ``size``, or pad it with zeros there (NumPy's n/s)."""
-    from gpugrad.core.concrete import array_namespace
-    from gpugrad.numpy._shape import getitem
-
     have = x.shape[axis]
     if have == size:
         return x
@@ -118,7 +119,21 @@ def _transform(kind: str, a: Any, s: Sequence[int] | None, axes: Sequence[int] |
     return fft_transform(x, kind, axes_t, lengths, norm)
 
 
-def _one_axis(kind: str, summary: str, *session: str) -> Callable[..., Any]:
+class OneAxis(Protocol):
+    """The type of ``fft``, ``ifft``, ``rfft`` and ``irfft``."""
+
+    def __call__(self, a: Any, n: int | None = None, axis: int = -1, norm: str | None = None
+                 ) -> Any: ...
+
+
+class ManyAxes(Protocol):
+    """The type of the transforms over several axes (``fftn``, ``fft2``, ...)."""
+
+    def __call__(self, a: Any, s: Sequence[int] | None = None,
+                 axes: Sequence[int] | None = ..., norm: str | None = None) -> Any: ...
+
+
+def _one_axis(kind: str, summary: str, *session: str) -> OneAxis:
     """The transform ``kind`` along one axis, NumPy's ``fft.<kind>(a, n, axis, norm)``,
     documented by ``summary`` and the doctest lines ``session``."""
 
@@ -130,7 +145,7 @@ def _one_axis(kind: str, summary: str, *session: str) -> Callable[..., Any]:
 
 
 def _many_axes(name: str, kind: str, default_axes: Sequence[int] | None, summary: str,
-               *session: str) -> Callable[..., Any]:
+               *session: str) -> ManyAxes:
     """The transform ``kind`` over several axes, NumPy's ``fft.<name>(a, s, axes, norm)``
     (``fftn``, all axes by default, or ``fft2``, the last two), documented by ``summary`` and
     the doctest lines ``session``."""
@@ -185,8 +200,6 @@ irfft2 = _many_axes("irfft2", "irfft", (-2, -1), "Inverse of :func:`rfft2`.",
 
 
 def _roll(x: Any, shifts: list[tuple[int, int]]) -> Any:
-    from gpugrad.numpy._shape import getitem
-
     for axis, shift in shifts:
         n = x.shape[axis]
         k = shift % n if n else 0
@@ -232,9 +245,6 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
 
 def _frequencies(values: np.ndarray[Any, Any], n: int, d: Any, dtype: Any) -> Any:
     """``values / (n * d)``; a traced spacing ``d`` keeps its derivative."""
-    from gpugrad.core.trace import Tracer
-    from gpugrad.numpy._creation import asarray
-
     dtype = default_float() if dtype is None else np.dtype(dtype)
     if isinstance(d, Tracer):
         return asarray(values.astype(dtype)) / (n * convert(d, dtype))

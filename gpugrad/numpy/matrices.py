@@ -16,7 +16,7 @@ from gpugrad.backend import get_xp, on_one_backend
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_float, result_type
-from gpugrad.numpy._creation import traced_linspace
+from gpugrad.numpy._creation import traced_linspace, zeros
 from gpugrad.numpy._reductions import sum
 from gpugrad.numpy._shape import moveaxis, ravel, reshape, stack
 from gpugrad.numpy._ufuncs import FUNCTIONS, power, where
@@ -171,8 +171,6 @@ def empty(shape: Any, dtype: Any = None) -> Any:
         >>> gnp.empty(2)
         array([0., 0.], dtype=float32)
     """
-    from gpugrad.numpy._creation import zeros
-
     return zeros(shape, dtype)
 
 

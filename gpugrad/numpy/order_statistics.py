@@ -9,13 +9,14 @@ flows to the one or two elements that determine the result, with weights ``1 - f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from gpugrad.backend import is_cupy_array
 from gpugrad.core.trace import Tracer
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy._creation import array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
@@ -95,8 +96,6 @@ def _quantile(a: Any, q: Any, axis: Any, method: str, keepdims: bool, ignore_nan
 def _traced_list(q: Any) -> Any:
     """A list or tuple holding tracers, stacked into one traced array."""
     if isinstance(q, (list, tuple)) and any(isinstance(v, Tracer) for v in q):
-        from gpugrad.numpy._creation import array
-
         return array(q)
     return q
 
@@ -109,8 +108,16 @@ def _percent(q: Any) -> Any:
     return np.asarray(_host(q), np.float64) / 100
 
 
+class OrderStatistic(Protocol):
+    """The type of ``quantile``, ``percentile`` and their NaN-ignoring forms."""
+
+    def __call__(self, a: Any, q: Any, axis: Any = None, out: None = None,
+                 overwrite_input: bool = False, method: str = "linear",
+                 keepdims: bool = False) -> Any: ...
+
+
 def _order_statistic(name: str, percent: bool, ignore_nan: bool, summary: str, call: str,
-                     result: str) -> Any:
+                     result: str) -> OrderStatistic:
     """``quantile`` (``q`` in [0, 1]) or ``percentile`` (in [0, 100]), of the non-NaN
     elements where ``ignore_nan``, documented by ``summary`` and the doctest ``call`` and
     its printed ``result``."""

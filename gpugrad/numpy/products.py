@@ -13,8 +13,10 @@ import numpy as np
 
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import result_type
+from gpugrad.numpy._complex import conj
 from gpugrad.numpy._shape import broadcast_to, ravel
 from gpugrad.numpy._ufuncs import FUNCTIONS
+from gpugrad.numpy.matrices import einsum_diagonal
 from gpugrad.numpy.operands import to_array
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.contraction import contract, matrix_product
@@ -95,8 +97,6 @@ def vdot(a: Any, b: Any) -> Any:
     """
     a, b = _promote(a, b)
     if a.dtype.kind == "c":
-        from gpugrad.numpy._complex import conj
-
         a = conj(a)
     return contract("i,i->", ravel(a), ravel(b))
 
@@ -259,7 +259,6 @@ def einsum(spec: Any, *operands: Any) -> Any:
             raise ValueError(f"einsum: term {t!r} has {len(t)} indices for an operand of "
                              f"shape {x.shape}")
         if len(set(t)) != len(t):  # a diagonal or trace: gather the diagonal first
-            from gpugrad.numpy.matrices import einsum_diagonal
 
             terms[k], xs[k] = einsum_diagonal(t, x)
     _broadcast_unit_axes(terms, xs, spec)

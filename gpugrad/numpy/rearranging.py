@@ -22,6 +22,7 @@ from gpugrad.numpy._shape import (
     transpose,
 )
 from gpugrad.numpy.operands import to_array
+from gpugrad.numpy.order_statistics import median
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 
@@ -210,8 +211,6 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
     elif mode == "median":
-        from gpugrad.numpy.order_statistics import median
-
         stat = median
     elif mode in _STAT_MODES:
         stat = _STAT_MODES[mode]

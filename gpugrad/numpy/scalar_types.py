@@ -75,7 +75,7 @@ class _ScalarMeta(type):
         return f"gpugrad.numpy.{cls.__name__}"
 
 
-def _scalar_type(name: str, numpy_type: type) -> Any:
+def _scalar_type(name: str, numpy_type: type) -> _ScalarMeta:
     example: Any = np.asarray(1, numpy_type)
     doc = (
         f"NumPy's ``{numpy_type.__name__}`` as a dtype; ``{name}(x)`` casts ``x`` to it, "

@@ -30,7 +30,8 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, where
 from gpugrad.numpy.operands import inexact_array, operand, to_array
-from gpugrad.numpy.sorting import as_array, searchsorted
+from gpugrad.numpy.products import dot
+from gpugrad.numpy.sorting import argsort, as_array, searchsorted
 from gpugrad.primitives import broadcasting
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
@@ -51,7 +52,6 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
     padded = concatenate([p for p in pieces if p.shape[0]], 0)
     length = n + left + right - m + 1
     windows = gather(padded, (np.arange(length)[:, None] + np.arange(m)[None, :],))
-    from gpugrad.numpy.products import dot
 
     return dot(windows, v)
 
@@ -113,8 +113,6 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     dtype = result_type(x, xk, fk)
     x, xk, fk = S.convert(x, dtype), S.convert(xk, dtype), S.convert(fk, dtype)
     if period is not None:
-        from gpugrad.numpy.sorting import argsort
-
         # A traced period stays traced (the wrapped points move with it); it is converted
         # to the points' dtype so that a float64 period does not widen float32 points.
         period = (FUNCTIONS["abs"](S.convert(period, dtype)) if isinstance(period, Tracer)

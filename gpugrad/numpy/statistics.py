@@ -24,8 +24,11 @@ from gpugrad.numpy._shape import (
 )
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
 from gpugrad.numpy.elementwise_math import isnan
+from gpugrad.numpy.matrices import diag
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
+from gpugrad.numpy.products import dot
 from gpugrad.numpy.sorting import as_array
+from gpugrad.numpy.stacking import atleast_2d
 from gpugrad.primitives import discrete as D
 from gpugrad.primitives import structural as S
 
@@ -285,9 +288,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)
     """
-    from gpugrad.numpy.products import dot
-    from gpugrad.numpy.stacking import atleast_2d
-
     # Host arrays beside device arrays move to the device.
     m, y, fweights, aweights = on_one_backend(m, y, fweights, aweights)[1]
     X = atleast_2d(_float(m) if dtype is None else S.convert(to_array(m), dtype))
@@ -337,8 +337,6 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)
     """
-    from gpugrad.numpy.matrices import diag
-
     c = cov(x, y, rowvar, dtype=dtype)
     if c.ndim == 0:
         return _div(c, c)

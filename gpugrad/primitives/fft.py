@@ -32,6 +32,7 @@ from gpugrad.backend import namespace_of
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import Primitive, bind
+from gpugrad.primitives.along_axis import concatenate
 from gpugrad.primitives.complex import complex_dtype, conj, real, real_dtype
 from gpugrad.primitives.operations import multiply
 from gpugrad.primitives.structural import example_axis
@@ -60,8 +61,6 @@ def _jvp(primals: list[Any], tangents: list[Any], **params: Any) -> tuple[Any, A
 
 def _pad_last(ct: Any, axis: int, size: int) -> Any:
     """``ct`` padded with zeros along ``axis`` to ``size`` (a constant block, no derivative)."""
-    from gpugrad.primitives.along_axis import concatenate
-
     missing = size - ct.shape[axis]
     if missing <= 0:
         return ct

@@ -275,7 +275,7 @@ def _scatter_add_impl(x: Any, y: Any, *arrays: Any, index: tuple[Any, ...]) -> A
     elif xp is np:
         np.add.at(out, full, y)  # repeated indices accumulate
     else:
-        import cupyx
+        import cupyx  # optional: CuPy, only with a GPU
 
         cupyx.scatter_add(out, full, y)
     return out

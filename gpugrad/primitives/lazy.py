@@ -31,7 +31,8 @@ from gpugrad.config import live
 from gpugrad.core.trace import bind
 from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr import catalog as C
-from gpugrad.expr.language import Expr, depends_on, substitute, var
+from gpugrad.expr.language import Expr, depends_on, out_dtype, substitute, var
+from gpugrad.primitives.broadcasting import broadcast_to
 from gpugrad.primitives.elementwise_eval import log_route
 
 __all__ = [
@@ -62,7 +63,6 @@ def materialize(value: Any) -> Any:
     """Evaluate a :class:`LazyValue` (anything else is returned as it is)."""
     if not isinstance(value, LazyValue):
         return value
-    from gpugrad.primitives.broadcasting import broadcast_to
     from gpugrad.primitives.elementwise import elementwise_p
 
     out = bind(elementwise_p, *value.args, expr=value.expr)
@@ -154,8 +154,8 @@ _NUMBERS = (bool, int, float, complex)
 
 
 def value_dtype(expr: Expr, args: list[Any]) -> Any:
-    """The dtype ``expr`` evaluated over ``args`` gives (the kernel layer's
-    ``codegen.out_dtype`` of ``argument_dtypes``), memoised per expression and argument
+    """The dtype ``expr`` evaluated over ``args`` gives (the expression language's
+    ``out_dtype`` of ``argument_dtypes``), memoised per expression and argument
     dtypes: every lazy and every composed operation asks it."""
     key: list[Any] = ["value dtype", live.enable_x64]
     for a in args:
@@ -164,8 +164,6 @@ def value_dtype(expr: Expr, args: list[Any]) -> Any:
     cache = expr.cache
     hit = cache.get(tuple(key))
     if hit is None:
-        from gpugrad.kernel.codegen import out_dtype  # (the kernel layer, loaded on first use)
-
         hit = cache[tuple(key)] = out_dtype(expr, argument_dtypes(args))
     return hit
 

@@ -38,6 +38,7 @@ from gpugrad.core.reverse import LazyVJPTracer, Node, VJPTracer
 from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
 from gpugrad.primitives.elementwise_eval import (
     HOST_SCALARS,
+    evaluate_many,
     evaluate_plain,
     log_route,
     numpy_function,
@@ -50,6 +51,7 @@ from gpugrad.primitives.lazy import (
     value_dtype,
     why_too_big,
 )
+from gpugrad.primitives.numpy_eval import evaluate_with_exports
 
 __all__ = ["CHEAP", "evaluate_lazy", "keep_lazy", "on_gpu", "pays", "record_lazy"]
 
@@ -106,7 +108,7 @@ def record_lazy(trace: Any, prim: Any, primals: list[Any], parents: list[Any],
     value, as with :func:`keep_lazy`, and the result is a ``LazyVJPTracer``: consecutive
     elementwise operations compose their lazy values, and the first read of a value evaluates
     the whole chain at once (one kernel on CuPy, one chunked pass without full-size
-    temporaries on NumPy). Its dtype is the kernel layer's rule (``codegen.out_dtype``) for
+    temporaries on NumPy). Its dtype is the expression language's rule (``out_dtype``) for
     the composed expression, the dtype that evaluation gives.
 
     Now: NumPy values under both the ``lazy_min_size`` and ``chunked_min_size`` options,
@@ -254,9 +256,6 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
     ``parts`` being subexpressions of ``expr``: one kernel with an output each on CuPy, one
     chunked pass on NumPy; None where that does not apply (small, broadcast or mixed-dtype
     NumPy arrays; no parts on CuPy, where the value alone is one kernel anyway)."""
-    from gpugrad.primitives.elementwise_eval import evaluate_many
-    from gpugrad.primitives.numpy_eval import evaluate_with_exports
-
     if any(on_gpu(a) for a in args):
         return evaluate_many((expr, *parts), args) if parts else None
     return evaluate_with_exports(expr, args, parts)

@@ -21,6 +21,7 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.trace import strip_derivatives
+from gpugrad.numpy.sorting import take
 from gpugrad.random._int_kernels import int_bound
 from gpugrad.random._key import single_key_data
 from gpugrad.random._sampling import as_param, draw, has_derivatives
@@ -69,8 +70,6 @@ def _axis_length(x: Any, axis: int) -> int:
 
 
 def _traced_take(x: Any, ind: Any, axis: int) -> Any:
-    from gpugrad.numpy.sorting import take
-
     return take(x, ind, axis=axis)
 
 

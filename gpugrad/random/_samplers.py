@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+import gpugrad.numpy as gnp
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
+from gpugrad.primitives.structural import stop_gradient
 from gpugrad.random._key import single_key_data
 from gpugrad.random._sampling import as_param, draw, has_derivatives
 from gpugrad.random._util import (
@@ -29,6 +31,7 @@ from gpugrad.random._util import (
     shape_of,
     uint_dtype,
 )
+from gpugrad.scipy.special import erf, erfinv
 
 __all__ = ["bernoulli", "bits", "exponential", "gumbel", "laplace", "normal",
            "truncated_normal", "uniform"]
@@ -67,7 +70,6 @@ def uniform(key: Any, shape: Any = (), dtype: Any = None, minval: Any = 0.0,
     layout = live.threefry_partitionable
     if has_derivatives(minval) or has_derivatives(maxval):
         # The affine map in gpugrad operations, so that derivatives flow to the bounds.
-        import gpugrad.numpy as gnp
 
         f = draw("unit", data, shape=shape, dtype=dt, partitionable=layout)
         lo, hi = minval, maxval
@@ -123,10 +125,6 @@ def _with_bound_derivatives(exact: Any, data: Any, lower: Any, upper: Any, dt: A
     ``exact + (z - stop_gradient(z))`` has exactly the value ``exact`` (``z - z`` is 0)
     and the derivatives of ``z``, to every order.
     """
-    import gpugrad.numpy as gnp
-    from gpugrad.primitives.structural import stop_gradient
-    from gpugrad.scipy.special import erf, erfinv
-
     lo, hi = (gnp.asarray(v).astype(dt) for v in (lower, upper))
     rsqrt2 = 1.0 / np.sqrt(2.0)
     u = uniform(data, exact.shape, dt, erf(lo * rsqrt2), erf(hi * rsqrt2))

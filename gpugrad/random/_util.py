@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import live
+from gpugrad.core.trace import Tracer
 
 __all__ = [
     "broadcast_shapes",
@@ -114,12 +115,8 @@ def uint_dtype(name: str, dtype: Any) -> np.dtype:
 
 
 def is_tracer(value: Any) -> bool:
-    """Whether ``value`` is a gpugrad tracer (imported lazily: the core imports us)."""
+    """Whether ``value`` is a gpugrad tracer."""
     if isinstance(value, (int, float, complex, np.ndarray, np.generic)):
-        return False
-    try:
-        from gpugrad.core.trace import Tracer
-    except ImportError:  # pragma: no cover - only while the core is incomplete
         return False
     return isinstance(value, Tracer)
 

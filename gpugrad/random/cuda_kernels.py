@@ -191,7 +191,7 @@ def kernel_sources() -> list[tuple[str, str]]:
 
 def _nvrtc() -> Any:
     """CuPy's NVRTC binding, preloading pip's ``libnvrtc`` if CuPy cannot find it."""
-    from cupy_backends.cuda.libs import nvrtc
+    from cupy_backends.cuda.libs import nvrtc  # optional: CuPy, only with a GPU
 
     try:
         nvrtc.getVersion()
@@ -230,7 +230,7 @@ def check_kernels(archs: tuple[str, ...] = ("compute_80", "compute_90"),
 
 @cache
 def _kernel(name: str) -> Any:
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     inputs, outputs, body = SPECS[name]
     params = ", ".join(["raw uint32 key", *(f"{t} {v}" for t, v in inputs)])
@@ -243,7 +243,7 @@ def _kernel(name: str) -> Any:
 def threefry_blocks(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
     """The block function on CuPy arrays: key words and counters broadcast together (a
     key per block), the words as CuPy arrays or ints."""
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     k0, k1, x0, x1 = cupy.broadcast_arrays(*(cupy.asarray(v, cupy.uint32)
                                              for v in (k0, k1, x0, x1)))
@@ -262,7 +262,7 @@ def sample(kind: str, data: Any, shape: tuple[int, ...], dtype: np.dtype, *args:
     key drawing its own ``shape``. ``args`` are the sampler's float parameters (bounds,
     ``p``), broadcast by CuPy against that result.
     """
-    import cupy
+    import cupy  # optional: CuPy, only with a GPU
 
     suffix = "f64" if np.dtype(dtype) == np.float64 else "f32"
     name = f"gg_{kind}_{suffix}"

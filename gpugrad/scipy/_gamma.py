@@ -15,6 +15,7 @@ import gpugrad.numpy as gnp
 from gpugrad.numpy.elementwise_math import isnan
 from gpugrad.numpy.sorting import signbit
 from gpugrad.primitives.operations import promote
+from gpugrad.scipy._catalog_entries import digamma, gammaln
 
 __all__ = ["beta", "betaln", "gamma", "gammasgn", "multigammaln", "psi", "rgamma"]
 
@@ -24,12 +25,6 @@ def _real(name: str, *args: Any) -> list[Any]:
     if any(a.dtype.kind == "c" for a in out):
         raise TypeError(f"{name} is defined for real inputs only, got a complex one")
     return out
-
-
-def _gammaln(x: Any) -> Any:
-    from gpugrad.scipy.special import gammaln
-
-    return gammaln(x)
 
 
 def gammasgn(x: Any) -> Any:
@@ -63,7 +58,7 @@ def gamma(x: Any) -> Any:
         array([ 1.77245385, 24.        , -3.5449077 ])
     """
     (x,) = _real("gamma", x)
-    return gammasgn(x) * gnp.exp(_gammaln(x))
+    return gammasgn(x) * gnp.exp(gammaln(x))
 
 
 def rgamma(x: Any) -> Any:
@@ -76,7 +71,7 @@ def rgamma(x: Any) -> Any:
     """
     (x,) = _real("rgamma", x)
     pole = (x <= 0) & (x == gnp.floor(x))
-    return gnp.where(pole, gnp.zeros_like(x), gammasgn(x) * gnp.exp(-_gammaln(x)))
+    return gnp.where(pole, gnp.zeros_like(x), gammasgn(x) * gnp.exp(-gammaln(x)))
 
 
 def psi(x: Any) -> Any:
@@ -87,8 +82,6 @@ def psi(x: Any) -> Any:
         >>> psi(np.array([1.0]))
         array([-0.57721566])
     """
-    from gpugrad.scipy.special import digamma
-
     return digamma(x)
 
 
@@ -101,7 +94,7 @@ def betaln(a: Any, b: Any) -> Any:
         array([ 0.45158271, -2.48490665])
     """
     a, b = _real("betaln", a, b)
-    return _gammaln(a) + _gammaln(b) - _gammaln(a + b)
+    return gammaln(a) + gammaln(b) - gammaln(a + b)
 
 
 def beta(a: Any, b: Any) -> Any:
@@ -129,7 +122,7 @@ def multigammaln(a: Any, d: int) -> Any:
     if isinstance(d, bool) or not isinstance(d, int) or d < 1:
         raise ValueError(f"multigammaln needs a positive Python int d, got {d!r}")
     (a,) = _real("multigammaln", a)
-    total = _gammaln(a)
+    total = gammaln(a)
     for j in range(1, d):
-        total = total + _gammaln(a - j / 2)
+        total = total + gammaln(a - j / 2)
     return total + d * (d - 1) / 4 * math.log(math.pi)

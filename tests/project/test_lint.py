@@ -4,9 +4,12 @@ no module imports another's private name."""
 from __future__ import annotations
 
 import ast
+import inspect
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +102,112 @@ def test_the_private_name_check_can_fail(tmp_path):
                                      "from gpugrad.inner import _hidden\n")
     assert private_imports(package) == [("gpugrad.user", "gpugrad.inner._hidden._helper", 1),
                                         ("gpugrad.user", "gpugrad.inner._hidden", 2)]
+
+
+# Calls of factory-made public functions, each wrong in its arguments (by count or by a
+# keyword the function does not take), and the same calls made rightly. The functions run
+# on ``*args`` or are made by a factory, so only their declared types let mypy see these.
+_HEADER = """import numpy as np
+
+import gpugrad.numpy as gnp
+from gpugrad import lax
+from gpugrad.nn import initializers
+from gpugrad.scipy import special
+
+x = gnp.ones(3)
+"""
+_WRONG = """gnp.sin(x, x, x)
+gnp.add(x)
+gnp.zeros_like(x, dtyp=None)
+gnp.max(x, 0, False, None)
+gnp.argmax(x, where=x)
+gnp.any(x, axes=0)
+gnp.quantile(x)
+gnp.fft.fft(x, nn=3)
+gnp.isnan(x, x)
+gnp.fmax(x)
+gnp.hypot(x)
+gnp.float32(1, 2)
+lax.add(x)
+lax.sin(x, x)
+lax.argmax(x, 0)
+lax.cumsum(x, axes=0)
+special.xlogy(x)
+special.erf(x, x)
+initializers.glorot_uniform(in_ax=0)
+"""
+_RIGHT = """gnp.sin(x)
+gnp.add(x, 1.0)
+gnp.zeros_like(x, dtype=None)
+gnp.max(x, 0, False, initial=None)
+gnp.argmax(x, axis=0)
+gnp.any(x, axis=0, where=x)
+gnp.quantile(x, 0.5, method="lower")
+gnp.fft.fft(x, n=3)
+gnp.isnan(x)
+gnp.fmax(x, x)
+gnp.hypot(x, 4.0)
+gnp.float32(1)
+lax.add(x, y=x)
+lax.sin(x=x)
+lax.argmax(x, 0, np.int32)
+lax.cumsum(x, axis=0, reverse=True)
+special.xlogy(x, x)
+special.erf(x)
+initializers.glorot_uniform(in_axis=0)
+"""
+
+
+def _mypy_errors(path: Path) -> tuple[set[int], str]:
+    """The lines of ``path`` mypy (the project's configuration) reports errors at."""
+    proc = _run("mypy", str(path))
+    # Matched by the file's name: where its text is unchanged, mypy's cache replays the
+    # errors under the path the file had when they were found (another tmp_path).
+    lines = {int(line.split(":")[1]) for line in proc.stdout.splitlines()
+             if line.split(":")[0].endswith(f"/{path.name}") and ": error:" in line}
+    return lines, proc.stdout + proc.stderr
+
+
+def test_mypy_checks_the_arguments_of_factory_made_functions(tmp_path):
+    wrong, right = tmp_path / "wrong.py", tmp_path / "right.py"
+    wrong.write_text(_HEADER + _WRONG)
+    right.write_text(_HEADER + _RIGHT)
+    first = _HEADER.count("\n") + 1
+    errors, output = _mypy_errors(wrong)
+    assert errors == set(range(first, first + _WRONG.count("\n"))), output
+    errors, output = _mypy_errors(right)
+    assert errors == set(), output
+    # The right calls are right when run, too: the declared types match the functions.
+    runpy.run_path(str(right))
+
+
+def _protocol_pairs() -> list[tuple[type, Any]]:
+    import gpugrad.numpy as gnp
+    from gpugrad import lax
+    from gpugrad.lax.operands import BinaryOp, UnaryOp
+    from gpugrad.lax.reductions import ArgExtremum
+    from gpugrad.lax.scans import Cumulative
+    from gpugrad.nn import initializers
+    from gpugrad.numpy._creation import LikeFactory
+    from gpugrad.numpy._reductions import Extremum
+    from gpugrad.numpy.fft import ManyAxes, OneAxis
+    from gpugrad.numpy.order_statistics import OrderStatistic
+
+    return [(LikeFactory, gnp.ones_like), (OrderStatistic, gnp.nanpercentile),
+            (OneAxis, gnp.fft.irfft), (ManyAxes, gnp.fft.fftn), (ManyAxes, gnp.fft.fft2),
+            (Extremum, gnp.min), (UnaryOp, lax.cos), (BinaryOp, lax.ge),
+            (BinaryOp, lax.bitwise_or), (BinaryOp, lax.sub), (ArgExtremum, lax.argmin),
+            (Cumulative, lax.cummax), (initializers.InitializerFactory, initializers.he_normal)]
+
+
+def test_the_factory_protocols_spell_the_runtime_signatures():
+    """Each protocol's ``__call__`` has its functions' parameters: names, kinds, defaults
+    (``...`` where the functions' defaults differ) and annotations."""
+    for protocol, fn in _protocol_pairs():
+        declared = list(inspect.signature(protocol.__call__).parameters.values())[1:]
+        actual = list(inspect.signature(fn).parameters.values())
+        assert len(declared) == len(actual), (protocol, fn)
+        for d, a in zip(declared, actual):
+            if d.default is ...:
+                d = d.replace(default=a.default)
+            assert d == a, (protocol.__name__, fn.__name__, d, a)

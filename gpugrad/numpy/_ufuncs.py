@@ -16,6 +16,7 @@ from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import operand
 from gpugrad.primitives import operations as ops
+from gpugrad.primitives.complex import complex_abs
 from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import SCALARS, make_elementwise, promote
 from gpugrad.primitives.structural import convert
@@ -97,8 +98,6 @@ def _complex_aware_abs(name: str, real_abs: Any) -> Any:
     def fn(x: Any) -> Any:
         x = operand(x)
         if isinstance(x, complex) or (not isinstance(x, SCALARS) and x.dtype.kind == "c"):
-            from gpugrad.primitives.complex import complex_abs
-
             if isinstance(x, complex):
                 x = get_xp().asarray(x, dtype=result_type(x))
             return complex_abs(x)

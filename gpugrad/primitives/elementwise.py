@@ -26,13 +26,23 @@ from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import register_lazy_values
-from gpugrad.core.trace import Primitive, Tracer, bind, underlying
+from gpugrad.core.trace import Tracer, bind, underlying
 from gpugrad.dtypes import argument_dtypes
-from gpugrad.expr.language import Expr, const, depends_on, diff, substitute, var
+from gpugrad.expr.language import (
+    Expr,
+    const,
+    depends_on,
+    jvp_expr,
+    out_dtype,
+    substitute,
+    var,
+    vjp_expr,
+)
 from gpugrad.primitives import lazy, lazy_forward
 from gpugrad.primitives.broadcasting import aligned, broadcast_to, unbroadcast
 from gpugrad.primitives.elementwise_eval import (
     call_quiet,
+    elementwise_p,
     evaluate,
     evaluate_many,
     log_route,
@@ -43,32 +53,6 @@ from gpugrad.primitives.elementwise_eval import (
 from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
 
 __all__ = ["elementwise_p", "jvp_expr", "vjp_expr"]
-
-elementwise_p = Primitive("elementwise")
-
-
-def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
-    """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
-    key = ("jvp", nargs, with_tangent)
-    cached = expr.cache.get(key)
-    if cached is None:
-        out_var = var(nargs + len(with_tangent))
-        total: Any = 0.0
-        for k, i in enumerate(with_tangent):
-            total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
-        cached = expr.cache[key] = total if isinstance(total, Expr) else None
-    return cached  # type: ignore[no-any-return,return-value]
-
-
-def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
-    """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
-    key = ("vjp", nargs, i)
-    if key not in expr.cache:
-        partial = substitute(diff(expr, i), {expr: var(nargs)})
-        result = partial * var(nargs + 1)
-        expr.cache[key] = None if result.op == "const" and result.value == 0 else result
-    return expr.cache[key]  # type: ignore[no-any-return]
-
 
 def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
     concrete = _concrete_jvp(primals, tangents, expr)
@@ -352,18 +336,15 @@ _SCALAR_OF_KIND = {"i": 0, "u": 0, "f": 0.0, "c": 0j}
 
 
 def _abstract(*avals: ShapedArray, expr: Expr) -> ShapedArray:
-    # The CUDA kernel's rule for its output dtype, which NumPy's evaluation follows (but
-    # for arithmetic on booleans: NumPy's square or remainder of bools is int8, a kernel's
-    # bool). Imported here: only staging needs it, gpugrad.kernel is not otherwise loaded.
-    from gpugrad.kernel.codegen import out_dtype
-
+    # The CUDA kernel's rule for its output dtype (the expression language's), which NumPy's
+    # evaluation follows (but for arithmetic on booleans: NumPy's square or remainder of bools
+    # is int8, a kernel's bool).
     args = [_SCALAR_OF_KIND[a.dtype.kind] if a.weak_type and a.dtype.kind != "b" else a
             for a in avals]
     dtype = out_dtype(expr, argument_dtypes(args))
     return ShapedArray(broadcast_avals(avals), dtype, all_weak(avals) and dtype.kind != "b")
 
 
-elementwise_p.impl = evaluate
 elementwise_p.abstract_eval = _abstract
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp_rule

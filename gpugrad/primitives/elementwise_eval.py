@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import live
-from gpugrad.core.trace import underlying
+from gpugrad.core.trace import Primitive, underlying
 from gpugrad.dtypes import compute_type
 from gpugrad.expr.language import Expr, depends_on
 from gpugrad.expr.printers import to_python
@@ -32,8 +32,8 @@ from gpugrad.primitives import special_math
 from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "broadcast_result", "call_quiet", "drops_inputs", "evaluate", "evaluate_many",
-    "evaluate_plain", "log_route",
+    "broadcast_result", "call_quiet", "drops_inputs", "elementwise_p", "evaluate",
+    "evaluate_many", "evaluate_plain", "log_route", "numpy_function_for",
     "many_function", "numpy_function", "quiet_floating_point", "quiet_state", "typed_result",
 ]
 
@@ -287,3 +287,35 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     values = [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]
     return [broadcast_result(v, args) if drops_inputs(e, len(args)) else v
             for v, e in zip(values, exprs)]
+
+
+def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
+    """The evaluator of ``expr`` for NumPy ``args``: for large same-shape floating arrays,
+    chunked (contiguous arrays) or fused with buffer reuse; else the plain one
+    (``elementwise_eval.numpy_function``).
+
+    Example:
+        >>> import numpy as np
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> e = C.sin(var(0)) * 3.0 + var(0)
+        >>> x = np.linspace(0.0, 1.0, 1 << 17)
+        >>> fn = numpy_function_for(e, (x,))
+        >>> fn.__name__
+        '_chunked'
+        >>> bool(np.array_equal(fn(np, x), np.sin(x) * 3.0 + x))
+        True
+    """
+    plain = numpy_function(expr, len(args))
+    for a in args:
+        if type(a) is np.ndarray and a.ndim:
+            if a.size < live.chunked_min_size:
+                return plain
+            return large_evaluator(expr, args, plain)[0]
+    return plain
+
+
+# The elementwise primitive, declared beside its evaluation (its ``impl``) so that the layer of
+# lazy values, below the primitive's rules (elementwise.py), can bind it.
+elementwise_p = Primitive("elementwise")
+elementwise_p.impl = evaluate

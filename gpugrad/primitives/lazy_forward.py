@@ -35,7 +35,15 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
 from gpugrad.core.reverse import LazyVJPTracer, Node, VJPTracer
-from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
+from gpugrad.expr.language import (
+    Expr,
+    OpSpec,
+    depends_on,
+    evaluation_order,
+    substitute,
+    var,
+    vjp_expr,
+)
 from gpugrad.primitives.elementwise_eval import (
     HOST_SCALARS,
     evaluate_many,
@@ -263,7 +271,6 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
 
 def _residuals(node: Any) -> list[LazyValue]:
     """Lazy values, among those inlined in ``node``'s, of costly values the VJPs read."""
-    from gpugrad.primitives.elementwise import vjp_expr
 
     chain, stack, seen = [], [node], {id(node)}
     while stack:  # the nodes whose lazy values are inlined in this one (not checkpoints)

@@ -26,12 +26,8 @@ from gpugrad.kernel import codegen
 from gpugrad.kernel_check import check
 from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
-from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function
-from gpugrad.primitives.numpy_eval import (
-    fused_function,
-    fused_source,
-    numpy_function_for,
-)
+from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function, numpy_function_for
+from gpugrad.primitives.numpy_eval import fused_function, fused_source
 
 REPO = Path(__file__).resolve().parents[2]
 # The sizes at which NumPy evaluation changes evaluator (gpugrad.config options).

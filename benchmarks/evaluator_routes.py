@@ -78,9 +78,9 @@ def routes(quick: bool) -> list[Route]:
     """The rows: small sizes for a quick run (and the test), the measured ones otherwise."""
     small, middle, large = (512, 20_000, 70_000) if quick else (4096, 32_768, 1_000_000)
     return [
-        Route("direct (value and node at once, generated VJP rule)", "direct (value now",
-              small, {"fusion_min_size": 0}, _grad),
-        Route("direct forward (value and tangent from one function)", "direct forward",
+        Route("evaluated at once, generated VJP rule", "generated VJP rule", small,
+              {"fusion_min_size": 0}, _grad),
+        Route("value and tangent from one function", "value and tangent from one function",
               small, {"fusion_min_size": 0}, _jvp),
         Route("kept lazy, recomputed in the fused backward pass",
               "lazy (recomputed in the backward pass)", middle, {"fusion_min_size": NEVER},

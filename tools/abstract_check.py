@@ -8,7 +8,8 @@ per primitive name, so a test can assert that the code it ran reached every prim
 The original ``impl`` of every primitive is restored on exit, even when the block raises.
 
 Only evaluations that go through ``impl`` are seen: the fast paths that evaluate small
-NumPy arrays directly (``elementwise.apply``, forward mode's direct rules, the batching
+NumPy arrays directly (the elementwise values recorded at once in reverse mode, forward
+mode's shortcut for concrete values, the batching
 rule of the elementwise primitive) are not.
 
 Example:

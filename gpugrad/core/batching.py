@@ -15,6 +15,7 @@ differentiates the batched program.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gpugrad.core.concrete import ConcretizationError
@@ -82,10 +83,7 @@ class BatchTracer(Tracer):
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.shape:
-            size *= d
-        return size
+        return math.prod(self.shape)
 
 
 class BatchTrace(Trace):

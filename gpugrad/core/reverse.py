@@ -11,6 +11,7 @@ that is how ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` work.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -44,10 +45,10 @@ def _no_lazy_values(*args: Any) -> Any:
 class LazyValues:
     """What the layer of lazy values (``gpugrad.primitives.lazy``) tells the core, which
     sits below it and does not import it: which primitives make lazy values, how such a
-    primitive's application is recorded without being evaluated, or keeps a lazy value that
-    recomputes its result instead of its arrays, how cotangents are summed and made
-    concrete, and how a :class:`LazyVJPTracer` computes its value. Without that layer the
-    defaults are exact: there are no lazy values.
+    primitive's application is recorded (lazily, or evaluated now where laziness cannot pay),
+    or keeps a lazy value that recomputes its result instead of its arrays, how cotangents
+    are summed and made concrete, and how a :class:`LazyVJPTracer` computes its value.
+    Without that layer the defaults are exact: there are no lazy values.
     """
 
     __slots__ = ("accumulate", "evaluate", "keep", "materialize", "primitives", "record")
@@ -68,9 +69,11 @@ def register_lazy_values(primitives: frozenset[Primitive], record: Callable[...,
                          keep: Callable[[Node], None], accumulate: Callable[[Any, Any], Any],
                          materialize: Callable[[Any], Any],
                          evaluate: Callable[[Node], Any]) -> None:
-    """Install the lazy-value layer (see :class:`LazyValues`): ``record(trace, primals,
-    parents, params)`` returns a :class:`LazyVJPTracer` or None (evaluate now); ``keep(node)``
-    may give a just-recorded node a lazy value recomputing its result."""
+    """Install the lazy-value layer (see :class:`LazyValues`): ``record(trace, prim,
+    primals, parents, params)`` returns the result's tracer (a :class:`LazyVJPTracer`, or
+    one of a value computed now), or None to leave the application to the core, which
+    evaluates it and then offers the node to ``keep(node)``, which may give it a lazy value
+    recomputing its result."""
     lazy.primitives, lazy.record, lazy.keep = primitives, record, keep
     lazy.accumulate, lazy.materialize, lazy.evaluate = accumulate, materialize, evaluate
 
@@ -78,7 +81,7 @@ def register_lazy_values(primitives: frozenset[Primitive], record: Callable[...,
 class Node:
     """One primitive application: what its ``vjp`` rule needs, and where cotangents go."""
 
-    __slots__ = ("out", "params", "parents", "prim", "primals", "lazy", "rule", "seq")
+    __slots__ = ("out", "params", "parents", "prim", "primals", "lazy", "seq")
 
     def __init__(self, prim: Primitive | None, primals: list[Any], params: dict[str, Any],
                  out: Any, parents: list[Node | None]) -> None:
@@ -91,13 +94,11 @@ class Node:
         # A node kept lazy (lazy_forward.keep_lazy): the LazyValue recomputing ``out``;
         # then ``primals`` and ``out`` may hold lazy values instead of arrays.
         self.lazy: Any = None
-        # For a node of concrete NumPy values: its VJP as a function of (ct, primals, out),
-        # planned when the node was recorded (elementwise.apply, the direct route);
-        # the backward pass runs it for a concrete ``ct``.
-        self.rule: Any = None
 
 
 class VJPTracer(Tracer):
+    """A value traced by reverse mode: its ``primal`` and the ``node`` that recorded it."""
+
     __slots__ = ("node",)
 
     def __init__(self, trace: Trace, primal: Any, node: Node) -> None:
@@ -148,40 +149,42 @@ class LazyVJPTracer(VJPTracer):
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.node.lazy.shape:
-            size *= d
-        return size
+        return math.prod(self.node.lazy.shape)
 
 
 class VJPTrace(Trace):
+    """Records each primitive applied to its tracers as a node of the graph that
+    :func:`backward` walks."""
+
     __slots__ = ()
 
     def process_primitive(self, prim: Primitive, args: tuple[Any, ...], params: dict[str, Any]
                           ) -> Any:
-        main = self.main
-        primals = []
+        primals: list[Any] = []
         parents: list[Node | None] = []
         traced = composed = False
+        main = self.main
         # The trace of the highest level among the values (bind's choice, made in this
         # loop rather than by a second bind over them), or None if they are all concrete.
         below: Trace | None = None
         below_level = 0
         makes_lazy = prim in lazy.primitives
         for a in args:
-            if isinstance(a, VJPTracer) and a.trace.main is main:
-                if makes_lazy and type(a) is LazyVJPTracer and a._value is None:
+            t = type(a)  # (type tests first: this loop runs once per operation)
+            if (t is VJPTracer or t is LazyVJPTracer) and a.trace.main is main:
+                if t is LazyVJPTracer and makes_lazy and a._value is None:
                     primals.append(a.node.lazy)  # composed, not evaluated (see below)
                     composed = True
                 else:
                     p = a.primal
                     primals.append(p)
-                    if isinstance(p, Tracer) and p.trace.main.level > below_level:
+                    if (type(p) is not np.ndarray and isinstance(p, Tracer)
+                            and p.trace.main.level > below_level):
                         below, below_level = p.trace, p.trace.main.level
                 parents.append(a.node)
                 traced = True
             else:
-                if isinstance(a, Tracer):
+                if t is not np.ndarray and isinstance(a, Tracer):
                     level = a.trace.main.level
                     if level >= main.level:
                         raise escaped_tracer_error()
@@ -191,7 +194,7 @@ class VJPTrace(Trace):
                 parents.append(None)
         lower = below is not None
         if traced and not lower and makes_lazy and live.fuse_backward:
-            result = lazy.record(self, primals, parents, params)
+            result = lazy.record(self, prim, primals, parents, params)
             if result is not None:
                 return result
         if composed:  # evaluated after all: the lazy arguments' values (concrete ones)
@@ -254,7 +257,7 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
     With ``config.fuse_backward`` (default on), elementwise rules hand each other lazy
     cotangents, so chains of elementwise nodes run as one fused evaluation.
     """
-    accumulate, materialize = lazy.accumulate, lazy.materialize
+    accumulate, materialize, lazy_primitives = lazy.accumulate, lazy.materialize, lazy.primitives
     cts: dict[Node, Any] = {}
     heap: list[tuple[int, Node]] = []
     for node, ct in roots:
@@ -273,10 +276,11 @@ def backward(roots: list[tuple[Node, Any]], release: bool) -> dict[Node, Any]:
             leaves[node] = materialize(ct)
             continue
         parents = node.parents
-        if node.rule is not None and type(ct) is np.ndarray:
-            in_cts = node.rule(ct, node.primals, node.out)
-        else:
-            in_cts = _apply_rule(node, prim, ct)
+        if prim not in lazy_primitives:  # only these rules are handed a lazy cotangent
+            ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
+                materialize(ct))
+        in_cts = prim.vjp(ct, node.primals, node.out, [p is not None for p in parents],
+                          **node.params)
         if release:
             node.primals = node.out = None  # type: ignore[assignment]
         ct = None
@@ -310,14 +314,3 @@ class _Projection:
 
 
 _PROJECTION: Any = _Projection()
-
-
-def _apply_rule(node: Node, prim: Primitive, ct: Any) -> Any:
-    """The cotangents of ``node``'s inputs by its primitive's rule; only the primitives of
-    the lazy-value layer are handed a cotangent not computed yet."""
-    if prim not in lazy.primitives:
-        materialize = lazy.materialize
-        ct = [None if c is None else materialize(c) for c in ct] if type(ct) is list else (
-            materialize(ct))
-    return prim.vjp(ct, node.primals, node.out, [p is not None for p in node.parents],
-                    **node.params)

@@ -14,6 +14,7 @@ values works. The stack is per thread and is unwound by ``new_main`` even on exc
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -94,10 +95,7 @@ class Tracer(ArrayMethods):
 
     @property
     def size(self) -> int:
-        size = 1
-        for d in self.primal.shape:
-            size *= d
-        return size
+        return math.prod(self.primal.shape)
 
 
 register_tracer_class(Tracer)  # the backend looks into tracers without importing the core

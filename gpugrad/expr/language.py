@@ -31,8 +31,8 @@ import numpy as np
 from gpugrad.dtypes import compute_dtype
 
 __all__ = [
-    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "num_vars", "out_dtype",
-    "substitute", "var",
+    "Expr", "OpSpec", "const", "depends_on", "diff", "evaluation_order", "jvp_expr", "num_vars",
+    "out_dtype", "substitute", "var", "vjp_expr",
 ]
 
 
@@ -284,3 +284,26 @@ def evaluation_order(e: Expr | tuple[Expr, ...]) -> list[Expr]:
     for root in (e if isinstance(e, tuple) else (e,)):
         visit(root)
     return order
+
+
+def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
+    """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
+    key = ("jvp", nargs, with_tangent)
+    cached = expr.cache.get(key)
+    if cached is None:
+        out_var = var(nargs + len(with_tangent))
+        total: Any = 0.0
+        for k, i in enumerate(with_tangent):
+            total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
+        cached = expr.cache[key] = total if isinstance(total, Expr) else None
+    return cached  # type: ignore[no-any-return,return-value]
+
+
+def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
+    """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
+    key = ("vjp", nargs, i)
+    if key not in expr.cache:
+        partial = substitute(diff(expr, i), {expr: var(nargs)})
+        result = partial * var(nargs + 1)
+        expr.cache[key] = None if result.op == "const" and result.value == 0 else result
+    return expr.cache[key]  # type: ignore[no-any-return]

@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 from gpugrad.expr import catalog
-from gpugrad.expr.language import Expr, OpSpec, const, var
+from gpugrad.expr.language import Expr, OpSpec, const, jvp_expr, var, vjp_expr
 from gpugrad.kernel.codegen import KernelSpec, build_spec, cupy_includes, kernel_dir, out_dtype
-from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
 from gpugrad.random import cuda_kernels
 
 __all__ = [

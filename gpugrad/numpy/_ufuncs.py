@@ -16,7 +16,8 @@ from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.naming import example_doc, named
 from gpugrad.numpy.operands import operand
 from gpugrad.primitives import operations as ops
-from gpugrad.primitives.elementwise import apply, elementwise_p
+from gpugrad.primitives.complex import complex_abs
+from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.operations import SCALARS, make_elementwise, promote
 from gpugrad.primitives.structural import convert
 
@@ -97,8 +98,6 @@ def _complex_aware_abs(name: str, real_abs: Any) -> Any:
     def fn(x: Any) -> Any:
         x = operand(x)
         if isinstance(x, complex) or (not isinstance(x, SCALARS) and x.dtype.kind == "c"):
-            from gpugrad.primitives.complex import complex_abs
-
             if isinstance(x, complex):
                 x = get_xp().asarray(x, dtype=result_type(x))
             return complex_abs(x)
@@ -205,8 +204,8 @@ def power(x: Any, y: Any) -> Any:
         if n < 0 and x.dtype.kind in "biu":
             raise ValueError("integers cannot be raised to negative integer powers; "
                              "convert the base to a floating dtype first")
-        return apply((x,), expr)
-    return apply(promote((x, y), to_float=False), _POWER)
+        return bind(elementwise_p, x, expr=expr)
+    return bind(elementwise_p, *promote((x, y), to_float=False), expr=_POWER)
 
 
 def where(condition: Any, x: Any = None, y: Any = None) -> Any:

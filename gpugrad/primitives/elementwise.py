@@ -7,15 +7,17 @@ symbolically from ``e`` and evaluated by this same primitive, so every order of 
 stays a single elementwise evaluation per rule.
 
 This file holds the primitive, its rules (JVP, VJP, fused VJP, batching) and their shortcuts
-for small concrete NumPy arrays (:func:`apply`, the direct JVP, VJP rules generated as
-straight-line code). Evaluating an expression on concrete arrays (generated NumPy code, CUDA
-kernels) is ``elementwise_eval.py``'s.
+for small concrete NumPy arrays (value and tangent from one generated function, VJP rules
+generated as straight-line code). How an application is recorded in reverse mode (lazily,
+or evaluated at once) is the lazy-value layer's (``lazy_forward.record_lazy``). Evaluating
+an expression on concrete arrays (generated NumPy code, CUDA kernels) is
+``elementwise_eval.py``'s.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,114 +25,34 @@ import numpy as np
 from gpugrad.config import live
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.reverse import Node, VJPTracer, register_lazy_values
-from gpugrad.core.trace import Primitive, Tracer, bind, escaped_tracer_error, underlying
+from gpugrad.core.reverse import register_lazy_values
+from gpugrad.core.trace import Tracer, bind, underlying
 from gpugrad.dtypes import argument_dtypes
-from gpugrad.expr.language import Expr, const, depends_on, diff, substitute, var
+from gpugrad.expr.language import (
+    Expr,
+    const,
+    depends_on,
+    jvp_expr,
+    out_dtype,
+    substitute,
+    var,
+    vjp_expr,
+)
 from gpugrad.primitives import lazy, lazy_forward
 from gpugrad.primitives.broadcasting import aligned, broadcast_to, unbroadcast
 from gpugrad.primitives.elementwise_eval import (
     call_quiet,
+    elementwise_p,
     evaluate,
     evaluate_many,
     log_route,
     many_function,
-    numpy_function,
     quiet_state,
     typed_result,
 )
 from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
 
-__all__ = ["apply", "elementwise_p", "jvp_expr", "vjp_expr"]
-
-elementwise_p = Primitive("elementwise")
-
-
-def apply(args: Sequence[Any], expr: Expr) -> Any:
-    """``bind(elementwise_p, *args, expr=expr)``, with the commonest case taken straight.
-
-    That case: NumPy arrays too small for any fusion (the ``fusion_min_size`` option), traced
-    by at most one reverse-mode transformation. There the general route (bind's choice of
-    trace, lifting, lazy and recomputed values) costs several times the ufunc itself, so the
-    value is computed and the node recorded here, with its VJP rule looked up once
-    (:func:`_concrete_vjp`). Everything else (nested or forward-mode tracers, CuPy, large
-    arrays) goes to ``bind``.
-    """
-    trace = None
-    limit = live.fusion_min_size  # the smallest size from which fusion does anything
-    primals: list[Any] = []
-    parents: list[Node | None] = []
-    wanted = 0  # bit i set: input i is traced
-    bit = 1
-    for a in args:
-        t = type(a)
-        if t is VJPTracer:  # exactly: a LazyVJPTracer has no value yet
-            value = a.primal
-            if (type(value) is not np.ndarray or value.size >= limit
-                    or (trace is not None and a.trace is not trace)):
-                return bind(elementwise_p, *args, expr=expr)
-            trace = a.trace
-            primals.append(value)
-            parents.append(a.node)
-            wanted |= bit
-        elif t is np.ndarray:
-            if a.size >= limit:
-                return bind(elementwise_p, *args, expr=expr)
-            primals.append(a)
-            parents.append(None)
-        elif isinstance(a, np.generic):
-            primals.append(a)
-            parents.append(None)
-        else:
-            return bind(elementwise_p, *args, expr=expr)
-        bit <<= 1
-    if trace is None:
-        return evaluate(*args, expr=expr)
-    if not trace.main.active:
-        raise escaped_tracer_error()
-    n = len(primals)
-    fn = expr.cache.get(n) or numpy_function(expr, n)
-    # call_quiet and typed_result, inlined for their common case: this runs once per operation.
-    out = fn(np, *primals) if quiet_state.depth else call_quiet(fn, primals)
-    if type(out) is not np.ndarray or out.dtype.char in "dD":
-        out = typed_result(out, primals)
-    node = Node(elementwise_p, primals, {"expr": expr}, out, parents)
-    if out.size >= limit:  # broadcasting made it large: the general node
-        if live.fuse_backward:
-            lazy_forward.keep_lazy(node)
-    else:
-        # Keyed by -(bit i for traced input i, then a bit for the count): negative, apart
-        # from the evaluators keyed by the input count.
-        key = -(wanted | bit)
-        node.rule = expr.cache.get(key) or _concrete_vjp(expr, n, key)
-        if live.debug:
-            log_route("direct (value now, generated VJP rule)", expr, primals,
-                      f"size < fusion_min_size={limit}, one reverse-mode trace")
-    return VJPTracer(trace, out, node)
-
-
-def jvp_expr(expr: Expr, nargs: int, with_tangent: tuple[int, ...]) -> Expr | None:
-    """``sum_k de/dx_{i_k} * var(nargs + k)``, with ``e`` itself read from ``var(nargs + m)``."""
-    key = ("jvp", nargs, with_tangent)
-    cached = expr.cache.get(key)
-    if cached is None:
-        out_var = var(nargs + len(with_tangent))
-        total: Any = 0.0
-        for k, i in enumerate(with_tangent):
-            total = total + substitute(diff(expr, i), {expr: out_var}) * var(nargs + k)
-        cached = expr.cache[key] = total if isinstance(total, Expr) else None
-    return cached  # type: ignore[no-any-return,return-value]
-
-
-def vjp_expr(expr: Expr, nargs: int, i: int) -> Expr | None:
-    """``ct * de/dx_i`` over inputs ``(x_0..x_{n-1}, out, ct)``; None if identically zero."""
-    key = ("vjp", nargs, i)
-    if key not in expr.cache:
-        partial = substitute(diff(expr, i), {expr: var(nargs)})
-        result = partial * var(nargs + 1)
-        expr.cache[key] = None if result.op == "const" and result.value == 0 else result
-    return expr.cache[key]  # type: ignore[no-any-return]
-
+__all__ = ["elementwise_p", "jvp_expr", "vjp_expr"]
 
 def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
     concrete = _concrete_jvp(primals, tangents, expr)
@@ -174,7 +96,7 @@ def _concrete_jvp(primals: list[Any], tangents: list[Any], expr: Expr
             given.append(tangent)
             with_tangent.append(i)
     n = len(primals)
-    key = ("direct jvp", n, tuple(with_tangent))
+    key = ("concrete jvp", n, tuple(with_tangent))
     fn = expr.cache.get(key)
     if fn is None:
         fn = expr.cache[key] = _jvp_function(expr, n, key[2])
@@ -182,7 +104,7 @@ def _concrete_jvp(primals: list[Any], tangents: list[Any], expr: Expr
         return evaluate(*primals, expr=expr), None
     values = [*primals, *given]
     if live.debug:
-        log_route("direct forward (value and tangent from one function)", expr, primals,
+        log_route("value and tangent from one function", expr, primals,
                   f"size < fusion_min_size={limit}, concrete NumPy values")
     out, tangent = fn(np, *values) if quiet_state.depth else call_quiet(fn, values)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
@@ -260,15 +182,14 @@ def _read_only(e: Expr, nargs: int) -> tuple[Expr, tuple[int, ...]]:
     return substitute(e, {var(i): var(k) for k, i in enumerate(reads) if k != i}), reads
 
 
-def _concrete_vjp(expr: Expr, n: int, key: int) -> Callable[[Any, list[Any], Any], Any]:
-    """:func:`_vjp` for concrete NumPy values, its plan decided once per expression and set
-    of wanted inputs (``-key`` has bit i set for input i): a node recorded by :func:`apply`
-    calls it straight from the backward pass."""
-    evaluated, exprs, identity, _ = _vjp_plan(expr, n, tuple(bool(-key >> i & 1)
-                                                             for i in range(n)))
+def _concrete_vjp(expr: Expr, wanted: tuple[bool, ...]) -> Callable[[Any, list[Any], Any], Any]:
+    """:func:`_vjp` for small concrete NumPy values, its plan decided once per expression and
+    set of ``wanted`` inputs and run as generated straight-line code (:func:`_vjp_rule`)."""
+    n = len(wanted)
+    evaluated, exprs, identity, _ = _vjp_plan(expr, n, wanted)
     fn = many_function(exprs, n + 2) if exprs else None
     rule = _rule_maker(n, evaluated, identity)(fn, exprs)
-    expr.cache[key] = rule
+    expr.cache[wanted] = rule
     return rule
 
 
@@ -284,8 +205,9 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
     if evaluated:
         lines += [f"        args = ({', '.join(xs)}, out, ct)",
                   "        if live.debug:",
-                  "            log_route('direct VJP rule', exprs, args,",
-                  "                      'its node took the direct route')",
+                  "            log_route('generated VJP rule', exprs, args,",
+                  "                      f'size < fusion_min_size={live.fusion_min_size}, '",
+                  "                      'concrete NumPy values')",
                   "        values = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)"]
     for k, i in enumerate(evaluated):
         lines += [f"        c{i} = values[{k}]",
@@ -308,9 +230,18 @@ def _rule_maker(n: int, evaluated: tuple[int, ...], identity: tuple[int, ...]
 
 def _vjp_rule(ct: Any, primals: list[Any], out: Any, wanted: list[bool], expr: Expr
               ) -> list[Any]:
-    """The VJP rule: fused (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or
-    a value is lazy already (a node that keeps lazy values needs it, whatever the option
-    says now), else every cotangent evaluated at once (:func:`_vjp`)."""
+    """The VJP rule. Small concrete NumPy values (all of them under the ``fusion_min_size``
+    option, where fusing would cost more than it saves) run the rule generated for the
+    expression and the wanted inputs (:func:`_concrete_vjp`); otherwise it is fused
+    (:func:`_fused_vjp`) where the ``fuse_backward`` option is on or a value is lazy already
+    (a node that keeps lazy values needs it, whatever the option says now), else every
+    cotangent is evaluated at once (:func:`_vjp`)."""
+    if type(ct) is np.ndarray and type(out) is np.ndarray and out.size < live.fusion_min_size:
+        # Concrete primals too: a traced one would have made ``out`` a tracer, and only a node
+        # of a large result keeps lazy values.
+        key = tuple(wanted)  # (a tuple of bools: apart from the cache's other keys)
+        rule = expr.cache.get(key) or _concrete_vjp(expr, key)
+        return rule(ct, primals, out)  # type: ignore[no-any-return]
     if live.fuse_backward or type(ct) is lazy.LazyValue or type(out) is lazy.LazyValue or any(
             type(p) is lazy.LazyValue for p in primals):
         return _fused_vjp(ct, primals, out, wanted, expr)
@@ -405,18 +336,15 @@ _SCALAR_OF_KIND = {"i": 0, "u": 0, "f": 0.0, "c": 0j}
 
 
 def _abstract(*avals: ShapedArray, expr: Expr) -> ShapedArray:
-    # The CUDA kernel's rule for its output dtype, which NumPy's evaluation follows (but
-    # for arithmetic on booleans: NumPy's square or remainder of bools is int8, a kernel's
-    # bool). Imported here: only staging needs it, gpugrad.kernel is not otherwise loaded.
-    from gpugrad.kernel.codegen import out_dtype
-
+    # The CUDA kernel's rule for its output dtype (the expression language's), which NumPy's
+    # evaluation follows (but for arithmetic on booleans: NumPy's square or remainder of bools
+    # is int8, a kernel's bool).
     args = [_SCALAR_OF_KIND[a.dtype.kind] if a.weak_type and a.dtype.kind != "b" else a
             for a in avals]
     dtype = out_dtype(expr, argument_dtypes(args))
     return ShapedArray(broadcast_avals(avals), dtype, all_weak(avals) and dtype.kind != "b")
 
 
-elementwise_p.impl = evaluate
 elementwise_p.abstract_eval = _abstract
 elementwise_p.jvp = _jvp
 elementwise_p.vjp = _vjp_rule

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from gpugrad.config import live
-from gpugrad.core.trace import underlying
+from gpugrad.core.trace import Primitive, underlying
 from gpugrad.dtypes import compute_type
 from gpugrad.expr.language import Expr, depends_on
 from gpugrad.expr.printers import to_python
@@ -32,7 +32,8 @@ from gpugrad.primitives import special_math
 from gpugrad.primitives.numpy_eval import large_evaluator
 
 __all__ = [
-    "broadcast_result", "call_quiet", "drops_inputs", "evaluate", "evaluate_many", "log_route",
+    "broadcast_result", "call_quiet", "drops_inputs", "elementwise_p", "evaluate",
+    "evaluate_many", "evaluate_plain", "log_route", "numpy_function_for",
     "many_function", "numpy_function", "quiet_floating_point", "quiet_state", "typed_result",
 ]
 
@@ -122,6 +123,8 @@ def numpy_function(expr: Expr, nargs: int,
         namespace = dict(_EVAL_NAMES)
         exec(compile(source, f"<gpugrad elementwise {expr}>", "exec"), namespace)
         fn = expr.cache[key] = namespace["elementwise"]
+        # Read by evaluate once per operation: an attribute costs less than a cache lookup.
+        fn.drops = drops_inputs(expr, nargs)
     return fn  # type: ignore[no-any-return]
 
 
@@ -131,23 +134,36 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     This is the primitive's ``impl``: ``bind`` calls it directly with ``expr=``.
     """
     limit = live.chunked_min_size
-    large = _is_large(args, limit)
-    if large is None:
-        return _on_cupy(expr, args)
+    large = False
+    for a in args:  # _is_large, inlined: this runs once per operation
+        t = type(a)
+        if t is np.ndarray:
+            if a.size >= limit:
+                large = True
+        elif t not in HOST_SCALARS and t.__module__.startswith("cupy"):
+            return _on_cupy(expr, args)
     fn = expr.cache.get(len(args)) or numpy_function(expr, len(args))
-    if large:  # the same expression with buffers reused, or slice by slice
-        fn, route, why = large_evaluator(expr, args, fn)
-        if live.debug:
-            log_route(route, expr, args, why)
-    elif live.debug:
-        log_route("plain NumPy", expr, args, f"size < chunked_min_size={limit}")
+    if not large:
+        return evaluate_plain(expr, fn, args)
+    evaluator, route, why = large_evaluator(expr, args, fn)  # buffers reused, or by slices
+    if live.debug:
+        log_route(route, expr, args, why)
+    out = call_quiet(evaluator, args)
+    if type(out) is not np.ndarray or out.dtype.char in "dD":
+        out = typed_result(out, args)
+    return broadcast_result(out, args) if drops_inputs(expr, len(args)) else out
+
+
+def evaluate_plain(expr: Expr, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """``expr``'s value on NumPy ``args`` smaller than the ``chunked_min_size`` option, by its
+    generated function ``fn`` called once (:func:`numpy_function`)."""
+    if live.debug:
+        log_route("plain NumPy", expr, args, f"size < chunked_min_size={live.chunked_min_size}")
     # call_quiet and typed_result, inlined for their common case: this runs once per operation.
     out = fn(np, *args) if quiet_state.depth else call_quiet(fn, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, args)
-    if drops_inputs(expr, len(args)):
-        return broadcast_result(out, args)
-    return out
+    return broadcast_result(out, args) if fn.drops else out  # type: ignore[attr-defined]
 
 
 def drops_inputs(expr: Expr, nargs: int) -> bool:
@@ -182,13 +198,13 @@ def _is_large(args: Sequence[Any], limit: int) -> bool | None:
         t = type(a)
         if t is np.ndarray:
             large = large or a.size >= limit
-        elif t not in _HOST_SCALARS and t.__module__.startswith("cupy"):
+        elif t not in HOST_SCALARS and t.__module__.startswith("cupy"):
             return None
     return large
 
 
 # Scalars an operation's arguments often are, known not to be CuPy arrays without asking.
-_HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
+HOST_SCALARS = frozenset({np.float32, np.float64, np.int32, np.int64, np.bool_, float, int,
                            bool, complex, np.complex64, np.complex128})
 
 
@@ -271,3 +287,35 @@ def evaluate_many(exprs: tuple[Expr, ...], args: list[Any]) -> list[Any]:
     values = [typed_result(v, args) for v in call_quiet(many_function(exprs, len(args)), args)]
     return [broadcast_result(v, args) if drops_inputs(e, len(args)) else v
             for v, e in zip(values, exprs)]
+
+
+def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
+    """The evaluator of ``expr`` for NumPy ``args``: for large same-shape floating arrays,
+    chunked (contiguous arrays) or fused with buffer reuse; else the plain one
+    (``elementwise_eval.numpy_function``).
+
+    Example:
+        >>> import numpy as np
+        >>> from gpugrad.expr import catalog as C
+        >>> from gpugrad.expr.language import var
+        >>> e = C.sin(var(0)) * 3.0 + var(0)
+        >>> x = np.linspace(0.0, 1.0, 1 << 17)
+        >>> fn = numpy_function_for(e, (x,))
+        >>> fn.__name__
+        '_chunked'
+        >>> bool(np.array_equal(fn(np, x), np.sin(x) * 3.0 + x))
+        True
+    """
+    plain = numpy_function(expr, len(args))
+    for a in args:
+        if type(a) is np.ndarray and a.ndim:
+            if a.size < live.chunked_min_size:
+                return plain
+            return large_evaluator(expr, args, plain)[0]
+    return plain
+
+
+# The elementwise primitive, declared beside its evaluation (its ``impl``) so that the layer of
+# lazy values, below the primitive's rules (elementwise.py), can bind it.
+elementwise_p = Primitive("elementwise")
+elementwise_p.impl = evaluate

@@ -33,7 +33,7 @@ from gpugrad.dtypes import argument_dtypes
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, depends_on, out_dtype, substitute, var
 from gpugrad.primitives.broadcasting import broadcast_to
-from gpugrad.primitives.elementwise_eval import log_route
+from gpugrad.primitives.elementwise_eval import elementwise_p, log_route
 
 __all__ = [
     "value_dtype",
@@ -63,8 +63,6 @@ def materialize(value: Any) -> Any:
     """Evaluate a :class:`LazyValue` (anything else is returned as it is)."""
     if not isinstance(value, LazyValue):
         return value
-    from gpugrad.primitives.elementwise import elementwise_p
-
     out = bind(elementwise_p, *value.args, expr=value.expr)
     if out.shape != value.shape:
         out = broadcast_to(out, value.shape)
@@ -195,10 +193,8 @@ def accumulate(previous: Any, contribution: Any) -> Any:
         total = previous + contribution  # the common case: no promotion, no tracing
         return total if type(total) is np.ndarray else np.asarray(total)
     if type(previous) is not LazyValue and type(contribution) is not LazyValue:
-        # elementwise (which operations builds on) imports this module
-        from gpugrad.primitives.operations import add
-
-        return add(previous, contribution)
+        total = previous + contribution  # a tracer's operator: gpugrad.numpy's add
+        return np.asarray(total) if isinstance(total, np.generic) else total
     return _composed(_ADD, [previous, contribution], tuple(previous.shape), previous.dtype)
 
 

@@ -34,9 +34,23 @@ import numpy as np
 
 from gpugrad.config import live
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.reverse import LazyVJPTracer, Node
-from gpugrad.expr.language import Expr, OpSpec, depends_on, evaluation_order, substitute, var
-from gpugrad.primitives.elementwise_eval import evaluate_many, log_route
+from gpugrad.core.reverse import LazyVJPTracer, Node, VJPTracer
+from gpugrad.expr.language import (
+    Expr,
+    OpSpec,
+    depends_on,
+    evaluation_order,
+    substitute,
+    var,
+    vjp_expr,
+)
+from gpugrad.primitives.elementwise_eval import (
+    HOST_SCALARS,
+    evaluate_many,
+    evaluate_plain,
+    log_route,
+    numpy_function,
+)
 from gpugrad.primitives.lazy import (
     LazyValue,
     expression_size,
@@ -94,25 +108,47 @@ def _lazy_inputs(primals: list[Any], parents: list[Any]) -> list[Any]:
             for value, parent in zip(primals, parents)]
 
 
-def record_lazy(trace: Any, primals: list[Any], parents: list[Any], params: dict[str, Any]) -> Any:
-    """Record an elementwise application without evaluating it.
+def record_lazy(trace: Any, prim: Any, primals: list[Any], parents: list[Any],
+                params: dict[str, Any]) -> Any:
+    """Record an elementwise application in reverse mode: lazily, or evaluated now.
 
-    The node gets a lazy value, as with :func:`keep_lazy`, and the result is a ``LazyVJPTracer``:
-    consecutive elementwise operations compose their lazy values, and the first read of a value
-    evaluates the whole chain at once (one kernel on CuPy, one chunked pass without
-    full-size temporaries on NumPy). Its dtype is the expression language's
-    rule (``out_dtype``) for the composed expression, the dtype that evaluation gives.
-    Returns None (evaluate now) for NumPy arrays under the ``lazy_min_size`` option, shapes
-    that do not broadcast (the error is then the backend's own, at this call), or a lazy value
-    grown past the ``lazy_max_nodes`` option.
+    Lazily (CuPy, NumPy arrays from the ``lazy_min_size`` option): the node gets a lazy
+    value, as with :func:`keep_lazy`, and the result is a ``LazyVJPTracer``: consecutive
+    elementwise operations compose their lazy values, and the first read of a value evaluates
+    the whole chain at once (one kernel on CuPy, one chunked pass without full-size
+    temporaries on NumPy). Its dtype is the expression language's rule (``out_dtype``) for
+    the composed expression, the dtype that evaluation gives.
+
+    Now: NumPy values under both the ``lazy_min_size`` and ``chunked_min_size`` options,
+    where composing would cost more than it saves, are evaluated at once by the expression's
+    generated function and recorded with their node. Returns None, leaving the application
+    to the core (which evaluates it and offers the node to :func:`keep_lazy`), for NumPy
+    arrays between those sizes, shapes that do not broadcast (the error is then the
+    backend's own, at this call), or a lazy value grown past the ``lazy_max_nodes`` option.
     """
-    for value in primals:  # the common case, small NumPy arrays, returns here
-        if type(value) is LazyValue or pays(value, live.lazy_min_size):
+    limit = live.lazy_min_size
+    plain = live.chunked_min_size
+    for value in primals:  # the common case, small NumPy arrays and scalars, returns here
+        t = type(value)
+        if t is np.ndarray:
+            size = value.size
+            if size >= limit:
+                break
+            if size >= plain:
+                plain = 0
+        elif t is LazyValue or (t not in HOST_SCALARS and on_gpu(value)):
             break
     else:
-        return None
-    from gpugrad.primitives.elementwise import elementwise_p
-
+        if not plain:
+            return None
+        # Evaluated now, as the primitive's impl would, without going back to the core.
+        expr = params["expr"]
+        out = evaluate_plain(expr, expr.cache.get(len(primals)) or numpy_function(
+            expr, len(primals)), primals)
+        node = Node(prim, primals, params, out, parents)
+        if out.size >= live.fusion_min_size:
+            keep_lazy(node)  # broadcasting made it large
+        return VJPTracer(trace, out, node)
     shape = _broadcast_shape(primals)
     if shape is None:
         return None
@@ -127,7 +163,7 @@ def record_lazy(trace: Any, primals: list[Any], parents: list[Any], params: dict
         # operands of a comparison inside included: `where(i == 1, x, y)` with an int32 `i`
         # and float32 `x`, `y` would give float64. Evaluate this step on its own instead.
         return None
-    node = Node(elementwise_p, saved, params, None, parents)
+    node = Node(prim, saved, params, None, parents)
     node.lazy = node.out = LazyValue(full, args, tuple(shape), dtype)
     if live.debug:
         log_route("lazy (evaluated when read)", full, args, _why_fused(primals, "lazy_min_size"))
@@ -235,7 +271,6 @@ def _with_parts(expr: Expr, args: list[Any], parts: tuple[Expr, ...]) -> list[An
 
 def _residuals(node: Any) -> list[LazyValue]:
     """Lazy values, among those inlined in ``node``'s, of costly values the VJPs read."""
-    from gpugrad.primitives.elementwise import vjp_expr
 
     chain, stack, seen = [], [node], {id(node)}
     while stack:  # the nodes whose lazy values are inlined in this one (not checkpoints)

@@ -11,9 +11,10 @@ the same ufuncs in the same order, so the results are bit-identical.
 
 Buffer reuse needs every array-valued node to have the same shape and, per kind (boolean or
 not), the same dtype: the generated function is specialised to which arguments are arrays
-of the full broadcast shape and which are scalars, and :func:`numpy_function_for` uses it
-only when that holds, the arrays are large (the ``chunked_min_size`` option), and every
-node is a plain ufunc call; otherwise it returns the plain ``to_python`` function. Contiguous
+of the full broadcast shape and which are scalars, and
+``elementwise_eval.numpy_function_for`` uses it only when that holds, the arrays are large
+(the ``chunked_min_size`` option), and every node is a plain ufunc call; otherwise it
+returns the plain ``to_python`` function. Contiguous
 arrays are evaluated slice by slice, and from the ``parallel_min_size`` option's elements
 the slices are shared among the ``eval_threads`` option's threads (``eval_threads.py``).
 
@@ -45,7 +46,6 @@ __all__ = [
     "fused_function",
     "fused_source",
     "large_evaluator",
-    "numpy_function_for",
 ]
 
 # Below the chunked_min_size option (gpugrad.config) the plain evaluator stays: a temporary
@@ -376,31 +376,3 @@ def evaluate_with_exports(expr: Expr, args: Sequence[Any], exports: tuple[Expr, 
     with np.errstate(all="ignore"):
         values = _run_chunked(compiled, pattern, shape, dtype, args, 1 + len(exports))
     return values if exports else [values]
-
-
-def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
-    """The evaluator of ``expr`` for NumPy ``args``: for large same-shape floating arrays,
-    chunked (contiguous arrays) or fused with buffer reuse; else the plain one
-    (``elementwise_eval.numpy_function``).
-
-    Example:
-        >>> import numpy as np
-        >>> from gpugrad.expr import catalog as C
-        >>> from gpugrad.expr.language import var
-        >>> e = C.sin(var(0)) * 3.0 + var(0)
-        >>> x = np.linspace(0.0, 1.0, 1 << 17)
-        >>> fn = numpy_function_for(e, (x,))
-        >>> fn.__name__
-        '_chunked'
-        >>> bool(np.array_equal(fn(np, x), np.sin(x) * 3.0 + x))
-        True
-    """
-    from gpugrad.primitives.elementwise_eval import numpy_function
-
-    plain = numpy_function(expr, len(args))
-    for a in args:
-        if type(a) is np.ndarray and a.ndim:
-            if a.size < live.chunked_min_size:
-                return plain
-            return large_evaluator(expr, args, plain)[0]
-    return plain

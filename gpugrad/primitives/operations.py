@@ -22,14 +22,14 @@ import numpy as np
 
 from gpugrad.backend import get_xp
 from gpugrad.core.concrete import array_namespace
-from gpugrad.core.trace import Tracer
+from gpugrad.core.trace import Tracer, bind
 from gpugrad.dtypes import dtype_of, result_type, to_inexact
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import OpSpec, var
 from gpugrad.naming import named
 from gpugrad.primitives import along_axis
 from gpugrad.primitives.broadcasting import reduce_sum
-from gpugrad.primitives.elementwise import apply
+from gpugrad.primitives.elementwise import elementwise_p
 from gpugrad.primitives.indexing import gather, normalize_index
 from gpugrad.primitives.structural import convert, reshape, transpose
 
@@ -155,8 +155,8 @@ def make_elementwise(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
             (x,) = args
             if (type(x) is np.ndarray or isinstance(x, Tracer)) and (
                     not to_float or x.dtype.kind in "fc"):
-                return apply((x,), expr)
-        return apply(promote(args, to_float), expr)
+                return bind(elementwise_p, x, expr=expr)
+        return bind(elementwise_p, *promote(args, to_float), expr=expr)
 
     return named(fn, name, doc)
 
@@ -184,7 +184,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     a, b = promote((x, y), to_float=False)
     if isinstance(c, bool):
         c = get_xp().asarray(c)
-    return apply((c, a, b), _SELECT)
+    return bind(elementwise_p, c, a, b, expr=_SELECT)
 
 
 def sum_over(x: Any, axes: tuple[int, ...], keepdims: bool = False) -> Any:

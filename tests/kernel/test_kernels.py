@@ -26,12 +26,8 @@ from gpugrad.kernel import codegen
 from gpugrad.kernel_check import check
 from gpugrad.kernel_check import items as kernel_items
 from gpugrad.primitives.elementwise import jvp_expr, vjp_expr
-from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function
-from gpugrad.primitives.numpy_eval import (
-    fused_function,
-    fused_source,
-    numpy_function_for,
-)
+from gpugrad.primitives.elementwise_eval import evaluate_many, numpy_function, numpy_function_for
+from gpugrad.primitives.numpy_eval import fused_function, fused_source
 
 REPO = Path(__file__).resolve().parents[2]
 # The sizes at which NumPy evaluation changes evaluator (gpugrad.config options).
@@ -288,9 +284,11 @@ def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
     their common subexpressions (arctan2's 1/(x**2 + y**2))."""
     import gpugrad
     import gpugrad.numpy as gnp
+    from gpugrad.core.trace import bind
     from gpugrad.expr import catalog as C
     from gpugrad.expr.language import var
     from gpugrad.primitives import elementwise, elementwise_eval
+    from gpugrad.primitives.elementwise import elementwise_p
 
     calls = []
     original = elementwise_eval.many_function
@@ -311,7 +309,7 @@ def test_unfused_vjp_evaluates_every_cotangent_once(monkeypatch) -> None:
     x, y = np.linspace(0.5, 1.0, 5), np.linspace(-1.0, 1.0, 5)
     gpugrad.config.update("fuse_backward", False)
     try:
-        gx, gy = gpugrad.grad(lambda x, y: gnp.sum(elementwise.apply((y, x), expr)),
+        gx, gy = gpugrad.grad(lambda x, y: gnp.sum(bind(elementwise_p, y, x, expr=expr)),
                               (0, 1))(x, y)
     finally:
         gpugrad.config.update("fuse_backward", True)

@@ -22,8 +22,8 @@ from gpugrad.config import OPTIONS
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
 from gpugrad.primitives import eval_threads, numpy_eval
-from gpugrad.primitives.elementwise_eval import numpy_function
-from gpugrad.primitives.numpy_eval import evaluate_with_exports, numpy_function_for
+from gpugrad.primitives.elementwise_eval import numpy_function, numpy_function_for
+from gpugrad.primitives.numpy_eval import evaluate_with_exports
 
 SLICE = 1024  # the smallest slice the chunked evaluation makes
 N = 10 * SLICE + 17  # 11 slices, the last a short one: shares of unequal lengths
@@ -218,7 +218,7 @@ import numpy as np
 import gpugrad
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import var
-from gpugrad.primitives.numpy_eval import numpy_function_for
+from gpugrad.primitives.elementwise_eval import numpy_function_for
 print(gpugrad.config.eval_threads)
 gpugrad.config.update("eval_threads", 2)
 gpugrad.config.update("parallel_min_size", 0)

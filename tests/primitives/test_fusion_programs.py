@@ -1,11 +1,11 @@
 """Random elementwise programs: the lazy forward, rematerialization, the fused backward and
-(on small arrays) the direct route give the same values, gradients and dtypes as evaluating
-node by node through the general rules.
+(on small arrays) the rules' shortcuts for concrete values give the same values, gradients
+and dtypes as evaluating node by node through the general rules.
 
 Hypothesis draws a program (a list of steps, each an operation on earlier values, the inputs
-or a constant); it is run as usual and node by node (fusion off, no direct rules), and the
-two must agree to rounding. Arrays are large enough (70,000 or 20,000 elements) for the
-fused paths to be taken, or small (700) for the direct route, and of two shapes that
+or a constant); it is run as usual and node by node (fusion off, no concrete shortcuts), and
+the two must agree to rounding. Arrays are large enough (70,000 or 20,000 elements) for the
+fused paths to be taken, or small (700) for the concrete shortcuts, and of two shapes that
 broadcast against each other.
 """
 
@@ -54,10 +54,11 @@ def run(program: list[tuple[bool, int, int, int]], x: Any, y: Any) -> Any:
     return gnp.sum(gnp.tanh(values[-1])) + gnp.sum(values[-2] * 0.125)
 
 
-@pytest.fixture(scope="module", params=[700, 200, 7], ids=["lazy", "rematerialized", "direct"])
+@pytest.fixture(scope="module", params=[700, 200, 7], ids=["lazy", "rematerialized", "small"])
 def inputs(request: pytest.FixtureRequest) -> tuple[np.ndarray, np.ndarray]:
     """70,000 elements: lazy forward and fused backward; 20,000: evaluated forward with
-    rematerialization and a fused backward; 700: the direct route of small arrays."""
+    rematerialization and a fused backward; 700: small arrays, evaluated at once, with the
+    elementwise rules' generated functions."""
     rng = np.random.default_rng(7)
     return rng.uniform(-1, 1, (request.param, 100)), rng.uniform(-1, 1, (100,))
 
@@ -73,13 +74,13 @@ def assert_close(a: Any, b: Any, rtol: float) -> None:
 @contextlib.contextmanager
 def node_by_node() -> Iterator[None]:
     """The reference: every operation through bind and its primitive's general rule (no
-    fusion, no laziness, no direct route). The rules' shortcuts for concrete NumPy values
+    fusion, no laziness). The rules' shortcuts for concrete NumPy values
     that stay (a contraction's planned products, a linear primitive applied to a tangent)
     run the very evaluation that bind would; the elementwise one, a generated function for
     value and tangent together, is for sizes under ``fusion_min_size`` and so is off."""
     saved_size = gpugrad.config.fusion_min_size
     gpugrad.config.update("fuse_backward", False)
-    gpugrad.config.update("fusion_min_size", 0)  # no array is small enough for the direct route
+    gpugrad.config.update("fusion_min_size", 0)  # no array is small enough for a shortcut
     try:
         yield
     finally:
@@ -152,7 +153,7 @@ def test_array_outputs_and_their_vjp_agree_with_node_by_node(program, inputs) ->
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=st.lists(step, min_size=1, max_size=8))
 def test_jvp_and_hessian_vector_products_agree_with_node_by_node(program, inputs) -> None:
-    """Forward mode (the direct route on small arrays: value and tangent from one
+    """Forward mode (on small arrays, the JVP rule's shortcut: value and tangent from one
     evaluation), and forward over reverse (a Hessian-vector product)."""
     x, y = inputs
     tx, ty = np.cos(3 * x), np.sin(2 * y)

@@ -276,12 +276,12 @@ def test_lazy_forward_saves_the_costly_values_the_backward_reads(evaluations):
     np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-15)
 
 
-def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch, configure):
-    """Small NumPy elementwise operations under one grad are computed and recorded by
-    elementwise.apply (no bind), and give what the general route gives: broadcasting, weak
-    Python scalars, NumPy scalars, a bool mask, and a value read twice (accumulated)."""
+def test_small_arrays_are_evaluated_at_once_with_the_same_answers(monkeypatch, configure):
+    """Small NumPy elementwise operations under one grad are evaluated when applied, nothing
+    kept lazy, and give what the fused route gives: broadcasting, weak Python scalars, NumPy
+    scalars, a bool mask, and a value read twice (accumulated)."""
     from gpugrad.config import OPTIONS
-    from gpugrad.primitives import elementwise
+    from gpugrad.primitives import lazy_forward
 
     configure(fusion_min_size=OPTIONS["fusion_min_size"].default)  # not this file's 0
     rng = np.random.default_rng(3)
@@ -294,12 +294,13 @@ def test_small_arrays_take_the_direct_route_with_the_same_answers(monkeypatch, c
         p = z * mask + (1 - z) * (1 - mask)
         return gnp.sum(gnp.log1p(p * p) + gnp.maximum(z, 0.1))
 
-    binds = []
-    original = elementwise.bind  # what apply falls back to
-    monkeypatch.setattr(elementwise, "bind", lambda prim, *a, **k: binds.append(prim.name)
-                        or original(prim, *a, **k))
+    plain, kept = [], []
+    evaluate_plain, keep_lazy = lazy_forward.evaluate_plain, lazy_forward.keep_lazy
+    monkeypatch.setattr(lazy_forward, "evaluate_plain",
+                        lambda *a: plain.append(1) or evaluate_plain(*a))
+    monkeypatch.setattr(lazy_forward, "keep_lazy", lambda n: kept.append(n) or keep_lazy(n))
     direct = gpugrad.value_and_grad(f, (0, 1))(x, b)
-    assert binds == []  # every elementwise step took the direct route
+    assert len(plain) == 12 and kept == []  # each traced elementwise step, evaluated at once
     configure(fusion_min_size=0)  # the general route, fused
     general = gpugrad.value_and_grad(f, (0, 1))(x, b)
     np.testing.assert_allclose(direct[0], general[0], rtol=1e-6)

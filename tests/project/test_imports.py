@@ -13,8 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _CUPY = "optional dependency: CuPy, present only with a GPU"
 _MPI = "optional dependency: mpi4py, present only under an MPI launcher"
-_CYCLE = "cycle still to break, through primitives/elementwise.py (see below)"
-
 # (importing module, imported name) -> why the import stays inside a function. The imported
 # name is the module for ``import m`` and ``m.name`` for ``from m import name``.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -53,22 +51,9 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the CUDA sources of the random kernels (~10 ms), used on CuPy arrays only",
     ("gpugrad.primitives.elementwise_eval", "gpugrad.kernel.run_elementwise"):
         "the CUDA kernel generator and launcher, used on CuPy arrays only",
-    ("gpugrad.primitives.elementwise", "gpugrad.kernel.codegen.out_dtype"):
-        "to import at the top from gpugrad.expr.language, where out_dtype now lives",
-    # Cycles still to break. elementwise.py (the elementwise primitive) imports lazy.py and
-    # lazy_forward.py, which bind that primitive: declaring elementwise_p and vjp_expr in a
-    # module below the three would break it. numpy_function_for belongs in
-    # elementwise_eval.py, beside numpy_function, which imports numpy_eval.py.
-    ("gpugrad.primitives.lazy", "gpugrad.primitives.elementwise.elementwise_p"): _CYCLE,
-    ("gpugrad.primitives.lazy", "gpugrad.primitives.operations.add"): _CYCLE,
-    ("gpugrad.primitives.lazy_forward", "gpugrad.primitives.elementwise.elementwise_p"): _CYCLE,
-    ("gpugrad.primitives.lazy_forward", "gpugrad.primitives.elementwise.vjp_expr"): _CYCLE,
-    ("gpugrad.primitives.numpy_eval", "gpugrad.primitives.elementwise_eval.numpy_function"):
-        "cycle still to break: elementwise_eval.py imports numpy_eval.py",
     ("gpugrad.numpy._ufuncs", "gpugrad.numpy.sorting.nonzero"):
-        "cycle still to break: sorting.py imports _ufuncs.py (where's one-argument form)",
-    ("gpugrad.numpy._ufuncs", "gpugrad.primitives.complex.complex_abs"):
-        "no cycle: to move to the top",
+        "a cycle: where's one-argument form is nonzero, and sorting.py, which defines it, "
+        "is built on _ufuncs.py's functions",
 }
 
 

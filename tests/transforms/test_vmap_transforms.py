@@ -301,11 +301,11 @@ def test_jacobians_stay_on_the_inputs_backend(xp: Any) -> None:
 
 
 @pytest.mark.parametrize("fuse", [True, False])
-@pytest.mark.parametrize("n", [6, 70_000])  # a small node's planned rule; lazy, fused nodes
+@pytest.mark.parametrize("n", [6, 70_000])  # the generated concrete rule; lazy, fused nodes
 def test_batched_cotangents_take_the_general_rules(fuse: bool, n: int) -> None:
-    """Reverse mode's fast path for concrete cotangents (``node.rule``) and backward fusion's
-    lazy cotangents both meet a batch of cotangents here: the results must be those of
-    the loop."""
+    """The elementwise VJP rule's shortcut for concrete NumPy cotangents (a generated rule)
+    and backward fusion's lazy cotangents both meet a batch of cotangents here: the results
+    must be those of the loop."""
     x = _rand(np, n, seed=21)
 
     def chain(x: Any) -> Any:

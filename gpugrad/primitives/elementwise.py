@@ -52,7 +52,8 @@ from gpugrad.primitives.elementwise_eval import (
 )
 from gpugrad.primitives.shape_rules import all_weak, broadcast_avals
 
-__all__ = ["elementwise_p", "jvp_expr", "vjp_expr"]
+__all__ = ["elementwise_p", "jvp_expr", "vjp_expr"]  # (the last two: the expression language's)
+
 
 def _jvp(primals: list[Any], tangents: list[Any], expr: Expr) -> tuple[Any, Any]:
     concrete = _concrete_jvp(primals, tangents, expr)

@@ -74,8 +74,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # Subpackages that import on first use, as in JAX (`jax.numpy`, `jax.scipy` after a bare
-    # `import jax`): importing them eagerly would slow `import gpugrad` for every user.
+    # Subpackages that import on first use, as in JAX (`jax.scipy` after a bare `import jax`):
+    # importing them eagerly would slow `import gpugrad` for every user. (gpugrad.numpy is
+    # loaded already, by the transformations built on it; the name stays for that case too.)
     if name in ("random", "test_util", "numpy", "scipy", "kernel", "lax", "nn"):
         return importlib.import_module(f"gpugrad.{name}")
     raise AttributeError(f"module 'gpugrad' has no attribute {name!r}")

@@ -151,7 +151,7 @@ def evaluate(*args: Any, expr: Expr) -> Any:
     out = call_quiet(evaluator, args)
     if type(out) is not np.ndarray or out.dtype.char in "dD":
         out = typed_result(out, args)
-    return broadcast_result(out, args) if drops_inputs(expr, len(args)) else out
+    return broadcast_result(out, args) if fn.drops else out  # type: ignore[union-attr]
 
 
 def evaluate_plain(expr: Expr, fn: Callable[..., Any], args: Sequence[Any]) -> Any:

@@ -7,7 +7,6 @@ from ``gpugrad.numpy`` operations: it differentiates to any order, batches under
 and gives JAX's values and JAX's derivatives at the kinks (``relu'(0) = 0``).
 
 Example:
-    >>> import numpy as np, gpugrad
     >>> from gpugrad import nn
     >>> nn.relu(np.array([-1.0, 2.0]))
     array([0., 2.])

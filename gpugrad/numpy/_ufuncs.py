@@ -77,7 +77,7 @@ def _doc_for(name: str) -> str:
         "sign", "floor_divide") else "differentiable to any order in both modes"
     return (
         f"Elementwise ``{name}`` with NumPy's broadcasting; {kind}.\n\n"
-        f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+        "Example:\n"
         f"    >>> {'round(' if '.' in result else ''}gnp.{name}({args}).item()"
         f"{', 5)' if '.' in result else ''}\n    {result}\n"
     )
@@ -142,7 +142,7 @@ def _rounding(name: str, spec: OpSpec) -> Any:
 
     return named(fn, name, example_doc(
         f"Elementwise ``{name}``; its derivative is zero (as in JAX).",
-        ">>> import gpugrad.numpy as gnp", f">>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()",
+        f">>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()",
         _ROUND_EXAMPLES[name]))
 
 
@@ -165,7 +165,6 @@ def _logical(name: str, spec: OpSpec) -> Any:
 
     return named(fn, name, example_doc(
         f"Elementwise ``{name}`` of truth values (no derivative).",
-        ">>> import gpugrad.numpy as gnp",
         f">>> gnp.{name}({'True, False' if spec.arity == 2 else 'True'}).item()",
         _LOGIC_EXAMPLES[name]))
 
@@ -185,7 +184,6 @@ def power(x: Any, y: Any) -> Any:
     ``integer_pow``), so ``x**2`` at ``x = 0`` has derivative 0, not NaN.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.power(gnp.array([1.0, 2.0]), 3)
         array([1., 8.], dtype=float32)
     """
@@ -218,7 +216,6 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     With ``condition`` alone it is ``nonzero(condition)``, as in NumPy and JAX.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.where(gnp.array([True, False]), 1.0, 2.0)
         array([1., 2.], dtype=float32)
         >>> gnp.where(gnp.array([0.0, 3.0, 1.0]))
@@ -238,7 +235,6 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Clip ``x`` to ``[a_min, a_max]`` (``minimum(maximum(x, a_min), a_max)``, as JAX).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.clip(gnp.array([-1.0, 0.5, 3.0]), 0.0, 1.0)
         array([0. , 0.5, 1. ], dtype=float32)
     """

@@ -114,9 +114,9 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:
     """The identity matrix (ones on diagonal ``k``).
 
     Example:
-        >>> gnp.eye(2)
-        array([[1., 0.],
-               [0., 1.]], dtype=float32)
+        >>> gnp.eye(2, 3, k=1)
+        array([[0., 1., 0.],
+               [0., 0., 1.]], dtype=float32)
     """
     return get_xp().eye(N, M, k, dtype=dtype or default_float())
 

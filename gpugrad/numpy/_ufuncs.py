@@ -130,6 +130,10 @@ for _name in ("square", "floor_divide", "remainder", "mod"):
     FUNCTIONS[_name] = _int32_for_bools(_name, FUNCTIONS[_name])
 
 
+_ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
+                   "trunc": "[-1.0, 2.0]"}
+
+
 def _rounding(name: str, spec: OpSpec) -> Any:
     inner = make_elementwise(name, spec, False, "")
 
@@ -146,11 +150,11 @@ def _rounding(name: str, spec: OpSpec) -> Any:
         _ROUND_EXAMPLES[name]))
 
 
-_ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
-                   "trunc": "[-1.0, 2.0]"}
+FUNCTIONS.update({name: _rounding(name, spec) for name, spec in _ROUNDING.items()})
 
-for _name, _spec in _ROUNDING.items():
-    FUNCTIONS[_name] = _rounding(_name, _spec)
+
+_LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",
+                   "logical_not": "False"}
 
 
 def _logical(name: str, spec: OpSpec) -> Any:
@@ -169,11 +173,8 @@ def _logical(name: str, spec: OpSpec) -> Any:
         _LOGIC_EXAMPLES[name]))
 
 
-_LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",
-                   "logical_not": "False"}
-
-for _name, _spec in {**_LOGICAL, "logical_not": C.logical_not}.items():
-    FUNCTIONS[_name] = _logical(_name, _spec)
+FUNCTIONS.update({name: _logical(name, spec)
+                  for name, spec in {**_LOGICAL, "logical_not": C.logical_not}.items()})
 
 _IPOW: dict[int, Expr] = {}
 _POWER = C.power(var(0), var(1))

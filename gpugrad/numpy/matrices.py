@@ -68,9 +68,10 @@ def triu(m: Any, k: int = 0) -> Any:
     """The upper triangle of the last two axes (zeros below diagonal ``k``).
 
     Example:
-        >>> gnp.triu(gnp.ones((2, 2)))
-        array([[1., 1.],
-               [0., 1.]], dtype=float32)
+        >>> gnp.triu(gnp.ones((3, 3)), k=1)
+        array([[0., 1., 1.],
+               [0., 0., 1.],
+               [0., 0., 0.]], dtype=float32)
     """
     return _triangle(m, int(k), lower=False)
 

@@ -99,11 +99,11 @@ def vdot(a: Any, b: Any) -> Any:
 
 
 def inner(a: Any, b: Any) -> Any:
-    """Sum product over the last axes.
+    """Sum product over the last axes: each row of ``a`` against ``b`` below.
 
     Example:
-        >>> gnp.inner(gnp.ones((2, 3)), gnp.ones(3))
-        array([3., 3.], dtype=float32)
+        >>> gnp.inner(gnp.array([[1.0, 2.0], [3.0, 5.0]]), gnp.array([1.0, -1.0]))
+        array([-1., -2.], dtype=float32)
     """
     a, b = _promote(a, b)
     if a.ndim == 0 or b.ndim == 0:

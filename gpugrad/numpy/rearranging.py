@@ -13,14 +13,7 @@ from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._shape import (
-    broadcast_to,
-    concatenate,
-    flip,
-    ravel,
-    reshape,
-    transpose,
-)
+from gpugrad.numpy._shape import broadcast_to, concatenate, flip, ravel, reshape, transpose
 from gpugrad.numpy.operands import to_array
 from gpugrad.numpy.order_statistics import median
 from gpugrad.primitives import structural as S

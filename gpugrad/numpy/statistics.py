@@ -86,8 +86,8 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
     """Product treating NaN as one (``initial`` and ``where`` as in :func:`prod`).
 
     Example:
-        >>> gnp.nanprod(gnp.array([3.0, gnp.nan, 2.0]))
-        array(6., dtype=float32)
+        >>> gnp.nanprod(gnp.array([[3.0, gnp.nan], [2.0, 4.0]]), axis=0)
+        array([6., 4.], dtype=float32)
     """
     return R.prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
                   initial=initial, where=where)
@@ -172,8 +172,8 @@ def nanmin(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = N
     :func:`min`).
 
     Example:
-        >>> gnp.nanmin(gnp.array([1.0, gnp.nan, 2.0]))
-        array(1., dtype=float32)
+        >>> gnp.nanmin(gnp.array([[1.0, gnp.nan], [gnp.nan, gnp.nan]]), axis=1)
+        array([ 1., nan], dtype=float32)
     """
     return _nan_extremum(a, axis, keepdims, np.inf, R.min, initial, where)
 

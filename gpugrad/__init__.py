@@ -1,7 +1,6 @@
 """gpugrad: JAX's transformations on the NumPy and CuPy arrays you already have.
 
 Example:
-    >>> import gpugrad, gpugrad.numpy as gnp
     >>> gpugrad.grad(lambda x: gnp.sum(x ** 2))(gnp.array([1.0, 2.0]))
     array([2., 4.], dtype=float32)
 """

@@ -5,7 +5,6 @@ operation); only array *creation* consults the default backend. The default come
 ``GPUGRAD_BACKEND`` (``auto`` | ``cupy`` | ``numpy``) the first time it is needed.
 
 Example:
-    >>> import gpugrad
     >>> gpugrad.default_backend() in ("numpy", "cupy")
     True
     >>> with gpugrad.use_backend("numpy"):
@@ -146,7 +145,6 @@ def use_backend(name: str) -> Iterator[None]:
     """Create arrays on backend ``name`` inside the ``with`` block (this thread only).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> with use_backend("numpy"):
         ...     type(gnp.zeros(2)).__module__
         'numpy'
@@ -227,7 +225,6 @@ def on_one_backend(*values: Any) -> tuple[ModuleType, tuple[Any, ...]]:
     Python scalars and ``None`` are returned as they are.
 
     Example:
-        >>> import numpy as np
         >>> xp, (a, b) = on_one_backend(np.ones(2), None)
         >>> xp.__name__, a, b
         ('numpy', array([1., 1.]), None)
@@ -259,7 +256,6 @@ def device_put(tree: Any, backend: str | None = None) -> Any:
     """Move every array leaf of ``tree`` to ``backend`` (default: the default backend).
 
     Example:
-        >>> import numpy as np
         >>> device_put({"w": np.array([1.0, 2.0])}, "numpy")["w"]
         array([1., 2.])
     """
@@ -271,7 +267,6 @@ def device_get(tree: Any) -> Any:
     """Return ``tree`` with every array leaf as a NumPy array (device to host).
 
     Example:
-        >>> import numpy as np
         >>> device_get((np.ones(2),))
         (array([1., 1.]),)
     """

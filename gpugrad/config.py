@@ -6,7 +6,6 @@ generated from :data:`OPTIONS` by ``python -m tools.config_table`` (a test check
 not stale).
 
 Example:
-    >>> import gpugrad
     >>> gpugrad.config.enable_x64
     False
     >>> gpugrad.config.update("enable_x64", True)
@@ -354,7 +353,6 @@ class Config:
         backend.
 
         Example:
-            >>> import gpugrad
             >>> gpugrad.config.update("jax_enable_x64", True)
             >>> gpugrad.config.enable_x64
             True

@@ -6,7 +6,6 @@ stream and returns at once, so a timing that does not wait for the stream measur
 launches: :func:`block_until_ready` waits.
 
 Example:
-    >>> import numpy as np, gpugrad
     >>> gpugrad.devices()
     [CpuDevice(id=0)]
     >>> gpugrad.block_until_ready({"w": np.ones(2)})["w"]
@@ -59,7 +58,6 @@ def devices(backend: str | None = None) -> list[Device]:
     default: the default backend): one CPU device for NumPy, every CUDA device for CuPy.
 
     Example:
-        >>> import gpugrad
         >>> gpugrad.devices("cpu")
         [CpuDevice(id=0)]
     """
@@ -77,7 +75,6 @@ def device_count(backend: str | None = None) -> int:
     """How many devices ``backend`` has (see :func:`devices`).
 
     Example:
-        >>> import gpugrad
         >>> gpugrad.device_count("cpu")
         1
     """
@@ -89,7 +86,6 @@ def block_until_ready(tree: Any) -> Any:
     the current stream is synchronized; NumPy arrays are always ready.
 
     Example:
-        >>> import numpy as np, gpugrad
         >>> gpugrad.block_until_ready(np.arange(3))
         array([0, 1, 2])
     """

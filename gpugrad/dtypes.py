@@ -10,7 +10,6 @@ Where JAX and NumPy differ, gpugrad follows JAX so that float32 work stays float
 * Between floats, or between integers, the wider wins, as in NumPy.
 
 Example:
-    >>> import numpy as np
     >>> result_type(np.ones(2, np.float32), np.ones(2, np.int64))
     dtype('float32')
     >>> result_type(np.ones(2, bool), 1)

@@ -9,7 +9,6 @@ A ``custom_vjp`` forward rule with ``symbolic_zeros=True`` gets each argument le
 :class:`CustomVJPPrimal`: its value and whether it is being differentiated (``perturbed``).
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.custom_derivatives import SymbolicZero
     >>> z = SymbolicZero.from_primal_value(np.ones((2, 3), np.float32))
     >>> z, z.shape, z.dtype, z.ndim, z.size
@@ -39,7 +38,6 @@ class SymbolicZero:
     SymbolicZero`` before computing with ``t``.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> from gpugrad.custom_derivatives import SymbolicZero
         >>> @gpugrad.custom_jvp
         ... def f(x, y):
@@ -92,7 +90,6 @@ def zero_from_primal(value: Any, symbolic_zeros: bool = False) -> Any:
     ``symbolic_zeros``, else an array of zeros.
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad.custom_derivatives import zero_from_primal
         >>> zero_from_primal((np.ones(2), np.float32(1.0)))
         (array([0., 0.]), array(0., dtype=float32))
@@ -110,7 +107,6 @@ class CustomVJPPrimal:
     receives it: its ``value``, and whether it is being differentiated (``perturbed``).
 
     Example:
-        >>> import numpy as np, gpugrad
         >>> f = gpugrad.custom_vjp(lambda x, y: x * y)
         >>> def fwd(x, y):
         ...     print(x.perturbed, y.perturbed)

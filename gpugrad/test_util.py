@@ -123,7 +123,6 @@ def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int,
     """Check the derivatives of ``f`` at ``args`` up to ``order``; raise AssertionError if off.
 
     Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
         >>> check_grads(gnp.sin, (np.array([0.5, 1.0]),), order=2)
     """
     args = tuple(args)

@@ -5,7 +5,6 @@
 subtrees it accepts.
 
 Example:
-    >>> import gpugrad
     >>> params = {"b": 0.5, "w": [1.0, 2.0]}
     >>> gpugrad.tree.map(lambda x: x * 2, params)
     {'b': 1.0, 'w': [2.0, 4.0]}

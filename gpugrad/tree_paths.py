@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import optree
 
@@ -33,44 +33,73 @@ NAMESPACE = "gpugrad"
 PyTreeDef = optree.PyTreeSpec
 
 
+class _Key:
+    """What JAX's four key types share: one field, and a printed form (``form``, given in the
+    class statement) that ``keystr`` joins into a path."""
+
+    __slots__ = ()
+    _form: ClassVar[str]
+    _field: ClassVar[str]
+
+    def __init_subclass__(cls, form: str = "{}", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._form = form
+        (cls._field,) = cls.__annotations__  # the one field, whatever the class names it
+
+    @property
+    def _entry(self) -> Any:
+        return getattr(self, self._field)
+
+    def __str__(self) -> str:
+        return self._form.format(self._entry)
+
+
 @dataclass(frozen=True)
-class DictKey:
-    """The key of a dict entry."""
+class DictKey(_Key, form="[{!r}]"):
+    """The key of a dict entry.
+
+    Example:
+        >>> tree_leaves_with_path({"a": 1})
+        [((DictKey(key='a'),), 1)]
+    """
 
     key: Any
 
-    def __str__(self) -> str:
-        return f"[{self.key!r}]"
-
 
 @dataclass(frozen=True)
-class SequenceKey:
-    """The position in a list or tuple."""
+class SequenceKey(_Key, form="[{!r}]"):
+    """The position in a list or tuple.
+
+    Example:
+        >>> str(SequenceKey(0)), SequenceKey(0).idx
+        ('[0]', 0)
+    """
 
     idx: int
 
-    def __str__(self) -> str:
-        return f"[{self.idx!r}]"
-
 
 @dataclass(frozen=True)
-class GetAttrKey:
-    """The name of a namedtuple field or an attribute."""
+class GetAttrKey(_Key, form=".{}"):
+    """The name of a namedtuple field or an attribute.
+
+    Example:
+        >>> keystr((GetAttrKey("x"), SequenceKey(1)))
+        '.x[1]'
+    """
 
     name: str
 
-    def __str__(self) -> str:
-        return f".{self.name}"
-
 
 @dataclass(frozen=True)
-class FlattenedIndexKey:
-    """The position among the children of a node registered without keys."""
+class FlattenedIndexKey(_Key, form="[<flat index {}>]"):
+    """The position among the children of a node registered without keys.
+
+    Example:
+        >>> print(FlattenedIndexKey(2))
+        [<flat index 2>]
+    """
 
     key: int
-
-    def __str__(self) -> str:
-        return f"[<flat index {self.key}>]"
 
 
 KeyPath = tuple[Any, ...]
@@ -107,8 +136,7 @@ def keystr(keys: KeyPath, *, simple: bool = False, separator: str = "") -> str:
     """
     if not simple:
         return separator.join(str(k) for k in keys)
-    plain = (getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))) for k in keys)
-    return separator.join(str(p) for p in plain)
+    return separator.join(str(k._entry if isinstance(k, _Key) else k) for k in keys)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ it returns for such inputs with its ``abstract_eval`` rule, so a whole function 
 traced into a program without computing anything.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.core.abstract import ShapedArray, abstractify
     >>> abstractify(np.ones((2, 3), np.float32))
     ShapedArray(float32[2,3])

@@ -92,7 +92,6 @@ def concrete_value(x: Any, function: str, argument: str, needed_for: str,
     (``Trace.abstract``, set by a staging trace); the error then carries these words.
 
     Example:
-        >>> import numpy as np, gpugrad
         >>> from gpugrad.core.concrete import concrete_value
         >>> def f(x):
         ...     n = int(concrete_value(x > 0, "f", "x", "a count").sum())

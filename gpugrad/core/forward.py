@@ -20,12 +20,13 @@ __all__ = ["JVPTrace", "JVPTracer"]
 
 
 class JVPTracer(Tracer):
+    """A value traced by forward mode: its ``primal`` and the ``tangent`` pushed along with
+    it. A value whose tangent is the symbolic zero (None) gets no tracer."""
+
     __slots__ = ("tangent",)
 
     def __init__(self, trace: Trace, primal: Any, tangent: Any) -> None:
-        self.trace = trace
-        self.primal = primal
-        self.tangent = tangent
+        self.trace, self.primal, self.tangent = trace, primal, tangent
 
 
 class JVPTrace(Trace):

@@ -102,9 +102,7 @@ class VJPTracer(Tracer):
     __slots__ = ("node",)
 
     def __init__(self, trace: Trace, primal: Any, node: Node) -> None:
-        self.trace = trace
-        self.primal = primal
-        self.node = node
+        self.trace, self.primal, self.node = trace, primal, node
 
 
 class LazyVJPTracer(VJPTracer):

@@ -29,7 +29,6 @@ def raw_value(x: Any) -> Any:
     """The concrete array under any number of tracers (no derivative information).
 
     Example:
-        >>> import numpy as np, gpugrad
         >>> from gpugrad.core.traced import raw_value
         >>> gpugrad.grad(lambda x: x * raw_value(x))(np.array(3.0))
         array(3.)

@@ -13,7 +13,6 @@ seconds (``GPUGRAD_DISTRIBUTED_TIMEOUT``, default 300); a process that raises an
 exception tells the others, which raise :class:`DistributedError` naming its rank and error.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad import distributed
     >>> distributed.initialize()
     >>> distributed.all_reduce({"g": np.ones(3, np.float32)}, "mean")

@@ -10,7 +10,6 @@ process's tree is the predicted one (see ``_history`` below).
 On a single process each returns its input (``all_gather`` adds an axis of length one).
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad import distributed
     >>> grads = {"w": np.ones((2, 2), np.float32), "step": np.array(3)}
     >>> distributed.all_reduce(grads, "mean")["w"]
@@ -48,8 +47,6 @@ def all_reduce(tree: Any, op: str = "sum") -> Any:
     derivatives, so the cotangents are summed across processes too.
 
     Example:
-        >>> import numpy as np
-        >>> import gpugrad
         >>> from gpugrad import distributed
         >>> distributed.all_reduce([np.float32(2.0), np.arange(3)], "max")
         [array(2., dtype=float32), array([0, 1, 2])]
@@ -168,7 +165,6 @@ def broadcast(tree: Any, root: int = 0) -> Any:
     structure, shapes and dtypes, whose values are ignored.
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad import distributed
         >>> distributed.broadcast({"w": np.arange(4.0)}, root=0)
         {'w': array([0., 1., 2., 3.])}
@@ -192,7 +188,6 @@ def all_gather(tree: Any) -> Any:
     ``size()``, ordered by rank.
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad import distributed
         >>> distributed.all_gather((np.zeros(2), np.int32(5)))
         (array([[0., 0.]]), array([5], dtype=int32))

@@ -18,8 +18,6 @@ JAX's ``psum``:
 have no derivative (as ``pmax``/``pmin`` in JAX), and say so.
 
 Example:
-    >>> import numpy as np
-    >>> import gpugrad
     >>> from gpugrad.distributed.differentiable import all_reduce_p
     >>> gpugrad.jvp(lambda x: all_reduce_p.bind(x, op="sum")[0], (np.ones(2),), (np.ones(2),))
     (array([1., 1.]), array([1., 1.]))

@@ -6,7 +6,6 @@ the leaves' shapes. The tree's signature (its structure, shapes and dtypes) is h
 the processes can check with one tiny message that they hold the same tree.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.distributed.packing import Layout
     >>> layout = Layout.of({"w": np.ones((2, 2), np.float32), "b": np.zeros(3, np.float32)})
     >>> buffers = layout.pack({"w": np.ones((2, 2), np.float32), "b": np.zeros(3, np.float32)})

@@ -17,7 +17,6 @@ Set ``GPUGRAD_DUMP_KERNELS=DIR`` to keep every generated source, or run
 ``python -m gpugrad kernels --show sin`` to print one.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.expr import catalog as C
     >>> from gpugrad.expr.language import var
     >>> kernel_name(C.exp(var(0)), [np.dtype("float64")])

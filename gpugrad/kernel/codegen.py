@@ -17,7 +17,6 @@ not on files an ``#include`` reaches, so an edited header seen through ``-I`` wo
 reuse stale binaries; inlined, any change to it recompiles.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.expr import catalog as C
     >>> from gpugrad.expr.language import var
     >>> spec = build_spec(C.sin(var(0)) * 2.0, (np.dtype("float32"),))

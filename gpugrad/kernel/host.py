@@ -14,7 +14,6 @@ text of the headers it includes, the compiler's version and the flags, so a seco
 compiles nothing.
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.expr import catalog as C
     >>> from gpugrad.kernel.codegen import build_spec
     >>> from gpugrad.expr.language import var

@@ -33,7 +33,6 @@ so their reference is NumPy's evaluation on the inputs converted to float32, rou
 float16 at the end; NumPy evaluating in float16 itself rounds after every operation.
 
 Example:
-    >>> import numpy as np
     >>> above = np.nextafter(np.float32(1), np.float32(2))
     >>> ulp_distance(np.float32([1.0, 0.0, 1.0]), np.float32([above, -0.0, 1.5])).tolist()
     [1, 0, 4194304]

@@ -17,9 +17,6 @@ The files hold: ``elementwise.py`` (one operand, dtype conversions included),
 ``scan.py`` (``scan``, ``map``), over programs (``gpugrad.compiler.subprograms``).
 
 Example:
-    >>> import numpy as np
-    >>> import gpugrad
-    >>> from gpugrad import lax
     >>> gpugrad.grad(lambda x: lax.reduce_sum(lax.mul(x, x), (0,)))(np.array([1.0, 2.0]))
     array([2., 4.])
 """

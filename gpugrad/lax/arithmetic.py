@@ -6,8 +6,6 @@ differ from NumPy's on purpose, as in JAX and C: ``div`` of integers rounds towa
 ``round`` rounds halves away from zero unless told ``ROUND_TO_NEAREST_EVEN``.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.div(np.array([7, -7]), np.array([2, 2])), lax.rem(np.array([7, -7]), 2)
     (array([ 3, -3]), array([ 1, -1]))
 """
@@ -51,9 +49,7 @@ def _binary(name: str, numpy_name: str, kinds: str, summary: str, example: str, 
     def fn(x: Any, y: Any) -> Any:
         return compute(*elementwise(name, kinds, x, y, tip=f"gpugrad.numpy.{numpy_name}"))
 
-    return named(fn, name, example_doc(summary, ">>> import numpy as np",
-                                       ">>> from gpugrad import lax",
-                                       f">>> lax.{name}({example})", result))
+    return named(fn, name, example_doc(summary, f">>> lax.{name}({example})", result))
 
 
 add = _binary("add", "add", NUMBER,
@@ -77,8 +73,6 @@ def div(x: Any, y: Any) -> Any:
     """``x / y``; for integers the quotient rounded toward zero (C's, not NumPy's ``//``).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.div(np.array([7, -7, 7]), np.array([2, 2, -2]))
         array([ 3, -3, -3])
     """
@@ -94,8 +88,6 @@ def rem(x: Any, y: Any) -> Any:
     Its derivatives are JAX's: 1 for ``x`` and ``-trunc(x / y)`` for ``y``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.rem(np.array([7.5, -7.5]), np.array([2.0, 2.0]))
         array([ 1.5, -1.5])
     """
@@ -117,8 +109,6 @@ def pow(x: Any, y: Any) -> Any:
     """``x ** y`` for a floating ``x`` and ``y`` of ``x``'s dtype or of any integer dtype.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.pow(np.array([2.0, 3.0]), np.array([3, 2]))
         array([8., 9.])
     """
@@ -138,8 +128,6 @@ def integer_pow(x: Any, y: int) -> Any:
     ``x`` is kept.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.integer_pow(np.array([2.0, 4.0]), -2)
         array([0.25  , 0.0625])
     """
@@ -161,8 +149,6 @@ def nextafter(x1: Any, x2: Any) -> Any:
     derivative (JAX has no rule for it either).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.nextafter(np.array([1.0], np.float32), np.array([2.0], np.float32))
         array([1.0000001], dtype=float32)
     """
@@ -182,8 +168,6 @@ def round(x: Any, rounding_method: Any = RoundingMethod.AWAY_FROM_ZERO) -> Any:
     derivative is zero.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.round(np.array([0.5, 2.5, -2.5]))
         array([ 1.,  3., -3.])
         >>> lax.round(np.array([0.5, 2.5, -2.5]), lax.RoundingMethod.TO_NEAREST_EVEN)
@@ -227,7 +211,6 @@ def _bitwise(name: str, logical: str) -> BinaryOp:
 
     return named(fn, name, example_doc(
         f"Elementwise ``{name}`` of two integer or bool arrays of one dtype.",
-        ">>> import numpy as np", ">>> from gpugrad import lax",
         f">>> lax.{name}(np.array([12, 10]), np.array([10, 6]))", _BITWISE_RESULTS[name]))
 
 

@@ -11,8 +11,6 @@ batching either by batching every branch (an unbatched index) or by computing ev
 and selecting per example (a batched index).
 
 Example:
-    >>> import numpy as np, gpugrad
-    >>> from gpugrad import lax
     >>> f = gpugrad.jit(lambda x: lax.cond(x.sum() > 0, lambda v: v * 2.0, lambda v: -v, x))
     >>> f(np.array([1.0, 2.0])), f(np.array([-3.0]))
     (array([2., 4.]), array([3.]))
@@ -118,8 +116,6 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     branch must return the same structure of shapes and dtypes.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.switch(1, [np.sin, np.cos, np.tan], np.array(0.0))
         array(1.)
     """
@@ -139,8 +135,6 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     choice under ``jit`` (both functions must return the same structure, shapes, dtypes).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.cond(np.array(2.0) > 1, lambda x: x + 1.0, lambda x: x - 1.0, np.array(0.5))
         array(1.5)
     """

@@ -13,8 +13,6 @@ undefined). Complex to real keeps the real part. Between floating dtypes the der
 converted along; into integers or bools there is none.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.sin(np.array([0.0]))
     array([0.])
 """
@@ -101,7 +99,7 @@ def _make(name: str) -> UnaryOp:
                 _SIGNED: "signed numeric", INTEGRAL: "integer or bool"}[kinds]
     return named(fn, name, example_doc(
         f"Elementwise ``{name}`` of a {accepted} array; the dtype is kept.",
-        ">>> import numpy as np", ">>> from gpugrad import lax", f">>> lax.{name}(np.array({arg}))",
+        f">>> lax.{name}(np.array({arg}))",
         result))
 
 
@@ -146,8 +144,6 @@ def stop_gradient(x: Any) -> Any:
     """``x`` (any pytree of arrays) with a zero derivative.
 
     Example:
-        >>> import gpugrad
-        >>> from gpugrad import lax
         >>> gpugrad.grad(lambda x: x * lax.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """
@@ -171,8 +167,6 @@ def convert_element_type(operand: Any, new_dtype: Any) -> Any:
     """``operand`` as ``new_dtype``, converted as XLA converts (see the module's text).
 
     Example:
-        >>> import gpugrad
-        >>> from gpugrad import lax
         >>> gpugrad.grad(lambda x: lax.convert_element_type(x, "float64") * 2)(1.0)
         array(2., dtype=float32)
     """
@@ -193,8 +187,6 @@ def bitcast_convert_type(operand: Any, new_dtype: Any) -> Any:
     of the sizes. No derivative.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.bitcast_convert_type(np.array([1.0], np.float32), np.int32)
         array([1065353216], dtype=int32)
     """

@@ -8,8 +8,6 @@ mode handles. Under ``vmap`` with a batched condition the loop runs until every 
 done, each example's carry frozen once its own condition fails.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 2.0), (0, np.array(1.0)))
     (array(5, dtype=int32), array(32.))
 """
@@ -50,7 +48,6 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
     known bounds).
 
     Example:
-        >>> from gpugrad import lax
         >>> lax.while_loop(lambda i: i < 10, lambda i: i * 3, 1)
         array(27, dtype=int32)
     """
@@ -89,8 +86,6 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any],
     mode can differentiate; with traced bounds, a ``while_loop``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.fori_loop(0, 4, lambda i, x: x + i, np.array(0.5))
         array(6.5)
     """

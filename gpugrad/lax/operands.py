@@ -8,8 +8,6 @@ an ``int`` beside an integer array); alone, it gets the default dtype of its kin
 must be equal, except that a 0-d operand goes with any shape.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.add(np.ones(2, np.float32), 1.0)
     array([2., 2.], dtype=float32)
 """

@@ -7,8 +7,6 @@ axes first, then the free axes of ``lhs``, then those of ``rhs``. It is one ``ei
 ``gpugrad.numpy``, so its derivatives and batching are einsum's.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lhs, rhs = np.ones((5, 2, 3)), np.ones((5, 3, 4))
     >>> lax.dot_general(lhs, rhs, (((2,), (1,)), ((0,), (0,)))).shape
     (5, 2, 4)
@@ -40,8 +38,6 @@ class Precision(enum.Enum):
     operands' own precision, which is ``HIGHEST``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.dot(np.ones(3), np.ones(3), precision=lax.Precision.HIGHEST)
         array(3.)
     """
@@ -75,8 +71,6 @@ def reduce_sum(operand: Any, axes: Any) -> Any:
     """The sum over ``axes`` (the dtype is kept).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.reduce_sum(np.arange(6).reshape(2, 3), (1,))
         array([ 3, 12])
     """
@@ -88,8 +82,6 @@ def reduce_prod(operand: Any, axes: Any) -> Any:
     """The product over ``axes`` (exact derivatives where an element is zero).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.reduce_prod(np.array([[1.0, 2.0], [3.0, 4.0]]), (0,))
         array([3., 8.])
     """
@@ -101,8 +93,6 @@ def reduce_max(operand: Any, axes: Any) -> Any:
     """The maximum over ``axes``; tied maxima share the derivative equally, as in JAX.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.reduce_max(np.array([[1.0, 5.0], [3.0, 4.0]]), (1,))
         array([5., 4.])
     """
@@ -113,8 +103,6 @@ def reduce_min(operand: Any, axes: Any) -> Any:
     """The minimum over ``axes``; tied minima share the derivative equally, as in JAX.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.reduce_min(np.array([[1.0, 5.0], [3.0, 4.0]]), (0, 1))
         array(1.)
     """
@@ -144,7 +132,7 @@ def _arg_extremum(name: str, extremum: str, example: str, result: str) -> ArgExt
 
     return named(fn, name, example_doc(
         f"The index of the first {extremum} along ``axis``, as ``index_dtype`` (a NaN counts "
-        f"as\nthe {extremum}).", ">>> import numpy as np", ">>> from gpugrad import lax",
+        f"as\nthe {extremum}).",
         f">>> lax.{name}({example}, 1, np.int32)", result))
 
 
@@ -179,8 +167,6 @@ def dot_general(lhs: Any, rhs: Any, dimension_numbers: Any, precision: Any = Non
     the dtype's precision).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.dot_general(np.ones((2, 3)), np.ones((3, 4)), (((1,), (0,)), ((), ())))
         array([[3., 3., 3., 3.],
                [3., 3., 3., 3.]])
@@ -213,8 +199,6 @@ def dot(lhs: Any, rhs: Any, precision: Any = None, preferred_element_type: Any =
     """Vector-vector, matrix-vector or matrix-matrix product (operands of rank 1 or 2).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.dot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
         array([3., 7.])
     """

@@ -8,8 +8,6 @@ cotangents in the backward carry: memory proportional to the carries, not to eve
 body computes. Under ``vmap`` the body is batched and every carry made per example.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.scan(lambda c, x: (c + x, c * x), np.array(0.0), np.array([1.0, 2.0, 3.0]))
     (array(6.), array([0., 2., 9.]))
 """
@@ -60,8 +58,6 @@ def scan(f: Callable[[Any, Any], Any], init: Any, xs: Any = None, length: int | 
     ``unroll`` is accepted for compatibility (the loop is not unrolled).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.scan(lambda c, x: (c * x, c), np.array(1.0), np.array([2.0, 3.0]), reverse=True)
         (array(6.), array([3., 1.]))
     """
@@ -123,8 +119,6 @@ def map(f: Callable[[Any], Any], xs: Any) -> Any:  # JAX's name
     ``scan`` with no carry.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.map(lambda x: x.sum(), np.arange(6.0).reshape(3, 2))
         array([1., 5., 9.])
     """

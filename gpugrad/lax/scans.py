@@ -13,8 +13,6 @@ JAX (a tie shares its derivative half and half at each ``max``). ``cumsum`` and 
 use gpugrad.numpy's running sum and product, whose derivatives are exact.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.associative_scan(lambda a, b: a + b, np.arange(5))
     array([ 0,  1,  3,  6, 10])
 """
@@ -55,8 +53,6 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: Any, reverse: bool = 
     result is ``[fn(fn(z, y), x), fn(z, y), z]``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.associative_scan(np.multiply, np.array([1, 2, 3, 4]), reverse=True)
         array([24, 24, 12,  4])
     """
@@ -129,8 +125,7 @@ def _cumulative(name: str, along: Callable[[Any, int], Any], kinds: str, summary
             return gnp.flip(along(gnp.flip(x, axis=axis), axis), axis=axis)
         return along(x, axis)
 
-    return named(fn, name, example_doc(summary, ">>> import numpy as np",
-                                       ">>> from gpugrad import lax", *session))
+    return named(fn, name, example_doc(summary, *session))
 
 
 def _scan_of(combine: Callable[[Any, Any], Any]) -> Callable[[Any, int], Any]:

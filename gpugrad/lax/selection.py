@@ -7,8 +7,6 @@ equals a bound nobody does (JAX's rule, which this matches; ``gpugrad.numpy.clip
 shares a tie half and half).
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.clamp(0.0, np.array([-1.0, 0.5, 2.0]), 1.0)
     array([0. , 0.5, 1. ])
 """
@@ -38,8 +36,6 @@ def clamp(min: Any, x: Any, max: Any) -> Any:
     """``x`` clipped to ``[min, max]``; ``min`` and ``max`` are scalars or of ``x``'s shape.
 
     Example:
-        >>> import gpugrad
-        >>> from gpugrad import lax
         >>> gpugrad.grad(lambda x: lax.clamp(0.0, x, 1.0))(0.5)
         array(1., dtype=float32)
     """
@@ -59,8 +55,6 @@ def select(pred: Any, on_true: Any, on_false: Any) -> Any:
     bool array of that shape or a scalar.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.select(np.array([True, False]), np.array([1, 2]), np.array([3, 4]))
         array([1, 4])
     """
@@ -72,8 +66,6 @@ def select_n(which: Any, *cases: Any) -> Any:
     cases' shape, or a scalar; the cases share one dtype and shape.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.select_n(np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([4, 5, 6]),
         ...              np.array([7, 8, 9]))
         array([1, 5, 9])

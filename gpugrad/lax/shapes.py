@@ -7,8 +7,6 @@ other. ``pad`` takes XLA's configuration: per axis ``(low, high, interior)``, wh
 ``high`` cuts elements off that end.
 
 Example:
-    >>> import numpy as np
-    >>> from gpugrad import lax
     >>> lax.pad(np.array([1.0, 2.0, 3.0]), 0.0, [(-1, 2, 1)])
     array([0., 2., 0., 3., 0., 0.])
 """
@@ -36,7 +34,6 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     ``fill_value``'s.
 
     Example:
-        >>> from gpugrad import lax
         >>> lax.full((2,), 1.5)
         array([1.5, 1.5], dtype=float32)
     """
@@ -48,8 +45,6 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> 
     """An array like ``x`` (its dtype and shape, unless given) filled with ``fill_value``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.full_like(np.ones(2, np.int32), 7)
         array([7, 7], dtype=int32)
     """
@@ -65,8 +60,6 @@ def iota(dtype: Any, size: int) -> Any:
     """``0, 1, ..., size - 1`` as ``dtype``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.iota(np.int32, 4)
         array([0, 1, 2, 3], dtype=int32)
     """
@@ -77,8 +70,6 @@ def broadcasted_iota(dtype: Any, shape: Any, dimension: int) -> Any:
     """An array of ``shape`` counting along ``dimension``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.broadcasted_iota(np.int32, (2, 3), 1)
         array([[0, 1, 2],
                [0, 1, 2]], dtype=int32)
@@ -94,8 +85,6 @@ def broadcast(operand: Any, sizes: Any) -> Any:
     """``operand`` repeated over new leading axes of ``sizes``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.broadcast(np.array([1, 2]), (2,))
         array([[1, 2],
                [1, 2]])
@@ -109,8 +98,6 @@ def broadcast_in_dim(operand: Any, shape: Any, broadcast_dimensions: Any) -> Any
     ``broadcast_dimensions[i]`` (of the same length, or of length 1).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.broadcast_in_dim(np.array([1, 2]), (2, 3), (0,))
         array([[1, 1, 1],
                [2, 2, 2]])
@@ -138,8 +125,6 @@ def reshape(operand: Any, new_sizes: Any, dimensions: Any = None) -> Any:
     in order by default) and laid out as ``new_sizes``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.reshape(np.arange(6).reshape(2, 3), (3, 2), dimensions=(1, 0))
         array([[0, 3],
                [1, 4],
@@ -159,8 +144,6 @@ def squeeze(array: Any, dimensions: Any) -> Any:
     """``array`` without the axes ``dimensions``, each of length 1.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.squeeze(np.ones((1, 2, 1)), (0, 2))
         array([1., 1.])
     """
@@ -177,8 +160,6 @@ def expand_dims(array: Any, dimensions: Any) -> Any:
     """``array`` with new axes of length 1 at ``dimensions`` (positions in the result).
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.expand_dims(np.ones(2), (0, 2)).shape
         (1, 2, 1)
     """
@@ -190,8 +171,6 @@ def transpose(operand: Any, permutation: Any) -> Any:
     """``operand`` with its axes in the order ``permutation``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.transpose(np.ones((2, 3, 4)), (2, 0, 1)).shape
         (4, 2, 3)
     """
@@ -207,8 +186,6 @@ def rev(operand: Any, dimensions: Any) -> Any:
     """``operand`` reversed along each axis in ``dimensions``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.rev(np.array([[1, 2, 3], [4, 5, 6]]), (1,))
         array([[3, 2, 1],
                [6, 5, 4]])
@@ -223,8 +200,6 @@ def concatenate(operands: Any, dimension: int) -> Any:
     ``dimension``.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.concatenate([np.array([1.0, 2.0]), np.array([3.0])], 0)
         array([1., 2., 3.])
     """
@@ -272,8 +247,6 @@ def pad(operand: Any, padding_value: Any, padding_config: Any) -> Any:
     negative ``low`` or ``high`` removes elements.
 
     Example:
-        >>> import numpy as np
-        >>> from gpugrad import lax
         >>> lax.pad(np.array([1, 2]), 0, [(1, 2, 1)])
         array([0, 1, 0, 2, 0, 0])
     """

@@ -12,7 +12,6 @@ Derivatives at the kinks follow JAX 0.10: ``relu'(0) = 0``, ``relu6'(0) = relu6'
 or ``minimum`` shares the derivative half and half (``celu''(0) = 1/4``), as in JAX.
 
 Example:
-    >>> import numpy as np, gpugrad
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     >>> gpugrad.grad(relu)(np.float32(0.0))
@@ -60,7 +59,6 @@ def identity(x: Any) -> Any:
     """``x`` itself, as an array.
 
     Example:
-        >>> import numpy as np
         >>> identity(np.array([1.0, -2.0]))
         array([ 1., -2.])
     """
@@ -71,7 +69,6 @@ def tanh(x: Any) -> Any:
     """The hyperbolic tangent (``gpugrad.numpy.tanh``).
 
     Example:
-        >>> import numpy as np
         >>> tanh(np.array([0.0]))
         array([0.])
     """
@@ -82,7 +79,6 @@ def relu(x: Any) -> Any:
     """``max(x, 0)``, with derivative 0 at 0 (as JAX: the choice that keeps training stable).
 
     Example:
-        >>> import numpy as np, gpugrad
         >>> relu(np.array([-2.0, 0.0, 3.0]))
         array([0., 0., 3.])
         >>> gpugrad.grad(lambda x: gnp.sum(relu(x)))(np.array([-1.0, 0.0, 1.0]))
@@ -96,7 +92,6 @@ def relu6(x: Any) -> Any:
     """``min(max(x, 0), 6)``, with derivative 1 strictly inside ``(0, 6)`` and 0 elsewhere.
 
     Example:
-        >>> import numpy as np
         >>> relu6(np.array([-1.0, 3.0, 7.0]))
         array([0., 3., 6.])
     """
@@ -109,7 +104,6 @@ def softplus(x: Any) -> Any:
     """``log(1 + exp(x))``, computed as ``logaddexp(x, 0)``: no overflow for large ``x``.
 
     Example:
-        >>> import numpy as np
         >>> softplus(np.array([0.0, 1e4], dtype=np.float32))
         array([6.931472e-01, 1.000000e+04], dtype=float32)
     """
@@ -120,7 +114,6 @@ def sparse_plus(x: Any) -> Any:
     """0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between: a smooth-at-the-seams relu.
 
     Example:
-        >>> import numpy as np
         >>> sparse_plus(np.array([-2.0, 0.0, 2.0]))
         array([0.  , 0.25, 2.  ])
     """
@@ -134,7 +127,6 @@ def squareplus(x: Any, b: Any = 4) -> Any:
     """``(x + sqrt(x**2 + b)) / 2``, an algebraic softplus.
 
     Example:
-        >>> import numpy as np
         >>> squareplus(np.array([0.0, 3.0]))
         array([1.        , 3.30277564])
     """
@@ -146,7 +138,6 @@ def soft_sign(x: Any) -> Any:
     """``x / (|x| + 1)``.
 
     Example:
-        >>> import numpy as np
         >>> soft_sign(np.array([-3.0, 1.0]))
         array([-0.75,  0.5 ])
     """
@@ -158,7 +149,6 @@ def sigmoid(x: Any) -> Any:
     """The logistic function ``1 / (1 + exp(-x))``; neither tail overflows.
 
     Example:
-        >>> import numpy as np
         >>> sigmoid(np.array([-1e4, 0.0, 1e4], dtype=np.float32))
         array([0. , 0.5, 1. ], dtype=float32)
     """
@@ -169,7 +159,6 @@ def sparse_sigmoid(x: Any) -> Any:
     """``clip(x + 1, 0, 2) / 2``: 0 below -1, 1 above 1, linear between.
 
     Example:
-        >>> import numpy as np
         >>> sparse_sigmoid(np.array([-2.0, 0.0, 0.5, 2.0]))
         array([0.  , 0.5 , 0.75, 1.  ])
     """
@@ -186,7 +175,6 @@ def silu(x: Any) -> Any:
     """``x * sigmoid(x)`` (also called swish).
 
     Example:
-        >>> import numpy as np
         >>> silu(np.array([0.0, 1.0]))
         array([0.        , 0.73105858])
     """
@@ -200,7 +188,6 @@ def mish(x: Any) -> Any:
     """``x * tanh(softplus(x))``.
 
     Example:
-        >>> import numpy as np
         >>> mish(np.array([0.0, 1.0]))
         array([0.        , 0.86509839])
     """
@@ -211,7 +198,6 @@ def log_sigmoid(x: Any) -> Any:
     """``log(sigmoid(x)) = -softplus(-x)``, finite for large negative ``x``.
 
     Example:
-        >>> import numpy as np
         >>> log_sigmoid(np.array([-1e4, 0.0], dtype=np.float32))
         array([-1.000000e+04, -6.931472e-01], dtype=float32)
     """
@@ -222,7 +208,6 @@ def elu(x: Any, alpha: Any = 1.0) -> Any:
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
 
     Example:
-        >>> import numpy as np
         >>> elu(np.array([-1.0, 2.0]))
         array([-0.63212056,  2.        ])
     """
@@ -237,7 +222,6 @@ def selu(x: Any) -> Any:
     """``scale * elu(x, alpha)`` with the self-normalizing constants of Klambauer et al.
 
     Example:
-        >>> import numpy as np
         >>> selu(np.array([1.0]))
         array([1.05070099])
     """
@@ -248,7 +232,6 @@ def celu(x: Any, alpha: Any = 1.0) -> Any:
     """``max(x, 0) + alpha * expm1(min(x, 0) / alpha)``: elu with a continuous derivative.
 
     Example:
-        >>> import numpy as np
         >>> celu(np.array([-1.0, 2.0]), alpha=2.0)
         array([-0.78693868,  2.        ])
     """
@@ -261,7 +244,6 @@ def leaky_relu(x: Any, negative_slope: Any = 1e-2) -> Any:
     """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise (derivative 1 at 0, as JAX).
 
     Example:
-        >>> import numpy as np
         >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
         array([-0.2,  3. ])
     """
@@ -273,7 +255,6 @@ def hard_tanh(x: Any) -> Any:
     """``x`` clipped to ``[-1, 1]`` (derivative 1 at ``+-1``, as JAX).
 
     Example:
-        >>> import numpy as np
         >>> hard_tanh(np.array([-2.0, 0.5, 2.0]))
         array([-1. ,  0.5,  1. ])
     """
@@ -285,7 +266,6 @@ def hard_sigmoid(x: Any) -> Any:
     """``relu6(x + 3) / 6``, a piecewise-linear sigmoid.
 
     Example:
-        >>> import numpy as np
         >>> hard_sigmoid(np.array([-4.0, 0.0, 4.0]))
         array([0. , 0.5, 1. ])
     """
@@ -296,7 +276,6 @@ def hard_silu(x: Any) -> Any:
     """``x * hard_sigmoid(x)`` (also called hard swish).
 
     Example:
-        >>> import numpy as np
         >>> hard_silu(np.array([-1.0, 1.0]))
         array([-0.33333333,  0.66666667])
     """
@@ -312,7 +291,6 @@ def gelu(x: Any, approximate: bool = True) -> Any:
     JAX) or exactly (``approximate=False``, through ``erfc``).
 
     Example:
-        >>> import numpy as np
         >>> gelu(np.array([1.0])), gelu(np.array([1.0]), approximate=False)
         (array([0.84119199]), array([0.84134475]))
     """

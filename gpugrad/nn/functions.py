@@ -8,7 +8,6 @@ from overflowing), as JAX 0.10 does; ``where=`` leaves entries out of the normal
 ``gpugrad.scipy.special.logsumexp``.
 
 Example:
-    >>> import numpy as np
     >>> softmax(np.array([1e4, 1e4, -1e4], dtype=np.float32))
     array([0.5, 0.5, 0. ], dtype=float32)
     >>> one_hot(np.array([0, 2]), 3)
@@ -52,7 +51,6 @@ def softmax(x: Any, axis: Any = -1, where: Any = None) -> Any:
     entries where ``where`` is False are left out and come out 0.
 
     Example:
-        >>> import numpy as np
         >>> softmax(np.array([0.0, np.log(3.0)]))
         array([0.25, 0.75])
         >>> softmax(np.array([1.0, 5.0, 1.0]), where=np.array([True, False, True]))
@@ -69,7 +67,6 @@ def log_softmax(x: Any, axis: Any = -1, where: Any = None) -> Any:
     where ``where`` is False come out ``-inf``.
 
     Example:
-        >>> import numpy as np
         >>> log_softmax(np.array([1e4, 1e4], dtype=np.float32))
         array([-0.6931472, -0.6931472], dtype=float32)
     """
@@ -83,7 +80,6 @@ def logmeanexp(x: Any, axis: Any = None, where: Any = None, keepdims: bool = Fal
     """``log(mean(exp(x)))`` over ``axis`` (all axes by default), without overflow.
 
     Example:
-        >>> import numpy as np
         >>> logmeanexp(np.array([1e4, 1e4], dtype=np.float32))
         array(10000., dtype=float32)
     """
@@ -98,7 +94,6 @@ def glu(x: Any, axis: int = -1) -> Any:
     ``axis``, whose length must be even.
 
     Example:
-        >>> import numpy as np
         >>> glu(np.array([2.0, 0.0]))
         array([1.])
     """
@@ -118,7 +113,6 @@ def standardize(x: Any, axis: Any = -1, mean: Any = None, variance: Any = None,
     variance as ``mean(x**2) - mean**2`` clipped at 0, ``"stable"`` as ``mean((x - mean)**2)``.
 
     Example:
-        >>> import numpy as np
         >>> standardize(np.array([1.0, 3.0]), epsilon=0.0)
         array([-1.,  1.])
     """
@@ -146,7 +140,6 @@ def one_hot(x: Any, num_classes: int, *, dtype: Any = None, axis: int = -1) -> A
     ``x`` holds and 0 elsewhere (all 0 for an index out of ``[0, num_classes)``).
 
     Example:
-        >>> import numpy as np
         >>> one_hot(np.array([1, -1]), 3, dtype=np.int32, axis=0)
         array([[0, 0],
                [1, 0],

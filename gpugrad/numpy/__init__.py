@@ -4,7 +4,6 @@ Every function works on NumPy arrays, CuPy arrays and the tracers a transformati
 to the user's function, and returns a plain array outside transformations.
 
 Example:
-    >>> import gpugrad, gpugrad.numpy as gnp
     >>> gpugrad.grad(lambda x: gnp.sum(gnp.sin(x) ** 2))(gnp.array([0.5]))
     array([0.841471], dtype=float32)
 """

@@ -135,7 +135,6 @@ class IndexUpdateHelper:
     ``.power`` and ``.get``, each returning a new array (JAX's functional updates).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.IndexUpdateHelper(gnp.zeros(3))[1].add(2.0)
         array([0., 2., 0.], dtype=float32)
         >>> gnp.IndexUpdateHelper(gnp.ones(3))[gnp.array([0, 0])].multiply(3.0)
@@ -155,7 +154,6 @@ def at(x: Any) -> IndexUpdateHelper:
     (inside transformations ``x.at`` works on the traced value too).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.at(gnp.zeros(3))[0].set(5.0)
         array([5., 0., 0.], dtype=float32)
     """

@@ -24,7 +24,6 @@ def real(x: Any) -> Any:
     """The real part (the array itself for real dtypes).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.real(gnp.array([1.0 + 2.0j]))
         array([1.], dtype=float32)
     """
@@ -35,7 +34,6 @@ def imag(x: Any) -> Any:
     """The imaginary part (zeros for real dtypes).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.imag(gnp.array([1.0 + 2.0j]))
         array([2.], dtype=float32)
     """
@@ -50,7 +48,6 @@ def conj(x: Any) -> Any:
     """The complex conjugate (the array itself for real dtypes).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.conj(gnp.array([1.0 + 2.0j]))
         array([1.-2.j], dtype=complex64)
     """
@@ -67,7 +64,6 @@ def angle(z: Any, deg: bool = False) -> Any:
     convention (the conjugate of ``d/dx + i d/dy``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> angle(gnp.array([1.0j, -1.0]))
         array([1.5707964, 3.1415927], dtype=float32)
     """

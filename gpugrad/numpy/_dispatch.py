@@ -11,7 +11,6 @@ gpugrad counterpart, and anything that would write into an array (``out=``, ``a 
 NumPy array ``a``, ``np.add.at``), is a ``TypeError`` that says what to write instead.
 
 Example:
-    >>> import numpy as np, gpugrad
     >>> gpugrad.grad(lambda x: np.sum(np.sin(x) * 2.0))(np.zeros(2))
     array([2., 2.])
 """

@@ -52,7 +52,6 @@ def eig(a: Any) -> EigResult:
     discontinuous there.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
         >>> w, v = gnp.linalg.eig(a)
         >>> w
@@ -76,7 +75,6 @@ def eigvals(a: Any) -> Any:
     invertible).
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> a = np.array([[0.0, -1.0], [1.0, 0.0]])
         >>> gnp.linalg.eigvals(a)
         array([0.+1.j, 0.-1.j])

@@ -88,7 +88,6 @@ def sum(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
     the input's integer dtype.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.sum(gnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         array([4., 6.], dtype=float32)
         >>> gnp.sum(gnp.array([1.0, 2.0, 3.0]), where=gnp.array([True, False, True]), initial=10)
@@ -119,7 +118,6 @@ def mean(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
     inputs give the default float dtype.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.mean(gnp.array([1.0, 2.0, 6.0]))
         array(3., dtype=float32)
         >>> gnp.mean(gnp.array([1.0, 2.0, 6.0]), where=gnp.array([True, True, False]))
@@ -139,7 +137,6 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     degrees of freedom.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.var(gnp.array([1.0, 3.0]))
         array(1., dtype=float32)
     """
@@ -164,7 +161,6 @@ def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     """Standard deviation over ``axis`` (of the entries where ``where`` is true).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.std(gnp.array([1.0, 3.0]))
         array(1., dtype=float32)
     """
@@ -178,7 +174,6 @@ def prod(x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, *,
     :func:`sum`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.prod(gnp.array([2.0, 3.0]))
         array(6., dtype=float32)
     """
@@ -221,8 +216,7 @@ def _extremum(name: str, *session: str) -> Extremum:
 
     return named(fn, name, example_doc(
         f"{extremum} over ``axis`` (of ``initial`` and the entries where ``where`` is true: a\n"
-        "mask needs ``initial``); ties share the derivative equally (as in JAX).",
-        ">>> import gpugrad.numpy as gnp", *session))
+        "mask needs ``initial``); ties share the derivative equally (as in JAX).", *session))
 
 
 max = _extremum("max", ">>> gnp.max(gnp.array([1.0, 3.0, 2.0]))", "array(3., dtype=float32)",
@@ -272,7 +266,7 @@ def _concrete(name: str) -> Truth:
 
     return named(fn, name, example_doc(
         f"``{name}`` over ``axis`` (no derivative: the result is a constant).",
-        ">>> import gpugrad.numpy as gnp", f">>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))",
+        f">>> int(gnp.{name}(gnp.array([1.0, 3.0, 2.0])))",
         str(dict(argmax=1, argmin=0, any=1, all=1)[name])))
 
 

@@ -27,7 +27,6 @@ def reshape(x: Any, shape: Any, order: str = "C") -> Any:
     """Reshape ``x``; one dimension may be -1.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.reshape(gnp.arange(4), (2, -1)).shape
         (2, 2)
     """
@@ -54,7 +53,6 @@ def ravel(x: Any) -> Any:
     """Flatten to one dimension (row-major).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.ravel(gnp.ones((2, 2))).shape
         (4,)
     """
@@ -66,7 +64,6 @@ def transpose(x: Any, axes: Any = None) -> Any:
     """Permute the axes (reverse them by default).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.transpose(gnp.ones((2, 3))).shape
         (3, 2)
     """
@@ -81,7 +78,6 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Any:
     """Exchange two axes.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.swapaxes(gnp.ones((2, 3)), 0, 1).shape
         (3, 2)
     """
@@ -96,7 +92,6 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Any:
     """Move axes to new positions, keeping the others in order.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.moveaxis(gnp.ones((2, 3, 4)), 0, -1).shape
         (3, 4, 2)
     """
@@ -113,7 +108,6 @@ def expand_dims(x: Any, axis: Any) -> Any:
     """Insert axes of length one at ``axis``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.expand_dims(gnp.ones(3), 0).shape
         (1, 3)
     """
@@ -131,7 +125,6 @@ def squeeze(x: Any, axis: Any = None) -> Any:
     """Remove axes of length one.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.squeeze(gnp.ones((1, 3, 1))).shape
         (3,)
     """
@@ -150,7 +143,6 @@ def broadcast_to(x: Any, shape: Any) -> Any:
     """Broadcast ``x`` to ``shape`` (NumPy's rules).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.broadcast_to(gnp.ones(3), (2, 3)).shape
         (2, 3)
     """
@@ -164,7 +156,6 @@ def broadcast_arrays(*xs: Any) -> list[Any]:
     """Broadcast arrays against each other.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> [a.shape for a in gnp.broadcast_arrays(gnp.ones(3), gnp.ones((2, 1)))]
         [(2, 3), (2, 3)]
     """
@@ -177,7 +168,6 @@ def astype(x: Any, dtype: Any) -> Any:
     """``x`` converted to ``dtype`` (derivative only between floating dtypes).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.astype(gnp.array([1.5]), "int32")
         array([1], dtype=int32)
     """
@@ -188,7 +178,6 @@ def concatenate(arrays: Any, axis: int | None = 0) -> Any:
     """Join arrays along an existing axis (``axis=None`` flattens them first).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.concatenate([gnp.ones(2), gnp.zeros(1)])
         array([1., 1., 0.], dtype=float32)
     """
@@ -207,7 +196,6 @@ def stack(arrays: Any, axis: int = 0) -> Any:
     """Join arrays along a new axis.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.stack([gnp.ones(2), gnp.zeros(2)]).shape
         (2, 2)
     """
@@ -224,7 +212,6 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
     """Split into pieces along ``axis`` (equal sections, or at the given indices).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> [p.shape for p in gnp.split(gnp.ones(4), 2)]
         [(2,), (2,)]
     """
@@ -247,7 +234,6 @@ def flip(x: Any, axis: Any = None) -> Any:
     """Reverse the order of elements along ``axis`` (all axes by default).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.flip(gnp.arange(3))
         array([2, 1, 0], dtype=int32)
     """
@@ -261,7 +247,6 @@ def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` with NumPy's basic, advanced and boolean-mask indexing.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.getitem(gnp.arange(5), slice(1, 3))
         array([1, 2], dtype=int32)
     """
@@ -286,7 +271,6 @@ def cumsum(x: Any, axis: int | None = None) -> Any:
     """Cumulative sum along ``axis`` (of the flattened array when ``axis`` is None).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.cumsum(gnp.array([1.0, 2.0, 3.0]))
         array([1., 3., 6.], dtype=float32)
     """
@@ -297,7 +281,6 @@ def cumprod(x: Any, axis: int | None = None) -> Any:
     """Cumulative product along ``axis``; exact derivatives with zeros (a scan of products).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.cumprod(gnp.array([1.0, 2.0, 3.0]))
         array([1., 2., 6.], dtype=float32)
     """

@@ -77,7 +77,7 @@ def _doc_for(name: str) -> str:
         "sign", "floor_divide") else "differentiable to any order in both modes"
     return (
         f"Elementwise ``{name}`` with NumPy's broadcasting; {kind}.\n\n"
-        f"Example:\n    >>> import gpugrad.numpy as gnp\n"
+        "Example:\n"
         f"    >>> {'round(' if '.' in result else ''}gnp.{name}({args}).item()"
         f"{', 5)' if '.' in result else ''}\n    {result}\n"
     )
@@ -130,6 +130,10 @@ for _name in ("square", "floor_divide", "remainder", "mod"):
     FUNCTIONS[_name] = _int32_for_bools(_name, FUNCTIONS[_name])
 
 
+_ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
+                   "trunc": "[-1.0, 2.0]"}
+
+
 def _rounding(name: str, spec: OpSpec) -> Any:
     inner = make_elementwise(name, spec, False, "")
 
@@ -142,15 +146,15 @@ def _rounding(name: str, spec: OpSpec) -> Any:
 
     return named(fn, name, example_doc(
         f"Elementwise ``{name}``; its derivative is zero (as in JAX).",
-        ">>> import gpugrad.numpy as gnp", f">>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()",
+        f">>> gnp.{name}(gnp.array([-1.5, 2.5])).tolist()",
         _ROUND_EXAMPLES[name]))
 
 
-_ROUND_EXAMPLES = {"floor": "[-2.0, 2.0]", "ceil": "[-1.0, 3.0]", "rint": "[-2.0, 2.0]",
-                   "trunc": "[-1.0, 2.0]"}
+FUNCTIONS.update({name: _rounding(name, spec) for name, spec in _ROUNDING.items()})
 
-for _name, _spec in _ROUNDING.items():
-    FUNCTIONS[_name] = _rounding(_name, _spec)
+
+_LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",
+                   "logical_not": "False"}
 
 
 def _logical(name: str, spec: OpSpec) -> Any:
@@ -165,16 +169,12 @@ def _logical(name: str, spec: OpSpec) -> Any:
 
     return named(fn, name, example_doc(
         f"Elementwise ``{name}`` of truth values (no derivative).",
-        ">>> import gpugrad.numpy as gnp",
         f">>> gnp.{name}({'True, False' if spec.arity == 2 else 'True'}).item()",
         _LOGIC_EXAMPLES[name]))
 
 
-_LOGIC_EXAMPLES = {"logical_and": "False", "logical_or": "True", "logical_xor": "True",
-                   "logical_not": "False"}
-
-for _name, _spec in {**_LOGICAL, "logical_not": C.logical_not}.items():
-    FUNCTIONS[_name] = _logical(_name, _spec)
+FUNCTIONS.update({name: _logical(name, spec)
+                  for name, spec in {**_LOGICAL, "logical_not": C.logical_not}.items()})
 
 _IPOW: dict[int, Expr] = {}
 _POWER = C.power(var(0), var(1))
@@ -185,7 +185,6 @@ def power(x: Any, y: Any) -> Any:
     ``integer_pow``), so ``x**2`` at ``x = 0`` has derivative 0, not NaN.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.power(gnp.array([1.0, 2.0]), 3)
         array([1., 8.], dtype=float32)
     """
@@ -218,7 +217,6 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     With ``condition`` alone it is ``nonzero(condition)``, as in NumPy and JAX.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.where(gnp.array([True, False]), 1.0, 2.0)
         array([1., 2.], dtype=float32)
         >>> gnp.where(gnp.array([0.0, 3.0, 1.0]))
@@ -238,7 +236,6 @@ def clip(x: Any, a_min: Any = None, a_max: Any = None) -> Any:
     """Clip ``x`` to ``[a_min, a_max]`` (``minimum(maximum(x, a_min), a_max)``, as JAX).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.clip(gnp.array([-1.0, 0.5, 3.0]), 0.0, 1.0)
         array([0. , 0.5, 1. ], dtype=float32)
     """

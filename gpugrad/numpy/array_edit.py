@@ -28,7 +28,6 @@ def append(arr: Any, values: Any, axis: int | None = None) -> Any:
     """``values`` appended to ``arr`` along ``axis`` (both flattened when ``axis`` is None).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.append(gnp.array([1.0, 2.0]), gnp.array([[3.0], [4.0]]))
         array([1., 2., 3., 4.], dtype=float32)
     """
@@ -58,7 +57,6 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> Any:
     ``axis`` (of the flattened array when ``axis`` is None), cast to ``arr``'s dtype.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.insert(gnp.array([[0.0, 1.0], [2.0, 3.0]]), 1, gnp.array([7.0, 8.0]), axis=0)
         array([[0., 1.],
                [7., 8.],
@@ -90,7 +88,6 @@ def delete(arr: Any, obj: Any, axis: int | None = None, *,
     the flattened array when ``axis`` is None).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.delete(gnp.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]), [0, 2], axis=1)
         array([[1.],
                [4.]], dtype=float32)
@@ -108,7 +105,6 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """Elementwise, the entry of the first choice whose condition holds, else ``default``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> x = gnp.array([-2.0, 0.5, 3.0])
         >>> gnp.select([x < 0, x < 1], [-x, x * 10], default=x)
         array([2., 5., 3.], dtype=float32)

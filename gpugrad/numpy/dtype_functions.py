@@ -52,7 +52,6 @@ def result_type(*args: Any) -> np.dtype[Any]:
     """The dtype gpugrad computes an operation over ``args`` in (JAX's promotion rules).
 
     Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
         >>> gnp.result_type(np.int8, 1), gnp.result_type(1, 2.0), gnp.result_type("uint8", "int8")
         (dtype('int8'), dtype('float32'), dtype('int16'))
     """
@@ -65,7 +64,6 @@ def issubdtype(arg1: Any, arg2: Any) -> bool:
     """True when ``arg1`` is ``arg2`` or below it in NumPy's hierarchy (``gnp.floating``...).
 
     Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
         >>> gnp.issubdtype(np.float32, np.floating), gnp.issubdtype("int8", np.floating)
         (True, False)
     """
@@ -76,7 +74,6 @@ def iscomplexobj(x: Any) -> bool:
     """True when ``x`` has a complex dtype (whatever its values).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.iscomplexobj(gnp.array([1.0 + 0j])), gnp.iscomplexobj(1.0)
         (True, False)
     """
@@ -87,7 +84,6 @@ def isrealobj(x: Any) -> bool:
     """True when ``x`` does not have a complex dtype.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.isrealobj(gnp.array([1.0 + 0j])), gnp.isrealobj(1.0)
         (False, True)
     """
@@ -98,7 +94,6 @@ def iscomplex(x: Any) -> Any:
     """Elementwise: true where the imaginary part is non-zero (boolean, no derivative).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.iscomplex(gnp.array([1.0 + 1j, 2.0]))
         array([ True, False])
     """
@@ -109,7 +104,6 @@ def isreal(x: Any) -> Any:
     """Elementwise: true where the imaginary part is zero (boolean, no derivative).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.isreal(gnp.array([1.0 + 1j, 2.0]))
         array([False,  True])
     """

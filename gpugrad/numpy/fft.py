@@ -7,8 +7,6 @@ a float32 array is complex64 (NumPy would give complex128). Crops and zero-paddi
 are one primitive (``gpugrad/primitives/fft.py``, where the derivative rules are derived).
 
 Example:
-    >>> import numpy as np
-    >>> import gpugrad, gpugrad.numpy as gnp
     >>> gnp.fft.fft(np.array([1.0, 2.0, 3.0, 4.0]))
     array([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
     >>> gpugrad.grad(lambda x: gnp.sum(gnp.abs(gnp.fft.rfft(x)) ** 2))(np.array([1.0, 2.0]))
@@ -141,7 +139,7 @@ def _one_axis(kind: str, summary: str, *session: str) -> OneAxis:
                   ) -> Any:
         return _transform(kind, a, None if n is None else [n], [axis], norm, kind)
 
-    return named(transform, kind, example_doc(summary, _IMPORT, *session))
+    return named(transform, kind, example_doc(summary, *session))
 
 
 def _many_axes(name: str, kind: str, default_axes: Sequence[int] | None, summary: str,
@@ -154,10 +152,8 @@ def _many_axes(name: str, kind: str, default_axes: Sequence[int] | None, summary
                   axes: Sequence[int] | None = default_axes, norm: str | None = None) -> Any:
         return _transform(kind, a, s, axes, norm, name)
 
-    return named(transform, name, example_doc(summary, _IMPORT, *session))
+    return named(transform, name, example_doc(summary, *session))
 
-
-_IMPORT = ">>> import gpugrad.numpy as gnp"
 
 fft = _one_axis("fft", "One-dimensional discrete Fourier transform along ``axis``.",
                 ">>> gnp.fft.fft(gnp.array([0.0, 1.0]))",
@@ -223,7 +219,6 @@ def fftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
     """Move the zero-frequency bin to the centre (a roll by ``n // 2`` on each axis).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.fft.fftshift(gnp.array([0.0, 1.0, 2.0, -2.0, -1.0]))
         array([-2., -1.,  0.,  1.,  2.], dtype=float32)
     """
@@ -235,7 +230,6 @@ def ifftshift(x: Any, axes: int | Sequence[int] | None = None) -> Any:
     """Inverse of :func:`fftshift` (a roll by ``-(n // 2)``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.fft.ifftshift(gnp.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
         array([ 0.,  1.,  2., -2., -1.], dtype=float32)
     """
@@ -255,7 +249,6 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
     """The frequency of each bin of an ``n``-point FFT with sample spacing ``d``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.fft.fftfreq(4, d=0.5)
         array([ 0. ,  0.5, -1. , -0.5], dtype=float32)
     """
@@ -268,7 +261,6 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None) -> Any:
     """The frequency of each bin of an ``n``-point :func:`rfft` with sample spacing ``d``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.fft.rfftfreq(4, d=0.5)
         array([0. , 0.5, 1. ], dtype=float32)
     """

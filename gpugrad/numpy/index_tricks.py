@@ -109,7 +109,6 @@ and a leading string sets ``'axis,ndmin,trans1d'`` or asks for a row (``'r'``) o
 (``'c'``) matrix.
 
 Example:
-    >>> import gpugrad.numpy as gnp
     >>> gnp.r_[0:1:5j]
     array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
     >>> gnp.r_[1:4, 0, gnp.array([5.0, 6.0])]
@@ -121,7 +120,6 @@ c_.__doc__ = """Concatenation along the last axis written as indexing, with 1-D 
 columns (``r_['-1,2,0', ...]``).
 
 Example:
-    >>> import gpugrad.numpy as gnp
     >>> gnp.c_[gnp.array([1.0, 2.0]), gnp.array([3.0, 4.0])]
     array([[1., 3.],
            [2., 4.]], dtype=float32)
@@ -137,7 +135,6 @@ def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Any, Any]:
     ``k``-th diagonal up.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.triu_indices(3, 1)
         (array([0, 0, 1], dtype=int32), array([1, 2, 2], dtype=int32))
     """
@@ -149,7 +146,6 @@ def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Any, Any]:
     ``k``-th diagonal.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tril_indices(2)
         (array([0, 1, 1], dtype=int32), array([0, 0, 1], dtype=int32))
     """
@@ -167,7 +163,6 @@ def triu_indices_from(arr: Any, k: int = 0) -> tuple[Any, Any]:
     """:func:`triu_indices` for the shape of the 2-D array ``arr``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.triu_indices_from(gnp.ones((2, 3)), 1)
         (array([0, 0, 1], dtype=int32), array([1, 2, 2], dtype=int32))
     """
@@ -179,7 +174,6 @@ def tril_indices_from(arr: Any, k: int = 0) -> tuple[Any, Any]:
     """:func:`tril_indices` for the shape of the 2-D array ``arr``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tril_indices_from(gnp.ones((3, 2)), -1)
         (array([1, 2, 2], dtype=int32), array([0, 0, 1], dtype=int32))
     """

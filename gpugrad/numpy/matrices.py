@@ -35,7 +35,6 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Any:
     """Ones at and below diagonal ``k``, zeros above.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tri(2)
         array([[1., 0.],
                [1., 1.]], dtype=float32)
@@ -58,7 +57,6 @@ def tril(m: Any, k: int = 0) -> Any:
     """The lower triangle of the last two axes (zeros above diagonal ``k``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tril(gnp.ones((2, 2)))
         array([[1., 0.],
                [1., 1.]], dtype=float32)
@@ -70,10 +68,10 @@ def triu(m: Any, k: int = 0) -> Any:
     """The upper triangle of the last two axes (zeros below diagonal ``k``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.triu(gnp.ones((2, 2)))
-        array([[1., 1.],
-               [0., 1.]], dtype=float32)
+        >>> gnp.triu(gnp.ones((3, 3)), k=1)
+        array([[0., 1., 1.],
+               [0., 0., 1.],
+               [0., 0., 0.]], dtype=float32)
     """
     return _triangle(m, int(k), lower=False)
 
@@ -92,7 +90,6 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """Diagonal ``offset`` of the ``(axis1, axis2)`` planes, as the last axis (a gather).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.diagonal(gnp.array([[1.0, 2.0], [3.0, 4.0]]))
         array([1., 4.], dtype=float32)
     """
@@ -111,7 +108,6 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     """Sum along a diagonal.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.trace(gnp.array([[1.0, 2.0], [3.0, 4.0]]))
         array(5., dtype=float32)
     """
@@ -123,7 +119,6 @@ def diag(v: Any, k: int = 0) -> Any:
     (a scatter-add into zeros).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.diag(gnp.array([1.0, 2.0]))
         array([[1., 0.],
                [0., 2.]], dtype=float32)
@@ -144,7 +139,6 @@ def diagflat(v: Any, k: int = 0) -> Any:
     """A 2-D array with the flattened ``v`` on diagonal ``k``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.diagflat(gnp.array([[1.0, 2.0]])).shape
         (2, 2)
     """
@@ -155,7 +149,6 @@ def identity(n: int, dtype: Any = None) -> Any:
     """The ``n`` by ``n`` identity matrix.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.identity(2)
         array([[1., 0.],
                [0., 1.]], dtype=float32)
@@ -167,7 +160,6 @@ def empty(shape: Any, dtype: Any = None) -> Any:
     """An array of ``shape`` (zeros: gpugrad never returns uninitialised memory).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.empty(2)
         array([0., 0.], dtype=float32)
     """
@@ -178,7 +170,6 @@ def empty_like(prototype: Any, dtype: Any = None, shape: Any = None) -> Any:
     """Zeros with the shape and dtype of ``prototype`` (see :func:`empty`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.empty_like(gnp.ones(2))
         array([0., 0.], dtype=float32)
     """
@@ -191,7 +182,6 @@ def kron(a: Any, b: Any) -> Any:
     """Kronecker product: blocks ``a[i, j] * b`` (an outer product and a reshape).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.kron(gnp.array([1.0, 2.0]), gnp.array([1.0, 10.0]))
         array([ 1., 10.,  2., 20.], dtype=float32)
     """
@@ -210,7 +200,6 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     axes, broadcasting the others.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.cross(gnp.array([1.0, 0.0, 0.0]), gnp.array([0.0, 1.0, 0.0]))
         array([0., 0., 1.], dtype=float32)
     """
@@ -235,7 +224,6 @@ def einsum_diagonal(term: str, x: Any) -> tuple[str, Any]:
     diagonal (a gather) of its axes; the merged index moves to the end of the term.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> einsum_diagonal("iji", gnp.ones((2, 3, 2)))[0]
         'ji'
     """
@@ -255,7 +243,6 @@ def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: 
     """``base ** linspace(start, stop, num)``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.logspace(0.0, 2.0, 3)
         array([  1.,  10., 100.], dtype=float32)
     """
@@ -277,7 +264,6 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     """Numbers spaced evenly on a log scale from ``start`` to ``stop``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.geomspace(1.0, 100.0, 3)
         array([  1.,  10., 100.], dtype=float32)
     """

@@ -45,7 +45,6 @@ def array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
     """An array from ``obj`` (array, scalar, nested list) on the default backend.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.array([1.0, 2.0])
         array([1., 2.], dtype=float32)
         >>> gnp.array([1, 2]).dtype
@@ -85,7 +84,6 @@ def asarray(obj: Any, dtype: Any = None) -> Any:
     """Like :func:`array`, without copying arrays that already fit.
 
     Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
         >>> x = np.ones(2)
         >>> gnp.asarray(x) is x
         True
@@ -148,7 +146,6 @@ def normalize_axes(x: Any, axis: Any) -> tuple[int, ...]:
     axis out of bounds raises NumPy's error.
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad.numpy.operands import normalize_axes
         >>> normalize_axes(np.zeros((2, 3, 4)), (-1, 0))
         (0, 2)

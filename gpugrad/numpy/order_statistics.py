@@ -126,8 +126,7 @@ def _order_statistic(name: str, percent: bool, ignore_nan: bool, summary: str, c
            method: str = "linear", keepdims: bool = False) -> Any:
         return _quantile(a, _percent(q) if percent else q, axis, method, keepdims, ignore_nan)
 
-    return named(fn, name, example_doc(summary, ">>> import gpugrad.numpy as gnp", call,
-                                       result))
+    return named(fn, name, example_doc(summary, call, result))
 
 
 quantile = _order_statistic(
@@ -151,7 +150,6 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
     """The median over ``axis`` (the mean of the two middle values for an even count).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.median(gnp.array([3.0, 1.0, 2.0]))
         array(2., dtype=float32)
     """
@@ -163,7 +161,6 @@ def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool 
     """:func:`median` of the non-NaN elements.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nanmedian(gnp.array([1.0, gnp.nan, 3.0]))
         array(2., dtype=float32)
     """
@@ -179,7 +176,6 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     joined first).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.diff(gnp.array([1.0, 4.0, 9.0]))
         array([3., 5.], dtype=float32)
     """
@@ -209,7 +205,6 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     values before and after.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.ediff1d(gnp.array([1.0, 4.0, 9.0]), to_begin=0.0)
         array([0., 3., 5.], dtype=float32)
     """
@@ -229,7 +224,6 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     Returns one array per axis (a list), or one array for a single axis.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0, 16.0]))
         array([3., 4., 6., 7.], dtype=float32)
         >>> gnp.gradient(gnp.array([1.0, 4.0, 9.0]), gnp.array([0.0, 1.0, 3.0]))

@@ -47,7 +47,6 @@ def dot(a: Any, b: Any) -> Any:
     axis of ``a`` and the second-to-last of ``b``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.dot(gnp.array([1.0, 2.0]), gnp.array([3.0, 4.0]))
         array(11., dtype=float32)
     """
@@ -66,7 +65,6 @@ def matmul(a: Any, b: Any) -> Any:
     """Matrix product with broadcasting batch dimensions (the ``@`` operator).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.matmul(gnp.ones((2, 3)), gnp.ones(3))
         array([3., 3.], dtype=float32)
     """
@@ -91,7 +89,6 @@ def vdot(a: Any, b: Any) -> Any:
     """Dot product of the flattened arrays (the first conjugated).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.vdot(gnp.ones((2, 2)), gnp.ones((2, 2)))
         array(4., dtype=float32)
     """
@@ -102,12 +99,11 @@ def vdot(a: Any, b: Any) -> Any:
 
 
 def inner(a: Any, b: Any) -> Any:
-    """Sum product over the last axes.
+    """Sum product over the last axes: each row of ``a`` against ``b`` below.
 
     Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.inner(gnp.ones((2, 3)), gnp.ones(3))
-        array([3., 3.], dtype=float32)
+        >>> gnp.inner(gnp.array([[1.0, 2.0], [3.0, 5.0]]), gnp.array([1.0, -1.0]))
+        array([-1., -2.], dtype=float32)
     """
     a, b = _promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
@@ -121,7 +117,6 @@ def outer(a: Any, b: Any) -> Any:
     """Outer product of the flattened arrays.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.outer(gnp.ones(2), gnp.ones(3)).shape
         (2, 3)
     """
@@ -134,7 +129,6 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     first ``n`` of ``b``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tensordot(gnp.ones((2, 3)), gnp.ones((3, 4)), axes=1).shape
         (2, 4)
     """
@@ -235,7 +229,6 @@ def einsum(spec: Any, *operands: Any) -> Any:
     ``...`` for broadcast axes and an optional output sublist last).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.einsum("ij,j->i", gnp.ones((2, 3)), gnp.ones(3))
         array([3., 3.], dtype=float32)
         >>> gnp.einsum(gnp.ones((2, 3)), [0, 1], gnp.ones(3), [1], [0])

@@ -13,14 +13,7 @@ from gpugrad.backend import is_cupy_array, namespace_of
 from gpugrad.core.concrete import array_namespace, concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.numpy import _reductions as R
-from gpugrad.numpy._shape import (
-    broadcast_to,
-    concatenate,
-    flip,
-    ravel,
-    reshape,
-    transpose,
-)
+from gpugrad.numpy._shape import broadcast_to, concatenate, flip, ravel, reshape, transpose
 from gpugrad.numpy.operands import to_array
 from gpugrad.numpy.order_statistics import median
 from gpugrad.primitives import structural as S
@@ -43,7 +36,6 @@ def fliplr(m: Any) -> Any:
     """Reverse the columns (axis 1).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.fliplr(gnp.array([[1.0, 2.0]]))
         array([[2., 1.]], dtype=float32)
     """
@@ -57,7 +49,6 @@ def flipud(m: Any) -> Any:
     """Reverse the rows (axis 0).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.flipud(gnp.array([1.0, 2.0]))
         array([2., 1.], dtype=float32)
     """
@@ -71,7 +62,6 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Any:
     """Rotate elements along ``axis`` by ``shift`` (of the flattened array by default).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.roll(gnp.array([1.0, 2.0, 3.0]), 1)
         array([3., 1., 2.], dtype=float32)
     """
@@ -94,7 +84,6 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     """Roll ``axis`` backwards until it lies before position ``start`` (NumPy's rules).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.rollaxis(gnp.ones((2, 3, 4)), 2).shape
         (4, 2, 3)
     """
@@ -117,7 +106,6 @@ def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Any:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.rot90(gnp.array([[1.0, 2.0], [3.0, 4.0]]))
         array([[2., 4.],
                [1., 3.]], dtype=float32)
@@ -142,7 +130,6 @@ def tile(A: Any, reps: Any) -> Any:
     """Repeat the whole array ``reps`` times along each axis (a broadcast and a reshape).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.tile(gnp.array([1.0, 2.0]), 2)
         array([1., 2., 1., 2.], dtype=float32)
     """
@@ -161,7 +148,6 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Any:
     """Repeat each element ``repeats`` times along ``axis`` (flattened by default).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.repeat(gnp.array([1.0, 2.0]), 2)
         array([1., 1., 2., 2.], dtype=float32)
     """
@@ -195,7 +181,6 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     they agree with NumPy by construction. Axes are padded in order, as in NumPy.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.pad(gnp.array([1.0, 2.0]), (1, 2), mode="edge")
         array([1., 1., 2., 2., 2.], dtype=float32)
     """
@@ -273,7 +258,6 @@ def copy(a: Any, order: str = "K") -> Any:
     """A copy of ``a`` (traced values are immutable, so inside a transformation: ``a``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.copy(gnp.array([1.0]))
         array([1.], dtype=float32)
     """

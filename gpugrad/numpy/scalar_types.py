@@ -9,7 +9,6 @@ expected (``gnp.zeros(3, gnp.float32)``, ``x.astype(gnp.int32)``, ``np.dtype(gnp
 outside transformations (a 0-d array for a number), a traced one inside.
 
 Example:
-    >>> import gpugrad, gpugrad.numpy as gnp
     >>> gnp.float32(0.5)
     array(0.5, dtype=float32)
     >>> gpugrad.grad(lambda x: gnp.float64(x) ** 2)(gnp.float32(3.0))
@@ -81,7 +80,6 @@ def _scalar_type(name: str, numpy_type: type) -> _ScalarMeta:
         f"NumPy's ``{numpy_type.__name__}`` as a dtype; ``{name}(x)`` casts ``x`` to it, "
         "differentiably.\n\n"
         "Example:\n"
-        "    >>> import gpugrad.numpy as gnp\n"
         f"    >>> gnp.{name}(1)\n"
         f"    {example!r}\n"
     )

@@ -97,7 +97,6 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
     derivatives.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.unique(gnp.array([3.0, 1.0, 3.0, 2.0]))
         array([1., 2., 3.], dtype=float32)
         >>> gnp.unique(gnp.array([3.0, 1.0, 3.0]), return_counts=True, size=3, fill_value=0.0)
@@ -154,7 +153,6 @@ def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> Any:
     """True (a 0-d boolean array) when both arrays have the same shape and elements.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> bool(gnp.array_equal(gnp.array([1, 2]), gnp.array([1.0, 2.0])))
         True
         >>> bool(gnp.array_equal(gnp.array([1, 2]), gnp.array([1, 2, 3])))

@@ -71,7 +71,6 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
     ``valid``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.convolve(gnp.array([1.0, 2.0, 3.0]), gnp.array([0.0, 1.0, 0.5]))
         array([0. , 1. , 2.5, 4. , 1.5], dtype=float32)
     """
@@ -85,7 +84,6 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     """Cross-correlation of two 1-D sequences, ``c[k] = sum_n a[n + k] v[n]``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.correlate(gnp.array([1.0, 2.0, 3.0]), gnp.array([0.0, 1.0, 0.5]), "full")
         array([0.5, 2. , 3.5, 3. , 0. ], dtype=float32)
     """
@@ -101,7 +99,6 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     ``x``; differentiable in ``x``, ``xp`` and ``fp``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.interp(gnp.array([0.5, 1.5]), gnp.array([0.0, 1.0, 2.0]),
         ...            gnp.array([0.0, 10.0, 0.0]))
         array([5., 5.], dtype=float32)
@@ -142,7 +139,6 @@ def polyval(p: Any, x: Any) -> Any:
     scheme).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.polyval(gnp.array([1.0, 0.0, -1.0]), gnp.array(3.0))
         array(8., dtype=float32)
     """
@@ -159,7 +155,6 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
     ``x = 0`` is exact (JAX's ``x**0`` gives NaN there).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.vander(gnp.array([1.0, 2.0, 3.0]), 3)
         array([[1., 1., 1.],
                [4., 2., 1.],
@@ -188,7 +183,6 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     ``dx``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.trapezoid(gnp.array([1.0, 2.0, 4.0]), x=gnp.array([0.0, 1.0, 3.0]))
         array(7.5, dtype=float32)
     """

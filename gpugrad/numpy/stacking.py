@@ -21,7 +21,6 @@ def atleast_1d(*arys: Any) -> Any:
     """Each input as an array of at least one dimension (a list when there are several).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.atleast_1d(1.0).shape
         (1,)
     """
@@ -33,7 +32,6 @@ def atleast_2d(*arys: Any) -> Any:
     """Each input with at least two dimensions (a 1-D array becomes one row).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.atleast_2d(gnp.ones(3)).shape
         (1, 3)
     """
@@ -47,7 +45,6 @@ def atleast_3d(*arys: Any) -> Any:
     becomes ``(M, N, 1)``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.atleast_3d(gnp.ones((2, 3))).shape
         (2, 3, 1)
     """
@@ -63,7 +60,6 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     """Coordinate arrays from coordinate vectors (``indexing`` ``"xy"`` or ``"ij"``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> [g.shape for g in gnp.meshgrid(gnp.ones(2), gnp.ones(3))]
         [(3, 2), (3, 2)]
     """
@@ -84,7 +80,6 @@ def hstack(tup: Any) -> Any:
     """Stack arrays horizontally (along axis 1, or axis 0 for 1-D arrays).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.hstack([gnp.ones(2), gnp.zeros(1)])
         array([1., 1., 0.], dtype=float32)
     """
@@ -96,7 +91,6 @@ def vstack(tup: Any) -> Any:
     """Stack arrays vertically (1-D arrays become rows).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.vstack([gnp.ones(2), gnp.zeros(2)]).shape
         (2, 2)
     """
@@ -107,7 +101,6 @@ def dstack(tup: Any) -> Any:
     """Stack arrays along the third axis.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.dstack([gnp.ones(2), gnp.zeros(2)]).shape
         (1, 2, 2)
     """
@@ -118,7 +111,6 @@ def column_stack(tup: Any) -> Any:
     """Stack 1-D arrays as columns of a 2-D array (2-D arrays as they are).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.column_stack([gnp.ones(2), gnp.zeros(2)]).shape
         (2, 2)
     """
@@ -132,7 +124,6 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
     """Split into pieces along ``axis``; unlike :func:`split`, sections need not be equal.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> [p.shape for p in gnp.array_split(gnp.ones(5), 2)]
         [(3,), (2,)]
     """
@@ -153,7 +144,6 @@ def hsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """:func:`split` along axis 1 (axis 0 for 1-D arrays).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> len(gnp.hsplit(gnp.ones((2, 4)), 2))
         2
     """
@@ -167,7 +157,6 @@ def vsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """:func:`split` along axis 0 (arrays of 2 or more dimensions).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> len(gnp.vsplit(gnp.ones((4, 2)), 2))
         2
     """
@@ -181,7 +170,6 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list[Any]:
     """:func:`split` along axis 2 (arrays of 3 or more dimensions).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> len(gnp.dsplit(gnp.ones((1, 2, 4)), 2))
         2
     """
@@ -195,7 +183,6 @@ def row_stack(tup: Any) -> Any:
     """NumPy's older name of :func:`vstack` (JAX has dropped it).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.row_stack([gnp.array([1.0, 2.0]), gnp.array([3.0, 4.0])]).shape
         (2, 2)
     """

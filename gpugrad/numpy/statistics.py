@@ -74,7 +74,6 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, 
     """Sum treating NaN as zero (``initial`` and ``where`` as in :func:`sum`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nansum(gnp.array([1.0, gnp.nan, 2.0]))
         array(3., dtype=float32)
     """
@@ -87,9 +86,8 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False,
     """Product treating NaN as one (``initial`` and ``where`` as in :func:`prod`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.nanprod(gnp.array([3.0, gnp.nan, 2.0]))
-        array(6., dtype=float32)
+        >>> gnp.nanprod(gnp.array([[3.0, gnp.nan], [2.0, 4.0]]), axis=0)
+        array([6., 4.], dtype=float32)
     """
     return R.prod(_fill_nan(a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims,
                   initial=initial, where=where)
@@ -100,7 +98,6 @@ def nanmean(a: Any, axis: Any = None, keepdims: bool = False, *, where: Any = No
     none).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nanmean(gnp.array([1.0, gnp.nan, 2.0]))
         array(1.5, dtype=float32)
     """
@@ -115,7 +112,6 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     """Variance of the non-NaN elements (of those where ``where`` is true).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nanvar(gnp.array([1.0, gnp.nan, 3.0]))
         array(1., dtype=float32)
     """
@@ -140,7 +136,6 @@ def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, *,
     """Standard deviation of the non-NaN elements (of those where ``where`` is true).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nanstd(gnp.array([1.0, gnp.nan, 3.0]))
         array(1., dtype=float32)
     """
@@ -165,7 +160,6 @@ def nanmax(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = N
     :func:`max`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nanmax(gnp.array([1.0, gnp.nan, 2.0]))
         array(2., dtype=float32)
     """
@@ -178,9 +172,8 @@ def nanmin(a: Any, axis: Any = None, keepdims: bool = False, *, initial: Any = N
     :func:`min`).
 
     Example:
-        >>> import gpugrad.numpy as gnp
-        >>> gnp.nanmin(gnp.array([1.0, gnp.nan, 2.0]))
-        array(1., dtype=float32)
+        >>> gnp.nanmin(gnp.array([[1.0, gnp.nan], [gnp.nan, gnp.nan]]), axis=1)
+        array([ 1., nan], dtype=float32)
     """
     return _nan_extremum(a, axis, keepdims, np.inf, R.min, initial, where)
 
@@ -189,7 +182,6 @@ def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Index of the maximum ignoring NaNs. No derivative.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> int(gnp.nanargmax(gnp.array([1.0, gnp.nan, 2.0])))
         2
     """
@@ -201,7 +193,6 @@ def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Index of the minimum ignoring NaNs. No derivative.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> int(gnp.nanargmin(gnp.array([1.0, gnp.nan, 0.0])))
         2
     """
@@ -213,7 +204,6 @@ def nancumsum(a: Any, axis: int | None = None) -> Any:
     """Cumulative sum treating NaN as zero.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nancumsum(gnp.array([1.0, gnp.nan, 2.0]))
         array([1., 1., 3.], dtype=float32)
     """
@@ -224,7 +214,6 @@ def nancumprod(a: Any, axis: int | None = None) -> Any:
     """Cumulative product treating NaN as one.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.nancumprod(gnp.array([2.0, gnp.nan, 3.0]))
         array([2., 2., 6.], dtype=float32)
     """
@@ -235,7 +224,6 @@ def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """Range (maximum minus minimum) over ``axis``.
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.ptp(gnp.array([1.0, 5.0, 2.0]))
         array(4., dtype=float32)
     """
@@ -247,7 +235,6 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     """Weighted mean over ``axis`` (differentiable in ``a`` and in ``weights``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.average(gnp.array([1.0, 3.0]), weights=gnp.array([3.0, 1.0]))
         array(1.5, dtype=float32)
     """
@@ -283,7 +270,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     NumPy's algorithm, composed (differentiable in ``m``, ``y`` and ``aweights``).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.cov(gnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)
@@ -332,7 +318,6 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     clipped to [-1, 1] as NumPy does).
 
     Example:
-        >>> import gpugrad.numpy as gnp
         >>> gnp.corrcoef(gnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
         array([[ 1., -1.],
                [-1.,  1.]], dtype=float32)

@@ -81,7 +81,6 @@ def concatenate(xs: list[Any], axis: int) -> Any:
     returned as it is).
 
     Example:
-        >>> import numpy as np
         >>> concatenate([np.array([1.0, 2.0]), np.array([3.0])], 0)
         array([1., 2., 3.])
     """
@@ -118,7 +117,6 @@ def cumsum(x: Any, axis: int, reverse: bool = False) -> Any:
     ``reverse``.
 
     Example:
-        >>> import numpy as np
         >>> cumsum(np.array([1.0, 2.0, 3.0]), 0)
         array([1., 3., 6.])
         >>> cumsum(np.array([1.0, 2.0, 3.0]), 0, reverse=True)

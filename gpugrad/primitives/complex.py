@@ -24,8 +24,6 @@ with ``|z| = 0`` replaced by 1 in ``abs``'s rules, so its derivative at 0 is 0 (
 ``abs``). Every rule is written in gpugrad's operations, so all orders work.
 
 Example:
-    >>> import numpy as np
-    >>> import gpugrad
     >>> gpugrad.grad(lambda z: complex_abs(z) ** 2)(np.complex128(3 + 4j))
     array(6.-8.j)
 """

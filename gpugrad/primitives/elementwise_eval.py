@@ -295,7 +295,6 @@ def numpy_function_for(expr: Expr, args: Sequence[Any]) -> Callable[..., Any]:
     (``elementwise_eval.numpy_function``).
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad.expr import catalog as C
         >>> from gpugrad.expr.language import var
         >>> e = C.sin(var(0)) * 3.0 + var(0)

@@ -81,7 +81,6 @@ def run_in_shares(work: Callable[[int, int], None], bounds: Sequence[int]) -> No
     nothing writes into the caller's arrays afterwards.
 
     Example:
-        >>> import numpy as np
         >>> out = np.empty(10)
         >>> def square(begin: int, end: int) -> None:
         ...     np.square(np.arange(begin, end, dtype=float), out=out[begin:end])

@@ -7,7 +7,6 @@ computes exactly what the user-facing function would, without importing the laye
 Below them, the shape operations rules need, on arrays and tracers only (axes as integers).
 
 Example:
-    >>> import numpy as np
     >>> from gpugrad.primitives import operations as ops
     >>> ops.multiply(np.array([1.0, 2.0], np.float32), 3)
     array([3., 6.], dtype=float32)
@@ -68,7 +67,6 @@ def promote(args: Any, to_float: bool) -> Any:
     without building a promotion key: this runs once per operation.
 
     Example:
-        >>> import numpy as np
         >>> [a.dtype for a in promote((np.ones(1, np.float32), 2), to_float=False)]
         [dtype('float32'), dtype('float32')]
     """
@@ -141,7 +139,6 @@ def make_elementwise(name: str, spec: OpSpec, to_float: bool, doc: str) -> Any:
     arguments (in floating point if ``to_float``).
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad.expr import catalog as C
         >>> make_elementwise("sub", C.sub, False, "")(np.array([3.0]), 1.0)
         array([2.])
@@ -175,7 +172,6 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     """``x`` where ``condition`` holds, else ``y`` (the condition has no derivative).
 
     Example:
-        >>> import numpy as np
         >>> where(np.array([True, False]), np.array([1.0, 1.0]), 2.0)
         array([1., 2.])
     """

@@ -9,7 +9,6 @@ the shape of a result packed from the factors of a matrix decomposition, and JAX
 for weak types (a result is weak only when every argument is).
 
 Example:
-    >>> import numpy as np
     >>> reduced_shape((2, 3, 4), (0, 2), keepdims=False)
     (3,)
     >>> accumulated_dtype(np.dtype("int32")), linalg_dtype(np.dtype("int32"))

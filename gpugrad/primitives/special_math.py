@@ -22,7 +22,6 @@ and SciPy):
   ``|x|``); ``x < -1e5`` gives NaN.
 
 Example:
-    >>> import numpy as np
     >>> erf(np.array([0.0, 0.5, 3.0]))
     array([0.        , 0.52049988, 0.99997791])
     >>> bool(abs(gammaln(np.array(0.5)) - np.log(np.sqrt(np.pi))) < 1e-15)

@@ -26,7 +26,6 @@ Example:
     array([-0.36838785, -2.275689  ,  0.01144757], dtype=float32)
     >>> random.normal(b_key, ())
     array(0.8535516, dtype=float32)
-    >>> import gpugrad
     >>> gpugrad.vmap(lambda k: random.normal(k, (2,)))(random.split(random.key(0), 3)).shape
     (3, 2)
 """

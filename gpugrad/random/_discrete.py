@@ -156,7 +156,6 @@ def categorical(key: Any, logits: Any, axis: int = -1, shape: Any = None,
     """Samples from categorical distributions given by ``logits`` (Gumbel-max trick).
 
     Example:
-        >>> import numpy as np
         >>> from gpugrad.random import key
         >>> categorical(key(0), np.float32([-np.inf, 0.0, -np.inf]), shape=(3,)).tolist()
         [1, 1, 1]

@@ -9,7 +9,6 @@ float32 recipes of :mod:`gpugrad.random._xla_float32` (``normal``, ``truncated_n
 axes ride along; parameters come shaped by :func:`~gpugrad.random._sampling.lead_params`.
 
 Example:
-    >>> import numpy as np
     >>> normal_kernel(np.zeros((2, 2), np.uint32), shape=(3,), dtype=np.dtype(np.float32),
     ...               partitionable=True)[0].tolist()
     [1.622642159461975, 2.0252647399902344, -0.4335944354534149]

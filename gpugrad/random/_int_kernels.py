@@ -8,7 +8,6 @@ argument below is shifted by ``nk``; parameters come shaped by
 :func:`~gpugrad.random._sampling.lead_params`.
 
 Example:
-    >>> import numpy as np
     >>> randint_kernel(np.zeros((2, 2), np.uint32), 0, 10, shape=(6,),
     ...                dtype=np.dtype(np.int32), partitionable=True)[1].tolist()
     [9, 0, 2, 3, 1, 7]

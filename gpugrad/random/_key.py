@@ -255,7 +255,6 @@ def wrap_key_data(key_bits_array: Any, *, impl: Any = None) -> Key:
     """A typed key array from ``uint32[..., 2]`` data (``impl`` must be threefry).
 
     Example:
-        >>> import numpy as np
         >>> wrap_key_data(np.array([0, 42], np.uint32)) == key(42)
         np.True_
     """

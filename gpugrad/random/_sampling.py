@@ -17,7 +17,6 @@ samplers that are differentiable in their parameters add that derivative themsel
 :func:`has_derivatives`).
 
 Example:
-    >>> import numpy as np
     >>> import gpugrad.random  # registers the kernels
     >>> keys = np.zeros((2, 2), np.uint32)  # two keys
     >>> draw("bits", keys, width=32, shape=(3,), partitionable=True).shape

@@ -5,7 +5,6 @@ is one IEEE float32 operation (NumPy's float32 ufuncs round correctly) or an exa
 multiply-add :func:`fma32`, in the order of the spec. Nothing here may be "simplified".
 
 Example:
-    >>> import numpy as np
     >>> float(erfinv_f32(np.float32([0.5]))[0])
     0.4769362807273865
 """
@@ -52,7 +51,6 @@ def fma32(a: object, b: object, c: object) -> np.ndarray:
     those rare elements are recomputed with a round-to-odd sum.
 
     Example:
-        >>> import numpy as np
         >>> a = np.float32(1 + 2**-12)
         >>> fma32(a, a, np.float32(-1))[()] == np.float32(2**-11 + 2**-24)
         np.True_
@@ -92,7 +90,6 @@ def fma64(a: object, b: object, c: object) -> np.ndarray:
     """Exact float64 ``fma(a, b, c)`` (Boldo-Melquiond: exact product, round-to-odd sum).
 
     Example:
-        >>> import numpy as np
         >>> a = 1 + 2.0**-30
         >>> float(fma64(a, a, -1.0)) == 2.0**-29 + 2.0**-60
         True
@@ -123,7 +120,6 @@ def log_f32(v: np.ndarray) -> np.ndarray:
     """XLA:CPU's float32 natural log (Cephes-style, explicit FMAs, 6.3 of prng.md).
 
     Example:
-        >>> import numpy as np
         >>> log_f32(np.float32([1.0, 0.0, -1.0])).tolist()
         [0.0, -inf, nan]
     """
@@ -165,7 +161,6 @@ def log1p_f32(m: np.ndarray) -> np.ndarray:
     """XLA:CPU's float32 ``log1p`` (rational approximation for small ``|m|``, else log).
 
     Example:
-        >>> import numpy as np
         >>> float(log1p_f32(np.float32([-0.5]))[0])
         -0.6931471824645996
     """
@@ -195,7 +190,6 @@ def erfinv_f32(x: np.ndarray) -> np.ndarray:
     """XLA:CPU's float32 ``erfinv`` (Giles' approximation, FMA Horner, subnormals flushed).
 
     Example:
-        >>> import numpy as np
         >>> erfinv_f32(np.float32([0.0, 1.0, -1.0, 0.99999994])).tolist()
         [0.0, inf, -inf, 3.8325066566467285]
     """
@@ -241,7 +235,6 @@ def erf_f32(x: np.ndarray, clamp: np.float32 = _ERF_CLAMP) -> np.ndarray:
     fused with other operations.
 
     Example:
-        >>> import numpy as np
         >>> erf_f32(np.float32([0.0, 10.0, -10.0])).tolist()
         [0.0, 1.0, -1.0]
     """

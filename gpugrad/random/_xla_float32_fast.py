@@ -30,7 +30,6 @@ same roundings in the same order, about 8x faster (``normal`` 1e7: 1.25 s -> 0.2
   an addition: one float32 operation rounds them exactly like the fma.
 
 Example:
-    >>> import numpy as np
     >>> x = np.float32([0.5, -0.99999994, 0.0, 1e-30])
     >>> bool((erfinv_f32(x) == _xla_float32.erfinv_f32(x)).all())
     True
@@ -223,7 +222,6 @@ def erfinv_f32(x: np.ndarray, scale: float | np.floating = 1.0,
     it is written.
 
     Example:
-        >>> import numpy as np
         >>> erfinv_f32(np.float32([0.5, 1.0])).tolist()
         [0.4769362807273865, inf]
     """
@@ -250,7 +248,6 @@ def normal_from_bits(bits: np.ndarray) -> np.ndarray:
     """``normal``'s float32 values from its uint32 ``bits``, computed into the same memory.
 
     Example:
-        >>> import numpy as np
         >>> normal_from_bits(np.uint32([0, 2**31, 2**32 - 1])).tolist()
         [-5.41998291015625, 7.470333684977959e-08, 5.2201128005981445]
     """
@@ -302,7 +299,6 @@ def affine_f32(f: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | No
     path otherwise.
 
     Example:
-        >>> import numpy as np
         >>> affine_f32(np.float32([0.0, 0.5]), np.float32(0.1), np.float32(0.7)).tolist()
         [0.10000000149011612, 0.3999999761581421]
     """

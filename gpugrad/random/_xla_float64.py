@@ -9,7 +9,6 @@ the true erfinv (|z| ~ 5). ``erf64`` sums its all-positive series for ``|x| < 2.
 ``erfc``'s continued fraction above (both ~1e-16 relative).
 
 Example:
-    >>> import numpy as np
     >>> round(float(erfinv64(np.array([0.5]))[0]), 12)
     0.476936276204
 """
@@ -49,7 +48,6 @@ def erf64(x: np.ndarray) -> np.ndarray:
     """float64 error function.
 
     Example:
-        >>> import numpy as np
         >>> round(float(erf64(np.array([1.0]))[0]), 15)
         0.842700792949715
     """
@@ -112,7 +110,6 @@ def log1p64(m: np.ndarray) -> np.ndarray:
     """XLA:CPU's float64 ``log1p``: Cephes' rational form near 0, ``log(1 + m)`` elsewhere.
 
     Example:
-        >>> import numpy as np
         >>> log1p64(np.array([0.0, -0.5, 1.0])).round(15).tolist()
         [0.0, -0.693147180559945, 0.693147180559945]
     """
@@ -135,7 +132,6 @@ def erfinv64(u: np.ndarray) -> np.ndarray:
     (XLA:CPU runs with flush-to-zero).
 
     Example:
-        >>> import numpy as np
         >>> erfinv64(np.array([0.0, 1.0, -1.0])).tolist()
         [0.0, inf, -inf]
     """

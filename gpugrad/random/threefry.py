@@ -6,7 +6,6 @@ chunks with in-place ufuncs (no per-element Python); on CuPy one fused kernel co
 blocks (see :mod:`gpugrad.random.cuda_kernels`).
 
 Example:
-    >>> import numpy as np
     >>> y0, y1 = threefry2x32(np.uint32(0), np.uint32(0), np.zeros(1, np.uint32),
     ...                       np.zeros(1, np.uint32))
     >>> hex(int(y0[0])), hex(int(y1[0]))
@@ -69,7 +68,6 @@ def threefry2x32(k0: Any, k1: Any, x0: Any, x1: Any) -> tuple[Any, Any]:
     0-d CuPy arrays (so that no device-to-host copy is needed) for CuPy counters.
 
     Example:
-        >>> import numpy as np
         >>> y = threefry2x32(0, 42, np.zeros(1, np.uint32), np.ones(1, np.uint32))
         >>> [hex(int(v[0])) for v in y]
         ['0x3d7b32d', '0xadd083f4']
@@ -163,7 +161,6 @@ def random_bits(data: Any, width: int, shape: tuple[int, ...], partitionable: bo
     shape ``(*K, *shape)``, every key of a batch hashed in the same vectorised pass.
 
     Example:
-        >>> import numpy as np
         >>> random_bits(np.zeros(2, np.uint32), 32, (3,), True)
         array([4070199207, 4202968722, 1427181096], dtype=uint32)
     """
@@ -205,7 +202,6 @@ def split_data(data: Any, shape: tuple[int, ...], partitionable: bool) -> Any:
     """Key data ``uint32[*K, *shape, 2]`` of ``split(key, shape)`` for keys ``uint32[*K, 2]``.
 
     Example:
-        >>> import numpy as np
         >>> split_data(np.zeros(2, np.uint32), (2,), True).tolist()
         [[1797259609, 2579123966], [928981903, 3453687069]]
     """
@@ -225,7 +221,6 @@ def fold_in_data(data: Any, value: Any) -> Any:
     ``uint32[*K, 2]``, ``value`` is an int or a uint32 array broadcasting against ``K``.
 
     Example:
-        >>> import numpy as np
         >>> fold_in_data(np.zeros(2, np.uint32), 1).tolist()
         [928981903, 3453687069]
     """

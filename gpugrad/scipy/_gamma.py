@@ -33,7 +33,6 @@ def gammasgn(x: Any) -> Any:
     and ``-inf``) and for NaN. Its derivative is zero.
 
     Example:
-        >>> import numpy as np
         >>> gammasgn(np.array([2.0, -0.5, -1.5, -1.0, -0.0]))
         array([ 1., -1.,  1., nan, -1.])
     """
@@ -53,7 +52,6 @@ def gamma(x: Any) -> Any:
     ``gamma(x) * digamma(x)``.
 
     Example:
-        >>> import numpy as np
         >>> gamma(np.array([0.5, 5.0, -0.5]))
         array([ 1.77245385, 24.        , -3.5449077 ])
     """
@@ -65,7 +63,6 @@ def rgamma(x: Any) -> Any:
     """``1 / gamma(x)``, and 0 at the poles (SciPy's name; JAX has none).
 
     Example:
-        >>> import numpy as np
         >>> rgamma(np.array([0.5, 5.0, -1.0]))
         array([0.56418958, 0.04166667, 0.        ])
     """
@@ -78,7 +75,6 @@ def psi(x: Any) -> Any:
     """SciPy's other name for :func:`gpugrad.scipy.special.digamma`.
 
     Example:
-        >>> import numpy as np
         >>> psi(np.array([1.0]))
         array([-0.57721566])
     """
@@ -89,7 +85,6 @@ def betaln(a: Any, b: Any) -> Any:
     """``log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)``.
 
     Example:
-        >>> import numpy as np
         >>> betaln(np.array([0.5, 2.0]), np.array([1.5, 3.0]))
         array([ 0.45158271, -2.48490665])
     """
@@ -102,7 +97,6 @@ def beta(a: Any, b: Any) -> Any:
     :func:`betaln` and the signs of the three gammas (no overflow in the ratio).
 
     Example:
-        >>> import numpy as np
         >>> beta(np.array([0.5, 2.0]), np.array([1.5, 3.0]))
         array([1.57079633, 0.08333333])
     """
@@ -115,7 +109,6 @@ def multigammaln(a: Any, d: int) -> Any:
     differentiated): ``d (d - 1) / 4 log(pi) + sum_{j < d} gammaln(a - j / 2)``.
 
     Example:
-        >>> import numpy as np
         >>> multigammaln(np.array([4.0, 2.5]), 3)
         array([5.40297508, 1.88099546])
     """

@@ -12,8 +12,6 @@ derivative, and it keeps ``exp`` from overflowing). ``gamma``, ``gammasgn``, ``r
 catalog's entries are defined in ``_catalog_entries.py``.
 
 Example:
-    >>> import numpy as np
-    >>> import gpugrad
     >>> from gpugrad.scipy import special
     >>> special.logsumexp(np.array([1000.0, 1000.0]))
     array(1000.69314718)
@@ -57,7 +55,6 @@ def logit(p: Any) -> Any:
     """The log-odds ``log(p / (1 - p))``, the inverse of :func:`expit`.
 
     Example:
-        >>> import numpy as np
         >>> logit(np.array([0.5, 0.75]))
         array([0.        , 1.09861229])
     """
@@ -94,7 +91,6 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     ``b == 0`` are left out (as in JAX), so an infinite ``a`` there does no harm.
 
     Example:
-        >>> import numpy as np
         >>> logsumexp(np.array([[0.0, 0.0], [1.0, -np.inf]]), axis=1)
         array([0.69314718, 1.        ])
         >>> logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -2.0]), return_sign=True)
@@ -129,7 +125,6 @@ def softmax(x: Any, axis: Any = None) -> Any:
     """``exp(x) / sum(exp(x))`` over ``axis`` (all axes by default, as in SciPy).
 
     Example:
-        >>> import numpy as np
         >>> softmax(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]]), axis=1)
         array([[0.5 , 0.5 ],
                [0.25, 0.75]])
@@ -145,7 +140,6 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
     """``x - logsumexp(x)`` over ``axis`` (all axes by default), without overflow.
 
     Example:
-        >>> import numpy as np
         >>> log_softmax(np.array([1000.0, 1000.0]))
         array([-0.69314718, -0.69314718])
     """

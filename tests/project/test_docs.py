@@ -1,4 +1,7 @@
-"""Every public function's docstring example runs (doctest over the whole package)."""
+"""Every public function's docstring example runs (doctest over the whole package).
+
+Examples assume the imports a user of the package has made, as NumPy's assume
+``import numpy as np``: :data:`EXAMPLE_GLOBALS`."""
 
 from __future__ import annotations
 
@@ -6,9 +9,15 @@ import doctest
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
 
 import gpugrad
+import gpugrad.numpy as gnp
+from gpugrad import lax
+
+# What every docstring example may use without importing it (the README says the same).
+EXAMPLE_GLOBALS = {"np": np, "gpugrad": gpugrad, "gnp": gnp, "lax": lax}
 
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(gpugrad.__path__, "gpugrad.")
@@ -24,18 +33,17 @@ TOOLS = ["tools.abstract_check", "tools.config_table", "tools.coverage_table",
 def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    failures, _ = doctest.testmod(module, optionflags=flags)
+    failures, _ = doctest.testmod(module, extraglobs=EXAMPLE_GLOBALS, optionflags=flags)
     assert failures == 0
 
 
 def test_generated_ufunc_examples_run():
-    import gpugrad.numpy as gnp
     from gpugrad.numpy._ufuncs import FUNCTIONS
 
     finder = doctest.DocTestFinder()
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     for name, fn in FUNCTIONS.items():
-        for test in finder.find(fn, name, globs={"gnp": gnp}):
+        for test in finder.find(fn, name, globs=dict(EXAMPLE_GLOBALS)):
             runner.run(test)
     assert runner.failures == 0 and runner.tries >= len(FUNCTIONS)
 

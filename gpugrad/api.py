@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 import numpy as np
 
@@ -25,6 +25,10 @@ from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
            "stop_gradient", "value_and_grad", "vjp"]
+
+# The parameters of the user's function, which the functions made from it take too: so a
+# type checker checks the calls of ``grad(f)`` against ``f``'s signature.
+P = ParamSpec("P")
 
 
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
@@ -56,9 +60,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     return (rec.out, vjp_fn, rec.aux) if has_aux else (rec.out, vjp_fn)
 
 
-def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+def value_and_grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False
-                   ) -> Callable[..., Any]:
+                   ) -> Callable[P, tuple[Any, Any]]:
     """A function giving ``(fun(*args), gradient)``; with ``has_aux``, ``((value, aux), grad)``.
 
     Example:
@@ -109,8 +113,8 @@ def _describe(out: Any) -> str:
     return f"a {type(out).__name__}"
 
 
-def grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-         holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+def grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False) -> Callable[P, Any]:
     """A function giving the gradient of scalar-valued ``fun`` at ``args[argnums]``.
 
     Example:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import numpy as np
 
@@ -29,9 +29,14 @@ __all__ = ["grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize"
 # The parameters of the user's function, which the functions made from it take too: so a
 # type checker checks the calls of ``grad(f)`` against ``f``'s signature.
 P = ParamSpec("P")
+if TYPE_CHECKING:  # Python 3.11's; the annotations are not evaluated at run time
+    from typing import TypeVarTuple, Unpack
+
+    # The types of the primals, one per parameter: ``vjp(f, x, y)`` is checked against ``f``.
+    Ts = TypeVarTuple("Ts")
 
 
-def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+def vjp(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts], has_aux: bool = False) -> Any:
     """``(primals_out, vjp_fn)`` (and ``aux``): ``vjp_fn(ct)`` gives one cotangent per primal.
 
     ``vjp_fn`` can be called many times and is itself differentiable.
@@ -134,7 +139,8 @@ def grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
     return grad_fn
 
 
-def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False) -> Any:
+def jvp(fun: Callable[[Unpack[Ts]], Any], primals: tuple[Unpack[Ts]] | list[Any], tangents: Any,
+        has_aux: bool = False) -> Any:
     """``(primals_out, tangents_out)`` (and ``aux``): ``fun`` and its directional derivative.
 
     Example:
@@ -165,7 +171,8 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     return result + (aux,) if has_aux else result
 
 
-def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def linearize(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts]
+              ) -> tuple[Any, Callable[[Unpack[Ts]], Any]]:
     """``(fun(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the JVP at ``primals``.
 
     Example:
@@ -176,7 +183,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     """
     out = jvp(fun, primals, tree_util.tree_map(zeros_like, primals))[0]
 
-    def jvp_fn(*tangents: Any) -> Any:
+    def jvp_fn(*tangents: Unpack[Ts]) -> Any:
         return jvp(fun, primals, tangents)[1]
 
     return out, jvp_fn

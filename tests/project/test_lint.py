@@ -216,7 +216,8 @@ def test_the_factory_protocols_spell_the_runtime_signatures():
 # Calls of the functions the transformations make, each wrong against the user's function's
 # signature (arguments, keywords, or the type of the result), and the same calls made rightly.
 # The transformations keep the function's parameters in their types (and jit, checkpoint and
-# the custom functions its return type), so mypy sees these at the call.
+# the custom functions its return type; vjp, jvp and linearize check the primals against
+# the parameters), so mypy sees these at the call.
 _TRANSFORM_HEADER = """from functools import partial
 
 import numpy as np
@@ -297,6 +298,11 @@ scale_by(x)
 gpugrad.jit(gpugrad.grad(loss))(x)
 gpugrad.vmap(gpugrad.jit(loss))(batch, batch, 1.0, 2.0)
 gpugrad.grad(gpugrad.checkpoint(loss), argnums=1)(x)
+gpugrad.vjp(loss, x)
+gpugrad.vjp(loss, x, x, 1.0, 2.0)
+gpugrad.vjp(square, "a")
+gpugrad.jvp(loss, (x,), (x,))
+gpugrad.linearize(loss, x, x)[1](x)
 """
 _TRANSFORM_RIGHT = """dw = x * (1.0 - np.tanh(x * x) ** 2)
 assert float(gpugrad.jit(square)(3.0)) == 9.0
@@ -330,6 +336,14 @@ np.testing.assert_allclose(gpugrad.jit(gpugrad.grad(loss))(x, x), dw)
 np.testing.assert_allclose(gpugrad.vmap(gpugrad.jit(loss))(batch, batch),
                            np.tanh(batch * batch).sum(axis=1))
 np.testing.assert_allclose(gpugrad.grad(gpugrad.checkpoint(loss), argnums=1)(x, x), dw)
+out, pull = gpugrad.vjp(loss, x, x)
+np.testing.assert_allclose(pull(np.array(1.0))[0], dw)
+np.testing.assert_allclose(gpugrad.vjp(loss, x, x, 2.0)[1](np.array(1.0))[1], 2.0 * dw)
+out, tangent = gpugrad.jvp(loss, (x, x), (np.ones(3), np.zeros(3)))
+np.testing.assert_allclose(tangent, dw.sum())
+np.testing.assert_allclose(gpugrad.jvp(loss, [x, x], [np.zeros(3), np.ones(3)])[1], dw.sum())
+out, loss_jvp = gpugrad.linearize(loss, x, x)
+np.testing.assert_allclose(loss_jvp(np.ones(3), np.zeros(3)), dw.sum())
 """
 
 

@@ -270,6 +270,21 @@ def _scale_by_bwd(n: int, residuals: None, ct: np.ndarray) -> tuple[np.ndarray]:
 
 
 scale_by.defvjp(_scale_by_fwd, _scale_by_bwd)
+
+
+def _times(n: int, x: np.ndarray) -> np.ndarray:
+    return x * n
+
+
+times = gpugrad.custom_jvp(_times, nondiff_argnums=(0,))
+
+
+@times.defjvp
+def _times_jvp(n: int, primals: tuple[np.ndarray], tangents: tuple[np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    return times(n, primals[0]), n * tangents[0]
+
+
 x = np.array([0.5, -1.0, 2.0])
 batch = np.stack([x, 2.0 * x])
 """
@@ -295,6 +310,7 @@ gpugrad.make_jaxpr(loss)()
 softplus(x, x)
 p: str = softplus(x)
 scale_by(x)
+times(x, 3)
 gpugrad.jit(gpugrad.grad(loss))(x)
 gpugrad.vmap(gpugrad.jit(loss))(batch, batch, 1.0, 2.0)
 gpugrad.grad(gpugrad.checkpoint(loss), argnums=1)(x)
@@ -332,6 +348,7 @@ np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(softplus(v)))(x), 1 / 
 p: np.ndarray = softplus(x)
 np.testing.assert_allclose(scale_by(3, x), 3.0 * x)
 np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(scale_by(3, v)))(x), [3.0] * 3)
+np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(times(4, v)))(x), [4.0] * 3)
 np.testing.assert_allclose(gpugrad.jit(gpugrad.grad(loss))(x, x), dw)
 np.testing.assert_allclose(gpugrad.vmap(gpugrad.jit(loss))(batch, batch),
                            np.tanh(batch * batch).sum(axis=1))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
@@ -27,6 +27,8 @@ from gpugrad.numpy import asarray
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
+
+P = ParamSpec("P")  # the user's function's parameters, which its Jacobian function takes
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -76,8 +78,8 @@ def _assemble(blocks: list[list[Any]], in_tree: Any, out_tree: Any, single: bool
     return per_output[0] if out_tree is None else tree_util.tree_unflatten(out_tree, per_output)
 
 
-def jacrev(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-           holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+def jacrev(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           holomorphic: bool = False, allow_int: bool = False) -> Callable[P, Any]:
     """The Jacobian of ``fun`` by reverse mode: the VJPs of every output element, batched.
 
     Example:
@@ -130,8 +132,8 @@ def _rows(rec: Any, j: int, o: Any, in_leaves: list[Any]) -> list[Any]:
 jacobian = jacrev
 
 
-def jacfwd(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-           holomorphic: bool = False) -> Callable[..., Any]:
+def jacfwd(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           holomorphic: bool = False) -> Callable[P, Any]:
     """The Jacobian of ``fun`` by forward mode: the JVPs of every input element, batched.
 
     Example:
@@ -208,8 +210,8 @@ def _check_real_inputs(leaves: list[Any]) -> None:
             )
 
 
-def hessian(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-            holomorphic: bool = False) -> Callable[..., Any]:
+def hessian(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+            holomorphic: bool = False) -> Callable[P, Any]:
     """The Hessian, ``jacfwd(jacrev(fun))``.
 
     Example:

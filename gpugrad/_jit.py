@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -32,6 +32,11 @@ from gpugrad.core.trace import Tracer
 __all__ = ["jit", "make_jaxpr"]
 
 _SCALARS = (bool, int, float, complex)
+
+# A jitted function takes and returns what the user's does: a type checker checks its calls
+# against the user's signature and knows the type of its result.
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _Entry:
@@ -119,9 +124,9 @@ def _leaf_value(leaf: Any, aval: ShapedArray, xp: Any) -> Any:
     return leaf
 
 
-def jit(fun: Callable[..., Any], static_argnums: int | Sequence[int] = (),
+def jit(fun: Callable[P, R], static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-        ) -> Callable[..., Any]:
+        ) -> Callable[P, R]:
     """``fun`` traced once per kind of argument into a program, which then runs compiled.
 
     The function is traced with abstract values (shapes and dtypes, no values) the first
@@ -276,8 +281,8 @@ def _run(entry: _Entry, leaves: list[Any], avals: list[ShapedArray]) -> Any:
     return tree_util.tree_unflatten(entry.out_tree, outs)
 
 
-def make_jaxpr(fun: Callable[..., Any], static_argnums: int | Sequence[int] = ()
-               ) -> Callable[..., Program]:
+def make_jaxpr(fun: Callable[P, Any], static_argnums: int | Sequence[int] = ()
+               ) -> Callable[P, Program]:
     """A function that traces ``fun`` on the given arguments and returns its program,
     which prints as JAX prints a jaxpr.
 

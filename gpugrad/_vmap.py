@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 import optree
 
@@ -24,6 +24,8 @@ from gpugrad.primitives.elementwise_eval import quiet_floating_point
 from gpugrad.primitives.structural import move_axis
 
 __all__ = ["map_rows", "vmap"]
+
+P = ParamSpec("P")  # the parameters of the function of one example, which vmap's takes too
 
 
 class _Unmapped:
@@ -69,8 +71,8 @@ def _name(path: tuple[Any, ...], positional: int) -> str:
     return where + "".join(f"[{k!r}]" for k in rest)
 
 
-def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
-         axis_size: int | None = None) -> Callable[..., Any]:
+def vmap(fun: Callable[P, Any], in_axes: Any = 0, out_axes: Any = 0,
+         axis_size: int | None = None) -> Callable[P, Any]:
     """``fun`` mapped over an axis of its arguments, vectorized: one call on the batch.
 
     ``in_axes`` says which axis of each positional argument holds the batch: an int for all

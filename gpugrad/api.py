@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import numpy as np
 
@@ -26,8 +26,17 @@ from gpugrad.primitives.elementwise_eval import quiet_floating_point
 __all__ = ["grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
            "stop_gradient", "value_and_grad", "vjp"]
 
+# The parameters of the user's function, which the functions made from it take too: so a
+# type checker checks the calls of ``grad(f)`` against ``f``'s signature.
+P = ParamSpec("P")
+if TYPE_CHECKING:  # Python 3.11's; the annotations are not evaluated at run time
+    from typing import TypeVarTuple, Unpack
 
-def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
+    # The types of the primals, one per parameter: ``vjp(f, x, y)`` is checked against ``f``.
+    Ts = TypeVarTuple("Ts")
+
+
+def vjp(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts], has_aux: bool = False) -> Any:
     """``(primals_out, vjp_fn)`` (and ``aux``): ``vjp_fn(ct)`` gives one cotangent per primal.
 
     ``vjp_fn`` can be called many times and is itself differentiable.
@@ -56,9 +65,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> Any:
     return (rec.out, vjp_fn, rec.aux) if has_aux else (rec.out, vjp_fn)
 
 
-def value_and_grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+def value_and_grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0,
                    has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False
-                   ) -> Callable[..., Any]:
+                   ) -> Callable[P, tuple[Any, Any]]:
     """A function giving ``(fun(*args), gradient)``; with ``has_aux``, ``((value, aux), grad)``.
 
     Example:
@@ -109,8 +118,8 @@ def _describe(out: Any) -> str:
     return f"a {type(out).__name__}"
 
 
-def grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
-         holomorphic: bool = False, allow_int: bool = False) -> Callable[..., Any]:
+def grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+         holomorphic: bool = False, allow_int: bool = False) -> Callable[P, Any]:
     """A function giving the gradient of scalar-valued ``fun`` at ``args[argnums]``.
 
     Example:
@@ -130,7 +139,8 @@ def grad(fun: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: b
     return grad_fn
 
 
-def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False) -> Any:
+def jvp(fun: Callable[[Unpack[Ts]], Any], primals: tuple[Unpack[Ts]] | list[Any], tangents: Any,
+        has_aux: bool = False) -> Any:
     """``(primals_out, tangents_out)`` (and ``aux``): ``fun`` and its directional derivative.
 
     Example:
@@ -161,7 +171,8 @@ def jvp(fun: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fa
     return result + (aux,) if has_aux else result
 
 
-def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def linearize(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts]
+              ) -> tuple[Any, Callable[[Unpack[Ts]], Any]]:
     """``(fun(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the JVP at ``primals``.
 
     Example:
@@ -172,7 +183,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     """
     out = jvp(fun, primals, tree_util.tree_map(zeros_like, primals))[0]
 
-    def jvp_fn(*tangents: Any) -> Any:
+    def jvp_fn(*tangents: Unpack[Ts]) -> Any:
         return jvp(fun, primals, tangents)[1]
 
     return out, jvp_fn

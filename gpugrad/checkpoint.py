@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from gpugrad import tree_util
 from gpugrad.compiler import subprograms
@@ -37,6 +37,10 @@ from gpugrad.primitives.structural import batch_size
 __all__ = ["checkpoint", "checkpoint_policies", "remat", "remat_p"]
 
 remat_p = Primitive("remat", multiple_results=True)
+
+# A checkpointed function takes and returns what the user's does.
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _everything_saveable(prim: Primitive, *avals: ShapedArray, **params: Any) -> bool:
@@ -74,9 +78,9 @@ checkpoint_policies = SimpleNamespace(
 )
 
 
-def checkpoint(fun: Callable[..., Any], *, prevent_cse: bool = True,
+def checkpoint(fun: Callable[P, R], *, prevent_cse: bool = True,
                policy: Callable[..., bool] | None = None,
-               static_argnums: int | Sequence[int] = ()) -> Callable[..., Any]:
+               static_argnums: int | Sequence[int] = ()) -> Callable[P, R]:
     """``fun``, whose intermediate values reverse mode recomputes instead of keeping.
 
     ``policy(prim, *avals, **params) -> bool`` says which primitives' results to keep (see

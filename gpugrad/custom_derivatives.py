@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from gpugrad import tree_util
 from gpugrad.compiler import subprograms
@@ -59,6 +59,12 @@ __all__ = ["CustomVJPPrimal", "SymbolicZero", "custom_jvp", "custom_vjp",
 
 custom_jvp_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_vjp_p = Primitive("custom_vjp_call", multiple_results=True)
+
+# A custom function is called as the user's function is, and returns what it returns; a
+# rule given to ``defjvp`` comes back with its own type, for use as a decorator.
+P = ParamSpec("P")
+R = TypeVar("R")
+Rule = TypeVar("Rule", bound=Callable[..., Any])
 
 
 def _name(fun: Any) -> str:
@@ -98,21 +104,22 @@ class _Call:
                                                                            list(leaves)))
 
 
-class _Custom:
+class _Custom(Generic[P, R]):
     """What ``custom_jvp`` and ``custom_vjp`` share: tracing the call into a program."""
 
     prim: Primitive
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()) -> None:
         functools.update_wrapper(self, fun)  # type: ignore[arg-type]
-        self.fun = fun
+        # Called inside with the arguments rebuilt from their leaves, not as the user calls it.
+        self.fun: Callable[..., R] = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.symbolic_zeros = False  # set with the rule
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({_name(self.fun)})"
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         raise NotImplementedError
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:  # as a method
@@ -130,7 +137,7 @@ class _Custom:
         return tree_util.tree_unflatten(out_tree, outs)
 
 
-class custom_jvp(_Custom):
+class custom_jvp(_Custom[P, R]):
     """A function whose forward-mode derivative is given by a rule (``defjvp``); reverse
     mode transposes that rule. ``nondiff_argnums`` are passed to the rule first, as static.
 
@@ -145,11 +152,11 @@ class custom_jvp(_Custom):
     prim = custom_jvp_p
     jvp: Callable[..., Any] | None  # the rule, set by defjvp
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
         self.jvp = None
 
-    def defjvp(self, jvp: Callable[..., Any], symbolic_zeros: bool = False) -> Callable[..., Any]:
+    def defjvp(self, jvp: Rule, symbolic_zeros: bool = False) -> Rule:
         """Set the rule ``jvp(*nondiff_args, primals, tangents) -> (primal_out,
         tangent_out)``; returns it, so it can be used as a decorator.
 
@@ -190,8 +197,10 @@ class custom_jvp(_Custom):
         if self.nondiff_argnums:
             raise TypeError("defjvps is not supported with nondiff_argnums")
 
+        f: Callable[..., R] = self  # called with the primals as the rule gets them
+
         def jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
-            out = self(*primals)
+            out = f(*primals)
             total = None
             for rule, t in zip(jvps, tangents):
                 if rule is None:
@@ -203,14 +212,14 @@ class custom_jvp(_Custom):
 
         self.defjvp(jvp)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.jvp is None:
             raise AttributeError(
                 f"No JVP defined for custom_jvp function {_name(self.fun)} using defjvp.")
         return self._bind(_Call(self.fun, self.nondiff_argnums, args, kwargs))
 
 
-class custom_vjp(_Custom):
+class custom_vjp(_Custom[P, R]):
     """A function whose reverse-mode derivative is given by ``defvjp(fwd, bwd)``:
     ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct) ->`` one
     cotangent per differentiable argument. Forward mode is not defined (as in JAX).
@@ -227,7 +236,7 @@ class custom_vjp(_Custom):
     fwd: Callable[..., Any] | None  # the rules, set by defvjp
     bwd: Callable[..., Any] | None
 
-    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+    def __init__(self, fun: Callable[P, R], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
         self.fwd = self.bwd = None
 
@@ -261,7 +270,7 @@ class custom_vjp(_Custom):
         self.fwd, self.bwd = fwd, bwd
         self.symbolic_zeros = symbolic_zeros
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self.fwd is None:
             raise AttributeError(
                 f"No VJP defined for custom_vjp function {_name(self.fun)} using defvjp.")

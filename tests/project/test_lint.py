@@ -211,3 +211,168 @@ def test_the_factory_protocols_spell_the_runtime_signatures():
             if d.default is ...:
                 d = d.replace(default=a.default)
             assert d == a, (protocol.__name__, fn.__name__, d, a)
+
+
+# Calls of the functions the transformations make, each wrong against the user's function's
+# signature (arguments, keywords, or the type of the result), and the same calls made rightly.
+# The transformations keep the function's parameters in their types (and jit, checkpoint and
+# the custom functions its return type; vjp, jvp and linearize check the primals against
+# the parameters), so mypy sees these at the call.
+_TRANSFORM_HEADER = """from functools import partial
+
+import numpy as np
+
+import gpugrad
+import gpugrad.numpy as gnp
+
+
+def square(x: float) -> float:
+    return x * x
+
+
+def loss(w: np.ndarray, x: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    return gnp.sum(gnp.tanh(w * x)) * scale
+
+
+@gpugrad.jit
+def cube(x: np.ndarray) -> np.ndarray:
+    return x ** 3
+
+
+@partial(gpugrad.jit, static_argnums=1)
+def power(x: np.ndarray, n: int) -> np.ndarray:
+    return x ** n
+
+
+@gpugrad.custom_jvp
+def softplus(x: np.ndarray) -> np.ndarray:
+    return gnp.log1p(gnp.exp(x))
+
+
+@softplus.defjvp
+def _softplus_jvp(primals: tuple[np.ndarray], tangents: tuple[np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    (x,), (t,) = primals, tangents
+    return softplus(x), t / (1.0 + gnp.exp(-x))
+
+
+@partial(gpugrad.custom_vjp, nondiff_argnums=(0,))
+def scale_by(n: int, x: np.ndarray) -> np.ndarray:
+    return x * n
+
+
+def _scale_by_fwd(n: int, x: np.ndarray) -> tuple[np.ndarray, None]:
+    return scale_by(n, x), None
+
+
+def _scale_by_bwd(n: int, residuals: None, ct: np.ndarray) -> tuple[np.ndarray]:
+    return (n * ct,)
+
+
+scale_by.defvjp(_scale_by_fwd, _scale_by_bwd)
+
+
+def _times(n: int, x: np.ndarray) -> np.ndarray:
+    return x * n
+
+
+times = gpugrad.custom_jvp(_times, nondiff_argnums=(0,))
+
+
+@times.defjvp
+def _times_jvp(n: int, primals: tuple[np.ndarray], tangents: tuple[np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    return times(n, primals[0]), n * tangents[0]
+
+
+x = np.array([0.5, -1.0, 2.0])
+batch = np.stack([x, 2.0 * x])
+"""
+_TRANSFORM_WRONG = """gpugrad.jit(square)(1.0, 2.0)
+s: str = gpugrad.jit(square)(1.0)
+gpugrad.jit(square, static_argnums=0)(1.0, 2.0)
+cube(x, x)
+c: str = cube(x)
+power(x)
+gpugrad.grad(loss)(x, x, y=1)
+gpugrad.grad(loss, argnums=(0, 1))(x)
+gpugrad.value_and_grad(loss)(x, x, 1.0, 2.0)
+value, grads, extra = gpugrad.value_and_grad(loss)(x, x)
+gpugrad.vmap(loss)()
+gpugrad.vmap(loss, in_axes=(0, None))(batch, x, scal=2.0)
+gpugrad.checkpoint(square)("a", "b")
+k: str = gpugrad.checkpoint(square, policy=gpugrad.checkpoint_policies.dots_saveable)(1.0)
+gpugrad.remat(loss)(x)
+gpugrad.jacrev(loss)(x, x, 1.0, 2.0)
+gpugrad.jacfwd(loss)(x)
+gpugrad.hessian(loss)(w=x)
+gpugrad.make_jaxpr(loss)()
+softplus(x, x)
+p: str = softplus(x)
+scale_by(x)
+times(x, 3)
+gpugrad.jit(gpugrad.grad(loss))(x)
+gpugrad.vmap(gpugrad.jit(loss))(batch, batch, 1.0, 2.0)
+gpugrad.grad(gpugrad.checkpoint(loss), argnums=1)(x)
+gpugrad.vjp(loss, x)
+gpugrad.vjp(loss, x, x, 1.0, 2.0)
+gpugrad.vjp(square, "a")
+gpugrad.jvp(loss, (x,), (x,))
+gpugrad.linearize(loss, x, x)[1](x)
+"""
+_TRANSFORM_RIGHT = """dw = x * (1.0 - np.tanh(x * x) ** 2)
+assert float(gpugrad.jit(square)(3.0)) == 9.0
+s: float = gpugrad.jit(square)(3.0)
+assert float(s) == 9.0
+assert float(gpugrad.jit(square, static_argnums=0)(3.0)) == 9.0
+np.testing.assert_allclose(cube(x), x ** 3)
+np.testing.assert_allclose(power(x, 2), x ** 2)
+np.testing.assert_allclose(gpugrad.grad(loss)(x, x, scale=2.0), 2.0 * dw)
+np.testing.assert_allclose(gpugrad.grad(loss, argnums=(0, 1))(x, x)[1], dw)
+value, grads = gpugrad.value_and_grad(loss)(x, x)
+np.testing.assert_allclose(value, np.sum(np.tanh(x * x)))
+np.testing.assert_allclose(grads, dw)
+np.testing.assert_allclose(gpugrad.vmap(loss, in_axes=(0, None, None))(batch, x, 2.0),
+                           2.0 * np.tanh(batch * x).sum(axis=1))
+assert gpugrad.checkpoint(square)(3.0) == 9.0
+k: float = gpugrad.checkpoint(square, policy=gpugrad.checkpoint_policies.dots_saveable)(3.0)
+assert k == 9.0
+np.testing.assert_allclose(gpugrad.grad(gpugrad.remat(loss))(x, x), dw)
+np.testing.assert_allclose(gpugrad.jacrev(loss)(x, x, 1.0), dw)
+np.testing.assert_allclose(gpugrad.jacfwd(loss)(x, x), dw)
+np.testing.assert_allclose(gpugrad.hessian(loss)(x, x=x),
+                           np.diag(-2.0 * x ** 2 * np.tanh(x * x) * (1.0 - np.tanh(x * x) ** 2)))
+assert "tanh" in str(gpugrad.make_jaxpr(loss)(x, x))
+np.testing.assert_allclose(softplus(x), np.log1p(np.exp(x)))
+np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(softplus(v)))(x), 1 / (1 + np.exp(-x)))
+p: np.ndarray = softplus(x)
+np.testing.assert_allclose(scale_by(3, x), 3.0 * x)
+np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(scale_by(3, v)))(x), [3.0] * 3)
+np.testing.assert_allclose(gpugrad.grad(lambda v: gnp.sum(times(4, v)))(x), [4.0] * 3)
+np.testing.assert_allclose(gpugrad.jit(gpugrad.grad(loss))(x, x), dw)
+np.testing.assert_allclose(gpugrad.vmap(gpugrad.jit(loss))(batch, batch),
+                           np.tanh(batch * batch).sum(axis=1))
+np.testing.assert_allclose(gpugrad.grad(gpugrad.checkpoint(loss), argnums=1)(x, x), dw)
+out, pull = gpugrad.vjp(loss, x, x)
+np.testing.assert_allclose(pull(np.array(1.0))[0], dw)
+np.testing.assert_allclose(gpugrad.vjp(loss, x, x, 2.0)[1](np.array(1.0))[1], 2.0 * dw)
+out, tangent = gpugrad.jvp(loss, (x, x), (np.ones(3), np.zeros(3)))
+np.testing.assert_allclose(tangent, dw.sum())
+np.testing.assert_allclose(gpugrad.jvp(loss, [x, x], [np.zeros(3), np.ones(3)])[1], dw.sum())
+out, loss_jvp = gpugrad.linearize(loss, x, x)
+np.testing.assert_allclose(loss_jvp(np.ones(3), np.zeros(3)), dw.sum())
+"""
+
+
+def test_mypy_checks_the_calls_of_transformed_functions(tmp_path):
+    """Each wrong call is reported at its line; the right ones are clean and give the numbers
+    of the closed forms (``loss``'s gradient in ``w`` is ``x (1 - tanh(w x)^2)``)."""
+    wrong, right = tmp_path / "transformed_wrong.py", tmp_path / "transformed_right.py"
+    wrong.write_text(_TRANSFORM_HEADER + _TRANSFORM_WRONG)
+    right.write_text(_TRANSFORM_HEADER + _TRANSFORM_RIGHT)
+    first = _TRANSFORM_HEADER.count("\n") + 1
+    errors, output = _mypy_errors(wrong)
+    assert errors == set(range(first, first + _TRANSFORM_WRONG.count("\n"))), output
+    errors, output = _mypy_errors(right)
+    assert errors == set(), output
+    runpy.run_path(str(right))

@@ -83,7 +83,6 @@ def jacrev(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: b
     """The Jacobian of ``fun`` by reverse mode: the VJPs of every output element, batched.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.jacrev(lambda x: x ** 2)(gnp.array([1.0, 2.0]))
         array([[2., 0.],
                [0., 4.]], dtype=float32)
@@ -137,7 +136,6 @@ def jacfwd(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: b
     """The Jacobian of ``fun`` by forward mode: the JVPs of every input element, batched.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.jacfwd(gnp.sin)(gnp.array([0.0, 0.0]))
         array([[1., 0.],
                [0., 1.]], dtype=float32)
@@ -215,7 +213,6 @@ def hessian(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: 
     """The Hessian, ``jacfwd(jacrev(fun))``.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.hessian(lambda x: gnp.sum(x ** 3))(gnp.array([1.0, 2.0]))
         array([[ 6.,  0.],
                [ 0., 12.]], dtype=float32)

@@ -143,7 +143,6 @@ def jit(fun: Callable[P, R], static_argnums: int | Sequence[int] = (),
     for compatibility; NumPy and CuPy arrays are not reused in place, so it changes nothing.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> f = gpugrad.jit(lambda x: gnp.sum(gnp.sin(x) ** 2))
         >>> float(f(np.zeros(3)))
         0.0
@@ -287,7 +286,6 @@ def make_jaxpr(fun: Callable[P, Any], static_argnums: int | Sequence[int] = ()
     which prints as JAX prints a jaxpr.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> print(gpugrad.make_jaxpr(lambda x: gnp.sum(x * 2.0))(np.ones(3, np.float32)))
         { lambda ; a:f32[3]. let
             b:f32[3] = elementwise[expr=mul(x0, x1)] a 2.0:f32[]

@@ -84,7 +84,6 @@ def vmap(fun: Callable[P, Any], in_axes: Any = 0, out_axes: Any = 0,
     composes with itself and with every other transformation.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> x = gnp.array([[1.0, 2.0], [3.0, 4.0]])
         >>> gpugrad.vmap(lambda row, w: gnp.dot(row, w), in_axes=(0, None))(
         ...     x, gnp.array([1.0, 1.0]))
@@ -147,7 +146,6 @@ def map_rows(fun: Callable[[Any], Any], rows: Any, out_axis: int = 0) -> list[An
     arrays, without the argument handling (the Jacobians call it on every evaluation).
 
     Example:
-        >>> import numpy as np, gpugrad.numpy as gnp
         >>> map_rows(lambda r: [gnp.sum(r * 2), gnp.ones(())], np.eye(2))
         [array([2., 2.]), array([1., 1.], dtype=float32)]
     """

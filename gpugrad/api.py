@@ -42,7 +42,6 @@ def vjp(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts], has_aux: bool = 
     ``vjp_fn`` can be called many times and is itself differentiable.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> y, f_vjp = gpugrad.vjp(gnp.sin, gnp.array(0.0))
         >>> f_vjp(gnp.array(2.0))
         (array(2., dtype=float32),)
@@ -71,7 +70,6 @@ def value_and_grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0,
     """A function giving ``(fun(*args), gradient)``; with ``has_aux``, ``((value, aux), grad)``.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.value_and_grad(lambda x: x ** 2)(3.0)
         (array(9., dtype=float32), array(6., dtype=float32))
     """
@@ -123,7 +121,6 @@ def grad(fun: Callable[P, Any], argnums: int | tuple[int, ...] = 0, has_aux: boo
     """A function giving the gradient of scalar-valued ``fun`` at ``args[argnums]``.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.grad(gnp.tanh)(2.0)
         array(0.07065082, dtype=float32)
     """
@@ -144,7 +141,6 @@ def jvp(fun: Callable[[Unpack[Ts]], Any], primals: tuple[Unpack[Ts]] | list[Any]
     """``(primals_out, tangents_out)`` (and ``aux``): ``fun`` and its directional derivative.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.jvp(gnp.sin, (gnp.array(0.0),), (gnp.array(3.0),))
         (array(0., dtype=float32), array(3., dtype=float32))
     """
@@ -176,7 +172,6 @@ def linearize(fun: Callable[[Unpack[Ts]], Any], *primals: Unpack[Ts]
     """``(fun(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the JVP at ``primals``.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> y, f_jvp = gpugrad.linearize(gnp.exp, gnp.array(0.0))
         >>> f_jvp(gnp.array(2.0))
         array(2., dtype=float32)
@@ -196,7 +191,6 @@ def stop_gradient(x: Any) -> Any:
     so it can also be handed to NumPy or printed.
 
     Example:
-        >>> import gpugrad, gpugrad.numpy as gnp
         >>> gpugrad.grad(lambda x: x * gpugrad.stop_gradient(x))(3.0)
         array(3., dtype=float32)
     """

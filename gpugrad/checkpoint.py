@@ -9,7 +9,6 @@ cheaper work around them is recomputed. Forward mode needs nothing saved: it dif
 the program directly.
 
 Example:
-    >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
     >>> block = gpugrad.checkpoint(lambda w, x: gnp.tanh(x @ w))
     >>> w = np.eye(2) * 0.5
     >>> g = gpugrad.grad(lambda w: gnp.sum(block(w, block(w, np.ones((1, 2))))))(w)
@@ -89,7 +88,6 @@ def checkpoint(fun: Callable[P, R], *, prevent_cse: bool = True,
     never merged with the forward pass.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> f = gpugrad.checkpoint(lambda x: gnp.sin(gnp.sin(x)))
         >>> round(float(gpugrad.grad(f)(np.float64(0.5))), 6)
         0.778644

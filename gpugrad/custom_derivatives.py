@@ -16,7 +16,6 @@ primal's structure, shapes and dtypes, with JAX's messages. Rules defined with
 (``gpugrad.symbolic_zeros``).
 
 Example:
-    >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
     >>> @gpugrad.custom_jvp
     ... def f(x):
     ...     return gnp.sin(x)
@@ -142,7 +141,6 @@ class custom_jvp(_Custom[P, R]):
     mode transposes that rule. ``nondiff_argnums`` are passed to the rule first, as static.
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> f = gpugrad.custom_jvp(lambda x: gnp.log1p(gnp.exp(x)))
         >>> f.defjvps(lambda t, ans, x: t / (1.0 + gnp.exp(-x)))
         >>> float(gpugrad.grad(f)(np.float64(0.0)))
@@ -167,7 +165,6 @@ class custom_jvp(_Custom[P, R]):
         zero, and no array is made for it.
 
         Example:
-            >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
             >>> from gpugrad.custom_derivatives import SymbolicZero
             >>> @gpugrad.custom_jvp
             ... def f(x, y):
@@ -225,7 +222,6 @@ class custom_vjp(_Custom[P, R]):
     cotangent per differentiable argument. Forward mode is not defined (as in JAX).
 
     Example:
-        >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
         >>> f = gpugrad.custom_vjp(lambda x: gnp.sin(x))
         >>> f.defvjp(lambda x: (gnp.sin(x), gnp.cos(x)), lambda cos_x, g: (2.0 * cos_x * g,))
         >>> float(gpugrad.grad(f)(np.float64(0.0)))
@@ -252,7 +248,6 @@ class custom_vjp(_Custom[P, R]):
         that nothing differentiated reads.
 
         Example:
-            >>> import numpy as np, gpugrad, gpugrad.numpy as gnp
             >>> from gpugrad.custom_derivatives import SymbolicZero
             >>> f = gpugrad.custom_vjp(lambda x: (gnp.sin(x), gnp.cos(x)))
             >>> def fwd(x):

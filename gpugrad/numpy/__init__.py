@@ -169,6 +169,7 @@ dtype = _np.dtype
 # * index_tricks: r_, c_, triu_indices, tril_indices and their *_from forms.
 from gpugrad.numpy import _dispatch, fft, linalg  # noqa: E402
 from gpugrad.numpy.array_edit import *  # noqa: E402, F403
+from gpugrad.numpy.counting import *  # noqa: E402, F403
 from gpugrad.numpy.dtype_functions import *  # noqa: E402, F403
 from gpugrad.numpy.elementwise_math import *  # noqa: E402, F403
 from gpugrad.numpy.floating import *  # noqa: E402, F403

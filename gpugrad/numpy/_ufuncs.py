@@ -14,6 +14,7 @@ from gpugrad.dtypes import default_float, result_type
 from gpugrad.expr import catalog as C
 from gpugrad.expr.language import Expr, OpSpec, const, var
 from gpugrad.naming import example_doc, named
+from gpugrad.numpy.counting import nonzero
 from gpugrad.numpy.operands import operand
 from gpugrad.primitives import operations as ops
 from gpugrad.primitives.complex import complex_abs
@@ -223,8 +224,6 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
         (array([1, 2], dtype=int32),)
     """
     if x is None and y is None:
-        from gpugrad.numpy.sorting import nonzero
-
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("gpugrad.numpy.where takes condition, x and y, or condition alone "

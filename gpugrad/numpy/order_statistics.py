@@ -19,9 +19,10 @@ from gpugrad.naming import example_doc, named
 from gpugrad.numpy._creation import array
 from gpugrad.numpy._shape import broadcast_to, concatenate, ravel, reshape, transpose
 from gpugrad.numpy._ufuncs import FUNCTIONS, clip, where
+from gpugrad.numpy.counting import count_nonzero
 from gpugrad.numpy.elementwise_math import isnan
 from gpugrad.numpy.operands import inexact_array, normalize_axes, to_array
-from gpugrad.numpy.sorting import as_array, count_nonzero, sort, take_along_axis
+from gpugrad.numpy.sorting import as_array, sort, take_along_axis
 from gpugrad.primitives import structural as S
 from gpugrad.primitives.indexing import gather
 

@@ -1,14 +1,12 @@
 """Sorting, searching and gathering: ``take``, ``take_along_axis``, ``choose``, ``sort``,
-``partition``, and the functions with concrete integer or boolean results (``argsort``, ``nonzero``,
-``searchsorted``, ``isclose``, ...).
+``partition``, and the functions with concrete integer or boolean results (``argsort``,
+``searchsorted``, ``isclose``, ...; ``nonzero`` and its kin are in ``counting.py``).
 
 Everything differentiable here is a gather: ``sort(x)`` is ``take_along_axis(x, argsort(x))``,
 so its derivative is the same gather applied to the tangent (and a scatter-add of the
 cotangent), to any order. Integer and boolean results are the primitives of
 ``gpugrad.primitives.discrete``: they carry no derivative, as in JAX. Integer index arrays
-are operands of the gather, so traced (or ``vmap``-batched) indices need no value; only
-``nonzero`` and its kin, whose shape depends on the values, ask for them with
-``concrete_value``.
+are operands of the gather, so traced (or ``vmap``-batched) indices need no value.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from gpugrad.backend import namespace_of
-from gpugrad.core.concrete import concrete_value
 from gpugrad.core.trace import Tracer
 from gpugrad.dtypes import default_int
 from gpugrad.numpy._shape import broadcast_to, ravel, reshape, stack
@@ -28,14 +24,9 @@ from gpugrad.primitives import discrete as D
 from gpugrad.primitives.indexing import gather
 
 __all__ = [
-    "allclose", "argpartition", "argsort", "argwhere", "choose", "count_nonzero",
-    "flatnonzero", "isclose", "nonzero", "partition", "searchsorted", "signbit", "sort",
-    "take", "take_along_axis",
+    "allclose", "argpartition", "argsort", "choose", "isclose", "partition", "searchsorted",
+    "signbit", "sort", "take", "take_along_axis",
 ]
-
-
-_SIZE_FIX = ("Pass it as a static argument, or compute the indices outside the traced "
-             "function (JAX's nonzero, argwhere and flatnonzero take size= for this).")
 
 
 def _index_array(indices: Any, function: str, argument: str = "indices") -> Any:
@@ -61,20 +52,6 @@ def _wrap_or_clip(idx: Any, n: int, mode: str | None) -> Any:
     if mode == "clip":
         return FUNCTIONS["minimum"](FUNCTIONS["maximum"](idx, 0), n - 1)
     return idx
-
-
-def _result_shape_from(a: Any, function: str) -> Any:
-    # The number of nonzero elements is the length of the result: a value decides a shape.
-    return concrete_value(to_array(a), function, "a",
-                          "the number of nonzero elements, which is the result's shape",
-                          _SIZE_FIX)
-
-
-def _ints(out: Any) -> Any:
-    """An integer result in gpugrad's default int dtype (int32, or int64 in 64-bit mode)."""
-    if isinstance(out, np.generic):
-        out = np.asarray(out)
-    return out.astype(default_int())
 
 
 def as_array(out: Any) -> Any:
@@ -218,42 +195,6 @@ def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect"
     return take_along_axis(a, argpartition(a, kth, axis), axis)
 
 
-def nonzero(a: Any) -> tuple[Any, ...]:
-    """Indices of the nonzero elements, one array per dimension. No derivative.
-
-    Example:
-        >>> gnp.nonzero(gnp.array([0.0, 2.0, 3.0]))
-        (array([1, 2], dtype=int32),)
-    """
-    raw = _result_shape_from(a, "nonzero")
-    if raw.ndim == 0:
-        raise ValueError("nonzero of a 0-d array is not defined; use atleast_1d first")
-    return tuple(_ints(i) for i in raw.nonzero())
-
-
-def argwhere(a: Any) -> Any:
-    """Indices of the nonzero elements as rows of an ``(N, a.ndim)`` array. No derivative.
-
-    Example:
-        >>> gnp.argwhere(gnp.array([[0.0, 1.0], [2.0, 0.0]]))
-        array([[0, 1],
-               [1, 0]], dtype=int32)
-    """
-    raw = _result_shape_from(a, "argwhere")
-    return _ints(namespace_of(raw).argwhere(raw))
-
-
-def flatnonzero(a: Any) -> Any:
-    """Indices of the nonzero elements of the flattened array. No derivative.
-
-    Example:
-        >>> gnp.flatnonzero(gnp.array([[0.0, 1.0], [2.0, 0.0]]))
-        array([1, 2], dtype=int32)
-    """
-    raw = _result_shape_from(a, "flatnonzero")
-    return _ints(raw.ravel().nonzero()[0])
-
-
 def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
     """Indices where ``v`` would be inserted into sorted ``a`` to keep it sorted.
 
@@ -262,16 +203,6 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Any:
         array([2, 0], dtype=int32)
     """
     return D.searchsorted(to_array(a), to_array(v), sorter, side, default_int())
-
-
-def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
-    """Number of nonzero elements over ``axis``. No derivative.
-
-    Example:
-        >>> int(gnp.count_nonzero(gnp.array([0.0, 2.0, 3.0])))
-        2
-    """
-    return D.count_nonzero(to_array(a), axis, keepdims, default_int())
 
 
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,

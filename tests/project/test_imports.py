@@ -51,9 +51,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the CUDA sources of the random kernels (~10 ms), used on CuPy arrays only",
     ("gpugrad.primitives.elementwise_eval", "gpugrad.kernel.run_elementwise"):
         "the CUDA kernel generator and launcher, used on CuPy arrays only",
-    ("gpugrad.numpy._ufuncs", "gpugrad.numpy.sorting.nonzero"):
-        "a cycle: where's one-argument form is nonzero, and sorting.py, which defines it, "
-        "is built on _ufuncs.py's functions",
 }
 
 

@@ -168,17 +168,23 @@ def _mypy_errors(path: Path) -> tuple[set[int], str]:
     return lines, proc.stdout + proc.stderr
 
 
-def test_mypy_checks_the_arguments_of_factory_made_functions(tmp_path):
-    wrong, right = tmp_path / "wrong.py", tmp_path / "right.py"
-    wrong.write_text(_HEADER + _WRONG)
-    right.write_text(_HEADER + _RIGHT)
-    first = _HEADER.count("\n") + 1
+def _check_calls(folder: Path, name: str, header: str, wrong_calls: str, right_calls: str
+                 ) -> None:
+    """mypy reports an error at every line of ``wrong_calls`` and none in ``right_calls``;
+    the right calls are right when run, too: the declared types match the functions."""
+    wrong, right = folder / f"{name}_wrong.py", folder / f"{name}_right.py"
+    wrong.write_text(header + wrong_calls)
+    right.write_text(header + right_calls)
+    first = header.count("\n") + 1
     errors, output = _mypy_errors(wrong)
-    assert errors == set(range(first, first + _WRONG.count("\n"))), output
+    assert errors == set(range(first, first + wrong_calls.count("\n"))), output
     errors, output = _mypy_errors(right)
     assert errors == set(), output
-    # The right calls are right when run, too: the declared types match the functions.
     runpy.run_path(str(right))
+
+
+def test_mypy_checks_the_arguments_of_factory_made_functions(tmp_path):
+    _check_calls(tmp_path, "factories", _HEADER, _WRONG, _RIGHT)
 
 
 def _protocol_pairs() -> list[tuple[type, Any]]:
@@ -367,12 +373,4 @@ np.testing.assert_allclose(loss_jvp(np.ones(3), np.zeros(3)), dw.sum())
 def test_mypy_checks_the_calls_of_transformed_functions(tmp_path):
     """Each wrong call is reported at its line; the right ones are clean and give the numbers
     of the closed forms (``loss``'s gradient in ``w`` is ``x (1 - tanh(w x)^2)``)."""
-    wrong, right = tmp_path / "transformed_wrong.py", tmp_path / "transformed_right.py"
-    wrong.write_text(_TRANSFORM_HEADER + _TRANSFORM_WRONG)
-    right.write_text(_TRANSFORM_HEADER + _TRANSFORM_RIGHT)
-    first = _TRANSFORM_HEADER.count("\n") + 1
-    errors, output = _mypy_errors(wrong)
-    assert errors == set(range(first, first + _TRANSFORM_WRONG.count("\n"))), output
-    errors, output = _mypy_errors(right)
-    assert errors == set(), output
-    runpy.run_path(str(right))
+    _check_calls(tmp_path, "transformed", _TRANSFORM_HEADER, _TRANSFORM_WRONG, _TRANSFORM_RIGHT)

@@ -11,6 +11,7 @@ import pytest
 import gpugrad.random as jr
 from gpugrad.backend import device_get, use_backend
 from gpugrad.config import config
+from tests.project.test_docs import EXAMPLE_GLOBALS
 
 # --- Key -----------------------------------------------------------------------------------
 
@@ -250,5 +251,6 @@ def test_scalar_sample_is_a_0d_array_on_the_keys_backend(xp, name, sample, expec
     "gpugrad.random._sampling", "gpugrad.random._float_kernels", "gpugrad.random._int_kernels",
 ])
 def test_docstring_examples(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(importlib.import_module(module), extraglobs=EXAMPLE_GLOBALS,
+                             optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

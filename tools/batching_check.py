@@ -30,7 +30,7 @@ def host(x: Any) -> np.ndarray[Any, Any]:
 def _take(x: Any, axis: int | None, i: int) -> Any:
     if axis is None:
         return x
-    index = [slice(None)] * x.ndim
+    index: list[slice | int] = [slice(None)] * x.ndim
     index[axis] = i
     return x[tuple(index)]
 

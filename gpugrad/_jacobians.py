@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import Any
 
 import gpugrad.numpy as gnp
 from gpugrad import tree_util
@@ -23,12 +23,11 @@ from gpugrad._args import partial_over, prepare_primals
 from gpugrad._passes import Recorded, check_complex_inputs, check_complex_output, push_forward
 from gpugrad._vmap import map_rows
 from gpugrad.core.concrete import array_namespace
+from gpugrad.naming import P
 from gpugrad.numpy import asarray
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["hessian", "jacfwd", "jacobian", "jacrev"]
-
-P = ParamSpec("P")  # the user's function's parameters, which its Jacobian function takes
 
 
 def _size(shape: tuple[int, ...]) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -28,15 +28,12 @@ from gpugrad.core.abstract import ShapedArray, abstractify
 from gpugrad.core.program import Program, eval_program
 from gpugrad.core.staging import trace_to_program
 from gpugrad.core.trace import Tracer
+from gpugrad.naming import P, R
 
 __all__ = ["jit", "make_jaxpr"]
 
 _SCALARS = (bool, int, float, complex)
 
-# A jitted function takes and returns what the user's does: a type checker checks its calls
-# against the user's signature and knows the type of its result.
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class _Entry:

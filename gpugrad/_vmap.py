@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import Any
 
 import optree
 
 from gpugrad import tree_util
 from gpugrad.core import batching
 from gpugrad.core.trace import new_main
+from gpugrad.naming import P
 from gpugrad.numpy import asarray
 from gpugrad.primitives.broadcasting import at_front
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 from gpugrad.primitives.structural import move_axis
 
 __all__ = ["map_rows", "vmap"]
-
-P = ParamSpec("P")  # the parameters of the function of one example, which vmap's takes too
 
 
 class _Unmapped:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,15 +20,13 @@ from gpugrad._args import check_ct, check_tangent, partial_over, prepare_primals
 from gpugrad._jacobians import hessian, jacfwd, jacobian, jacrev
 from gpugrad._passes import Recorded, check_complex_inputs, check_complex_output, push_forward
 from gpugrad.core.trace import strip_derivatives
+from gpugrad.naming import P
 from gpugrad.numpy import ones_like, zeros_like
 from gpugrad.primitives.elementwise_eval import quiet_floating_point
 
 __all__ = ["grad", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "linearize",
            "stop_gradient", "value_and_grad", "vjp"]
 
-# The parameters of the user's function, which the functions made from it take too: so a
-# type checker checks the calls of ``grad(f)`` against ``f``'s signature.
-P = ParamSpec("P")
 if TYPE_CHECKING:  # Python 3.11's; the annotations are not evaluated at run time
     from typing import TypeVarTuple, Unpack
 

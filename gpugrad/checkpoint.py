@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from gpugrad import tree_util
 from gpugrad.compiler import subprograms
@@ -30,6 +30,7 @@ from gpugrad.core import reverse
 from gpugrad.core.abstract import ShapedArray
 from gpugrad.core.program import Program, Var
 from gpugrad.core.trace import Primitive, Tracer, bind
+from gpugrad.naming import P, R
 from gpugrad.primitives.contraction import einsum_p
 from gpugrad.primitives.structural import batch_size
 
@@ -37,9 +38,6 @@ __all__ = ["checkpoint", "checkpoint_policies", "remat", "remat_p"]
 
 remat_p = Primitive("remat", multiple_results=True)
 
-# A checkpointed function takes and returns what the user's does.
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _everything_saveable(prim: Primitive, *avals: ShapedArray, **params: Any) -> bool:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gpugrad import tree_util
 from gpugrad.compiler import subprograms
@@ -42,6 +42,7 @@ from gpugrad.core.program import Program
 from gpugrad.core.trace import Primitive, Tracer, bind
 from gpugrad.custom_batching import batched_jvp, batched_vjp
 from gpugrad.custom_checks import check_bwd_output, check_jvp_output, closed_over_derivative
+from gpugrad.naming import P, R
 from gpugrad.numpy import zeros_like
 from gpugrad.primitives.structural import batch_size
 from gpugrad.symbolic_zeros import (
@@ -59,10 +60,7 @@ __all__ = ["CustomVJPPrimal", "SymbolicZero", "custom_jvp", "custom_vjp",
 custom_jvp_p = Primitive("custom_jvp_call", multiple_results=True)
 custom_vjp_p = Primitive("custom_vjp_call", multiple_results=True)
 
-# A custom function is called as the user's function is, and returns what it returns; a
-# rule given to ``defjvp`` comes back with its own type, for use as a decorator.
-P = ParamSpec("P")
-R = TypeVar("R")
+# A rule given to ``defjvp`` comes back with its own type, for use as a decorator.
 Rule = TypeVar("Rule", bound=Callable[..., Any])
 
 

@@ -3,7 +3,9 @@
 Families of public functions that differ only in a name (``lax.eq`` and ``lax.ne``,
 ``gnp.floor`` and ``gnp.ceil``) are made by one factory each; the function it returns is
 renamed here, so that ``help``, tracebacks and doctest show the public name, and given its
-docstring, often one whose example is filled in per name.
+docstring, often one whose example is filled in per name. The types of functions made from
+other functions live here too: ``Unary``/``Binary`` for the elementwise families, and ``P``
+and ``R``, a user's function's parameters and result, for the transformations.
 
 Example:
     >>> f = named(lambda x: x + 1, "increment", example_doc("``x + 1``.", ">>> increment(1)", "2"))
@@ -14,11 +16,17 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["Binary", "Unary", "example_doc", "named"]
+__all__ = ["Binary", "P", "R", "Unary", "example_doc", "named"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The parameters and the result of a user's function, for the transformations' types: the
+# function ``jit(f)`` takes ``P`` and returns ``R`` as ``f`` does, ``grad(f)`` takes ``P``, so
+# a type checker checks their calls against ``f``'s signature.
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The types of factory-made elementwise functions whose operands are positional, as NumPy's
 # ufuncs take theirs (``gnp.sin``, ``gnp.add``, ``gpugrad.scipy.special.xlogy``): the

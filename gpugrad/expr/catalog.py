@@ -75,15 +75,21 @@ power = _op(
 )
 square = _op("square", "xp.square({0})", "({0} * {0})", lambda x, o: 2.0 * x)
 reciprocal = _op("reciprocal", "xp.reciprocal({0})", "((T)1 / {0})", lambda x, o: -(o * o))
+# The share (1, 1/2 at a tie, or 0) of a maximum's or minimum's tangent or cotangent that
+# goes to one input, as a value to multiply by: an infinite or NaN cotangent then gives NaN
+# at an input that was not picked (sqrt(maximum(x, 0)) at x = -1 reads inf * 0), as JAX's
+# product with a mask does, in both modes. A bare select of constants would fold
+# g * select(c, 1, 0) into select(c, g, 0) and drop it: that is where's rule, not max's.
+weight = _nondiff("weight", "{0}", "{0}", 1)
 maximum = _op(
     "maximum", "xp.maximum({0}, {1})", "gg_maximum({0}, {1})",
-    lambda a, b, o: select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
-    lambda a, b, o: select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+    lambda a, b, o: weight(select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0))),
+    lambda a, b, o: weight(select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0))),
 )
 minimum = _op(
     "minimum", "xp.minimum({0}, {1})", "gg_minimum({0}, {1})",
-    lambda a, b, o: select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
-    lambda a, b, o: select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0)),
+    lambda a, b, o: weight(select(lt(a, b), 1.0, select(eq(a, b), 0.5, 0.0))),
+    lambda a, b, o: weight(select(gt(a, b), 1.0, select(eq(a, b), 0.5, 0.0))),
 )
 # JAX's convention at the kink: abs'(x) = 1 for x >= 0 (so abs'(0) = abs'(-0.0) = 1), and -1
 # below (NaN included, since NaN >= 0 is false); the second derivative is 0 everywhere.
@@ -265,6 +271,10 @@ def _fold_ipow(x: Expr, n: Expr) -> Expr | None:
     return None
 
 
+def _fold_weight(w: Expr) -> Expr | None:
+    return w if w.op == "const" else None  # a constant share multiplies as any constant
+
+
 def _fold_select(c: Expr, a: Expr, b: Expr) -> Expr | None:
     if a == b:
         return a
@@ -279,6 +289,7 @@ SIMPLIFY: dict[str, Callable[..., Expr | None]] = {
     "neg": _fold_neg,
     "ipow": _fold_ipow,
     "select": _fold_select,
+    "weight": _fold_weight,
 }
 
 

@@ -235,6 +235,16 @@ ROWS: list[tuple[Any, ...]] = [
     ("clip-inverted", lambda m, s, x: m.clip(x, 1.0, -1.0), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
     ("maximum-nan", lambda m, s, x: m.maximum(x[0], x[1]), V(float("nan"), 1),
      [0.0, 0.0], 0.0, [0.0, 0.0], [0.0, 0.0], 0.0),
+    # An infinite or NaN cotangent reaching the input a maximum or minimum did not pick: the
+    # share 0 multiplies it (0 * inf = NaN), as JAX's mask does, in every mode.
+    ("sqrt-maximum-below", lambda m, s, x: m.sqrt(m.maximum(x, 0.0)), -1.0, NAN, NAN, NAN, NAN,
+     NAN),
+    ("sqrt-clip-below", lambda m, s, x: m.sqrt(m.clip(x, 0.0, 1.0)), -1.0, NAN, NAN, NAN, NAN,
+     NAN),
+    ("expm1-minimum-nan", lambda m, s, x: m.expm1(m.minimum(x, 0.0)), NAN, NAN, NAN, NAN, NAN,
+     NAN),
+    ("log-maximum-traced", lambda m, s, x: m.log(m.maximum(x[0], x[1])), V(-1, 0),
+     [NAN, INF], INF, [NAN, -INF], [NAN, -INF], -INF),
     ("arccos-one", lambda m, s, x: m.arccos(x), 1.0, -INF, -INF, -INF, -INF, -INF),
     ("arcsin-one", lambda m, s, x: m.arcsin(x), 1.0, INF, INF, INF, INF, INF),
     # arctanh' = 1 / (1 + x) / (1 - x), so arctanh''(1) = -inf / 4 + inf / 2 = NaN.

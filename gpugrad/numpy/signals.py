@@ -59,7 +59,8 @@ def _correlate_valid_first(a: Any, v: Any, mode: str) -> Any:
 def _signals(a: Any, v: Any, mode: str, name: str) -> tuple[Any, Any]:
     if mode not in ("full", "same", "valid"):
         raise ValueError(f"{name}: mode must be 'full', 'same' or 'valid', got {mode!r}")
-    a, v = ravel(to_array(a)), ravel(to_array(v))
+    # As JAX: integers and bools are convolved as floats (True * True + True * True is 2).
+    a, v = ravel(_float(a)), ravel(_float(v))
     if a.shape[0] == 0 or v.shape[0] == 0:
         raise ValueError(f"{name}: inputs cannot be empty")
     dtype = result_type(a, v)

@@ -307,6 +307,21 @@ def test_hypot_derivative_at_origin_is_one_half() -> None:
     assert float(g) == 0.5
 
 
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+def test_signals_of_integers_and_bools_are_sums_in_float(name: str) -> None:
+    """As JAX: integer and bool sequences are convolved as floats, so two overlapping
+    True taps sum to 2 (NumPy's bool convolution would say True)."""
+    f = getattr(gnp, name)
+    t = np.array([True, True])
+    got = f(t, t, "full")
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [1.0, 2.0, 1.0])
+    i = np.array([1, 2, 3], np.int32)
+    got = f(i, np.array([1, 1], np.int32), "valid")
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [3.0, 5.0])
+
+
 def test_creation_functions() -> None:
     assert gnp.empty((2, 3)).shape == (2, 3)
     assert gnp.empty_like(np.ones(2, np.int64)).dtype == np.int64

@@ -111,8 +111,10 @@ def heaviside(x1: Any, x2: Any) -> Any:
         array([0. , 0.5, 1. ], dtype=float32)
     """
     a, b = promote((x1, x2), to_float=True)
-    # (sign(x1) + 1) / 2 is 0 below 0, 1 above, NaN at NaN; sign has no derivative.
+    # (sign(x1) + 1) / 2 is 0 below 0 and 1 above; sign has no derivative. A NaN x1 is
+    # passed through, as JAX does, so that its derivative there is 1 as in JAX.
     step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
+    step = where(FUNCTIONS["not_equal"](a, a), a, step)  # a NaN x1
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 

@@ -3,7 +3,7 @@
 ``where``.
 
 Their derivatives follow JAX's: ``fmod(x, y)`` has partials ``1`` and ``-trunc(x / y)``;
-``copysign(x, y)`` is ``x`` or ``-x`` (so its derivative is ``±1`` even at ``x = 0``);
+``copysign(x, y)`` is ``|x|`` or ``-|x|`` (so its derivative is ``±1`` even at ``x = 0``);
 ``ldexp(x, n)`` is ``x * 2**n`` and ``frexp``'s mantissa is ``x * 2**-e`` with the integer
 exponents held constant; ``i0``'s derivative is that of its series, ``I1`` to rounding.
 """
@@ -86,9 +86,10 @@ def copysign(x1: Any, x2: Any) -> Any:
         array([-1.5,  2. , -3. ], dtype=float32)
     """
     a, b = on_one_backend(*promote((x1, x2), to_float=True))[1]  # host operand to device
-    # x1 or its negation, chosen by the sign bits (no abs: the derivative at x1 = 0 is
-    # then -1 or 1, as in JAX, instead of abs's 0).
-    return where(signbit(a) != signbit(b), -a, a)
+    # |x1| or its negation, chosen by x2's sign bit, as JAX writes it: with abs'(x) = 1 for
+    # x >= 0 and -1 below (NaN included), the derivative at -0.0 and at NaN is JAX's too.
+    mag = _abs(a)
+    return where(signbit(b), -mag, mag)
 
 
 def ldexp(x1: Any, x2: Any) -> Any:

@@ -97,7 +97,10 @@ def sinc(x: Any) -> Any:
     small = FUNCTIONS["less"](FUNCTIONS["absolute"](x), 1e-3)
     safe = math.pi * where(small, 1.0, x)
     quotient = FUNCTIONS["sin"](safe) / safe
-    y2 = (math.pi * x) * (math.pi * x)
+    # The polynomial reads 0 where it is not used: at |x| ~ 1e30 its terms would overflow,
+    # and their infinite derivatives times where's zero cotangent would make a NaN.
+    near = math.pi * where(small, x, 0.0)
+    y2 = near * near
     taylor = 1.0 - y2 / 6.0 + y2 * y2 / 120.0  # next term: y**6 / 5040 < 2e-18 here
     return where(small, taylor, quotient)
 

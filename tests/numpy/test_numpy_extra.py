@@ -307,6 +307,16 @@ def test_hypot_derivative_at_origin_is_one_half() -> None:
     assert float(g) == 0.5
 
 
+def test_sinc_derivative_is_finite_far_from_zero() -> None:
+    """Far out, sinc'(x) = cos(pi x) / x - sin(pi x) / (pi x**2) is below 1 / |x| in size;
+    the Taylor branch near 0 must not leak its overflowed terms there as a NaN."""
+    x = np.array([1e20, -3e25, 1e30], np.float32)
+    reverse = gpugrad.vmap(gpugrad.grad(gnp.sinc))(x)
+    forward = gpugrad.jvp(gnp.sinc, (x,), (np.ones_like(x),))[1]
+    for d in (reverse, forward):
+        assert np.all(np.abs(d.astype(np.float64)) <= 1.0 / np.abs(x.astype(np.float64)))
+
+
 @pytest.mark.parametrize("name", ["convolve", "correlate"])
 def test_signals_of_integers_and_bools_are_sums_in_float(name: str) -> None:
     """As JAX: integer and bool sequences are convolved as floats, so two overlapping

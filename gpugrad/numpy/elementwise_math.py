@@ -106,18 +106,18 @@ def sinc(x: Any) -> Any:
 
 
 def heaviside(x1: Any, x2: Any) -> Any:
-    """Step function: 0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0`` (no derivative in
-    ``x1``).
+    """Step function: 0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0``, NaN at NaN (no
+    derivative in ``x1`` but at NaN, where it is 1 as in JAX).
 
     Example:
         >>> gnp.heaviside(gnp.array([-1.0, 0.0, 2.0]), 0.5)
         array([0. , 0.5, 1. ], dtype=float32)
     """
     a, b = promote((x1, x2), to_float=True)
-    # (sign(x1) + 1) / 2 is 0 below 0 and 1 above; sign has no derivative. A NaN x1 is
-    # passed through, as JAX does, so that its derivative there is 1 as in JAX.
+    # (sign(x1) + 1) / 2 is 0 below 0 and 1 above; sign has no derivative. A NaN x1
+    # (a != a) is passed through, as JAX does, so its derivative there is JAX's 1.
     step = 0.5 * (FUNCTIONS["sign"](S.stop_gradient(a)) + 1.0)
-    step = where(FUNCTIONS["not_equal"](a, a), a, step)  # a NaN x1
+    step = where(FUNCTIONS["not_equal"](a, a), a, step)
     return where(FUNCTIONS["equal"](a, 0.0), b, step)
 
 

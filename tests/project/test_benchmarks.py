@@ -374,3 +374,19 @@ def test_every_evaluator_route_row_takes_its_route_and_only_with_the_defaults():
         assert evaluator_routes.taken(route, fn, x), route.name
         assert not evaluator_routes.taken(route, fn, x, **route.moved), route.name
     assert gpugrad.config.fusion_min_size == 1 << 14  # options restored
+
+
+def test_interleaved_times_every_framework_in_each_round_and_reports_ratios():
+    """``benchmarks.interleaved`` checks a case against float64, then gives every framework
+    one time per round; its table's ratios are gpugrad's median and minimum over each's."""
+    from benchmarks import interleaved
+
+    workload = interleaved.find("grad sum(x**2)", "n=4")
+    times = interleaved.interleave(workload, ["autograd"], rounds=3, calls=2)
+    assert next(iter(times)) == "gpugrad"
+    assert all(len(t) == 3 and min(t) > 0 for t in times.values())
+    table = interleaved.report({"gpugrad": [2.0, 4.0, 3.0], "peer": [1.0, 2.0, 8.0]})
+    assert "| gpugrad | 3000.000 ms | 2000.000 ms | 1.00x (1.00x) |" in table
+    assert "| peer | 2000.000 ms | 1000.000 ms | 1.50x (2.00x) |" in table
+    with pytest.raises(SystemExit, match="its sizes: n=1e6, n=4"):
+        interleaved.find("grad sum(x**2)", "n=5")

@@ -250,6 +250,9 @@ ROWS: list[tuple[Any, ...]] = [
     ("copysign-nan", lambda m, s, x: m.copysign(x, -1.0), NAN, 1.0, 1.0, 0.0, 0.0, 0.0),
     # heaviside passes a NaN x1 through (derivative 1 there) and is flat elsewhere.
     ("heaviside-nan", lambda m, s, x: m.heaviside(x, 0.5), NAN, 1.0, 1.0, 0.0, 0.0, 0.0),
+    # An infinite divisor leaves fmod's dividend as it is (partials 1 and -trunc(x / y) = 0).
+    ("fmod-infinite-divisor", lambda m, s, x: m.fmod(x[0], x[1]), V(1.5, -INF),
+     [1.0, 0.0], 1.0, [0.0, 0.0], [0.0, 0.0], 0.0),
     ("arccos-one", lambda m, s, x: m.arccos(x), 1.0, -INF, -INF, -INF, -INF, -INF),
     ("arcsin-one", lambda m, s, x: m.arcsin(x), 1.0, INF, INF, INF, INF, INF),
     # arctanh' = 1 / (1 + x) / (1 - x), so arctanh''(1) = -inf / 4 + inf / 2 = NaN.

@@ -307,6 +307,16 @@ def test_hypot_derivative_at_origin_is_one_half() -> None:
     assert float(g) == 0.5
 
 
+def test_fmod_by_an_infinite_divisor_is_the_dividend() -> None:
+    """C's fmod (and NumPy's): a finite dividend over an infinite divisor is itself, where
+    remainder, of the divisor's sign, is that divisor (1.5 % -inf is -inf)."""
+    a = np.array([1.5, -1.5, 1.5, -1.5, 7.5, -7.5], np.float32)
+    b = np.array([-np.inf, np.inf, np.inf, -np.inf, 2.0, 2.0], np.float32)
+    got = gnp.fmod(a, b)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.fmod(a, b))
+
+
 def test_sinc_derivative_is_finite_far_from_zero() -> None:
     """Far out, sinc'(x) = cos(pi x) / x - sin(pi x) / (pi x**2) is below 1 / |x| in size;
     the Taylor branch near 0 must not leak its overflowed terms there as a NaN."""

@@ -75,11 +75,10 @@ def fmod(x1: Any, x2: Any) -> Any:
     # remainder takes the divisor's sign; where that differs from the dividend's, fmod is one
     # divisor less (exact in floating point, and its x2-partial becomes -trunc(x1 / x2)).
     differs = (r != 0) & ((r < 0) != (a < 0))
-    if r.dtype.kind in "iub":
-        return where(differs, r - b, r)
-    # An infinite divisor leaves the dividend as it is, where remainder gives the divisor.
+    # An infinite divisor (never an integer one) leaves the dividend as it is, where
+    # remainder gives the divisor; r - a there stands in for r - b, which would be inf - inf.
     infinite = _abs(b) == math.inf
-    return where(differs, where(infinite, a, r - where(infinite, 0.0, b)), r)
+    return where(differs, where(infinite, a, r - where(infinite, a, b)), r)
 
 
 def copysign(x1: Any, x2: Any) -> Any:
